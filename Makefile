@@ -1,0 +1,61 @@
+# Thin wrapper around CMake.  `make` builds build/sipwall (optimised);
+# `make test` builds build-asan/ with ASan+UBSan and runs every test and a
+# short fuzz run; `make demo` screens the bundled capture.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+CMAKE ?= cmake
+
+.PHONY: all deps build demo test unit fuzz fuzz-smoke bench clean examples
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@echo "== sipwall check examples/demo.pcap (events to build/demo-events.jsonl)"
+	./$(BUILD)/sipwall check --events $(BUILD)/demo-events.jsonl examples/demo.pcap
+	@echo "== first malformed-message events:"
+	@head -n 5 $(BUILD)/demo-events.jsonl
+
+unit: deps
+	@$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON >/dev/null
+	@$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+test: unit fuzz-smoke
+
+$(FUZZ_BUILD)/.configured: deps
+	@CC=clang $(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_BUILD_FUZZ=ON \
+	  -DSW_BUILD_TESTS=OFF >/dev/null
+	@touch $@
+
+fuzz-smoke: $(FUZZ_BUILD)/.configured
+	@$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
+	@scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
+
+fuzz: $(FUZZ_BUILD)/.configured
+	@$(CMAKE) --build $(FUZZ_BUILD) -j $(JOBS)
+	@scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench: deps
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_BUILD_BENCH=ON >/dev/null
+	@$(CMAKE) --build $(BUILD) -j $(JOBS)
+	@bench/run $(BUILD)
+
+# Re-makes examples/demo.pcap with SIPp and SIPVicious on loopback (needs root for tcpdump).
+examples: build
+	scripts/make-demo-capture examples/demo.pcap
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,83 @@
+/* sipwall — capture ingestion: pcap/pcapng files (and later live capture),
+ * link layers, IPv4/IPv6, UDP with IP defragmentation, TCP with stream
+ * reassembly, SIP detected by its start line on any port.
+ *
+ * The reader calls back once per SIP message found.  Every table it keeps
+ * (fragments, TCP streams, stream buffers) is bounded by sw_capture_limits
+ * and evicts the oldest entry when full. */
+#ifndef SIPWALL_CAPTURE_H
+#define SIPWALL_CAPTURE_H
+
+#include "sipwall/addr.h"
+#include "sipwall/sip.h"
+
+typedef struct sw_capture_limits {
+    uint32_t max_frag_sets;      /* IP datagrams being reassembled at once */
+    uint32_t max_frag_bytes;     /* one reassembled datagram */
+    uint32_t frag_timeout_ms;    /* capture time after which a set is dropped */
+    uint32_t max_tcp_streams;    /* directions being reassembled at once */
+    uint32_t max_stream_buffer;  /* bytes buffered per direction (in order + out of order) */
+    uint32_t tcp_idle_timeout_ms;
+    sw_sip_limits sip;           /* message framing limits on streams */
+} sw_capture_limits;
+
+void sw_capture_limits_default(sw_capture_limits *lim) SW_NONNULL(1);
+
+/* One SIP message (or one undecodable SIP-looking payload) from the capture. */
+typedef struct sw_capture_msg {
+    const char *data;  /* valid only during the callback */
+    size_t len;
+    uint64_t frame;    /* 1-based number of the frame that completed the message */
+    int64_t ts_ns;     /* capture time, ns since the Unix epoch */
+    sw_addr src, dst;
+    sw_transport transport;
+    uint16_t vlan;     /* outermost 802.1Q VLAN id, 0 if none */
+    uint8_t reassembled; /* from IP fragments or several TCP segments */
+    /* For streams whose framing failed (bad/missing Content-Length, over the
+     * limits): framing_error.code != 0, data holds what was framed (at least
+     * the headers); the stream direction is then resynchronised. */
+    sw_sip_error framing_error;
+} sw_capture_msg;
+
+/* Return non-zero to stop the run (sw_capture_run then returns that value). */
+typedef int (*sw_capture_cb)(void *ctx, const sw_capture_msg *msg);
+
+typedef struct sw_capture_stats {
+    uint64_t frames, bytes;
+    uint64_t sip_messages;
+    uint64_t non_sip;          /* UDP/TCP payloads that were not SIP */
+    uint64_t ip_fragments, ip_reassembled, frag_evicted, frag_timeouts;
+    uint64_t tcp_segments, tcp_out_of_order, tcp_retransmits, tcp_streams, tcp_evicted,
+        tcp_gaps;
+    uint64_t skipped;          /* frames of unsupported link/network types */
+    uint64_t damaged;          /* frames with inconsistent headers */
+} sw_capture_stats;
+
+typedef struct sw_capture sw_capture; /* opaque */
+
+/* Opens a pcap or pcapng file (libpcap decides).  lim may be NULL for the
+ * defaults.  On failure returns NULL and writes a message to errbuf. */
+sw_capture *sw_capture_open_file(const char *path, const sw_capture_limits *lim, char *errbuf,
+                                 size_t errlen) SW_NONNULL(1);
+
+/* Reads to the end, calling cb for each SIP message.  Returns SW_OK, the
+ * callback's non-zero value, or SW_EFORMAT / SW_ETRUNC for a damaged or
+ * truncated file — after delivering everything read before the damage;
+ * sw_capture_error() then names the frame. */
+int sw_capture_run(sw_capture *c, sw_capture_cb cb, void *ctx) SW_NONNULL(1, 2);
+
+const char *sw_capture_error(const sw_capture *c) SW_NONNULL(1);
+const sw_capture_stats *sw_capture_get_stats(const sw_capture *c) SW_NONNULL(1);
+void sw_capture_free(sw_capture *c);
+
+/* Decodes one frame by link type (DLT_* value) and feeds the reassemblers;
+ * exposed for tests and fuzzing.  Calls cb like sw_capture_run. */
+int sw_capture_feed_frame(sw_capture *c, int dlt, const uint8_t *data, size_t caplen,
+                          size_t origlen, int64_t ts_ns, sw_capture_cb cb, void *ctx)
+    SW_NONNULL(1);
+/* A reader not tied to a file (for sw_capture_feed_frame); free with sw_capture_free. */
+sw_capture *sw_capture_new(const sw_capture_limits *lim);
+/* Flushes streams and fragment sets still held (end of input). */
+int sw_capture_flush(sw_capture *c, sw_capture_cb cb, void *ctx) SW_NONNULL(1);
+
+#endif
