@@ -19,8 +19,13 @@ typedef struct sw_capture_limits {
     uint32_t max_stream_buffer;  /* bytes buffered per direction (in order + out of order) */
     uint32_t tcp_idle_timeout_ms;
     sw_sip_limits sip;           /* message framing limits on streams */
+    /* Added after the first version (keep new fields at the end): */
+    uint64_t max_tcp_memory;     /* all stream buffers together; LRU streams give theirs up */
 } sw_capture_limits;
 
+/* Defaults: 512 fragment sets of at most 65535 bytes, 30 s fragment timeout;
+ * 4096 TCP directions, 256 KiB per direction, 64 MiB for all stream buffers,
+ * 10 min TCP idle timeout; sw_sip_limits_default() for framing. */
 void sw_capture_limits_default(sw_capture_limits *lim) SW_NONNULL(1);
 
 /* One SIP message (or one undecodable SIP-looking payload) from the capture. */
@@ -51,6 +56,13 @@ typedef struct sw_capture_stats {
         tcp_gaps;
     uint64_t skipped;          /* frames of unsupported link/network types */
     uint64_t damaged;          /* frames with inconsistent headers */
+    /* Added after the first version: */
+    uint64_t frag_dropped;     /* sets dropped: overlapping, too large, too many pieces */
+    uint64_t udp_by_endpoint;  /* UDP payloads delivered only because of the endpoint rule */
+    uint64_t keepalives;       /* UDP CRLF/NUL keep-alives and STUN on SIP endpoints, not delivered */
+    uint64_t tcp_framing_errors, tcp_resyncs;
+    uint64_t tcp_incomplete;   /* partial messages delivered at FIN/RST/idle/flush */
+    uint64_t tcp_memory_evictions; /* streams that gave their buffer up for the memory cap */
 } sw_capture_stats;
 
 typedef struct sw_capture sw_capture; /* opaque */

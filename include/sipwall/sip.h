@@ -132,8 +132,9 @@ typedef struct sw_sip_limits {
     uint16_t max_via;      /* Via values over all Via header fields */
 } sw_sip_limits;
 
-/* Defaults for an interconnect: 65535-byte messages, 8192-byte header
- * fields, 256 headers, 32 Via values. */
+/* Defaults for an interconnect: 65535-byte messages, 4096-byte header
+ * fields (and start line), 256 header fields, 64 Via values (RFC 4475's
+ * longreq carries 34). */
 void sw_sip_limits_default(sw_sip_limits *lim) SW_NONNULL(1);
 
 typedef struct sw_sip_error {
@@ -324,6 +325,7 @@ typedef struct sw_sip_msg {
     uint16_t nhdrs, cap;
     uint16_t first[SW_HDR__COUNT]; /* first header of each id, SW_HDR_NONE if absent */
     uint16_t last_[SW_HDR__COUNT]; /* internal: to link `next` */
+    uint16_t max_via;     /* the limit in force, for sw_sip_validate */
 
     /* memoised typed values; read them through the accessors */
     uint32_t memo, memo_err;
@@ -344,14 +346,14 @@ typedef struct sw_sip_msg {
  * Returns the bytes the message occupies (>0), or a negative SW_E* with *err set. */
 long sw_sip_parse(sw_sip_msg *m, sw_sip_header *hdrs, uint16_t cap, const char *buf, size_t len,
                   sw_sip_framing framing, const sw_sip_limits *lim, sw_sip_error *err)
-    SW_WUR SW_NONNULL(1, 2, 4);
+    SW_WUR SW_NONNULL(1, 2);
 
 /* Stream framing without indexing: finds the next message in a TCP/TLS byte
  * stream.  Leading CRLFs (RFC 5626 keep-alives) are counted in *skip.  Returns
  * the length of the message that follows them, SW_EINCOMPLETE, or an error
  * (no or bad Content-Length, over the limits) with *err set. */
 long sw_sip_frame(const char *buf, size_t len, const sw_sip_limits *lim, size_t *skip,
-                  sw_sip_error *err) SW_WUR SW_NONNULL(3, 4);
+                  sw_sip_error *err) SW_WUR SW_NONNULL(4);
 
 /* Cheap test of whether bytes start like a SIP message (request line
  * "TOKEN SP x SP SIP/" or status line "SIP/2.0 ddd"), for finding SIP on any

@@ -1,0 +1,201 @@
+/* sipwall — events: the structured, explainable record of every decision,
+ * and the sinks that store or export them.
+ *
+ * An sw_event is filled by whoever decides (today the malformed-message
+ * check, later the policy engine and the detectors) and handed to a sink.
+ * Its strings are views (sw_str) into the message being screened: the
+ * event does not own them and they only need to live until sw_event_emit
+ * returns.  Sinks copy, escape and bound everything they keep.
+ *
+ * Untrusted bytes.  Strings taken from messages may hold any byte (NUL,
+ * CR/LF, invalid UTF-8).  Every sink applies the same rules (see
+ * sw_event_sanitize): a value is cut to SW_EVENT_FIELD_MAX bytes (at a
+ * UTF-8 character boundary), every byte that is not part of a well-formed
+ * UTF-8 sequence (RFC 3629: no overlongs, no surrogates, nothing above
+ * U+10FFFF) becomes U+FFFD, one U+FFFD per bad byte; NUL and control
+ * characters stay and are escaped by the output format (\u0000, \r, \n in
+ * JSON).  Cut fields are listed with their original byte length. */
+#ifndef SIPWALL_EVENT_H
+#define SIPWALL_EVENT_H
+
+#include <stdio.h>
+
+#include "sipwall/addr.h"
+#include "sipwall/common.h"
+
+/* ---- vocabularies -------------------------------------------------------
+ * Event types: the FSE v1 vocabulary (specs/exchange.md).
+ * X(ENUM, "wire name") */
+#define SW_EVENT_TYPE_LIST(X)                                               \
+    X(SIP_MALFORMED, "sip_malformed")                                      \
+    X(SIP_SCAN, "sip_scan")                                                \
+    X(SIP_BRUTEFORCE, "sip_bruteforce")                                    \
+    X(SIP_FLOOD, "sip_flood")                                              \
+    X(IRSF_CALL, "irsf_call")                                              \
+    X(WANGIRI_CLI, "wangiri_cli")                                          \
+    X(CLI_SPOOFING, "cli_spoofing")                                        \
+    X(PAI_INJECTION, "pai_injection")                                      \
+    X(REG_HIJACK, "reg_hijack")                                            \
+    X(LOCATION_PROBE, "location_probe")                                    \
+    X(PRIVACY_LEAK, "privacy_leak")                                        \
+    X(POLICY_VIOLATION, "policy_violation")
+
+typedef enum sw_event_type {
+#define SW__EVT_ENUM(id, name) SW_EVT_##id,
+    SW_EVENT_TYPE_LIST(SW__EVT_ENUM)
+#undef SW__EVT_ENUM
+    SW_EVT__COUNT
+} sw_event_type;
+
+/* FS.38 screening categories, plus the behavioural detectors. */
+#define SW_CATEGORY_LIST(X)                                                 \
+    X(CAT0, "cat0")                                                        \
+    X(CAT1, "cat1")                                                        \
+    X(CAT2, "cat2")                                                        \
+    X(CAT3, "cat3")                                                        \
+    X(BEHAVIOURAL, "behavioural")
+
+typedef enum sw_category {
+#define SW__CAT_ENUM(id, name) SW_CAT_##id,
+    SW_CATEGORY_LIST(SW__CAT_ENUM)
+#undef SW__CAT_ENUM
+    SW_CAT__COUNT
+} sw_category;
+
+/* Verdict actions (what the inline proxy does, or would do in passive mode). */
+#define SW_ACTION_LIST(X)                                                   \
+    X(ALLOW, "allow")                                                      \
+    X(REJECT, "reject")   /* answer with a SIP status (action_status) */   \
+    X(DROP, "drop")       /* silently discard */                           \
+    X(RATE_LIMIT, "rate-limit")                                            \
+    X(STRIP, "strip")     /* remove headers, then forward */               \
+    X(REWRITE, "rewrite")                                                  \
+    X(TAG, "tag")         /* forward, mark, log */
+
+typedef enum sw_action {
+#define SW__ACT_ENUM(id, name) SW_ACTION_##id,
+    SW_ACTION_LIST(SW__ACT_ENUM)
+#undef SW__ACT_ENUM
+    SW_ACTION__COUNT
+} sw_action;
+
+/* Wire names; NULL for values out of range. */
+const char *sw_event_type_name(sw_event_type t);
+const char *sw_category_name(sw_category c);
+const char *sw_action_name(sw_action a);
+/* Reverse lookups (exact match); SW_ENOTFOUND when unknown. */
+int sw_event_type_lookup(const char *name, sw_event_type *out) SW_WUR SW_NONNULL(1, 2);
+
+/* ---- the event ----------------------------------------------------------- */
+#define SW_EVENT_MAX_EVIDENCE 16  /* key/value pairs per event */
+#define SW_EVENT_FIELD_MAX 256    /* bytes kept of any string value */
+
+typedef enum sw_evidence_kind { SW_EVIDENCE_NUM = 1, SW_EVIDENCE_STR = 2 } sw_evidence_kind;
+
+typedef struct sw_evidence {
+    const char *key; /* static ASCII identifier chosen by the code, e.g. "offset" */
+    uint8_t kind;    /* sw_evidence_kind */
+    int64_t num;
+    sw_str str;      /* untrusted bytes allowed */
+} sw_evidence;
+
+typedef struct sw_event {
+    int64_t ts_ns;          /* when the message was seen, ns since the Unix epoch */
+    sw_event_type type;
+    sw_category category;
+    sw_action action;
+    uint16_t action_status; /* SIP status sent with SW_ACTION_REJECT; 0 = none */
+    uint8_t confidence;     /* 0..100 (values above 100 are written as 100) */
+    const char *rule;       /* static rule id, e.g. "sip.malformed" (required) */
+    sw_str reason;          /* human explanation; may quote message bytes */
+
+    sw_addr src, dst;       /* family 0 = unknown (field left out) */
+    sw_transport transport;
+
+    /* The message: a request has method, a response status (0 = neither). */
+    sw_str method;
+    uint16_t status;
+    sw_str call_id;
+    sw_str from, to, pai;   /* numbers (URI user part) when there is one, else the URI */
+    sw_str ruri;            /* request-URI user part when there is one, else the URI */
+
+    uint64_t frame;         /* capture mode: 1-based frame number; 0 = not from a capture */
+    sw_str file;            /* capture file, set when several are screened; empty = none */
+
+    uint8_t nevidence;
+    sw_evidence evidence[SW_EVENT_MAX_EVIDENCE];
+} sw_event;
+
+/* Resets *ev to an empty event of the given type, category and rule; the
+ * action is SW_ACTION_TAG and the confidence 100 until set otherwise. */
+void sw_event_init(sw_event *ev, sw_event_type type, sw_category cat, const char *rule)
+    SW_NONNULL(1, 4);
+
+/* Appends evidence.  key must be a static NUL-terminated identifier; str is
+ * a view that must live until the event is emitted.  Returns SW_OK, or
+ * SW_ELIMIT when SW_EVENT_MAX_EVIDENCE pairs are already there (the pair is
+ * then not added; events stay bounded). */
+int sw_event_add_num(sw_event *ev, const char *key, int64_t value) SW_NONNULL(1, 2);
+int sw_event_add_str(sw_event *ev, const char *key, sw_str value) SW_NONNULL(1, 2);
+
+/* Formats ts_ns as RFC 3339 UTC with milliseconds, "2026-11-24T10:00:00.123Z"
+ * (rounded down; times before 1970 allowed).  buf needs SW_EVENT_TS_LEN
+ * bytes.  Returns the length written, or SW_ELIMIT / SW_ERANGE. */
+#define SW_EVENT_TS_LEN 32
+int sw_event_format_ts(int64_t ts_ns, char *buf, size_t len) SW_NONNULL(2);
+
+/* Makes untrusted bytes safe for text output (rules in the file comment):
+ * writes at most min(in.len, max) input bytes' worth of valid UTF-8 to out,
+ * which needs 3 * max bytes (every bad byte may become the 3-byte U+FFFD).
+ * Returns the bytes written; *truncated is set when in.len > max.  Does not
+ * NUL-terminate (NUL bytes in the input are kept). */
+size_t sw_event_sanitize(sw_str in, size_t max, char *out, int *truncated) SW_NONNULL(3, 4);
+
+/* The event as one JSON object on one line (no trailing newline), field
+ * names as in DESIGN.md "Interfaces":
+ *   ts event_type category rule action [action_status] reason confidence
+ *   [src dst] transport [method | status] [call_id from to pai ruri]
+ *   [frame] [file] [evidence{}] [truncated{field: original_bytes}]
+ * Bracketed fields are left out when empty/zero.  Returns a malloc'd
+ * NUL-terminated string (free() it) and its length in *len, or NULL when
+ * memory runs out. */
+char *sw_event_json(const sw_event *ev, size_t *len) SW_WUR SW_NONNULL(1);
+
+/* ---- sinks -----------------------------------------------------------------
+ * A sink is one backend (JSON lines today; SQLite, syslog/TLS, Redis next)
+ * behind this small interface.  Backends embed sw_event_sink as their first
+ * member and provide the three operations; callers use only the wrappers. */
+typedef struct sw_event_sink sw_event_sink;
+
+typedef struct sw_event_sink_ops {
+    const char *name; /* "jsonl", … */
+    /* Store or queue one event.  SW_OK or a negative SW_E*. */
+    int (*emit)(sw_event_sink *s, const sw_event *ev);
+    /* Push queued events to their destination.  SW_OK or SW_EIO. */
+    int (*flush)(sw_event_sink *s);
+    /* Flush, release everything, free s.  Returns the flush's result. */
+    int (*close)(sw_event_sink *s);
+} sw_event_sink_ops;
+
+struct sw_event_sink {
+    const sw_event_sink_ops *ops;
+    uint64_t emitted; /* events accepted by emit */
+    uint64_t failed;  /* emits that returned an error */
+};
+
+int sw_event_emit(sw_event_sink *s, const sw_event *ev) SW_NONNULL(1, 2);
+int sw_event_sink_flush(sw_event_sink *s) SW_NONNULL(1);
+/* NULL is allowed (does nothing, returns SW_OK). */
+int sw_event_sink_close(sw_event_sink *s);
+
+/* JSON-lines file sink: one sw_event_json object per line, written through a
+ * 64 KiB buffer; sw_event_sink_flush / close push it out.  path "-" means
+ * stdout (flushed at close, never closed).  The file is created or
+ * truncated with mode 0640 (events can hold subscriber numbers).  On failure
+ * returns NULL with a message in errbuf. */
+sw_event_sink *sw_jsonl_sink_open(const char *path, char *errbuf, size_t errlen)
+    SW_WUR SW_NONNULL(1);
+/* The same over an open stream; closes it at sink close when owns != 0. */
+sw_event_sink *sw_jsonl_sink_new(FILE *fp, int owns) SW_WUR SW_NONNULL(1);
+
+#endif
