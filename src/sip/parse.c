@@ -244,7 +244,8 @@ long sw_sip_parse(sw_sip_msg *m, sw_sip_header *hdrs, uint16_t cap, const char *
             c++;
         if (*c != ':')
             return sw__fail(err, SW_EINVAL, (size_t)(c - buf),
-                            c == lend ? "header line without ':'" : "invalid character in header name");
+                            memchr(p, ':', (size_t)(lend - p)) ? "invalid character in header name"
+                                                               : "header line without ':'");
         if ((size_t)(eol + 1 - p) > lim->max_header_len)
             return sw__fail(err, SW_ELIMIT, (size_t)(p - buf), "header field longer than the limit");
         if (m->nhdrs >= max_hdrs)
