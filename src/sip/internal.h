@@ -3,6 +3,7 @@
 #define SW_SIP_INTERNAL_H
 
 #include "sipwall/sip.h"
+#include "sip/chars.h"
 
 static inline int sw__fail(sw_sip_error *err, int code, size_t offset, const char *reason)
 {
@@ -23,6 +24,13 @@ static inline void sw__rebase(sw_sip_error *err, const char *base, const char *v
         err->offset += (size_t)(value_start - base);
 }
 
+/* A NULL view (an absent value) becomes an empty one, so parsers never do
+ * pointer arithmetic on NULL. */
+static inline sw_str sw__nonnull(sw_str v)
+{
+    return v.ptr ? v : sw_str_make("", 0);
+}
+
 /* Splits off the next comma-separated element of a list value (quotes and
  * <> honoured).  Returns 1 with *elem set (LWS trimmed), 0 when s is empty. */
 int sw__list_next(sw_str *s, sw_str *elem);
@@ -35,7 +43,28 @@ const char *sw__scan_quoted(const char *p, const char *end);
  * Validates the syntax; returns SW_OK or SW_EINVAL (offset relative to s). */
 int sw__check_generic_params(sw_str s, sw_sip_error *err);
 
+/* Scans hostname characters from p; *type is SW_HOST_IPV4 when they are
+ * only digits and dots (not yet range-checked), else SW_HOST_NAME. */
+static inline const char *sw__scan_host(const char *p, const char *end, sw_host_type *type)
+{
+    unsigned nondigit = 0;
+    while (p < end && SW__IS(*p, SW__C_HOST)) {
+        nondigit |= (unsigned)((unsigned char)(*p - '0') > 9 && *p != '.');
+        p++;
+    }
+    *type = nondigit ? SW_HOST_NAME : SW_HOST_IPV4;
+    return p;
+}
+
 /* Checks that v is a host (hostname, IPv4 or [IPv6]); sets *type. */
 int sw__check_host(sw_str host, int bracketed, sw_host_type *type);
+
+/* The parsers behind the public ones.  strict = 1 checks every character
+ * against the grammar (sw_sip_validate, the public entry points); strict = 0
+ * only finds the delimiters and extracts (the lazy accessors on the hot
+ * path, which sw_sip_validate backs up when a message must be judged). */
+int sw__uri_parse(sw_str raw, sw_uri *u, sw_sip_error *err, int strict);
+int sw__nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err, int strict);
+int sw__via_parse(sw_str v, sw_via *o, sw_sip_error *err, int strict);
 
 #endif

@@ -41,6 +41,7 @@ static int parse_c(sw_str v, sw_str *nettype, sw_str *addrtype, sw_str *addr)
 
 int sw_sdp_parse(sw_str body, sw_sdp *o, sw_sip_error *err)
 {
+    body = sw__nonnull(body);
     memset(o, 0, sizeof *o);
     const char *p = body.ptr, *end = body.ptr + body.len;
     int lineno = 0, in_media = 0;

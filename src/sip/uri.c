@@ -112,12 +112,20 @@ static int check_uri_headers(const char *p, const char *end)
     }
 }
 
-static int parse_sip_uri(const char *p, const char *end, sw_uri *u, const char *base, sw_sip_error *err)
+static int parse_sip_uri(const char *p, const char *end, sw_uri *u, const char *base, sw_sip_error *err,
+                         int strict)
 {
     /* '@' cannot appear unescaped after the userinfo, so the only one
      * delimits it; users may hold ';' '?' '/' (RFC 4475 §3.1.1.2, §3.1.1.9). */
     const char *at = memchr(p, '@', (size_t)(end - p));
-    if (at) {
+    if (at && !strict) {
+        /* extraction only: the user ends at the first ':' of the userinfo */
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        u->user = sw_str_make(p, (size_t)((colon ? colon : at) - p));
+        if (colon)
+            u->password = sw_str_make(colon + 1, (size_t)(at - colon - 1));
+        p = at + 1;
+    } else if (at) {
         const char *q = scan_escaped(p, at, SW__C_USER);
         if (!q)
             return sw__fail(err, SW_EINVAL, (size_t)(p - base), "broken %-escape in URI user");
@@ -145,12 +153,10 @@ static int parse_sip_uri(const char *p, const char *end, sw_uri *u, const char *
         p = he + 1;
         bracketed = 1;
     } else {
-        while (p < end && SW__IS(*p, SW__C_HOST))
-            p++;
-        he = p;
+        he = p = sw__scan_host(p, end, &u->host_type);
     }
     u->host = sw_str_make(h, (size_t)(he - h));
-    if (sw__check_host(u->host, bracketed, &u->host_type) < 0)
+    if ((strict || bracketed || he == h) && sw__check_host(u->host, bracketed, &u->host_type) < 0)
         return sw__fail(err, SW_EINVAL, (size_t)(h - base), "invalid host in URI");
     if (p < end && *p == ':') {
         const char *d = ++p;
@@ -162,17 +168,17 @@ static int parse_sip_uri(const char *p, const char *end, sw_uri *u, const char *
         u->port = (uint16_t)port;
         u->has_port = 1;
     }
-    const char *qm = memchr(p, '?', (size_t)(end - p));
+    const char *qm = p < end ? memchr(p, '?', (size_t)(end - p)) : NULL;
     const char *pend = qm ? qm : end;
     if (p < pend) {
         if (*p != ';')
             return sw__fail(err, SW_EINVAL, (size_t)(p - base), "invalid character after URI host");
-        if (check_uri_params(p, pend) < 0)
+        if (strict && check_uri_params(p, pend) < 0)
             return sw__fail(err, SW_EINVAL, (size_t)(p - base), "invalid URI parameter");
         u->params = sw_str_make(p + 1, (size_t)(pend - p - 1));
     }
     if (qm) {
-        if (check_uri_headers(qm + 1, end) < 0)
+        if (strict && check_uri_headers(qm + 1, end) < 0)
             return sw__fail(err, SW_EINVAL, (size_t)(qm - base), "invalid URI headers");
         u->headers = sw_str_make(qm + 1, (size_t)(end - qm - 1));
     }
@@ -202,8 +208,9 @@ static int parse_tel_uri(const char *p, const char *end, sw_uri *u, const char *
     return SW_OK;
 }
 
-int sw_uri_parse(sw_str raw, sw_uri *u, sw_sip_error *err)
+int sw__uri_parse(sw_str raw, sw_uri *u, sw_sip_error *err, int strict)
 {
+    raw = sw__nonnull(raw);
     memset(u, 0, sizeof *u);
     u->raw = raw;
     const char *p = raw.ptr, *end = raw.ptr + raw.len;
@@ -227,12 +234,15 @@ int sw_uri_parse(sw_str raw, sw_uri *u, sw_sip_error *err)
     else
         u->kind = SW_URI_OTHER;
     if (u->kind == SW_URI_SIP || u->kind == SW_URI_SIPS)
-        return parse_sip_uri(rest, end, u, p, err);
+        return parse_sip_uri(rest, end, u, p, err, strict);
     if (u->kind == SW_URI_TEL)
         return parse_tel_uri(rest, end, u, p, err);
     /* absoluteURI: opaque, but printable and free of delimiters. */
     if (rest == end)
         return sw__fail(err, SW_EINVAL, (size_t)(rest - p), "empty URI after scheme");
+    u->opaque = sw_str_make(rest, (size_t)(end - rest));
+    if (!strict)
+        return SW_OK;
     for (const char *q = rest; q < end; q++) {
         unsigned char c = (unsigned char)*q;
         if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' || c == '{' ||
@@ -245,6 +255,11 @@ int sw_uri_parse(sw_str raw, sw_uri *u, sw_sip_error *err)
     return SW_OK;
 }
 
+int sw_uri_parse(sw_str raw, sw_uri *u, sw_sip_error *err)
+{
+    return sw__uri_parse(raw, u, err, 1);
+}
+
 static int hexval(char c)
 {
     return sw__is_digit(c) ? c - '0' : (sw__lower(c) - 'a' + 10);
@@ -252,6 +267,7 @@ static int hexval(char c)
 
 long sw_uri_unescape(sw_str in, char *out, size_t cap)
 {
+    in = sw__nonnull(in);
     size_t o = 0;
     for (size_t i = 0; i < in.len; i++) {
         char c = in.ptr[i];
@@ -272,8 +288,10 @@ long sw_uri_unescape(sw_str in, char *out, size_t cap)
 
 int sw_param_next(sw_str *cur, sw_param *prm)
 {
-    const char *p = cur->ptr, *end = cur->ptr + cur->len;
     memset(prm, 0, sizeof *prm);
+    if (!cur->ptr || !cur->len)
+        return 0; /* absent parameters are an empty list */
+    const char *p = cur->ptr, *end = cur->ptr + cur->len;
     p = sw__skip_lws(p, end);
     if (p < end && *p == ';')
         p = sw__skip_lws(p + 1, end);

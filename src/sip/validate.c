@@ -54,7 +54,7 @@ int sw_sip_top_via(sw_sip_msg *m, const sw_via **out, sw_sip_error *err)
         int r = first_value(m, SW_HDR_VIA, &v, err);
         if (r < 0)
             return r;
-        r = sw_via_parse(v, &m->top_via, err);
+        r = sw__via_parse(v, &m->top_via, err, 0);
         if (r < 0) {
             sw__rebase(err, m->buf, v.ptr);
             return r;
@@ -73,7 +73,7 @@ static int memo_nameaddr(sw_sip_msg *m, sw_hdr_id id, uint32_t bit, sw_nameaddr 
         int r = first_value(m, id, &v, err);
         if (r < 0)
             return r;
-        r = sw_nameaddr_parse(v, slot, err);
+        r = sw__nameaddr_parse(v, slot, err, 0);
         if (r < 0) {
             sw__rebase(err, m->buf, v.ptr);
             return r;
@@ -127,7 +127,7 @@ int sw_sip_ruri(sw_sip_msg *m, const sw_uri **out, sw_sip_error *err)
     if (!m->is_request)
         return missing(err, "a response has no Request-URI");
     if (!(m->memo & SW_MEMO_RURI)) {
-        int r = sw_uri_parse(m->ruri, &m->ruri_parsed, err);
+        int r = sw__uri_parse(m->ruri, &m->ruri_parsed, err, 0);
         if (r < 0) {
             sw__rebase(err, m->buf, m->ruri.ptr);
             return r;

@@ -39,11 +39,20 @@ const char *sw__scan_quoted(const char *p, const char *end)
 
 int sw__list_next(sw_str *s, sw_str *elem)
 {
+    if (!s->ptr || !s->len)
+        return 0;
     const char *p = s->ptr, *end = s->ptr + s->len;
     const char *start = sw__skip_lws(p, end);
     if (start == end) {
         *s = sw_str_make(end, 0);
         return 0;
+    }
+    /* Most values hold no comma at all: one vectorised memchr decides. */
+    if (!memchr(start, ',', (size_t)(end - start))) {
+        const char *eend = sw__rskip_lws(start, end);
+        *elem = sw_str_make(start, (size_t)(eend - start));
+        *s = sw_str_make(end, 0);
+        return 1;
     }
     int angle = 0;
     const char *q = start;
@@ -102,6 +111,7 @@ static int check_token(sw_str t)
 
 int sw__check_generic_params(sw_str s, sw_sip_error *err)
 {
+    s = sw__nonnull(s);
     sw_str cur = s;
     sw_param prm;
     int r;
@@ -118,7 +128,7 @@ int sw__check_generic_params(sw_str s, sw_sip_error *err)
 
 /* Parameters after a value: must start with ';' (LWS allowed before). */
 static int take_params(const char *p, const char *end, const char *base, sw_str *params,
-                       sw_sip_error *err)
+                       sw_sip_error *err, int strict)
 {
     p = sw__skip_lws(p, end);
     if (p == end) {
@@ -128,7 +138,7 @@ static int take_params(const char *p, const char *end, const char *base, sw_str 
     if (*p != ';')
         return sw__fail(err, SW_EINVAL, (size_t)(p - base), "unexpected characters after value");
     sw_str all = sw_str_make(p, (size_t)(end - p));
-    int r = sw__check_generic_params(all, err);
+    int r = strict ? sw__check_generic_params(all, err) : SW_OK;
     if (r < 0) {
         sw__rebase(err, base, p);
         return r;
@@ -138,8 +148,9 @@ static int take_params(const char *p, const char *end, const char *base, sw_str 
     return SW_OK;
 }
 
-int sw_nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err)
+int sw__nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err, int strict)
 {
+    v = sw__nonnull(v);
     memset(o, 0, sizeof *o);
     const char *base = v.ptr, *end = sw__rskip_lws(v.ptr, v.ptr + v.len);
     const char *p = sw__skip_lws(v.ptr, end);
@@ -196,7 +207,7 @@ int sw_nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err)
         const char *us = lt + 1;
         if (us < gt && (sw__is_wsp(*us) || *us == '\r' || sw__is_wsp(gt[-1]) || gt[-1] == '\n'))
             return sw__fail(err, SW_EINVAL, (size_t)(us - base), "whitespace inside <URI>");
-        int r = sw_uri_parse(sw_str_make(us, (size_t)(gt - us)), &o->uri, err);
+        int r = sw__uri_parse(sw_str_make(us, (size_t)(gt - us)), &o->uri, err, strict);
         if (r < 0) {
             sw__rebase(err, base, us);
             return r;
@@ -213,14 +224,14 @@ int sw_nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err)
                                 "URI with '?' or ',' must be enclosed in <>");
             q++;
         }
-        int r = sw_uri_parse(sw_str_make(p, (size_t)(q - p)), &o->uri, err);
+        int r = sw__uri_parse(sw_str_make(p, (size_t)(q - p)), &o->uri, err, strict);
         if (r < 0) {
             sw__rebase(err, base, p);
             return r;
         }
         after = q;
     }
-    int r = take_params(after, end, base, &o->params, err);
+    int r = take_params(after, end, base, &o->params, err, strict);
     if (r < 0)
         return r;
     sw_str tag;
@@ -229,8 +240,15 @@ int sw_nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err)
     return SW_OK;
 }
 
+int sw_nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err)
+{
+    return sw__nameaddr_parse(v, o, err, 1);
+}
+
 int sw_parse_uint(sw_str v, uint64_t max, uint64_t *out)
 {
+    if (!v.ptr)
+        return SW_EINVAL;
     const char *p = sw__skip_lws(v.ptr, v.ptr + v.len);
     const char *end = sw__rskip_lws(p, v.ptr + v.len);
     if (p == end)
@@ -240,7 +258,7 @@ int sw_parse_uint(sw_str v, uint64_t max, uint64_t *out)
         if (!sw__is_digit(*p))
             return SW_EINVAL;
         uint64_t d = (uint64_t)(*p - '0');
-        if (n > (max - d) / 10)
+        if (d > max || n > (max - d) / 10)
             return SW_ERANGE;
         n = n * 10 + d;
     }
@@ -267,8 +285,9 @@ static const char *take_char(const char *p, const char *end, char c)
     return (p < end && *p == c) ? p + 1 : NULL;
 }
 
-int sw_via_parse(sw_str v, sw_via *o, sw_sip_error *err)
+int sw__via_parse(sw_str v, sw_via *o, sw_sip_error *err, int strict)
 {
+    v = sw__nonnull(v);
     memset(o, 0, sizeof *o);
     o->rport = -1;
     const char *base = v.ptr, *end = sw__rskip_lws(v.ptr, v.ptr + v.len);
@@ -294,13 +313,10 @@ int sw_via_parse(sw_str v, sw_via *o, sw_sip_error *err)
         p = he + 1;
         bracketed = 1;
     } else {
-        p = h;
-        while (p < end && SW__IS(*p, SW__C_HOST))
-            p++;
-        he = p;
+        he = p = sw__scan_host(h, end, &o->host_type);
     }
     o->host = sw_str_make(hs, (size_t)(he - hs));
-    if (sw__check_host(o->host, bracketed, &o->host_type) < 0)
+    if ((strict || bracketed || he == hs) && sw__check_host(o->host, bracketed, &o->host_type) < 0)
         return sw__fail(err, SW_EINVAL, (size_t)(hs - base), "invalid Via host");
     const char *c = sw__skip_lws(p, end);
     if (c < end && *c == ':') {
@@ -314,7 +330,7 @@ int sw_via_parse(sw_str v, sw_via *o, sw_sip_error *err)
         o->port = (uint16_t)port;
         o->has_port = 1;
     }
-    int r = take_params(p, end, base, &o->params, err);
+    int r = take_params(p, end, base, &o->params, err, strict);
     if (r < 0)
         return r;
     sw_str cur = o->params;
@@ -328,6 +344,8 @@ int sw_via_parse(sw_str v, sw_via *o, sw_sip_error *err)
         } else if (sw_str_caseeq_cstr(prm.name, "received")) {
             sw_host_type t;
             sw_str a = prm.value;
+            if (!prm.has_value)
+                return sw__fail(err, SW_EINVAL, off, "Via received without a value");
             int br = a.len > 2 && a.ptr[0] == '[' && a.ptr[a.len - 1] == ']';
             if (br)
                 a = sw_str_make(a.ptr + 1, a.len - 2);
@@ -359,8 +377,14 @@ int sw_via_parse(sw_str v, sw_via *o, sw_sip_error *err)
     return SW_OK;
 }
 
+int sw_via_parse(sw_str v, sw_via *o, sw_sip_error *err)
+{
+    return sw__via_parse(v, o, err, 1);
+}
+
 int sw_cseq_parse(sw_str v, sw_cseq *o, sw_sip_error *err)
 {
+    v = sw__nonnull(v);
     memset(o, 0, sizeof *o);
     const char *end = sw__rskip_lws(v.ptr, v.ptr + v.len);
     const char *p = sw__skip_lws(v.ptr, end), *d = p;
@@ -396,6 +420,7 @@ static sw_str unquote(sw_str v)
 
 int sw_auth_parse(sw_str v, sw_auth *o, sw_sip_error *err)
 {
+    v = sw__nonnull(v);
     memset(o, 0, sizeof *o);
     const char *base = v.ptr, *end = sw__rskip_lws(v.ptr, v.ptr + v.len);
     const char *p = take_token(v.ptr, end, &o->scheme);
@@ -451,6 +476,7 @@ int sw_auth_parse(sw_str v, sw_auth *o, sw_sip_error *err)
 
 int sw_identity_parse(sw_str v, sw_identity *o, sw_sip_error *err)
 {
+    v = sw__nonnull(v);
     memset(o, 0, sizeof *o);
     const char *base = v.ptr, *end = sw__rskip_lws(v.ptr, v.ptr + v.len);
     const char *p = sw__skip_lws(v.ptr, end), *s = p;
@@ -477,7 +503,7 @@ int sw_identity_parse(sw_str v, sw_identity *o, sw_sip_error *err)
         o->payload = sw_str_make(d1 + 1, (size_t)(d2 - d1 - 1));
         o->signature = sw_str_make(d2 + 1, (size_t)(s + o->token.len - d2 - 1));
     }
-    int r = take_params(p, end, base, &o->params, err);
+    int r = take_params(p, end, base, &o->params, err, 1);
     if (r < 0)
         return r;
     sw_str info;
@@ -494,10 +520,11 @@ int sw_identity_parse(sw_str v, sw_identity *o, sw_sip_error *err)
 
 int sw_media_type_parse(sw_str v, sw_media_type *o, sw_sip_error *err)
 {
+    v = sw__nonnull(v);
     memset(o, 0, sizeof *o);
     const char *base = v.ptr, *end = sw__rskip_lws(v.ptr, v.ptr + v.len);
     const char *p = take_token(v.ptr, end, &o->type);
     if (!p || !(p = take_char(p, end, '/')) || !(p = take_token(p, end, &o->subtype)))
         return sw__fail(err, SW_EINVAL, 0, "invalid media type");
-    return take_params(p, end, base, &o->params, err);
+    return take_params(p, end, base, &o->params, err, 1);
 }
