@@ -1,0 +1,349 @@
+/* The event model: vocabularies, construction, untrusted-byte sanitising and
+ * the JSON form shared by every text backend. */
+#include "sipwall/event.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "event_int.h"
+
+static const char *const type_names[] = {
+#define SW__EVT_NAME(id, name) name,
+    SW_EVENT_TYPE_LIST(SW__EVT_NAME)
+#undef SW__EVT_NAME
+};
+static const char *const category_names[] = {
+#define SW__CAT_NAME(id, name) name,
+    SW_CATEGORY_LIST(SW__CAT_NAME)
+#undef SW__CAT_NAME
+};
+static const char *const action_names[] = {
+#define SW__ACT_NAME(id, name) name,
+    SW_ACTION_LIST(SW__ACT_NAME)
+#undef SW__ACT_NAME
+};
+
+_Static_assert(sizeof type_names / sizeof type_names[0] == SW_EVT__COUNT, "event type table");
+_Static_assert(sizeof category_names / sizeof category_names[0] == SW_CAT__COUNT, "category table");
+_Static_assert(sizeof action_names / sizeof action_names[0] == SW_ACTION__COUNT, "action table");
+
+const char *sw_event_type_name(sw_event_type t)
+{
+    return (unsigned)t < SW_EVT__COUNT ? type_names[t] : NULL;
+}
+
+const char *sw_category_name(sw_category c)
+{
+    return (unsigned)c < SW_CAT__COUNT ? category_names[c] : NULL;
+}
+
+const char *sw_action_name(sw_action a)
+{
+    return (unsigned)a < SW_ACTION__COUNT ? action_names[a] : NULL;
+}
+
+int sw_event_type_lookup(const char *name, sw_event_type *out)
+{
+    for (unsigned i = 0; i < SW_EVT__COUNT; i++) {
+        if (strcmp(type_names[i], name) == 0) {
+            *out = (sw_event_type)i;
+            return SW_OK;
+        }
+    }
+    return SW_ENOTFOUND;
+}
+
+void sw_event_init(sw_event *ev, sw_event_type type, sw_category cat, const char *rule)
+{
+    /* Only the header is cleared: the evidence array is read up to nevidence. */
+    memset(ev, 0, offsetof(sw_event, evidence));
+    ev->type = type;
+    ev->category = cat;
+    ev->rule = rule;
+    ev->action = SW_ACTION_TAG;
+    ev->confidence = 100;
+}
+
+int sw_event_add_num(sw_event *ev, const char *key, int64_t value)
+{
+    if (ev->nevidence >= SW_EVENT_MAX_EVIDENCE)
+        return SW_ELIMIT;
+    sw_evidence *e = &ev->evidence[ev->nevidence++];
+    e->key = key;
+    e->kind = SW_EVIDENCE_NUM;
+    e->num = value;
+    e->str = SW_STR_NULL;
+    return SW_OK;
+}
+
+int sw_event_add_str(sw_event *ev, const char *key, sw_str value)
+{
+    if (ev->nevidence >= SW_EVENT_MAX_EVIDENCE)
+        return SW_ELIMIT;
+    sw_evidence *e = &ev->evidence[ev->nevidence++];
+    e->key = key;
+    e->kind = SW_EVIDENCE_STR;
+    e->num = 0;
+    e->str = value;
+    return SW_OK;
+}
+
+int sw_event_format_ts(int64_t ts_ns, char *buf, size_t len)
+{
+    /* Floor division so that times before 1970 still get 0..999 ms. */
+    int64_t sec = ts_ns / 1000000000;
+    int64_t rem = ts_ns % 1000000000;
+    if (rem < 0) {
+        rem += 1000000000;
+        sec -= 1;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return SW_ERANGE;
+    /* RFC 3339 has four-digit years only. */
+    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+        return SW_ERANGE;
+    int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (int)(rem / 1000000));
+    return (n < 0 || (size_t)n >= len) ? SW_ELIMIT : n;
+}
+
+/* Length of the well-formed UTF-8 sequence at p[0..avail), or 0 when p[0]
+ * does not start one (RFC 3629 table 3: no overlongs, no surrogates, at
+ * most U+10FFFF).  A sequence cut short by avail counts as malformed. */
+static size_t utf8_seq_len(const unsigned char *p, size_t avail)
+{
+    unsigned char c = p[0];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 2;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else {
+        return 0;
+    }
+    if (avail < need + 1)
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t k = 2; k <= need; k++)
+        if (p[k] < 0x80 || p[k] > 0xbf)
+            return 0;
+    return need + 1;
+}
+
+size_t sw_event_sanitize(sw_str in, size_t max, char *out, int *truncated)
+{
+    const unsigned char *p = (const unsigned char *)in.ptr;
+    size_t n = in.len < max ? in.len : max;
+    size_t o = 0;
+    *truncated = in.len > max;
+    if (!p)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        /* Validate against the whole input so that a character cut by the
+         * cap is dropped as truncation, not reported as damage. */
+        size_t l = utf8_seq_len(p + i, in.len - i);
+        if (l == 0) {
+            out[o++] = (char)0xef;
+            out[o++] = (char)0xbf;
+            out[o++] = (char)0xbd;
+            i++;
+            continue;
+        }
+        if (i + l > n)
+            break;
+        memcpy(out + o, p + i, l);
+        o += l;
+        i += l;
+    }
+    return o;
+}
+
+/* Adds a sanitised string member; records the original length in `trunc`
+ * (created on demand) when the value was cut. */
+static int set_str(json_t *obj, const char *key, sw_str v, json_t **trunc)
+{
+    char buf[3 * SW_EVENT_FIELD_MAX];
+    int cut;
+    size_t n = sw_event_sanitize(v, SW_EVENT_FIELD_MAX, buf, &cut);
+    json_t *s = json_stringn_nocheck(buf, n);
+    if (!s || json_object_set_new(obj, key, s) < 0)
+        return -1;
+    if (cut) {
+        if (!*trunc && !(*trunc = json_object()))
+            return -1;
+        if (json_object_set_new(*trunc, key, json_integer((json_int_t)v.len)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int set_cstr(json_t *obj, const char *key, const char *v, json_t **trunc)
+{
+    return set_str(obj, key, sw_str_make(v, strlen(v)), trunc);
+}
+
+static int set_int(json_t *obj, const char *key, json_int_t v)
+{
+    json_t *i = json_integer(v);
+    return (!i || json_object_set_new(obj, key, i) < 0) ? -1 : 0;
+}
+
+static int set_addr(json_t *obj, const char *key, const sw_addr *a)
+{
+    char buf[SW_ADDR_STRLEN];
+    if (a->family == 0)
+        return 0;
+    if (sw_addr_format(a, buf, sizeof buf) < 0)
+        return 0; /* an unprintable address is left out rather than faked */
+    json_t *s = json_string(buf);
+    return (!s || json_object_set_new(obj, key, s) < 0) ? -1 : 0;
+}
+
+static int set_opt_str(json_t *obj, const char *key, sw_str v, json_t **trunc)
+{
+    return v.len == 0 ? 0 : set_str(obj, key, v, trunc);
+}
+
+json_t *sw__event_to_jansson(const sw_event *ev)
+{
+    json_t *o = json_object();
+    json_t *trunc = NULL;
+    char ts[SW_EVENT_TS_LEN];
+    if (!o)
+        return NULL;
+    if (sw_event_format_ts(ev->ts_ns, ts, sizeof ts) < 0)
+        snprintf(ts, sizeof ts, "0000-00-00T00:00:00.000Z"); /* out of RFC 3339 range */
+    const char *type = sw_event_type_name(ev->type);
+    const char *cat = sw_category_name(ev->category);
+    const char *act = sw_action_name(ev->action);
+    int r = 0;
+    r |= set_cstr(o, "ts", ts, &trunc);
+    r |= set_cstr(o, "event_type", type ? type : "unknown", &trunc);
+    r |= set_cstr(o, "category", cat ? cat : "unknown", &trunc);
+    r |= set_cstr(o, "rule", ev->rule ? ev->rule : "", &trunc);
+    r |= set_cstr(o, "action", act ? act : "unknown", &trunc);
+    if (ev->action_status)
+        r |= set_int(o, "action_status", ev->action_status);
+    r |= set_str(o, "reason", ev->reason, &trunc);
+    r |= set_int(o, "confidence", ev->confidence > 100 ? 100 : ev->confidence);
+    r |= set_addr(o, "src", &ev->src);
+    r |= set_addr(o, "dst", &ev->dst);
+    r |= set_cstr(o, "transport", sw_transport_name(ev->transport), &trunc);
+    if (ev->method.len)
+        r |= set_str(o, "method", ev->method, &trunc);
+    else if (ev->status)
+        r |= set_int(o, "status", ev->status);
+    r |= set_opt_str(o, "call_id", ev->call_id, &trunc);
+    r |= set_opt_str(o, "from", ev->from, &trunc);
+    r |= set_opt_str(o, "to", ev->to, &trunc);
+    r |= set_opt_str(o, "pai", ev->pai, &trunc);
+    r |= set_opt_str(o, "ruri", ev->ruri, &trunc);
+    if (ev->frame)
+        r |= set_int(o, "frame", (json_int_t)ev->frame);
+    r |= set_opt_str(o, "file", ev->file, &trunc);
+    if (ev->nevidence) {
+        json_t *evid = json_object();
+        json_t *etrunc = NULL;
+        if (!evid || json_object_set_new(o, "evidence", evid) < 0) {
+            r = -1;
+        } else {
+            unsigned n = ev->nevidence > SW_EVENT_MAX_EVIDENCE ? SW_EVENT_MAX_EVIDENCE
+                                                               : ev->nevidence;
+            for (unsigned i = 0; i < n && r == 0; i++) {
+                const sw_evidence *e = &ev->evidence[i];
+                char key[3 * 64 + 1];
+                int kcut;
+                size_t kl;
+                if (!e->key)
+                    continue;
+                /* Keys are code-chosen, but JSON object keys must still be
+                 * valid UTF-8 and jansson keys are NUL-terminated. */
+                kl = sw_event_sanitize(sw_str_make(e->key, strlen(e->key)), 64, key, &kcut);
+                key[kl] = '\0';
+                if (e->kind == SW_EVIDENCE_NUM)
+                    r |= set_int(evid, key, (json_int_t)e->num);
+                else
+                    r |= set_str(evid, key, e->str, &etrunc);
+            }
+            if (etrunc) {
+                /* Report cut evidence values as "evidence.KEY". */
+                const char *k;
+                json_t *v;
+                json_object_foreach(etrunc, k, v)
+                {
+                    char name[256];
+                    snprintf(name, sizeof name, "evidence.%s", k);
+                    if (!trunc && !(trunc = json_object())) {
+                        r = -1;
+                        break;
+                    }
+                    r |= json_object_set(trunc, name, v) < 0 ? -1 : 0;
+                }
+                json_decref(etrunc);
+            }
+        }
+    }
+    if (trunc) {
+        if (r == 0)
+            r = json_object_set_new(o, "truncated", trunc) < 0 ? -1 : 0; /* steals trunc */
+        else
+            json_decref(trunc);
+    }
+    if (r != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+char *sw_event_json(const sw_event *ev, size_t *len)
+{
+    json_t *o = sw__event_to_jansson(ev);
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (s && len)
+        *len = strlen(s); /* NULs inside values are escaped, so strlen is exact */
+    return s;
+}
+
+int sw_event_emit(sw_event_sink *s, const sw_event *ev)
+{
+    int r = s->ops->emit(s, ev);
+    if (r < 0)
+        s->failed++;
+    else
+        s->emitted++;
+    return r;
+}
+
+int sw_event_sink_flush(sw_event_sink *s)
+{
+    return s->ops->flush(s);
+}
+
+int sw_event_sink_close(sw_event_sink *s)
+{
+    if (!s)
+        return SW_OK;
+    return s->ops->close(s);
+}
