@@ -379,11 +379,17 @@ long sw_sip_frame(const char *buf, size_t len, const sw_sip_limits *lim, size_t 
         if (c < ll && q[c] == ':' &&
             ((nl == 1 && sw__lower(q[0]) == 'l') ||
              (nl == 14 && caseprefix(q, nl, "content-length", 14)))) {
-            const char *v = q + c + 1, *ve = q + ll;
-            while (v < ve && sw__is_wsp(*v))
-                v++;
-            while (ve > v && sw__is_wsp(ve[-1]))
-                ve--;
+            /* The value may continue on folded lines (LWS), as sw_sip_parse allows. */
+            const char *ve = q + ll;
+            while (eol + 1 < end && sw__is_wsp(eol[1])) {
+                const char *next = find_lf(eol + 1, end);
+                if (!next)
+                    break;
+                eol = next;
+                ve = (eol > q && eol[-1] == '\r') ? eol - 1 : eol;
+            }
+            const char *v = sw__skip_lws(q + c + 1, ve);
+            ve = sw__rskip_lws(v, ve);
             int64_t val = 0;
             int r = parse_content_length(sw_str_make(v, (size_t)(ve - v)), &val);
             if (r == -2)
