@@ -41,8 +41,23 @@ static inline int sw_str_eq(sw_str a, sw_str b)
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 /* ASCII case-insensitive equality (SIP tokens, header names, schemes). */
-int sw_str_caseeq(sw_str a, sw_str b);
-int sw_str_caseeq_cstr(sw_str a, const char *lit);
+static inline int sw_str_caseeq(sw_str a, sw_str b)
+{
+    if (a.len != b.len)
+        return 0;
+    for (size_t i = 0; i < a.len; i++) {
+        unsigned char x = (unsigned char)a.ptr[i], y = (unsigned char)b.ptr[i];
+        if (x != y) {
+            if ((x | 0x20) != (y | 0x20) || (unsigned char)((x | 0x20) - 'a') > 'z' - 'a')
+                return 0;
+        }
+    }
+    return 1;
+}
+static inline int sw_str_caseeq_cstr(sw_str a, const char *lit)
+{
+    return sw_str_caseeq(a, sw_str_make(lit, strlen(lit)));
+}
 
 /* The one error list: X(NAME, value, message). */
 #define SW_ERROR_LIST(X)                                                    \

@@ -31,6 +31,8 @@ static inline char sw__lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c 
 /* LWS = [*WSP CRLF] 1*WSP: skips spaces, tabs and folds (CRLF followed by WSP). */
 static inline const char *sw__skip_lws(const char *p, const char *end)
 {
+    if (p < end && (unsigned char)*p > ' ')
+        return p; /* the usual case: nothing to skip */
     for (;;) {
         while (p < end && sw__is_wsp(*p))
             p++;

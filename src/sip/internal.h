@@ -47,12 +47,15 @@ int sw__check_generic_params(sw_str s, sw_sip_error *err);
  * only digits and dots (not yet range-checked), else SW_HOST_NAME. */
 static inline const char *sw__scan_host(const char *p, const char *end, sw_host_type *type)
 {
-    unsigned nondigit = 0;
-    while (p < end && SW__IS(*p, SW__C_HOST)) {
-        nondigit |= (unsigned)((unsigned char)(*p - '0') > 9 && *p != '.');
+    const char *s = p;
+    while (p < end && SW__IS(*p, SW__C_HOST))
         p++;
-    }
-    *type = nondigit ? SW_HOST_NAME : SW_HOST_IPV4;
+    /* A hostname's top label starts with a letter (RFC 3261 toplabel);
+     * digits there mean a dotted quad, which strict checking verifies. */
+    const char *l = p;
+    while (l > s && l[-1] != '.')
+        l--;
+    *type = (l < p && sw__is_digit(*l)) ? SW_HOST_IPV4 : SW_HOST_NAME;
     return p;
 }
 

@@ -30,9 +30,10 @@ static char lower_names[SW_HDR__COUNT][32]; /* canonical names in lower case */
 
 static inline unsigned hdr_hash(const char *name, size_t len)
 {
+    /* |0x20 folds the letters; other token characters never match a name */
     unsigned h = (unsigned)len * 7u;
-    h += (unsigned)(unsigned char)sw__lower(name[0]) * 31u;
-    h += (unsigned)(unsigned char)sw__lower(name[len - 1]) * 131u;
+    h += (unsigned)(unsigned char)(name[0] | 0x20) * 31u;
+    h += (unsigned)(unsigned char)(name[len - 1] | 0x20) * 131u;
     return h & (HASH_SIZE - 1);
 }
 
@@ -56,15 +57,26 @@ __attribute__((constructor)) static void build_tables(void)
  * so eight bytes compare at once. */
 static inline int name_eq(const char *in, const char *lc, size_t n)
 {
-    while (n >= 8) {
+    if (n >= 8) {
+        /* whole words, then the last 8 bytes (overlapping) */
         uint64_t a, b;
-        memcpy(&a, in, 8);
-        memcpy(&b, lc, 8);
-        if ((a | 0x2020202020202020ull) != b)
-            return 0;
-        in += 8;
-        lc += 8;
-        n -= 8;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&a, in + i, 8);
+            memcpy(&b, lc + i, 8);
+            if ((a | 0x2020202020202020ull) != b)
+                return 0;
+        }
+        memcpy(&a, in + n - 8, 8);
+        memcpy(&b, lc + n - 8, 8);
+        return (a | 0x2020202020202020ull) == b;
+    }
+    if (n >= 4) {
+        uint32_t a, b, c, d;
+        memcpy(&a, in, 4);
+        memcpy(&b, lc, 4);
+        memcpy(&c, in + n - 4, 4);
+        memcpy(&d, lc + n - 4, 4);
+        return (a | 0x20202020u) == b && (c | 0x20202020u) == d;
     }
     while (n--)
         if ((*in++ | 0x20) != *lc++)

@@ -52,7 +52,7 @@ static int caseprefix(const char *p, size_t n, const char *lit, size_t litlen)
 static int check_version(const char *p, const char *end, const char *base, sw_sip_error *err)
 {
     size_t n = (size_t)(end - p);
-    if (n == 7 && caseprefix(p, n, "SIP/2.0", 7))
+    if (n == 7 && (memcmp(p, "SIP/2.0", 7) == 0 || caseprefix(p, n, "SIP/2.0", 7)))
         return SW_OK;
     if (caseprefix(p, n, "SIP/", 4)) {
         const char *q = p + 4;
@@ -120,11 +120,14 @@ static int parse_request_line(sw_sip_msg *m, const char *p, const char *end, sw_
     const char *uend = lsp - 1;
     if (uend == uri)
         return sw__fail(err, SW_EINVAL, (size_t)(uri - base), "empty Request-URI");
-    for (const char *s = uri; s < uend; s++)
-        if (*s == ' ' || *s == '\t')
-            return sw__fail(err, SW_EINVAL, (size_t)(s - base),
-                            s + 1 == uend ? "more than one SP between request-line elements"
-                                          : "whitespace inside Request-URI");
+    const char *ws = memchr(uri, ' ', (size_t)(uend - uri));
+    const char *tab = memchr(uri, '\t', (size_t)(uend - uri));
+    if (!ws || (tab && tab < ws))
+        ws = tab;
+    if (ws)
+        return sw__fail(err, SW_EINVAL, (size_t)(ws - base),
+                        ws + 1 == uend ? "more than one SP between request-line elements"
+                                       : "whitespace inside Request-URI");
     if (*uri == '<')
         return sw__fail(err, SW_EINVAL, (size_t)(uri - base), "Request-URI enclosed in <>");
     int r = check_version(lsp, end, base, err);

@@ -225,11 +225,13 @@ int sw__uri_parse(sw_str raw, sw_uri *u, sw_sip_error *err, int strict)
         return sw__fail(err, SW_EINVAL, (size_t)(s - p), "URI without scheme");
     u->scheme = sw_str_make(p, (size_t)(s - p));
     const char *rest = s + 1;
-    if (sw_str_caseeq_cstr(u->scheme, "sip"))
+    char c0 = (char)(p[0] | 0x20);
+    if (u->scheme.len == 3 && c0 == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p')
         u->kind = SW_URI_SIP;
-    else if (sw_str_caseeq_cstr(u->scheme, "sips"))
+    else if (u->scheme.len == 4 && c0 == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+             (p[3] | 0x20) == 's')
         u->kind = SW_URI_SIPS;
-    else if (sw_str_caseeq_cstr(u->scheme, "tel"))
+    else if (u->scheme.len == 3 && c0 == 't' && (p[1] | 0x20) == 'e' && (p[2] | 0x20) == 'l')
         u->kind = SW_URI_TEL;
     else
         u->kind = SW_URI_OTHER;
