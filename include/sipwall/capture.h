@@ -4,7 +4,18 @@
  *
  * The reader calls back once per SIP message found.  Every table it keeps
  * (fragments, TCP streams, stream buffers) is bounded by sw_capture_limits
- * and evicts the oldest entry when full. */
+ * and evicts the oldest entry when full.
+ *
+ * What counts as SIP: a UDP payload or the start of a TCP direction is SIP
+ * when sw_sip_looks_like() accepts its first line, whatever the ports.  A
+ * UDP payload that does not look like SIP is still delivered (by_endpoint
+ * set) when its source or destination address:port carried SIP earlier in
+ * the capture, so that damaged datagrams reach the malformed-message check;
+ * keep-alives (only CR/LF/SP/TAB/NUL) and STUN are not.  That endpoint set
+ * is small and bounded (512, least recently seen replaced).
+ * Link types: Ethernet (802.1Q/802.1ad tags), Linux SLL and SLL2, raw IP
+ * (DLT_RAW, LINKTYPE_RAW 101, DLT_IPV4, DLT_IPV6), BSD loopback
+ * (DLT_NULL, DLT_LOOP); anything else is counted in stats.skipped. */
 #ifndef SIPWALL_CAPTURE_H
 #define SIPWALL_CAPTURE_H
 
@@ -38,9 +49,16 @@ typedef struct sw_capture_msg {
     sw_transport transport;
     uint16_t vlan;     /* outermost 802.1Q VLAN id, 0 if none */
     uint8_t reassembled; /* from IP fragments or several TCP segments */
+    /* 1 when the payload does not look like SIP by its first line and was
+     * delivered only because its UDP source or destination endpoint carried
+     * SIP earlier in the capture (a damaged datagram, e.g. a NUL in the
+     * method); the checker should treat it as malformed. */
+    uint8_t by_endpoint;
     /* For streams whose framing failed (bad/missing Content-Length, over the
      * limits): framing_error.code != 0, data holds what was framed (at least
-     * the headers); the stream direction is then resynchronised. */
+     * the headers); the stream direction is then resynchronised.
+     * SW_EINCOMPLETE: a partial message held when the direction ended (FIN,
+     * RST, idle timeout, end of capture: see the reason text). */
     sw_sip_error framing_error;
 } sw_capture_msg;
 
@@ -83,13 +101,21 @@ const sw_capture_stats *sw_capture_get_stats(const sw_capture *c) SW_NONNULL(1);
 void sw_capture_free(sw_capture *c);
 
 /* Decodes one frame by link type (DLT_* value) and feeds the reassemblers;
- * exposed for tests and fuzzing.  Calls cb like sw_capture_run. */
+ * exposed for tests and fuzzing.  Calls cb like sw_capture_run (cb may be
+ * NULL: messages are then only counted).  Frames are numbered by the calls
+ * made on this reader (1, 2, …); ts_ns drives the fragment and idle
+ * timeouts.  Never fails on input: bad frames are counted in the stats.
+ * Returns 0 or the callback's non-zero value. */
 int sw_capture_feed_frame(sw_capture *c, int dlt, const uint8_t *data, size_t caplen,
                           size_t origlen, int64_t ts_ns, sw_capture_cb cb, void *ctx)
     SW_NONNULL(1);
 /* A reader not tied to a file (for sw_capture_feed_frame); free with sw_capture_free. */
 sw_capture *sw_capture_new(const sw_capture_limits *lim);
-/* Flushes streams and fragment sets still held (end of input). */
+/* Flushes streams and fragment sets still held (end of input): whole
+ * messages still buffered are delivered, a partial message that looks like
+ * SIP is delivered with framing_error SW_EINCOMPLETE ("capture ended inside
+ * a message"), fragment sets are dropped.  sw_capture_run calls it at the
+ * end of the file and before returning SW_ETRUNC / SW_EFORMAT. */
 int sw_capture_flush(sw_capture *c, sw_capture_cb cb, void *ctx) SW_NONNULL(1);
 
 #endif

@@ -1,0 +1,746 @@
+/* TCP stream reassembly and SIP framing on streams.
+ *
+ * One "stream" per direction of a connection.  Its buffer holds the in-order
+ * bytes not yet framed, buf[0, len), which end at sequence number next_seq;
+ * out-of-order bytes are written straight at their final position
+ * len + (seq - next_seq), and their ranges are listed in ooo[].  When a gap
+ * fills, len just advances over them: nothing moves.  Framed messages are
+ * removed from the front once per segment.
+ *
+ * The common case — a segment that starts at a message boundary and holds
+ * whole messages — is framed in the packet's own memory without a copy;
+ * only a trailing partial message is buffered.
+ *
+ * Bounds: max_tcp_streams directions (least recently used evicted),
+ * max_stream_buffer bytes per direction, max_tcp_memory for all buffers,
+ * SW__TCP_MAX_OOO out-of-order ranges, tcp_idle_timeout_ms of capture time.
+ * Framing failures deliver what was framed with framing_error set and then
+ * resynchronise on the next line that looks like a SIP start line; bytes
+ * searched while unsynchronised are dropped as they are searched, so an
+ * unsynchronised direction never holds more than one partial line. */
+#include <stdlib.h>
+
+#include "capture/capture_int.h"
+
+enum { SW__TCP_UNKNOWN = 0, SW__TCP_SIP = 1, SW__TCP_OTHER = 2 };
+
+enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04 };
+
+#define SW__TCP_MIN_BUF 4096u
+/* Buffers this small stay with a released slot for its next stream. */
+#define SW__TCP_KEEP_BUF 4096u
+/* A start line is judged once its line end is there, or on this many bytes
+ * of it: sw_sip_looks_like() wants the request line up to "SIP/", which may
+ * come after a long request-URI. */
+#define SW__LINE_PEEK 4096u
+/* A direction that began mid-connection is given up as not SIP when this
+ * many bytes went by without a start line (unless an endpoint is known). */
+#define SW__TCP_SCAN_GIVEUP 65536u
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+/* Sequence-space distance b - a, meaningful within 2^31. */
+static inline int64_t seqdiff(uint32_t b, uint32_t a) { return (int32_t)(b - a); }
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+    uint32_t p = 1;
+    while (p < n && p < (1u << 30))
+        p <<= 1;
+    return p;
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+int sw__tcp_init(sw_capture *c)
+{
+    sw__tcp_table *t = &c->tcp;
+    memset(t, 0, sizeof *t);
+    t->free_head = t->lru_head = t->lru_tail = SW__NIL;
+    t->nstreams = c->lim.max_tcp_streams;
+    if (t->nstreams == 0)
+        return SW_OK; /* TCP disabled */
+    if (t->nstreams > (1u << 24))
+        t->nstreams = 1u << 24;
+    t->streams = calloc(t->nstreams, sizeof *t->streams);
+    uint32_t nb = pow2_at_least(t->nstreams * 2);
+    t->buckets = malloc((size_t)nb * sizeof *t->buckets);
+    if (!t->streams || !t->buckets)
+        return SW_ENOMEM;
+    t->mask = nb - 1;
+    for (uint32_t i = 0; i < nb; i++)
+        t->buckets[i] = SW__NIL;
+    for (uint32_t i = 0; i < t->nstreams; i++)
+        t->streams[i].next = i + 1 < t->nstreams ? i + 1 : SW__NIL;
+    t->free_head = 0;
+    return SW_OK;
+}
+
+void sw__tcp_destroy(sw_capture *c)
+{
+    sw__tcp_table *t = &c->tcp;
+    for (uint32_t i = 0; t->streams && i < t->nstreams; i++)
+        free(t->streams[i].buf);
+    free(t->streams);
+    free(t->buckets);
+    memset(t, 0, sizeof *t);
+}
+
+static uint32_t find(sw_capture *c, const sw__key *k, uint32_t h)
+{
+    sw__tcp_table *t = &c->tcp;
+    for (uint32_t i = t->buckets[h & t->mask]; i != SW__NIL; i = t->streams[i].hnext)
+        if (memcmp(&t->streams[i].key, k, sizeof *k) == 0)
+            return i;
+    return SW__NIL;
+}
+
+static void lru_unlink(sw__tcp_table *t, uint32_t i)
+{
+    sw__tcp_stream *s = &t->streams[i];
+    if (s->prev != SW__NIL)
+        t->streams[s->prev].next = s->next;
+    else
+        t->lru_head = s->next;
+    if (s->next != SW__NIL)
+        t->streams[s->next].prev = s->prev;
+    else
+        t->lru_tail = s->prev;
+}
+
+static void lru_push_head(sw__tcp_table *t, uint32_t i)
+{
+    sw__tcp_stream *s = &t->streams[i];
+    s->prev = SW__NIL;
+    s->next = t->lru_head;
+    if (t->lru_head != SW__NIL)
+        t->streams[t->lru_head].prev = i;
+    else
+        t->lru_tail = i;
+    t->lru_head = i;
+}
+
+static void release(sw_capture *c, uint32_t i)
+{
+    sw__tcp_table *t = &c->tcp;
+    sw__tcp_stream *s = &t->streams[i];
+    uint32_t *pp = &t->buckets[sw__key_hash(c, &s->key) & t->mask];
+    while (*pp != i)
+        pp = &t->streams[*pp].hnext;
+    *pp = s->hnext;
+    lru_unlink(t, i);
+    /* Only buffers of live streams count against max_tcp_memory; a small
+     * one stays with the slot so the next stream need not allocate. */
+    t->mem -= s->cap;
+    if (s->cap > SW__TCP_KEEP_BUF) {
+        free(s->buf);
+        s->buf = NULL;
+        s->cap = 0;
+    }
+    uint8_t *buf = s->buf;
+    uint32_t cap = s->cap;
+    memset(s, 0, sizeof *s);
+    s->buf = buf;
+    s->cap = cap;
+    s->next = t->free_head;
+    t->free_head = i;
+    t->used--;
+}
+
+static uint32_t acquire(sw_capture *c, const sw__key *k, uint32_t h)
+{
+    sw__tcp_table *t = &c->tcp;
+    if (t->free_head == SW__NIL) {
+        /* Evicted streams lose their partial data without a delivery: the
+         * connection may well be alive, only our table is too small. */
+        c->stats.tcp_evicted++;
+        release(c, t->lru_tail);
+    }
+    uint32_t i = t->free_head;
+    sw__tcp_stream *s = &t->streams[i];
+    t->free_head = s->next;
+    t->used++;
+    c->stats.tcp_streams++;
+    s->key = *k;
+    s->in_use = 1;
+    t->mem += s->cap;
+    s->hnext = t->buckets[h & t->mask];
+    t->buckets[h & t->mask] = i;
+    lru_push_head(t, i);
+    return i;
+}
+
+static void touch(sw__tcp_table *t, uint32_t i)
+{
+    if (t->lru_head != i) {
+        lru_unlink(t, i);
+        lru_push_head(t, i);
+    }
+}
+
+/* Makes buf hold at least `need` bytes (need <= max_stream_buffer), within
+ * max_tcp_memory: least recently used streams holding buffers are released
+ * to make room.  Returns 0, or -1 when the memory cannot be had. */
+static int reserve(sw_capture *c, uint32_t self, uint32_t need)
+{
+    sw__tcp_table *t = &c->tcp;
+    sw__tcp_stream *s = &t->streams[self];
+    if (need <= s->cap)
+        return 0;
+    uint32_t ncap = s->cap ? s->cap : SW__TCP_MIN_BUF;
+    while (ncap < need)
+        ncap = ncap > UINT32_MAX / 2 ? UINT32_MAX : ncap * 2;
+    if (ncap > c->lim.max_stream_buffer)
+        ncap = c->lim.max_stream_buffer;
+    uint64_t delta = (uint64_t)ncap - s->cap;
+    /* A bounded walk from the cold end: streams without a buffer free
+     * nothing, and an attacker could line many of them up. */
+    uint32_t i = t->lru_tail;
+    for (int steps = 0; t->mem + delta > c->lim.max_tcp_memory && i != SW__NIL && steps < 64;
+         steps++) {
+        uint32_t prev = t->streams[i].prev;
+        if (i != self && t->streams[i].cap) {
+            c->stats.tcp_memory_evictions++;
+            release(c, i);
+        }
+        i = prev;
+    }
+    if (t->mem + delta > c->lim.max_tcp_memory)
+        return -1;
+    uint8_t *nb = realloc(s->buf, ncap);
+    if (!nb)
+        return -1;
+    s->buf = nb;
+    s->cap = ncap;
+    t->mem += delta;
+    return 0;
+}
+
+/* Removes k framed or discarded bytes from the front of the buffer. */
+static void consume(sw__tcp_stream *s, uint32_t k)
+{
+    if (k == 0)
+        return;
+    if (k < s->hi)
+        memmove(s->buf, s->buf + k, s->hi - k);
+    s->hi = k < s->hi ? s->hi - k : 0;
+    s->len -= k;
+    s->new_off = s->new_off > k ? s->new_off - k : 0;
+}
+
+/* Drops everything held (in order and out of order) after a gap: bytes are
+ * missing, so the direction must find a start line again. */
+static void discard_all(sw__tcp_stream *s)
+{
+    s->len = s->hi = s->new_off = 0;
+    s->nooo = 0;
+    s->synced = 0;
+    s->boundary = 0;
+    s->at_start = 0;
+}
+
+/* ---- delivery --------------------------------------------------------- */
+
+static int deliver(sw_capture *c, const sw__tcp_stream *s, const sw__frame *f, const uint8_t *p,
+                   size_t n, int reassembled, const sw_sip_error *ferr)
+{
+    sw_capture_msg m;
+    memset(&m, 0, sizeof m);
+    m.data = (const char *)p;
+    m.len = n;
+    m.frame = s->last_frame;
+    m.ts_ns = s->last_ts;
+    m.src.family = m.dst.family = s->key.family;
+    memcpy(m.src.ip, s->key.src, 16);
+    memcpy(m.dst.ip, s->key.dst, 16);
+    m.src.port = s->key.sport;
+    m.dst.port = s->key.dport;
+    m.transport = SW_TRANSPORT_TCP;
+    m.vlan = s->vlan;
+    m.reassembled = (uint8_t)(reassembled != 0);
+    if (ferr)
+        m.framing_error = *ferr;
+    return sw__deliver(c, f, &m);
+}
+
+static void learn(sw_capture *c, const sw__tcp_stream *s)
+{
+    sw__ep_learn(c, s->key.family, s->key.src, s->key.sport, s->last_frame);
+    sw__ep_learn(c, s->key.family, s->key.dst, s->key.dport, s->last_frame);
+}
+
+/* Length of the header section (through the empty line) of p[0, n), or 0
+ * when it does not end within n. */
+static size_t header_end(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (p[i] != '\n')
+            continue;
+        if (p[i + 1] == '\n')
+            return i + 2;
+        if (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n')
+            return i + 3;
+    }
+    return 0;
+}
+
+static int line_ready(const uint8_t *p, size_t n)
+{
+    return n >= SW__LINE_PEEK || memchr(p, '\n', n) != NULL;
+}
+
+/* ---- framing -------------------------------------------------------------
+ * Resynchronisation: looks in p[*pos, n) for a line that sw_sip_looks_like()
+ * accepts.  Candidates are line starts (after '\n') and p[*pos] itself when
+ * s->boundary says it follows a message or begins the captured stream.
+ * Bytes before the first candidate that is undecided (a partial line) or
+ * accepted are dropped.  Returns 1 when synchronised at *pos, 0 when more
+ * data is needed. */
+static int resync(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t n, size_t *pos)
+{
+    size_t q = *pos;
+    int cand = s->boundary;
+    for (;;) {
+        if (cand) {
+            if (!line_ready(p + q, n - q))
+                break; /* wait for the rest of this line */
+            if (sw_sip_looks_like((const char *)p + q, n - q)) {
+                s->scanned += (uint32_t)(q - *pos);
+                *pos = q;
+                s->synced = 1;
+                s->boundary = 1;
+                c->stats.tcp_resyncs++;
+                return 1;
+            }
+        }
+        const uint8_t *nl = memchr(p + q, '\n', n - q);
+        if (!nl) {
+            q = n;
+            break;
+        }
+        q = (size_t)(nl - p) + 1;
+        cand = 1;
+    }
+    s->scanned += (uint32_t)(q - *pos);
+    s->boundary = q < n ? 1 : (q > 0 && p[q - 1] == '\n');
+    *pos = q;
+    if (s->kind == SW__TCP_UNKNOWN && s->scanned > SW__TCP_SCAN_GIVEUP) {
+        s->kind = SW__TCP_OTHER;
+        c->stats.non_sip++;
+    }
+    return 0;
+}
+
+/* Frames SIP messages out of p[0, n) (the packet or the stream buffer) and
+ * delivers them.  Bytes before new_off came from earlier segments.  Sets
+ * *used to the bytes framed or dropped; what remains is a partial message
+ * or line.  Returns the first non-zero callback value, else 0. */
+static int frame_loop(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t n,
+                      size_t new_off, int ip_reassembled, const sw__frame *f, size_t *used)
+{
+    size_t pos = 0;
+    int rc = 0;
+    while (pos < n && rc == 0 && s->kind != SW__TCP_OTHER) {
+        if (!s->synced && !resync(c, s, p, n, &pos))
+            break;
+        if (s->kind == SW__TCP_UNKNOWN) {
+            /* The first bytes after a SYN decide what the direction
+             * carries; keep-alive CRLFs do not count. */
+            size_t q = pos;
+            while (q < n && (p[q] == '\r' || p[q] == '\n'))
+                q++;
+            pos = q; /* keep-alives are consumed, they never pile up */
+            if (q == n || !line_ready(p + q, n - q))
+                break;
+            if (sw_sip_looks_like((const char *)p + q, n - q) ||
+                sw__ep_known(c, s->key.family, s->key.dst, s->key.dport) ||
+                sw__ep_known(c, s->key.family, s->key.src, s->key.sport)) {
+                s->kind = SW__TCP_SIP;
+            } else {
+                s->kind = SW__TCP_OTHER;
+                c->stats.non_sip++;
+                pos = n;
+                break;
+            }
+        }
+
+        size_t skip = 0;
+        sw_sip_error err = {0, 0, NULL};
+        long r = sw_sip_frame((const char *)p + pos, n - pos, &c->lim.sip, &skip, &err);
+        if (skip > n - pos)
+            skip = n - pos; /* never trust a count beyond the input */
+        size_t start = pos + skip, avail = n - start;
+        if (r == 0)
+            r = SW_EINCOMPLETE; /* not in the contract; never loop on it */
+        if (r > 0) {
+            size_t mlen = (size_t)r <= avail ? (size_t)r : avail;
+            pos = start + mlen;
+            s->at_start = 0;
+            s->boundary = 1;
+            learn(c, s);
+            rc = deliver(c, s, f, p + start, mlen, start < new_off || ip_reassembled, NULL);
+        } else if (r == SW_EINCOMPLETE) {
+            pos = start;
+            break;
+        } else {
+            /* Framing failed: hand over what was framed — the header
+             * section if it ended, else as much as a message may hold —
+             * and look for the next start line after it. */
+            if (avail == 0) {
+                pos = start;
+                break;
+            }
+            size_t dl = header_end(p + start, avail);
+            if (dl == 0)
+                dl = avail < c->lim.sip.max_msg_size ? avail : c->lim.sip.max_msg_size;
+            if (dl == 0)
+                dl = avail;
+            if (err.code == 0)
+                err.code = (int)r;
+            if (!err.reason)
+                err.reason = sw_strerror((int)r);
+            c->stats.tcp_framing_errors++;
+            pos = start + dl;
+            s->synced = 0;
+            s->at_start = 0;
+            s->boundary = 1;
+            rc = deliver(c, s, f, p + start, dl, start < new_off || ip_reassembled, &err);
+        }
+    }
+    if (s->kind == SW__TCP_OTHER)
+        pos = n;
+    *used = pos;
+    return rc;
+}
+
+/* Moves out-of-order ranges that now touch the in-order data into it.
+ * Returns whether any were moved. */
+static int absorb(sw__tcp_stream *s)
+{
+    uint8_t k = 0;
+    while (k < s->nooo && seqdiff(s->ooo[k].seq, s->next_seq) <= 0) {
+        int64_t ahead = seqdiff(s->ooo[k].end, s->next_seq);
+        if (ahead > 0) {
+            s->len += (uint32_t)ahead;
+            s->next_seq = s->ooo[k].end;
+        }
+        k++;
+    }
+    if (k) {
+        memmove(&s->ooo[0], &s->ooo[k], (size_t)(s->nooo - k) * sizeof s->ooo[0]);
+        s->nooo = (uint8_t)(s->nooo - k);
+    }
+    return k != 0;
+}
+
+/* Delivers (unless quiet: the callback asked to stop) or drops a buffer
+ * that filled up without a complete message. */
+static int overflow(sw_capture *c, sw__tcp_stream *s, const sw__frame *f, int quiet)
+{
+    int rc = 0;
+    if (!quiet && s->kind == SW__TCP_SIP && s->synced && s->len) {
+        sw_sip_error err = {SW_ELIMIT, s->len, "message larger than the stream buffer"};
+        size_t dl = s->len < c->lim.sip.max_msg_size ? s->len : c->lim.sip.max_msg_size;
+        c->stats.tcp_framing_errors++;
+        rc = deliver(c, s, f, s->buf, dl ? dl : s->len, 1, &err);
+    }
+    consume(s, s->len);
+    s->synced = 0;
+    s->boundary = 0;
+    s->at_start = 0;
+    return rc;
+}
+
+/* In-order bytes p[0, n) starting at next_seq. */
+static int in_order(sw_capture *c, uint32_t si, const uint8_t *p, size_t n, int ipre,
+                    const sw__frame *f)
+{
+    sw__tcp_stream *s = &c->tcp.streams[si];
+    int rc = 0;
+    int first = 1;
+    while (n > 0) {
+        if (s->kind == SW__TCP_OTHER) {
+            s->next_seq += (uint32_t)n;
+            return rc;
+        }
+        if (s->len == 0 && s->nooo == 0) {
+            /* Fast path: frame in the packet's memory. */
+            size_t used = 0;
+            rc = frame_loop(c, s, p, n, 0, ipre, f, &used);
+            s->next_seq += (uint32_t)used;
+            p += used;
+            n -= used;
+            if (n == 0 || s->kind == SW__TCP_OTHER) {
+                s->next_seq += (uint32_t)n;
+                return rc;
+            }
+            /* A partial message remains: buffer it below (also when the
+             * callback stopped us, so that nothing is lost). */
+        }
+        uint32_t maxb = c->lim.max_stream_buffer;
+        if (s->len == maxb) {
+            int r2 = overflow(c, s, f, rc != 0);
+            if (!rc)
+                rc = r2;
+        }
+        size_t k = n < (size_t)(maxb - s->len) ? n : (size_t)(maxb - s->len);
+        if (reserve(c, si, s->len + (uint32_t)k) < 0) {
+            /* No memory for this direction: its bytes are lost. */
+            c->stats.tcp_gaps++;
+            discard_all(s);
+            s->next_seq += (uint32_t)n;
+            return rc;
+        }
+        if (first) {
+            s->new_off = s->len;
+            first = 0;
+        }
+        memcpy(s->buf + s->len, p, k);
+        s->len += (uint32_t)k;
+        if (s->hi < s->len)
+            s->hi = s->len;
+        s->next_seq += (uint32_t)k;
+        p += k;
+        n -= k;
+        /* Messages that take in earlier out-of-order bytes span segments. */
+        if (absorb(s))
+            s->new_off = s->len;
+        if (rc)
+            continue; /* stopped: only buffer the rest */
+        size_t used = 0;
+        rc = frame_loop(c, s, s->buf, s->len, s->new_off, ipre, f, &used);
+        consume(s, (uint32_t)used);
+    }
+    return rc;
+}
+
+/* Bytes p[0, n) at seq, ahead of next_seq. */
+static int out_of_order(sw_capture *c, uint32_t si, uint32_t seq, const uint8_t *p, size_t n,
+                        int ipre, const sw__frame *f)
+{
+    sw__tcp_stream *s = &c->tcp.streams[si];
+    if (s->kind == SW__TCP_OTHER)
+        return 0; /* nothing of a non-SIP direction is kept */
+    uint64_t rel = (uint32_t)(seq - s->next_seq);
+    uint64_t endpos = s->len + rel + n;
+    if (endpos > c->lim.max_stream_buffer) {
+        /* Too far ahead to hold: the bytes in between were lost (or this
+         * is forged).  Give up on them and continue from here. */
+        c->stats.tcp_gaps++;
+        discard_all(s);
+        s->next_seq = seq;
+        return in_order(c, si, p, n, ipre, f);
+    }
+    c->stats.tcp_out_of_order++;
+    uint32_t end = seq + (uint32_t)n;
+    /* Insert [seq, end) into the sorted list, merging what touches. */
+    uint8_t i = 0;
+    while (i < s->nooo && seqdiff(s->ooo[i].end, seq) < 0)
+        i++;
+    uint8_t j = i;
+    while (j < s->nooo && seqdiff(s->ooo[j].seq, end) <= 0)
+        j++;
+    if (j == i && s->nooo == SW__TCP_MAX_OOO)
+        return 0; /* too fragmented: the sender will retransmit it */
+    if (reserve(c, si, (uint32_t)endpos) < 0)
+        return 0;
+    s = &c->tcp.streams[si];
+    uint32_t nseq = seq, nend = end;
+    if (j > i) {
+        if (seqdiff(s->ooo[i].seq, nseq) < 0)
+            nseq = s->ooo[i].seq;
+        if (seqdiff(s->ooo[j - 1].end, nend) > 0)
+            nend = s->ooo[j - 1].end;
+        memmove(&s->ooo[i + 1], &s->ooo[j], (size_t)(s->nooo - j) * sizeof s->ooo[0]);
+        s->nooo = (uint8_t)(s->nooo - (j - i) + 1);
+    } else {
+        memmove(&s->ooo[i + 1], &s->ooo[i], (size_t)(s->nooo - i) * sizeof s->ooo[0]);
+        s->nooo++;
+    }
+    s->ooo[i].seq = nseq;
+    s->ooo[i].end = nend;
+    memcpy(s->buf + s->len + rel, p, n);
+    if (s->hi < endpos)
+        s->hi = (uint32_t)endpos;
+    return 0;
+}
+
+/* Ends a direction: a partial message that looks like SIP is delivered with
+ * framing_error SW_EINCOMPLETE (a sender that closes inside a message, e.g.
+ * with a Content-Length larger than the body, is worth reporting), then the
+ * slot is released. */
+static int finalize(sw_capture *c, uint32_t si, const sw__frame *f, const char *reason)
+{
+    sw__tcp_stream *s = &c->tcp.streams[si];
+    int rc = 0;
+    if (s->kind != SW__TCP_OTHER && s->len) {
+        /* Whole messages may still wait here when a callback stopped a
+         * run; frame them first. */
+        size_t used = 0;
+        rc = frame_loop(c, s, s->buf, s->len, s->new_off, 0, f, &used);
+        consume(s, (uint32_t)used);
+    }
+    if (rc == 0 && s->kind != SW__TCP_OTHER && s->len) {
+        size_t q = 0;
+        while (q < s->len && (s->buf[q] == '\r' || s->buf[q] == '\n'))
+            q++;
+        size_t rest = s->len - q;
+        int sip = rest && ((s->synced && s->kind == SW__TCP_SIP) ||
+                           ((s->synced || s->boundary) &&
+                            sw_sip_looks_like((const char *)s->buf + q, rest)));
+        if (sip) {
+            if (rest > c->lim.sip.max_msg_size && c->lim.sip.max_msg_size)
+                rest = c->lim.sip.max_msg_size;
+            sw_sip_error err = {SW_EINCOMPLETE, rest, reason};
+            c->stats.tcp_incomplete++;
+            rc = deliver(c, s, f, s->buf + q, rest, q < s->new_off, &err);
+        }
+    }
+    release(c, si);
+    return rc;
+}
+
+int sw__tcp_input(sw_capture *c, const sw__ip *ip, const sw__frame *f)
+{
+    if (ip->len < 20) {
+        c->stats.damaged++;
+        return 0;
+    }
+    const uint8_t *th = ip->data;
+    size_t doff = (size_t)(th[12] >> 4) * 4;
+    if (doff < 20 || doff > ip->len) {
+        c->stats.damaged++;
+        return 0;
+    }
+    c->stats.tcp_segments++;
+    sw__tcp_table *t = &c->tcp;
+    if (t->nstreams == 0)
+        return 0;
+    uint8_t flags = th[13];
+    uint32_t seq = rd32(th + 4);
+    const uint8_t *pl = th + doff;
+    size_t n = ip->len - doff;
+    uint32_t end_seq = seq + (flags & TH_SYN ? 1u : 0u) + (uint32_t)n;
+
+    sw__key k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.src, ip->src, 16);
+    memcpy(k.dst, ip->dst, 16);
+    k.sport = rd16(th);
+    k.dport = rd16(th + 2);
+    k.family = ip->family;
+    k.proto = 6;
+    uint32_t h = sw__key_hash(c, &k);
+    uint32_t si = find(c, &k, h);
+
+    if (flags & TH_RST) {
+        /* A reset ends both directions; data on it is not accepted. */
+        int rc = 0;
+        if (si != SW__NIL)
+            rc = finalize(c, si, f, SW__REASON_STREAM_ENDED);
+        sw__key r = k;
+        memcpy(r.src, k.dst, 16);
+        memcpy(r.dst, k.src, 16);
+        r.sport = k.dport;
+        r.dport = k.sport;
+        uint32_t ri = find(c, &r, sw__key_hash(c, &r));
+        if (ri != SW__NIL && rc == 0)
+            rc = finalize(c, ri, f, SW__REASON_STREAM_ENDED);
+        return rc;
+    }
+
+    int rc = 0;
+    if (flags & TH_SYN) {
+        if (si != SW__NIL) {
+            sw__tcp_stream *s = &t->streams[si];
+            if (!(s->syn_seen && s->isn == seq)) {
+                /* A new connection on the same ports: the old one is over. */
+                rc = finalize(c, si, f, SW__REASON_STREAM_ENDED);
+                si = SW__NIL;
+            }
+        }
+        if (si == SW__NIL) {
+            si = acquire(c, &k, h);
+            sw__tcp_stream *s = &t->streams[si];
+            s->next_seq = seq + 1;
+            s->syn_seen = 1;
+            s->isn = seq;
+            s->synced = 1;
+            s->boundary = 1;
+            s->at_start = 1;
+        }
+        seq += 1; /* data on a SYN (TCP Fast Open) follows the SYN's number */
+    } else if (si == SW__NIL) {
+        /* Pure ACKs and FINs of unknown directions create no state. */
+        if (n == 0)
+            return 0;
+        si = acquire(c, &k, h);
+        sw__tcp_stream *s = &t->streams[si];
+        s->next_seq = seq;
+        s->synced = 0;
+        s->boundary = 1; /* the first captured byte may start a message */
+        if (sw__ep_known(c, k.family, k.dst, k.dport) || sw__ep_known(c, k.family, k.src, k.sport))
+            s->kind = SW__TCP_SIP;
+    }
+    if (rc)
+        return rc;
+
+    sw__tcp_stream *s = &t->streams[si];
+    touch(t, si);
+    s->last_ts = f->ts_ns;
+    s->last_frame = f->no;
+    s->vlan = f->vlan;
+
+    if (n) {
+        if (s->kind == SW__TCP_OTHER)
+            c->stats.non_sip++;
+        int64_t d = seqdiff(seq, s->next_seq);
+        if (d < 0) {
+            c->stats.tcp_retransmits++;
+            if ((uint64_t)(-d) >= n) {
+                n = 0; /* all of it was seen before */
+            } else {
+                pl += -d;
+                n -= (size_t)(-d);
+                seq = s->next_seq;
+                d = 0;
+            }
+        }
+        if (n && d == 0)
+            rc = in_order(c, si, pl, n, ip->reassembled, f);
+        else if (n)
+            rc = out_of_order(c, si, seq, pl, n, ip->reassembled, f);
+    }
+
+    s = &t->streams[si];
+    if (flags & TH_FIN) {
+        s->fin_seen = 1;
+        s->fin_seq = end_seq;
+    }
+    if (rc == 0 && s->fin_seen && seqdiff(s->next_seq, s->fin_seq) >= 0)
+        rc = finalize(c, si, f, SW__REASON_STREAM_ENDED);
+    return rc;
+}
+
+int sw__tcp_expire(sw_capture *c, int64_t now_ns, const sw__frame *f)
+{
+    sw__tcp_table *t = &c->tcp;
+    int64_t idle = (int64_t)c->lim.tcp_idle_timeout_ms * 1000000;
+    int rc = 0;
+    while (rc == 0 && t->lru_tail != SW__NIL && now_ns - t->streams[t->lru_tail].last_ts > idle)
+        rc = finalize(c, t->lru_tail, f, SW__REASON_STREAM_IDLE);
+    return rc;
+}
+
+int sw__tcp_flush(sw_capture *c, const sw__frame *f)
+{
+    sw__tcp_table *t = &c->tcp;
+    int rc = 0;
+    /* Oldest first, so deliveries keep the order the data arrived in. */
+    while (rc == 0 && t->lru_tail != SW__NIL)
+        rc = finalize(c, t->lru_tail, f, SW__REASON_CAPTURE_ENDED);
+    return rc;
+}
