@@ -356,8 +356,10 @@ long sw_sip_frame(const char *buf, size_t len, const sw_sip_limits *lim, size_t 
                   sw_sip_error *err) SW_WUR SW_NONNULL(4);
 
 /* Cheap test of whether bytes start like a SIP message (request line
- * "TOKEN SP x SP SIP/" or status line "SIP/2.0 ddd"), for finding SIP on any
- * port.  Needs only the first line, or the first 64 bytes of it. */
+ * "TOKEN SP x SP SIP/" or status line "SIP/x.y ddd" with exactly three
+ * digits), for finding SIP on any port.  Looks at the first line only, up to
+ * 4096 bytes: give it the whole request line, since a long Request-URI can
+ * push "SIP/" far in. */
 int sw_sip_looks_like(const char *buf, size_t len);
 
 /* Full check of a parsed message: every known header's typed parser, the

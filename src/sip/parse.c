@@ -423,8 +423,18 @@ int sw_sip_looks_like(const char *buf, size_t len)
 {
     if (!buf || len < 4)
         return 0;
-    if (caseprefix(buf, len, "SIP/", 4))
-        return len < 8 || (caseprefix(buf, len, "SIP/2.0 ", 8) || sw__is_digit(buf[4]));
+    if (caseprefix(buf, len, "SIP/", 4)) {
+        /* "SIP/x.y ddd" followed by SP, CR or the end of what we have */
+        size_t i = 4;
+        while (i < len && i < 16 && (sw__is_digit(buf[i]) || buf[i] == '.'))
+            i++;
+        if (i == 4 || i >= len || buf[i] != ' ')
+            return 0;
+        size_t d = i + 1, e = d;
+        while (e < len && e < d + 4 && sw__is_digit(buf[e]))
+            e++;
+        return e - d == 3 && (e == len || buf[e] == ' ' || buf[e] == '\r');
+    }
     size_t i = 0;
     while (i < len && i < 64 && SW__IS(buf[i], SW__C_TOKEN))
         i++;

@@ -4,7 +4,7 @@
 set -u
 cd "${SW_SRC:-$(dirname "$0")/../..}"
 rc=0
-for gen in tests/data/make_torture.py tests/data/make_ims.py; do
+for gen in tests/data/make_torture.py tests/data/make_ims.py tests/captures/make_test_pcaps.py; do
     if python3 "$gen" --check; then
         echo "ok: $gen --check"
     else

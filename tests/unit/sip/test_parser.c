@@ -388,6 +388,10 @@ static void test_looks_like(void **state)
     assert_false(sw_sip_looks_like("\x16\x03\x01\x02\x00", 5));
     assert_false(sw_sip_looks_like("INV\0ITE sip:x SIP/2.0", 21));
     assert_false(sw_sip_looks_like("ab", 2));
+    assert_false(sw_sip_looks_like("SIP/2.0 99 Surprise\r\n", 21));
+    assert_false(sw_sip_looks_like("SIP/2.0 1000 Big\r\n", 18));
+    assert_true(sw_sip_looks_like("SIP/2.0 100\r\n", 13));
+    assert_true(sw_sip_looks_like("SIP/2.0 486 Busy", 16));
     assert_false(sw_sip_looks_like(NULL, 0));
 }
 
