@@ -244,7 +244,8 @@ static int check_contact(sw_sip_msg *m, sw_str v, sw_sip_error *err)
     if (sw_param_find(na.params, "expires", &ex)) {
         uint64_t n;
         if (sw_parse_uint(ex, UINT32_MAX, &n) < 0)
-            return sw__fail(err, SW_ERANGE, (size_t)(ex.ptr - m->buf), "Contact expires is not a number from 0 to 2^32-1");
+            return sw__fail(err, SW_ERANGE, (size_t)((ex.ptr ? ex.ptr : v.ptr) - m->buf),
+                            "Contact expires is not a number from 0 to 2^32-1");
     }
     return SW_OK;
 }
