@@ -67,7 +67,8 @@ int sw__check_host(sw_str host, int bracketed, sw_host_type *type);
  * only finds the delimiters and extracts (the lazy accessors on the hot
  * path, which sw_sip_validate backs up when a message must be judged). */
 int sw__uri_parse(sw_str raw, sw_uri *u, sw_sip_error *err, int strict);
-int sw__nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err, int strict);
+enum { SW__STRICT = 1, SW__NO_TAG = 2 }; /* flags: SW__NO_TAG skips the tag= lookup */
+int sw__nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err, int flags);
 int sw__via_parse(sw_str v, sw_via *o, sw_sip_error *err, int strict);
 
 #endif

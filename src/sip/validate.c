@@ -73,7 +73,7 @@ static int memo_nameaddr(sw_sip_msg *m, sw_hdr_id id, uint32_t bit, sw_nameaddr 
         int r = first_value(m, id, &v, err);
         if (r < 0)
             return r;
-        r = sw__nameaddr_parse(v, slot, err, 0);
+        r = sw__nameaddr_parse(v, slot, err, (id == SW_HDR_FROM || id == SW_HDR_TO) ? 0 : SW__NO_TAG);
         if (r < 0) {
             sw__rebase(err, m->buf, v.ptr);
             return r;

@@ -148,8 +148,9 @@ static int take_params(const char *p, const char *end, const char *base, sw_str 
     return SW_OK;
 }
 
-int sw__nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err, int strict)
+int sw__nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err, int flags)
 {
+    const int strict = flags & SW__STRICT;
     v = sw__nonnull(v);
     memset(o, 0, sizeof *o);
     const char *base = v.ptr, *end = sw__rskip_lws(v.ptr, v.ptr + v.len);
@@ -235,7 +236,7 @@ int sw__nameaddr_parse(sw_str v, sw_nameaddr *o, sw_sip_error *err, int strict)
     if (r < 0)
         return r;
     sw_str tag;
-    if (sw_param_find(o->params, "tag", &tag))
+    if (!(flags & SW__NO_TAG) && sw_param_find(o->params, "tag", &tag))
         o->tag = tag;
     return SW_OK;
 }
