@@ -17,7 +17,7 @@ deps:
 	@scripts/install-deps
 
 build: deps
-	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_BUILD_TESTS=OFF >/dev/null
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -33,7 +33,8 @@ unit: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-test: unit fuzz-smoke
+# fuzzing first, so the closing lines are ctest's summary
+test: fuzz-smoke unit
 
 $(FUZZ_BUILD)/.configured: deps
 	@CC=clang $(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_BUILD_FUZZ=ON \
@@ -49,7 +50,7 @@ fuzz: $(FUZZ_BUILD)/.configured
 	@scripts/run-fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: deps
-	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_BUILD_BENCH=ON >/dev/null
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_BUILD_TESTS=OFF -DSW_BUILD_BENCH=ON >/dev/null
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 	@bench/run $(BUILD)
 

@@ -72,7 +72,7 @@ static int col(char **f, int n, const char *name)
 static void check_capture(const char *dir, const char *name)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s.frames.tsv", dir, name);
+    assert_true(snprintf(path, sizeof path, "%s/%s.frames.tsv", dir, name) < (int)sizeof path);
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);
     char *line = NULL;
@@ -125,7 +125,7 @@ static void check_capture(const char *dir, const char *name)
     fclose(fp);
     assert_true(r.nframes > 0);
 
-    snprintf(path, sizeof path, "%s/%s.pcap", dir, name);
+    assert_true(snprintf(path, sizeof path, "%s/%s.pcap", dir, name) < (int)sizeof path);
     char err[256];
     sw_capture *c = sw_capture_open_file(path, NULL, err, sizeof err);
     if (!c)

@@ -99,12 +99,12 @@ static int check_set(const char *dir, const char *manifest, int col,
 {
     static expect ex[512];
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, manifest);
+    assert_true(snprintf(path, sizeof path, "%s/%s", dir, manifest) < (int)sizeof path);
     int n = read_manifest(path, col, ex, 512, is_invalid);
     assert_true(n > 0);
     int bad = 0;
     for (int i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, ex[i].file);
+        assert_true(snprintf(path, sizeof path, "%s/%s", dir, ex[i].file) < (int)sizeof path);
         size_t len;
         char *buf = sw_test_read_file(path, &len);
         assert_non_null(buf);
@@ -147,7 +147,7 @@ static int all_valid(const char *dir, const char *suffix)
         if (l <= sl || strcmp(de->d_name + l - sl, suffix) != 0)
             continue;
         char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        assert_true(snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path);
         size_t len;
         char *buf = sw_test_read_file(path, &len);
         assert_non_null(buf);
@@ -196,7 +196,7 @@ static void guard_dir(const char *dir, const char *suffix)
         if (l <= sl || strcmp(de->d_name + l - sl, suffix) != 0)
             continue;
         char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        assert_true(snprintf(path, sizeof path, "%s/%s", dir, de->d_name) < (int)sizeof path);
         size_t len;
         char *buf = sw_test_read_file(path, &len);
         assert_non_null(buf);
