@@ -200,11 +200,11 @@ static void print_summary(FILE *out, const check_stats *st, const file_rec *file
                 st->by_method[order[i]]);
         sep = ",";
     }
-    size_t idx[TOP_N];
-    size_t k = cli_tally_top(&st->other_methods, idx, TOP_N);
+    const cli_tally_entry *tt[TOP_N];
+    size_t k = cli_tally_top(&st->other_methods, tt, TOP_N);
     uint64_t shown = 0;
     for (size_t i = 0; i < k; i++) {
-        const cli_tally_entry *e = &st->other_methods.e[idx[i]];
+        const cli_tally_entry *e = tt[i];
         fprintf(out, "%s ", sep);
         print_name(out, e->name, e->len);
         fprintf(out, " %" PRIu64, e->count);
@@ -253,9 +253,9 @@ static void print_summary(FILE *out, const check_stats *st, const file_rec *file
     if (st->messages)
         fprintf(out, " (%.2f%% of messages)", 100.0 * (double)st->malformed / (double)st->messages);
     fprintf(out, "\n");
-    k = cli_tally_top(&st->reasons, idx, TOP_N);
+    k = cli_tally_top(&st->reasons, tt, TOP_N);
     for (size_t i = 0; i < k; i++) {
-        const cli_tally_entry *e = &st->reasons.e[idx[i]];
+        const cli_tally_entry *e = tt[i];
         fprintf(out, "  %10" PRIu64 "  ", e->count);
         print_name(out, e->name, e->len);
         fprintf(out, "\n");

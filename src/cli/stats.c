@@ -1,6 +1,7 @@
 /* Bounded counters for the check summary. */
 #include "stats.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 int cli_tally_init(cli_tally *t, size_t cap)
@@ -42,21 +43,30 @@ void cli_tally_add(cli_tally *t, sw_str name, uint64_t k)
     e->count = k;
 }
 
-size_t cli_tally_top(const cli_tally *t, size_t *idx, size_t max)
+/* Inserts item into slot[0..got), kept sorted by the uint64_t count at
+ * count_off in each item, largest first, at most max long; ties keep their
+ * arrival order.  Returns the new number of slots used. */
+static size_t top_keep(const void **slot, size_t got, size_t max, const void *item, size_t count_off)
+{
+#define COUNT_OF(p) (*(const uint64_t *)(const void *)((const char *)(p) + count_off))
+    uint64_t count = COUNT_OF(item);
+    size_t at = got;
+    while (at > 0 && COUNT_OF(slot[at - 1]) < count)
+        at--;
+#undef COUNT_OF
+    if (at >= max)
+        return got;
+    size_t last = got < max ? got : max - 1;
+    memmove(slot + at + 1, slot + at, (last - at) * sizeof *slot);
+    slot[at] = item;
+    return got < max ? got + 1 : got;
+}
+
+size_t cli_tally_top(const cli_tally *t, const cli_tally_entry **out, size_t max)
 {
     size_t got = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        size_t at = got;
-        while (at > 0 && t->e[idx[at - 1]].count < t->e[i].count)
-            at--;
-        if (at >= max)
-            continue;
-        size_t last = got < max ? got : max - 1;
-        memmove(idx + at + 1, idx + at, (last - at) * sizeof *idx);
-        idx[at] = i;
-        if (got < max)
-            got++;
-    }
+    for (size_t i = 0; i < t->n; i++)
+        got = top_keep((const void **)out, got, max, &t->e[i], offsetof(cli_tally_entry, count));
     return got;
 }
 
@@ -120,20 +130,8 @@ void cli_src_add(cli_src_table *t, const sw_addr *a)
 size_t cli_src_top(const cli_src_table *t, const cli_src_entry **out, size_t max)
 {
     size_t got = 0;
-    for (size_t i = 0; i < t->cap; i++) {
-        const cli_src_entry *e = &t->e[i];
-        if (e->addr.family == 0)
-            continue;
-        size_t at = got;
-        while (at > 0 && out[at - 1]->count < e->count)
-            at--;
-        if (at >= max)
-            continue;
-        size_t last = got < max ? got : max - 1;
-        memmove(out + at + 1, out + at, (last - at) * sizeof *out);
-        out[at] = e;
-        if (got < max)
-            got++;
-    }
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->e[i].addr.family != 0)
+            got = top_keep((const void **)out, got, max, &t->e[i], offsetof(cli_src_entry, count));
     return got;
 }

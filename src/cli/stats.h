@@ -25,9 +25,9 @@ int cli_tally_init(cli_tally *t, size_t cap) SW_WUR SW_NONNULL(1);
 void cli_tally_free(cli_tally *t);
 /* Counts k under name (cut to CLI_TALLY_NAME - 1 bytes). */
 void cli_tally_add(cli_tally *t, sw_str name, uint64_t k) SW_NONNULL(1);
-/* Fills idx[0..ret) with the indexes of the largest counts, largest first
+/* Fills out[0..ret) with the entries of the largest counts, largest first
  * (ties: first seen first). */
-size_t cli_tally_top(const cli_tally *t, size_t *idx, size_t max) SW_NONNULL(1, 2);
+size_t cli_tally_top(const cli_tally *t, const cli_tally_entry **out, size_t max) SW_NONNULL(1, 2);
 
 typedef struct cli_src_entry {
     sw_addr addr; /* family 0 = free slot */
