@@ -106,6 +106,9 @@ typedef struct sw_event {
     sw_action action;
     uint16_t action_status; /* SIP status sent with SW_ACTION_REJECT; 0 = none */
     uint8_t confidence;     /* 0..100 (values above 100 are written as 100) */
+    uint8_t monitor;        /* 1: a monitor-only rule hit; the action is what
+                             * enforcement would have done ("mode":"monitor") */
+    int64_t expires_ns;     /* a block set by this decision ends then; 0 = none */
     const char *rule;       /* static rule id, e.g. "sip.malformed" (required) */
     sw_str reason;          /* human explanation; may quote message bytes */
 
@@ -153,7 +156,8 @@ size_t sw_event_sanitize(sw_str in, size_t max, char *out, int *truncated) SW_NO
 
 /* The event as one JSON object on one line (no trailing newline), field
  * names as in DESIGN.md "Interfaces":
- *   ts event_type category rule action [action_status] reason confidence
+ *   ts event_type category rule action [action_status] mode reason confidence
+ *   [expires]
  *   [src dst] transport [method | status] [call_id from to pai ruri]
  *   [frame] [file] [evidence{}] [truncated{field: original_bytes}]
  * Bracketed fields are left out when empty/zero.  Returns a malloc'd

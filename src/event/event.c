@@ -242,8 +242,14 @@ json_t *sw__event_to_jansson(const sw_event *ev)
     r |= set_cstr(o, "action", act ? act : "unknown", &trunc);
     if (ev->action_status)
         r |= set_int(o, "action_status", ev->action_status);
+    r |= set_cstr(o, "mode", ev->monitor ? "monitor" : "enforce", &trunc);
     r |= set_str(o, "reason", ev->reason, &trunc);
     r |= set_int(o, "confidence", ev->confidence > 100 ? 100 : ev->confidence);
+    if (ev->expires_ns) {
+        char exp[SW_EVENT_TS_LEN];
+        if (sw_event_format_ts(ev->expires_ns, exp, sizeof exp) >= 0)
+            r |= set_cstr(o, "expires", exp, &trunc);
+    }
     r |= set_addr(o, "src", &ev->src);
     r |= set_addr(o, "dst", &ev->dst);
     r |= set_cstr(o, "transport", sw_transport_name(ev->transport), &trunc);

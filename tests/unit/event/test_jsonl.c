@@ -261,11 +261,12 @@ static void test_every_field(void **state)
     assert_jstr(evid, "header", "Content-Length");
     assert_jint(evid, "negative", -999);
     assert_null(json_object_get(o, "truncated"));
-    assert_int_equal(json_object_size(o), 20);
+    assert_jstr(o, "mode", "enforce");
+    assert_int_equal(json_object_size(o), 21);
 
     /* Field order is the documented one (jansson keeps insertion order). */
     const char *order[] = {"ts", "event_type", "category", "rule", "action", "action_status",
-                           "reason", "confidence", "src", "dst", "transport", "method",
+                           "mode", "reason", "confidence", "src", "dst", "transport", "method",
                            "call_id", "from", "to", "pai", "ruri", "frame", "file",
                            "evidence"};
     size_t i = 0;
