@@ -21,10 +21,12 @@ build: deps
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
 demo: build
-	@echo "== sipwall check examples/demo.pcap (events to build/demo-events.jsonl)"
-	./$(BUILD)/sipwall check --events $(BUILD)/demo-events.jsonl examples/demo.pcap
-	@echo "== first malformed-message events:"
-	@head -n 5 $(BUILD)/demo-events.jsonl
+	@echo "== sipwall check examples/demo.pcap: default FS.38 policy + the demo network, against its labels"
+	./$(BUILD)/sipwall check --policy builtin:default --policy examples/demo.policy \
+	  --events $(BUILD)/demo-events.jsonl --report $(BUILD)/demo-report.html \
+	  --labels examples/demo.labels.tsv examples/demo.pcap
+	@echo "== one event per kind (all in $(BUILD)/demo-events.jsonl; report: $(BUILD)/demo-report.html):"
+	@python3 -c 'import json,sys; seen=set(); [ (seen.add(e["event_type"]), print(json.dumps(e)[:400])) for e in map(json.loads, open(sys.argv[1])) if e["event_type"] not in seen ]' $(BUILD)/demo-events.jsonl
 
 unit: deps
 	@$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON >/dev/null

@@ -137,6 +137,7 @@ uint64_t sw_pattern_db_scan(const sw_pattern_db *db, sw_pattern_scratch *s, sw_s
     X(A_VPLMN, "a.vplmn", STR)       /* subscriber feed: serving PLMN "MCC-MNC" */ \
     X(CLAIMED_PLMN, "claimed.plmn", STR) /* P-Visited-Network-ID / PANI / peer plmn */ \
     X(TRAVEL_KMH, "travel-kmh", NUM) /* implied speed from feed location to claimed location; -1 unknown */ \
+    X(PLMN_MISMATCH, "plmn-mismatch", BOOL) /* a.vplmn and claimed.plmn both known and different */ \
     X(USER_AGENT, "user-agent", STR)                                        \
     X(SERVER, "server", STR)                                                \
     X(CALL_ID, "call-id", STR)                                              \
@@ -152,6 +153,7 @@ uint64_t sw_pattern_db_scan(const sw_pattern_db *db, sw_pattern_scratch *s, sw_s
     X(PEER_TRUST, "peer.trust", STR) /* trusted | untrusted */              \
     X(PEER_KNOWN, "peer.known", BOOL) /* a configured partner, not a zone */\
     X(PEER_PLMN, "peer.plmn", STR)                                          \
+    X(PEER_HAS_RANGES, "peer.has-ranges", BOOL) /* the peer declares number ranges */ \
     X(DST_PEER, "dst.peer", STR)     /* receiving peer or zone name */      \
     X(DST_ROLE, "dst.role", STR)                                            \
     X(DST_TRUST, "dst.trust", STR)                                          \
@@ -224,6 +226,9 @@ typedef struct sw_peer {
     sw_hdr_mask agreed;      /* privacy headers exchanged by agreement (not stripped) */
     uint32_t line;           /* where it was defined */
     const char *file;
+    uint32_t naddresses;     /* networks given with `address` (for summaries) */
+    char **agreed_names;     /* agreed headers that have no sw_hdr_id, by name */
+    uint32_t nagreed_names;
 } sw_peer;
 
 /* The home network: our own number ranges and domains. */
@@ -299,6 +304,8 @@ typedef struct sw_cond {
     int64_t num;          /* CMP on NUM/BOOL fields */
     char *str;            /* CMP on STR/PHONE fields (NUL-terminated); HAS/HEADER: header name */
     size_t str_len;
+    char *hdr_name;       /* HAS and field HEADER: the header name as written (always set
+                           * for those; `str` holds the value of a header.NAME comparison) */
 } sw_cond;
 
 /* ---- rules ------------------------------------------------------------------ */
@@ -354,6 +361,14 @@ typedef struct sw_privacy {
     sw_hdr_mask sanitize;       /* version strings cut from these (User-Agent, Server, Warning) */
     uint8_t ingress_reject;     /* strict: reject instead of strip */
     uint8_t monitor;
+    /* headers of the three lists above that have no sw_hdr_id (e.g.
+     * P-Served-User, Resource-Priority), by name as written */
+    char **egress_strip_names;
+    uint32_t negress_strip_names;
+    char **ingress_strip_names;
+    uint32_t ningress_strip_names;
+    char **sanitize_names;
+    uint32_t nsanitize_names;
 } sw_privacy;
 
 /* ---- limits of the state an attacker can fill --------------------------------------- */

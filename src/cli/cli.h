@@ -30,6 +30,7 @@ typedef struct cli_command {
 
 extern const cli_command cli_cmd_parse;
 extern const cli_command cli_cmd_check;
+extern const cli_command cli_cmd_policy;
 
 /* Prints "sipwall CMD: message" and a pointer to the help on stderr;
  * returns CLI_EXIT_USAGE so callers can `return cli_usage(...)`. */

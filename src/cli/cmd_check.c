@@ -9,38 +9,46 @@
 #include "screen.h"
 #include "stats.h"
 #include "sipwall/capture.h"
+#include "sipwall/engine.h"
 #include "sipwall/event.h"
+#include "sipwall/policy.h"
+#include "sipwall/report.h"
 
 static const char check_usage[] =
-    "usage: sipwall check [--events FILE] [--quiet] CAPTURE...\n"
+    "usage: sipwall check [--policy FILE]... [--events FILE] [--report FILE.html]\n"
+    "                     [--labels LABELS.tsv] [--quiet] CAPTURE...\n"
     "\n"
     "Screens every SIP message in the pcap/pcapng CAPTURE files (UDP, IP fragments\n"
     "reassembled, TCP streams reassembled and framed by Content-Length, SIP found\n"
-    "on any port) with the same per-message screening the inline proxy applies.\n"
-    "Today that is the malformed-message check: every message that fails framing,\n"
-    "parsing or RFC 3261 validation gives one sip_malformed event (category cat1,\n"
-    "rule sip.malformed).  Its action is what the inline proxy does: \"reject\" with\n"
-    "action_status 400 (505 for an unsupported SIP version) for a request whose\n"
-    "top Via is readable (specs/detections.md D4), else \"drop\"\n"
-    "(responses, requests nobody can be answered for, bytes without a start line).\n"
-    "Captures are processed in order; frame numbers are 1-based per file,\n"
-    "and events carry \"file\" when more than one CAPTURE is given.\n"
+    "on any port) with the screening engine the inline proxy runs: peers and zones\n"
+    "(cat0), policy rules (cat1-cat3), privacy profile and the behavioural\n"
+    "detectors.  Every non-allow decision and every monitor-mode hit is one event;\n"
+    "repeats are capped per rule and offender and summarised.  The action in an\n"
+    "event is what the inline proxy does (or would do, for monitor-mode rules).\n"
+    "Captures are processed in order as one stream of time; frame numbers are\n"
+    "1-based per file, and events carry \"file\" when more than one CAPTURE is given.\n"
     "\n"
     "options:\n"
+    "  --policy FILE   the policy (docs/policy.md); repeat to overlay files in order\n"
+    "                  (e.g. --policy builtin:default --policy partners.policy).\n"
+    "                  Default: the shipped FS.38 policy (etc/default.policy).\n"
     "  --events FILE   write events as JSON lines to FILE ('-' = stdout; the\n"
     "                  summary then goes to stderr).  Without it events are only\n"
     "                  counted.  Fields: ts event_type category rule action\n"
-    "                  [action_status] reason confidence src dst transport\n"
-    "                  method|status call_id from to pai ruri frame [file] evidence\n"
-    "                  [truncated]; from/to/pai/ruri hold the URI's user part (the\n"
-    "                  number) when it has one, else the URI.\n"
+    "                  [action_status] mode reason confidence [expires] src dst\n"
+    "                  transport method|status call_id from to pai ruri frame [file]\n"
+    "                  evidence [truncated]; from/to/pai/ruri hold the URI's user\n"
+    "                  part (the number) when it has one, else the URI.\n"
+    "  --report FILE   write a self-contained HTML report: verdict counts, top\n"
+    "                  offenders, timeline, every event explained\n"
+    "  --labels FILE   compare the events with ground truth (LABELS.tsv, and\n"
+    "                  LABELS' NAME.frames.tsv beside it when present): per-kind\n"
+    "                  detection, misses and false positives\n"
     "  --quiet         no summary\n"
     "  -h, --help      this text\n"
     "\n"
-    "--policy, --report and --labels arrive with the screening engine; they are\n"
-    "refused until then.\n"
-    "\n"
-    "exit status: 0 done (whether or not events were found); 2 usage error, a\n"
+    "exit status: 0 done (whether or not events were found); 1 --labels found a\n"
+    "missed attack or a false positive; 2 usage error, a policy with errors, a\n"
     "capture that cannot be opened, or events that cannot be written; 3 a capture\n"
     "was damaged or truncated (a warning names the frame; the messages read before\n"
     "the damage are screened and counted).\n";
@@ -56,7 +64,9 @@ typedef struct check_stats {
     cli_tally other_methods;
     uint64_t by_status[700];
     uint64_t malformed, events;
+    uint64_t verdicts[SW_ACTION__COUNT];
     cli_tally reasons;
+    cli_tally rules; /* events by event_type/rule */
     cli_src_table sources;
     sw_capture_stats cap; /* summed over files */
 } check_stats;
@@ -73,6 +83,8 @@ typedef struct check_run {
     check_stats *st;
     sw_str file; /* set when several captures are screened */
     int sink_error;
+    int64_t last_ts;
+    sw_report *report;
 } check_run;
 
 static void add_capture_stats(sw_capture_stats *sum, const sw_capture_stats *s)
@@ -115,8 +127,12 @@ static int on_message(void *ctx, const sw_capture_msg *cm)
     };
     cli_verdict v;
     int r = cli_screen(run->scr, cm->data, cm->len, &meta, &v);
-
+    if (cm->ts_ns > run->last_ts)
+        run->last_ts = cm->ts_ns;
+    if (run->report)
+        sw_report_message(run->report, cm->ts_ns, v.action);
     st->messages++;
+    st->verdicts[v.action < SW_ACTION__COUNT ? v.action : 0]++;
     cli_src_add(&st->sources, &cm->src);
     if (v.kind == CLI_MSG_REQUEST) {
         st->requests++;
@@ -280,6 +296,24 @@ static void print_summary(FILE *out, const check_stats *st, const file_rec *file
     else
         fprintf(out, " (not written; use --events FILE)");
     fprintf(out, "\n");
+    {
+        const cli_tally_entry *rtop[20];
+        size_t kk = cli_tally_top(&st->rules, rtop, 20);
+        for (size_t i = 0; i < kk; i++) {
+            fprintf(out, "  %10" PRIu64 "  ", rtop[i]->count);
+            print_name(out, rtop[i]->name, rtop[i]->len);
+            fprintf(out, "\n");
+        }
+    }
+    fprintf(out, "verdicts     ");
+    sep = "";
+    for (int a = 0; a < SW_ACTION__COUNT; a++) {
+        if (!st->verdicts[a])
+            continue;
+        fprintf(out, "%s %s %" PRIu64, sep, sw_action_name((sw_action)a), st->verdicts[a]);
+        sep = ",";
+    }
+    fprintf(out, "\n");
     fprintf(out, "elapsed       %.3f s, %.0f messages/s\n", secs,
             secs > 0 ? (double)st->messages / secs : 0.0);
 }
@@ -288,6 +322,7 @@ static int stats_init(check_stats *st)
 {
     memset(st, 0, sizeof *st);
     if (cli_tally_init(&st->other_methods, 64) != SW_OK || cli_tally_init(&st->reasons, 256) != SW_OK ||
+        cli_tally_init(&st->rules, 256) != SW_OK ||
         cli_src_init(&st->sources, 1u << 16) != SW_OK)
         return -1;
     return 0;
@@ -297,7 +332,65 @@ static void stats_free(check_stats *st)
 {
     cli_tally_free(&st->other_methods);
     cli_tally_free(&st->reasons);
+    cli_tally_free(&st->rules);
     cli_src_free(&st->sources);
+}
+
+/* Counts events by "event_type rule" for the summary. */
+typedef struct count_sink {
+    sw_event_sink base;
+    cli_tally *t;
+} count_sink;
+
+static int count_emit(sw_event_sink *s, const sw_event *ev)
+{
+    count_sink *c = (count_sink *)s;
+    char name[CLI_TALLY_NAME];
+    const char *t = sw_event_type_name(ev->type);
+    int n = snprintf(name, sizeof name, "%-15s %s", t ? t : "?", ev->rule ? ev->rule : "");
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= sizeof name)
+        n = (int)sizeof name - 1;
+    cli_tally_add(c->t, sw_str_make(name, (size_t)n), 1);
+    return SW_OK;
+}
+static int count_flush(sw_event_sink *s)
+{
+    (void)s;
+    return SW_OK;
+}
+static int count_close(sw_event_sink *s)
+{
+    (void)s;
+    return SW_OK;
+}
+static const sw_event_sink_ops count_ops = {"count", count_emit, count_flush, count_close};
+
+#define MAX_POLICY_FILES 16
+
+static sw_policy *load_policy(const char **paths, size_t n)
+{
+    sw_policy *p = NULL;
+    static sw_policy_diags d;
+    static const char *def[] = {"builtin:default"};
+    if (n == 0) {
+        paths = def;
+        n = 1;
+    }
+    int r = sw_policy_load(paths, n, &p, &d);
+    for (uint32_t i = 0; i < d.n; i++) {
+        char line[800];
+        if (sw_policy_diag_format(&d.d[i], line, sizeof line) > 0)
+            fprintf(stderr, "sipwall check: %s\n", line);
+    }
+    if (r != SW_OK) {
+        if (d.errors > d.n)
+            fprintf(stderr, "sipwall check: %u more errors not shown\n", d.errors - d.n);
+        fprintf(stderr, "sipwall check: the policy has errors (%s); nothing screened\n", sw_strerror(r));
+        return NULL;
+    }
+    return p;
 }
 
 static int run_check(int argc, char **argv)
@@ -311,7 +404,9 @@ static int run_check(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *events_path = NULL;
+    const char *events_path = NULL, *report_path = NULL, *labels_path = NULL;
+    const char *policy_paths[MAX_POLICY_FILES];
+    size_t npolicy = 0;
     int quiet = 0;
     opterr = 0;
     optind = 1;
@@ -328,12 +423,20 @@ static int run_check(int argc, char **argv)
             quiet = 1;
             break;
         case OPT_POLICY:
+            if (npolicy >= MAX_POLICY_FILES)
+                return cli_usage("check", "at most %d --policy files", MAX_POLICY_FILES);
+            policy_paths[npolicy++] = optarg;
+            break;
         case OPT_REPORT:
+            if (report_path)
+                return cli_usage("check", "--report given twice");
+            report_path = optarg;
+            break;
         case OPT_LABELS:
-            return cli_usage("check",
-                             "option %s is not available yet: it comes with the screening "
-                             "engine (policy, detectors, report)",
-                             c == OPT_POLICY ? "--policy" : c == OPT_REPORT ? "--report" : "--labels");
+            if (labels_path)
+                return cli_usage("check", "--labels given twice");
+            labels_path = optarg;
+            break;
         case 'h':
             fputs(check_usage, stdout);
             return CLI_EXIT_OK;
@@ -347,6 +450,33 @@ static int run_check(int argc, char **argv)
         return cli_usage("check", "--events needs a file name ('-' for stdout)");
     int nfiles = argc - optind;
 
+    sw_policy *policy = load_policy(policy_paths, npolicy);
+    if (!policy)
+        return CLI_EXIT_USAGE;
+    sw_location_feed *feed = NULL;
+    if (policy->location_feed) {
+        static sw_policy_diags fd;
+        if (sw_location_feed_load(policy->location_feed, &feed, &fd) != SW_OK) {
+            for (uint32_t i = 0; i < fd.n; i++) {
+                char line[800];
+                if (sw_policy_diag_format(&fd.d[i], line, sizeof line) > 0)
+                    fprintf(stderr, "sipwall check: %s\n", line);
+            }
+            fprintf(stderr, "sipwall check: cannot load the location feed %s\n", policy->location_feed);
+            sw_policy_free(policy);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    sw_labels *labels = NULL;
+    if (labels_path) {
+        char err[512] = "";
+        if (sw_labels_load(labels_path, &labels, err, sizeof err) != SW_OK) {
+            fprintf(stderr, "sipwall check: %s: %s\n", labels_path, err);
+            sw_location_feed_free(feed);
+            sw_policy_free(policy);
+            return CLI_EXIT_USAGE;
+        }
+    }
     /* The sink is opened before anything is printed (it may be stdout). */
     sw_event_sink *sink = NULL;
     if (events_path) {
@@ -354,30 +484,50 @@ static int run_check(int argc, char **argv)
         sink = sw_jsonl_sink_open(events_path, err, sizeof err);
         if (!sink) {
             fprintf(stderr, "sipwall check: cannot write events: %s\n", err);
+            sw_labels_free(labels);
+            sw_location_feed_free(feed);
+            sw_policy_free(policy);
             return CLI_EXIT_USAGE;
         }
     }
     FILE *out = (events_path && strcmp(events_path, "-") == 0) ? stderr : stdout;
-
     static check_stats st;
     cli_screener *scr = NULL;
     int status = CLI_EXIT_OK;
-    if (stats_init(&st) < 0 || !(scr = cli_screener_new(NULL, sink))) {
-        fprintf(stderr, "sipwall check: out of memory\n");
-        stats_free(&st);
-        sw_event_sink_close(sink);
-        return CLI_EXIT_USAGE;
-    }
-
+    sw_report *report = report_path ? sw_report_new(20000) : NULL;
+    sw_event_sink *report_sink = report ? sw_report_sink(report) : NULL;
+    sw_event_sink *labels_sink = labels ? sw_labels_sink(labels) : NULL;
+    count_sink counter = {.base = {.ops = &count_ops}, .t = &st.rules};
+    sw_event_sink *sinks[4];
+    size_t nsinks = 0;
+    sinks[nsinks++] = &counter.base;
+    if (sink)
+        sinks[nsinks++] = sink;
+    if (report_sink)
+        sinks[nsinks++] = report_sink;
+    if (labels_sink)
+        sinks[nsinks++] = labels_sink;
+    sw_event_sink *tee = sw_tee_sink_new(sinks, nsinks);
     file_rec *files = calloc((size_t)nfiles, sizeof *files);
-    if (!files) {
+    if (stats_init(&st) < 0 || !tee || !files || (report_path && (!report || !report_sink)) ||
+        (labels && !labels_sink) || !(scr = cli_screener_new(NULL, policy, tee))) {
         fprintf(stderr, "sipwall check: out of memory\n");
-        cli_screener_free(scr);
+        free(files);
         stats_free(&st);
+        sw_event_sink_close(tee);
         sw_event_sink_close(sink);
+        sw_event_sink_close(report_sink);
+        sw_event_sink_close(labels_sink);
+        sw_report_free(report);
+        sw_labels_free(labels);
+        sw_location_feed_free(feed);
+        sw_policy_free(policy);
         return CLI_EXIT_USAGE;
     }
-
+    counter.t = &st.rules; /* stats_init zeroed st */
+    if (feed)
+        sw_engine_set_location_feed(cli_screener_engine(scr), feed);
+    int64_t last_ts = 0;
     int64_t t0 = cli_now_ns();
     for (int i = optind; i < argc; i++) {
         const char *path = argv[i];
@@ -393,10 +543,11 @@ static int run_check(int argc, char **argv)
             continue;
         }
         uint64_t msgs0 = st.messages, bad0 = st.malformed;
-        check_run run = {.scr = scr, .st = &st};
+        check_run run = {.scr = scr, .st = &st, .last_ts = last_ts, .report = report};
         if (nfiles > 1)
             run.file = sw_str_make(path, strlen(path));
         int r = sw_capture_run(cap, on_message, &run);
+        last_ts = run.last_ts;
         add_capture_stats(&st.cap, sw_capture_get_stats(cap));
         rec->frames = sw_capture_get_stats(cap)->frames;
         rec->messages = st.messages - msgs0;
@@ -423,6 +574,14 @@ static int run_check(int argc, char **argv)
         }
         sw_capture_free(cap);
     }
+    /* what the engine still holds back (suppressed repeats, open blocks) */
+    if (sw_engine_flush(cli_screener_engine(scr), last_ts) != SW_OK && status != CLI_EXIT_USAGE) {
+        fprintf(stderr, "sipwall check: writing events to %s failed\n", events_path ? events_path : "a sink");
+        status = CLI_EXIT_USAGE;
+    }
+    sw_engine_stats es;
+    sw_engine_get_stats(cli_screener_engine(scr), &es);
+    st.events = es.events;
     double secs = (double)(cli_now_ns() - t0) / 1e9;
 
     uint64_t written = sink ? sink->emitted : 0;
@@ -433,10 +592,54 @@ static int run_check(int argc, char **argv)
     }
     if (!quiet) {
         print_summary(out, &st, files, nfiles, secs, events_path, written);
+        fprintf(out, "policy        %s%s%s, %u rules, %u peers\n", policy->name ? policy->name : "(unnamed)",
+                policy->version ? " version " : "", policy->version ? policy->version : "",
+                policy->nrules, policy->npeers);
+        fprintf(out, "engine        %" PRIu64 " retransmissions, %" PRIu64 " dropped by blocks (%u active), %" PRIu64
+                " events held back and summarised, %" PRIu64 " monitor-mode hits, state %zu KiB (fixed)\n",
+                es.retransmissions, es.blocked, es.active_blocks, es.events_suppressed, es.monitor_hits,
+                sw_engine_memory(cli_screener_engine(scr)) / 1024);
         fflush(out);
+    }
+    if (report) {
+        sw_report_meta meta;
+        memset(&meta, 0, sizeof meta);
+        char title[512];
+        snprintf(title, sizeof title, "sipwall check: %s%s", argv[optind], nfiles > 1 ? " and more" : "");
+        char pol[256];
+        snprintf(pol, sizeof pol, "%s%s%s", policy->name ? policy->name : "(unnamed)",
+                 policy->version ? " version " : "", policy->version ? policy->version : "");
+        meta.title = title;
+        meta.policy = pol;
+        meta.messages = st.messages;
+        memcpy(meta.verdicts, st.verdicts, sizeof meta.verdicts);
+        meta.elapsed_s = secs;
+        char err[512] = "";
+        sw_event_sink_close(report_sink);
+        report_sink = NULL;
+        if (sw_report_write_html(report, &meta, report_path, err, sizeof err) != SW_OK) {
+            fprintf(stderr, "sipwall check: %s: %s\n", report_path, err);
+            status = CLI_EXIT_USAGE;
+        } else if (!quiet) {
+            fprintf(out, "report        written to %s\n", report_path);
+        }
+    }
+    if (labels) {
+        sw_labels_summary ls;
+        fprintf(out, "== ground truth: %s\n", labels_path);
+        sw_labels_report(labels, out, &ls);
+        fflush(out);
+        if ((ls.missed || ls.false_positives) && status == CLI_EXIT_OK)
+            status = CLI_EXIT_FINDING;
     }
     free(files);
     cli_screener_free(scr);
+    sw_event_sink_close(tee);
+    sw_event_sink_close(report_sink);
+    sw_event_sink_close(labels_sink);
+    sw_report_free(report);
+    sw_labels_free(labels);
+    sw_policy_free(policy);
     stats_free(&st);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "sipwall check: writing to stdout failed\n");

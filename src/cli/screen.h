@@ -1,17 +1,13 @@
-/* The per-message screening hook of `sipwall check`.
- *
- *   cli_screen(screener, bytes, meta) -> verdict + events (to the sink)
- *
- * Today it parses, validates and reports malformed messages (category 1,
- * rule "sip.malformed").  The screening engine (policy, peers, detectors)
- * plugs in behind this same call: `check` only hands over each message with
- * its metadata and reads back the verdict and the facts it prints in the
- * summary, so the command and its interface stay as they are. */
+/* The per-message screening hook of `sipwall check`: hands each captured
+ * message with its metadata to the engine (include/sipwall/engine.h) and
+ * reads back the verdict plus the facts the summary prints. */
 #ifndef SIPWALL_CLI_SCREEN_H
 #define SIPWALL_CLI_SCREEN_H
 
 #include "sipwall/addr.h"
+#include "sipwall/engine.h"
 #include "sipwall/event.h"
+#include "sipwall/policy.h"
 #include "sipwall/sip.h"
 
 /* Where and how a message was seen. */
@@ -31,6 +27,8 @@ typedef struct cli_verdict {
     sw_action action;      /* allow, or what the inline proxy would do */
     uint16_t reject_status; /* with SW_ACTION_REJECT */
     const char *rule;      /* rule that decided; NULL for the default allow */
+    sw_event_type type;
+    uint8_t blocked;
 
     /* facts for the summary */
     uint8_t kind;          /* CLI_MSG_REQUEST / _RESPONSE / _UNKNOWN (no readable start line) */
@@ -45,11 +43,13 @@ enum { CLI_MSG_UNKNOWN = 0, CLI_MSG_REQUEST = 1, CLI_MSG_RESPONSE = 2 };
 
 typedef struct cli_screener cli_screener;
 
-/* A screener writing its events to sink (borrowed; may be NULL to only
- * count).  lim: SIP parser ceilings (NULL = defaults).  NULL when out of
- * memory. */
-cli_screener *cli_screener_new(const sw_sip_limits *lim, sw_event_sink *sink);
+/* A screener applying policy (borrowed) and writing events to sink
+ * (borrowed; may be NULL to only count).  lim: SIP parser ceilings (NULL =
+ * defaults).  NULL when out of memory. */
+cli_screener *cli_screener_new(const sw_sip_limits *lim, const sw_policy *policy,
+                               sw_event_sink *sink);
 void cli_screener_free(cli_screener *s);
+sw_engine *cli_screener_engine(cli_screener *s);
 
 /* Screens one message (data[0..len)) and emits its events.  Returns SW_OK,
  * or the sink's error (events could not be written). */

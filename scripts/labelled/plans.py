@@ -1,0 +1,436 @@
+"""What happens in each labelled capture: who sends what, when, and the episodes.
+
+A capture is a Plan: its episodes (the labeller's input: which far-end
+addresses, and for a source with two episodes which calls, belong to which
+episode) and build(rng, work) which returns the steps of a run: one JSON
+script for actors.py (every python user agent) and the external tools
+(SIPp, sipvicious, malformed.py) with their start times and time limits.
+The episodes are static; build() is seeded, so a re-run gives the same
+numbers and timing (Call-IDs, tags, nonces and timestamps differ).
+"""
+import os
+import random
+
+import lab
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SV = os.path.join(HERE, "sv_bound.py")
+MALF = os.path.join(HERE, "malformed.py")
+SIPP_DIR = os.path.join(HERE, "sipp")
+E4 = "%s:%d" % lab.EDGE4
+
+
+class Ep:
+    """An episode.  addrs: far-end IP addresses; rule: None, or
+    ("pai_outside", partner) / ("called_highrisk",): which Call-IDs of a
+    shared source belong here (decided by the first INVITE of the Call-ID)."""
+
+    def __init__(self, label, kind, addrs, tool, note="", rule=None):
+        self.label, self.kind, self.addrs = label, kind, list(addrs)
+        self.tool, self.note, self.rule = tool, note, rule
+
+
+class Plan:
+    def __init__(self, name, seed, duration, summary, episodes, build, needs_v6=()):
+        self.name, self.seed, self.duration, self.summary = name, seed, duration, summary
+        self.episodes, self.build, self.needs_v6 = episodes, build, list(needs_v6)
+
+
+class Proc:
+    def __init__(self, key, at, argv, limit, env_home=False):
+        self.key, self.at, self.argv, self.limit, self.env_home = key, at, argv, limit, env_home
+
+
+# -- partner traffic ----------------------------------------------------------------
+def actor(name, fam=4, port=lab.PARTNER_PORT, ims=True):
+    p = lab.PARTNER[name]
+    return {"name": name + ("6" if fam == 6 else ""), "ip": p[2] if fam == 4 else p[3],
+            "port": port, "domain": p[4], "ims": ims, "actions": []}
+
+
+def spread(rng, t0, t1, n):
+    return sorted(round(rng.uniform(t0, t1), 3) for _ in range(n))
+
+
+def home_callee(rng):
+    return "+447700800%03d" % rng.randint(200, 999)
+
+
+def alpha_calls(rng, t0, t1, n, fam=4, reinvites=1, cancel_frac=0.1):
+    a = actor("alpha", fam)
+    froms = rng.sample(range(0, 1000), n)
+    ncancel = max(1, int(round(n * cancel_frac)))
+    cancels = set(rng.sample(range(n), ncancel))
+    reinv = set(rng.sample(sorted(set(range(n)) - cancels), reinvites)) if reinvites else set()
+    for i, at in enumerate(spread(rng, t0, t1, n)):
+        num = "+33639800%03d" % froms[i]
+        c = {"at": at, "op": "call", "from": num, "pai": num, "to": home_callee(rng),
+             "talk": round(rng.uniform(2, 6), 2)}
+        if i in cancels:
+            c["cancel"] = round(rng.uniform(1.5, 3.0), 2)
+        if i in reinv:
+            c["reinvite"] = True
+        a["actions"].append(c)
+    return a
+
+
+def bravo_keepalive(t0, t1, fam=4, every=5.0):
+    a = actor("bravo", fam)
+    t = t0
+    while t < t1:
+        a["actions"].append({"at": round(t, 3), "op": "options"})
+        t += every
+    return a
+
+
+def vnet_registers(rng, t0, t1, users, fam=4):
+    a = actor("vnet", fam)
+    for at, u in zip(spread(rng, t0, t1, len(users)), users):
+        a["actions"].append({"at": at, "op": "register", "user": u, "password": lab.password(u),
+                             "expires": 600})
+    return a
+
+
+ROAMERS = ["+4477008001%02d" % i for i in range(1, 7)]      # roaming in 208-10 via vnet
+
+
+def background(rng, d, fam=4, n_alpha=None, users=4):
+    """alpha calls, bravo keepalives, vnet registrations over d seconds."""
+    n_alpha = n_alpha or max(6, int(d / 4))
+    return [alpha_calls(rng, 0.5, d - 12, n_alpha, fam),
+            bravo_keepalive(0.3, d - 1, fam),
+            vnet_registers(rng, 1.0, d - 3, rng.sample(ROAMERS, users), fam)]
+
+
+def foxtrot_calls(rng, t0, t1, n, spoof_every=0):
+    a = actor("foxtrot")
+    spoofed = []
+    pool = ["+447700800%03d" % rng.randint(200, 999), "+33639800%03d" % rng.randint(0, 999),
+            "+12025550%03d" % rng.randint(100, 199), "+8613800%06d" % rng.randint(0, 999999),
+            "+447700800%03d" % rng.randint(200, 999), "+33639800%03d" % rng.randint(0, 999),
+            "+12025550%03d" % rng.randint(100, 199), "+447700800%03d" % rng.randint(200, 999),
+            "+8613900%06d" % rng.randint(0, 999999), "+447700800%03d" % rng.randint(200, 999)]
+    for i, at in enumerate(spread(rng, t0, t1, n)):
+        own = "+46701740%03d" % rng.randint(600, 699)
+        c = {"at": at, "op": "call", "from": own, "pai": own, "to": home_callee(rng),
+             "talk": round(rng.uniform(2, 5), 2)}
+        if spoof_every and i % spoof_every == spoof_every - 1:
+            fake = pool[len(spoofed) % len(pool)]
+            c["from"] = c["pai"] = fake
+            spoofed.append(fake)
+        a["actions"].append(c)
+    return a
+
+
+def delta_transit(rng, t0, t1, n):
+    a = actor("delta")
+    for at in spread(rng, t0, t1, n):
+        num = "+493090182%03d" % rng.randint(0, 999)
+        to = rng.choice([home_callee(rng), home_callee(rng), "+34915550%03d" % rng.randint(0, 999),
+                         "+3906555%04d" % rng.randint(0, 9999)])
+        a["actions"].append({"at": at, "op": "call", "from": num, "pai": num, "to": to,
+                             "talk": round(rng.uniform(3, 8), 2)})
+    return a
+
+
+def echo_calls(rng, t0, t1, n):
+    a = actor("echo")
+    for at in spread(rng, t0, t1, n):
+        num = "+22507%08d" % rng.randint(0, 99999999)
+        a["actions"].append({"at": at, "op": "call", "from": num, "pai": num,
+                             "to": home_callee(rng), "talk": round(rng.uniform(3, 7), 2)})
+    return a
+
+
+def sipp(key, at, scenario, local, remote, ctrl, extra, limit, transport="u1"):
+    ip, port = local
+    argv = ["sipp", remote, "-sf", os.path.join(SIPP_DIR, scenario), "-t", transport,
+            "-i", ip, "-p", str(port), "-mi", ip, "-mp", "5290", "-cp", str(ctrl),
+            "-nostdin", "-trace_err", "-error_file", "{work}/%s.errors.log" % key,
+            "-timeout", "%ds" % limit, "-recv_timeout", "3000", "-timeout_error"] + extra
+    return Proc(key, at, argv, limit + 5)
+
+
+def csv_file(work, name, rows):
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write("SEQUENTIAL\n")
+        for r in rows:
+            f.write(";".join(r) + "\n")
+    return path
+
+
+# -- episodes shared by every capture -----------------------------------------------------
+def bg_eps(fam=4):
+    sfx = "-v6" if fam == 6 else ""
+    i = 2 if fam == 4 else 3
+    return [
+        Ep("alpha-calls" + sfx, "legit", [lab.PARTNER["alpha"][i]],
+           "actors.py call (partner alpha, ~10% abandoned, a re-INVITE)",
+           "INVITE/100/180/200/ACK, talk 2-6 s, BYE/200; abandoned: CANCEL/200/487/ACK"),
+        Ep("bravo-keepalive" + sfx, "legit", [lab.PARTNER["bravo"][i]],
+           "actors.py options every 5 s", "OPTIONS answered 200"),
+        Ep("vnet-roaming" + sfx, "legit", [lab.PARTNER["vnet"][i]],
+           "actors.py register (IMS roaming, digest)",
+           "REGISTER/401, REGISTER with Authorization/200 for home subscribers roaming in 208-10"),
+    ]
+
+
+A = lab.ATTACKERS4
+A6 = lab.ATTACKERS6
+
+
+# -- the captures ---------------------------------------------------------------------------
+def b01(rng, work):
+    d = 50
+    actors = [alpha_calls(rng, 0.5, d - 12, 14, reinvites=2, cancel_frac=0.14),
+              bravo_keepalive(0.3, d - 1),
+              vnet_registers(rng, 1.0, d - 3, ROAMERS),
+              delta_transit(rng, 2, d - 13, 6),
+              echo_calls(rng, 3, d - 12, 4),
+              foxtrot_calls(rng, 2, d - 10, 6)]
+    return actors, []
+
+
+def b02(rng, work):
+    d = 40
+    return background(rng, d), [
+        Proc("svmap", 8, ["svmap", "-p5260-5262", "127.0.0.8-127.0.0.12", "-b", A[1], "-P", "5277",
+                          "-t", "0.05"], 25, env_home=True),
+        Proc("svmap-invite", 22, ["svmap", "-m", "INVITE", "-p5260", "127.0.0.10", "-b", A[2],
+                                  "-P", "5278", "-t", "0.05"], 10, env_home=True)]
+
+
+def b03(rng, work):
+    d = 40
+    return background(rng, d), [
+        Proc("svwar", 8, [SV, "svwar", "-e1000-1020,447700800090-447700800125", "-p", "5260",
+                          "-b", A[3], "-P", "5277", "-t", "0.03", "127.0.0.10"], 25, env_home=True)]
+
+
+CRACK_DICT = ["123456", "password", "1234", "12345678", "admin", "qwerty", "secret", "letmein",
+              "welcome", "monkey", "dragon", "sunshine", "master", "abc123", "voip", "sip",
+              "asterisk", "changeme", "passw0rd", "football", "iloveyou", "trustno1", "pass1234",
+              "summer2024", "winter2024", lab.CRACK_PASSWORD, "batman", "shadow"]
+
+
+def b04(rng, work):
+    d = 40
+    dic = os.path.join(work, "svcrack.dict")
+    with open(dic, "w") as f:
+        f.write("\n".join(CRACK_DICT) + "\n")
+    return background(rng, d), [
+        Proc("svcrack", 8, [SV, "svcrack", "-u", lab.CRACK_USER.lstrip("+"), "-d", dic, "-p", "5260",
+                            "-b", A[4], "-P", "5277", "-t", "0.1", "127.0.0.10"], 25, env_home=True)]
+
+
+SLOW_GUESSES = ["123456", "password", "letmein", "qwerty", "welcome", "sunshine", "football",
+                "monkey", "dragon", "master", "shadow", "baseball", "superman", "trustno1",
+                "princess", "starwars", "cheese", "orange", "biscuit", lab.SLOW_PASSWORD]
+
+
+def b05(rng, work):
+    d = 200
+    att = {"name": "slowbrute", "ip": A[5], "port": 5277, "domain": "example.invalid",
+           "ims": False, "ua": "Linphone/4.4.0",
+           "actions": [{"at": 3.0, "op": "bruteforce", "user": lab.SLOW_USER,
+                        "passwords": SLOW_GUESSES, "interval": [8.6, 9.4, 8.2, 9.8, 9.0, 8.8]}]}
+    return background(rng, d, n_alpha=24, users=6) + [att], []
+
+
+def b06(rng, work):
+    d = 35
+    rows = [("+4477008001%02d" % (i % 100),) for i in range(800)]
+    csv_file(work, "reg.csv", rows)
+    return background(rng, d), [
+        sipp("regflood", 10, "register_flood.xml", (A[6], 5276), E4, 5286,
+             ["-inf", "{work}/reg.csv", "-r", "250", "-m", "650", "-l", "300"], 15, transport="t1")]
+
+
+def b07(rng, work):
+    d = 35
+    rows = [("+44770088%04d" % i, "+3726%07d" % rng.randint(0, 9999999)) for i in range(700)]
+    csv_file(work, "flood.csv", rows)
+    acts = background(rng, d)
+    acts.append(bravo_keepalive(1.3, d - 1, fam=6))
+    return acts, [
+        sipp("invflood6", 10, "invite_flood.xml", (A6[7], 5277), "[::1]:5260", 5287,
+             ["-inf", "{work}/flood.csv", "-r", "200", "-m", "500", "-l", "300"], 15)]
+
+
+def b08(rng, work):
+    d = 55
+    acts = background(rng, d)
+    w = actor("echo")
+    a_nums = ["+22507123450%02d" % x for x in rng.sample(range(100), 20)]
+    uses = []
+    for n in a_nums:
+        uses += [n] * rng.randint(1, 3)
+    rng.shuffle(uses)
+    uses = uses[:40]
+    callees = rng.sample(range(200, 1000), len(uses))
+    t = 5.0
+    for n, c in zip(uses, callees):
+        w["actions"].append({"at": round(t, 3), "op": "call", "from": n, "pai": n,
+                             "to": "+447700800%03d" % c, "cancel": round(rng.uniform(1.0, 3.0), 2),
+                             "ua": "echo-ibcf"})
+        t += rng.uniform(0.6, 1.1)
+    acts.append(w)
+    return acts, []
+
+
+def b09(rng, work):
+    d = 70
+    acts = background(rng, d)
+    dl = delta_transit(rng, 1, d - 14, 8)
+    for a in dl["actions"]:            # legit transit: home numbers only in this capture
+        a["to"] = home_callee(rng)
+
+    def irsf(at, to, talk):
+        num = "+493090182%03d" % rng.randint(0, 999)
+        dl["actions"].append({"at": round(at, 3), "op": "call", "from": num, "pai": num, "to": to,
+                              "talk": round(talk, 2)})
+    t = 8.0
+    for i in range(12):                # burst 1: sequential B numbers in +882
+        irsf(t, "+8823456780%02d" % (10 + i), rng.uniform(3, 9))
+        t += rng.uniform(0.15, 0.4)
+    t = 24.0
+    for i in range(10):                # burst 2: +53, +252, +881, +239 mixed
+        to = rng.choice(["+5378%06d" % rng.randint(0, 999999), "+25261%07d" % rng.randint(0, 9999999),
+                         "+8816%08d" % rng.randint(0, 99999999), "+2399%06d" % rng.randint(0, 999999)])
+        irsf(t, to, rng.uniform(2, 7))
+        t += rng.uniform(0.2, 0.5)
+    irsf(38.0, "+37069912345", 5.0)    # test call ...
+    irsf(45.0, "+37069912377", 20.0)   # ... then the long one to the same range
+    dl["actions"].sort(key=lambda a: a["at"])
+    acts.append(dl)
+    return acts, []
+
+
+def b10(rng, work):
+    d = 55
+    acts = background(rng, d)
+    acts.append(foxtrot_calls(rng, 2, d - 10, 24, spoof_every=3))
+    return acts, []
+
+
+def b11(rng, work):
+    d = 40
+    return background(rng, d), [
+        Proc("malformed", 8, ["python3", MALF, "--src", "%s:5277" % A[11], "--dst", E4,
+                              "--transport", "both", "--gap-ms", "300", "--seed", "11"], 25)]
+
+
+def b12(rng, work):
+    d = 60
+    acts = [alpha_calls(rng, 0.5, d - 12, 8, fam=6), bravo_keepalive(0.3, d - 1, fam=6),
+            vnet_registers(rng, 1.0, d - 3, rng.sample(ROAMERS, 4), fam=6),
+            alpha_calls(rng, 1.0, d - 12, 8, fam=4, reinvites=0), bravo_keepalive(2.8, d - 1, fam=4),
+            foxtrot_calls(rng, 3, d - 10, 5)]
+    rows = [("+44770088%04d" % i, "+3726%07d" % rng.randint(0, 9999999)) for i in range(400)]
+    csv_file(work, "flood.csv", rows)
+    return acts, [
+        Proc("svmap", 10, ["svmap", "-p5260-5261", "127.0.0.9-127.0.0.11", "-b", A[12], "-P", "5277",
+                           "-t", "0.05"], 20, env_home=True),
+        sipp("invflood6", 30, "invite_flood.xml", (A6[13], 5277), "[::1]:5260", 5287,
+             ["-inf", "{work}/flood.csv", "-r", "150", "-m", "300", "-l", "300"], 15)]
+
+
+P = lab.PARTNER
+PLANS = [
+    Plan("b01_legit", 101, 50, "legitimate traffic only: every partner", [
+        bg_eps()[0], bg_eps()[1],
+        Ep("vnet-roaming", "legit", [P["vnet"][2]], "actors.py register (IMS roaming, digest)",
+           "REGISTER/401, REGISTER with Authorization/200 for 6 home subscribers roaming in 208-10"),
+        Ep("delta-transit", "legit", [P["delta"][2]], "actors.py call (transit carrier delta)",
+           "transit calls to home numbers and to +34/+39 (onward routing), answered, talk 3-8 s"),
+        Ep("echo-calls", "legit", [P["echo"][2]], "actors.py call (international carrier echo)",
+           "calls from distinct +22507 numbers to home, answered"),
+        Ep("foxtrot-calls", "legit", [P["foxtrot"][2]], "actors.py call (partner foxtrot)",
+           "P-Asserted-Identity in foxtrot's own range +46701740600-699"),
+    ], b01),
+    Plan("b02_scan_udp", 102, 40, "svmap OPTIONS sweep and an INVITE probe", bg_eps() + [
+        Ep("svmap-sweep", "scan", [A[1]],
+           "svmap -p5260-5262 127.0.0.8-127.0.0.12 -b %s -P 5277 -t 0.05" % A[1],
+           "OPTIONS to 5 addresses x 3 ports; only 127.0.0.10:5260 answers (200), "
+           "closed ports give ICMP port unreachable"),
+        Ep("svmap-invite-probe", "scan", [A[2]],
+           "svmap -m INVITE -p5260 127.0.0.10 -b %s -P 5278" % A[2],
+           "one INVITE probe to the edge, answered 404"),
+    ], b02),
+    Plan("b03_enum", 103, 40, "svwar REGISTER enumeration", bg_eps() + [
+        Ep("svwar-enum", "enum", [A[3]],
+           "sv_bound.py svwar -e1000-1020,447700800090-447700800125 -p 5260 -b %s -P 5277 -t 0.03"
+           % A[3],
+           "REGISTER per extension; 1000-1009 and 447700800100-125 exist (401), the rest 404"),
+    ], b03),
+    Plan("b04_crack", 104, 40, "svcrack digest dictionary attack, succeeds", bg_eps() + [
+        Ep("svcrack", "crack", [A[4]],
+           "sv_bound.py svcrack -u %s -d dict(%d words) -p 5260 -b %s -P 5277 -t 0.1"
+           % (lab.CRACK_USER.lstrip("+"), len(CRACK_DICT), A[4]),
+           "REGISTER/401 then one guess per challenge; the %dth guess gets 200"
+           % (CRACK_DICT.index(lab.CRACK_PASSWORD) + 1)),
+    ], b04),
+    Plan("b05_slow_bruteforce", 105, 200, "slow REGISTER digest guessing, ~1 guess per 9 s",
+         bg_eps() + [
+             Ep("slow-bruteforce", "crack", [A[5]], "actors.py bruteforce interval 8.2-9.8 s",
+                "one Call-ID; REGISTER/401 then %d guesses 8.2-9.8 s apart, the last succeeds (200); "
+                "real time, not stretched" % len(SLOW_GUESSES)),
+         ], b05),
+    Plan("b06_register_flood_tcp", 106, 35, "REGISTER flood over TCP", bg_eps() + [
+        Ep("register-flood-tcp", "flood", [A[6]],
+           "sipp -t t1 register_flood.xml -r 250 -m 650 (one TCP connection)",
+           "650 REGISTERs in ~3 s on one TCP connection, each answered 401"),
+    ], b06),
+    Plan("b07_invite_flood_ipv6", 107, 35, "INVITE flood over IPv6 UDP to an unassigned block",
+         bg_eps() + [
+             Ep("bravo-keepalive-v6", "legit", [P["bravo"][3]], "actors.py options every 5 s (IPv6)",
+                "OPTIONS to [::1]:5260 answered 200"),
+             Ep("invite-flood-v6", "flood", [A6[7]],
+                "sipp [::1]:5260 invite_flood.xml -r 200 -m 500 -i %s" % A6[7],
+                "500 INVITEs in ~3 s to +447700880000.. (unassigned), each 404 then ACK"),
+         ], b07, needs_v6=[P["bravo"][3], A6[7]]),
+    Plan("b08_wangiri_rotating", 108, 55, "Wangiri from carrier echo, rotating A-numbers",
+         bg_eps() + [
+             Ep("wangiri-echo", "wangiri", [P["echo"][2]],
+                "actors.py call with cancel 1-3 s after 180 (carrier echo)",
+                "40 calls, 20 A-numbers +22507123450xx (1-3 calls each), 40 distinct home "
+                "callees, every call CANCELled 1-3 s after 180 (200/487/ACK)"),
+         ], b08),
+    Plan("b09_irsf_transit", 109, 70, "IRSF through transit carrier delta", bg_eps() + [
+        Ep("irsf-delta", "irsf", [P["delta"][2]],
+           "actors.py call (delta, called numbers in high-risk ranges)",
+           "burst of 12 calls to sequential +88234567801x-02x, burst of 10 to +53/+252/+881/+239, "
+           "then a 5 s test call to +370699123xx and a 20 s call to the same range; all answered",
+           rule=("called_highrisk",)),
+        Ep("delta-transit", "legit", [P["delta"][2]], "actors.py call (transit carrier delta)",
+           "transit calls to home numbers, answered"),
+    ], b09),
+    Plan("b10_cli_spoof", 110, 55, "partner foxtrot spoofs P-Asserted-Identity on every 3rd call",
+         bg_eps() + [
+             Ep("cli-spoof-foxtrot", "cli-spoof", [P["foxtrot"][2]],
+                "actors.py call (foxtrot, PAI outside its range on every 3rd call)",
+                "PAI/From of home numbers, alpha/bravo ranges and +86; foxtrot may only assert "
+                "+46701740600-+46701740699", rule=("pai_outside", "foxtrot")),
+             Ep("foxtrot-calls", "legit", [P["foxtrot"][2]], "actors.py call (partner foxtrot)",
+                "P-Asserted-Identity in foxtrot's own range"),
+         ], b10),
+    Plan("b11_malformed_tcp", 111, 40, "malformed SIP over UDP and TCP", bg_eps() + [
+        Ep("malformed", "malformed", [A[11]],
+           "malformed.py --src %s:5277 --dst %s --transport both --gap-ms 300 --seed 11" % (A[11], E4),
+           "UDP: one datagram per catalogue entry; TCP: one connection per entry "
+           "(malformed.py --list)"),
+    ], b11),
+    Plan("b12_mixed_v6", 112, 60, "mixed: IPv6 and IPv4 partners, svmap scan, IPv6 INVITE flood",
+         bg_eps(6) + [bg_eps()[0], bg_eps()[1],
+                      Ep("foxtrot-calls", "legit", [P["foxtrot"][2]], "actors.py call (partner foxtrot)",
+                         "P-Asserted-Identity in foxtrot's own range"),
+                      Ep("svmap-sweep", "scan", [A[12]],
+                         "svmap -p5260-5261 127.0.0.9-127.0.0.11 -b %s -P 5277 -t 0.05" % A[12],
+                         "OPTIONS to 3 addresses x 2 ports; ICMP port unreachable for closed ones"),
+                      Ep("invite-flood-v6", "flood", [A6[13]],
+                         "sipp [::1]:5260 invite_flood.xml -r 150 -m 300 -i %s" % A6[13],
+                         "300 INVITEs in ~2 s to the unassigned block, 404 then ACK")],
+         b12, needs_v6=[P["alpha"][3], P["bravo"][3], P["vnet"][3], A6[13]]),
+]
+PLAN = {p.name: p for p in PLANS}

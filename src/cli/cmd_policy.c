@@ -1,0 +1,217 @@
+/* sipwall policy check: load policy files as one policy, print the
+ * diagnostics, and a one-screen summary of what was compiled. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "sipwall/policy.h"
+
+static const char policy_usage[] =
+    "usage: sipwall policy check FILE...\n"
+    "\n"
+    "Reads, checks and compiles the FILEs as one policy (later files overlay\n"
+    "earlier ones: a partner, zone, list, detector, role, rule with the same id,\n"
+    "home, privacy or limits block defined again replaces the earlier one).  FILE\n"
+    "builtin:default is the shipped default policy.  The language is described in\n"
+    "docs/policy.md.\n"
+    "\n"
+    "Every problem is printed to stderr as FILE:LINE:COL: error: MESSAGE.  When\n"
+    "there is none, a summary goes to stdout: the policy's name and version,\n"
+    "partners by role with their address counts, zones, lists with their entry\n"
+    "counts, rules per category and mode, detectors on / monitor / off, and the\n"
+    "patterns compiled.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help   this text\n"
+    "\n"
+    "exit status: 0 the policy is valid, 1 it has errors, 2 usage error or a file\n"
+    "that cannot be read.\n";
+
+static void print_diags(const sw_policy_diags *d)
+{
+    char line[1024];
+    for (uint32_t i = 0; i < d->n; i++)
+        if (sw_policy_diag_format(&d->d[i], line, sizeof line) > 0)
+            fprintf(stderr, "%s\n", line);
+    uint32_t total = d->errors + d->warnings;
+    if (total > d->n)
+        fprintf(stderr, "... and %u more diagnostics (%u errors, %u warnings in all)\n",
+                total - d->n, d->errors, d->warnings);
+}
+
+static const char *const kind_names[] = {"numbers", "addresses", "strings", "patterns"};
+
+static void print_summary(const sw_policy *p)
+{
+    printf("policy \"%s\"", p->name);
+    if (p->version && p->version[0])
+        printf(" version \"%s\"", p->version);
+    printf("\n");
+    printf("files:     ");
+    for (uint32_t i = 0; i < p->nfiles; i++)
+        printf("%s%s", i ? ", " : "", p->files[i]);
+    printf("\n");
+
+    printf("home:      plmn %s, country code %s, %zu ranges, %zu domains\n",
+           p->home.plmn[0] ? p->home.plmn : "-",
+           p->home.country_code[0] ? p->home.country_code : "-",
+           sw_prefix_set_count(p->home.ranges), sw_string_set_count(p->home.domains));
+
+    /* partners by role */
+    printf("partners:\n");
+    int any = 0;
+    for (int r = 1; r < SW_ROLE__COUNT; r++) {
+        unsigned n = 0, addrs = 0, trusted = 0;
+        for (uint32_t i = 0; i < p->npeers; i++) {
+            const sw_peer *pe = p->peers[i];
+            if (pe->is_zone || pe->role != (sw_peer_role)r)
+                continue;
+            n++;
+            addrs += pe->naddresses;
+            trusted += pe->trusted;
+        }
+        if (!n)
+            continue;
+        any = 1;
+        printf("  %-13s %3u partners, %4u addresses, %u trusted:", sw_peer_role_name(r), n, addrs,
+               trusted);
+        unsigned shown = 0;
+        for (uint32_t i = 0; i < p->npeers && shown < 6; i++) {
+            const sw_peer *pe = p->peers[i];
+            if (!pe->is_zone && pe->role == (sw_peer_role)r) {
+                printf(" %s", pe->name);
+                shown++;
+            }
+        }
+        printf("%s\n", n > shown ? " ..." : "");
+    }
+    if (!any)
+        printf("  (none)\n");
+    for (uint32_t i = 0; i < p->npeers; i++) {
+        const sw_peer *pe = p->peers[i];
+        if (!pe->is_zone)
+            continue;
+        printf("  zone %-8s admit %s%s, %s, %u addresses\n", pe->name,
+               pe->admit == SW_ADMIT_DROP ? "drop" : "screen",
+               pe->admit == SW_ADMIT_DROP && pe->admit_monitor ? " (monitor)" : "",
+               pe->trusted ? "trusted" : "untrusted", pe->naddresses);
+    }
+
+    unsigned named = 0, inline_sets = 0;
+    for (uint32_t i = 0; i < p->nlists; i++)
+        p->lists[i]->anonymous ? inline_sets++ : named++;
+    printf("lists:     %u named, %u inline sets\n", named, inline_sets);
+    for (uint32_t i = 0; i < p->nlists; i++) {
+        const sw_list *l = p->lists[i];
+        if (!l->anonymous)
+            printf("  %-20s %-9s %6u entries\n", l->name, kind_names[l->kind], l->count);
+    }
+
+    unsigned per[SW_CAT__COUNT][2] = {{0}}, allow = 0;
+    for (uint32_t i = 0; i < p->nrules; i++) {
+        const sw_rule *r = &p->rules[i];
+        if ((unsigned)r->category < SW_CAT__COUNT)
+            per[r->category][r->monitor ? 1 : 0]++;
+        allow += r->act.action == SW_ACTION_ALLOW;
+    }
+    printf("rules:     %u (%u allow)\n", p->nrules, allow);
+    for (int c = 0; c < SW_CAT__COUNT; c++)
+        if (per[c][0] + per[c][1])
+            printf("  %-12s %3u enforce, %3u monitor\n", sw_category_name(c), per[c][0],
+                   per[c][1]);
+
+    printf("detectors:");
+    static const char *const states[] = {"on", "monitor", "off"};
+    for (int s = 0; s < 3; s++) {
+        printf("%s %s:", s ? ";" : "", states[s]);
+        int n = 0;
+        for (int d = 0; d < SW_DET__COUNT; d++) {
+            const sw_detector_conf *c = &p->detectors[d];
+            int st = !c->enabled ? 2 : c->monitor ? 1 : 0;
+            if (st == s) {
+                printf(" %s", sw_detector_name((sw_detector_id)d));
+                n++;
+            }
+        }
+        if (!n)
+            printf(" -");
+    }
+    printf("\n");
+
+    /* patterns: each (field, list) pair used with `matches` once */
+    size_t npat = 0;
+    unsigned ndb = 0;
+    for (int f = 0; f < SW_F__COUNT; f++)
+        ndb += p->patterns[f] != NULL;
+    for (uint32_t i = 0; i < p->nconds; i++) {
+        const sw_cond *c = &p->conds[i];
+        if (c->op != SW_COND_MATCHES)
+            continue;
+        int seen = 0;
+        for (uint32_t j = 0; j < i && !seen; j++)
+            seen = p->conds[j].op == SW_COND_MATCHES && p->conds[j].field == c->field &&
+                   p->conds[j].list == c->list;
+        if (!seen && c->list < p->nlists)
+            npat += p->lists[c->list]->count;
+    }
+    printf("patterns:  %zu compiled into %u databases\n", npat, ndb);
+    if (p->location_feed)
+        printf("location feed: %s\n", p->location_feed);
+    printf("limits:    sources %u, numbers %u, dialogs %u, blocks %u, events %u per key per "
+           "%llds\n",
+           p->limits.sources, p->limits.numbers, p->limits.dialogs, p->limits.blocks,
+           p->limits.events_per_key, (long long)(p->limits.event_window_ns / 1000000000));
+}
+
+static int run_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(policy_usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        return cli_bad_option("policy", argv, longopts);
+    }
+    if (optind >= argc)
+        return cli_usage("policy", "check needs at least one FILE");
+    size_t n = (size_t)(argc - optind);
+    const char **paths = (const char **)(argv + optind);
+    static sw_policy_diags diags;
+    sw_policy *p = NULL;
+    int rc = sw_policy_load(paths, n, &p, &diags);
+    print_diags(&diags);
+    if (rc != SW_OK) {
+        fprintf(stderr, "sipwall policy: %u error%s\n", diags.errors, diags.errors == 1 ? "" : "s");
+        return rc == SW_EIO ? CLI_EXIT_USAGE : CLI_EXIT_FINDING;
+    }
+    print_summary(p);
+    sw_policy_free(p);
+    return CLI_EXIT_OK;
+}
+
+static int policy_run(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("policy", "missing subcommand (check)");
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(policy_usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "check") == 0)
+        return run_check(argc - 1, argv + 1);
+    return cli_usage("policy", "unknown subcommand '%s' (check)", argv[1]);
+}
+
+const cli_command cli_cmd_policy = {
+    .name = "policy",
+    .run = policy_run,
+    .summary = "check policy files and summarise them (policy check FILE...)",
+    .usage = policy_usage,
+};

@@ -1,0 +1,688 @@
+/* Behavioural detectors: shared machinery, transaction and dialog tracking
+ * (include/sipwall/detect.h).
+ *
+ * Every message passes here first.  A request is looked up in the
+ * transaction table (Call-ID, CSeq number and method, top-Via branch): a
+ * copy seen again within the transaction lifetime is a retransmission and
+ * nothing counts it.  Responses find their request the same way, so a
+ * detector learns "the first final response to a request of source S that
+ * carried credentials for user U".  Initial INVITEs open a dialog (by
+ * Call-ID) that records what the call-based detectors need: when it rang,
+ * was answered, cancelled or ended, A, B, where it came from, and the
+ * concurrency counters it holds (released on end, expiry and eviction). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include "detect/detect_int.h"
+
+#define TXN_LIFETIME (64 * SW_NS_S)   /* 64*T1 (Timer B/F): clients stop retransmitting by then */
+#define MAX_RETRANS 10                /* RFC 3261 clients send at most 10 retransmissions;
+                                       * beyond that identical copies are a replay flood */
+#define DLG_RINGING_MAX (300 * SW_NS_S) /* Timer C is 3 min: an unanswered call is over by 5 */
+#define DLG_ANSWERED_IDLE (4 * 3600 * SW_NS_S) /* BYE never seen */
+#define DLG_ENDED_KEEP (32 * SW_NS_S) /* absorb retransmitted BYE/CANCEL/487 */
+#define EXPIRE_PER_MSG 4              /* bounded work per message */
+
+#define DEFAULT_ENTRIES 16384u
+
+static const sw_event_type det_event[SW_DET__COUNT] = {
+#define SW__DET_EVT(id, name, evt) evt,
+    SW_DETECTOR_LIST(SW__DET_EVT)
+#undef SW__DET_EVT
+};
+
+/* ---- building blocks -------------------------------------------------------- */
+
+static inline int64_t ring_width(int64_t window)
+{
+    int64_t w = window / SW__RING_SLOTS;
+    return w > 0 ? w : 1;
+}
+
+static void ring_slide(sw__ring *r, int64_t ts, int64_t window)
+{
+    int64_t s = (ts > 0 ? ts : 0) / ring_width(window);
+    if (s <= r->slot)
+        return; /* same slot, or time went back: count into the newest */
+    if (s - r->slot >= SW__RING_SLOTS) {
+        memset(r->n, 0, sizeof r->n);
+    } else {
+        for (int64_t i = r->slot + 1; i <= s; i++)
+            r->n[i % SW__RING_SLOTS] = 0;
+    }
+    r->slot = s;
+}
+
+static uint32_t ring_total(const sw__ring *r)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < SW__RING_SLOTS; i++)
+        sum += r->n[i];
+    return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+}
+
+uint32_t sw__ring_add(sw__ring *r, int64_t ts, int64_t window, uint32_t k)
+{
+    ring_slide(r, ts, window);
+    uint32_t *c = &r->n[r->slot % SW__RING_SLOTS];
+    *c = *c > UINT32_MAX - k ? UINT32_MAX : *c + k;
+    return ring_total(r);
+}
+
+uint32_t sw__ring_sum(sw__ring *r, int64_t ts, int64_t window)
+{
+    ring_slide(r, ts, window);
+    return ring_total(r);
+}
+
+static inline int dset_live(uint32_t t, uint32_t now_s, uint32_t window_s)
+{
+    return (int64_t)now_s - (int64_t)t < (int64_t)window_s;
+}
+
+uint32_t sw__dset_add(uint32_t *h, uint32_t *t, unsigned n, uint32_t hash, uint32_t now_s,
+                      uint32_t window_s)
+{
+    if (hash == 0)
+        hash = 1; /* 0 marks an empty slot */
+    unsigned live = 0, free_i = n, oldest = n, found = n;
+    for (unsigned i = 0; i < n; i++) {
+        if (h[i] && dset_live(t[i], now_s, window_s)) {
+            live++;
+            if (h[i] == hash)
+                found = i;
+            if (oldest == n || t[i] < t[oldest])
+                oldest = i;
+        } else if (free_i == n) {
+            free_i = i;
+        }
+    }
+    if (found < n) {
+        if (now_s > t[found])
+            t[found] = now_s;
+        return live;
+    }
+    if (free_i < n) {
+        h[free_i] = hash;
+        t[free_i] = now_s;
+        return live + 1;
+    }
+    /* Full of live values: the count is saturated at n; keep the newest. */
+    h[oldest] = hash;
+    t[oldest] = now_s;
+    return live;
+}
+
+uint32_t sw__dset_count(const uint32_t *h, const uint32_t *t, unsigned n, uint32_t now_s,
+                        uint32_t window_s)
+{
+    uint32_t live = 0;
+    for (unsigned i = 0; i < n; i++)
+        live += h[i] && dset_live(t[i], now_s, window_s);
+    return live;
+}
+
+int sw__trip_check(sw__trip *tr, int over, int sticky, int64_t ts, int64_t window)
+{
+    if (tr->on && ts - tr->last_over >= window)
+        tr->on = 0; /* a whole window without the condition: re-armed */
+    if (over) {
+        int crossing = !tr->on;
+        tr->on = 1;
+        tr->last_over = ts;
+        return crossing;
+    }
+    return tr->on && sticky ? 0 : SW__NO_HIT;
+}
+
+uint32_t sw__secs(int64_t ns)
+{
+    if (ns <= SW_NS_S)
+        return 1;
+    int64_t s = (ns + SW_NS_S - 1) / SW_NS_S;
+    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+static uint32_t secs_of(int64_t ts)
+{
+    if (ts <= 0)
+        return 0;
+    int64_t s = ts / SW_NS_S;
+    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+uint64_t sw__hstr(const sw_detectors *d, uint64_t tag, const char *s, size_t n)
+{
+    return sw_hash64(s, n, d->seed ^ (tag * UINT64_C(0x9e3779b97f4a7c15)));
+}
+
+uint64_t sw__hsrc(const sw_detectors *d, const sw__skey *k)
+{
+    return sw__hstr(d, SW__TAG_SRC, (const char *)k, sizeof *k);
+}
+
+void sw__skey_of(const sw_addr *a, sw__skey *k)
+{
+    memset(k, 0, sizeof *k);
+    k->family = a->family;
+    if (a->family == 4)
+        memcpy(k->ip, a->ip, 4);
+    else if (a->family == 6)
+        memcpy(k->ip, a->ip, 8); /* one host owns a whole /64 */
+}
+
+/* ---- hits ------------------------------------------------------------------ */
+
+sw_detect_hit *sw__hit(sw__msg *m, sw_detector_id det, const char *rule, int trip,
+                       const sw__who *who, int64_t block_ns)
+{
+    sw_detect_result *out = m->out;
+    sw_detect_hit *h = NULL;
+    if (out->nhits < SW_DETECT_MAX_HITS) {
+        h = &out->hits[out->nhits++];
+    } else if (trip) {
+        /* A crossing (an event) matters more than one more enforcement. */
+        for (unsigned i = 0; i < out->nhits && !h; i++)
+            if (!out->hits[i].trip)
+                h = &out->hits[i];
+    }
+    m->d->hits++;
+    if (trip)
+        m->d->trips++;
+    if (!h) {
+        m->d->dropped_hits++;
+        return NULL;
+    }
+    const sw_detector_conf *c = &m->d->conf[det];
+    memset(h, 0, offsetof(sw_detect_hit, reason));
+    h->reason[0] = '\0';
+    h->nevidence = 0;
+    h->detector = det;
+    h->rule = rule;
+    h->type = det_event[det];
+    h->category = det == SW_DET_MALFORMED ? SW_CAT_CAT1 : SW_CAT_BEHAVIOURAL;
+    h->action = c->action;
+    h->status = c->status;
+    h->retry_after_s = c->retry_after_s;
+    h->monitor = c->monitor;
+    h->confidence = c->confidence;
+    h->trip = trip ? 1 : 0;
+    h->offender_kind = (uint8_t)who->kind;
+    if (who->kind == SW_OFFENDER_SOURCE && who->src) {
+        h->offender_addr.family = who->src->family;
+        memcpy(h->offender_addr.ip, who->src->ip, sizeof h->offender_addr.ip);
+        if (sw_addr_format_ip(&h->offender_addr, h->offender, sizeof h->offender) < 0)
+            h->offender[0] = '\0';
+    } else if (who->text) {
+        size_t n = who->text_len < sizeof h->offender - 1 ? who->text_len : sizeof h->offender - 1;
+        memcpy(h->offender, who->text, n);
+        h->offender[n] = '\0';
+    }
+    /* Never block a partner, a username (a lockout is itself a DoS) or a
+     * peer; monitor mode changes nothing. */
+    if (c->monitor || who->partner || who->kind == SW_OFFENDER_PEER ||
+        who->kind == SW_OFFENDER_USER || block_ns < 0)
+        block_ns = 0;
+    h->block_ns = block_ns;
+    /* Dropping a BYE or ACK would keep a fraudulent call up: enforce on
+     * the next call attempt instead (the block still applies). */
+    const sw_facts *f = m->f;
+    if (f->is_request && (f->method == SW_METHOD_BYE || f->method == SW_METHOD_ACK) &&
+        (h->action == SW_ACTION_DROP || h->action == SW_ACTION_REJECT))
+        h->action = SW_ACTION_TAG;
+    return h;
+}
+
+void sw__hit_reason(sw_detect_hit *h, const char *fmt, ...)
+{
+    /* Enforcement hits (trip=0) come by the million under a flood and
+     * raise no event: a fixed text keeps them cheap. */
+    if (!h->trip) {
+        static const char fixed[] = "over the threshold (already reported)";
+        memcpy(h->reason, fixed, sizeof fixed);
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->reason, sizeof h->reason, fmt, ap);
+    va_end(ap);
+}
+
+void sw__ev(sw_detect_hit *h, const char *key, int64_t num)
+{
+    if (h->nevidence < SW_DETECT_MAX_EVIDENCE) {
+        h->evidence[h->nevidence].key = key;
+        h->evidence[h->nevidence].num = num;
+        h->nevidence++;
+    }
+}
+
+/* ---- lifecycle ---------------------------------------------------------------- */
+
+/* A dialog leaves (end, expiry, eviction): give back the concurrency it holds. */
+static void dlg_release(sw_detectors *d, sw__dlg *g)
+{
+    sw__flood_release(d, g);
+    sw__irsf_release(d, g);
+}
+
+static void on_dlg_evict(void *ctx, const void *key, void *value)
+{
+    (void)key;
+    dlg_release(ctx, value);
+}
+
+static sw_table *mk_table(const sw_detect_config *cfg, unsigned i, size_t key_size,
+                          size_t value_size, uint32_t capacity, sw_table_evict_fn fn, void *ctx)
+{
+    sw_table_config tc = {.key_size = key_size,
+                          .value_size = value_size,
+                          .capacity = capacity,
+                          .seed = cfg->seed ? cfg->seed + i * UINT64_C(0x9e3779b97f4a7c15) : 0,
+                          .on_evict = fn,
+                          .evict_ctx = ctx};
+    return sw_table_new(&tc);
+}
+
+static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
+{
+    switch (s->kind) {
+    case SW_PK_DURATION:
+        return v > 0 ? v : s->def; /* a zero window would divide by zero */
+    case SW_PK_PERCENT:
+        return v < 0 ? 0 : v > 10000 ? 10000 : v; /* factors go above 100% */
+    case SW_PK_DIGITS:
+        return v < 0 ? 0 : v > 15 ? 15 : v;
+    default:
+        return v < 1 ? 1 : v; /* "at least 0 events" would trip on anything */
+    }
+}
+
+_Static_assert(offsetof(sw_detectors, lp) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
+               "every table is in all[]");
+
+sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
+{
+    if (!cfg->conf)
+        return NULL;
+    sw_detectors *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    memcpy(d->conf, cfg->conf, sizeof d->conf);
+    unsigned np;
+    const sw_detector_param_spec *ps = sw_detector_params(&np);
+    for (unsigned i = 0; i < np && i < SW_DP__COUNT; i++)
+        d->p[ps[i].param] = sane_param(&ps[i], cfg->conf[ps[i].detector].params[ps[i].param]);
+    d->lim = cfg->limits;
+    uint32_t ns = d->lim.sources ? d->lim.sources : DEFAULT_ENTRIES;
+    uint32_t nn = d->lim.numbers ? d->lim.numbers : DEFAULT_ENTRIES;
+    uint32_t nd = d->lim.dialogs ? d->lim.dialogs : DEFAULT_ENTRIES;
+    uint32_t npeer = ns < 4096 ? ns : 4096; /* partners are configured, not attacker-made */
+    d->hot = cfg->irsf_hot;
+    d->seed = cfg->seed;
+    if (!d->seed && getrandom(&d->seed, sizeof d->seed, GRND_NONBLOCK) != (ssize_t)sizeof d->seed)
+        d->seed = sw_hash64(&d, sizeof d, (uint64_t)(uintptr_t)cfg);
+
+    unsigned i = 0;
+    d->txn = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__txn), nd, NULL, NULL);
+    d->dlg = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__dlg), nd, on_dlg_evict, d);
+    d->scan = mk_table(cfg, i++, sizeof(sw__skey), sizeof(sw__scan_st), ns, NULL, NULL);
+    d->bf_pair = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__bf_pair_st), ns, NULL, NULL);
+    d->bf_spray = mk_table(cfg, i++, sizeof(sw__skey), sizeof(sw__bf_spray_st), ns, NULL, NULL);
+    d->bf_user = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__bf_user_st), nn, NULL, NULL);
+    d->fl_src = mk_table(cfg, i++, sizeof(sw__skey), sizeof(sw__count_st), ns, NULL, NULL);
+    d->fl_peer = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__peer_st), npeer, NULL, NULL);
+    d->fl_callee = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__count_st), nn, NULL, NULL);
+    d->fl_caller = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__count_st), nn, NULL, NULL);
+    d->mf = mk_table(cfg, i++, sizeof(sw__skey), sizeof(sw__count_st), ns, NULL, NULL);
+    d->ir_caller = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__ir_caller_st), nn, NULL, NULL);
+    d->ir_range = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__ir_range_st), nn, NULL, NULL);
+    d->wg_a = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_st), nn, NULL, NULL);
+    d->wg_p = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_st), nn, NULL, NULL);
+    d->lp = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__lp_st), nn, NULL, NULL);
+    for (unsigned k = 0; k < SW__NTABLES; k++) {
+        if (!d->all[k]) {
+            sw_detectors_free(d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+void sw_detectors_free(sw_detectors *d)
+{
+    if (!d)
+        return;
+    for (unsigned k = 0; k < SW__NTABLES; k++)
+        sw_table_free(d->all[k]);
+    free(d);
+}
+
+size_t sw_detectors_memory(const sw_detectors *d)
+{
+    size_t sum = sizeof *d;
+    for (unsigned k = 0; k < SW__NTABLES; k++)
+        sum += sw_table_memory(d->all[k]);
+    return sum;
+}
+
+void sw_detectors_stats(const sw_detectors *d, sw_detect_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->messages = d->messages;
+    out->retransmissions = d->retransmissions;
+    out->hits = d->hits;
+    out->trips = d->trips;
+    for (unsigned k = 0; k < SW__NTABLES; k++) {
+        out->evictions += sw_table_evictions(d->all[k]);
+        out->entries += sw_table_count(d->all[k]);
+    }
+}
+
+/* ---- expiry ---------------------------------------------------------------------
+ * A few of the least recently used entries per table per message: state
+ * older than its horizon goes, so counts reflect live keys and a flood's
+ * debris leaves.  Entries that must stay (they hold live calls) are moved to
+ * the front instead. */
+typedef int (*keep_fn)(sw_detectors *d, void *value, int64_t now);
+
+static int keep_dialog(sw_detectors *d, void *value, int64_t now)
+{
+    sw__dlg *g = value;
+    int64_t horizon = (g->flags & SW__DLG_ENDED)      ? DLG_ENDED_KEEP
+                      : (g->flags & SW__DLG_ANSWERED) ? DLG_ANSWERED_IDLE
+                                                      : DLG_RINGING_MAX;
+    if (now - g->last <= horizon)
+        return 1;
+    dlg_release(d, g);
+    return 0;
+}
+
+static int keep_ir_caller(sw_detectors *d, void *value, int64_t now)
+{
+    (void)d;
+    (void)now;
+    return ((sw__ir_caller_st *)value)->active > 0;
+}
+
+static void expire(sw_detectors *d, sw_table *t, int64_t now, int64_t horizon, keep_fn keep)
+{
+    for (unsigned k = 0; k < EXPIRE_PER_MSG; k++) {
+        const void *key;
+        int64_t *last = sw_table_oldest(t, &key);
+        if (!last || now - *last <= horizon)
+            return;
+        if (keep && keep(d, last, now)) {
+            if (!sw_table_get(t, key)) /* to the front: look behind it */
+                return;
+            continue;
+        }
+        sw_table_remove_value(t, last);
+    }
+}
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+static void expire_all(sw_detectors *d, int64_t now)
+{
+    expire(d, d->txn, now, TXN_LIFETIME, NULL);
+    expire(d, d->dlg, now, DLG_ENDED_KEEP, keep_dialog);
+    expire(d, d->scan, now, sw__p(d, SW_DP_SCAN_WINDOW), NULL);
+    expire(d, d->bf_pair, now, sw__p(d, SW_DP_BF_WINDOW), NULL);
+    expire(d, d->bf_spray, now, sw__p(d, SW_DP_BF_SPRAY_WINDOW), NULL);
+    expire(d, d->bf_user, now, sw__p(d, SW_DP_BF_SPRAY_WINDOW), NULL);
+    expire(d, d->fl_src, now, sw__p(d, SW_DP_FL_SRC_WINDOW), NULL);
+    /* fl_peer: a handful of partners holding live-call counts, never expired */
+    expire(d, d->fl_callee, now, sw__p(d, SW_DP_FL_CALLEE_WINDOW), NULL);
+    expire(d, d->fl_caller, now, sw__p(d, SW_DP_FL_CALLER_WINDOW), NULL);
+    expire(d, d->mf, now, sw__p(d, SW_DP_MF_WINDOW), NULL);
+    expire(d, d->ir_caller, now, sw__p(d, SW_DP_IRSF_WINDOW), keep_ir_caller);
+    expire(d, d->ir_range, now,
+           max64(sw__p(d, SW_DP_IRSF_WINDOW),
+                 sw__p(d, SW_DP_IRSF_TEST_WINDOW) + sw__p(d, SW_DP_IRSF_LONG_CALL)),
+           NULL);
+    expire(d, d->wg_a, now, sw__p(d, SW_DP_WG_WINDOW), NULL);
+    expire(d, d->wg_p, now, sw__p(d, SW_DP_WG_WINDOW), NULL);
+    expire(d, d->lp, now, sw__p(d, SW_DP_LP_WINDOW), NULL);
+}
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+static uint64_t txn_key(const sw_detectors *d, const sw_facts *f)
+{
+    uint64_t h = sw__hstr(d, SW__TAG_TXN, f->call_id.ptr, f->call_id.len);
+    uint64_t mix[2] = {((uint64_t)f->cseq << 8) | (uint64_t)f->method, h};
+    h = sw_hash64(mix, sizeof mix, d->seed);
+    if (f->method == SW_METHOD_OTHER && f->method_name.len)
+        h = sw_hash64(f->method_name.ptr, f->method_name.len, h);
+    return f->branch.len ? sw_hash64(f->branch.ptr, f->branch.len, h) : h;
+}
+
+/* Returns 1 when the request is a retransmission (not to be counted). */
+static int track_request(sw__msg *m)
+{
+    const sw_facts *f = m->f;
+    sw_detectors *d = m->d;
+    if (!f->call_id.len)
+        return 0;
+    uint64_t k = txn_key(d, f);
+    int created;
+    sw__txn *t = sw_table_upsert(d->txn, &k, &created);
+    if (!created && m->ts - t->last < TXN_LIFETIME) {
+        if (t->retrans < MAX_RETRANS) {
+            t->retrans++;
+            return 1;
+        }
+        return 0; /* over the budget: every further copy counts */
+    }
+    memset(t, 0, sizeof *t);
+    t->last = m->ts;
+    t->src = m->src;
+    t->partner = m->partner;
+    t->method = (uint8_t)f->method;
+    t->creds = f->has_credentials;
+    if (f->has_credentials) {
+        size_t n = f->auth_user.len < SW__USER_MAX ? f->auth_user.len : SW__USER_MAX;
+        if (n)
+            memcpy(t->auth_user, f->auth_user.ptr, n);
+        t->auth_len = (uint8_t)n;
+        t->auth_hash = sw__hstr(d, SW__TAG_USER, f->auth_user.ptr, f->auth_user.len);
+    }
+    return 0;
+}
+
+/* ---- dialogs --------------------------------------------------------------------- */
+
+static uint64_t dlg_key(const sw_detectors *d, const sw_facts *f)
+{
+    return sw__hstr(d, SW__TAG_CALLID, f->call_id.ptr, f->call_id.len);
+}
+
+enum { END_BYE, END_CANCEL, END_REJECT };
+
+static void end_call(sw__msg *m, sw__dlg *g, int how)
+{
+    g->flags |= SW__DLG_ENDED;
+    g->end_ts = m->ts;
+    dlg_release(m->d, g);
+    int cancelled = how == END_CANCEL && !(g->flags & SW__DLG_ANSWERED);
+    if (cancelled) {
+        g->flags |= SW__DLG_CANCELLED;
+        if (!g->cancel_ts)
+            g->cancel_ts = m->ts;
+    }
+    if (g->flags & SW__DLG_WANGIRI)
+        sw__wangiri_end(m, g, cancelled);
+    if (cancelled && (g->flags & SW__DLG_PROBE))
+        sw__location_end(m, g);
+    if (how == END_BYE)
+        sw__irsf_progress(m, g);
+}
+
+static sw__dlg *invite(sw__msg *m)
+{
+    const sw_facts *f = m->f;
+    sw_detectors *d = m->d;
+    if (!f->call_id.len)
+        return NULL;
+    uint64_t k = dlg_key(d, f);
+    int created;
+    sw__dlg *g = sw_table_upsert(d->dlg, &k, &created);
+    if (!created) {
+        /* The same call (an INVITE again after a 401/407 challenge, or
+         * after a fork): counted once.  A Call-ID reused after the call
+         * ended, or for another B, is a new call: reusing one Call-ID
+         * must not hide a flood. */
+        int same_b = g->b_len == f->b_len && memcmp(g->b, f->b, f->b_len) == 0;
+        if (!(g->flags & SW__DLG_ENDED) && same_b) {
+            g->last = m->ts;
+            return NULL;
+        }
+        if (!(g->flags & SW__DLG_ENDED))
+            dlg_release(d, g);
+        memset(g, 0, sizeof *g);
+    }
+    g->last = g->invite_ts = m->ts;
+    g->src = m->src;
+    g->a_len = f->a_len < SW_NUMBER_MAX ? f->a_len : SW_NUMBER_MAX;
+    memcpy(g->a, f->a, g->a_len);
+    g->b_len = f->b_len < SW_NUMBER_MAX ? f->b_len : SW_NUMBER_MAX;
+    memcpy(g->b, f->b, g->b_len);
+    if (f->direction == SW_DIR_INGRESS)
+        g->flags |= SW__DLG_INGRESS;
+    if (m->partner) {
+        g->flags |= SW__DLG_PARTNER;
+        if (f->peer->name) {
+            size_t n = strlen(f->peer->name);
+            n = n < sizeof g->peer_name - 1 ? n : sizeof g->peer_name - 1;
+            memcpy(g->peer_name, f->peer->name, n);
+        }
+    }
+    m->new_call = 1;
+    sw__flood_call(m, g);
+    sw__wangiri_call(m, g);
+    sw__irsf_call(m, g);
+    sw__location_call(m, g);
+    return g;
+}
+
+static void request(sw__msg *m, sw__dlg **newcall)
+{
+    const sw_facts *f = m->f;
+    sw_detectors *d = m->d;
+    sw__flood_request(m);
+    sw__scan_request(m);
+    if (f->has_credentials)
+        sw__bf_request(m);
+    int in_dialog = f->to_tag.len > 0;
+    sw__dlg *g = NULL;
+    if (f->method == SW_METHOD_INVITE && !in_dialog) {
+        *newcall = invite(m);
+        return;
+    }
+    if ((f->method == SW_METHOD_OPTIONS || f->method == SW_METHOD_MESSAGE) && !in_dialog) {
+        sw__location_request(m);
+        return;
+    }
+    if (f->call_id.len) {
+        uint64_t k = dlg_key(d, f);
+        g = sw_table_get(d->dlg, &k);
+    }
+    if (!g)
+        return;
+    g->last = m->ts;
+    if (g->flags & SW__DLG_ENDED)
+        return;
+    if (f->method == SW_METHOD_CANCEL) {
+        if (!(g->flags & SW__DLG_ANSWERED)) {
+            g->cancel_ts = m->ts;
+            end_call(m, g, END_CANCEL);
+        }
+    } else if (f->method == SW_METHOD_BYE) {
+        end_call(m, g, END_BYE);
+    } else if (g->flags & SW__DLG_ANSWERED) {
+        sw__irsf_progress(m, g);
+    }
+}
+
+static void response(sw__msg *m)
+{
+    const sw_facts *f = m->f;
+    sw_detectors *d = m->d;
+    if (!f->call_id.len)
+        return;
+    if (f->status >= 200) {
+        uint64_t k = txn_key(d, f);
+        sw__txn *t = sw_table_peek(d->txn, &k);
+        if (t && !t->final_seen) {
+            t->final_seen = 1;
+            sw__scan_response(m, t, f->status);
+            sw__bf_response(m, t, f->status);
+        }
+    }
+    if (f->method != SW_METHOD_INVITE)
+        return;
+    uint64_t k = dlg_key(d, f);
+    sw__dlg *g = sw_table_get(d->dlg, &k);
+    if (!g)
+        return;
+    g->last = m->ts;
+    if (g->flags & (SW__DLG_ENDED | SW__DLG_ANSWERED))
+        return;
+    if (f->status >= 180 && f->status < 190) {
+        if (!g->ring_ts)
+            g->ring_ts = m->ts;
+    } else if (f->status >= 200 && f->status < 300) {
+        g->flags |= SW__DLG_ANSWERED;
+        g->answer_ts = m->ts;
+    } else if (f->status >= 300 && f->status != 401 && f->status != 407) {
+        /* 401/407: the caller retries with credentials, same call. */
+        end_call(m, g, f->status == 487 ? END_CANCEL : END_REJECT);
+    }
+}
+
+static int enforced(const sw_detect_result *out)
+{
+    for (unsigned i = 0; i < out->nhits; i++) {
+        const sw_detect_hit *h = &out->hits[i];
+        if (!h->monitor && (h->action == SW_ACTION_DROP || h->action == SW_ACTION_REJECT))
+            return 1;
+    }
+    return 0;
+}
+
+void sw_detectors_observe(sw_detectors *d, const sw_facts *f, sw_detect_result *out)
+{
+    out->retransmission = 0;
+    out->nhits = 0;
+    d->messages++;
+    sw__msg m = {.d = d, .f = f, .out = out, .ts = f->ts_ns, .now_s = secs_of(f->ts_ns)};
+    sw__skey_of(&f->src, &m.src);
+    m.partner = f->peer && !f->peer->is_zone;
+    expire_all(d, m.ts);
+
+    if (f->malformed) {
+        sw__malformed(&m);
+        if (f->is_request || !f->msg)
+            sw__flood_request(&m); /* garbage floods count as requests */
+        return;
+    }
+    if (!f->is_request) {
+        response(&m);
+        return;
+    }
+    if (track_request(&m)) {
+        out->retransmission = 1;
+        d->retransmissions++;
+        return;
+    }
+    sw__dlg *g = NULL;
+    request(&m, &g);
+    /* A refused call never starts: it must not hold concurrency or wait
+     * for an end that will not come. */
+    if (g && enforced(out)) {
+        dlg_release(d, g);
+        sw_table_remove_value(d->dlg, g);
+    }
+}

@@ -1,0 +1,176 @@
+/* D5 IRSF behaviour: who calls high-risk ranges, how much, how.
+ *
+ * The caller is A, or the source trunk when A is missing.
+ *   volume       calls to hot ranges (irsf_hot) >= calls within window
+ *   concurrency  live calls to hot ranges >= concurrent
+ *   sequential   >= sequential distinct B in one range (B minus its last
+ *                range-digits digits) within window; needs no hot list;
+ *                our own subscribers' numbers never count (no revenue
+ *                share there)
+ *   test-call    (R4) an answered call shorter than short-call to a range,
+ *                then within test-window an answered call to the same
+ *                range lasting long-call: the fraudster checked the route,
+ *                then pumps.  Per (caller, range), on hot B when a hot list
+ *                is configured, else on any non-subscriber E.164 B.
+ *                Detected at the BYE of the long call or at its first
+ *                in-dialog request after long-call has passed. */
+#include "detect/detect_int.h"
+
+static uint32_t cap(int64_t v, uint32_t n) { return v > (int64_t)n ? n : (uint32_t)v; }
+
+static uint64_t caller_key(const sw_detectors *d, const sw__dlg *g)
+{
+    return g->a_len ? sw__hstr(d, SW__TAG_CALLER, g->a, g->a_len) : sw__hsrc(d, &g->src);
+}
+
+static sw__who caller_who(const sw__dlg *g)
+{
+    if (g->a_len)
+        return sw__who_text(SW_OFFENDER_CALLER, g->a, g->a_len);
+    return sw__who_source(&g->src, (g->flags & SW__DLG_PARTNER) != 0);
+}
+
+/* Digits of B that name its range, 0 when B has no range. */
+static size_t range_len(const sw_detectors *d, const char *b, size_t blen)
+{
+    size_t rd = (size_t)sw__p(d, SW_DP_IRSF_RANGE_DIGITS);
+    if (blen < rd + 5 || b[0] != '+')
+        return 0; /* "+" and 4 digits must remain */
+    return blen - rd;
+}
+
+static sw_detect_hit *hit(sw__msg *m, int r, const char *rule, const sw__dlg *g)
+{
+    sw__who who = caller_who(g);
+    return sw__hit(m, SW_DET_IRSF, rule, r, &who, sw__p(m->d, SW_DP_IRSF_BLOCK));
+}
+
+void sw__irsf_call(sw__msg *m, sw__dlg *g)
+{
+    sw_detectors *d = m->d;
+    const sw_facts *f = m->f;
+    if (!sw__enabled(d, SW_DET_IRSF) || !f->b_len || !f->b_e164)
+        return;
+    int64_t win = sw__p(d, SW_DP_IRSF_WINDOW);
+    uint64_t ck = caller_key(d, g);
+    int hot = d->hot && f->b_len > 1 && sw_prefix_set_lookup(d->hot, f->b + 1, f->b_len - 1, NULL) > 0;
+    if (hot) {
+        g->flags |= SW__DLG_HOT;
+        int created;
+        sw__ir_caller_st *c = sw_table_upsert(d->ir_caller, &ck, &created);
+        if (created)
+            c->gen = ++d->gen;
+        c->last = m->ts;
+        uint32_t calls = sw__ring_add(&c->hot, m->ts, win, 1);
+        c->active++;
+        g->ir_key = ck;
+        g->ir_gen = c->gen;
+        int64_t need = sw__p(d, SW_DP_IRSF_CALLS);
+        int r = sw__trip_check(&c->vol_trip, calls >= need, 1, m->ts, win);
+        sw_detect_hit *h;
+        if (r != SW__NO_HIT && (h = hit(m, r, "irsf.volume", g)) != NULL) {
+            sw__hit_reason(h, "%u calls to high-risk destinations in %llds (limit %lld), last to %.*s",
+                           calls, (long long)(win / SW_NS_S), (long long)need, (int)g->b_len, g->b);
+            sw__ev(h, "count", calls);
+            sw__ev(h, "window_s", win / SW_NS_S);
+            sw__ev(h, "threshold", need);
+        }
+        need = sw__p(d, SW_DP_IRSF_CONCURRENT);
+        r = sw__trip_check(&c->conc_trip, c->active >= need, 1, m->ts, win);
+        /* One enforcement hit per call is enough once volume already hit. */
+        if (r == 1 || (r == 0 && !(m->out->nhits && m->out->hits[m->out->nhits - 1].detector ==
+                                                         SW_DET_IRSF))) {
+            if ((h = hit(m, r, "irsf.concurrency", g)) != NULL) {
+                sw__hit_reason(h, "%u concurrent calls to high-risk destinations (limit %lld)",
+                               c->active, (long long)need);
+                sw__ev(h, "concurrent", c->active);
+                sw__ev(h, "threshold", need);
+            }
+        }
+    }
+    size_t rl = f->b_subscriber ? 0 : range_len(d, g->b, g->b_len);
+    if (!rl)
+        return;
+    sw__hkey2 rk = {ck, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    sw__ir_range_st *s = sw_table_upsert(d->ir_range, &rk, NULL);
+    s->last = m->ts;
+    uint32_t need = cap(sw__p(d, SW_DP_IRSF_SEQUENTIAL), SW__IR_RANGE_B);
+    uint32_t distinct = sw__dset_add(s->bh, s->bt, SW__IR_RANGE_B,
+                                     (uint32_t)sw__hstr(d, SW__TAG_B, g->b, g->b_len), m->now_s,
+                                     sw__secs(win));
+    int r = sw__trip_check(&s->seq_trip, distinct >= need, 1, m->ts, win);
+    sw_detect_hit *h;
+    if (r != SW__NO_HIT && (h = hit(m, r, "irsf.sequential", g)) != NULL) {
+        sw__hit_reason(h, "%u distinct numbers dialled in range %.*s%.*s in %llds (limit %u)",
+                       distinct, (int)rl, g->b, (int)(g->b_len - rl), "XXXXXXXXXXXXXXX",
+                       (long long)(win / SW_NS_S), need);
+        sw__ev(h, "distinct", distinct);
+        sw__ev(h, "window_s", win / SW_NS_S);
+        sw__ev(h, "threshold", need);
+    }
+    if (d->hot ? hot : 1) {
+        g->flags |= SW__DLG_TESTCALL;
+        /* A range caught with a test call: further calls to it are offending. */
+        int64_t tw = sw__p(d, SW_DP_IRSF_TEST_WINDOW);
+        r = sw__trip_check(&s->tc_trip, 0, 1, m->ts, tw);
+        if (r == 0 && (h = hit(m, 0, "irsf.test-call", g)) != NULL)
+            sw__hit_reason(h, "call to range %.*s after a test-call pattern", (int)rl, g->b);
+    }
+}
+
+void sw__irsf_progress(sw__msg *m, sw__dlg *g)
+{
+    sw_detectors *d = m->d;
+    if (!sw__enabled(d, SW_DET_IRSF) || !(g->flags & SW__DLG_TESTCALL) ||
+        !(g->flags & SW__DLG_ANSWERED) || (g->flags & SW__DLG_LONG_DONE))
+        return;
+    int ended = (g->flags & SW__DLG_ENDED) != 0;
+    int64_t end = ended ? g->end_ts : m->ts;
+    int64_t dur = end - g->answer_ts;
+    int64_t shortc = sw__p(d, SW_DP_IRSF_SHORT_CALL), longc = sw__p(d, SW_DP_IRSF_LONG_CALL);
+    size_t rl = range_len(d, g->b, g->b_len);
+    if (!rl)
+        return;
+    sw__hkey2 rk = {caller_key(d, g), sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    if (ended && dur < shortc) {
+        sw__ir_range_st *s = sw_table_upsert(d->ir_range, &rk, NULL);
+        s->last = m->ts;
+        s->short_end = end;
+        g->flags |= SW__DLG_LONG_DONE;
+        return;
+    }
+    if (dur < longc)
+        return;
+    g->flags |= SW__DLG_LONG_DONE;
+    sw__ir_range_st *s = sw_table_get(d->ir_range, &rk);
+    int64_t tw = sw__p(d, SW_DP_IRSF_TEST_WINDOW);
+    if (!s || !s->short_end || g->answer_ts < s->short_end || g->answer_ts - s->short_end > tw)
+        return;
+    s->last = m->ts;
+    int r = sw__trip_check(&s->tc_trip, 1, 1, m->ts, tw);
+    sw_detect_hit *h = hit(m, r, "irsf.test-call", g);
+    if (!h)
+        return;
+    sw__hit_reason(h,
+                   "short test call to range %.*s then a %llds call to %.*s %llds later "
+                   "(short < %llds, long >= %llds, within %llds)",
+                   (int)rl, g->b, (long long)(dur / SW_NS_S), (int)g->b_len, g->b,
+                   (long long)((g->answer_ts - s->short_end) / SW_NS_S),
+                   (long long)(shortc / SW_NS_S), (long long)(longc / SW_NS_S),
+                   (long long)(tw / SW_NS_S));
+    sw__ev(h, "duration_s", dur / SW_NS_S);
+    sw__ev(h, "gap_s", (g->answer_ts - s->short_end) / SW_NS_S);
+    sw__ev(h, "short_s", shortc / SW_NS_S);
+    sw__ev(h, "long_s", longc / SW_NS_S);
+    sw__ev(h, "window_s", tw / SW_NS_S);
+}
+
+void sw__irsf_release(sw_detectors *d, sw__dlg *g)
+{
+    if (!g->ir_gen)
+        return;
+    sw__ir_caller_st *c = sw_table_peek(d->ir_caller, &g->ir_key);
+    if (c && c->gen == g->ir_gen && c->active)
+        c->active--;
+    g->ir_gen = 0;
+}

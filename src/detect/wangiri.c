@@ -1,0 +1,155 @@
+/* D6 Wangiri (one-ring calls) per calling number A and per A prefix (A
+ * minus its last prefix-digits digits: the fraudster rotates through a
+ * block of numbers).
+ *
+ * Inbound (ingress) INVITEs only.  A key trips when, within window, it
+ * called distinct-callees distinct B numbers, at least unanswered-ratio of
+ * its calls that ended were cancelled before answer (CANCEL or 487), and
+ * the median INVITE->CANCEL time of those is at most ring-median.  The
+ * ratio needs a sample: at least half of distinct-callees calls must have
+ * ended.  Answered calls (a call centre) and calls that end busy or
+ * rejected lower the ratio.  Evaluated when a call ends and at each new
+ * INVITE, so the trip lands on the CANCEL or the next INVITE; the INVITEs
+ * of a tripped key are hits until a window passes below the thresholds. */
+#include <stdlib.h>
+
+#include "detect/detect_int.h"
+
+static uint32_t cap(int64_t v, uint32_t n) { return v > (int64_t)n ? n : (uint32_t)v; }
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median ring time (ms) of the samples within the window; -1 when none. */
+static int64_t median_ms(const sw__wg_st *s, uint32_t now_s, uint32_t ws, uint32_t *n_out)
+{
+    uint32_t v[SW__WG_SAMPLES];
+    uint32_t n = 0;
+    for (unsigned i = 0; i < SW__WG_SAMPLES; i++)
+        if (s->ring_t[i] && (int64_t)now_s - (int64_t)s->ring_t[i] < (int64_t)ws)
+            v[n++] = s->ring_ms[i];
+    *n_out = n;
+    if (!n)
+        return -1;
+    qsort(v, n, sizeof v[0], cmp_u32);
+    return n % 2 ? v[n / 2] : ((int64_t)v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void eval(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind, const char *text,
+                 size_t len)
+{
+    sw_detectors *d = m->d;
+    int64_t win = sw__p(d, SW_DP_WG_WINDOW);
+    uint32_t ws = sw__secs(win);
+    uint32_t need = cap(sw__p(d, SW_DP_WG_DISTINCT_CALLEES), SW__WG_CALLEES);
+    uint32_t distinct = sw__dset_count(s->bh, s->bt, SW__WG_CALLEES, m->now_s, ws);
+    uint32_t ended = sw__ring_sum(&s->ended, m->ts, win);
+    uint32_t canc = sw__ring_sum(&s->cancelled, m->ts, win);
+    uint32_t nsamples = 0;
+    int64_t med = -1;
+    int over = distinct >= need && ended >= (need / 2 ? need / 2 : 1) &&
+               (int64_t)canc * 100 >= sw__p(d, SW_DP_WG_UNANSWERED_RATIO) * ended;
+    if (over) {
+        med = median_ms(s, m->now_s, ws, &nsamples);
+        over = med >= 0 && med * 1000000 <= sw__p(d, SW_DP_WG_RING_MEDIAN);
+    }
+    int r = sw__trip_check(&s->trip, over, sticky, m->ts, win);
+    if (r == SW__NO_HIT)
+        return;
+    sw__who who = sw__who_text(kind, text, len);
+    sw_detect_hit *h = sw__hit(m, SW_DET_WANGIRI,
+                               kind == SW_OFFENDER_CALLER ? "wangiri.caller" : "wangiri.prefix", r,
+                               &who, sw__p(d, SW_DP_WG_BLOCK));
+    if (!h)
+        return;
+    if (med < 0)
+        med = median_ms(s, m->now_s, ws, &nsamples);
+    uint32_t pct = ended ? (uint32_t)((uint64_t)canc * 100 / ended) : 0;
+    sw__hit_reason(h,
+                   "%s %.*s: %u distinct callees in %llds, %u%% of %u ended calls cancelled "
+                   "unanswered, median ring %lld ms",
+                   kind == SW_OFFENDER_CALLER ? "caller" : "caller prefix", (int)len, text, distinct,
+                   (long long)(win / SW_NS_S), pct, ended, (long long)med);
+    sw__ev(h, "distinct", distinct);
+    sw__ev(h, "ended", ended);
+    sw__ev(h, "cancelled", canc);
+    sw__ev(h, "ratio_pct", pct);
+    sw__ev(h, "ring_median_ms", med);
+    sw__ev(h, "window_s", win / SW_NS_S);
+    sw__ev(h, "threshold", need);
+}
+
+/* The prefix key of A, or 0 digits when A is too short to have one. */
+static size_t prefix_len(const sw_detectors *d, const char *a, size_t alen, int e164)
+{
+    size_t pd = (size_t)sw__p(d, SW_DP_WG_PREFIX_DIGITS);
+    /* "+" and at least 4 digits must remain, or the prefix is a country. */
+    if (!e164 || pd == 0 || alen < pd + 5 || a[0] != '+')
+        return 0;
+    return alen - pd;
+}
+
+void sw__wangiri_call(sw__msg *m, sw__dlg *g)
+{
+    sw_detectors *d = m->d;
+    const sw_facts *f = m->f;
+    if (!sw__enabled(d, SW_DET_WANGIRI) || f->direction != SW_DIR_INGRESS || !g->a_len || !g->b_len)
+        return;
+    g->flags |= SW__DLG_WANGIRI;
+    uint32_t ws = sw__secs(sw__p(d, SW_DP_WG_WINDOW));
+    uint32_t bh = (uint32_t)sw__hstr(d, SW__TAG_B, g->b, g->b_len);
+    uint64_t ka = sw__hstr(d, SW__TAG_A, g->a, g->a_len);
+    sw__wg_st *s = sw_table_upsert(d->wg_a, &ka, NULL);
+    s->last = m->ts;
+    sw__dset_add(s->bh, s->bt, SW__WG_CALLEES, bh, m->now_s, ws);
+    eval(m, s, 1, SW_OFFENDER_CALLER, g->a, g->a_len);
+    size_t pl = prefix_len(d, g->a, g->a_len, f->a_e164);
+    if (pl) {
+        uint64_t kp = sw__hstr(d, SW__TAG_PREFIX, g->a, pl);
+        sw__wg_st *p = sw_table_upsert(d->wg_p, &kp, NULL);
+        p->last = m->ts;
+        sw__dset_add(p->bh, p->bt, SW__WG_CALLEES, bh, m->now_s, ws);
+        eval(m, p, 1, SW_OFFENDER_CALLER_PREFIX, g->a, pl);
+    }
+}
+
+static void end_one(sw__msg *m, sw__wg_st *s, const sw__dlg *g, int cancelled)
+{
+    int64_t win = sw__p(m->d, SW_DP_WG_WINDOW);
+    s->last = m->ts;
+    sw__ring_add(&s->ended, m->ts, win, 1);
+    if (!cancelled)
+        return;
+    sw__ring_add(&s->cancelled, m->ts, win, 1);
+    int64_t ring = g->cancel_ts - g->invite_ts;
+    ring = ring < 0 ? 0 : ring / 1000000;
+    unsigned i = s->next_sample++ % SW__WG_SAMPLES;
+    s->ring_ms[i] = ring > UINT32_MAX ? UINT32_MAX : (uint32_t)ring;
+    s->ring_t[i] = m->now_s ? m->now_s : 1;
+}
+
+void sw__wangiri_end(sw__msg *m, sw__dlg *g, int cancelled)
+{
+    sw_detectors *d = m->d;
+    if (!sw__enabled(d, SW_DET_WANGIRI))
+        return;
+    uint64_t ka = sw__hstr(d, SW__TAG_A, g->a, g->a_len);
+    sw__wg_st *s = sw_table_get(d->wg_a, &ka);
+    if (s) {
+        end_one(m, s, g, cancelled);
+        eval(m, s, 0, SW_OFFENDER_CALLER, g->a, g->a_len);
+    }
+    /* The prefix key exists only if the INVITE made one (A was E.164). */
+    size_t pl = prefix_len(d, g->a, g->a_len, 1);
+    if (pl) {
+        uint64_t kp = sw__hstr(d, SW__TAG_PREFIX, g->a, pl);
+        sw__wg_st *p = sw_table_get(d->wg_p, &kp);
+        if (p) {
+            end_one(m, p, g, cancelled);
+            eval(m, p, 0, SW_OFFENDER_CALLER_PREFIX, g->a, pl);
+        }
+    }
+}

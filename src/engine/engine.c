@@ -1,0 +1,552 @@
+/* The screening pipeline (include/sipwall/engine.h):
+ *   facts -> blocks -> cat 0 admission -> allow rules -> rules -> privacy
+ *   -> detectors -> verdict, with every non-allow decision an event. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_int.h"
+
+#define NEAR_BYTES 40u
+
+static const uint8_t severity[SW_ACTION__COUNT] = {
+    [SW_ACTION_ALLOW] = 0, [SW_ACTION_TAG] = 1,        [SW_ACTION_REWRITE] = 2, [SW_ACTION_STRIP] = 3,
+    [SW_ACTION_RATE_LIMIT] = 4, [SW_ACTION_REJECT] = 5, [SW_ACTION_DROP] = 6,
+};
+
+sw_engine *sw_engine_new(const sw_engine_config *cfg)
+{
+    if (!cfg->policy)
+        return NULL;
+    sw_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    const sw_policy *p = cfg->policy;
+    e->pol = p;
+    e->sink = cfg->sink;
+    e->passive = cfg->passive;
+    if (cfg->sip_limits)
+        e->lim = *cfg->sip_limits;
+    else
+        sw_sip_limits_default(&e->lim);
+    e->cap = e->lim.max_headers ? e->lim.max_headers : 1;
+    e->hdrs = calloc(e->cap, sizeof *e->hdrs);
+    e->global = calloc(1, sw__global_size());
+
+    const sw_engine_limits *L = &p->limits;
+    sw_table_config tc = {.key_size = sizeof(sw__evkey), .value_size = sizeof(sw__evstate),
+                          .capacity = L->event_keys ? L->event_keys : 65536, .seed = cfg->seed,
+                          .on_evict = sw__events_evicted, .evict_ctx = e};
+    e->events = sw_table_new(&tc);
+    tc = (sw_table_config){.key_size = sizeof(sw__blkey), .value_size = sizeof(sw__block),
+                           .capacity = L->blocks ? L->blocks : 65536, .seed = cfg->seed,
+                           .on_evict = sw__blocks_evicted, .evict_ctx = e};
+    e->blocks = sw_table_new(&tc);
+    tc = (sw_table_config){.key_size = sizeof(sw__ratekey), .value_size = sizeof(sw__bucket),
+                           .capacity = L->sources ? L->sources : 65536, .seed = cfg->seed};
+    e->rates = sw_table_new(&tc);
+
+    sw_detect_config dc;
+    memset(&dc, 0, sizeof dc);
+    dc.conf = p->detectors;
+    dc.limits = p->limits;
+    dc.seed = cfg->seed;
+    int32_t li = p->detectors[SW_DET_IRSF].list;
+    if (li >= 0 && (uint32_t)li < p->nlists && p->lists[li]->kind == SW_LIST_NUMBERS)
+        dc.irsf_hot = p->lists[li]->numbers;
+    e->det = sw_detectors_new(&dc);
+    e->wg_prefix_digits = (uint32_t)p->detectors[SW_DET_WANGIRI].params[SW_DP_WG_PREFIX_DIGITS];
+
+    int need_scratch = 0;
+    for (unsigned i = 0; i < SW_F__COUNT; i++)
+        need_scratch |= p->patterns[i] != NULL;
+    if (need_scratch)
+        e->scratch = sw_policy_scratch_new(p);
+
+    if (!e->hdrs || !e->global || !e->events || !e->blocks || !e->rates || !e->det ||
+        (need_scratch && !e->scratch)) {
+        sw_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void sw_engine_free(sw_engine *e)
+{
+    if (!e)
+        return;
+    sw_detectors_free(e->det);
+    sw_table_free(e->events);
+    sw_table_free(e->blocks);
+    sw_table_free(e->rates);
+    sw_pattern_scratch_free(e->scratch);
+    sw_location_feed_free(e->feed);
+    free(e->global);
+    free(e->hdrs);
+    free(e);
+}
+
+void sw_engine_set_location_feed(sw_engine *e, sw_location_feed *feed)
+{
+    sw_location_feed_free(e->feed);
+    e->feed = feed;
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+static void event_from_facts(sw_engine *e, sw_event *ev, const sw_engine_msg *in, sw_event_type type,
+                             sw_category cat, const char *rule)
+{
+    const sw_facts *f = &e->facts;
+    sw_event_init(ev, type, cat, rule);
+    ev->ts_ns = f->ts_ns;
+    ev->src = f->src;
+    ev->dst = f->dst;
+    ev->transport = f->transport;
+    if (f->is_request)
+        ev->method = f->method_name;
+    else
+        ev->status = f->status;
+    ev->call_id = f->call_id;
+    ev->from = f->from_user;
+    ev->to = f->to_user;
+    ev->pai = f->pai_user;
+    ev->ruri = f->ruri_user;
+    ev->frame = in->frame;
+    ev->file = in->file;
+}
+
+static const char *stage_name(int stage)
+{
+    return stage == 0 ? "framing" : stage == 1 ? "parse" : "validate";
+}
+
+/* The parser's findings as evidence, and the reason text "offset N: why". */
+static size_t malformed_detail(sw_engine *e, sw_event *ev, const sw_engine_msg *in, char *buf,
+                               size_t cap)
+{
+    const sw_facts *f = &e->facts;
+    const char *why = f->error.reason ? f->error.reason : sw_strerror(e->mf_code);
+    int n = snprintf(buf, cap, "offset %zu: %s", f->error.offset, why);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n >= cap)
+        n = (int)cap - 1;
+    const char *st = stage_name(e->mf_stage);
+    const char *en = sw_errname(e->mf_code);
+    (void)sw_event_add_str(ev, "stage", sw_str_make(st, strlen(st)));
+    (void)sw_event_add_str(ev, "error", sw_str_make(en, strlen(en)));
+    (void)sw_event_add_num(ev, "offset", (int64_t)f->error.offset);
+    (void)sw_event_add_num(ev, "bytes", (int64_t)in->len);
+    if (in->data && f->error.offset < in->len) {
+        size_t k = in->len - f->error.offset < NEAR_BYTES ? in->len - f->error.offset : NEAR_BYTES;
+        (void)sw_event_add_str(ev, "near", sw_str_make(in->data + f->error.offset, k));
+    }
+    return (size_t)n;
+}
+
+static void apply(sw_verdict *v, sw_action a, uint16_t status, uint32_t retry, const char *rule,
+                  sw_category cat, sw_event_type type)
+{
+    if (severity[a] <= severity[v->action])
+        return;
+    v->action = a;
+    v->status = a == SW_ACTION_REJECT ? status : 0;
+    v->retry_after_s = a == SW_ACTION_REJECT ? retry : 0;
+    v->rule = rule;
+    v->category = cat;
+    v->type = type;
+}
+
+/* A malformed request can only be answered when its top Via is usable;
+ * responses and unroutable requests are dropped (no amplification). */
+static void malformed_action(const sw_engine *e, sw_action *a, uint16_t *status)
+{
+    if (*a != SW_ACTION_REJECT)
+        return;
+    int routable = e->facts.msg ? 0 : e->ident.via_ok;
+    if (e->facts.msg) {
+        const sw_via *via;
+        sw_sip_error err;
+        routable = sw_sip_top_via((sw_sip_msg *)e->facts.msg, &via, &err) == SW_OK;
+    }
+    if (!e->facts.is_request || !routable) {
+        *a = SW_ACTION_DROP;
+        *status = 0;
+    } else if (e->mf_code == SW_EVERSION) {
+        *status = 505; /* RFC 3261 §21.5.6 */
+    }
+}
+
+static void run_rule(sw_engine *e, const sw_rule *r, const sw_engine_msg *in, sw_verdict *v,
+                     const char *srcid, int *terminal)
+{
+    const sw_facts *f = &e->facts;
+    sw_action act = r->act.action;
+    uint16_t status = r->act.status;
+    if (act == SW_ACTION_RATE_LIMIT && !r->monitor && sw__rate_allow(e, r))
+        return; /* under its rate: nothing happens */
+    if (r->event == SW_EVT_SIP_MALFORMED && f->malformed)
+        malformed_action(e, &act, &status);
+
+    sw_event *ev = &e->ev;
+    event_from_facts(e, ev, in, r->event, r->category, r->id);
+    ev->action = act;
+    ev->action_status = act == SW_ACTION_REJECT ? status : 0;
+    ev->confidence = r->confidence;
+    ev->monitor = r->monitor;
+    size_t n = 0;
+    if (f->malformed)
+        n = malformed_detail(e, ev, in, e->reason, sizeof e->reason);
+    const char *why = r->reason ? r->reason : "";
+    int k = snprintf(e->reason + n, sizeof e->reason - n, "%s%s", n && why[0] ? " — " : "", why);
+    if (k > 0)
+        n += (size_t)k < sizeof e->reason - n ? (size_t)k : sizeof e->reason - n - 1;
+    if (!n)
+        n = (size_t)snprintf(e->reason, sizeof e->reason, "rule %s matched", r->id);
+    ev->reason = sw_str_make(e->reason, n);
+
+    if (r->monitor) {
+        e->st.monitor_hits++;
+        v->monitor_hits++;
+    } else {
+        if (act == SW_ACTION_STRIP) {
+            v->strip.bits[0] |= r->act.strip.bits[0];
+            v->strip.bits[1] |= r->act.strip.bits[1];
+        }
+        apply(v, act, status, r->act.retry_after_s, r->id, r->category, r->event);
+        if (r->act.block_ns > 0 && f->peer->is_zone)
+            ev->expires_ns = sw__block_set(e, SW_OFFENDER_SOURCE, srcid, r->act.block_ns, r->id,
+                                           r->event, r->category, &f->src);
+        if (act == SW_ACTION_DROP || act == SW_ACTION_REJECT || act == SW_ACTION_RATE_LIMIT)
+            *terminal = 1;
+    }
+    if (sw__event_allowed(e, r->id, SW_OFFENDER_SOURCE, srcid, ev))
+        sw__event_emit(e, ev);
+}
+
+/* ---- privacy and topology (D8, D9) -------------------------------------------- */
+
+static int mask_present(const sw_sip_msg *m, const sw_hdr_mask *mask, sw_hdr_mask *out)
+{
+    int any = 0;
+    memset(out, 0, sizeof *out);
+    for (unsigned id = 1; id < SW_HDR__COUNT; id++)
+        if (sw_hdr_mask_has(mask, id) && m->first[id] != SW_HDR_NONE) {
+            sw_hdr_mask_set(out, id);
+            any = 1;
+        }
+    return any;
+}
+
+static size_t mask_names(const sw_hdr_mask *m, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (unsigned id = 1; id < SW_HDR__COUNT; id++) {
+        if (!sw_hdr_mask_has(m, id))
+            continue;
+        int k = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", sw_hdr_name((sw_hdr_id)id));
+        if (k < 0 || (size_t)k >= cap - n)
+            break;
+        n += (size_t)k;
+    }
+    return n;
+}
+
+static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, const char *srcid)
+{
+    const sw_facts *f = &e->facts;
+    const sw_privacy *pv = &e->pol->privacy;
+    const sw_sip_msg *m = f->msg;
+    sw_hdr_mask present;
+    if (!m)
+        return;
+    if (f->direction == SW_DIR_INGRESS && !f->peer->trusted &&
+        mask_present(m, &pv->ingress_strip, &present)) {
+        int identity = sw_hdr_mask_has(&present, SW_HDR_P_ASSERTED_IDENTITY) ||
+                       sw_hdr_mask_has(&present, SW_HDR_P_PREFERRED_IDENTITY);
+        sw_action act = pv->ingress_reject ? SW_ACTION_REJECT : SW_ACTION_STRIP;
+        sw_event_type type = identity ? SW_EVT_PAI_INJECTION : SW_EVT_POLICY_VIOLATION;
+        const char *rule = "privacy.trust-domain";
+        sw_event *ev = &e->ev;
+        event_from_facts(e, ev, in, type, SW_CAT_CAT1, rule);
+        ev->action = act;
+        ev->action_status = act == SW_ACTION_REJECT ? 403 : 0;
+        ev->monitor = pv->monitor;
+        ev->confidence = identity ? 90 : 70;
+        char names[256];
+        mask_names(&present, names, sizeof names);
+        int k = snprintf(e->reason, sizeof e->reason,
+                         "trust-domain headers (%s) from %s peer %s (RFC 3325: only meaningful inside the trust domain)",
+                         names, "untrusted", f->peer->name);
+        ev->reason = sw_str_make(e->reason, k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1);
+        if (!pv->monitor) {
+            v->strip.bits[0] |= present.bits[0];
+            v->strip.bits[1] |= present.bits[1];
+            apply(v, act, 403, 0, rule, SW_CAT_CAT1, type);
+        } else {
+            e->st.monitor_hits++;
+            v->monitor_hits++;
+        }
+        /* From a configured untrusted partner (a transit carrier passing on
+         * third-party identities) the strip is routine border hygiene and
+         * only counted; from a source that is not a partner at all it is an
+         * injection attempt and an event. */
+        if ((f->peer->is_zone || pv->monitor) &&
+            sw__event_allowed(e, rule, SW_OFFENDER_SOURCE, srcid, ev))
+            sw__event_emit(e, ev);
+    }
+    if (f->direction == SW_DIR_EGRESS && !f->dst_peer->trusted) {
+        sw_hdr_mask leak = pv->egress_strip;
+        leak.bits[0] &= ~f->dst_peer->agreed.bits[0];
+        leak.bits[1] &= ~f->dst_peer->agreed.bits[1];
+        if (mask_present(m, &leak, &present)) {
+            if (!pv->monitor) {
+                v->strip.bits[0] |= present.bits[0];
+                v->strip.bits[1] |= present.bits[1];
+                apply(v, SW_ACTION_STRIP, 0, 0, "privacy.egress", SW_CAT_CAT1, SW_EVT_PRIVACY_LEAK);
+            }
+            if (e->passive || pv->monitor) {
+                /* passive: the proxy was not there to strip it, so it leaked */
+                const char *rule = "privacy.egress";
+                sw_event *ev = &e->ev;
+                event_from_facts(e, ev, in, SW_EVT_PRIVACY_LEAK, SW_CAT_CAT1, rule);
+                ev->action = SW_ACTION_STRIP;
+                ev->monitor = pv->monitor;
+                ev->confidence = 100;
+                char names[256];
+                mask_names(&present, names, sizeof names);
+                int k = snprintf(e->reason, sizeof e->reason,
+                                 "%s sent toward untrusted peer %s (location, charging or topology data leaves the network)",
+                                 names, f->dst_peer->name);
+                ev->reason = sw_str_make(e->reason, k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1);
+                char dstid[40];
+                sw__key_source(&f->dst, dstid);
+                if (sw__event_allowed(e, rule, SW_OFFENDER_SOURCE, dstid, ev))
+                    sw__event_emit(e, ev);
+            }
+        }
+        /* version strings in User-Agent / Server / Warning: cut, no event */
+        for (unsigned id = 1; id < SW_HDR__COUNT; id++) {
+            if (!sw_hdr_mask_has(&pv->sanitize, id) || m->first[id] == SW_HDR_NONE)
+                continue;
+            sw_str val = m->hdrs[m->first[id]].value;
+            for (size_t i = 0; i < val.len; i++)
+                if (val.ptr[i] >= '0' && val.ptr[i] <= '9') {
+                    sw_hdr_mask_set(&v->sanitize, id);
+                    break;
+                }
+        }
+    }
+}
+
+/* ---- detectors ------------------------------------------------------------------ */
+
+static void offender_id(const sw_detect_hit *h, char id[40])
+{
+    if (h->offender_kind == SW_OFFENDER_SOURCE) {
+        sw__key_source(&h->offender_addr, id);
+    } else {
+        memset(id, 0, 40);
+        snprintf(id, 40, "%s", h->offender);
+    }
+}
+
+static void run_detectors(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
+{
+    sw_detect_result dr;
+    sw_detectors_observe(e->det, &e->facts, &dr);
+    v->retransmission = dr.retransmission;
+    if (dr.retransmission)
+        e->st.retransmissions++;
+    for (unsigned i = 0; i < dr.nhits && i < SW_DETECT_MAX_HITS; i++) {
+        const sw_detect_hit *h = &dr.hits[i];
+        char id[40];
+        offender_id(h, id);
+        int64_t expires = 0;
+        if (!h->monitor) {
+            apply(v, h->action, h->status, h->retry_after_s, h->rule, h->category, h->type);
+            if (h->trip && h->block_ns > 0 && h->offender_kind != SW_OFFENDER_PEER &&
+                !(h->offender_kind == SW_OFFENDER_SOURCE &&
+                  !(e->facts.is_request ? e->facts.peer : e->facts.dst_peer)->is_zone)) {
+                const sw_addr *who = &e->facts.src;
+                if (h->offender_kind == SW_OFFENDER_SOURCE && !e->facts.is_request)
+                    who = &e->facts.dst; /* tripped by the answer to the offender */
+                expires = sw__block_set(e, h->offender_kind, id, h->block_ns, h->rule, h->type,
+                                        h->category, who);
+            }
+        } else if (h->trip) {
+            e->st.monitor_hits++;
+            v->monitor_hits++;
+        }
+        if (!h->trip) {
+            e->st.events_suppressed++;
+            continue;
+        }
+        sw_event *ev = &e->ev;
+        event_from_facts(e, ev, in, h->type, h->category, h->rule);
+        if (!e->facts.is_request && h->offender_kind == SW_OFFENDER_SOURCE &&
+            h->offender_addr.family == e->facts.dst.family &&
+            memcmp(h->offender_addr.ip, e->facts.dst.ip, 16) == 0) {
+            /* tripped by the answer to the offender: report the offender as src */
+            ev->src = e->facts.dst;
+            ev->dst = e->facts.src;
+        }
+        ev->action = h->action;
+        ev->action_status = h->action == SW_ACTION_REJECT ? h->status : 0;
+        ev->confidence = h->confidence;
+        ev->monitor = h->monitor;
+        ev->expires_ns = expires;
+        ev->reason = sw_str_make(h->reason, strnlen(h->reason, sizeof h->reason));
+        (void)sw_event_add_str(ev, "offender", sw_str_make(id, strnlen(id, 40)));
+        for (unsigned k = 0; k < h->nevidence && k < SW_DETECT_MAX_EVIDENCE; k++)
+            if (h->evidence[k].key)
+                (void)sw_event_add_num(ev, h->evidence[k].key, h->evidence[k].num);
+        if (sw__event_allowed(e, h->rule, h->offender_kind, id, ev))
+            sw__event_emit(e, ev);
+    }
+}
+
+/* ---- the pipeline ------------------------------------------------------------------- */
+
+static int blocked(sw_engine *e, const char *srcid, sw_verdict *v)
+{
+    const sw_facts *f = &e->facts;
+    /* Source blocks never fall on a configured partner (specs: never
+     * auto-block a partner; rate-limit and alert) — an IPv6 block covers a
+     * /64 that a partner may share with an attacker. */
+    if (f->peer->is_zone && sw__block_check(e, SW_OFFENDER_SOURCE, srcid, v))
+        return 1;
+    if (!f->is_request)
+        return 0;
+    char id[40];
+    if (f->a_len) {
+        memset(id, 0, sizeof id);
+        memcpy(id, f->a, f->a_len < 39 ? f->a_len : 39);
+        if (sw__block_check(e, SW_OFFENDER_CALLER, id, v))
+            return 1;
+        if (e->wg_prefix_digits && f->a_e164 && f->a_len > e->wg_prefix_digits + 1) {
+            id[f->a_len - e->wg_prefix_digits] = '\0';
+            if (sw__block_check(e, SW_OFFENDER_CALLER_PREFIX, id, v))
+                return 1;
+        }
+    }
+    if (f->b_len && f->method == SW_METHOD_INVITE) {
+        memset(id, 0, sizeof id);
+        memcpy(id, f->b, f->b_len < 39 ? f->b_len : 39);
+        if (sw__block_check(e, SW_OFFENDER_CALLEE, id, v))
+            return 1;
+    }
+    if (f->has_credentials && f->auth_user.len) {
+        memset(id, 0, sizeof id);
+        memcpy(id, f->auth_user.ptr, f->auth_user.len < 39 ? f->auth_user.len : 39);
+        if (sw__block_check(e, SW_OFFENDER_USER, id, v))
+            return 1;
+    }
+    return 0;
+}
+
+static void admission(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
+{
+    const sw_peer *z = e->facts.peer;
+    static const char rule[] = "cat0.admission";
+    sw_event *ev = &e->ev;
+    event_from_facts(e, ev, in, SW_EVT_POLICY_VIOLATION, SW_CAT_CAT0, rule);
+    ev->action = SW_ACTION_DROP;
+    ev->monitor = z->admit_monitor;
+    ev->confidence = 100;
+    int k = snprintf(e->reason, sizeof e->reason,
+                     "source is not a configured partner (zone %s admits nothing); further drops are summarised per zone",
+                     z->name);
+    ev->reason = sw_str_make(e->reason, k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1);
+    if (!z->admit_monitor) {
+        apply(v, SW_ACTION_DROP, 0, 0, rule, SW_CAT_CAT0, SW_EVT_POLICY_VIOLATION);
+        v->admission = 1;
+        e->st.admission_drops++;
+    } else {
+        e->st.monitor_hits++;
+        v->monitor_hits++;
+    }
+    /* one key per zone: a random-source flood stays one event per window */
+    if (sw__event_allowed(e, rule, 0xff, z->name, ev))
+        sw__event_emit(e, ev);
+}
+
+int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->action = SW_ACTION_ALLOW;
+    e->now = in->ts_ns;
+    e->cur_frame = in->frame;
+    e->sink_err = SW_OK;
+    e->msg_events = 0;
+    sw__facts_build(e, in);
+    const sw_facts *f = &e->facts;
+    v->facts = f;
+    e->st.messages++;
+    if (f->malformed)
+        e->st.malformed++;
+
+    char srcid[40];
+    sw__key_source(&f->src, srcid);
+    if (blocked(e, srcid, v)) {
+        /* enforcement stays the block's drop, but the detectors still
+         * learn what the blocked source is doing (a scanner that turns to
+         * password guessing is reported as such) */
+        e->st.blocked++;
+        sw_verdict dv;
+        memset(&dv, 0, sizeof dv);
+        run_detectors(e, in, &dv);
+        v->retransmission = dv.retransmission;
+        goto done;
+    }
+
+    const sw_policy *p = e->pol;
+    uint32_t i = 0;
+    for (; i < p->nrules && p->rules[i].act.action == SW_ACTION_ALLOW; i++) {
+        if (sw__cond_eval(e, p->rules[i].cond)) {
+            v->rule = p->rules[i].id; /* allowlists always win */
+            goto done;
+        }
+    }
+    if (f->peer->is_zone && f->peer->admit == SW_ADMIT_DROP)
+        admission(e, in, v);
+    int terminal = 0;
+    for (; i < p->nrules && !terminal; i++) {
+        const sw_rule *r = &p->rules[i];
+        if (sw__cond_eval(e, r->cond))
+            run_rule(e, r, in, v, srcid, &terminal);
+    }
+    run_privacy(e, in, v, srcid);
+    run_detectors(e, in, v);
+done:
+    e->st.verdicts[v->action]++;
+    v->events = e->msg_events;
+    return e->sink_err;
+}
+
+int sw_engine_flush(sw_engine *e, int64_t now_ns)
+{
+    e->sink_err = SW_OK;
+    sw__summaries_flush(e, now_ns);
+    if (e->sink) {
+        int r = sw_event_sink_flush(e->sink);
+        if (r != SW_OK && e->sink_err == SW_OK)
+            e->sink_err = r;
+    }
+    return e->sink_err;
+}
+
+void sw_engine_get_stats(const sw_engine *e, sw_engine_stats *out)
+{
+    *out = e->st;
+    sw_detectors_stats(e->det, &out->detect);
+}
+
+size_t sw_engine_memory(const sw_engine *e)
+{
+    return sizeof *e + (size_t)e->cap * sizeof *e->hdrs + sw__global_size() +
+           sw_table_memory(e->events) + sw_table_memory(e->blocks) + sw_table_memory(e->rates) +
+           sw_detectors_memory(e->det);
+}

@@ -1,0 +1,148 @@
+/* Engine internals shared by the files of src/engine. */
+#ifndef SIPWALL_ENGINE_INT_H
+#define SIPWALL_ENGINE_INT_H
+
+#include "sipwall/detect.h"
+#include "sipwall/engine.h"
+#include "sipwall/table.h"
+
+/* Identity of a message that may not parse (for malformed events). */
+typedef struct sw__ident {
+    uint8_t kind;                  /* 0 unknown, 1 request, 2 response */
+    uint8_t via_ok;                /* a reply could be routed */
+    sw_str method;
+    uint16_t status;
+    sw_str ruri;
+    sw_str call_id, from, to, pai; /* numbers (URI user) where readable */
+    sw_str via;                    /* salvage: the first Via header value */
+} sw__ident;
+
+/* Lazily computed per-message values that rules may ask for. */
+typedef struct sw__lazy {
+    uint32_t have;                 /* bit per SW__LZ_* */
+    uint64_t pattern_mask[SW_F__COUNT / 64 + 1]; /* fields whose pattern db was scanned */
+    uint64_t pattern_hits[SW_F__COUNT];
+    int64_t via_count, folds, longest_header, pai_count;
+    sw_str contact_host, pvni, attest, via_host, server;
+    char claimed_plmn[8];
+    char attest_c[2];
+    uint8_t loc_known, loc_state;  /* loc_state: 0 unknown, 1 home, 2 abroad */
+    sw_location loc;
+    int64_t travel_kmh;
+} sw__lazy;
+
+enum {
+    SW__LZ_COUNTS = 1u << 0,
+    SW__LZ_CONTACT = 1u << 1,
+    SW__LZ_PVNI = 1u << 2,
+    SW__LZ_ATTEST = 1u << 3,
+    SW__LZ_LOCATION = 1u << 4,
+    SW__LZ_VIA = 1u << 5,
+    SW__LZ_PAI_COUNT = 1u << 6,
+};
+
+/* Event limiter / summariser entry (keyed by rule and offender). */
+typedef struct sw__evkey {
+    uint64_t rule_hash;
+    uint8_t kind;                  /* sw_offender_kind, or 0xff: per-zone key */
+    uint8_t pad[7];
+    char id[40];                   /* offender identity bytes (address or number) */
+} sw__evkey;
+
+typedef struct sw__evstate {
+    int64_t window_start;
+    int64_t first_suppressed, last_suppressed;
+    uint32_t count;                /* events emitted in this window */
+    uint32_t suppressed;           /* hits not emitted since the last summary */
+    const char *rule;              /* static or policy-owned */
+    sw_event_type type;
+    sw_category category;
+    sw_action action;
+    uint8_t monitor;
+    sw_addr src;
+    uint64_t last_frame;           /* capture frame of the last suppressed hit */
+    char offender[48];
+} sw__evstate;
+
+typedef struct sw__blkey {
+    uint8_t kind;                  /* sw_offender_kind */
+    uint8_t pad[7];
+    char id[40];
+} sw__blkey;
+
+typedef struct sw__block {
+    int64_t since, until, last;
+    uint64_t suppressed;
+    uint8_t active, offences;       /* offences: for doubling on repeat */
+    const char *rule;
+    sw_event_type type;
+    sw_category category;
+    sw_addr src;
+    uint64_t last_frame;
+} sw__block;
+
+typedef struct sw__ratekey {
+    uint64_t rule_hash;
+    uint8_t ip[16];
+} sw__ratekey;
+
+typedef struct sw__bucket {
+    int64_t last_ns;
+    int64_t tokens_milli;          /* tokens x 1000 */
+} sw__bucket;
+
+struct sw_engine {
+    const sw_policy *pol;
+    sw_event_sink *sink;
+    sw_sip_limits lim;
+    uint8_t passive;
+
+    sw_sip_header *hdrs;
+    uint16_t cap;
+    sw_sip_msg msg;
+    sw_facts facts;
+    sw__lazy lz;
+    sw__ident ident;               /* malformed messages */
+    int64_t now;                   /* ts of the message being screened */
+    uint64_t cur_frame;            /* its capture frame (summaries point at the last one) */
+    int mf_stage, mf_code;         /* malformed: 0 framing, 1 parse, 2 validate; SW_E* */
+
+    sw_detectors *det;
+    sw_pattern_scratch *scratch;
+    sw_location_feed *feed;
+    sw_table *events;              /* sw__evkey -> sw__evstate */
+    sw_table *blocks;              /* sw__blkey -> sw__block */
+    sw_table *rates;               /* sw__ratekey -> sw__bucket */
+    void *global;                  /* per-rule global event budget (limiter.c) */
+    uint32_t wg_prefix_digits;     /* for caller-prefix blocks */
+
+    sw_event ev;
+    char reason[512];
+    char summary_reason[256];
+    sw_engine_stats st;
+    int sink_err;                  /* first sink error of this message */
+    unsigned msg_events;
+};
+
+/* facts.c */
+void sw__facts_build(sw_engine *e, const sw_engine_msg *in);
+/* eval.c */
+int sw__cond_eval(sw_engine *e, uint32_t node);
+/* salvage.c: identity of a message that failed parsing or validation */
+void sw__ident_build(sw_engine *e, const sw_engine_msg *in, int parsed);
+/* limiter.c */
+void sw__key_source(const sw_addr *a, char id[40]);
+int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *id,
+                      const sw_event *proto);
+void sw__event_emit(sw_engine *e, sw_event *ev);
+int sw__block_check(sw_engine *e, uint8_t kind, const char *id, sw_verdict *v);
+int64_t sw__block_set(sw_engine *e, uint8_t kind, const char *id, int64_t dur_ns,
+                      const char *rule, sw_event_type type, sw_category cat, const sw_addr *src);
+void sw__events_evicted(void *ctx, const void *key, void *value);
+void sw__blocks_evicted(void *ctx, const void *key, void *value);
+size_t sw__global_size(void);
+int sw__rate_allow(sw_engine *e, const sw_rule *r);
+void sw__summaries_flush(sw_engine *e, int64_t now);
+uint64_t sw__rule_hash(const char *rule);
+
+#endif

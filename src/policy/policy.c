@@ -1,0 +1,279 @@
+/* Policy loading (files, overlay, the built-in default), freeing, lookups
+ * and the name tables of policy.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/build.h"
+
+/* ---- names ------------------------------------------------------------------------ */
+static const char *const field_names[SW_F__COUNT] = {
+#define SW__FNAME(id, name, type) name,
+    SW_FIELD_LIST(SW__FNAME)
+#undef SW__FNAME
+};
+
+static const uint8_t field_types[SW_F__COUNT] = {
+#define SW__FTYPE(id, name, type) SW_FT_##type,
+    SW_FIELD_LIST(SW__FTYPE)
+#undef SW__FTYPE
+};
+
+static const char *const role_names[SW_ROLE__COUNT] = {
+#define SW__RNAME(id, name) name,
+    SW_PEER_ROLE_LIST(SW__RNAME)
+#undef SW__RNAME
+};
+
+const char *sw_field_name(sw_field f)
+{
+    return (unsigned)f < SW_F__COUNT ? field_names[f] : NULL;
+}
+
+sw_field_type sw_field_type_of(sw_field f)
+{
+    return (unsigned)f < SW_F__COUNT ? (sw_field_type)field_types[f] : SW_FT_STR;
+}
+
+const char *sw_peer_role_name(sw_peer_role r)
+{
+    return (unsigned)r < SW_ROLE__COUNT ? role_names[r] : NULL;
+}
+
+/* ---- defaults ------------------------------------------------------------------------ */
+void sw__policy_detector_defaults(sw_detector_conf *c, sw_detector_id d)
+{
+    (void)d; /* every detector has the same base settings; params cover all */
+    memset(c, 0, sizeof *c);
+    c->enabled = 1;
+    c->monitor = 0;
+    c->exempt_peers = 1;
+    c->confidence = 80;
+    c->action = SW_ACTION_DROP;
+    c->list = -1;
+    unsigned n;
+    const sw_detector_param_spec *spec = sw_detector_params(&n);
+    for (unsigned i = 0; i < n && i < SW_DP__COUNT; i++)
+        c->params[spec[i].param] = spec[i].def;
+}
+
+void sw__policy_limits_defaults(sw_engine_limits *l)
+{
+    l->sources = 65536;
+    l->numbers = 65536;
+    l->dialogs = 131072;
+    l->blocks = 65536;
+    l->event_keys = 65536;
+    l->events_per_key = 10;
+    l->event_window_ns = 60 * SW_NS_S;
+}
+
+/* ---- the built-in default ------------------------------------------------------------- */
+extern const char sw_default_policy_text[];
+extern const size_t sw_default_policy_text_len;
+
+const char *sw_policy_default_text(size_t *len)
+{
+    if (len)
+        *len = sw_default_policy_text_len;
+    return sw_default_policy_text;
+}
+
+#define BUILTIN_DEFAULT "builtin:default"
+
+/* ---- loading ----------------------------------------------------------------------------- */
+static int finish(pl_build *b, sw_policy **out)
+{
+    int rc;
+    if (b->oom)
+        rc = SW_ENOMEM;
+    else if (b->diags->errors)
+        rc = b->io_error ? SW_EIO : SW_EINVAL;
+    else
+        rc = pl_compile(b, out);
+    if (rc == SW_OK && b->oom)
+        rc = SW_ENOMEM;
+    if (rc != SW_OK && *out) {
+        sw_policy_free(*out);
+        *out = NULL;
+    }
+    pl_build_free(b);
+    return rc;
+}
+
+static void parse_file(pl_build *b, const char *path)
+{
+    if (strcmp(path, BUILTIN_DEFAULT) == 0) {
+        size_t len;
+        const char *text = sw_policy_default_text(&len);
+        uint32_t idx = pl_add_file(b, path);
+        pl_parse_text(b, idx, text, len, NULL);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    errno = 0;
+    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, &text, &len);
+    if (rc != SW_OK) {
+        sw__diag_add(b->diags, 0, path, 0, 0, "cannot read: %s",
+                     rc == SW_ELIMIT   ? "larger than 16 MiB"
+                     : rc == SW_ENOMEM ? "out of memory"
+                                       : strerror(errno ? errno : EIO));
+        b->io_error = 1;
+        return;
+    }
+    char *dir = sw__dirname(path);
+    char *real = realpath(path, NULL);
+    if (!real)
+        real = strdup(path);
+    uint32_t idx = pl_add_file(b, path);
+    if (!dir || !real) {
+        b->oom = 1;
+    } else {
+        b->stack[b->depth++] = real;
+        real = NULL;
+        pl_parse_text(b, idx, text, len, dir);
+        b->depth--;
+        free((char *)b->stack[b->depth]);
+        b->stack[b->depth] = NULL;
+    }
+    free(real);
+    free(dir);
+    free(text);
+}
+
+int sw_policy_load(const char *const *paths, size_t n, sw_policy **out, sw_policy_diags *diags)
+{
+    memset(diags, 0, sizeof *diags);
+    *out = NULL;
+    pl_build b;
+    pl_build_init(&b, diags);
+    if (n == 0) {
+        sw__diag_add(diags, 0, "", 0, 0, "no policy files given");
+        pl_build_free(&b);
+        return SW_EINVAL;
+    }
+    for (size_t i = 0; i < n && !b.oom; i++)
+        parse_file(&b, paths[i]);
+    return finish(&b, out);
+}
+
+int sw_policy_load_text(const char *name, const char *text, size_t len, const char *base_dir,
+                        sw_policy **out, sw_policy_diags *diags)
+{
+    memset(diags, 0, sizeof *diags);
+    *out = NULL;
+    pl_build b;
+    pl_build_init(&b, diags);
+    uint32_t idx = pl_add_file(&b, name);
+    if (!b.oom)
+        pl_parse_text(&b, idx, text, len, base_dir);
+    return finish(&b, out);
+}
+
+/* ---- freeing ------------------------------------------------------------------------------- */
+static void peer_free(sw_peer *pe)
+{
+    if (!pe)
+        return;
+    pl_names_free(&pe->agreed_names, &pe->nagreed_names);
+    free(pe->name);
+    sw_prefix_set_free(pe->ranges);
+    sw_string_set_free(pe->domains);
+    sw_string_set_free(pe->realms);
+    sw_string_set_free(pe->tls_ids);
+    free(pe);
+}
+
+static void list_free(sw_list *l)
+{
+    if (!l)
+        return;
+    for (uint32_t i = 0; i < l->count; i++) {
+        if (l->entries)
+            free(l->entries[i]);
+        if (l->labels)
+            free(l->labels[i]);
+    }
+    free(l->entries);
+    free(l->labels);
+    free(l->name);
+    sw_prefix_set_free(l->numbers);
+    sw_cidr_table_free(l->addresses);
+    sw_string_set_free(l->strings);
+    free(l);
+}
+
+void sw_policy_free(sw_policy *p)
+{
+    if (!p)
+        return;
+    free(p->name);
+    free(p->version);
+    sw_prefix_set_free(p->home.ranges);
+    sw_string_set_free(p->home.domains);
+    for (uint32_t i = 0; i < p->npeers; i++)
+        peer_free(p->peers[i]);
+    free(p->peers);
+    sw_cidr_table_free(p->peer_addresses);
+    for (uint32_t i = 0; i < p->nlists; i++)
+        list_free(p->lists[i]);
+    free(p->lists);
+    for (uint32_t i = 0; i < p->nconds; i++) {
+        free(p->conds[i].str);
+        free(p->conds[i].hdr_name);
+    }
+    free(p->conds);
+    for (uint32_t i = 0; i < p->nrules; i++) {
+        free(p->rules[i].id);
+        free(p->rules[i].reason);
+        pl_rule_action_clear(&p->rules[i].act);
+    }
+    free(p->rules);
+    for (unsigned f = 0; f < SW_F__COUNT; f++)
+        sw__pattern_db_free(p->patterns[f]);
+    free(p->location_feed);
+    pl_privacy_clear(&p->privacy);
+    for (uint32_t i = 0; i < p->nfiles; i++)
+        free(p->files[i]);
+    free(p->files);
+    free(p);
+}
+
+/* ---- lookups ---------------------------------------------------------------------------------- */
+sw_pattern_scratch *sw_policy_scratch_new(const sw_policy *p)
+{
+    sw_pattern_scratch *s = sw__pattern_scratch_new();
+    if (!s)
+        return NULL;
+    for (unsigned f = 0; f < SW_F__COUNT; f++)
+        if (sw__pattern_scratch_grow(s, p->patterns[f]) != SW_OK) {
+            sw_pattern_scratch_free(s);
+            return NULL;
+        }
+    return s;
+}
+
+const sw_peer *sw_policy_peer_for(const sw_policy *p, const sw_addr *src)
+{
+    uint32_t v;
+    if (sw_cidr_table_lookup(p->peer_addresses, src, &v) && v < p->npeers)
+        return p->peers[v];
+    return p->unknown;
+}
+
+const sw_peer *sw_policy_peer_by_name(const sw_policy *p, const char *name)
+{
+    for (uint32_t i = 0; i < p->npeers; i++)
+        if (strcmp(p->peers[i]->name, name) == 0)
+            return p->peers[i];
+    return NULL;
+}
+
+const sw_list *sw_policy_list_by_name(const sw_policy *p, const char *name)
+{
+    for (uint32_t i = 0; i < p->nlists; i++)
+        if (!p->lists[i]->anonymous && strcmp(p->lists[i]->name, name) == 0)
+            return p->lists[i];
+    return NULL;
+}
