@@ -5,7 +5,8 @@ usage: actors.py SCRIPT.json [--time-limit S]
 
 SCRIPT.json: {"actors": [{"name", "ip", "port", "edge": [ip, port],
 "domain", "actions": [{"at": seconds, "op": ...}, ...]}, ...]}.  Each actor
-owns one UDP socket (ip, port); one thread reads it and hands every message
+owns one socket (ip, port): UDP, or with "transport": "tcp" one TCP
+connection to the edge opened just before its first action; one thread reads it and hands every message
 to the action waiting on its Call-ID; each action runs in its own thread, so
 calls overlap as in the script.  Operations:
 
@@ -47,8 +48,14 @@ class Actor:
         self.edge = tuple(cfg.get("edge") or (lab.EDGE6 if ":" in self.ip else lab.EDGE4))
         self.domain = cfg["domain"]
         fam = socket.AF_INET6 if ":" in self.ip else socket.AF_INET
-        self.sock = socket.socket(fam, socket.SOCK_DGRAM)
+        self.tcp = cfg.get("transport", "udp") == "tcp"
+        self.sock = socket.socket(fam, socket.SOCK_STREAM if self.tcp else socket.SOCK_DGRAM)
+        if self.tcp:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((self.ip, self.port))
+        self.sock_ready = threading.Event()
+        if not self.tcp:
+            self.sock_ready.set()
         self.sock.settimeout(0.5)
         self.queues, self.lock = {}, threading.Lock()
         self.running = True
@@ -57,14 +64,49 @@ class Actor:
         self.log = []
 
     # -- transport -------------------------------------------------------------
-    def reader(self):
+    def connect(self):
+        """TCP: one connection to the edge, opened just before the first action."""
+        first = min((a["at"] for a in self.cfg["actions"]), default=0)
+        delay = self.t0 + first - 0.3 - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        self.sock.settimeout(5)
+        self.sock.connect(self.edge)
+        self.sock.settimeout(0.5)
+        self.sock_ready.set()
+
+    def frames(self):
+        """Messages from the socket: datagrams, or the TCP stream framed by Content-Length."""
+        buf = b""
         while self.running:
             try:
-                data, _ = self.sock.recvfrom(65536)
+                data = self.sock.recv(65536)
             except socket.timeout:
                 continue
             except OSError:
-                break
+                return
+            if not self.tcp:
+                yield data
+                continue
+            if not data:
+                return
+            buf += data
+            while True:
+                buf = buf.lstrip(b"\r\n")
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    break
+                m = sipmsg.parse(buf[:end + 4])
+                clen = int(m.get("content-length", "0") or 0) if m else 0
+                if len(buf) < end + 4 + clen:
+                    break
+                yield buf[:end + 4 + clen]
+                buf = buf[end + 4 + clen:]
+
+    def reader(self):
+        if self.tcp:
+            self.connect()
+        for data in self.frames():
             m = sipmsg.parse(data)
             if m is None:
                 continue
@@ -74,7 +116,11 @@ class Actor:
                 q.put(m)
 
     def send(self, data):
-        self.sock.sendto(data, self.edge)
+        self.sock_ready.wait(10)
+        if self.tcp:
+            self.sock.sendall(data)
+        else:
+            self.sock.sendto(data, self.edge)
 
     def open(self, cid):
         q = queue.Queue()
@@ -101,7 +147,8 @@ class Actor:
 
     def req(self, method, ruri, cid, cseq, frm, to, branch=None, extra=(), body="",
             ctype="application/sdp"):
-        hdrs = [("Via", "SIP/2.0/UDP %s;branch=%s" % (self.local, branch or "z9hG4bK" + rid())),
+        hdrs = [("Via", "SIP/2.0/%s %s;branch=%s" % ("TCP" if self.tcp else "UDP", self.local,
+                                                    branch or "z9hG4bK" + rid())),
                 ("Max-Forwards", "68"), ("From", frm), ("To", to), ("Call-ID", cid),
                 ("CSeq", "%d %s" % (cseq, method))]
         hdrs.extend(extra)
@@ -190,7 +237,8 @@ class Actor:
     def _register(self, user, cid, cseq, ftag, auth=None, expires=600):
         ruri = "sip:%s" % lab.HOME_DOMAIN
         aor = "<sip:%s@%s>" % (user, lab.HOME_DOMAIN)
-        extra = [("Contact", "<sip:%s@%s>;expires=%d" % (user, self.local, expires)),
+        extra = [("Contact", "<sip:%s@%s%s>;expires=%d" % (user, self.local,
+                                                           ";transport=tcp" if self.tcp else "", expires)),
                  ("Expires", str(expires))]
         if self.cfg.get("ims", True):
             extra += [("Path", "<sip:term@pcscf.%s;lr>" % self.domain),
@@ -274,6 +322,12 @@ def main():
         t.join(max(0.0, end - time.time()))
     for ac in actors:
         ac.running = False
+        if ac.tcp:
+            try:
+                ac.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        ac.sock.close()
         results = {}
         for _, op, res in ac.log:
             results["%s:%s" % (op, res)] = results.get("%s:%s" % (op, res), 0) + 1

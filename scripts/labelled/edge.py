@@ -231,7 +231,7 @@ async def tcp_conn(edge, local, reader, writer):
                         raise ConnectionError("header too long")
                     break
                 head = buf[:end].decode("latin-1")
-                m = re.search(r"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*$", head)
+                m = re.search(r"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*\r?$", head)
                 clen = 0
                 if m:
                     if not m.group(1).isdigit():

@@ -62,7 +62,8 @@ PARTNERS = [
      "OPTIONS keepalive every 5 s"),
     ("vnet", "visited network P-CSCF (roaming partner, France)", "127.0.0.123", v6(123),
      "ims.mnc010.mcc208.3gppnetwork.org", [],
-     "REGISTER (401 then 200 with digest) for home subscribers roaming in 208-10"),
+     "REGISTER (401 then 200 with digest) for home subscribers roaming in 208-10; "
+     "over TCP from ports 5271 (b06) and 5272 (b11)"),
     ("delta", "transit carrier (Germany)", "127.0.0.131", None,
      "ims.mnc007.mcc262.3gppnetwork.org", [("+493090182000", "+493090182999")],
      "transit calls; carries the IRSF bursts in b09"),

@@ -27,7 +27,7 @@ import lab
 REQ_LINE = re.compile(rb"^([!-~]+) (\S+) SIP/[0-9]")
 STATUS_LINE = re.compile(rb"^SIP/2\.0 ([0-9]{3})")
 NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
-CLEN = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)$")
+CLEN = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$")
 
 
 # -- pcap ---------------------------------------------------------------------------------

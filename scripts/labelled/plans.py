@@ -83,8 +83,10 @@ def bravo_keepalive(t0, t1, fam=4, every=5.0):
     return a
 
 
-def vnet_registers(rng, t0, t1, users, fam=4):
-    a = actor("vnet", fam)
+def vnet_registers(rng, t0, t1, users, fam=4, tcp_port=None):
+    a = actor("vnet", fam, port=tcp_port or lab.PARTNER_PORT)
+    if tcp_port:
+        a["transport"] = "tcp"
     for at, u in zip(spread(rng, t0, t1, len(users)), users):
         a["actions"].append({"at": at, "op": "register", "user": u, "password": lab.password(u),
                              "expires": 600})
@@ -94,12 +96,13 @@ def vnet_registers(rng, t0, t1, users, fam=4):
 ROAMERS = ["+4477008001%02d" % i for i in range(1, 7)]      # roaming in 208-10 via vnet
 
 
-def background(rng, d, fam=4, n_alpha=None, users=4):
-    """alpha calls, bravo keepalives, vnet registrations over d seconds."""
+def background(rng, d, fam=4, n_alpha=None, users=4, vnet_tcp_port=None):
+    """alpha calls, bravo keepalives, vnet registrations over d seconds
+    (vnet over one TCP connection from vnet_tcp_port when given)."""
     n_alpha = n_alpha or max(6, int(d / 4))
     return [alpha_calls(rng, 0.5, d - 12, n_alpha, fam),
             bravo_keepalive(0.3, d - 1, fam),
-            vnet_registers(rng, 1.0, d - 3, rng.sample(ROAMERS, users), fam)]
+            vnet_registers(rng, 1.0, d - 3, rng.sample(ROAMERS, users), fam, vnet_tcp_port)]
 
 
 def foxtrot_calls(rng, t0, t1, n, spoof_every=0):
@@ -161,9 +164,15 @@ def csv_file(work, name, rows):
 
 
 # -- episodes shared by every capture -----------------------------------------------------
-def bg_eps(fam=4):
+def bg_eps(fam=4, vnet_tcp=False):
     sfx = "-v6" if fam == 6 else ""
     i = 2 if fam == 4 else 3
+    if vnet_tcp:
+        return bg_eps(fam)[:2] + [
+            Ep("vnet-roaming" + sfx, "legit", [lab.PARTNER["vnet"][i]],
+               "actors.py register over TCP (IMS roaming, digest, one connection)",
+               "REGISTER/401, REGISTER with Authorization/200 for home subscribers roaming in "
+               "208-10, all on one TCP connection")]
     return [
         Ep("alpha-calls" + sfx, "legit", [lab.PARTNER["alpha"][i]],
            "actors.py call (partner alpha, ~10% abandoned, a re-INVITE)",
@@ -242,7 +251,7 @@ def b06(rng, work):
     d = 35
     rows = [("+4477008001%02d" % (i % 100),) for i in range(800)]
     csv_file(work, "reg.csv", rows)
-    return background(rng, d), [
+    return background(rng, d, vnet_tcp_port=5271), [
         sipp("regflood", 10, "register_flood.xml", (A[6], 5276), E4, 5286,
              ["-inf", "{work}/reg.csv", "-r", "250", "-m", "650", "-l", "300"], 15, transport="t1")]
 
@@ -316,7 +325,7 @@ def b10(rng, work):
 
 def b11(rng, work):
     d = 40
-    return background(rng, d), [
+    return background(rng, d, vnet_tcp_port=5272), [
         Proc("malformed", 8, ["python3", MALF, "--src", "%s:5277" % A[11], "--dst", E4,
                               "--transport", "both", "--gap-ms", "300", "--seed", "11"], 25)]
 
@@ -377,7 +386,7 @@ PLANS = [
                 "one Call-ID; REGISTER/401 then %d guesses 8.2-9.8 s apart, the last succeeds (200); "
                 "real time, not stretched" % len(SLOW_GUESSES)),
          ], b05),
-    Plan("b06_register_flood_tcp", 106, 35, "REGISTER flood over TCP", bg_eps() + [
+    Plan("b06_register_flood_tcp", 106, 35, "REGISTER flood over TCP", bg_eps(vnet_tcp=True) + [
         Ep("register-flood-tcp", "flood", [A[6]],
            "sipp -t t1 register_flood.xml -r 250 -m 650 (one TCP connection)",
            "650 REGISTERs in ~3 s on one TCP connection, each answered 401"),
@@ -415,7 +424,7 @@ PLANS = [
              Ep("foxtrot-calls", "legit", [P["foxtrot"][2]], "actors.py call (partner foxtrot)",
                 "P-Asserted-Identity in foxtrot's own range"),
          ], b10),
-    Plan("b11_malformed_tcp", 111, 40, "malformed SIP over UDP and TCP", bg_eps() + [
+    Plan("b11_malformed_tcp", 111, 40, "malformed SIP over UDP and TCP", bg_eps(vnet_tcp=True) + [
         Ep("malformed", "malformed", [A[11]],
            "malformed.py --src %s:5277 --dst %s --transport both --gap-ms 300 --seed 11" % (A[11], E4),
            "UDP: one datagram per catalogue entry; TCP: one connection per entry "

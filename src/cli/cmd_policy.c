@@ -20,8 +20,9 @@ static const char policy_usage[] =
     "Every problem is printed to stderr as FILE:LINE:COL: error: MESSAGE.  When\n"
     "there is none, a summary goes to stdout: the policy's name and version,\n"
     "partners by role with their address counts, zones, lists with their entry\n"
-    "counts, rules per category and mode, detectors on / monitor / off, and the\n"
-    "patterns compiled.\n"
+    "counts, rules per category and mode, detectors on / monitor / off, the\n"
+    "patterns compiled, and the location feed (read now to count its numbers; a\n"
+    "feed that cannot be read is reported but is not a policy error).\n"
     "\n"
     "options:\n"
     "  -h, --help   this text\n"
@@ -54,7 +55,7 @@ static void print_summary(const sw_policy *p)
         printf("%s%s", i ? ", " : "", p->files[i]);
     printf("\n");
 
-    printf("home:      plmn %s, country code %s, %zu ranges, %zu domains\n",
+    printf("home:      plmn %s, country code %s, %zu number prefixes, %zu domains\n",
            p->home.plmn[0] ? p->home.plmn : "-",
            p->home.country_code[0] ? p->home.country_code : "-",
            sw_prefix_set_count(p->home.ranges), sw_string_set_count(p->home.domains));
@@ -157,8 +158,19 @@ static void print_summary(const sw_policy *p)
             npat += p->lists[c->list]->count;
     }
     printf("patterns:  %zu compiled into %u databases\n", npat, ndb);
-    if (p->location_feed)
-        printf("location feed: %s\n", p->location_feed);
+    if (p->location_feed) {
+        /* runtime data: a problem with it is reported, not a policy error */
+        static sw_policy_diags fd;
+        sw_location_feed *feed = NULL;
+        if (sw_location_feed_load(p->location_feed, &feed, &fd) == SW_OK) {
+            printf("location feed: %s (%zu numbers, %u bad lines skipped)\n", p->location_feed,
+                   sw_location_feed_count(feed), fd.warnings);
+            sw_location_feed_free(feed);
+        } else {
+            printf("location feed: %s (cannot be read now: %s)\n", p->location_feed,
+                   fd.n ? fd.d[0].msg : "error");
+        }
+    }
     printf("limits:    sources %u, numbers %u, dialogs %u, blocks %u, events %u per key per "
            "%llds\n",
            p->limits.sources, p->limits.numbers, p->limits.dialogs, p->limits.blocks,

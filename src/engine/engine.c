@@ -348,8 +348,9 @@ static void offender_id(const sw_detect_hit *h, char id[40])
     if (h->offender_kind == SW_OFFENDER_SOURCE) {
         sw__key_source(&h->offender_addr, id);
     } else {
+        size_t n = strnlen(h->offender, sizeof h->offender);
         memset(id, 0, 40);
-        snprintf(id, 40, "%s", h->offender);
+        memcpy(id, h->offender, n < 39 ? n : 39);
     }
 }
 

@@ -48,7 +48,8 @@ size_t sw_number_normalise(sw_str user, const sw_home *home, char *out, size_t c
     }
     if (bad || nd == 0) {
         size_t n = user.len < cap - 1 ? user.len : cap - 1;
-        memcpy(out, user.ptr, n);
+        if (n)
+            memcpy(out, user.ptr, n);
         out[n] = '\0';
         return 0;
     }
@@ -69,7 +70,8 @@ size_t sw_number_normalise(sw_str user, const sw_home *home, char *out, size_t c
         } else {
             /* a short extension or an unqualified string of digits: not E.164 */
             size_t k = user.len < cap - 1 ? user.len : cap - 1;
-            memcpy(out, user.ptr, k);
+            if (k)
+                memcpy(out, user.ptr, k);
             out[k] = '\0';
             return 0;
         }
@@ -77,7 +79,8 @@ size_t sw_number_normalise(sw_str user, const sw_home *home, char *out, size_t c
     size_t cl = strlen(cc);
     if (1 + cl + n >= cap) {
         size_t k = user.len < cap - 1 ? user.len : cap - 1;
-        memcpy(out, user.ptr, k);
+        if (k)
+                memcpy(out, user.ptr, k);
         out[k] = '\0';
         return 0;
     }

@@ -424,7 +424,7 @@ int sw_location_feed_load(const char *path, sw_location_feed **out, sw_policy_di
     char *text;
     size_t len;
     errno = 0;
-    int rc = sw__read_file_capped(path, FEED_MAX_FILE, &text, &len);
+    int rc = sw__read_file_capped(path, FEED_MAX_FILE, 0, &text, &len);
     if (rc != SW_OK) {
         sw__diag_add(diags, 0, path, 0, 0, "cannot read the location feed: %s",
                      rc == SW_ELIMIT   ? "larger than 512 MiB"

@@ -1105,7 +1105,7 @@ static void read_list_file(parser *ps, pl_list *l, const char *rel, pl_loc at)
     char *text = NULL;
     size_t len = 0;
     errno = 0;
-    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, &text, &len);
+    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, 1, &text, &len);
     if (rc != SW_OK) {
         pl_error(b, at, "cannot read list file '%s': %s", path,
                  rc == SW_ELIMIT   ? "larger than 16 MiB"
@@ -2104,7 +2104,7 @@ static void parse_include(parser *ps, const char *rel, pl_loc at)
     char *text = NULL;
     size_t len = 0;
     errno = 0;
-    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, &text, &len);
+    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, 1, &text, &len);
     if (rc != SW_OK) {
         pl_error(b, at, "cannot read included file '%s': %s", path,
                  rc == SW_ELIMIT   ? "larger than 16 MiB"

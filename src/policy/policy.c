@@ -113,7 +113,7 @@ static void parse_file(pl_build *b, const char *path)
     char *text = NULL;
     size_t len = 0;
     errno = 0;
-    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, &text, &len);
+    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, 0, &text, &len);
     if (rc != SW_OK) {
         sw__diag_add(b->diags, 0, path, 0, 0, "cannot read: %s",
                      rc == SW_ELIMIT   ? "larger than 16 MiB"

@@ -67,8 +67,11 @@ int sw__parse_uint(const char *text, uint64_t max, uint64_t *out);
 /* "MCC-MNC": 3 digits, '-', 2 or 3 digits. */
 int sw__plmn_valid(const char *text);
 
-/* File reading with a size cap: SW_OK, SW_EIO (errno kept), SW_ELIMIT, SW_ENOMEM. */
-int sw__read_file_capped(const char *path, size_t cap, char **out, size_t *len) SW_WUR;
+/* File reading with a size cap: SW_OK, SW_EIO (errno kept), SW_ELIMIT, SW_ENOMEM.
+ * regular_only: refuse anything but a regular file (EINVAL: no devices or
+ * FIFOs behind an include or a list file, which could block or never end). */
+int sw__read_file_capped(const char *path, size_t cap, int regular_only, char **out,
+                         size_t *len) SW_WUR;
 /* dir of `path` joined with `rel` (rel unchanged when absolute or dir is
  * empty).  malloc'd. */
 char *sw__path_join_dir(const char *base_dir, const char *rel);

@@ -113,7 +113,8 @@ int sw__plmn_valid(const char *t)
     return 1;
 }
 
-int sw__read_file_capped(const char *path, size_t cap, char **out, size_t *len)
+int sw__read_file_capped(const char *path, size_t cap, int regular_only, char **out,
+                         size_t *len)
 {
     *out = NULL;
     *len = 0;
@@ -121,9 +122,11 @@ int sw__read_file_capped(const char *path, size_t cap, char **out, size_t *len)
     if (!fp)
         return SW_EIO;
     struct stat st;
-    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fileno(fp), &st) != 0 || S_ISDIR(st.st_mode) ||
+        (regular_only && !S_ISREG(st.st_mode))) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
         fclose(fp);
-        errno = EISDIR;
+        errno = e;
         return SW_EIO;
     }
     size_t n = 0, bcap = 0;

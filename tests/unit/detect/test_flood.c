@@ -280,6 +280,39 @@ static void test_malformed(void **state)
     sw_detectors_free(d);
 }
 
+static void test_ipv6_prefix(void **state)
+{
+    (void)state;
+    sw_detectors *d = mk_default();
+    tally t = {.rule = "flood.source"};
+    /* 31 requests from 31 addresses of one /64: one source. */
+    for (unsigned i = 0; i < 31; i++) {
+        sw_addr src = {.family = 6, .port = 5060};
+        src.ip[0] = 0x20;
+        src.ip[1] = 0x01;
+        src.ip[2] = 0x0d;
+        src.ip[3] = 0xb8;
+        src.ip[15] = (uint8_t)(i + 1);
+        src.ip[9] = (uint8_t)(i * 7);
+        tmsg m;
+        char cid[32];
+        snprintf(cid, sizeof cid, "v6-%u", i);
+        t_req(&m, T0 + MS(20 * i), SW_METHOD_REGISTER, src, &zone, cid, 1, cid);
+        t_user(&m, "bob");
+        sw_detect_result r = obs(d, &m);
+        tally_add(&t, &r, m.f.ts_ns);
+    }
+    assert_int_equal(t.trips, 1);
+    const sw_detect_hit *h = &t.first_trip;
+    assert_int_equal(h->offender_addr.family, 6);
+    assert_int_equal(h->offender_addr.ip[15], 0);
+    assert_int_equal(h->offender_addr.ip[9], 0);
+    assert_int_equal(h->offender_addr.ip[0], 0x20);
+    assert_int_equal(h->offender_addr.port, 0);
+    assert_string_equal(h->offender, "2001:db8::");
+    sw_detectors_free(d);
+}
+
 static void test_monitor_mode(void **state)
 {
     (void)state;
@@ -316,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_flood_peer_concurrency),
         cmocka_unit_test(test_flood_callee_caller),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_ipv6_prefix),
         cmocka_unit_test(test_monitor_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

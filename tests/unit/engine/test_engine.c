@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -160,23 +161,23 @@ static sw_verdict screen(const char *src, const char *dst, const char *text)
     return v;
 }
 
-static const char *invite_fmt =
-    "INVITE sip:%s@ims.mnc015.mcc234.3gppnetwork.org;user=phone SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK%s\r\n"
-    "Max-Forwards: 70\r\n"
-    "From: <sip:%s@example.net;user=phone>;tag=f%s\r\n"
-    "To: <tel:%s>\r\n"
-    "Call-ID: %s@test\r\n"
-    "CSeq: 1 INVITE\r\n"
-    "Contact: <sip:%s@%s:5060>\r\n"
-    "%s"
-    "Content-Length: 0\r\n\r\n";
+#define INVITE_FMT                                                                       \
+    "INVITE sip:%s@ims.mnc015.mcc234.3gppnetwork.org;user=phone SIP/2.0\r\n"             \
+    "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK%s\r\n"                                      \
+    "Max-Forwards: 70\r\n"                                                              \
+    "From: <sip:%s@example.net;user=phone>;tag=f%s\r\n"                                  \
+    "To: <tel:%s>\r\n"                                                                  \
+    "Call-ID: %s@test\r\n"                                                              \
+    "CSeq: 1 INVITE\r\n"                                                                \
+    "Contact: <sip:%s@%s:5060>\r\n"                                                     \
+    "%s"                                                                               \
+    "Content-Length: 0\r\n\r\n"
 
 static const char *invite(const char *via_ip, const char *a, const char *b, const char *callid,
                           const char *extra)
 {
     static char t[4096];
-    snprintf(t, sizeof t, invite_fmt, b, via_ip, callid, a, callid, b, callid, a, via_ip, extra);
+    snprintf(t, sizeof t, INVITE_FMT, b, via_ip, callid, a, callid, b, callid, a, via_ip, extra);
     return t;
 }
 
@@ -265,30 +266,47 @@ static void test_method_not_allowed_and_register(void **state)
     assert_int_equal(v.action, SW_ACTION_ALLOW);
 }
 
+static const rec *find_rule(const char *rule)
+{
+    for (size_t i = 0; i < sink.n; i++)
+        if (strcmp(sink.ev[i].rule, rule) == 0)
+            return &sink.ev[i];
+    return NULL;
+}
+
 static void test_scanner_signature_blocks(void **state)
 {
     (void)state;
     static const char opt[] = "OPTIONS sip:100@10.0.0.1 SIP/2.0\r\n"
-                              "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-123;rport\r\n"
+                              "Via: SIP/2.0/UDP 203.0.113.50:5060;branch=z9hG4bK-123;rport\r\n"
                               "From: \"sipvicious\"<sip:100@1.1.1.1>;tag=6162\r\nTo: \"sipvicious\"<sip:100@1.1.1.1>\r\n"
                               "Call-ID: 1234\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
                               "User-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n";
-    sw_verdict v = screen("192.0.2.10:5060", "10.0.0.1:5060", opt);
+    sw_verdict v = screen("203.0.113.50:5060", "10.0.0.1:5060", opt);
     assert_int_equal(v.action, SW_ACTION_DROP);
-    assert_string_equal(v.rule, "cat1.scanner-signature");
-    assert_int_equal(sink.ev[0].type, SW_EVT_SIP_SCAN);
-    assert_true(sink.ev[0].expires > now_ns);
-    /* the source is blocked now: even a clean call is dropped, silently */
+    const rec *r = find_rule("cat1.scanner-signature");
+    assert_non_null(r);
+    assert_int_equal(r->type, SW_EVT_SIP_SCAN);
+    assert_true(r->expires > now_ns);
+    /* the source is blocked now: its next message is dropped silently */
     size_t before = sink.n;
-    v = screen("192.0.2.10:5060", "10.0.0.1:5060",
-               invite("192.0.2.10", "+33639981111", "+447700900123", "after", ""));
+    v = screen("203.0.113.50:5060", "10.0.0.1:5060",
+               invite("203.0.113.50", "+33639981111", "+447700900123", "after", ""));
     assert_int_equal(v.action, SW_ACTION_DROP);
     assert_true(v.blocked);
     assert_int_equal(sink.n, before);
     /* the block's summary comes at flush */
     assert_int_equal(sw_engine_flush(engine, now_ns), SW_OK);
-    assert_true(sink.n > before);
-    assert_int_equal(sink.ev[sink.n - 1].suppressed, 1);
+    int found = 0;
+    for (size_t i = before; i < sink.n; i++)
+        found |= strcmp(sink.ev[i].rule, "cat1.scanner-signature") == 0 && sink.ev[i].suppressed == 1;
+    assert_true(found);
+    /* the same signature from a configured partner: dropped, reported, never blocked */
+    v = screen("192.0.2.10:5060", "10.0.0.1:5060", opt);
+    assert_int_equal(v.action, SW_ACTION_DROP);
+    v = screen("192.0.2.10:5060", "10.0.0.1:5060",
+               invite("192.0.2.10", "+33639981111", "+447700900123", "partner-after", ""));
+    assert_int_equal(v.action, SW_ACTION_ALLOW);
 }
 
 static void test_ruri_overflow_and_folding(void **state)
@@ -459,8 +477,16 @@ static void test_privacy(void **state)
     /* trust-domain header from an untrusted peer: stripped, pai_injection */
     sw_verdict v = screen("192.0.2.40:5060", "10.0.0.1:5060",
                           invite("192.0.2.40", "+12025550111", "+447700900123", "pai1",
-                                 "P-Asserted-Identity: <tel:+447700900001>\r\n"));
+                                 "P-Asserted-Identity: <tel:+12025550111>\r\n"));
     assert_true(sw_hdr_mask_has(&v.strip, SW_HDR_P_ASSERTED_IDENTITY));
+    assert_int_equal(v.action, SW_ACTION_STRIP);
+    /* from a configured (transit-like) partner that is routine: no event */
+    for (size_t i = 0; i < sink.n; i++)
+        assert_int_not_equal(sink.ev[i].type, SW_EVT_PAI_INJECTION);
+    /* from a source that is no partner at all: an injection attempt */
+    (void)screen("203.0.113.60:5060", "10.0.0.1:5060",
+                 invite("203.0.113.60", "+12025550111", "+447700900123", "pai2",
+                        "P-Asserted-Identity: <tel:+12025550111>\r\n"));
     int found = 0;
     for (size_t i = 0; i < sink.n; i++)
         found |= sink.ev[i].type == SW_EVT_PAI_INJECTION;
