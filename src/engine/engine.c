@@ -480,6 +480,7 @@ int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
     v->action = SW_ACTION_ALLOW;
     e->now = in->ts_ns;
     e->cur_frame = in->frame;
+    e->cur_file = in->file;
     e->sink_err = SW_OK;
     e->msg_events = 0;
     sw__facts_build(e, in);

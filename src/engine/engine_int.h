@@ -59,8 +59,10 @@ typedef struct sw__evstate {
     sw_category category;
     sw_action action;
     uint8_t monitor;
-    sw_addr src;
+    sw_addr src, dst;
+    sw_transport transport;
     uint64_t last_frame;           /* capture frame of the last suppressed hit */
+    sw_str file;                   /* and its capture file (caller-owned, lives for the run) */
     char offender[48];
 } sw__evstate;
 
@@ -77,8 +79,10 @@ typedef struct sw__block {
     const char *rule;
     sw_event_type type;
     sw_category category;
-    sw_addr src;
+    sw_addr src, dst;
+    sw_transport transport;
     uint64_t last_frame;
+    sw_str file;
 } sw__block;
 
 typedef struct sw__ratekey {
@@ -105,6 +109,7 @@ struct sw_engine {
     sw__ident ident;               /* malformed messages */
     int64_t now;                   /* ts of the message being screened */
     uint64_t cur_frame;            /* its capture frame (summaries point at the last one) */
+    sw_str cur_file;
     int mf_stage, mf_code;         /* malformed: 0 framing, 1 parse, 2 validate; SW_E* */
 
     sw_detectors *det;

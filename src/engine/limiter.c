@@ -95,7 +95,10 @@ static void emit_state_summary(sw_engine *e, sw__evstate *s)
                  s->first_suppressed, s->last_suppressed, "hits");
     ev.monitor = s->monitor;
     ev.src = s->src;
+    ev.dst = s->dst;
+    ev.transport = s->transport;
     ev.frame = s->last_frame;
+    ev.file = s->file;
     sw__event_emit(e, &ev);
     s->suppressed = 0;
 }
@@ -109,6 +112,10 @@ typedef struct glob_slot {
     sw_event_type type;
     sw_category category;
     sw_action action;
+    sw_addr src, dst;             /* of the last hit held back */
+    sw_transport transport;
+    uint64_t frame;
+    sw_str file;
 } glob_slot;
 
 int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *id,
@@ -137,6 +144,8 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
     s->action = proto->action;
     s->monitor = proto->monitor;
     s->src = proto->src;
+    s->dst = proto->dst;
+    s->transport = proto->transport;
     if (id)
         snprintf(s->offender, sizeof s->offender, "%s", id);
     /* global budget per rule: 100 keys' worth of events per window */
@@ -147,6 +156,11 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
             sw_event ev;
             fill_summary(e, &ev, g->rule, g->type, g->category, g->action, "", g->suppressed, 0,
                          e->now, "hits (global event budget)");
+            ev.src = g->src;
+            ev.dst = g->dst;
+            ev.transport = g->transport;
+            ev.frame = g->frame;
+            ev.file = g->file;
             sw__event_emit(e, &ev);
         }
         g->rule_hash = k.rule_hash;
@@ -168,8 +182,14 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
         s->suppressed++;
         s->last_suppressed = e->now;
         s->last_frame = e->cur_frame;
+        s->file = e->cur_file;
     } else {
         g->suppressed++; /* the key had room: it is the global budget that held it */
+        g->src = proto->src;
+        g->dst = proto->dst;
+        g->transport = proto->transport;
+        g->frame = e->cur_frame;
+        g->file = e->cur_file;
     }
     e->st.events_suppressed++;
     return 0;
@@ -189,7 +209,10 @@ static void emit_block_summary(sw_engine *e, const sw__blkey *k, sw__block *b)
     fill_summary(e, &ev, b->rule, b->type, b->category, SW_ACTION_DROP, k->id, b->suppressed,
                  b->since, b->last, "messages dropped by the block");
     ev.src = b->src;
+    ev.dst = b->dst;
+    ev.transport = b->transport;
     ev.frame = b->last_frame;
+    ev.file = b->file;
     ev.expires_ns = b->until;
     sw__event_emit(e, &ev);
     b->suppressed = 0;
@@ -226,6 +249,9 @@ int sw__block_check(sw_engine *e, uint8_t kind, const char *id, sw_verdict *v)
     b->suppressed++;
     b->last = e->now;
     b->last_frame = e->cur_frame;
+    b->file = e->cur_file;
+    b->dst = e->facts.dst;
+    b->transport = e->facts.transport;
     v->action = SW_ACTION_DROP;
     v->blocked = 1;
     v->rule = b->rule;
@@ -261,6 +287,8 @@ int64_t sw__block_set(sw_engine *e, uint8_t kind, const char *id, int64_t dur_ns
     b->category = cat;
     if (src)
         b->src = *src;
+    b->dst = sw_addr_eq(&b->src, &e->facts.src) ? e->facts.dst : e->facts.src;
+    b->transport = e->facts.transport;
     return b->until;
 }
 
@@ -318,6 +346,11 @@ void sw__summaries_flush(sw_engine *e, int64_t now)
             sw_event ev;
             fill_summary(e, &ev, g[i].rule, g[i].type, g[i].category, g[i].action, "", g[i].suppressed,
                          0, now, "hits (global event budget)");
+            ev.src = g[i].src;
+            ev.dst = g[i].dst;
+            ev.transport = g[i].transport;
+            ev.frame = g[i].frame;
+            ev.file = g[i].file;
             sw__event_emit(e, &ev);
             g[i].suppressed = 0;
         }
