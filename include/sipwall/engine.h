@@ -44,6 +44,8 @@ typedef struct sw_engine_msg {
     sw_str file;                  /* capture file name for events, may be empty */
 } sw_engine_msg;
 
+#define SW_VERDICT_MAX_NAMES 16
+
 /* The decision.  Views stay valid until the next sw_engine_screen call. */
 typedef struct sw_verdict {
     sw_action action;             /* most severe enforced action */
@@ -56,6 +58,8 @@ typedef struct sw_verdict {
     uint8_t admission;            /* dropped by zone admission (cat 0) */
     uint8_t retransmission;
     sw_hdr_mask strip;            /* headers to remove before forwarding */
+    const char *strip_names[SW_VERDICT_MAX_NAMES]; /* … and headers without an id, by name */
+    uint8_t nstrip_names;
     sw_hdr_mask sanitize;         /* headers whose version strings to cut */
     unsigned events;              /* events emitted for this message (summaries included) */
     unsigned monitor_hits;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/engine_int.h"
 
@@ -213,6 +214,8 @@ static void run_rule(sw_engine *e, const sw_rule *r, const sw_engine_msg *in, sw
         if (act == SW_ACTION_STRIP) {
             v->strip.bits[0] |= r->act.strip.bits[0];
             v->strip.bits[1] |= r->act.strip.bits[1];
+            for (uint32_t k2 = 0; k2 < r->act.nstrip_names && v->nstrip_names < SW_VERDICT_MAX_NAMES; k2++)
+                v->strip_names[v->nstrip_names++] = r->act.strip_names[k2];
         }
         apply(v, act, status, r->act.retry_after_s, r->id, r->category, r->event);
         if (r->act.block_ns > 0 && f->peer->is_zone)
@@ -239,6 +242,25 @@ static int mask_present(const sw_sip_msg *m, const sw_hdr_mask *mask, sw_hdr_mas
     return any;
 }
 
+/* Headers without an sw_hdr_id, listed by name: those present go into the
+ * verdict (and the reason). */
+static int names_present(const sw_sip_msg *m, char *const *names, uint32_t n, sw_verdict *v,
+                         int apply_to_verdict, char *buf, size_t cap, size_t *used)
+{
+    int any = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!names[i] || !sw_sip_find(m, names[i]))
+            continue;
+        any = 1;
+        if (apply_to_verdict && v->nstrip_names < SW_VERDICT_MAX_NAMES)
+            v->strip_names[v->nstrip_names++] = names[i];
+        int k = snprintf(buf + *used, cap - *used, "%s%s", *used ? ", " : "", names[i]);
+        if (k > 0 && (size_t)k < cap - *used)
+            *used += (size_t)k;
+    }
+    return any;
+}
+
 static size_t mask_names(const sw_hdr_mask *m, char *buf, size_t cap)
 {
     size_t n = 0;
@@ -262,8 +284,14 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
     sw_hdr_mask present;
     if (!m)
         return;
+    char extra[256];
+    size_t extra_len = 0;
+    extra[0] = '\0';
+    int by_name = f->direction == SW_DIR_INGRESS && !f->peer->trusted &&
+                  names_present(m, pv->ingress_strip_names, pv->ningress_strip_names, v, !pv->monitor,
+                                extra, sizeof extra, &extra_len);
     if (f->direction == SW_DIR_INGRESS && !f->peer->trusted &&
-        mask_present(m, &pv->ingress_strip, &present)) {
+        (mask_present(m, &pv->ingress_strip, &present) || by_name)) {
         int identity = sw_hdr_mask_has(&present, SW_HDR_P_ASSERTED_IDENTITY) ||
                        sw_hdr_mask_has(&present, SW_HDR_P_PREFERRED_IDENTITY);
         sw_action act = pv->ingress_reject ? SW_ACTION_REJECT : SW_ACTION_STRIP;
@@ -276,10 +304,10 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
         ev->monitor = pv->monitor;
         ev->confidence = identity ? 90 : 70;
         char names[256];
-        mask_names(&present, names, sizeof names);
+        size_t nl = mask_names(&present, names, sizeof names);
         int k = snprintf(e->reason, sizeof e->reason,
-                         "trust-domain headers (%s) from %s peer %s (RFC 3325: only meaningful inside the trust domain)",
-                         names, "untrusted", f->peer->name);
+                         "trust-domain headers (%s%s%s) from %s peer %s (RFC 3325: only meaningful inside the trust domain)",
+                         names, nl && extra_len ? ", " : "", extra, "untrusted", f->peer->name);
         ev->reason = sw_str_make(e->reason, k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1);
         if (!pv->monitor) {
             v->strip.bits[0] |= present.bits[0];
@@ -301,7 +329,19 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
         sw_hdr_mask leak = pv->egress_strip;
         leak.bits[0] &= ~f->dst_peer->agreed.bits[0];
         leak.bits[1] &= ~f->dst_peer->agreed.bits[1];
-        if (mask_present(m, &leak, &present)) {
+        /* headers without an id: the profile's names minus what the peer agreed */
+        char egx[256];
+        size_t egx_len = 0;
+        egx[0] = '\0';
+        for (uint32_t i = 0; i < pv->negress_strip_names; i++) {
+            const char *nm = pv->egress_strip_names[i];
+            int agreed = 0;
+            for (uint32_t j = 0; j < f->dst_peer->nagreed_names && !agreed; j++)
+                agreed = strcasecmp(nm, f->dst_peer->agreed_names[j]) == 0;
+            if (!agreed)
+                names_present(m, &pv->egress_strip_names[i], 1, v, !pv->monitor, egx, sizeof egx, &egx_len);
+        }
+        if (mask_present(m, &leak, &present) || egx_len) {
             if (!pv->monitor) {
                 v->strip.bits[0] |= present.bits[0];
                 v->strip.bits[1] |= present.bits[1];
@@ -316,10 +356,10 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
                 ev->monitor = pv->monitor;
                 ev->confidence = 100;
                 char names[256];
-                mask_names(&present, names, sizeof names);
+                size_t nl = mask_names(&present, names, sizeof names);
                 int k = snprintf(e->reason, sizeof e->reason,
-                                 "%s sent toward untrusted peer %s (location, charging or topology data leaves the network)",
-                                 names, f->dst_peer->name);
+                                 "%s%s%s sent toward untrusted peer %s (location, charging or topology data leaves the network)",
+                                 names, nl && egx_len ? ", " : "", egx, f->dst_peer->name);
                 ev->reason = sw_str_make(e->reason, k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1);
                 char dstid[40];
                 sw__key_source(&f->dst, dstid);

@@ -395,7 +395,7 @@ static void field_value(sw_engine *e, const sw_cond *c, fval *v)
     case SW_F_DST_PEER: v->str = cstr(f->dst_peer->name); break;
     case SW_F_DST_ROLE: v->str = cstr(role_name(f->dst_peer)); break;
     case SW_F_DST_TRUST: v->str = cstr(f->dst_peer->trusted ? "trusted" : "untrusted"); break;
-    case SW_F_HEADER: v->str = header_value(e, (sw_hdr_id)c->hdr, c->str); break;
+    case SW_F_HEADER: v->str = header_value(e, (sw_hdr_id)c->hdr, c->hdr_name); break;
     default: break;
     }
 }
@@ -531,7 +531,7 @@ int sw__cond_eval(sw_engine *e, uint32_t node)
                 return 0;
             if (c->hdr != SW_HDR_OTHER && c->hdr < SW_HDR__COUNT)
                 return m->first[c->hdr] != SW_HDR_NONE;
-            return c->str && sw_sip_find(m, c->str) != NULL;
+            return c->hdr_name && sw_sip_find(m, c->hdr_name) != NULL;
         }
         }
         return 0;

@@ -480,6 +480,13 @@ static void test_privacy(void **state)
                                  "P-Asserted-Identity: <tel:+12025550111>\r\n"));
     assert_true(sw_hdr_mask_has(&v.strip, SW_HDR_P_ASSERTED_IDENTITY));
     assert_int_equal(v.action, SW_ACTION_STRIP);
+    /* a trust-domain header the parser has no id for is stripped by name */
+    v = screen("192.0.2.40:5060", "10.0.0.1:5060",
+               invite("192.0.2.40", "+12025550111", "+447700900123", "psu1",
+                      "P-Served-User: <sip:+447700900001@ims>;sescase=orig\r\n"));
+    assert_int_equal(v.action, SW_ACTION_STRIP);
+    assert_int_equal(v.nstrip_names, 1);
+    assert_string_equal(v.strip_names[0], "P-Served-User");
     /* from a configured (transit-like) partner that is routine: no event */
     for (size_t i = 0; i < sink.n; i++)
         assert_int_not_equal(sink.ev[i].type, SW_EVT_PAI_INJECTION);
