@@ -33,7 +33,7 @@ labelled() {
         cap="$dir/$name.pcap"
         checks=$((checks + 1))
         if "$SIPWALL" check "$@" --labels "$lab" --events "$tmp/$name.jsonl" "$cap" >"$tmp/$name.out" 2>&1; then
-            pass "$name: $(grep -E '^(attacks|total)' "$tmp/$name.out" | head -n 1)"
+            pass "$name: $(grep '^summary' "$tmp/$name.out")"
         else
             fail "$name (exit $?):"
             sed -n '/== ground truth/,$p' "$tmp/$name.out" | head -n 60
@@ -56,6 +56,23 @@ if "$SW_SRC/scripts/make-labelled-captures" --check >"$tmp/regen.out" 2>&1; then
 else
     fail "make-labelled-captures --check"; tail -n 20 "$tmp/regen.out"
 fi
+
+# ---- scanning by structure, not only by signature ----
+# With the User-Agent/From signatures switched off, the sweep and the
+# enumeration are still caught by the scan detector (distinct targets,
+# distinct users with failing answers).
+printf 'rule cat1.scanner-signature { category cat1; event sip_scan; when request and user-agent == "no-such-agent-ever"; action drop }\n' >"$tmp/nosig.policy"
+for pair in b02_scan_udp:svmap-sweep:scan.sweep b03_enum:svwar-enum:scan.enumeration; do
+    IFS=: read -r name episode rule <<<"$pair"
+    checks=$((checks + 1))
+    "$SIPWALL" check --policy builtin:default --policy "$tmp/lab.policy" --policy "$tmp/nosig.policy" \
+        --labels "$own/$name.labels.tsv" "$own/$name.pcap" >"$tmp/ns.out" 2>&1
+    if grep -E "^episode $episode .*rule=$rule DETECTED" "$tmp/ns.out" >/dev/null; then
+        pass "$name: $episode detected by $rule without signatures"
+    else
+        fail "$name: $episode not detected by $rule without signatures"; grep -E '^episode' "$tmp/ns.out"
+    fi
+done
 
 # ---- the HTML report ----
 first=$(ls "$own"/*.pcap | head -n 1)
