@@ -95,14 +95,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const srcs[] = {"10.0.0.1:5060", "192.0.2.10:5060", "192.0.2.30:5060", NULL};
     const char *s = srcs[b0 & 3];
     if (s) {
-        (void)sw_addr_parse(s, &m.src);
-        (void)sw_addr_parse((b0 & 3) == 0 ? "192.0.2.10:5060" : "10.0.0.1:5060", &m.dst);
+        if (sw_addr_parse(s, &m.src) != SW_OK ||
+            sw_addr_parse((b0 & 3) == 0 ? "192.0.2.10:5060" : "10.0.0.1:5060", &m.dst) != SW_OK)
+            abort();
     } else {
         m.src.family = 4;
         m.src.ip[0] = 203;
         m.src.ip[3] = b1;
         m.src.port = 5060;
-        (void)sw_addr_parse("10.0.0.1:5060", &m.dst);
+        if (sw_addr_parse("10.0.0.1:5060", &m.dst) != SW_OK)
+            abort();
     }
     m.transport = (b0 & 4) ? SW_TRANSPORT_TCP : SW_TRANSPORT_UDP;
     m.framing = (b0 & 4) ? SW_SIP_STREAM : SW_SIP_DATAGRAM;

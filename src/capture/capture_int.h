@@ -4,15 +4,16 @@
  *   ipfrag.c     IPv4/IPv6 fragment reassembly
  *   tcp_reasm.c  TCP stream reassembly and SIP framing on streams
  *
- * Every table is a pool allocated once at sw_capture_new(): entries are
- * array slots linked by 32-bit indices (SW__NIL ends a list), so the packet
- * path never allocates except when a reassembly buffer has to grow. */
+ * The fragment sets and the TCP streams are values of bounded LRU tables
+ * (sipwall/table.h) allocated once at sw_capture_new(), keyed by sw__key, so
+ * the packet path never allocates except when a reassembly buffer has to
+ * grow.  Entries that a full table evicts release their buffers through the
+ * table's on_evict callback. */
 #ifndef SW_CAPTURE_INT_H
 #define SW_CAPTURE_INT_H
 
 #include "sipwall/capture.h"
-
-#define SW__NIL UINT32_MAX
+#include "sipwall/table.h"
 
 /* framing_error.reason of partial stream data delivered when a direction
  * ends (code SW_EINCOMPLETE). */
@@ -60,29 +61,25 @@ typedef struct sw__frag_range {
     uint32_t start, end;
 } sw__frag_range;
 
+/* The value of a fragment-table entry (zeroed when the set is created). */
 typedef struct sw__frag_set {
-    sw__key key;
-    uint32_t hnext;            /* hash chain */
-    uint32_t prev, next;       /* age list, oldest first */
+    sw__key key;               /* copy of the table key, for the dispatch */
     int64_t first_ts;
-    uint8_t *buf;              /* kept across reuse when small */
+    uint8_t *buf;              /* owned: freed when the set goes */
     uint32_t cap;
     uint32_t total;            /* payload length once the last fragment arrived, else 0 */
     uint8_t have_last;
     uint8_t next_proto;        /* IPv6: Next Header of the offset-0 fragment */
     uint8_t have_first;
-    uint8_t in_use;
     uint16_t nranges;
     sw__frag_range ranges[SW__FRAG_MAX_RANGES]; /* sorted, merged */
 } sw__frag_set;
 
 typedef struct sw__frag_table {
-    sw__frag_set *sets;
-    uint32_t nsets, used;
-    uint32_t *buckets;
-    uint32_t mask;
-    uint32_t free_head;        /* free list through `next` */
-    uint32_t oldest, newest;
+    /* sw__key -> sw__frag_set, max_frag_sets entries; NULL when
+     * max_frag_sets is 0.  Looked up with sw_table_peek only, so the LRU
+     * order is the order of creation and the oldest entry is the oldest set. */
+    sw_table *sets;
 } sw__frag_table;
 
 /* ---- TCP reassembly (tcp_reasm.c) ---- */
@@ -92,14 +89,12 @@ typedef struct sw__tcp_range {
     uint32_t seq, end;         /* absolute sequence numbers, [seq, end) */
 } sw__tcp_range;
 
+/* The value of a stream-table entry (zeroed when the direction is created). */
 typedef struct sw__tcp_stream {
-    sw__key key;
-    uint32_t hnext;
-    uint32_t prev, next;       /* LRU list, most recent first */
+    sw__key key;               /* copy of the table key, for deliveries */
     int64_t last_ts;
     uint64_t last_frame;
     uint16_t vlan;
-    uint8_t in_use;
     uint8_t kind;              /* SW__TCP_UNKNOWN / _SIP / _OTHER */
     uint8_t synced;            /* buf[0] is at a message boundary */
     uint8_t at_start;          /* SYN seen and nothing consumed yet: a real boundary */
@@ -110,8 +105,8 @@ typedef struct sw__tcp_stream {
     uint32_t next_seq;         /* sequence number of the byte after buf[len - 1] */
     uint32_t fin_seq;
     uint32_t scanned;          /* bytes searched for a start line while unsynced */
-    uint8_t *buf;
-    uint32_t cap;
+    uint8_t *buf;              /* owned: freed when the direction goes */
+    uint32_t cap;              /* > 0 exactly while the stream is in tcp.holders */
     uint32_t len;              /* in-order bytes not consumed yet */
     uint32_t hi;               /* bytes of buf in use including out-of-order data */
     uint32_t new_off;          /* where this frame's bytes begin in buf (reassembled flag) */
@@ -120,12 +115,15 @@ typedef struct sw__tcp_stream {
 } sw__tcp_stream;
 
 typedef struct sw__tcp_table {
-    sw__tcp_stream *streams;
-    uint32_t nstreams, used;
-    uint32_t *buckets;
-    uint32_t mask;
-    uint32_t free_head;
-    uint32_t lru_head, lru_tail;
+    /* sw__key -> sw__tcp_stream, max_tcp_streams entries, least recently
+     * used first out; NULL when max_tcp_streams is 0. */
+    sw_table *streams;
+    /* The streams that hold a buffer, keyed by their sw__tcp_stream * (no
+     * value), in the same LRU order (touched together), so that the memory
+     * cap can take buffers from the least recently used holders without
+     * walking past streams that hold none.  Same capacity as streams, so it
+     * never evicts. */
+    sw_table *holders;
     uint64_t mem;              /* bytes of stream buffers allocated */
 } sw__tcp_table;
 
@@ -147,15 +145,12 @@ struct sw_capture {
     sw_capture_stats stats;
     void *pcap;                /* pcap_t *, NULL for readers fed by hand */
     int dlt;
-    uint64_t seed;             /* hash seed */
+    uint64_t seed;             /* hash seed of the endpoint set */
     char err[256];
     sw__frag_table frag;
     sw__tcp_table tcp;
     sw__endpoint eps[SW__EP_BUCKETS * SW__EP_WAYS];
 };
-
-/* Hash of a key (seeded so that crafted addresses cannot pile into one chain). */
-uint32_t sw__key_hash(const sw_capture *c, const sw__key *k);
 
 /* Counts a message and hands it to the callback; returns the callback's value. */
 int sw__deliver(sw_capture *c, const sw__frame *f, const sw_capture_msg *m);

@@ -43,18 +43,6 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
-uint32_t sw__key_hash(const sw_capture *c, const sw__key *k)
-{
-    uint64_t w[5];
-    memcpy(w, k, 40);
-    uint32_t tail;
-    memcpy(&tail, (const uint8_t *)k + 40, 4);
-    uint64_t h = c->seed;
-    for (int i = 0; i < 5; i++)
-        h = mix64(h ^ w[i]) + 0x9e3779b97f4a7c15ULL;
-    return (uint32_t)mix64(h ^ tail);
-}
-
 /* ---- SIP endpoints ------------------------------------------------------
  * The endpoint rule.  A UDP payload is delivered as SIP when
  *   (a) sw_sip_looks_like() accepts its first line, or

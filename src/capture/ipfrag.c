@@ -13,123 +13,62 @@
 
 #include "capture/capture_int.h"
 
-/* Buffers up to this size stay with their slot for the next set; larger ones
- * are returned so that a burst of big datagrams does not pin memory. */
-#define SW__FRAG_KEEP_BUF 16384u
 #define SW__FRAG_MIN_BUF 2048u
 
-static uint32_t pow2_at_least(uint32_t n)
+/* on_evict of the set table: a new set took the place of the oldest. */
+static void on_evict(void *ctx, const void *key, void *value)
 {
-    uint32_t p = 1;
-    while (p < n && p < (1u << 30))
-        p <<= 1;
-    return p;
+    (void)key;
+    sw_capture *c = ctx;
+    sw__frag_set *s = value;
+    c->stats.frag_evicted++;
+    free(s->buf);
 }
 
 int sw__frag_init(sw_capture *c)
 {
     sw__frag_table *t = &c->frag;
     memset(t, 0, sizeof *t);
-    t->free_head = t->oldest = t->newest = SW__NIL;
-    t->nsets = c->lim.max_frag_sets;
-    if (t->nsets == 0)
+    uint32_t n = c->lim.max_frag_sets;
+    if (n == 0)
         return SW_OK; /* reassembly disabled: every fragment is dropped */
-    if (t->nsets > (1u << 24))
-        t->nsets = 1u << 24;
-    t->sets = calloc(t->nsets, sizeof *t->sets);
-    uint32_t nb = pow2_at_least(t->nsets * 2);
-    t->buckets = malloc((size_t)nb * sizeof *t->buckets);
-    if (!t->sets || !t->buckets)
-        return SW_ENOMEM;
-    t->mask = nb - 1;
-    for (uint32_t i = 0; i < nb; i++)
-        t->buckets[i] = SW__NIL;
-    for (uint32_t i = 0; i < t->nsets; i++)
-        t->sets[i].next = i + 1 < t->nsets ? i + 1 : SW__NIL;
-    t->free_head = 0;
-    return SW_OK;
+    if (n > (1u << 24))
+        n = 1u << 24;
+    sw_table_config cfg = {.key_size = sizeof(sw__key),
+                           .value_size = sizeof(sw__frag_set),
+                           .capacity = n,
+                           .seed = 0,
+                           .on_evict = on_evict,
+                           .evict_ctx = c};
+    t->sets = sw_table_new(&cfg);
+    return t->sets ? SW_OK : SW_ENOMEM;
+}
+
+/* Ends a set (completed, dropped, timed out or flushed). */
+static void release(sw_capture *c, sw__frag_set *s)
+{
+    free(s->buf);
+    sw_table_remove_value(c->frag.sets, s);
+}
+
+void sw__frag_clear(sw_capture *c)
+{
+    sw__frag_set *s;
+    while (c->frag.sets && (s = sw_table_oldest(c->frag.sets, NULL)) != NULL)
+        release(c, s);
 }
 
 void sw__frag_destroy(sw_capture *c)
 {
-    sw__frag_table *t = &c->frag;
-    for (uint32_t i = 0; t->sets && i < t->nsets; i++)
-        free(t->sets[i].buf);
-    free(t->sets);
-    free(t->buckets);
-    memset(t, 0, sizeof *t);
+    sw__frag_clear(c);
+    sw_table_free(c->frag.sets);
+    memset(&c->frag, 0, sizeof c->frag);
 }
 
-static uint32_t find(sw_capture *c, const sw__key *k, uint32_t h)
-{
-    sw__frag_table *t = &c->frag;
-    for (uint32_t i = t->buckets[h & t->mask]; i != SW__NIL; i = t->sets[i].hnext)
-        if (memcmp(&t->sets[i].key, k, sizeof *k) == 0)
-            return i;
-    return SW__NIL;
-}
-
-static void release(sw_capture *c, uint32_t i)
-{
-    sw__frag_table *t = &c->frag;
-    sw__frag_set *s = &t->sets[i];
-    uint32_t *pp = &t->buckets[sw__key_hash(c, &s->key) & t->mask];
-    while (*pp != i)
-        pp = &t->sets[*pp].hnext;
-    *pp = s->hnext;
-    if (s->prev != SW__NIL)
-        t->sets[s->prev].next = s->next;
-    else
-        t->oldest = s->next;
-    if (s->next != SW__NIL)
-        t->sets[s->next].prev = s->prev;
-    else
-        t->newest = s->prev;
-    if (s->cap > SW__FRAG_KEEP_BUF) {
-        free(s->buf);
-        s->buf = NULL;
-        s->cap = 0;
-    }
-    uint8_t *buf = s->buf;
-    uint32_t cap = s->cap;
-    memset(s, 0, sizeof *s);
-    s->buf = buf;
-    s->cap = cap;
-    s->next = t->free_head;
-    t->free_head = i;
-    t->used--;
-}
-
-static uint32_t acquire(sw_capture *c, const sw__key *k, uint32_t h, int64_t ts)
-{
-    sw__frag_table *t = &c->frag;
-    if (t->free_head == SW__NIL) {
-        c->stats.frag_evicted++;
-        release(c, t->oldest);
-    }
-    uint32_t i = t->free_head;
-    sw__frag_set *s = &t->sets[i];
-    t->free_head = s->next;
-    t->used++;
-    s->key = *k;
-    s->in_use = 1;
-    s->first_ts = ts;
-    s->hnext = t->buckets[h & t->mask];
-    t->buckets[h & t->mask] = i;
-    s->prev = t->newest;
-    s->next = SW__NIL;
-    if (t->newest != SW__NIL)
-        t->sets[t->newest].next = i;
-    else
-        t->oldest = i;
-    t->newest = i;
-    return i;
-}
-
-static void drop(sw_capture *c, uint32_t i)
+static void drop(sw_capture *c, sw__frag_set *s)
 {
     c->stats.frag_dropped++;
-    release(c, i);
+    release(c, s);
 }
 
 /* Records [start, end) as received; ranges stay sorted and merged.
@@ -167,9 +106,9 @@ static int add_range(sw__frag_set *s, uint32_t start, uint32_t end)
 int sw__frag_input(sw_capture *c, const sw__key *k, uint32_t offset, int more, uint8_t next_proto,
                    const uint8_t *payload, size_t len, const sw__frame *f)
 {
-    sw__frag_table *t = &c->frag;
+    sw_table *t = c->frag.sets;
     c->stats.ip_fragments++;
-    if (t->nsets == 0) {
+    if (!t) {
         c->stats.frag_dropped++;
         return 0;
     }
@@ -180,38 +119,40 @@ int sw__frag_input(sw_capture *c, const sw__key *k, uint32_t offset, int more, u
         return 0;
     }
     uint64_t end64 = (uint64_t)offset + len;
-    uint32_t h = sw__key_hash(c, k);
-    uint32_t i = find(c, k, h);
+    /* peek, not get: the LRU order stays the order of creation. */
+    sw__frag_set *s = sw_table_peek(t, k);
     if (end64 > c->lim.max_frag_bytes) {
-        if (i != SW__NIL)
-            drop(c, i);
+        if (s)
+            drop(c, s);
         else
             c->stats.frag_dropped++;
         return 0;
     }
     uint32_t end = (uint32_t)end64;
-    if (i == SW__NIL)
-        i = acquire(c, k, h, f->ts_ns);
-    sw__frag_set *s = &t->sets[i];
+    if (!s) {
+        s = sw_table_upsert(t, k, NULL); /* may evict the oldest set */
+        s->key = *k;
+        s->first_ts = f->ts_ns;
+    }
 
     for (uint16_t r = 0; len && r < s->nranges; r++) {
         if (offset < s->ranges[r].end && end > s->ranges[r].start) {
             if (offset >= s->ranges[r].start && end <= s->ranges[r].end)
                 return 0; /* a duplicate: keep what we have */
-            drop(c, i);
+            drop(c, s);
             return 0;
         }
     }
     if (!more) {
         if ((s->have_last && s->total != end) ||
             (s->nranges && s->ranges[s->nranges - 1].end > end)) {
-            drop(c, i); /* two different ends, or data past the end */
+            drop(c, s); /* two different ends, or data past the end */
             return 0;
         }
         s->have_last = 1;
         s->total = end;
     } else if (s->have_last && end > s->total) {
-        drop(c, i);
+        drop(c, s);
         return 0;
     }
 
@@ -224,14 +165,14 @@ int sw__frag_input(sw_capture *c, const sw__key *k, uint32_t offset, int more, u
                 ncap = c->lim.max_frag_bytes;
             uint8_t *nb = realloc(s->buf, ncap);
             if (!nb) {
-                drop(c, i);
+                drop(c, s);
                 return 0;
             }
             s->buf = nb;
             s->cap = ncap;
         }
         if (add_range(s, offset, end) < 0) {
-            drop(c, i);
+            drop(c, s);
             return 0;
         }
         memcpy(s->buf + offset, payload, len);
@@ -262,23 +203,18 @@ int sw__frag_input(sw_capture *c, const sw__key *k, uint32_t offset, int more, u
         rc = sw__ip6_upper(c, &ip, s->next_proto, s->buf, s->total, f, 1);
     }
     /* The set's buffer was only read during dispatch; now it can go. */
-    release(c, i);
+    release(c, s);
     return rc;
 }
 
 void sw__frag_expire(sw_capture *c, int64_t now_ns)
 {
-    sw__frag_table *t = &c->frag;
+    if (!c->frag.sets)
+        return;
     int64_t timeout = (int64_t)c->lim.frag_timeout_ms * 1000000;
-    while (t->oldest != SW__NIL && now_ns - t->sets[t->oldest].first_ts > timeout) {
+    sw__frag_set *s;
+    while ((s = sw_table_oldest(c->frag.sets, NULL)) != NULL && now_ns - s->first_ts > timeout) {
         c->stats.frag_timeouts++;
-        release(c, t->oldest);
+        release(c, s);
     }
-}
-
-void sw__frag_clear(sw_capture *c)
-{
-    sw__frag_table *t = &c->frag;
-    while (t->oldest != SW__NIL)
-        release(c, t->oldest);
 }

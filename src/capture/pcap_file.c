@@ -43,8 +43,9 @@ sw_capture *sw_capture_new(const sw_capture_limits *lim)
         c->lim.max_frag_bytes = SW__MAX_STREAM_BUFFER;
     /* A fixed seed keeps every run over the same file identical (the
      * endpoint set's replacement order depends on bucket placement).  The
-     * tables are small and bounded, so a crafted file can at worst make
-     * lookups walk a chain, not grow anything. */
+     * set is small and bounded, so a crafted file can at worst crowd one
+     * bucket, not grow anything.  The reassembly tables pick random seeds:
+     * what they do does not depend on where keys hash. */
     c->seed = 0x5157a11c0ffee5edULL;
     c->dlt = -1;
     if (sw__frag_init(c) != SW_OK || sw__tcp_init(c) != SW_OK) {

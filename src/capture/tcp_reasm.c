@@ -27,8 +27,8 @@ enum { SW__TCP_UNKNOWN = 0, SW__TCP_SIP = 1, SW__TCP_OTHER = 2 };
 enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04 };
 
 #define SW__TCP_MIN_BUF 4096u
-/* Buffers this small stay with a released slot for its next stream. */
-#define SW__TCP_KEEP_BUF 4096u
+/* At most this many streams give their buffers up for one reservation. */
+#define SW__TCP_MEM_STEPS 64
 /* A start line is judged once its line end is there, or on this many bytes
  * of it: sw_sip_looks_like() wants the request line up to "SIP/", which may
  * come after a long request-URI. */
@@ -45,149 +45,91 @@ static inline uint32_t rd32(const uint8_t *p)
 /* Sequence-space distance b - a, meaningful within 2^31. */
 static inline int64_t seqdiff(uint32_t b, uint32_t a) { return (int32_t)(b - a); }
 
-static uint32_t pow2_at_least(uint32_t n)
+/* ---- the table ------------------------------------------------------------ */
+
+/* Frees what a stream owns: its buffer and its place among the holders. */
+static void drop_buffer(sw__tcp_table *t, sw__tcp_stream *s)
 {
-    uint32_t p = 1;
-    while (p < n && p < (1u << 30))
-        p <<= 1;
-    return p;
+    if (s->cap == 0)
+        return;
+    sw_table_remove(t->holders, &s);
+    /* Only buffers of live streams count against max_tcp_memory. */
+    t->mem -= s->cap;
+    free(s->buf);
+    s->buf = NULL;
+    s->cap = 0;
 }
 
-/* ---- the table ------------------------------------------------------------ */
+/* on_evict of the stream table: a new direction took the place of the least
+ * recently used one.  Evicted streams lose their partial data without a
+ * delivery: the connection may well be alive, only our table is too small. */
+static void on_evict(void *ctx, const void *key, void *value)
+{
+    (void)key;
+    sw_capture *c = ctx;
+    c->stats.tcp_evicted++;
+    drop_buffer(&c->tcp, value);
+}
 
 int sw__tcp_init(sw_capture *c)
 {
     sw__tcp_table *t = &c->tcp;
     memset(t, 0, sizeof *t);
-    t->free_head = t->lru_head = t->lru_tail = SW__NIL;
-    t->nstreams = c->lim.max_tcp_streams;
-    if (t->nstreams == 0)
+    uint32_t n = c->lim.max_tcp_streams;
+    if (n == 0)
         return SW_OK; /* TCP disabled */
-    if (t->nstreams > (1u << 24))
-        t->nstreams = 1u << 24;
-    t->streams = calloc(t->nstreams, sizeof *t->streams);
-    uint32_t nb = pow2_at_least(t->nstreams * 2);
-    t->buckets = malloc((size_t)nb * sizeof *t->buckets);
-    if (!t->streams || !t->buckets)
-        return SW_ENOMEM;
-    t->mask = nb - 1;
-    for (uint32_t i = 0; i < nb; i++)
-        t->buckets[i] = SW__NIL;
-    for (uint32_t i = 0; i < t->nstreams; i++)
-        t->streams[i].next = i + 1 < t->nstreams ? i + 1 : SW__NIL;
-    t->free_head = 0;
-    return SW_OK;
+    if (n > (1u << 24))
+        n = 1u << 24;
+    sw_table_config cfg = {.key_size = sizeof(sw__key),
+                           .value_size = sizeof(sw__tcp_stream),
+                           .capacity = n,
+                           .seed = 0,
+                           .on_evict = on_evict,
+                           .evict_ctx = c};
+    t->streams = sw_table_new(&cfg);
+    cfg.key_size = sizeof(sw__tcp_stream *);
+    cfg.value_size = 0;
+    cfg.on_evict = NULL; /* never full: holders are a subset of the streams */
+    cfg.evict_ctx = NULL;
+    t->holders = sw_table_new(&cfg);
+    return t->streams && t->holders ? SW_OK : SW_ENOMEM;
+}
+
+/* Ends a direction without a delivery. */
+static void release(sw_capture *c, sw__tcp_stream *s)
+{
+    drop_buffer(&c->tcp, s);
+    sw_table_remove_value(c->tcp.streams, s);
 }
 
 void sw__tcp_destroy(sw_capture *c)
 {
     sw__tcp_table *t = &c->tcp;
-    for (uint32_t i = 0; t->streams && i < t->nstreams; i++)
-        free(t->streams[i].buf);
-    free(t->streams);
-    free(t->buckets);
+    sw__tcp_stream *s;
+    while (t->streams && (s = sw_table_oldest(t->streams, NULL)) != NULL)
+        release(c, s);
+    sw_table_free(t->streams);
+    sw_table_free(t->holders);
     memset(t, 0, sizeof *t);
 }
 
-static uint32_t find(sw_capture *c, const sw__key *k, uint32_t h)
+/* A new direction (the caller checked that k is not in the table). */
+static sw__tcp_stream *acquire(sw_capture *c, const sw__key *k)
 {
-    sw__tcp_table *t = &c->tcp;
-    for (uint32_t i = t->buckets[h & t->mask]; i != SW__NIL; i = t->streams[i].hnext)
-        if (memcmp(&t->streams[i].key, k, sizeof *k) == 0)
-            return i;
-    return SW__NIL;
-}
-
-static void lru_unlink(sw__tcp_table *t, uint32_t i)
-{
-    sw__tcp_stream *s = &t->streams[i];
-    if (s->prev != SW__NIL)
-        t->streams[s->prev].next = s->next;
-    else
-        t->lru_head = s->next;
-    if (s->next != SW__NIL)
-        t->streams[s->next].prev = s->prev;
-    else
-        t->lru_tail = s->prev;
-}
-
-static void lru_push_head(sw__tcp_table *t, uint32_t i)
-{
-    sw__tcp_stream *s = &t->streams[i];
-    s->prev = SW__NIL;
-    s->next = t->lru_head;
-    if (t->lru_head != SW__NIL)
-        t->streams[t->lru_head].prev = i;
-    else
-        t->lru_tail = i;
-    t->lru_head = i;
-}
-
-static void release(sw_capture *c, uint32_t i)
-{
-    sw__tcp_table *t = &c->tcp;
-    sw__tcp_stream *s = &t->streams[i];
-    uint32_t *pp = &t->buckets[sw__key_hash(c, &s->key) & t->mask];
-    while (*pp != i)
-        pp = &t->streams[*pp].hnext;
-    *pp = s->hnext;
-    lru_unlink(t, i);
-    /* Only buffers of live streams count against max_tcp_memory; a small
-     * one stays with the slot so the next stream need not allocate. */
-    t->mem -= s->cap;
-    if (s->cap > SW__TCP_KEEP_BUF) {
-        free(s->buf);
-        s->buf = NULL;
-        s->cap = 0;
-    }
-    uint8_t *buf = s->buf;
-    uint32_t cap = s->cap;
-    memset(s, 0, sizeof *s);
-    s->buf = buf;
-    s->cap = cap;
-    s->next = t->free_head;
-    t->free_head = i;
-    t->used--;
-}
-
-static uint32_t acquire(sw_capture *c, const sw__key *k, uint32_t h)
-{
-    sw__tcp_table *t = &c->tcp;
-    if (t->free_head == SW__NIL) {
-        /* Evicted streams lose their partial data without a delivery: the
-         * connection may well be alive, only our table is too small. */
-        c->stats.tcp_evicted++;
-        release(c, t->lru_tail);
-    }
-    uint32_t i = t->free_head;
-    sw__tcp_stream *s = &t->streams[i];
-    t->free_head = s->next;
-    t->used++;
+    sw__tcp_stream *s = sw_table_upsert(c->tcp.streams, k, NULL); /* may evict */
     c->stats.tcp_streams++;
     s->key = *k;
-    s->in_use = 1;
-    t->mem += s->cap;
-    s->hnext = t->buckets[h & t->mask];
-    t->buckets[h & t->mask] = i;
-    lru_push_head(t, i);
-    return i;
-}
-
-static void touch(sw__tcp_table *t, uint32_t i)
-{
-    if (t->lru_head != i) {
-        lru_unlink(t, i);
-        lru_push_head(t, i);
-    }
+    return s;
 }
 
 /* Makes buf hold at least `need` bytes (need <= max_stream_buffer), within
- * max_tcp_memory: least recently used streams holding buffers are released
- * to make room.  Returns 0, or -1 when the memory cannot be had. */
-static int reserve(sw_capture *c, uint32_t self, uint32_t need)
+ * max_tcp_memory: the least recently used streams holding buffers are
+ * released to make room.  s is the most recently used stream (it was just
+ * looked up), so it is never among them.  Returns 0, or -1 when the memory
+ * cannot be had. */
+static int reserve(sw_capture *c, sw__tcp_stream *s, uint32_t need)
 {
     sw__tcp_table *t = &c->tcp;
-    sw__tcp_stream *s = &t->streams[self];
     if (need <= s->cap)
         return 0;
     uint32_t ncap = s->cap ? s->cap : SW__TCP_MIN_BUF;
@@ -196,23 +138,30 @@ static int reserve(sw_capture *c, uint32_t self, uint32_t need)
     if (ncap > c->lim.max_stream_buffer)
         ncap = c->lim.max_stream_buffer;
     uint64_t delta = (uint64_t)ncap - s->cap;
-    /* A bounded walk from the cold end: streams without a buffer free
-     * nothing, and an attacker could line many of them up. */
-    uint32_t i = t->lru_tail;
-    for (int steps = 0; t->mem + delta > c->lim.max_tcp_memory && i != SW__NIL && steps < 64;
+    /* Only streams that hold a buffer are visited, and only a bounded
+     * number of them per reservation. */
+    for (int steps = 0; t->mem + delta > c->lim.max_tcp_memory && steps < SW__TCP_MEM_STEPS;
          steps++) {
-        uint32_t prev = t->streams[i].prev;
-        if (i != self && t->streams[i].cap) {
-            c->stats.tcp_memory_evictions++;
-            release(c, i);
-        }
-        i = prev;
+        const void *key;
+        sw__tcp_stream *victim;
+        if (!sw_table_oldest(t->holders, &key))
+            break;
+        memcpy(&victim, key, sizeof victim);
+        if (victim == s)
+            break; /* the only holder left */
+        c->stats.tcp_memory_evictions++;
+        release(c, victim);
     }
     if (t->mem + delta > c->lim.max_tcp_memory)
         return -1;
     uint8_t *nb = realloc(s->buf, ncap);
     if (!nb)
         return -1;
+    if (s->cap == 0) {
+        /* The most recently used holder, as s is the most recently used
+         * stream: both tables keep the same relative order. */
+        sw_table_upsert(t->holders, &s, NULL);
+    }
     s->buf = nb;
     s->cap = ncap;
     t->mem += delta;
@@ -455,10 +404,9 @@ static int overflow(sw_capture *c, sw__tcp_stream *s, const sw__frame *f, int qu
 }
 
 /* In-order bytes p[0, n) starting at next_seq. */
-static int in_order(sw_capture *c, uint32_t si, const uint8_t *p, size_t n, int ipre,
+static int in_order(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t n, int ipre,
                     const sw__frame *f)
 {
-    sw__tcp_stream *s = &c->tcp.streams[si];
     int rc = 0;
     int first = 1;
     while (n > 0) {
@@ -487,7 +435,7 @@ static int in_order(sw_capture *c, uint32_t si, const uint8_t *p, size_t n, int 
                 rc = r2;
         }
         size_t k = n < (size_t)(maxb - s->len) ? n : (size_t)(maxb - s->len);
-        if (reserve(c, si, s->len + (uint32_t)k) < 0) {
+        if (reserve(c, s, s->len + (uint32_t)k) < 0) {
             /* No memory for this direction: its bytes are lost. */
             c->stats.tcp_gaps++;
             discard_all(s);
@@ -518,10 +466,9 @@ static int in_order(sw_capture *c, uint32_t si, const uint8_t *p, size_t n, int 
 }
 
 /* Bytes p[0, n) at seq, ahead of next_seq. */
-static int out_of_order(sw_capture *c, uint32_t si, uint32_t seq, const uint8_t *p, size_t n,
-                        int ipre, const sw__frame *f)
+static int out_of_order(sw_capture *c, sw__tcp_stream *s, uint32_t seq, const uint8_t *p,
+                        size_t n, int ipre, const sw__frame *f)
 {
-    sw__tcp_stream *s = &c->tcp.streams[si];
     if (s->kind == SW__TCP_OTHER)
         return 0; /* nothing of a non-SIP direction is kept */
     uint64_t rel = (uint32_t)(seq - s->next_seq);
@@ -532,7 +479,7 @@ static int out_of_order(sw_capture *c, uint32_t si, uint32_t seq, const uint8_t 
         c->stats.tcp_gaps++;
         discard_all(s);
         s->next_seq = seq;
-        return in_order(c, si, p, n, ipre, f);
+        return in_order(c, s, p, n, ipre, f);
     }
     c->stats.tcp_out_of_order++;
     uint32_t end = seq + (uint32_t)n;
@@ -545,9 +492,8 @@ static int out_of_order(sw_capture *c, uint32_t si, uint32_t seq, const uint8_t 
         j++;
     if (j == i && s->nooo == SW__TCP_MAX_OOO)
         return 0; /* too fragmented: the sender will retransmit it */
-    if (reserve(c, si, (uint32_t)endpos) < 0)
+    if (reserve(c, s, (uint32_t)endpos) < 0)
         return 0;
-    s = &c->tcp.streams[si];
     uint32_t nseq = seq, nend = end;
     if (j > i) {
         if (seqdiff(s->ooo[i].seq, nseq) < 0)
@@ -572,9 +518,8 @@ static int out_of_order(sw_capture *c, uint32_t si, uint32_t seq, const uint8_t 
  * framing_error SW_EINCOMPLETE (a sender that closes inside a message, e.g.
  * with a Content-Length larger than the body, is worth reporting), then the
  * slot is released. */
-static int finalize(sw_capture *c, uint32_t si, const sw__frame *f, const char *reason)
+static int finalize(sw_capture *c, sw__tcp_stream *s, const sw__frame *f, const char *reason)
 {
-    sw__tcp_stream *s = &c->tcp.streams[si];
     int rc = 0;
     if (s->kind != SW__TCP_OTHER && s->len) {
         /* Whole messages may still wait here when a callback stopped a
@@ -599,7 +544,7 @@ static int finalize(sw_capture *c, uint32_t si, const sw__frame *f, const char *
             rc = deliver(c, s, f, s->buf + q, rest, q < s->new_off, &err);
         }
     }
-    release(c, si);
+    release(c, s);
     return rc;
 }
 
@@ -617,7 +562,7 @@ int sw__tcp_input(sw_capture *c, const sw__ip *ip, const sw__frame *f)
     }
     c->stats.tcp_segments++;
     sw__tcp_table *t = &c->tcp;
-    if (t->nstreams == 0)
+    if (!t->streams)
         return 0;
     uint8_t flags = th[13];
     uint32_t seq = rd32(th + 4);
@@ -633,38 +578,37 @@ int sw__tcp_input(sw_capture *c, const sw__ip *ip, const sw__frame *f)
     k.dport = rd16(th + 2);
     k.family = ip->family;
     k.proto = 6;
-    uint32_t h = sw__key_hash(c, &k);
-    uint32_t si = find(c, &k, h);
+    /* Every segment of a known direction makes it the most recently used
+     * (also when it is about to end: that moves no other stream). */
+    sw__tcp_stream *s = sw_table_get(t->streams, &k);
+    if (s && s->cap)
+        sw_table_get(t->holders, &s);
 
     if (flags & TH_RST) {
         /* A reset ends both directions; data on it is not accepted. */
         int rc = 0;
-        if (si != SW__NIL)
-            rc = finalize(c, si, f, SW__REASON_STREAM_ENDED);
+        if (s)
+            rc = finalize(c, s, f, SW__REASON_STREAM_ENDED);
         sw__key r = k;
         memcpy(r.src, k.dst, 16);
         memcpy(r.dst, k.src, 16);
         r.sport = k.dport;
         r.dport = k.sport;
-        uint32_t ri = find(c, &r, sw__key_hash(c, &r));
-        if (ri != SW__NIL && rc == 0)
-            rc = finalize(c, ri, f, SW__REASON_STREAM_ENDED);
+        sw__tcp_stream *rs = sw_table_peek(t->streams, &r);
+        if (rs && rc == 0)
+            rc = finalize(c, rs, f, SW__REASON_STREAM_ENDED);
         return rc;
     }
 
     int rc = 0;
     if (flags & TH_SYN) {
-        if (si != SW__NIL) {
-            sw__tcp_stream *s = &t->streams[si];
-            if (!(s->syn_seen && s->isn == seq)) {
-                /* A new connection on the same ports: the old one is over. */
-                rc = finalize(c, si, f, SW__REASON_STREAM_ENDED);
-                si = SW__NIL;
-            }
+        if (s && !(s->syn_seen && s->isn == seq)) {
+            /* A new connection on the same ports: the old one is over. */
+            rc = finalize(c, s, f, SW__REASON_STREAM_ENDED);
+            s = NULL;
         }
-        if (si == SW__NIL) {
-            si = acquire(c, &k, h);
-            sw__tcp_stream *s = &t->streams[si];
+        if (!s) {
+            s = acquire(c, &k);
             s->next_seq = seq + 1;
             s->syn_seen = 1;
             s->isn = seq;
@@ -673,12 +617,11 @@ int sw__tcp_input(sw_capture *c, const sw__ip *ip, const sw__frame *f)
             s->at_start = 1;
         }
         seq += 1; /* data on a SYN (TCP Fast Open) follows the SYN's number */
-    } else if (si == SW__NIL) {
+    } else if (!s) {
         /* Pure ACKs and FINs of unknown directions create no state. */
         if (n == 0)
             return 0;
-        si = acquire(c, &k, h);
-        sw__tcp_stream *s = &t->streams[si];
+        s = acquire(c, &k);
         s->next_seq = seq;
         s->synced = 0;
         s->boundary = 1; /* the first captured byte may start a message */
@@ -688,8 +631,6 @@ int sw__tcp_input(sw_capture *c, const sw__ip *ip, const sw__frame *f)
     if (rc)
         return rc;
 
-    sw__tcp_stream *s = &t->streams[si];
-    touch(t, si);
     s->last_ts = f->ts_ns;
     s->last_frame = f->no;
     s->vlan = f->vlan;
@@ -710,37 +651,41 @@ int sw__tcp_input(sw_capture *c, const sw__ip *ip, const sw__frame *f)
             }
         }
         if (n && d == 0)
-            rc = in_order(c, si, pl, n, ip->reassembled, f);
+            rc = in_order(c, s, pl, n, ip->reassembled, f);
         else if (n)
-            rc = out_of_order(c, si, seq, pl, n, ip->reassembled, f);
+            rc = out_of_order(c, s, seq, pl, n, ip->reassembled, f);
     }
 
-    s = &t->streams[si];
     if (flags & TH_FIN) {
         s->fin_seen = 1;
         s->fin_seq = end_seq;
     }
     if (rc == 0 && s->fin_seen && seqdiff(s->next_seq, s->fin_seq) >= 0)
-        rc = finalize(c, si, f, SW__REASON_STREAM_ENDED);
+        rc = finalize(c, s, f, SW__REASON_STREAM_ENDED);
     return rc;
 }
 
 int sw__tcp_expire(sw_capture *c, int64_t now_ns, const sw__frame *f)
 {
-    sw__tcp_table *t = &c->tcp;
+    if (!c->tcp.streams)
+        return 0;
     int64_t idle = (int64_t)c->lim.tcp_idle_timeout_ms * 1000000;
     int rc = 0;
-    while (rc == 0 && t->lru_tail != SW__NIL && now_ns - t->streams[t->lru_tail].last_ts > idle)
-        rc = finalize(c, t->lru_tail, f, SW__REASON_STREAM_IDLE);
+    sw__tcp_stream *s;
+    while (rc == 0 && (s = sw_table_oldest(c->tcp.streams, NULL)) != NULL &&
+           now_ns - s->last_ts > idle)
+        rc = finalize(c, s, f, SW__REASON_STREAM_IDLE);
     return rc;
 }
 
 int sw__tcp_flush(sw_capture *c, const sw__frame *f)
 {
-    sw__tcp_table *t = &c->tcp;
+    if (!c->tcp.streams)
+        return 0;
     int rc = 0;
+    sw__tcp_stream *s;
     /* Oldest first, so deliveries keep the order the data arrived in. */
-    while (rc == 0 && t->lru_tail != SW__NIL)
-        rc = finalize(c, t->lru_tail, f, SW__REASON_CAPTURE_ENDED);
+    while (rc == 0 && (s = sw_table_oldest(c->tcp.streams, NULL)) != NULL)
+        rc = finalize(c, s, f, SW__REASON_CAPTURE_ENDED);
     return rc;
 }

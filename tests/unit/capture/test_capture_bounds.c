@@ -20,12 +20,32 @@ static const char OPTS[] = "OPTIONS sip:bob@example.net SIP/2.0\r\n"
                            "From: <sip:a@b>;tag=1\r\nTo: <sip:bob@example.net>\r\n"
                            "Call-ID: %s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
 
+static void add_frag_cap(void *ctx, const void *key, void *value)
+{
+    (void)key;
+    *(uint64_t *)ctx += ((const sw__frag_set *)value)->cap;
+}
+
 static uint64_t frag_buffer_bytes(const sw_capture *c)
 {
     uint64_t sum = 0;
-    for (uint32_t i = 0; i < c->frag.nsets; i++)
-        sum += c->frag.sets[i].cap;
+    sw_table_foreach(c->frag.sets, add_frag_cap, &sum);
     return sum;
+}
+
+static void take_first(void *ctx, const void *key, void *value)
+{
+    (void)key;
+    if (!*(void **)ctx)
+        *(void **)ctx = value;
+}
+
+/* The most recently used TCP direction, or NULL. */
+static sw__tcp_stream *newest_stream(const sw_capture *c)
+{
+    void *s = NULL;
+    sw_table_foreach(c->tcp.streams, take_first, &s);
+    return s;
 }
 
 static void test_fragment_flood(void **state)
@@ -44,13 +64,13 @@ static void test_fragment_flood(void **state)
         size_t fl = ct_ip4(frame, 0x0b000000u + i, SRV, 17, (uint16_t)i, ff, payload, sizeof payload);
         assert_int_equal(
             sw_capture_feed_frame(c, DLT_RAW, frame, fl, fl, SEC + i, ct_collect, &log), 0);
-        assert_true(c->frag.used <= lim.max_frag_sets);
+        assert_true(sw_table_count(c->frag.sets) <= lim.max_frag_sets);
     }
     const sw_capture_stats *st = sw_capture_get_stats(c);
     assert_int_equal(log.n, 0);
     assert_int_equal(st->ip_fragments, FLOOD);
     assert_int_equal(st->frag_evicted, FLOOD - lim.max_frag_sets);
-    assert_int_equal(c->frag.used, lim.max_frag_sets);
+    assert_int_equal(sw_table_count(c->frag.sets), lim.max_frag_sets);
     assert_true(frag_buffer_bytes(c) <= (uint64_t)lim.max_frag_sets * lim.max_frag_bytes);
 
     /* Still works: a datagram in two fragments. */
@@ -69,7 +89,7 @@ static void test_fragment_flood(void **state)
     assert_int_equal(log.m[0].reassembled, 1);
     /* Flushing gives every set up. */
     assert_int_equal(sw_capture_flush(c, ct_collect, &log), 0);
-    assert_int_equal(c->frag.used, 0);
+    assert_int_equal(sw_table_count(c->frag.sets), 0);
     sw_capture_free(c);
     ct_log_free(&log);
 }
@@ -94,13 +114,13 @@ static void test_stream_flood(void **state)
                      (size_t)pn);
         assert_int_equal(
             sw_capture_feed_frame(c, DLT_RAW, frame, fl, fl, SEC + i, ct_collect, &log), 0);
-        assert_true(c->tcp.used <= lim.max_tcp_streams);
+        assert_true(sw_table_count(c->tcp.streams) <= lim.max_tcp_streams);
         assert_true(c->tcp.mem <= lim.max_tcp_memory);
     }
     const sw_capture_stats *st = sw_capture_get_stats(c);
     assert_int_equal(st->tcp_streams, FLOOD);
     assert_int_equal(st->tcp_evicted, FLOOD - lim.max_tcp_streams);
-    assert_int_equal(c->tcp.used, lim.max_tcp_streams);
+    assert_int_equal(sw_table_count(c->tcp.streams), lim.max_tcp_streams);
     assert_int_equal(log.n, 0); /* evicted partial messages are not delivered */
 
     /* Pure ACKs of unknown connections create no state at all. */
@@ -117,7 +137,7 @@ static void test_stream_flood(void **state)
     assert_int_equal(log.total, lim.max_tcp_streams);
     assert_int_equal(log.m[0].ferr, SW_EINCOMPLETE);
     assert_string_equal(log.m[0].freason, "capture ended inside a message");
-    assert_int_equal(c->tcp.used, 0);
+    assert_int_equal(sw_table_count(c->tcp.streams), 0);
     assert_int_equal(c->tcp.mem, 0);
     sw_capture_free(c);
     ct_log_free(&log);
@@ -170,9 +190,9 @@ static void test_unsynced_junk(void **state)
         size_t fl = ct_tcp4(frame, 0x0f000001u, 4000, 0x0f000002u, 7000, 1 + i * 1000u, CT_ACK,
                             junk, sizeof junk);
         assert_int_equal(sw_capture_feed_frame(c, DLT_RAW, frame, fl, fl, SEC, ct_collect, &log), 0);
-        uint32_t si = c->tcp.lru_head;
-        assert_true(si != SW__NIL);
-        assert_true(c->tcp.streams[si].len < 4096 + 1000);
+        const sw__tcp_stream *s = newest_stream(c);
+        assert_non_null(s);
+        assert_true(s->len < 4096 + 1000);
     }
     assert_int_equal(log.n, 0);
     assert_true(sw_capture_get_stats(c)->non_sip > 0);
