@@ -1,12 +1,14 @@
 /* Bounded hash table with LRU eviction (include/sipwall/table.h).
  *
  * One allocation of `capacity` fixed-size slots: a 16-byte header (hash
- * chain link, LRU links, bucket hash), the key, then the value, each part
- * 16-byte aligned so values can hold any scalar.  Chains and the LRU list
- * link slots by index, so the whole table is two arrays and never grows.
- * Unused slots sit on a free list threaded through `next`.  The bucket
- * array is a power of two at least twice the capacity, so chains stay
- * short (load factor <= 0.5) even when the table is full. */
+ * chain link, LRU links, bucket hash), the value (16-byte aligned, so it
+ * can hold any scalar), then the key (8-byte aligned), the slot rounded up
+ * to 16 bytes: a key that fits in the value's tail padding costs nothing.
+ * Chains and the LRU list link slots by index, so the whole table is two
+ * arrays and never grows.  Slots are handed out in order the first time
+ * (`fresh`); released slots sit on a free list threaded through `next`.
+ * The bucket array is a power of two at least twice the capacity, so
+ * chains stay short (load factor <= 0.5) even when the table is full. */
 #include <stdlib.h>
 #include <sys/random.h>
 #include <time.h>
@@ -14,6 +16,7 @@
 #include "sipwall/table.h"
 
 #define NIL UINT32_MAX
+#define ALIGN8(n) (((n) + 7u) & ~(size_t)7u)
 #define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
 
 typedef struct ent_hdr {
@@ -23,17 +26,18 @@ typedef struct ent_hdr {
     uint32_t hash;    /* low 32 bits of the key's hash (bucket + quick reject) */
 } ent_hdr;
 
-_Static_assert(sizeof(ent_hdr) == 16, "slot header must keep the key 16-byte aligned");
+_Static_assert(sizeof(ent_hdr) == 16, "slot header must keep the key 8-byte aligned");
 
 struct sw_table {
     uint8_t *slots;
     uint32_t *buckets;
-    size_t stride, key_size, value_size, value_off;
+    size_t stride, key_size, value_size, key_off;
     uint32_t mask;      /* buckets - 1 */
     uint32_t capacity, count;
     uint32_t free_head;
+    uint32_t fresh;     /* slots [fresh, capacity) were never used */
     uint32_t newest, oldest; /* LRU ends */
-    uint64_t seed, evictions;
+    uint64_t seed, mseed, evictions; /* mseed: mix_seed(seed), once */
     size_t memory;
     sw_table_evict_fn on_evict;
     void *evict_ctx;
@@ -69,11 +73,13 @@ static inline uint64_t rd32(const uint8_t *p)
     return v;
 }
 
-uint64_t sw_hash64(const void *data, size_t len, uint64_t seed)
+static inline uint64_t mix_seed(uint64_t seed) { return seed ^ mum(seed ^ K0, K1); }
+
+/* The hash with its seed already mixed (mix_seed). */
+static inline uint64_t hash_mixed(const void *data, size_t len, uint64_t seed)
 {
     const uint8_t *p = data;
     uint64_t a, b;
-    seed ^= mum(seed ^ K0, K1);
     if (len <= 16) {
         if (len >= 4) {
             /* Two overlapping 4-byte reads from each end cover 4..16 bytes. */
@@ -113,6 +119,11 @@ uint64_t sw_hash64(const void *data, size_t len, uint64_t seed)
     return mum((uint64_t)r ^ K0 ^ len, (uint64_t)(r >> 64) ^ K1);
 }
 
+uint64_t sw_hash64(const void *data, size_t len, uint64_t seed)
+{
+    return hash_mixed(data, len, mix_seed(seed));
+}
+
 static uint64_t random_seed(void)
 {
     uint64_t s = 0;
@@ -135,24 +146,39 @@ static inline ent_hdr *slot(const sw_table *t, uint32_t i)
 
 static inline uint8_t *slot_key(const sw_table *t, uint32_t i)
 {
-    return t->slots + (size_t)i * t->stride + sizeof(ent_hdr);
+    return t->slots + (size_t)i * t->stride + t->key_off;
 }
 
 static inline void *slot_value(const sw_table *t, uint32_t i)
 {
-    return t->slots + (size_t)i * t->stride + t->value_off;
+    return t->slots + (size_t)i * t->stride + sizeof(ent_hdr);
 }
 
-static uint32_t find(const sw_table *t, const void *key, uint32_t h)
+static inline int key_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    /* The usual key sizes without a call: hashes, (hash, hash), addresses. */
+    switch (n) {
+    case 8:
+        return rd64(a) == rd64(b);
+    case 12:
+        return rd64(a) == rd64(b) && rd32(a + 8) == rd32(b + 8);
+    case 16:
+        return ((rd64(a) ^ rd64(b)) | (rd64(a + 8) ^ rd64(b + 8))) == 0;
+    default:
+        return memcmp(a, b, n) == 0;
+    }
+}
+
+static inline uint32_t find(const sw_table *t, const void *key, uint32_t h)
 {
     for (uint32_t i = t->buckets[h & t->mask]; i != NIL; i = slot(t, i)->hnext) {
-        if (slot(t, i)->hash == h && memcmp(slot_key(t, i), key, t->key_size) == 0)
+        if (slot(t, i)->hash == h && key_eq(slot_key(t, i), key, t->key_size))
             return i;
     }
     return NIL;
 }
 
-static void lru_unlink(sw_table *t, uint32_t i)
+static inline void lru_unlink(sw_table *t, uint32_t i)
 {
     ent_hdr *e = slot(t, i);
     if (e->prev != NIL)
@@ -165,7 +191,7 @@ static void lru_unlink(sw_table *t, uint32_t i)
         t->oldest = e->prev;
 }
 
-static void lru_push_front(sw_table *t, uint32_t i)
+static inline void lru_push_front(sw_table *t, uint32_t i)
 {
     ent_hdr *e = slot(t, i);
     e->prev = NIL;
@@ -177,7 +203,7 @@ static void lru_push_front(sw_table *t, uint32_t i)
         t->oldest = i;
 }
 
-static void touch(sw_table *t, uint32_t i)
+static inline void touch(sw_table *t, uint32_t i)
 {
     if (t->newest == i)
         return;
@@ -207,7 +233,7 @@ static void release(sw_table *t, uint32_t i)
 
 static inline uint32_t key_hash(const sw_table *t, const void *key)
 {
-    return (uint32_t)sw_hash64(key, t->key_size, t->seed);
+    return (uint32_t)hash_mixed(key, t->key_size, t->mseed);
 }
 
 /* ---- API ----------------------------------------------------------------- */
@@ -222,14 +248,15 @@ sw_table *sw_table_new(const sw_table_config *cfg)
         return NULL;
     t->key_size = cfg->key_size;
     t->value_size = cfg->value_size;
-    t->value_off = sizeof(ent_hdr) + ALIGN16(cfg->key_size);
-    t->stride = t->value_off + ALIGN16(cfg->value_size);
+    t->key_off = sizeof(ent_hdr) + ALIGN8(cfg->value_size);
+    t->stride = ALIGN16(t->key_off + cfg->key_size);
     t->capacity = cfg->capacity;
     uint32_t nb = 2;
     while (nb < 2 * (uint64_t)cfg->capacity)
         nb <<= 1;
     t->mask = nb - 1;
     t->seed = cfg->seed ? cfg->seed : random_seed();
+    t->mseed = mix_seed(t->seed);
     t->on_evict = cfg->on_evict;
     t->evict_ctx = cfg->evict_ctx;
     t->slots = malloc(t->stride * cfg->capacity);
@@ -239,13 +266,13 @@ sw_table *sw_table_new(const sw_table_config *cfg)
         return NULL;
     }
     memset(t->buckets, 0xff, (size_t)nb * sizeof *t->buckets); /* all NIL */
-    for (uint32_t i = 0; i < t->capacity; i++) {
-        ent_hdr *e = slot(t, i);
-        e->hnext = e->prev = NIL;
-        e->next = i + 1 < t->capacity ? i + 1 : NIL;
-        e->hash = 0;
-    }
-    t->free_head = 0;
+    /* Touch every page now: the memory is committed at creation and the
+     * process's resident size stays flat under a flood. */
+    volatile uint8_t *page = t->slots;
+    for (size_t o = 0; o < t->stride * cfg->capacity; o += 4096)
+        page[o] = 0;
+    t->free_head = NIL;
+    t->fresh = 0;
     t->newest = t->oldest = NIL;
     t->memory = sizeof *t + t->stride * cfg->capacity + (size_t)nb * sizeof *t->buckets;
     return t;
@@ -285,7 +312,11 @@ void *sw_table_upsert(sw_table *t, const void *key, int *created)
             *created = 0;
         return slot_value(t, i);
     }
-    if (t->free_head == NIL) {
+    if (t->free_head == NIL && t->fresh < t->capacity) {
+        i = t->fresh++;
+        slot(t, i)->next = NIL;
+        t->free_head = i;
+    } else if (t->free_head == NIL) {
         /* Full: the least recently used entry makes room.  The callback
          * runs before the slot is reused so it can read what it owned. */
         uint32_t victim = t->oldest;
@@ -299,7 +330,7 @@ void *sw_table_upsert(sw_table *t, const void *key, int *created)
     t->free_head = e->next;
     e->hash = h;
     memcpy(slot_key(t, i), key, t->key_size);
-    memset(slot_value(t, i), 0, t->stride - t->value_off);
+    memset(slot_value(t, i), 0, t->value_size);
     e->hnext = t->buckets[h & t->mask];
     t->buckets[h & t->mask] = i;
     lru_push_front(t, i);
@@ -320,9 +351,9 @@ int sw_table_remove(sw_table *t, const void *key)
 
 void sw_table_remove_value(sw_table *t, void *value)
 {
-    size_t off = (size_t)((uint8_t *)value - t->slots) - t->value_off;
+    size_t off = (size_t)((uint8_t *)value - t->slots) - sizeof(ent_hdr);
     uint32_t i = (uint32_t)(off / t->stride);
-    if (i < t->capacity && off % t->stride == 0)
+    if (i < t->fresh && off % t->stride == 0)
         release(t, i);
 }
 

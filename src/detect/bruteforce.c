@@ -19,8 +19,6 @@
  * distributed rule. */
 #include "detect/detect_int.h"
 
-static uint32_t cap(int64_t v, uint32_t n) { return v > (int64_t)n ? n : (uint32_t)v; }
-
 static void pair_hit(sw__msg *m, int r, const sw__skey *src, int partner, const char *user,
                      size_t ulen, uint32_t fails, uint32_t att)
 {
@@ -85,23 +83,29 @@ void sw__bf_request(sw__msg *m)
         return;
     uint64_t uh = sw__hstr(d, SW__TAG_USER, f->auth_user.ptr, f->auth_user.len);
     if (!(m->partner && d->conf[SW_DET_BRUTEFORCE].exempt_peers)) {
-        sw__hkey2 pk = {sw__hsrc(d, &m->src), uh};
+        int64_t win = sw__p(d, SW_DP_BF_WINDOW);
+        sw__hkey2 pk = {sw__m_hsrc(m), uh};
         sw__bf_pair_st *p = sw_table_peek(d->bf_pair, &pk);
-        if (p && sw__trip_check(&p->trip, 0, 1, m->ts, sw__p(d, SW_DP_BF_WINDOW)) == 0)
-            pair_hit(m, 0, &m->src, m->partner, f->auth_user.ptr, f->auth_user.len,
-                     sw__ring_sum(&p->fail, m->ts, sw__p(d, SW_DP_BF_WINDOW)),
-                     sw__ring_sum(&p->att, m->ts, sw__p(d, SW_DP_BF_WINDOW)));
+        if (p && sw__trip_check(&p->trip, 0, 1, m->ts, win) == 0) {
+            uint32_t fails, att;
+            sw__ring2_add(&p->fa, m->ts, sw__rw(d, SW_DP_BF_WINDOW), 0, 0, &fails, &att);
+            pair_hit(m, 0, &m->src, m->partner, f->auth_user.ptr, f->auth_user.len, fails, att);
+        }
         sw__bf_spray_st *s = sw_table_peek(d->bf_spray, &m->src);
         int64_t sw = sw__p(d, SW_DP_BF_SPRAY_WINDOW);
         if (s && sw__trip_check(&s->trip, 0, 1, m->ts, sw) == 0)
-            spray_hit(m, 0, &m->src, m->partner, sw__ring_sum(&s->fail, m->ts, sw),
-                      sw__dset_count(s->uh, s->ut, SW__BF_SPRAY_USERS, m->now_s, sw__secs(sw)));
+            spray_hit(m, 0, &m->src, m->partner,
+                      sw__ring_sum(&s->fail, m->ts, sw__rw(d, SW_DP_BF_SPRAY_WINDOW)),
+                      sw__dset_count(&s->ubase, s->uh, s->ut, SW__BF_SPRAY_USERS, m->now_s,
+                                     sw__ws(d, SW_DP_BF_SPRAY_WINDOW)));
     }
     sw__bf_user_st *u = sw_table_peek(d->bf_user, &uh);
     int64_t dw = sw__p(d, SW_DP_BF_SPRAY_WINDOW);
     if (u && sw__trip_check(&u->trip, 0, 1, m->ts, dw) == 0)
-        dist_hit(m, 0, f->auth_user.ptr, f->auth_user.len, sw__ring_sum(&u->fail, m->ts, dw),
-                 sw__dset_count(u->sh, u->st, SW__BF_DIST_SOURCES, m->now_s, sw__secs(dw)));
+        dist_hit(m, 0, f->auth_user.ptr, f->auth_user.len,
+                 sw__ring_sum(&u->fail, m->ts, sw__rw(d, SW_DP_BF_SPRAY_WINDOW)),
+                 sw__dset_count(&u->sbase, u->sh, u->st, SW__BF_DIST_SOURCES, m->now_s,
+                                sw__ws(d, SW_DP_BF_SPRAY_WINDOW)));
 }
 
 void sw__bf_response(sw__msg *m, const sw__txn *t, uint16_t status)
@@ -115,17 +119,18 @@ void sw__bf_response(sw__msg *m, const sw__txn *t, uint16_t status)
     int ok = status >= 200 && status < 300;
     int exempt = t->partner && d->conf[SW_DET_BRUTEFORCE].exempt_peers;
     int64_t win = sw__p(d, SW_DP_BF_WINDOW), sw = sw__p(d, SW_DP_BF_SPRAY_WINDOW);
+    uint32_t sws = sw__ws(d, SW_DP_BF_SPRAY_WINDOW);
+    uint64_t hsrc = sw__hsrc(d, &t->src);
 
     if (!exempt) {
-        sw__hkey2 pk = {sw__hsrc(d, &t->src), t->auth_hash};
+        sw__hkey2 pk = {hsrc, t->auth_hash};
         sw__bf_pair_st *p = sw_table_upsert(d->bf_pair, &pk, NULL);
         p->last = m->ts;
         if (ok) {
-            memset(&p->fail, 0, sizeof p->fail);
-            memset(&p->att, 0, sizeof p->att);
+            memset(&p->fa, 0, sizeof p->fa);
         } else {
-            uint32_t att = sw__ring_add(&p->att, m->ts, win, 1);
-            uint32_t fails = sw__ring_add(&p->fail, m->ts, win, (uint32_t)fail);
+            uint32_t fails, att;
+            sw__ring2_add(&p->fa, m->ts, sw__rw(d, SW_DP_BF_WINDOW), (uint32_t)fail, 1, &fails, &att);
             int over = fails >= sw__p(d, SW_DP_BF_FAILURES) &&
                        (int64_t)fails * 100 >= sw__p(d, SW_DP_BF_FAILURE_RATIO) * att;
             int r = sw__trip_check(&p->trip, over, fail, m->ts, win);
@@ -135,11 +140,11 @@ void sw__bf_response(sw__msg *m, const sw__txn *t, uint16_t status)
         if (fail) {
             sw__bf_spray_st *s = sw_table_upsert(d->bf_spray, &t->src, NULL);
             s->last = m->ts;
-            uint32_t fails = sw__ring_add(&s->fail, m->ts, sw, 1);
-            uint32_t users = sw__dset_add(s->uh, s->ut, SW__BF_SPRAY_USERS, (uint32_t)t->auth_hash,
-                                          m->now_s, sw__secs(sw));
+            uint32_t fails = sw__ring_add(&s->fail, m->ts, sw__rw(d, SW_DP_BF_SPRAY_WINDOW), 1);
+            uint32_t users = sw__dset_add(&s->ubase, s->uh, s->ut, SW__BF_SPRAY_USERS, t->auth_hash,
+                                          m->now_s, sws);
             int over = fails >= sw__p(d, SW_DP_BF_SPRAY_FAILURES) &&
-                       users >= cap(sw__p(d, SW_DP_BF_SPRAY_USERS), SW__BF_SPRAY_USERS);
+                       users >= sw__cap(sw__p(d, SW_DP_BF_SPRAY_USERS), SW__BF_SPRAY_USERS);
             int r = sw__trip_check(&s->trip, over, 1, m->ts, sw);
             if (r != SW__NO_HIT)
                 spray_hit(m, r, &t->src, t->partner, fails, users);
@@ -148,11 +153,11 @@ void sw__bf_response(sw__msg *m, const sw__txn *t, uint16_t status)
     if (fail) {
         sw__bf_user_st *u = sw_table_upsert(d->bf_user, &t->auth_hash, NULL);
         u->last = m->ts;
-        uint32_t fails = sw__ring_add(&u->fail, m->ts, sw, 1);
-        uint32_t srcs = sw__dset_add(u->sh, u->st, SW__BF_DIST_SOURCES,
-                                     (uint32_t)sw__hsrc(d, &t->src), m->now_s, sw__secs(sw));
+        uint32_t fails = sw__ring_add(&u->fail, m->ts, sw__rw(d, SW_DP_BF_SPRAY_WINDOW), 1);
+        uint32_t srcs = sw__dset_add(&u->sbase, u->sh, u->st, SW__BF_DIST_SOURCES, hsrc, m->now_s,
+                                     sws);
         int over = fails >= sw__p(d, SW_DP_BF_DIST_FAILURES) &&
-                   srcs >= cap(sw__p(d, SW_DP_BF_DIST_SOURCES), SW__BF_DIST_SOURCES);
+                   srcs >= sw__cap(sw__p(d, SW_DP_BF_DIST_SOURCES), SW__BF_DIST_SOURCES);
         int r = sw__trip_check(&u->trip, over, 1, m->ts, sw);
         if (r != SW__NO_HIT)
             dist_hit(m, r, t->auth_user, t->auth_len, fails, srcs);

@@ -40,100 +40,90 @@ static inline int64_t ring_width(int64_t window)
     return w > 0 ? w : 1;
 }
 
-static void ring_slide(sw__ring *r, int64_t ts, int64_t window)
+static inline uint16_t sat16(uint32_t a, uint32_t k)
 {
-    int64_t s = (ts > 0 ? ts : 0) / ring_width(window);
-    if (s <= r->slot)
-        return; /* same slot, or time went back: count into the newest */
-    if (s - r->slot >= SW__RING_SLOTS) {
-        memset(r->n, 0, sizeof r->n);
-    } else {
-        for (int64_t i = r->slot + 1; i <= s; i++)
-            r->n[i % SW__RING_SLOTS] = 0;
-    }
-    r->slot = s;
+    uint32_t v = a + k;
+    return v > UINT16_MAX || v < a ? UINT16_MAX : (uint16_t)v;
 }
 
-static uint32_t ring_total(const sw__ring *r)
+/* Moves the ring's newest slot to ts's; returns the newest slot's index in n[]
+ * and clears the slots it passes over (in the nc arrays of n each). */
+static inline unsigned ring_slide(int64_t *slot, uint16_t *n, unsigned nc, int64_t ts, int64_t width)
 {
-    uint64_t sum = 0;
-    for (unsigned i = 0; i < SW__RING_SLOTS; i++)
-        sum += r->n[i];
-    return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
-}
-
-uint32_t sw__ring_add(sw__ring *r, int64_t ts, int64_t window, uint32_t k)
-{
-    ring_slide(r, ts, window);
-    uint32_t *c = &r->n[r->slot % SW__RING_SLOTS];
-    *c = *c > UINT32_MAX - k ? UINT32_MAX : *c + k;
-    return ring_total(r);
-}
-
-uint32_t sw__ring_sum(sw__ring *r, int64_t ts, int64_t window)
-{
-    ring_slide(r, ts, window);
-    return ring_total(r);
-}
-
-static inline int dset_live(uint32_t t, uint32_t now_s, uint32_t window_s)
-{
-    return (int64_t)now_s - (int64_t)t < (int64_t)window_s;
-}
-
-uint32_t sw__dset_add(uint32_t *h, uint32_t *t, unsigned n, uint32_t hash, uint32_t now_s,
-                      uint32_t window_s)
-{
-    if (hash == 0)
-        hash = 1; /* 0 marks an empty slot */
-    unsigned live = 0, free_i = n, oldest = n, found = n;
-    for (unsigned i = 0; i < n; i++) {
-        if (h[i] && dset_live(t[i], now_s, window_s)) {
-            live++;
-            if (h[i] == hash)
-                found = i;
-            if (oldest == n || t[i] < t[oldest])
-                oldest = i;
-        } else if (free_i == n) {
-            free_i = i;
+    int64_t s = (ts > 0 ? ts : 0) / width;
+    int64_t cur = *slot;
+    if (s > cur) {
+        if (s - cur >= SW__RING_SLOTS) {
+            memset(n, 0, nc * SW__RING_SLOTS * sizeof *n);
+        } else {
+            unsigned i = (unsigned)(cur % SW__RING_SLOTS);
+            for (int64_t k = cur; k < s; k++) {
+                i = i + 1 == SW__RING_SLOTS ? 0 : i + 1;
+                for (unsigned c = 0; c < nc; c++)
+                    n[c * SW__RING_SLOTS + i] = 0;
+            }
         }
+        *slot = cur = s;
     }
-    if (found < n) {
-        if (now_s > t[found])
-            t[found] = now_s;
-        return live;
-    }
-    if (free_i < n) {
-        h[free_i] = hash;
-        t[free_i] = now_s;
-        return live + 1;
-    }
-    /* Full of live values: the count is saturated at n; keep the newest. */
-    h[oldest] = hash;
-    t[oldest] = now_s;
-    return live;
+    /* same slot, or time went back: count into the newest */
+    return (unsigned)(cur % SW__RING_SLOTS);
 }
 
-uint32_t sw__dset_count(const uint32_t *h, const uint32_t *t, unsigned n, uint32_t now_s,
-                        uint32_t window_s)
+static inline uint32_t ring_total(const uint16_t *n)
 {
-    uint32_t live = 0;
-    for (unsigned i = 0; i < n; i++)
-        live += h[i] && dset_live(t[i], now_s, window_s);
-    return live;
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < SW__RING_SLOTS; i++)
+        sum += n[i];
+    return sum;
 }
 
-int sw__trip_check(sw__trip *tr, int over, int sticky, int64_t ts, int64_t window)
+uint32_t sw__ring_add(sw__ring *r, int64_t ts, int64_t width, uint32_t k)
 {
-    if (tr->on && ts - tr->last_over >= window)
-        tr->on = 0; /* a whole window without the condition: re-armed */
-    if (over) {
-        int crossing = !tr->on;
-        tr->on = 1;
-        tr->last_over = ts;
-        return crossing;
+    unsigned i = ring_slide(&r->slot, r->n, 1, ts, width);
+    r->n[i] = sat16(r->n[i], k);
+    return ring_total(r->n);
+}
+
+uint32_t sw__ring_sum(sw__ring *r, int64_t ts, int64_t width)
+{
+    ring_slide(&r->slot, r->n, 1, ts, width);
+    return ring_total(r->n);
+}
+
+_Static_assert(offsetof(sw__ring2, b) == offsetof(sw__ring2, a) + sizeof(uint16_t) * SW__RING_SLOTS,
+               "ring2 counters are consecutive");
+
+void sw__ring2_add(sw__ring2 *r, int64_t ts, int64_t width, uint32_t ka, uint32_t kb,
+                   uint32_t *sa, uint32_t *sb)
+{
+    unsigned i = ring_slide(&r->slot, r->a, 2, ts, width);
+    if (ka)
+        r->a[i] = sat16(r->a[i], ka);
+    if (kb)
+        r->b[i] = sat16(r->b[i], kb);
+    *sa = ring_total(r->a);
+    *sb = ring_total(r->b);
+}
+
+/* Distinct sets: see detect_int.h.  When now runs past what 16 bits reach,
+ * the base moves forward and values that can no longer be live (older than
+ * the window, or than 9 h for longer windows) are dropped, so an offset
+ * never wraps. */
+void sw__dset_rebase(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n, uint32_t now_s,
+                     uint32_t window_s)
+{
+    uint32_t keep = window_s < SW__DSET_SPAN ? window_s : SW__DSET_SPAN;
+    uint32_t nb = now_s - keep;
+    for (unsigned i = 0; i < n; i++) {
+        if (!fp[i])
+            continue;
+        uint64_t ti = (uint64_t)*base + t[i];
+        if (ti < nb)
+            fp[i] = 0;
+        else
+            t[i] = (uint16_t)(ti - nb);
     }
-    return tr->on && sticky ? 0 : SW__NO_HIT;
+    *base = nb;
 }
 
 uint32_t sw__secs(int64_t ns)
@@ -172,7 +162,50 @@ void sw__skey_of(const sw_addr *a, sw__skey *k)
         memcpy(k->ip, a->ip, 8); /* one host owns a whole /64 */
 }
 
+uint32_t sw__next_gen(sw_detectors *d)
+{
+    if (++d->gen == 0)
+        d->gen = 1; /* 0: holds nothing */
+    return d->gen;
+}
+
 /* ---- hits ------------------------------------------------------------------ */
+
+/* Dotted quad without stdio (hits come by the million under a flood). */
+static size_t fmt_ip4(const uint8_t *ip, char *out)
+{
+    char *p = out;
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned v = ip[i];
+        if (v >= 100) {
+            *p++ = (char)('0' + v / 100);
+            v %= 100;
+            *p++ = (char)('0' + v / 10);
+            *p++ = (char)('0' + v % 10);
+        } else if (v >= 10) {
+            *p++ = (char)('0' + v / 10);
+            *p++ = (char)('0' + v % 10);
+        } else {
+            *p++ = (char)('0' + v);
+        }
+        if (i < 3)
+            *p++ = '.';
+    }
+    *p = '\0';
+    return (size_t)(p - out);
+}
+
+static void fmt_source(const sw__skey *k, sw_addr *a, char *out, size_t cap)
+{
+    memset(a, 0, sizeof *a);
+    a->family = k->family;
+    memcpy(a->ip, k->ip, sizeof k->ip);
+    if (k->family == 4) {
+        fmt_ip4(k->ip, out);
+    } else if (sw_addr_format_ip(a, out, cap) < 0) {
+        out[0] = '\0';
+    }
+}
 
 sw_detect_hit *sw__hit(sw__msg *m, sw_detector_id det, const char *rule, int trip,
                        const sw__who *who, int64_t block_ns)
@@ -210,10 +243,19 @@ sw_detect_hit *sw__hit(sw__msg *m, sw_detector_id det, const char *rule, int tri
     h->trip = trip ? 1 : 0;
     h->offender_kind = (uint8_t)who->kind;
     if (who->kind == SW_OFFENDER_SOURCE && who->src) {
-        h->offender_addr.family = who->src->family;
-        memcpy(h->offender_addr.ip, who->src->ip, sizeof h->offender_addr.ip);
-        if (sw_addr_format_ip(&h->offender_addr, h->offender, sizeof h->offender) < 0)
-            h->offender[0] = '\0';
+        _Static_assert(sizeof m->src_text <= sizeof h->offender, "source text fits");
+        if (who->src == &m->src) { /* the message's source: format it once */
+            if (!m->src_text_len) {
+                sw_addr a;
+                fmt_source(&m->src, &a, m->src_text, sizeof m->src_text);
+                m->src_text_len = (uint8_t)strlen(m->src_text) + 1;
+            }
+            h->offender_addr.family = m->src.family;
+            memcpy(h->offender_addr.ip, m->src.ip, sizeof m->src.ip);
+            memcpy(h->offender, m->src_text, m->src_text_len);
+        } else {
+            fmt_source(who->src, &h->offender_addr, h->offender, sizeof h->offender);
+        }
     } else if (who->text) {
         size_t n = who->text_len < sizeof h->offender - 1 ? who->text_len : sizeof h->offender - 1;
         memcpy(h->offender, who->text, n);
@@ -247,15 +289,6 @@ void sw__hit_reason(sw_detect_hit *h, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(h->reason, sizeof h->reason, fmt, ap);
     va_end(ap);
-}
-
-void sw__ev(sw_detect_hit *h, const char *key, int64_t num)
-{
-    if (h->nevidence < SW_DETECT_MAX_EVIDENCE) {
-        h->evidence[h->nevidence].key = key;
-        h->evidence[h->nevidence].num = num;
-        h->nevidence++;
-    }
 }
 
 /* ---- lifecycle ---------------------------------------------------------------- */
@@ -299,6 +332,8 @@ static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
     }
 }
 
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
 _Static_assert(offsetof(sw_detectors, lp) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
                "every table is in all[]");
 
@@ -312,8 +347,12 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     memcpy(d->conf, cfg->conf, sizeof d->conf);
     unsigned np;
     const sw_detector_param_spec *ps = sw_detector_params(&np);
-    for (unsigned i = 0; i < np && i < SW_DP__COUNT; i++)
-        d->p[ps[i].param] = sane_param(&ps[i], cfg->conf[ps[i].detector].params[ps[i].param]);
+    for (unsigned i = 0; i < np && i < SW_DP__COUNT; i++) {
+        unsigned p = ps[i].param;
+        d->p[p] = sane_param(&ps[i], cfg->conf[ps[i].detector].params[p]);
+        d->rw[p] = ring_width(d->p[p]);
+        d->ws[p] = sw__secs(d->p[p]);
+    }
     d->lim = cfg->limits;
     uint32_t ns = d->lim.sources ? d->lim.sources : DEFAULT_ENTRIES;
     uint32_t nn = d->lim.numbers ? d->lim.numbers : DEFAULT_ENTRIES;
@@ -347,6 +386,28 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
             return NULL;
         }
     }
+    /* Expiry ages, in the order of all[] (0: fl_peer, a handful of partners
+     * holding live-call counts, is never expired). */
+    const int64_t hz[SW__NTABLES] = {
+        TXN_LIFETIME,
+        DLG_ENDED_KEEP,
+        sw__p(d, SW_DP_SCAN_WINDOW),
+        sw__p(d, SW_DP_BF_WINDOW),
+        sw__p(d, SW_DP_BF_SPRAY_WINDOW),
+        sw__p(d, SW_DP_BF_SPRAY_WINDOW),
+        sw__p(d, SW_DP_FL_SRC_WINDOW),
+        0,
+        sw__p(d, SW_DP_FL_CALLEE_WINDOW),
+        sw__p(d, SW_DP_FL_CALLER_WINDOW),
+        sw__p(d, SW_DP_MF_WINDOW),
+        sw__p(d, SW_DP_IRSF_WINDOW),
+        max64(sw__p(d, SW_DP_IRSF_WINDOW),
+              sw__p(d, SW_DP_IRSF_TEST_WINDOW) + sw__p(d, SW_DP_IRSF_LONG_CALL)),
+        sw__p(d, SW_DP_WG_WINDOW),
+        sw__p(d, SW_DP_WG_WINDOW),
+        sw__p(d, SW_DP_LP_WINDOW),
+    };
+    memcpy(d->horizon, hz, sizeof hz);
     return d;
 }
 
@@ -385,8 +446,6 @@ void sw_detectors_stats(const sw_detectors *d, sw_detect_stats *out)
  * older than its horizon goes, so counts reflect live keys and a flood's
  * debris leaves.  Entries that must stay (they hold live calls) are moved to
  * the front instead. */
-typedef int (*keep_fn)(sw_detectors *d, void *value, int64_t now);
-
 static int keep_dialog(sw_detectors *d, void *value, int64_t now)
 {
     sw__dlg *g = value;
@@ -406,14 +465,18 @@ static int keep_ir_caller(sw_detectors *d, void *value, int64_t now)
     return ((sw__ir_caller_st *)value)->active > 0;
 }
 
-static void expire(sw_detectors *d, sw_table *t, int64_t now, int64_t horizon, keep_fn keep)
+static void expire_slow(sw_detectors *d, unsigned k, int64_t now, int64_t horizon)
 {
-    for (unsigned k = 0; k < EXPIRE_PER_MSG; k++) {
+    sw_table *t = d->all[k];
+    for (unsigned n = 0; n < EXPIRE_PER_MSG; n++) {
         const void *key;
         int64_t *last = sw_table_oldest(t, &key);
         if (!last || now - *last <= horizon)
             return;
-        if (keep && keep(d, last, now)) {
+        int keep = t == d->dlg         ? keep_dialog(d, last, now)
+                   : t == d->ir_caller ? keep_ir_caller(d, last, now)
+                                       : 0;
+        if (keep) {
             if (!sw_table_get(t, key)) /* to the front: look behind it */
                 return;
             continue;
@@ -422,38 +485,26 @@ static void expire(sw_detectors *d, sw_table *t, int64_t now, int64_t horizon, k
     }
 }
 
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
 static void expire_all(sw_detectors *d, int64_t now)
 {
-    expire(d, d->txn, now, TXN_LIFETIME, NULL);
-    expire(d, d->dlg, now, DLG_ENDED_KEEP, keep_dialog);
-    expire(d, d->scan, now, sw__p(d, SW_DP_SCAN_WINDOW), NULL);
-    expire(d, d->bf_pair, now, sw__p(d, SW_DP_BF_WINDOW), NULL);
-    expire(d, d->bf_spray, now, sw__p(d, SW_DP_BF_SPRAY_WINDOW), NULL);
-    expire(d, d->bf_user, now, sw__p(d, SW_DP_BF_SPRAY_WINDOW), NULL);
-    expire(d, d->fl_src, now, sw__p(d, SW_DP_FL_SRC_WINDOW), NULL);
-    /* fl_peer: a handful of partners holding live-call counts, never expired */
-    expire(d, d->fl_callee, now, sw__p(d, SW_DP_FL_CALLEE_WINDOW), NULL);
-    expire(d, d->fl_caller, now, sw__p(d, SW_DP_FL_CALLER_WINDOW), NULL);
-    expire(d, d->mf, now, sw__p(d, SW_DP_MF_WINDOW), NULL);
-    expire(d, d->ir_caller, now, sw__p(d, SW_DP_IRSF_WINDOW), keep_ir_caller);
-    expire(d, d->ir_range, now,
-           max64(sw__p(d, SW_DP_IRSF_WINDOW),
-                 sw__p(d, SW_DP_IRSF_TEST_WINDOW) + sw__p(d, SW_DP_IRSF_LONG_CALL)),
-           NULL);
-    expire(d, d->wg_a, now, sw__p(d, SW_DP_WG_WINDOW), NULL);
-    expire(d, d->wg_p, now, sw__p(d, SW_DP_WG_WINDOW), NULL);
-    expire(d, d->lp, now, sw__p(d, SW_DP_LP_WINDOW), NULL);
+    for (unsigned k = 0; k < SW__NTABLES; k++) {
+        int64_t hz = d->horizon[k];
+        if (!hz)
+            continue;
+        /* Common case: the oldest entry is still young, nothing to do. */
+        const int64_t *last = sw_table_oldest(d->all[k], NULL);
+        if (last && now - *last > hz)
+            expire_slow(d, k, now, hz);
+    }
 }
 
 /* ---- transactions ---------------------------------------------------------------- */
 
-static uint64_t txn_key(const sw_detectors *d, const sw_facts *f)
+static uint64_t txn_key(const sw_detectors *d, const sw__msg *m)
 {
-    uint64_t h = sw__hstr(d, SW__TAG_TXN, f->call_id.ptr, f->call_id.len);
-    uint64_t mix[2] = {((uint64_t)f->cseq << 8) | (uint64_t)f->method, h};
-    h = sw_hash64(mix, sizeof mix, d->seed);
+    const sw_facts *f = m->f;
+    uint64_t mix[2] = {((uint64_t)f->cseq << 8) | (uint64_t)f->method, m->h_cid};
+    uint64_t h = sw_hash64(mix, sizeof mix, d->seed ^ SW__TAG_TXN);
     if (f->method == SW_METHOD_OTHER && f->method_name.len)
         h = sw_hash64(f->method_name.ptr, f->method_name.len, h);
     return f->branch.len ? sw_hash64(f->branch.ptr, f->branch.len, h) : h;
@@ -466,22 +517,26 @@ static int track_request(sw__msg *m)
     sw_detectors *d = m->d;
     if (!f->call_id.len)
         return 0;
-    uint64_t k = txn_key(d, f);
+    uint64_t k = txn_key(d, m);
     int created;
     sw__txn *t = sw_table_upsert(d->txn, &k, &created);
-    if (!created && m->ts - t->last < TXN_LIFETIME) {
-        if (t->retrans < MAX_RETRANS) {
-            t->retrans++;
-            return 1;
+    if (!created) {
+        if (m->ts - t->last < TXN_LIFETIME) {
+            if (t->retrans < MAX_RETRANS) {
+                t->retrans++;
+                return 1;
+            }
+            return 0; /* over the budget: every further copy counts */
         }
-        return 0; /* over the budget: every further copy counts */
+        t->final_seen = t->retrans = 0;
     }
-    memset(t, 0, sizeof *t);
     t->last = m->ts;
     t->src = m->src;
     t->partner = m->partner;
     t->method = (uint8_t)f->method;
     t->creds = f->has_credentials;
+    t->auth_len = 0;
+    t->auth_hash = 0;
     if (f->has_credentials) {
         size_t n = f->auth_user.len < SW__USER_MAX ? f->auth_user.len : SW__USER_MAX;
         if (n)
@@ -494,23 +549,18 @@ static int track_request(sw__msg *m)
 
 /* ---- dialogs --------------------------------------------------------------------- */
 
-static uint64_t dlg_key(const sw_detectors *d, const sw_facts *f)
-{
-    return sw__hstr(d, SW__TAG_CALLID, f->call_id.ptr, f->call_id.len);
-}
-
 enum { END_BYE, END_CANCEL, END_REJECT };
 
 static void end_call(sw__msg *m, sw__dlg *g, int how)
 {
     g->flags |= SW__DLG_ENDED;
-    g->end_ts = m->ts;
+    g->end_ms = sw__dlg_ms(g, m->ts);
     dlg_release(m->d, g);
     int cancelled = how == END_CANCEL && !(g->flags & SW__DLG_ANSWERED);
     if (cancelled) {
         g->flags |= SW__DLG_CANCELLED;
-        if (!g->cancel_ts)
-            g->cancel_ts = m->ts;
+        if (!g->cancel_ms)
+            g->cancel_ms = g->end_ms;
     }
     if (g->flags & SW__DLG_WANGIRI)
         sw__wangiri_end(m, g, cancelled);
@@ -526,9 +576,8 @@ static sw__dlg *invite(sw__msg *m)
     sw_detectors *d = m->d;
     if (!f->call_id.len)
         return NULL;
-    uint64_t k = dlg_key(d, f);
     int created;
-    sw__dlg *g = sw_table_upsert(d->dlg, &k, &created);
+    sw__dlg *g = sw_table_upsert(d->dlg, &m->h_cid, &created);
     if (!created) {
         /* The same call (an INVITE again after a 401/407 challenge, or
          * after a fork): counted once.  A Call-ID reused after the call
@@ -549,13 +598,14 @@ static sw__dlg *invite(sw__msg *m)
     memcpy(g->a, f->a, g->a_len);
     g->b_len = f->b_len < SW_NUMBER_MAX ? f->b_len : SW_NUMBER_MAX;
     memcpy(g->b, f->b, g->b_len);
+    if (f->a_e164)
+        g->flags |= SW__DLG_A_E164;
     if (f->direction == SW_DIR_INGRESS)
         g->flags |= SW__DLG_INGRESS;
     if (m->partner) {
         g->flags |= SW__DLG_PARTNER;
         if (f->peer->name) {
-            size_t n = strlen(f->peer->name);
-            n = n < sizeof g->peer_name - 1 ? n : sizeof g->peer_name - 1;
+            size_t n = strnlen(f->peer->name, SW__PEER_NAME_MAX);
             memcpy(g->peer_name, f->peer->name, n);
         }
     }
@@ -576,19 +626,21 @@ static void request(sw__msg *m, sw__dlg **newcall)
     if (f->has_credentials)
         sw__bf_request(m);
     int in_dialog = f->to_tag.len > 0;
-    sw__dlg *g = NULL;
-    if (f->method == SW_METHOD_INVITE && !in_dialog) {
-        *newcall = invite(m);
+    if (!in_dialog) {
+        if (f->method == SW_METHOD_INVITE) {
+            *newcall = invite(m);
+            return;
+        }
+        if (f->method == SW_METHOD_OPTIONS || f->method == SW_METHOD_MESSAGE) {
+            sw__location_request(m);
+            return;
+        }
+    }
+    /* Only what can change a call looks the dialog up: a CANCEL or BYE ends
+     * it, anything in an answered call may complete an IRSF test call. */
+    if (!f->call_id.len || f->method == SW_METHOD_REGISTER)
         return;
-    }
-    if ((f->method == SW_METHOD_OPTIONS || f->method == SW_METHOD_MESSAGE) && !in_dialog) {
-        sw__location_request(m);
-        return;
-    }
-    if (f->call_id.len) {
-        uint64_t k = dlg_key(d, f);
-        g = sw_table_get(d->dlg, &k);
-    }
+    sw__dlg *g = sw_table_get(d->dlg, &m->h_cid);
     if (!g)
         return;
     g->last = m->ts;
@@ -596,7 +648,7 @@ static void request(sw__msg *m, sw__dlg **newcall)
         return;
     if (f->method == SW_METHOD_CANCEL) {
         if (!(g->flags & SW__DLG_ANSWERED)) {
-            g->cancel_ts = m->ts;
+            g->cancel_ms = sw__dlg_ms(g, m->ts);
             end_call(m, g, END_CANCEL);
         }
     } else if (f->method == SW_METHOD_BYE) {
@@ -612,8 +664,12 @@ static void response(sw__msg *m)
     sw_detectors *d = m->d;
     if (!f->call_id.len)
         return;
+    /* Provisional responses to anything but an INVITE change nothing. */
+    if (f->status < 200 && f->method != SW_METHOD_INVITE)
+        return;
+    m->h_cid = sw__hstr(d, SW__TAG_CALLID, f->call_id.ptr, f->call_id.len);
     if (f->status >= 200) {
-        uint64_t k = txn_key(d, f);
+        uint64_t k = txn_key(d, m);
         sw__txn *t = sw_table_peek(d->txn, &k);
         if (t && !t->final_seen) {
             t->final_seen = 1;
@@ -623,19 +679,18 @@ static void response(sw__msg *m)
     }
     if (f->method != SW_METHOD_INVITE)
         return;
-    uint64_t k = dlg_key(d, f);
-    sw__dlg *g = sw_table_get(d->dlg, &k);
+    sw__dlg *g = sw_table_get(d->dlg, &m->h_cid);
     if (!g)
         return;
     g->last = m->ts;
     if (g->flags & (SW__DLG_ENDED | SW__DLG_ANSWERED))
         return;
     if (f->status >= 180 && f->status < 190) {
-        if (!g->ring_ts)
-            g->ring_ts = m->ts;
+        if (!g->ring_ms)
+            g->ring_ms = sw__dlg_ms(g, m->ts);
     } else if (f->status >= 200 && f->status < 300) {
         g->flags |= SW__DLG_ANSWERED;
-        g->answer_ts = m->ts;
+        g->answer_ms = sw__dlg_ms(g, m->ts);
     } else if (f->status >= 300 && f->status != 401 && f->status != 407) {
         /* 401/407: the caller retries with credentials, same call. */
         end_call(m, g, f->status == 487 ? END_CANCEL : END_REJECT);
@@ -657,7 +712,15 @@ void sw_detectors_observe(sw_detectors *d, const sw_facts *f, sw_detect_result *
     out->retransmission = 0;
     out->nhits = 0;
     d->messages++;
-    sw__msg m = {.d = d, .f = f, .out = out, .ts = f->ts_ns, .now_s = secs_of(f->ts_ns)};
+    sw__msg m;
+    m.d = d;
+    m.f = f;
+    m.out = out;
+    m.ts = f->ts_ns;
+    m.now_s = secs_of(f->ts_ns);
+    m.new_call = 0;
+    m.have = 0;
+    m.src_text_len = 0;
     sw__skey_of(&f->src, &m.src);
     m.partner = f->peer && !f->peer->is_zone;
     expire_all(d, m.ts);
@@ -672,6 +735,8 @@ void sw_detectors_observe(sw_detectors *d, const sw_facts *f, sw_detect_result *
         response(&m);
         return;
     }
+    if (f->call_id.len)
+        m.h_cid = sw__hstr(d, SW__TAG_CALLID, f->call_id.ptr, f->call_id.len);
     if (track_request(&m)) {
         out->retransmission = 1;
         d->retransmissions++;

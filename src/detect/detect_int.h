@@ -3,11 +3,16 @@
  * Building blocks, all fixed-size so they live inline in sw_table values:
  *   sw__ring  a sliding-window counter: 10 slots of window/10 each, so a
  *             count covers the last 0.9-1.0 windows and slow activity
- *             spread over the whole window still adds up;
- *   sw__dset  a distinct counter: N (hash, last-seen second) pairs, exact
- *             up to N live values, values older than the window drop out;
- *   sw__trip  per-rule trip state: tripped keys report trip=0 hits until a
- *             whole window passes without the rule's condition holding. */
+ *             spread over the whole window still adds up; 16-bit slot
+ *             counts (saturating), one slot index shared by the counters
+ *             of a group (sw__ring2: two counters with the same window);
+ *   dset      a distinct counter: N (16-bit fingerprint, 16-bit second)
+ *             pairs against a 32-bit base second, exact up to N live
+ *             values (barring fingerprint collisions), values older than
+ *             the window drop out;
+ *   sw__trip  per-rule trip state in one word: tripped keys report trip=0
+ *             hits until a whole window passes without the rule's
+ *             condition holding. */
 #ifndef SW_DETECT_INT_H
 #define SW_DETECT_INT_H
 
@@ -20,24 +25,111 @@
 
 typedef struct sw__ring {
     int64_t slot; /* index (ts / width) of the newest slot */
-    uint32_t n[SW__RING_SLOTS];
+    uint16_t n[SW__RING_SLOTS];
 } sw__ring;
 
-/* Adds k at ts and returns the sum over the window. */
-uint32_t sw__ring_add(sw__ring *r, int64_t ts, int64_t window, uint32_t k);
+typedef struct sw__ring2 { /* two counters with one window */
+    int64_t slot;
+    uint16_t a[SW__RING_SLOTS], b[SW__RING_SLOTS];
+} sw__ring2;
+
+/* width: the slot width (window / 10, at least 1 ns; see sw__rw).
+ * Adds k at ts and returns the sum over the window. */
+uint32_t sw__ring_add(sw__ring *r, int64_t ts, int64_t width, uint32_t k);
 /* The sum over the window ending at ts (slides the ring forward). */
-uint32_t sw__ring_sum(sw__ring *r, int64_t ts, int64_t window);
+uint32_t sw__ring_sum(sw__ring *r, int64_t ts, int64_t width);
+/* Adds ka and kb at ts; sa and sb receive the sums over the window. */
+void sw__ring2_add(sw__ring2 *r, int64_t ts, int64_t width, uint32_t ka, uint32_t kb,
+                   uint32_t *sa, uint32_t *sb);
 
-/* Distinct values: h[i] == 0 is an empty slot.  Returns the number of live
- * distinct values after adding `hash` (capped at n). */
-uint32_t sw__dset_add(uint32_t *h, uint32_t *t, unsigned n, uint32_t hash, uint32_t now_s,
-                      uint32_t window_s);
-uint32_t sw__dset_count(const uint32_t *h, const uint32_t *t, unsigned n, uint32_t now_s,
-                        uint32_t window_s);
+/* Distinct values.  fp[i] == 0 is an empty slot; t[i] is the second it was
+ * last seen, relative to *base.  sw__dset_add returns the number of live
+ * distinct values after adding `hash` (capped at n).  Inline so that n is a
+ * constant and the scans unroll. */
+#define SW__DSET_SPAN 0x7fffu
+void sw__dset_rebase(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n, uint32_t now_s,
+                     uint32_t window_s);
 
+/* now relative to the base (rebasing when needed); negative when time went
+ * back before the base. */
+static inline int32_t sw__dset_now(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n,
+                                   uint32_t now_s, uint32_t window_s)
+{
+    if (now_s > *base && now_s - *base > UINT16_MAX)
+        sw__dset_rebase(base, fp, t, n, now_s, window_s);
+    if (now_s >= *base)
+        return (int32_t)(now_s - *base);
+    uint32_t back = *base - now_s;
+    return back > SW__DSET_SPAN ? -(int32_t)SW__DSET_SPAN : -(int32_t)back;
+}
+
+static inline int32_t sw__dset_win(uint32_t window_s)
+{
+    return window_s > 0x10000u ? 0x10000 : (int32_t)window_s;
+}
+
+static inline int sw__dset_is_live(uint16_t fp, uint16_t t, int32_t now, int32_t w)
+{
+    return fp != 0 && now - (int32_t)t < w;
+}
+
+static inline uint32_t sw__dset_add(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n,
+                                    uint64_t hash, uint32_t now_s, uint32_t window_s)
+{
+    uint16_t v = (uint16_t)(hash >> 48);
+    if (v == 0)
+        v = 1; /* 0 marks an empty slot */
+    int32_t now = sw__dset_now(base, fp, t, n, now_s, window_s), w = sw__dset_win(window_s);
+    uint32_t live = 0, match = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int l = sw__dset_is_live(fp[i], t[i], now, w);
+        live += (uint32_t)l;
+        match |= (uint32_t)(l & (fp[i] == v));
+    }
+    uint16_t tn = (uint16_t)(now > 0 ? now : 0);
+    if (match) {
+        for (unsigned i = 0; i < n; i++) {
+            if (fp[i] == v && sw__dset_is_live(fp[i], t[i], now, w)) {
+                if (tn > t[i])
+                    t[i] = tn;
+                break;
+            }
+        }
+        return live;
+    }
+    if (live < n) {
+        for (unsigned i = 0; i < n; i++) {
+            if (!sw__dset_is_live(fp[i], t[i], now, w)) { /* the first free slot */
+                fp[i] = v;
+                t[i] = tn;
+                break;
+            }
+        }
+        return live + 1;
+    }
+    /* Full of live values: the count is saturated at n; keep the newest. */
+    unsigned oldest = 0;
+    for (unsigned i = 1; i < n; i++)
+        if (t[i] < t[oldest])
+            oldest = i;
+    fp[oldest] = v;
+    t[oldest] = tn;
+    return live;
+}
+
+static inline uint32_t sw__dset_count(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n,
+                                      uint32_t now_s, uint32_t window_s)
+{
+    int32_t now = sw__dset_now(base, fp, t, n, now_s, window_s), w = sw__dset_win(window_s);
+    uint32_t live = 0;
+    for (unsigned i = 0; i < n; i++)
+        live += (uint32_t)sw__dset_is_live(fp[i], t[i], now, w);
+    return live;
+}
+
+/* 0: armed.  Else the last time the condition held, with bit 0 set. */
 typedef struct sw__trip {
-    int64_t last_over; /* last time the condition held */
-    uint8_t on;
+    int64_t v;
 } sw__trip;
 
 #define SW__NO_HIT (-1)
@@ -45,20 +137,34 @@ typedef struct sw__trip {
  * tripped key is offending even when the condition does not hold right now
  * (e.g. more attempts from a source caught scanning).  Returns SW__NO_HIT,
  * 1 (crossing: emit an event) or 0 (already tripped). */
-int sw__trip_check(sw__trip *tr, int over, int sticky, int64_t ts, int64_t window);
+static inline int sw__trip_check(sw__trip *tr, int over, int sticky, int64_t ts, int64_t window)
+{
+    if (tr->v && ts - (tr->v & ~(int64_t)1) >= window)
+        tr->v = 0; /* a whole window without the condition: re-armed */
+    if (over) {
+        int crossing = !tr->v;
+        tr->v = ts | 1;
+        return crossing;
+    }
+    return tr->v && sticky ? 0 : SW__NO_HIT;
+}
+static inline int sw__tripped(const sw__trip *tr) { return tr->v != 0; }
 
 /* ---- keys ---------------------------------------------------------------- */
-/* A source: IPv4 address or IPv6 /64, no port.  Padding zeroed. */
+/* A source: IPv4 address or IPv6 /64 (the first 8 bytes), no port.
+ * Padding zeroed. */
 typedef struct sw__skey {
     uint8_t family;
     uint8_t pad[3];
-    uint8_t ip[16];
+    uint8_t ip[8];
 } sw__skey;
 
 /* Two hashes (e.g. source or caller + username or range). */
 typedef struct sw__hkey2 {
     uint64_t a, b;
 } sw__hkey2;
+
+#define SW__PEER_NAME_MAX 31 /* bytes of a partner's name a dialog keeps */
 
 /* ---- the detector set -------------------------------------------------------- */
 typedef struct sw__txn sw__txn;
@@ -69,10 +175,13 @@ typedef struct sw__dlg sw__dlg;
 struct sw_detectors {
     sw_detector_conf conf[SW_DET__COUNT]; /* copied: the policy may go away */
     int64_t p[SW_DP__COUNT]; /* each parameter from its own detector's conf, sanitised */
+    int64_t rw[SW_DP__COUNT]; /* ring slot width of each duration parameter */
+    uint32_t ws[SW_DP__COUNT]; /* each duration parameter in whole seconds (ceil, >= 1) */
+    int64_t horizon[SW__NTABLES]; /* expiry age of each table, 0 = never */
     sw_engine_limits lim;
     const sw_prefix_set *hot;
     uint64_t seed;   /* string hashes */
-    uint64_t gen;    /* generation numbers for counter entries */
+    uint32_t gen;    /* generation numbers for counter entries */
 
     union {
         struct {
@@ -92,7 +201,9 @@ struct sw_detectors {
     uint64_t messages, retransmissions, hits, trips, dropped_hits;
 };
 
-/* What one observe call works with. */
+/* What one observe call works with.  Hashes are computed at most once per
+ * message (the have_* bits say which are ready). */
+enum { SW__H_SRC = 1, SW__H_A = 2, SW__H_B = 4 };
 typedef struct sw__msg {
     sw_detectors *d;
     const sw_facts *f;
@@ -102,14 +213,19 @@ typedef struct sw__msg {
     sw__skey src;       /* of f->src */
     uint8_t partner;    /* sending peer is a configured partner */
     uint8_t new_call;   /* this INVITE created a dialog */
+    uint8_t have;       /* SW__H_* */
+    uint8_t src_text_len; /* 0 = not formatted yet */
+    uint64_t h_cid;     /* Call-ID (the dialog key) */
+    uint64_t h_src, h_a, h_b;
+    char src_text[48];  /* the source as offender text */
 } sw__msg;
 
 /* Per-request transaction state (what its responses need). */
 #define SW__USER_MAX 40
 struct sw__txn {
     int64_t last;       /* first field of every value: last activity */
-    sw__skey src;       /* the requester */
     uint64_t auth_hash;
+    sw__skey src;       /* the requester */
     uint8_t auth_len;
     uint8_t creds, final_seen, partner, method, retrans;
     char auth_user[SW__USER_MAX];
@@ -127,20 +243,33 @@ enum {
     SW__DLG_PROBE = 1 << 7,    /* counted by D11 */
     SW__DLG_PARTNER = 1 << 8,
     SW__DLG_CANCELLED = 1 << 9,
+    SW__DLG_A_E164 = 1 << 10,
 };
 
+/* Times after the INVITE are kept as milliseconds after it, plus one
+ * (0 = not yet). */
 struct sw__dlg {
     int64_t last;
-    int64_t invite_ts, ring_ts, answer_ts, cancel_ts, end_ts;
+    int64_t invite_ts;
+    uint32_t ring_ms, answer_ms, cancel_ms, end_ms;
+    uint32_t peer_gen, ir_gen;     /* partner (D3) / caller hot (D5) concurrency held */
     sw__skey src;
-    uint64_t peer_key, peer_gen;   /* partner concurrency (D3) */
-    uint64_t ir_key, ir_gen;       /* caller hot concurrency (D5) */
-    uint64_t probe_key;            /* D11 source-or-peer */
-    uint32_t flags;
+    uint16_t flags;
     uint8_t a_len, b_len;
     char a[SW_NUMBER_MAX], b[SW_NUMBER_MAX];
-    char peer_name[32];            /* for PEER offenders at dialog end */
+    char peer_name[SW__PEER_NAME_MAX + 1]; /* for PEER offenders at dialog end */
 };
+
+static inline uint32_t sw__dlg_ms(const sw__dlg *g, int64_t ts)
+{
+    int64_t ms = (ts - g->invite_ts) / 1000000;
+    ms = ms < 0 ? 0 : ms > (int64_t)UINT32_MAX - 1 ? (int64_t)UINT32_MAX - 1 : ms;
+    return (uint32_t)ms + 1;
+}
+static inline int64_t sw__dlg_ts(const sw__dlg *g, uint32_t ms)
+{
+    return g->invite_ts + (int64_t)(ms ? ms - 1 : 0) * 1000000;
+}
 
 /* ---- per-key state of the detectors (values of their tables) ---------------
  * Every value starts with `last` (last activity, ns) for age-based expiry. */
@@ -148,15 +277,16 @@ struct sw__dlg {
 #define SW__SCAN_TARGETS 16
 typedef struct sw__scan_st {
     int64_t last;
-    sw__ring resp, fail;         /* final responses to its requests, failures among them */
+    sw__ring2 rf;                /* final responses to its requests (a), failures among them (b) */
     sw__trip enum_trip, sweep_trip;
-    uint32_t uh[SW__SCAN_USERS], ut[SW__SCAN_USERS];
-    uint32_t th[SW__SCAN_TARGETS], tt[SW__SCAN_TARGETS];
+    uint32_t ubase, tbase;
+    uint16_t uh[SW__SCAN_USERS], ut[SW__SCAN_USERS];
+    uint16_t th[SW__SCAN_TARGETS], tt[SW__SCAN_TARGETS];
 } sw__scan_st;
 
 typedef struct sw__bf_pair_st {  /* (source, username) */
     int64_t last;
-    sw__ring fail, att;
+    sw__ring2 fa;                /* failures (a), attempts (b) */
     sw__trip trip;
 } sw__bf_pair_st;
 
@@ -165,7 +295,8 @@ typedef struct sw__bf_spray_st { /* source */
     int64_t last;
     sw__ring fail;
     sw__trip trip;
-    uint32_t uh[SW__BF_SPRAY_USERS], ut[SW__BF_SPRAY_USERS];
+    uint32_t ubase;
+    uint16_t uh[SW__BF_SPRAY_USERS], ut[SW__BF_SPRAY_USERS];
 } sw__bf_spray_st;
 
 #define SW__BF_DIST_SOURCES 32
@@ -173,7 +304,8 @@ typedef struct sw__bf_user_st {  /* username */
     int64_t last;
     sw__ring fail;
     sw__trip trip;
-    uint32_t sh[SW__BF_DIST_SOURCES], st[SW__BF_DIST_SOURCES];
+    uint32_t sbase;
+    uint16_t sh[SW__BF_DIST_SOURCES], st[SW__BF_DIST_SOURCES];
 } sw__bf_user_st;
 
 typedef struct sw__count_st {    /* flood per source/callee/caller, malformed per source */
@@ -185,7 +317,7 @@ typedef struct sw__count_st {    /* flood per source/callee/caller, malformed pe
 typedef struct sw__peer_st {     /* a partner: INVITE rate and live calls */
     int64_t last;
     sw__ring cps;
-    uint64_t gen;
+    uint32_t gen;
     uint32_t active;
     sw__trip cps_trip, conc_trip;
 } sw__peer_st;
@@ -193,7 +325,7 @@ typedef struct sw__peer_st {     /* a partner: INVITE rate and live calls */
 typedef struct sw__ir_caller_st { /* A, or the source when A is missing */
     int64_t last;
     sw__ring hot;
-    uint64_t gen;
+    uint32_t gen;
     uint32_t active;
     sw__trip vol_trip, conc_trip;
 } sw__ir_caller_st;
@@ -203,23 +335,26 @@ typedef struct sw__ir_range_st { /* (caller, B range) */
     int64_t last;
     int64_t short_end;           /* end of the last short answered call, 0 = none */
     sw__trip seq_trip, tc_trip;
-    uint32_t bh[SW__IR_RANGE_B], bt[SW__IR_RANGE_B];
+    uint32_t bbase;
+    uint16_t bh[SW__IR_RANGE_B], bt[SW__IR_RANGE_B];
 } sw__ir_range_st;
 
 #define SW__WG_CALLEES 32
-#define SW__WG_SAMPLES 32
+#define SW__WG_SAMPLES 16
 typedef struct sw__wg_st {       /* A or A prefix */
     int64_t last;
-    sw__ring ended, cancelled;
+    sw__ring2 ec;                /* ended (a), cancelled (b) */
     sw__trip trip;
-    uint32_t bh[SW__WG_CALLEES], bt[SW__WG_CALLEES];
-    uint32_t ring_ms[SW__WG_SAMPLES], ring_t[SW__WG_SAMPLES]; /* INVITE->CANCEL, when */
-    uint32_t next_sample;
+    uint32_t bbase, rbase;
+    uint16_t bh[SW__WG_CALLEES], bt[SW__WG_CALLEES];
+    /* INVITE->CANCEL in 4 ms units plus one (0 = empty), and when */
+    uint16_t ring4[SW__WG_SAMPLES], ring_t[SW__WG_SAMPLES];
+    uint8_t next_sample;
 } sw__wg_st;
 
 typedef struct sw__lp_st {       /* (source or partner, B) */
     int64_t last;
-    sw__ring cancels, ood;
+    sw__ring2 co;                /* cancels (a), ood probes (b) */
     sw__trip cancel_trip, ood_trip;
 } sw__lp_st;
 
@@ -231,10 +366,50 @@ enum {
 
 /* ---- helpers (detect.c) -------------------------------------------------------- */
 static inline int64_t sw__p(const sw_detectors *d, sw_detector_param p) { return d->p[p]; }
+static inline int64_t sw__rw(const sw_detectors *d, sw_detector_param p) { return d->rw[p]; }
+static inline uint32_t sw__ws(const sw_detectors *d, sw_detector_param p) { return d->ws[p]; }
 uint32_t sw__secs(int64_t ns); /* ceil, at least 1 */
 uint64_t sw__hstr(const sw_detectors *d, uint64_t tag, const char *s, size_t n);
 uint64_t sw__hsrc(const sw_detectors *d, const sw__skey *k);
 void sw__skey_of(const sw_addr *a, sw__skey *k);
+uint32_t sw__next_gen(sw_detectors *d);
+
+/* Per-message hashes, computed on first use. */
+static inline uint64_t sw__m_hsrc(sw__msg *m)
+{
+    if (!(m->have & SW__H_SRC)) {
+        m->h_src = sw__hsrc(m->d, &m->src);
+        m->have |= SW__H_SRC;
+    }
+    return m->h_src;
+}
+static inline uint64_t sw__m_ha(sw__msg *m)
+{
+    if (!(m->have & SW__H_A)) {
+        m->h_a = sw__hstr(m->d, SW__TAG_A, m->f->a, m->f->a_len);
+        m->have |= SW__H_A;
+    }
+    return m->h_a;
+}
+static inline uint64_t sw__m_hb(sw__msg *m)
+{
+    if (!(m->have & SW__H_B)) {
+        m->h_b = sw__hstr(m->d, SW__TAG_B, m->f->b, m->f->b_len);
+        m->have |= SW__H_B;
+    }
+    return m->h_b;
+}
+/* The caller key of D5 (A, or the source when A is missing) of a dialog. */
+static inline uint64_t sw__caller_key(const sw_detectors *d, const sw__dlg *g)
+{
+    return g->a_len ? sw__hstr(d, SW__TAG_A, g->a, g->a_len) : sw__hsrc(d, &g->src);
+}
+/* A partner by name (cut to what a dialog keeps, so both agree). */
+static inline uint64_t sw__peer_key(const sw_detectors *d, const char *name)
+{
+    size_t n = name ? strnlen(name, SW__PEER_NAME_MAX) : 0;
+    return sw__hstr(d, SW__TAG_PEER, name ? name : "", n);
+}
 
 /* Offender of a hit. */
 typedef struct sw__who {
@@ -250,7 +425,14 @@ typedef struct sw__who {
 sw_detect_hit *sw__hit(sw__msg *m, sw_detector_id det, const char *rule, int trip,
                        const sw__who *who, int64_t block_ns);
 void sw__hit_reason(sw_detect_hit *h, const char *fmt, ...) SW_PRINTF(2, 3);
-void sw__ev(sw_detect_hit *h, const char *key, int64_t num);
+static inline void sw__ev(sw_detect_hit *h, const char *key, int64_t num)
+{
+    if (h->nevidence < SW_DETECT_MAX_EVIDENCE) {
+        h->evidence[h->nevidence].key = key;
+        h->evidence[h->nevidence].num = num;
+        h->nevidence++;
+    }
+}
 
 static inline sw__who sw__who_source(const sw__skey *k, int partner)
 {
@@ -265,6 +447,8 @@ static inline int sw__enabled(const sw_detectors *d, sw_detector_id det)
 {
     return d->conf[det].enabled;
 }
+
+static inline uint32_t sw__cap(int64_t v, uint32_t n) { return v > (int64_t)n ? n : (uint32_t)v; }
 
 /* ---- the detectors ----------------------------------------------------------- */
 /* D1 */

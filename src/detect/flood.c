@@ -30,7 +30,7 @@ void sw__flood_request(sw__msg *m)
     int64_t win = sw__p(d, SW_DP_FL_SRC_WINDOW), lim = sw__p(d, SW_DP_FL_SRC_REQUESTS);
     sw__count_st *s = sw_table_upsert(d->fl_src, &m->src, NULL);
     s->last = m->ts;
-    uint32_t n = sw__ring_add(&s->n, m->ts, win, 1);
+    uint32_t n = sw__ring_add(&s->n, m->ts, sw__rw(d, SW_DP_FL_SRC_WINDOW), 1);
     int r = sw__trip_check(&s->trip, n > lim, 0, m->ts, win);
     if (r == SW__NO_HIT)
         return;
@@ -70,17 +70,17 @@ void sw__flood_call(sw__msg *m, sw__dlg *g)
         return;
     const sw_peer *p = f->peer;
     if (m->partner && (p->cps || p->concurrency)) {
-        uint64_t key = sw__hstr(d, SW__TAG_PEER, p->name ? p->name : "", p->name ? strlen(p->name) : 0);
+        uint64_t key = sw__peer_key(d, p->name);
         int created;
         sw__peer_st *ps = sw_table_upsert(d->fl_peer, &key, &created);
         if (created)
-            ps->gen = ++d->gen;
+            ps->gen = sw__next_gen(d);
         ps->last = m->ts;
         /* Re-arm after the Retry-After we gave, so a partner hovering at its
          * limit does not raise an event every second. */
         int64_t rearm = sw__p(d, SW_DP_FL_RETRY_AFTER);
         if (p->cps) {
-            uint32_t n = sw__ring_add(&ps->cps, m->ts, SW_NS_S, 1);
+            uint32_t n = sw__ring_add(&ps->cps, m->ts, SW_NS_S / SW__RING_SLOTS, 1);
             int64_t limit = ((int64_t)p->cps * sw__p(d, SW_DP_FL_PEER_CPS_FACTOR) + 99) / 100;
             int over = (int64_t)n * 100 > (int64_t)p->cps * sw__p(d, SW_DP_FL_PEER_CPS_FACTOR);
             int r = sw__trip_check(&ps->cps_trip, over, 0, m->ts, rearm);
@@ -90,7 +90,6 @@ void sw__flood_call(sw__msg *m, sw__dlg *g)
         }
         if (p->concurrency) {
             ps->active++;
-            g->peer_key = key;
             g->peer_gen = ps->gen;
             int r = sw__trip_check(&ps->conc_trip, ps->active > p->concurrency, 0, m->ts, rearm);
             if (r != SW__NO_HIT)
@@ -100,10 +99,10 @@ void sw__flood_call(sw__msg *m, sw__dlg *g)
     }
     if (f->b_len) {
         int64_t win = sw__p(d, SW_DP_FL_CALLEE_WINDOW), lim = sw__p(d, SW_DP_FL_CALLEE_INVITES);
-        uint64_t key = sw__hstr(d, SW__TAG_B, f->b, f->b_len);
+        uint64_t key = sw__m_hb(m);
         sw__count_st *s = sw_table_upsert(d->fl_callee, &key, NULL);
         s->last = m->ts;
-        uint32_t n = sw__ring_add(&s->n, m->ts, win, 1);
+        uint32_t n = sw__ring_add(&s->n, m->ts, sw__rw(d, SW_DP_FL_CALLEE_WINDOW), 1);
         int r = sw__trip_check(&s->trip, n > lim, 0, m->ts, win);
         if (r != SW__NO_HIT) {
             /* Only the excess is refused: blocking B would finish the DoS. */
@@ -113,10 +112,10 @@ void sw__flood_call(sw__msg *m, sw__dlg *g)
     }
     if (f->a_len) {
         int64_t win = sw__p(d, SW_DP_FL_CALLER_WINDOW), lim = sw__p(d, SW_DP_FL_CALLER_INVITES);
-        uint64_t key = sw__hstr(d, SW__TAG_A, f->a, f->a_len);
+        uint64_t key = sw__m_ha(m);
         sw__count_st *s = sw_table_upsert(d->fl_caller, &key, NULL);
         s->last = m->ts;
-        uint32_t n = sw__ring_add(&s->n, m->ts, win, 1);
+        uint32_t n = sw__ring_add(&s->n, m->ts, sw__rw(d, SW_DP_FL_CALLER_WINDOW), 1);
         int r = sw__trip_check(&s->trip, n > lim, 0, m->ts, win);
         if (r != SW__NO_HIT) {
             /* A may be spoofed: refuse the excess, do not block the number. */
@@ -130,7 +129,8 @@ void sw__flood_release(sw_detectors *d, sw__dlg *g)
 {
     if (!g->peer_gen)
         return;
-    sw__peer_st *ps = sw_table_peek(d->fl_peer, &g->peer_key);
+    uint64_t key = sw__peer_key(d, g->peer_name);
+    sw__peer_st *ps = sw_table_peek(d->fl_peer, &key);
     /* The generation tells our entry from a newer one under the same key. */
     if (ps && ps->gen == g->peer_gen && ps->active)
         ps->active--;

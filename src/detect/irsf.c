@@ -16,11 +16,10 @@
  *                in-dialog request after long-call has passed. */
 #include "detect/detect_int.h"
 
-static uint32_t cap(int64_t v, uint32_t n) { return v > (int64_t)n ? n : (uint32_t)v; }
-
-static uint64_t caller_key(const sw_detectors *d, const sw__dlg *g)
+/* The caller key of the message's own dialog (its hashes are cached). */
+static uint64_t m_caller_key(sw__msg *m, const sw__dlg *g)
 {
-    return g->a_len ? sw__hstr(d, SW__TAG_CALLER, g->a, g->a_len) : sw__hsrc(d, &g->src);
+    return g->a_len ? sw__m_ha(m) : sw__m_hsrc(m);
 }
 
 static sw__who caller_who(const sw__dlg *g)
@@ -52,18 +51,17 @@ void sw__irsf_call(sw__msg *m, sw__dlg *g)
     if (!sw__enabled(d, SW_DET_IRSF) || !f->b_len || !f->b_e164)
         return;
     int64_t win = sw__p(d, SW_DP_IRSF_WINDOW);
-    uint64_t ck = caller_key(d, g);
+    uint64_t ck = m_caller_key(m, g);
     int hot = d->hot && f->b_len > 1 && sw_prefix_set_lookup(d->hot, f->b + 1, f->b_len - 1, NULL) > 0;
     if (hot) {
         g->flags |= SW__DLG_HOT;
         int created;
         sw__ir_caller_st *c = sw_table_upsert(d->ir_caller, &ck, &created);
         if (created)
-            c->gen = ++d->gen;
+            c->gen = sw__next_gen(d);
         c->last = m->ts;
-        uint32_t calls = sw__ring_add(&c->hot, m->ts, win, 1);
+        uint32_t calls = sw__ring_add(&c->hot, m->ts, sw__rw(d, SW_DP_IRSF_WINDOW), 1);
         c->active++;
-        g->ir_key = ck;
         g->ir_gen = c->gen;
         int64_t need = sw__p(d, SW_DP_IRSF_CALLS);
         int r = sw__trip_check(&c->vol_trip, calls >= need, 1, m->ts, win);
@@ -94,10 +92,9 @@ void sw__irsf_call(sw__msg *m, sw__dlg *g)
     sw__hkey2 rk = {ck, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
     sw__ir_range_st *s = sw_table_upsert(d->ir_range, &rk, NULL);
     s->last = m->ts;
-    uint32_t need = cap(sw__p(d, SW_DP_IRSF_SEQUENTIAL), SW__IR_RANGE_B);
-    uint32_t distinct = sw__dset_add(s->bh, s->bt, SW__IR_RANGE_B,
-                                     (uint32_t)sw__hstr(d, SW__TAG_B, g->b, g->b_len), m->now_s,
-                                     sw__secs(win));
+    uint32_t need = sw__cap(sw__p(d, SW_DP_IRSF_SEQUENTIAL), SW__IR_RANGE_B);
+    uint32_t distinct = sw__dset_add(&s->bbase, s->bh, s->bt, SW__IR_RANGE_B, sw__m_hb(m), m->now_s,
+                                     sw__ws(d, SW_DP_IRSF_WINDOW));
     int r = sw__trip_check(&s->seq_trip, distinct >= need, 1, m->ts, win);
     sw_detect_hit *h;
     if (r != SW__NO_HIT && (h = hit(m, r, "irsf.sequential", g)) != NULL) {
@@ -125,13 +122,14 @@ void sw__irsf_progress(sw__msg *m, sw__dlg *g)
         !(g->flags & SW__DLG_ANSWERED) || (g->flags & SW__DLG_LONG_DONE))
         return;
     int ended = (g->flags & SW__DLG_ENDED) != 0;
-    int64_t end = ended ? g->end_ts : m->ts;
-    int64_t dur = end - g->answer_ts;
+    int64_t end = ended ? sw__dlg_ts(g, g->end_ms) : m->ts;
+    int64_t answer_ts = sw__dlg_ts(g, g->answer_ms);
+    int64_t dur = end - answer_ts;
     int64_t shortc = sw__p(d, SW_DP_IRSF_SHORT_CALL), longc = sw__p(d, SW_DP_IRSF_LONG_CALL);
     size_t rl = range_len(d, g->b, g->b_len);
     if (!rl)
         return;
-    sw__hkey2 rk = {caller_key(d, g), sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    sw__hkey2 rk = {sw__caller_key(d, g), sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
     if (ended && dur < shortc) {
         sw__ir_range_st *s = sw_table_upsert(d->ir_range, &rk, NULL);
         s->last = m->ts;
@@ -144,7 +142,7 @@ void sw__irsf_progress(sw__msg *m, sw__dlg *g)
     g->flags |= SW__DLG_LONG_DONE;
     sw__ir_range_st *s = sw_table_get(d->ir_range, &rk);
     int64_t tw = sw__p(d, SW_DP_IRSF_TEST_WINDOW);
-    if (!s || !s->short_end || g->answer_ts < s->short_end || g->answer_ts - s->short_end > tw)
+    if (!s || !s->short_end || answer_ts < s->short_end || answer_ts - s->short_end > tw)
         return;
     s->last = m->ts;
     int r = sw__trip_check(&s->tc_trip, 1, 1, m->ts, tw);
@@ -155,11 +153,11 @@ void sw__irsf_progress(sw__msg *m, sw__dlg *g)
                    "short test call to range %.*s then a %llds call to %.*s %llds later "
                    "(short < %llds, long >= %llds, within %llds)",
                    (int)rl, g->b, (long long)(dur / SW_NS_S), (int)g->b_len, g->b,
-                   (long long)((g->answer_ts - s->short_end) / SW_NS_S),
+                   (long long)((answer_ts - s->short_end) / SW_NS_S),
                    (long long)(shortc / SW_NS_S), (long long)(longc / SW_NS_S),
                    (long long)(tw / SW_NS_S));
     sw__ev(h, "duration_s", dur / SW_NS_S);
-    sw__ev(h, "gap_s", (g->answer_ts - s->short_end) / SW_NS_S);
+    sw__ev(h, "gap_s", (answer_ts - s->short_end) / SW_NS_S);
     sw__ev(h, "short_s", shortc / SW_NS_S);
     sw__ev(h, "long_s", longc / SW_NS_S);
     sw__ev(h, "window_s", tw / SW_NS_S);
@@ -169,7 +167,8 @@ void sw__irsf_release(sw_detectors *d, sw__dlg *g)
 {
     if (!g->ir_gen)
         return;
-    sw__ir_caller_st *c = sw_table_peek(d->ir_caller, &g->ir_key);
+    uint64_t key = sw__caller_key(d, g);
+    sw__ir_caller_st *c = sw_table_peek(d->ir_caller, &key);
     if (c && c->gen == g->ir_gen && c->active)
         c->active--;
     g->ir_gen = 0;

@@ -11,12 +11,21 @@
  * calls are.  A partner offender is never blocked (rate-limit and alert). */
 #include "detect/detect_int.h"
 
-static uint64_t probe_key(const sw_detectors *d, const sw__msg *m)
+/* The partner for partner traffic, else the source. */
+static uint64_t probe_key(sw__msg *m)
 {
     const sw_peer *p = m->f->peer;
-    if (m->partner && p->name)
-        return sw__hstr(d, SW__TAG_PEER, p->name, strlen(p->name));
-    return sw__hsrc(d, &m->src);
+    if (m->partner && p->name && p->name[0])
+        return sw__peer_key(m->d, p->name);
+    return sw__m_hsrc(m);
+}
+
+/* The same for a dialog (its INVITE's sender). */
+static uint64_t dlg_probe_key(const sw_detectors *d, const sw__dlg *g)
+{
+    if ((g->flags & SW__DLG_PARTNER) && g->peer_name[0])
+        return sw__peer_key(d, g->peer_name);
+    return sw__hsrc(d, &g->src);
 }
 
 static sw__who who_of(const sw__skey *src, int partner, const char *peer)
@@ -53,10 +62,11 @@ void sw__location_request(sw__msg *m)
     if (!user.len)
         return;
     int64_t win = sw__p(d, SW_DP_LP_WINDOW);
-    sw__hkey2 k = {probe_key(d, m), sw__hstr(d, SW__TAG_B, user.ptr, user.len)};
+    sw__hkey2 k = {probe_key(m), f->b_len ? sw__m_hb(m) : sw__hstr(d, SW__TAG_B, user.ptr, user.len)};
     sw__lp_st *s = sw_table_upsert(d->lp, &k, NULL);
     s->last = m->ts;
-    uint32_t n = sw__ring_add(&s->ood, m->ts, win, 1);
+    uint32_t cancels, n;
+    sw__ring2_add(&s->co, m->ts, sw__rw(d, SW_DP_LP_WINDOW), 0, 1, &cancels, &n);
     int r = sw__trip_check(&s->ood_trip, n >= sw__p(d, SW_DP_LP_OOD_PROBES), 1, m->ts, win);
     if (r != SW__NO_HIT)
         ood_hit(m, r, n, user);
@@ -68,9 +78,10 @@ void sw__location_call(sw__msg *m, sw__dlg *g)
     if (!sw__enabled(d, SW_DET_LOCATION_PROBE) || m->f->direction == SW_DIR_EGRESS || !g->b_len)
         return;
     g->flags |= SW__DLG_PROBE;
-    g->probe_key = probe_key(d, m);
     /* A (source, B) caught probing: its further calls to B are offending. */
-    sw__hkey2 k = {g->probe_key, sw__hstr(d, SW__TAG_B, g->b, g->b_len)};
+    sw__hkey2 k = {(g->flags & SW__DLG_PARTNER) && g->peer_name[0] ? sw__peer_key(d, g->peer_name)
+                                                                   : sw__m_hsrc(m),
+                   sw__m_hb(m)};
     sw__lp_st *s = sw_table_peek(d->lp, &k);
     if (!s || sw__trip_check(&s->cancel_trip, 0, 1, m->ts, sw__p(d, SW_DP_LP_WINDOW)) != 0)
         return;
@@ -86,10 +97,11 @@ void sw__location_end(sw__msg *m, sw__dlg *g)
     if (!sw__enabled(d, SW_DET_LOCATION_PROBE))
         return;
     int64_t win = sw__p(d, SW_DP_LP_WINDOW), need = sw__p(d, SW_DP_LP_CANCEL_PAIRS);
-    sw__hkey2 k = {g->probe_key, sw__hstr(d, SW__TAG_B, g->b, g->b_len)};
+    sw__hkey2 k = {dlg_probe_key(d, g), sw__hstr(d, SW__TAG_B, g->b, g->b_len)};
     sw__lp_st *s = sw_table_upsert(d->lp, &k, NULL);
     s->last = m->ts;
-    uint32_t n = sw__ring_add(&s->cancels, m->ts, win, 1);
+    uint32_t n, ood;
+    sw__ring2_add(&s->co, m->ts, sw__rw(d, SW_DP_LP_WINDOW), 1, 0, &n, &ood);
     int r = sw__trip_check(&s->cancel_trip, n >= need, 0, m->ts, win);
     if (r == SW__NO_HIT)
         return;

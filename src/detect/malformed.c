@@ -15,7 +15,7 @@ void sw__malformed(sw__msg *m)
     int64_t win = sw__p(d, SW_DP_MF_WINDOW), lim = sw__p(d, SW_DP_MF_COUNT);
     sw__count_st *s = sw_table_upsert(d->mf, &m->src, NULL);
     s->last = m->ts;
-    uint32_t n = sw__ring_add(&s->n, m->ts, win, 1);
+    uint32_t n = sw__ring_add(&s->n, m->ts, sw__rw(d, SW_DP_MF_WINDOW), 1);
     int r = sw__trip_check(&s->trip, n >= lim, 1, m->ts, win);
     if (r == SW__NO_HIT)
         return;

@@ -16,16 +16,13 @@ static int scan_failure(uint16_t status)
     return status == 404 || status == 401 || status == 407 || status == 403 || status == 484;
 }
 
-static uint32_t cap(int64_t v, uint32_t n) { return v > (int64_t)n ? n : (uint32_t)v; }
-
-static void eval_enum(sw__msg *m, sw__scan_st *s, const sw__skey *src, int partner, uint32_t users)
+static void eval_enum(sw__msg *m, sw__scan_st *s, const sw__skey *src, int partner, uint32_t users,
+                      uint32_t total, uint32_t fails)
 {
     sw_detectors *d = m->d;
     int64_t win = sw__p(d, SW_DP_SCAN_WINDOW);
-    uint32_t need = cap(sw__p(d, SW_DP_SCAN_DISTINCT_USERS), SW__SCAN_USERS);
+    uint32_t need = sw__cap(sw__p(d, SW_DP_SCAN_DISTINCT_USERS), SW__SCAN_USERS);
     int64_t ratio = sw__p(d, SW_DP_SCAN_FAILURE_RATIO);
-    uint32_t total = sw__ring_sum(&s->resp, m->ts, win);
-    uint32_t fails = sw__ring_sum(&s->fail, m->ts, win);
     uint32_t min_resp = need / 2 ? need / 2 : 1;
     int over = users >= need && total >= min_resp && (int64_t)fails * 100 >= ratio * total;
     int r = sw__trip_check(&s->enum_trip, over, 1, m->ts, win);
@@ -53,22 +50,26 @@ void sw__scan_request(sw__msg *m)
     if (!sw__enabled(d, SW_DET_SCAN) || (m->partner && d->conf[SW_DET_SCAN].exempt_peers))
         return;
     int64_t win = sw__p(d, SW_DP_SCAN_WINDOW);
-    uint32_t ws = sw__secs(win);
+    uint32_t ws = sw__ws(d, SW_DP_SCAN_WINDOW);
     sw__scan_st *s = sw_table_upsert(d->scan, &m->src, NULL);
     s->last = m->ts;
     sw_str user = f->ruri_user.len ? f->ruri_user : f->to_user;
-    uint32_t users = user.len ? sw__dset_add(s->uh, s->ut, SW__SCAN_USERS,
-                                             (uint32_t)sw__hstr(d, SW__TAG_USER, user.ptr, user.len),
+    uint32_t users = user.len ? sw__dset_add(&s->ubase, s->uh, s->ut, SW__SCAN_USERS,
+                                             sw__hstr(d, SW__TAG_USER, user.ptr, user.len),
                                              m->now_s, ws)
-                              : sw__dset_count(s->uh, s->ut, SW__SCAN_USERS, m->now_s, ws);
-    sw_addr dst = f->dst;
-    dst.pad_ = 0;
-    uint32_t targets = sw__dset_add(s->th, s->tt, SW__SCAN_TARGETS,
-                                    (uint32_t)sw__hstr(d, SW__TAG_TARGET, (const char *)&dst, sizeof dst),
+                              : sw__dset_count(&s->ubase, s->uh, s->ut, SW__SCAN_USERS, m->now_s, ws);
+    /* ip:port of the destination, as one 24-byte block with no padding */
+    uint64_t dst[3] = {0, 0, 0};
+    memcpy(dst, f->dst.ip, sizeof f->dst.ip);
+    dst[2] = ((uint64_t)f->dst.family << 16) | f->dst.port;
+    uint32_t targets = sw__dset_add(&s->tbase, s->th, s->tt, SW__SCAN_TARGETS,
+                                    sw__hstr(d, SW__TAG_TARGET, (const char *)dst, sizeof dst),
                                     m->now_s, ws);
-    eval_enum(m, s, &m->src, m->partner, users);
+    uint32_t total = 0, fails = 0;
+    sw__ring2_add(&s->rf, m->ts, sw__rw(d, SW_DP_SCAN_WINDOW), 0, 0, &total, &fails);
+    eval_enum(m, s, &m->src, m->partner, users, total, fails);
 
-    uint32_t need = cap(sw__p(d, SW_DP_SCAN_DISTINCT_TARGETS), SW__SCAN_TARGETS);
+    uint32_t need = sw__cap(sw__p(d, SW_DP_SCAN_DISTINCT_TARGETS), SW__SCAN_TARGETS);
     int r = sw__trip_check(&s->sweep_trip, targets >= need, 1, m->ts, win);
     if (r == SW__NO_HIT)
         return;
@@ -91,10 +92,11 @@ void sw__scan_response(sw__msg *m, const sw__txn *t, uint16_t status)
     sw__scan_st *s = sw_table_get(d->scan, &t->src);
     if (!s)
         return;
-    int64_t win = sw__p(d, SW_DP_SCAN_WINDOW);
     s->last = m->ts;
-    sw__ring_add(&s->resp, m->ts, win, 1);
-    sw__ring_add(&s->fail, m->ts, win, scan_failure(status));
-    uint32_t users = sw__dset_count(s->uh, s->ut, SW__SCAN_USERS, m->now_s, sw__secs(win));
-    eval_enum(m, s, &t->src, t->partner, users);
+    uint32_t total, fails;
+    sw__ring2_add(&s->rf, m->ts, sw__rw(d, SW_DP_SCAN_WINDOW), 1, (uint32_t)scan_failure(status),
+                  &total, &fails);
+    uint32_t users = sw__dset_count(&s->ubase, s->uh, s->ut, SW__SCAN_USERS, m->now_s,
+                                    sw__ws(d, SW_DP_SCAN_WINDOW));
+    eval_enum(m, s, &t->src, t->partner, users, total, fails);
 }

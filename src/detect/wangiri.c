@@ -11,31 +11,32 @@
  * rejected lower the ratio.  Evaluated when a call ends and at each new
  * INVITE, so the trip lands on the CANCEL or the next INVITE; the INVITEs
  * of a tripped key are hits until a window passes below the thresholds. */
-#include <stdlib.h>
-
 #include "detect/detect_int.h"
 
-static uint32_t cap(int64_t v, uint32_t n) { return v > (int64_t)n ? n : (uint32_t)v; }
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Median ring time (ms) of the samples within the window; -1 when none. */
-static int64_t median_ms(const sw__wg_st *s, uint32_t now_s, uint32_t ws, uint32_t *n_out)
+static int64_t median_ms(sw__wg_st *s, uint32_t now_s, uint32_t ws)
 {
-    uint32_t v[SW__WG_SAMPLES];
-    uint32_t n = 0;
-    for (unsigned i = 0; i < SW__WG_SAMPLES; i++)
-        if (s->ring_t[i] && (int64_t)now_s - (int64_t)s->ring_t[i] < (int64_t)ws)
-            v[n++] = s->ring_ms[i];
-    *n_out = n;
+    uint16_t v[SW__WG_SAMPLES];
+    unsigned n = 0;
+    /* the samples' times are a distinct set of their own (ring4 != 0: used) */
+    sw__dset_count(&s->rbase, s->ring4, s->ring_t, SW__WG_SAMPLES, now_s, ws);
+    int64_t now = (int64_t)now_s - s->rbase;
+    for (unsigned i = 0; i < SW__WG_SAMPLES; i++) {
+        if (s->ring4[i] && now - s->ring_t[i] < (int64_t)ws) {
+            /* insertion sort: at most 16 values */
+            uint16_t x = s->ring4[i];
+            unsigned j = n++;
+            while (j > 0 && v[j - 1] > x) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = x;
+        }
+    }
     if (!n)
         return -1;
-    qsort(v, n, sizeof v[0], cmp_u32);
-    return n % 2 ? v[n / 2] : ((int64_t)v[n / 2 - 1] + v[n / 2]) / 2;
+    int64_t med4 = n % 2 ? (int64_t)(v[n / 2] - 1) * 2 : (int64_t)(v[n / 2 - 1] - 1) + (v[n / 2] - 1);
+    return med4 * 2; /* (4 ms units) * 4 / 2 */
 }
 
 static void eval(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind, const char *text,
@@ -43,17 +44,19 @@ static void eval(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind, co
 {
     sw_detectors *d = m->d;
     int64_t win = sw__p(d, SW_DP_WG_WINDOW);
-    uint32_t ws = sw__secs(win);
-    uint32_t need = cap(sw__p(d, SW_DP_WG_DISTINCT_CALLEES), SW__WG_CALLEES);
-    uint32_t distinct = sw__dset_count(s->bh, s->bt, SW__WG_CALLEES, m->now_s, ws);
-    uint32_t ended = sw__ring_sum(&s->ended, m->ts, win);
-    uint32_t canc = sw__ring_sum(&s->cancelled, m->ts, win);
-    uint32_t nsamples = 0;
+    uint32_t ws = sw__ws(d, SW_DP_WG_WINDOW);
+    uint32_t need = sw__cap(sw__p(d, SW_DP_WG_DISTINCT_CALLEES), SW__WG_CALLEES);
+    uint32_t ended, canc;
+    sw__ring2_add(&s->ec, m->ts, sw__rw(d, SW_DP_WG_WINDOW), 0, 0, &ended, &canc);
+    /* Nothing ended yet and not tripped: the condition cannot hold. */
+    if (!ended && !sw__tripped(&s->trip))
+        return;
+    uint32_t distinct = sw__dset_count(&s->bbase, s->bh, s->bt, SW__WG_CALLEES, m->now_s, ws);
     int64_t med = -1;
     int over = distinct >= need && ended >= (need / 2 ? need / 2 : 1) &&
                (int64_t)canc * 100 >= sw__p(d, SW_DP_WG_UNANSWERED_RATIO) * ended;
     if (over) {
-        med = median_ms(s, m->now_s, ws, &nsamples);
+        med = median_ms(s, m->now_s, ws);
         over = med >= 0 && med * 1000000 <= sw__p(d, SW_DP_WG_RING_MEDIAN);
     }
     int r = sw__trip_check(&s->trip, over, sticky, m->ts, win);
@@ -66,7 +69,7 @@ static void eval(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind, co
     if (!h)
         return;
     if (med < 0)
-        med = median_ms(s, m->now_s, ws, &nsamples);
+        med = median_ms(s, m->now_s, ws);
     uint32_t pct = ended ? (uint32_t)((uint64_t)canc * 100 / ended) : 0;
     sw__hit_reason(h,
                    "%s %.*s: %u distinct callees in %llds, %u%% of %u ended calls cancelled "
@@ -99,36 +102,41 @@ void sw__wangiri_call(sw__msg *m, sw__dlg *g)
     if (!sw__enabled(d, SW_DET_WANGIRI) || f->direction != SW_DIR_INGRESS || !g->a_len || !g->b_len)
         return;
     g->flags |= SW__DLG_WANGIRI;
-    uint32_t ws = sw__secs(sw__p(d, SW_DP_WG_WINDOW));
-    uint32_t bh = (uint32_t)sw__hstr(d, SW__TAG_B, g->b, g->b_len);
-    uint64_t ka = sw__hstr(d, SW__TAG_A, g->a, g->a_len);
+    uint32_t ws = sw__ws(d, SW_DP_WG_WINDOW);
+    uint64_t bh = sw__m_hb(m);
+    uint64_t ka = sw__m_ha(m);
     sw__wg_st *s = sw_table_upsert(d->wg_a, &ka, NULL);
     s->last = m->ts;
-    sw__dset_add(s->bh, s->bt, SW__WG_CALLEES, bh, m->now_s, ws);
+    sw__dset_add(&s->bbase, s->bh, s->bt, SW__WG_CALLEES, bh, m->now_s, ws);
     eval(m, s, 1, SW_OFFENDER_CALLER, g->a, g->a_len);
     size_t pl = prefix_len(d, g->a, g->a_len, f->a_e164);
     if (pl) {
         uint64_t kp = sw__hstr(d, SW__TAG_PREFIX, g->a, pl);
         sw__wg_st *p = sw_table_upsert(d->wg_p, &kp, NULL);
         p->last = m->ts;
-        sw__dset_add(p->bh, p->bt, SW__WG_CALLEES, bh, m->now_s, ws);
+        sw__dset_add(&p->bbase, p->bh, p->bt, SW__WG_CALLEES, bh, m->now_s, ws);
         eval(m, p, 1, SW_OFFENDER_CALLER_PREFIX, g->a, pl);
     }
 }
 
 static void end_one(sw__msg *m, sw__wg_st *s, const sw__dlg *g, int cancelled)
 {
-    int64_t win = sw__p(m->d, SW_DP_WG_WINDOW);
+    sw_detectors *d = m->d;
     s->last = m->ts;
-    sw__ring_add(&s->ended, m->ts, win, 1);
+    uint32_t ended, canc;
+    sw__ring2_add(&s->ec, m->ts, sw__rw(d, SW_DP_WG_WINDOW), 1, (uint32_t)cancelled, &ended, &canc);
     if (!cancelled)
         return;
-    sw__ring_add(&s->cancelled, m->ts, win, 1);
-    int64_t ring = g->cancel_ts - g->invite_ts;
-    ring = ring < 0 ? 0 : ring / 1000000;
+    /* INVITE->CANCEL in 4 ms units (up to 262 s, past Timer C), plus one. */
+    uint32_t ring4 = g->cancel_ms ? (g->cancel_ms - 1) / 4 : 0;
+    ring4 = ring4 > UINT16_MAX - 1 ? UINT16_MAX - 1 : ring4;
+    /* Place the sample through the set's rebasing, then overwrite the
+     * slot of the oldest sample in turn. */
+    uint32_t ws = sw__ws(d, SW_DP_WG_WINDOW);
+    sw__dset_count(&s->rbase, s->ring4, s->ring_t, SW__WG_SAMPLES, m->now_s, ws);
     unsigned i = s->next_sample++ % SW__WG_SAMPLES;
-    s->ring_ms[i] = ring > UINT32_MAX ? UINT32_MAX : (uint32_t)ring;
-    s->ring_t[i] = m->now_s ? m->now_s : 1;
+    s->ring4[i] = (uint16_t)(ring4 + 1);
+    s->ring_t[i] = (uint16_t)(m->now_s > s->rbase ? m->now_s - s->rbase : 0);
 }
 
 void sw__wangiri_end(sw__msg *m, sw__dlg *g, int cancelled)
@@ -143,7 +151,7 @@ void sw__wangiri_end(sw__msg *m, sw__dlg *g, int cancelled)
         eval(m, s, 0, SW_OFFENDER_CALLER, g->a, g->a_len);
     }
     /* The prefix key exists only if the INVITE made one (A was E.164). */
-    size_t pl = prefix_len(d, g->a, g->a_len, 1);
+    size_t pl = prefix_len(d, g->a, g->a_len, (g->flags & SW__DLG_A_E164) != 0);
     if (pl) {
         uint64_t kp = sw__hstr(d, SW__TAG_PREFIX, g->a, pl);
         sw__wg_st *p = sw_table_get(d->wg_p, &kp);

@@ -117,6 +117,29 @@ static void test_svmap_sweep(void **state)
     sw_detectors_free(d);
 }
 
+/* Distinct sets keep 16-bit second offsets: a source that stays active for
+ * longer than 2^16 s must not see values from then come back as live. */
+static void test_distinct_long_lived_key(void **state)
+{
+    (void)state;
+    sw_detectors *d = mk_default();
+    tally ts = {.rule = "scan.sweep"};
+    int64_t ts0 = T0;
+    for (unsigned p = 0; p < 9; p++) /* nine targets: below the limit of ten */
+        exchange(d, ts0 + MS(10 * p), SW_METHOD_OPTIONS, ATTACKER, ip4(0x0A000010u, (uint16_t)(5060 + p)),
+                 &zone, "100", NULL, 0, 0, &ts, NULL);
+    /* One target every 30 s keeps the source alive until then. */
+    for (int64_t t = ts0 + S(30); t < ts0 + S(65536); t += S(30))
+        exchange(d, t, SW_METHOD_OPTIONS, ATTACKER, ip4(0x0A000010u, 5060), &zone, "100", NULL, 0,
+                 0, &ts, NULL);
+    /* Exactly 2^16 s after the nine: only two distinct targets are live. */
+    for (unsigned p = 1; p < 9; p++)
+        exchange(d, ts0 + S(65536) + MS(10 * p), SW_METHOD_OPTIONS, ATTACKER,
+                 ip4(0x0A000011u, 5060), &zone, "100", NULL, 0, 0, &ts, NULL);
+    assert_int_equal(ts.trips, 0);
+    sw_detectors_free(d);
+}
+
 static void test_partner_keepalive(void **state)
 {
     (void)state;
@@ -282,6 +305,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_svwar_enumeration),
         cmocka_unit_test(test_svmap_sweep),
+        cmocka_unit_test(test_distinct_long_lived_key),
         cmocka_unit_test(test_partner_keepalive),
         cmocka_unit_test(test_bruteforce_guessing),
         cmocka_unit_test(test_bruteforce_slow),
