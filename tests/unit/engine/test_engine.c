@@ -381,6 +381,16 @@ static void test_irsf_hot_destination(void **state)
                           invite("192.0.2.20", "+12025550111", "+88216123456", "hot1", ""));
     assert_int_equal(v.action, SW_ACTION_REJECT);
     assert_int_equal(v.type, SW_EVT_IRSF_CALL);
+    /* an international B that is no E.164 number (18 digits): manipulated, 484 */
+    v = screen("192.0.2.20:5060", "10.0.0.1:5060",
+               invite("192.0.2.20", "+12025550111", "+441234567890123456", "badb1", ""));
+    assert_int_equal(v.action, SW_ACTION_REJECT);
+    assert_int_equal(v.status, 484);
+    assert_string_equal(v.rule, "cat2.invalid-international-b");
+    /* a valid foreign number that is not on the hot list passes */
+    v = screen("192.0.2.20:5060", "10.0.0.1:5060",
+               invite("192.0.2.20", "+12025550111", "+4915112345678", "okb1", ""));
+    assert_int_equal(v.action, SW_ACTION_ALLOW);
 }
 
 /* ---- cat 3 (location feed) ----------------------------------------------------------- */
