@@ -41,6 +41,14 @@ enum {
     SW__LZ_PAI_COUNT = 1u << 6,
 };
 
+/* Where a held-back hit was seen: summaries point at the last one. */
+typedef struct sw__where {
+    sw_addr src, dst;
+    sw_transport transport;
+    uint64_t frame;
+    sw_str file;                   /* caller-owned capture name, lives for the run */
+} sw__where;
+
 /* Event limiter / summariser entry (keyed by rule and offender). */
 typedef struct sw__evkey {
     uint64_t rule_hash;
@@ -59,10 +67,7 @@ typedef struct sw__evstate {
     sw_category category;
     sw_action action;
     uint8_t monitor;
-    sw_addr src, dst;
-    sw_transport transport;
-    uint64_t last_frame;           /* capture frame of the last suppressed hit */
-    sw_str file;                   /* and its capture file (caller-owned, lives for the run) */
+    sw__where at;
     char offender[48];
 } sw__evstate;
 
@@ -79,10 +84,7 @@ typedef struct sw__block {
     const char *rule;
     sw_event_type type;
     sw_category category;
-    sw_addr src, dst;
-    sw_transport transport;
-    uint64_t last_frame;
-    sw_str file;
+    sw__where at;
 } sw__block;
 
 typedef struct sw__ratekey {

@@ -75,6 +75,15 @@ static void fill_summary(sw_engine *e, sw_event *ev, const char *rule, sw_event_
         (void)sw_event_add_num(ev, "span_ms", (last - first) / 1000000);
 }
 
+static void where_put(sw_event *ev, const sw__where *w)
+{
+    ev->src = w->src;
+    ev->dst = w->dst;
+    ev->transport = w->transport;
+    ev->frame = w->frame;
+    ev->file = w->file;
+}
+
 void sw__event_emit(sw_engine *e, sw_event *ev)
 {
     e->st.events++;
@@ -94,11 +103,7 @@ static void emit_state_summary(sw_engine *e, sw__evstate *s)
     fill_summary(e, &ev, s->rule, s->type, s->category, s->action, s->offender, s->suppressed,
                  s->first_suppressed, s->last_suppressed, "hits");
     ev.monitor = s->monitor;
-    ev.src = s->src;
-    ev.dst = s->dst;
-    ev.transport = s->transport;
-    ev.frame = s->last_frame;
-    ev.file = s->file;
+    where_put(&ev, &s->at);
     sw__event_emit(e, &ev);
     s->suppressed = 0;
 }
@@ -112,10 +117,7 @@ typedef struct glob_slot {
     sw_event_type type;
     sw_category category;
     sw_action action;
-    sw_addr src, dst;             /* of the last hit held back */
-    sw_transport transport;
-    uint64_t frame;
-    sw_str file;
+    sw__where at;                  /* of the last hit held back */
 } glob_slot;
 
 int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *id,
@@ -143,9 +145,9 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
     s->category = proto->category;
     s->action = proto->action;
     s->monitor = proto->monitor;
-    s->src = proto->src;
-    s->dst = proto->dst;
-    s->transport = proto->transport;
+    s->at.src = proto->src;
+    s->at.dst = proto->dst;
+    s->at.transport = proto->transport;
     if (id)
         snprintf(s->offender, sizeof s->offender, "%s", id);
     /* global budget per rule: 100 keys' worth of events per window */
@@ -156,11 +158,7 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
             sw_event ev;
             fill_summary(e, &ev, g->rule, g->type, g->category, g->action, "", g->suppressed, 0,
                          e->now, "hits (global event budget)");
-            ev.src = g->src;
-            ev.dst = g->dst;
-            ev.transport = g->transport;
-            ev.frame = g->frame;
-            ev.file = g->file;
+            where_put(&ev, &g->at);
             sw__event_emit(e, &ev);
         }
         g->rule_hash = k.rule_hash;
@@ -181,15 +179,15 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
             s->first_suppressed = e->now;
         s->suppressed++;
         s->last_suppressed = e->now;
-        s->last_frame = e->cur_frame;
-        s->file = e->cur_file;
+        s->at.frame = e->cur_frame;
+        s->at.file = e->cur_file;
     } else {
         g->suppressed++; /* the key had room: it is the global budget that held it */
-        g->src = proto->src;
-        g->dst = proto->dst;
-        g->transport = proto->transport;
-        g->frame = e->cur_frame;
-        g->file = e->cur_file;
+        g->at.src = proto->src;
+        g->at.dst = proto->dst;
+        g->at.transport = proto->transport;
+        g->at.frame = e->cur_frame;
+        g->at.file = e->cur_file;
     }
     e->st.events_suppressed++;
     return 0;
@@ -208,11 +206,7 @@ static void emit_block_summary(sw_engine *e, const sw__blkey *k, sw__block *b)
     sw_event ev;
     fill_summary(e, &ev, b->rule, b->type, b->category, SW_ACTION_DROP, k->id, b->suppressed,
                  b->since, b->last, "messages dropped by the block");
-    ev.src = b->src;
-    ev.dst = b->dst;
-    ev.transport = b->transport;
-    ev.frame = b->last_frame;
-    ev.file = b->file;
+    where_put(&ev, &b->at);
     ev.expires_ns = b->until;
     sw__event_emit(e, &ev);
     b->suppressed = 0;
@@ -248,10 +242,10 @@ int sw__block_check(sw_engine *e, uint8_t kind, const char *id, sw_verdict *v)
     }
     b->suppressed++;
     b->last = e->now;
-    b->last_frame = e->cur_frame;
-    b->file = e->cur_file;
-    b->dst = e->facts.dst;
-    b->transport = e->facts.transport;
+    b->at.frame = e->cur_frame;
+    b->at.file = e->cur_file;
+    b->at.dst = e->facts.dst;
+    b->at.transport = e->facts.transport;
     v->action = SW_ACTION_DROP;
     v->blocked = 1;
     v->rule = b->rule;
@@ -286,9 +280,9 @@ int64_t sw__block_set(sw_engine *e, uint8_t kind, const char *id, int64_t dur_ns
     b->type = type;
     b->category = cat;
     if (src)
-        b->src = *src;
-    b->dst = sw_addr_eq(&b->src, &e->facts.src) ? e->facts.dst : e->facts.src;
-    b->transport = e->facts.transport;
+        b->at.src = *src;
+    b->at.dst = sw_addr_eq(&b->at.src, &e->facts.src) ? e->facts.dst : e->facts.src;
+    b->at.transport = e->facts.transport;
     return b->until;
 }
 
@@ -346,11 +340,7 @@ void sw__summaries_flush(sw_engine *e, int64_t now)
             sw_event ev;
             fill_summary(e, &ev, g[i].rule, g[i].type, g[i].category, g[i].action, "", g[i].suppressed,
                          0, now, "hits (global event budget)");
-            ev.src = g[i].src;
-            ev.dst = g[i].dst;
-            ev.transport = g[i].transport;
-            ev.frame = g[i].frame;
-            ev.file = g[i].file;
+            where_put(&ev, &g[i].at);
             sw__event_emit(e, &ev);
             g[i].suppressed = 0;
         }
