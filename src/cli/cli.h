@@ -51,6 +51,11 @@ struct sw_sip_limits;
 int cli_parse_limits(const char *spec, struct sw_sip_limits *lim, char *err, size_t errlen)
     SW_WUR SW_NONNULL(1, 2, 3);
 
+/* Prints policy diagnostics ("file:line:col: error: ...") to stderr, each
+ * after "PREFIX: " when prefix is not NULL, and how many were not kept. */
+struct sw_policy_diags;
+void cli_print_policy_diags(const char *prefix, const struct sw_policy_diags *d);
+
 /* Monotonic clock in ns, for elapsed times. */
 int64_t cli_now_ns(void);
 

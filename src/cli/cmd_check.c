@@ -379,14 +379,8 @@ static sw_policy *load_policy(const char **paths, size_t n)
         n = 1;
     }
     int r = sw_policy_load(paths, n, &p, &d);
-    for (uint32_t i = 0; i < d.n; i++) {
-        char line[800];
-        if (sw_policy_diag_format(&d.d[i], line, sizeof line) > 0)
-            fprintf(stderr, "sipwall check: %s\n", line);
-    }
+    cli_print_policy_diags("sipwall check", &d);
     if (r != SW_OK) {
-        if (d.errors > d.n)
-            fprintf(stderr, "sipwall check: %u more errors not shown\n", d.errors - d.n);
         fprintf(stderr, "sipwall check: the policy has errors (%s); nothing screened\n", sw_strerror(r));
         return NULL;
     }
@@ -457,11 +451,7 @@ static int run_check(int argc, char **argv)
     if (policy->location_feed) {
         static sw_policy_diags fd;
         if (sw_location_feed_load(policy->location_feed, &feed, &fd) != SW_OK) {
-            for (uint32_t i = 0; i < fd.n; i++) {
-                char line[800];
-                if (sw_policy_diag_format(&fd.d[i], line, sizeof line) > 0)
-                    fprintf(stderr, "sipwall check: %s\n", line);
-            }
+            cli_print_policy_diags("sipwall check", &fd);
             fprintf(stderr, "sipwall check: cannot load the location feed %s\n", policy->location_feed);
             sw_policy_free(policy);
             return CLI_EXIT_USAGE;

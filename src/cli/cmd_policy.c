@@ -30,15 +30,18 @@ static const char policy_usage[] =
     "exit status: 0 the policy is valid, 1 it has errors, 2 usage error or a file\n"
     "that cannot be read.\n";
 
-static void print_diags(const sw_policy_diags *d)
+void cli_print_policy_diags(const char *prefix, const sw_policy_diags *d)
 {
     char line[1024];
+    const char *sep = prefix ? ": " : "";
+    if (!prefix)
+        prefix = "";
     for (uint32_t i = 0; i < d->n; i++)
         if (sw_policy_diag_format(&d->d[i], line, sizeof line) > 0)
-            fprintf(stderr, "%s\n", line);
+            fprintf(stderr, "%s%s%s\n", prefix, sep, line);
     uint32_t total = d->errors + d->warnings;
     if (total > d->n)
-        fprintf(stderr, "... and %u more diagnostics (%u errors, %u warnings in all)\n",
+        fprintf(stderr, "%s%s... and %u more diagnostics (%u errors, %u warnings in all)\n", prefix, sep,
                 total - d->n, d->errors, d->warnings);
 }
 
@@ -198,7 +201,7 @@ static int run_check(int argc, char **argv)
     static sw_policy_diags diags;
     sw_policy *p = NULL;
     int rc = sw_policy_load(paths, n, &p, &diags);
-    print_diags(&diags);
+    cli_print_policy_diags(NULL, &diags);
     if (rc != SW_OK) {
         fprintf(stderr, "sipwall policy: %u error%s\n", diags.errors, diags.errors == 1 ? "" : "s");
         return rc == SW_EIO ? CLI_EXIT_USAGE : CLI_EXIT_FINDING;

@@ -16,12 +16,36 @@ const char *sw_transport_name(sw_transport t)
     }
 }
 
+/* Dotted quad by hand: the engine and the detectors key and report by
+ * source address for every message of a flood, where stdio would cost more
+ * than the rest of the lookup. */
+static int format_ip4(const uint8_t *ip, char *buf, size_t len)
+{
+    char tmp[16];
+    char *p = tmp;
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned v = ip[i];
+        if (v >= 100)
+            *p++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *p++ = (char)('0' + v / 10 % 10);
+        *p++ = (char)('0' + v % 10);
+        if (i < 3)
+            *p++ = '.';
+    }
+    size_t n = (size_t)(p - tmp);
+    if (n >= len)
+        return SW_ELIMIT;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+    return (int)n;
+}
+
 int sw_addr_format_ip(const sw_addr *a, char *buf, size_t len)
 {
     char tmp[INET6_ADDRSTRLEN];
     if (a->family == 4) {
-        if (!inet_ntop(AF_INET, a->ip, tmp, sizeof tmp))
-            return SW_EINVAL;
+        return format_ip4(a->ip, buf, len);
     } else if (a->family == 6) {
         if (!inet_ntop(AF_INET6, a->ip, tmp, sizeof tmp))
             return SW_EINVAL;

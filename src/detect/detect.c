@@ -171,40 +171,13 @@ uint32_t sw__next_gen(sw_detectors *d)
 
 /* ---- hits ------------------------------------------------------------------ */
 
-/* Dotted quad without stdio (hits come by the million under a flood). */
-static size_t fmt_ip4(const uint8_t *ip, char *out)
-{
-    char *p = out;
-    for (unsigned i = 0; i < 4; i++) {
-        unsigned v = ip[i];
-        if (v >= 100) {
-            *p++ = (char)('0' + v / 100);
-            v %= 100;
-            *p++ = (char)('0' + v / 10);
-            *p++ = (char)('0' + v % 10);
-        } else if (v >= 10) {
-            *p++ = (char)('0' + v / 10);
-            *p++ = (char)('0' + v % 10);
-        } else {
-            *p++ = (char)('0' + v);
-        }
-        if (i < 3)
-            *p++ = '.';
-    }
-    *p = '\0';
-    return (size_t)(p - out);
-}
-
 static void fmt_source(const sw__skey *k, sw_addr *a, char *out, size_t cap)
 {
     memset(a, 0, sizeof *a);
     a->family = k->family;
     memcpy(a->ip, k->ip, sizeof k->ip);
-    if (k->family == 4) {
-        fmt_ip4(k->ip, out);
-    } else if (sw_addr_format_ip(a, out, cap) < 0) {
+    if (sw_addr_format_ip(a, out, cap) < 0)
         out[0] = '\0';
-    }
 }
 
 sw_detect_hit *sw__hit(sw__msg *m, sw_detector_id det, const char *rule, int trip,

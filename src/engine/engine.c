@@ -1,6 +1,7 @@
 /* The screening pipeline (include/sipwall/engine.h):
  *   facts -> blocks -> cat 0 admission -> allow rules -> rules -> privacy
  *   -> detectors -> verdict, with every non-allow decision an event. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,25 @@ static void event_from_facts(sw_engine *e, sw_event *ev, const sw_engine_msg *in
     ev->ruri = f->ruri_user;
     ev->frame = in->frame;
     ev->file = in->file;
+}
+
+/* Formats the event's reason into e->reason (cut to fit). */
+static void set_reason(sw_engine *e, sw_event *ev, const char *fmt, ...) SW_PRINTF(3, 4);
+static void set_reason(sw_engine *e, sw_event *ev, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(e->reason, sizeof e->reason, fmt, ap);
+    va_end(ap);
+    size_t n = k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1;
+    ev->reason = sw_str_make(e->reason, n);
+}
+
+/* A block key from a number or name: NUL-padded, cut to 39 bytes. */
+static void key_text(char id[40], const char *p, size_t len)
+{
+    memset(id, 0, 40);
+    memcpy(id, p, len < 39 ? len : 39);
 }
 
 static const char *stage_name(int stage)
@@ -242,14 +262,21 @@ static int mask_present(const sw_sip_msg *m, const sw_hdr_mask *mask, sw_hdr_mas
     return any;
 }
 
-/* Headers without an sw_hdr_id, listed by name: those present go into the
- * verdict (and the reason). */
-static int names_present(const sw_sip_msg *m, char *const *names, uint32_t n, sw_verdict *v,
-                         int apply_to_verdict, char *buf, size_t cap, size_t *used)
+/* Headers without an sw_hdr_id, listed by name, less those in `except`
+ * (a peer's agreed headers): those present go into the verdict (and the
+ * reason). */
+static int names_present(const sw_sip_msg *m, char *const *names, uint32_t n, char *const *except,
+                         uint32_t nexcept, sw_verdict *v, int apply_to_verdict, char *buf, size_t cap,
+                         size_t *used)
 {
     int any = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (!names[i] || !sw_sip_find(m, names[i]))
+            continue;
+        int agreed = 0;
+        for (uint32_t j = 0; j < nexcept && !agreed; j++)
+            agreed = strcasecmp(names[i], except[j]) == 0;
+        if (agreed)
             continue;
         any = 1;
         if (apply_to_verdict && v->nstrip_names < SW_VERDICT_MAX_NAMES)
@@ -288,7 +315,7 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
     size_t extra_len = 0;
     extra[0] = '\0';
     int by_name = f->direction == SW_DIR_INGRESS && !f->peer->trusted &&
-                  names_present(m, pv->ingress_strip_names, pv->ningress_strip_names, v, !pv->monitor,
+                  names_present(m, pv->ingress_strip_names, pv->ningress_strip_names, NULL, 0, v, !pv->monitor,
                                 extra, sizeof extra, &extra_len);
     if (f->direction == SW_DIR_INGRESS && !f->peer->trusted &&
         (mask_present(m, &pv->ingress_strip, &present) || by_name)) {
@@ -305,10 +332,9 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
         ev->confidence = identity ? 90 : 70;
         char names[256];
         size_t nl = mask_names(&present, names, sizeof names);
-        int k = snprintf(e->reason, sizeof e->reason,
+        set_reason(e, ev,
                          "trust-domain headers (%s%s%s) from %s peer %s (RFC 3325: only meaningful inside the trust domain)",
                          names, nl && extra_len ? ", " : "", extra, "untrusted", f->peer->name);
-        ev->reason = sw_str_make(e->reason, k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1);
         if (!pv->monitor) {
             v->strip.bits[0] |= present.bits[0];
             v->strip.bits[1] |= present.bits[1];
@@ -333,14 +359,8 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
         char egx[256];
         size_t egx_len = 0;
         egx[0] = '\0';
-        for (uint32_t i = 0; i < pv->negress_strip_names; i++) {
-            const char *nm = pv->egress_strip_names[i];
-            int agreed = 0;
-            for (uint32_t j = 0; j < f->dst_peer->nagreed_names && !agreed; j++)
-                agreed = strcasecmp(nm, f->dst_peer->agreed_names[j]) == 0;
-            if (!agreed)
-                names_present(m, &pv->egress_strip_names[i], 1, v, !pv->monitor, egx, sizeof egx, &egx_len);
-        }
+        names_present(m, pv->egress_strip_names, pv->negress_strip_names, f->dst_peer->agreed_names,
+                      f->dst_peer->nagreed_names, v, !pv->monitor, egx, sizeof egx, &egx_len);
         if (mask_present(m, &leak, &present) || egx_len) {
             if (!pv->monitor) {
                 v->strip.bits[0] |= present.bits[0];
@@ -357,10 +377,9 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
                 ev->confidence = 100;
                 char names[256];
                 size_t nl = mask_names(&present, names, sizeof names);
-                int k = snprintf(e->reason, sizeof e->reason,
+                set_reason(e, ev,
                                  "%s%s%s sent toward untrusted peer %s (location, charging or topology data leaves the network)",
                                  names, nl && egx_len ? ", " : "", egx, f->dst_peer->name);
-                ev->reason = sw_str_make(e->reason, k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1);
                 char dstid[40];
                 sw__key_source(&f->dst, dstid);
                 if (sw__event_allowed(e, rule, SW_OFFENDER_SOURCE, dstid, ev))
@@ -388,9 +407,7 @@ static void offender_id(const sw_detect_hit *h, char id[40])
     if (h->offender_kind == SW_OFFENDER_SOURCE) {
         sw__key_source(&h->offender_addr, id);
     } else {
-        size_t n = strnlen(h->offender, sizeof h->offender);
-        memset(id, 0, 40);
-        memcpy(id, h->offender, n < 39 ? n : 39);
+        key_text(id, h->offender, strnlen(h->offender, sizeof h->offender));
     }
 }
 
@@ -463,8 +480,7 @@ static int blocked(sw_engine *e, const char *srcid, sw_verdict *v)
         return 0;
     char id[40];
     if (f->a_len) {
-        memset(id, 0, sizeof id);
-        memcpy(id, f->a, f->a_len < 39 ? f->a_len : 39);
+        key_text(id, f->a, f->a_len);
         if (sw__block_check(e, SW_OFFENDER_CALLER, id, v))
             return 1;
         if (e->wg_prefix_digits && f->a_e164 && f->a_len > e->wg_prefix_digits + 1) {
@@ -474,14 +490,12 @@ static int blocked(sw_engine *e, const char *srcid, sw_verdict *v)
         }
     }
     if (f->b_len && f->method == SW_METHOD_INVITE) {
-        memset(id, 0, sizeof id);
-        memcpy(id, f->b, f->b_len < 39 ? f->b_len : 39);
+        key_text(id, f->b, f->b_len);
         if (sw__block_check(e, SW_OFFENDER_CALLEE, id, v))
             return 1;
     }
     if (f->has_credentials && f->auth_user.len) {
-        memset(id, 0, sizeof id);
-        memcpy(id, f->auth_user.ptr, f->auth_user.len < 39 ? f->auth_user.len : 39);
+        key_text(id, f->auth_user.ptr, f->auth_user.len);
         if (sw__block_check(e, SW_OFFENDER_USER, id, v))
             return 1;
     }
@@ -497,10 +511,9 @@ static void admission(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
     ev->action = SW_ACTION_DROP;
     ev->monitor = z->admit_monitor;
     ev->confidence = 100;
-    int k = snprintf(e->reason, sizeof e->reason,
+    set_reason(e, ev,
                      "source is not a configured partner (zone %s admits nothing); further drops are summarised per zone",
                      z->name);
-    ev->reason = sw_str_make(e->reason, k < 0 ? 0 : (size_t)k < sizeof e->reason ? (size_t)k : sizeof e->reason - 1);
     if (!z->admit_monitor) {
         apply(v, SW_ACTION_DROP, 0, 0, rule, SW_CAT_CAT0, SW_EVT_POLICY_VIOLATION);
         v->admission = 1;

@@ -23,7 +23,7 @@ typedef struct sw__lazy {
     uint64_t pattern_mask[SW_F__COUNT / 64 + 1]; /* fields whose pattern db was scanned */
     uint64_t pattern_hits[SW_F__COUNT];
     int64_t via_count, folds, longest_header, pai_count;
-    sw_str contact_host, pvni, attest, via_host, server;
+    sw_str contact_host, attest, via_host;
     char claimed_plmn[8];
     char attest_c[2];
     uint8_t loc_known, loc_state;  /* loc_state: 0 unknown, 1 home, 2 abroad */

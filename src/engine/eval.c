@@ -73,6 +73,7 @@ static sw_str lazy_contact_host(sw_engine *e)
     sw__lazy *lz = &e->lz;
     if (!(lz->have & SW__LZ_CONTACT)) {
         lz->have |= SW__LZ_CONTACT;
+        lz->contact_host = SW_STR_NULL;
         const sw_nameaddr *na;
         sw_sip_error err;
         if (e->facts.msg && sw_sip_contact(e->facts.msg, &na, &err) == SW_OK)
@@ -86,6 +87,7 @@ static sw_str lazy_via_host(sw_engine *e)
     sw__lazy *lz = &e->lz;
     if (!(lz->have & SW__LZ_VIA)) {
         lz->have |= SW__LZ_VIA;
+        lz->via_host = SW_STR_NULL;
         const sw_via *v;
         sw_sip_error err;
         if (e->facts.msg && sw_sip_top_via(e->facts.msg, &v, &err) == SW_OK)
@@ -146,6 +148,7 @@ static sw_str lazy_attest(sw_engine *e)
     if (lz->have & SW__LZ_ATTEST)
         return lz->attest;
     lz->have |= SW__LZ_ATTEST;
+    lz->attest = SW_STR_NULL;
     sw_str v = header_value(e, SW_HDR_IDENTITY, NULL);
     sw_identity id;
     sw_sip_error err;
@@ -217,9 +220,10 @@ static void lazy_location(sw_engine *e)
         return;
     lz->have |= SW__LZ_LOCATION;
     lz->travel_kmh = -1;
+    lz->loc_known = 0;
+    lz->claimed_plmn[0] = '\0';
     /* the claimed location: where the message says the subscriber is */
     sw_str pvni = header_value(e, SW_HDR_P_VISITED_NETWORK_ID, NULL);
-    lz->pvni = pvni;
     if (!plmn_from_domain(pvni, lz->claimed_plmn)) {
         sw_str pani = header_value(e, SW_HDR_P_ACCESS_NETWORK_INFO, NULL);
         const char *p = pani.len ? memchr(pani.ptr, '=', pani.len) : NULL;

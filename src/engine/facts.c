@@ -119,7 +119,10 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
     sw_sip_msg *m = &e->msg;
     sw_sip_error err;
     memset(f, 0, sizeof *f);
-    memset(&e->lz, 0, sizeof e->lz);
+    /* lazily computed values: only the "computed" bits are reset; each
+     * lazy reader sets all of its outputs when it runs */
+    e->lz.have = 0;
+    memset(e->lz.pattern_mask, 0, sizeof e->lz.pattern_mask);
     f->ts_ns = in->ts_ns;
     f->src = in->src;
     f->dst = in->dst;

@@ -38,19 +38,7 @@ void sw__key_source(const sw_addr *a, char id[40])
             memcpy(id + n, "/64", 3);
         }
     } else if (k.family == 4) {
-        /* by hand: this runs for every message, snprintf costs ~1 µs */
-        char *p = id;
-        for (int i = 0; i < 4; i++) {
-            unsigned v = k.ip[i];
-            if (v >= 100)
-                *p++ = (char)('0' + v / 100);
-            if (v >= 10)
-                *p++ = (char)('0' + v / 10 % 10);
-            *p++ = (char)('0' + v % 10);
-            if (i < 3)
-                *p++ = '.';
-        }
-        *p = '\0';
+        (void)sw_addr_format_ip(&k, id, 40); /* no stdio: runs for every message */
     }
 }
 
