@@ -75,7 +75,8 @@ static inline int sw_str_caseeq_cstr(sw_str a, const char *lit)
     X(EFORMAT, -11, "damaged or unsupported file format")                  \
     X(ETRUNC, -12, "truncated input")                                      \
     X(ENOTFOUND, -13, "not found")                                         \
-    X(EUSAGE, -14, "invalid argument")
+    X(EUSAGE, -14, "invalid argument")                                     \
+    X(EAUTH, -15, "authentication failed")
 
 typedef enum sw_err {
 #define SW__ERR_ENUM(name, val, msg) SW_##name = (val),
