@@ -75,6 +75,10 @@ typedef struct sw_detect_result {
 /* NULL on bad config or out of memory. */
 sw_detectors *sw_detectors_new(const sw_detect_config *cfg) SW_WUR SW_NONNULL(1);
 void sw_detectors_free(sw_detectors *d);
+/* Takes new parameters and lists (a policy reload) keeping all state.
+ * SW_ELIMIT when the limits or a window's ring width differ: then build a
+ * new set of detectors instead. */
+int sw_detectors_reconfigure(sw_detectors *d, const sw_detect_config *cfg) SW_WUR SW_NONNULL(1, 2);
 
 /* Feeds one message (request or response, any direction).  Fills *out. */
 void sw_detectors_observe(sw_detectors *d, const sw_facts *f, sw_detect_result *out)

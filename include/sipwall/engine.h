@@ -42,6 +42,8 @@ typedef struct sw_engine_msg {
     const sw_sip_error *framing_error; /* NULL, or the stream framer's error */
     uint64_t frame;               /* capture frame (1-based), 0 = none */
     sw_str file;                  /* capture file name for events, may be empty */
+    const sw_peer *peer;          /* NULL: found by source address; else the partner a
+                                     TLS certificate identified (this policy's peer) */
 } sw_engine_msg;
 
 #define SW_VERDICT_MAX_NAMES 16
@@ -76,6 +78,12 @@ int sw_engine_screen(sw_engine *e, const sw_engine_msg *m, sw_verdict *v) SW_NON
 /* Emits the summaries still pending (suppressed events, active blocks) as
  * of now_ns; call at the end of a capture and periodically inline. */
 int sw_engine_flush(sw_engine *e, int64_t now_ns) SW_NONNULL(1);
+
+/* Swaps in a newly compiled policy (a reload) keeping all state: blocks,
+ * detector windows, event summaries.  The old policy may be freed once
+ * this returns.  SW_ELIMIT when the new policy's limits (table sizes,
+ * window shapes) differ: then build a new engine; SW_ENOMEM. */
+int sw_engine_set_policy(sw_engine *e, const sw_policy *p) SW_WUR SW_NONNULL(1, 2);
 
 /* Replaces the subscriber location feed (category 3); the engine takes
  * ownership and frees the previous one.  NULL removes it. */

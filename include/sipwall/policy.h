@@ -453,6 +453,8 @@ sw_pattern_scratch *sw_policy_scratch_new(const sw_policy *p) SW_WUR SW_NONNULL(
 
 /* Peer lookup by source address: the partner, or the unknown zone. */
 const sw_peer *sw_policy_peer_for(const sw_policy *p, const sw_addr *src) SW_NONNULL(1, 2);
+/* The partner whose `tls` identities name this certificate identity, or NULL. */
+const sw_peer *sw_policy_peer_by_tls_id(const sw_policy *p, sw_str id) SW_NONNULL(1);
 const sw_peer *sw_policy_peer_by_name(const sw_policy *p, const char *name) SW_NONNULL(1, 2);
 const sw_list *sw_policy_list_by_name(const sw_policy *p, const char *name) SW_NONNULL(1, 2);
 

@@ -1,7 +1,129 @@
-/* sipwalld internals shared by its parts (see docs/sipwalld.md). */
+/* sipwalld internals shared by its parts (docs/sipwalld.md).
+ *
+ * Threads: the main thread loads the config, binds every socket, drops
+ * privileges, then runs the control loop (signals, admin socket, reload,
+ * event-file flushing).  One worker per core runs an epoll loop over its
+ * own sockets (SO_REUSEPORT, steered by source address), its own engine
+ * and proxy: nothing on the per-message path is shared or locked.
+ *
+ * Stream connections belong to the worker sw_sock_owner(peer) names; a
+ * worker that must send over a connection it does not own hands the bytes
+ * over through that worker's inbox (a single-producer ring per pair).
+ *
+ * Reload: the main thread compiles the new policy while the workers go on
+ * with the old one, publishes it (an atomic pointer with a generation),
+ * and frees the old one when every worker has taken the new one. */
 #ifndef SWD_DAEMON_H
 #define SWD_DAEMON_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "daemon/config.h"
+#include "sipwall/engine.h"
+#include "sipwall/event.h"
+#include "sipwall/net.h"
+#include "sipwall/policy.h"
+#include "sipwall/proxy.h"
+
 const char *swd_version(void);
+
+/* ---- logs (structured: "ts level comp msg key=value…") -------------------- */
+int swd_log_open(const char *where, int level, char *err, size_t errlen);
+void swd_log_close(void);
+void swd_log(int level, const char *comp, const char *fmt, ...) SW_PRINTF(3, 4);
+#define swd_err(comp, ...) swd_log(SWD_LOG_ERROR, comp, __VA_ARGS__)
+#define swd_warn(comp, ...) swd_log(SWD_LOG_WARN, comp, __VA_ARGS__)
+#define swd_info(comp, ...) swd_log(SWD_LOG_INFO, comp, __VA_ARGS__)
+#define swd_debug(comp, ...) swd_log(SWD_LOG_DEBUG, comp, __VA_ARGS__)
+
+/* ---- events: one sink for all workers ------------------------------------- */
+/* Wraps a sink with a mutex: events are rare next to messages (the engine
+ * caps them), so the lock is off the per-message path. */
+sw_event_sink *swd_locked_sink_new(sw_event_sink *inner) SW_WUR;
+
+/* ---- the policy generation ----------------------------------------------- */
+typedef struct swd_policy_gen {
+    sw_policy *policy;
+    uint64_t gen;
+    sw_location_feed *feeds[SWD_MAX_WORKERS]; /* one per worker (the engine owns it once taken) */
+} swd_policy_gen;
+
+/* Loads the config's policies (and location feed, once per worker).
+ * Diagnostics go to the log; returns NULL when the policy does not load. */
+swd_policy_gen *swd_policy_gen_load(const swd_config *cfg, unsigned nworkers, uint64_t gen,
+                                    char *err, size_t errlen);
+void swd_policy_gen_free(swd_policy_gen *g);
+
+/* ---- the inter-worker inbox ------------------------------------------------ */
+typedef struct swd_ring swd_ring;
+swd_ring *swd_ring_new(size_t bytes);
+void swd_ring_free(swd_ring *r);
+/* Producer side: 0, or SW_ELIMIT when full (the message is dropped, like
+ * a full socket buffer would). */
+int swd_ring_put(swd_ring *r, uint32_t kind, const void *hdr, size_t hlen, const void *data,
+                 size_t dlen);
+/* Consumer side: the next record, or 0 when empty.  Valid until _pop. */
+typedef struct swd_ring_rec {
+    uint32_t kind;
+    const void *hdr;
+    size_t hlen;
+    const void *data;
+    size_t dlen;
+} swd_ring_rec;
+int swd_ring_peek(swd_ring *r, swd_ring_rec *out);
+void swd_ring_pop(swd_ring *r);
+
+/* ---- counters -------------------------------------------------------------- */
+#define SWD_COUNTER_LIST(X)                                                              \
+    X(rx_udp) X(rx_stream) X(rx_bytes) X(tx_udp) X(tx_stream) X(tx_bytes)               \
+    X(requests_forwarded) X(responses_forwarded) X(replies)                             \
+    X(dropped_policy) X(dropped_proxy) X(dropped_no_route) X(dropped_send)              \
+    X(dropped_inbox) X(conn_accepted) X(conn_refused) X(conn_closed_idle)               \
+    X(conn_closed_slow) X(conn_closed_error) X(conn_closed_limit) X(tls_handshake_failed)\
+    X(conn_outgoing) X(hop_failovers) X(icmp_errors) X(sensor_messages) X(hep_packets)  \
+    X(hep_bad)
+
+typedef struct swd_counters {
+#define SWD__CTR(n) uint64_t n;
+    SWD_COUNTER_LIST(SWD__CTR)
+#undef SWD__CTR
+} swd_counters;
+
+/* ---- the daemon -------------------------------------------------------------- */
+typedef struct swd_worker swd_worker;
+
+typedef struct swd_daemon {
+    swd_config *cfg;
+    unsigned nworkers;
+    uint8_t secret[SWD_SECRET_LEN];
+    sw_proxy_iface ifaces[SWD_MAX_LISTENS]; /* config listens, advertised addresses */
+    SSL_CTX *tls_server[SWD_MAX_LISTENS];
+    SSL_CTX *tls_client;
+    sw_event_sink *events;      /* locked; NULL = count only */
+    sw_event_sink *events_file; /* the inner file sink */
+    _Atomic(swd_policy_gen *) policy;
+    atomic_int stop;
+    swd_worker *workers[SWD_MAX_WORKERS];
+    int64_t started_ns;
+    uint64_t reloads;           /* main thread only */
+} swd_daemon;
+
+/* Creates the workers and binds every socket (before privileges drop). */
+int swd_workers_create(swd_daemon *d, char *err, size_t errlen);
+int swd_workers_start(swd_daemon *d, char *err, size_t errlen);
+/* Wakes every worker (stop or a new policy). */
+void swd_workers_wake(swd_daemon *d);
+void swd_workers_join(swd_daemon *d);
+void swd_workers_free(swd_daemon *d);
+/* The generation every worker has taken (the minimum). */
+uint64_t swd_workers_policy_acked(swd_daemon *d);
+/* Sums the workers' published counters and engine statistics. */
+void swd_workers_stats(swd_daemon *d, swd_counters *c, sw_engine_stats *es, uint64_t *conns);
+
+/* JSON for the admin socket's "stats" (malloc'd). */
+char *swd_stats_json(swd_daemon *d);
+
+int64_t swd_now_ns(void);
 
 #endif

@@ -1,8 +1,364 @@
-/* sipwalld — placeholder entry point while the daemon is being written. */
-#include <stdio.h>
+/* sipwalld — the inline SIP firewall and passive sensor.
+ *
+ *   sipwalld -c FILE                 run (foreground; systemd supervises)
+ *   sipwalld -c FILE --check-config  validate the config and the policy
+ *   sipwalld -c FILE ctl COMMAND     talk to the running daemon's admin
+ *                                    socket: reload | stats
+ *
+ * Start-up order: config -> secret -> policy -> sockets -> privilege drop
+ * -> workers.  Everything that needs privileges (ports below 1024, raw
+ * capture, the secret file) happens before the drop. */
 
-int main(void)
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "daemon/admin.h"
+#include "daemon/daemon.h"
+
+static void usage(FILE *f)
 {
-    fprintf(stderr, "sipwalld: not built yet\n");
-    return 2;
+    fprintf(f, "usage: sipwalld -c FILE [--check-config]\n"
+               "       sipwalld -c FILE ctl reload|stats\n"
+               "       sipwalld --version\n"
+               "Runs sipwall's inline SIP firewall / passive sensor (docs/sipwalld.md).\n");
+}
+
+static int setup_ifaces(swd_daemon *d, char *err, size_t errlen)
+{
+    const swd_config *cfg = d->cfg;
+    for (unsigned i = 0; i < cfg->nlistens; i++) {
+        const swd_listen *l = &cfg->listens[i];
+        d->ifaces[i].transport = l->transport;
+        d->ifaces[i].side = l->side;
+        d->ifaces[i].addr = l->has_advertise ? l->advertise : l->addr;
+        if (l->transport == SW_TRANSPORT_TLS) {
+            d->tls_server[i] = sw_tls_server_ctx(l->cert, l->key, l->ca, (sw_tls_verify)l->verify, err,
+                                                 errlen);
+            if (!d->tls_server[i])
+                return SW_EINVAL;
+        }
+    }
+    int need_client = cfg->tls_client_cert || cfg->tls_client_ca;
+    for (unsigned i = 0; i < cfg->nforward; i++)
+        need_client |= cfg->forward[i].transport == SW_TRANSPORT_TLS;
+    for (unsigned r = 0; r < cfg->nroutes; r++)
+        for (unsigned i = 0; i < cfg->routes[r].nhops; i++)
+            need_client |= cfg->routes[r].hops[i].transport == SW_TRANSPORT_TLS;
+    if (need_client) {
+        d->tls_client = sw_tls_client_ctx(cfg->tls_client_cert, cfg->tls_client_key, cfg->tls_client_ca,
+                                          cfg->tls_client_ca ? (sw_tls_verify)cfg->tls_client_verify
+                                                             : SW_TLS_VERIFY_NONE,
+                                          err, errlen);
+        if (!d->tls_client)
+            return SW_EINVAL;
+        if (!cfg->tls_client_ca)
+            swd_warn("main", "outgoing TLS without tls-client ca=: next hops' certificates are not verified");
+    }
+    return SW_OK;
+}
+
+static int open_events(swd_daemon *d, char *err, size_t errlen)
+{
+    if (!d->cfg->events)
+        return SW_OK;
+    /* appended, never truncated: a restart keeps what was logged */
+    int fd = open(d->cfg->events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    FILE *fp = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (!fp) {
+        snprintf(err, errlen, "events file %s: %s", d->cfg->events, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return SW_EIO;
+    }
+    d->events_file = sw_jsonl_sink_new(fp, 1);
+    d->events = d->events_file ? swd_locked_sink_new(d->events_file) : NULL;
+    if (!d->events) {
+        snprintf(err, errlen, "out of memory");
+        return SW_ENOMEM;
+    }
+    return SW_OK;
+}
+
+static int drop_privileges(const swd_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->user)
+        return SW_OK;
+    struct passwd *pw = getpwnam(cfg->user);
+    if (!pw) {
+        snprintf(err, errlen, "user %s does not exist", cfg->user);
+        return SW_EINVAL;
+    }
+    gid_t gid = pw->pw_gid;
+    if (cfg->group) {
+        struct group *gr = getgrnam(cfg->group);
+        if (!gr) {
+            snprintf(err, errlen, "group %s does not exist", cfg->group);
+            return SW_EINVAL;
+        }
+        gid = gr->gr_gid;
+    }
+    if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+        setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0) {
+        snprintf(err, errlen, "cannot drop privileges to %s: %s", cfg->user, strerror(errno));
+        return SW_EIO;
+    }
+    if (setuid(0) == 0) { /* must not be able to get root back */
+        snprintf(err, errlen, "privileges were not dropped");
+        return SW_EIO;
+    }
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core dumps with the secret in them */
+    swd_info("main", "running as %s (uid %u, gid %u)", cfg->user, (unsigned)pw->pw_uid, (unsigned)gid);
+    return SW_OK;
+}
+
+/* ---- reload --------------------------------------------------------------------------- */
+
+static uint64_t next_gen = 1;
+
+int swd_reload(swd_daemon *d, char *msg, size_t msglen)
+{
+    int64_t t0 = swd_now_ns();
+    char err[512];
+    swd_policy_gen *g = swd_policy_gen_load(d->cfg, d->nworkers, ++next_gen, err, sizeof err);
+    if (!g) {
+        swd_err("reload", "reload failed, the running policy stays: %s", err);
+        snprintf(msg, msglen, "error: %s; the running policy stays", err);
+        return SW_EINVAL;
+    }
+    swd_policy_gen *old = atomic_exchange(&d->policy, g);
+    swd_workers_wake(d);
+    /* the old generation is freed once every worker has moved on */
+    for (int i = 0; i < 5000 && swd_workers_policy_acked(d) < g->gen; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    if (swd_workers_policy_acked(d) >= g->gen) {
+        swd_policy_gen_free(old);
+    } else {
+        swd_warn("reload", "a worker has not taken the new policy within 5 s; keeping the old one allocated");
+    }
+    d->reloads++;
+    double ms = (double)(swd_now_ns() - t0) / 1e6;
+    swd_info("reload", "policy generation %llu in force (%s, %u rules) after %.1f ms",
+             (unsigned long long)g->gen, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules,
+             ms);
+    snprintf(msg, msglen, "ok generation %llu rules %u in %.1f ms", (unsigned long long)g->gen,
+             g->policy->nrules, ms);
+    return SW_OK;
+}
+
+/* ---- the control loop ------------------------------------------------------------------ */
+
+static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
+{
+    int64_t last_flush = swd_now_ns();
+    while (!atomic_load(&d->stop)) {
+        struct pollfd pf[2] = {{sigfd, POLLIN, 0}, {admin_fd, POLLIN, 0}};
+        int n = poll(pf, admin_fd >= 0 ? 2 : 1, 1000);
+        if (n > 0 && (pf[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                    char msg[600];
+                    swd_info("main", "SIGHUP: reloading the policy");
+                    (void)swd_reload(d, msg, sizeof msg);
+                } else {
+                    swd_info("main", "signal %u: stopping", si.ssi_signo);
+                    atomic_store(&d->stop, 1);
+                }
+            }
+        }
+        if (n > 0 && admin_fd >= 0 && (pf[1].revents & POLLIN))
+            swd_admin_serve(d, admin_fd);
+        int64_t now = swd_now_ns();
+        if (d->events && now - last_flush >= 1000000000) {
+            (void)sw_event_sink_flush(d->events);
+            last_flush = now;
+        }
+    }
+    return SW_OK;
+}
+
+static int run(const char *path)
+{
+    swd_config cfg;
+    char err[1024];
+    memset(&cfg, 0, sizeof cfg);
+    if (swd_config_load(path, &cfg, err, sizeof err) != SW_OK) {
+        fprintf(stderr, "sipwalld: %s\n", err);
+        return 1;
+    }
+    if (swd_log_open(cfg.log, cfg.log_level, err, sizeof err) != SW_OK) {
+        fprintf(stderr, "sipwalld: %s\n", err);
+        swd_config_free(&cfg);
+        return 1;
+    }
+    swd_daemon *d = calloc(1, sizeof *d);
+    if (!d) {
+        swd_config_free(&cfg);
+        return 1;
+    }
+    d->cfg = &cfg;
+    d->started_ns = swd_now_ns();
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    d->nworkers = cfg.workers ? cfg.workers : (unsigned)(ncpu > 0 ? ncpu : 1);
+    if (d->nworkers > SWD_MAX_WORKERS)
+        d->nworkers = SWD_MAX_WORKERS;
+    int rc = 1, sigfd = -1, admin_fd = -1;
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    /* blocked before the workers start, so they inherit the mask and every
+     * signal comes to the control loop */
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    swd_info("main", "sipwalld %s starting: mode=%s workers=%u config=%s", swd_version(),
+             swd_mode_name(cfg.mode), d->nworkers, path);
+    if (cfg.secret_path &&
+        swd_secret_load_or_create(cfg.secret_path, d->secret, err, sizeof err) != SW_OK)
+        goto out;
+    swd_policy_gen *g = swd_policy_gen_load(&cfg, d->nworkers, 1, err, sizeof err);
+    if (!g)
+        goto out;
+    atomic_store(&d->policy, g);
+    if (setup_ifaces(d, err, sizeof err) != SW_OK || open_events(d, err, sizeof err) != SW_OK ||
+        swd_workers_create(d, err, sizeof err) != SW_OK)
+        goto out;
+    if (cfg.admin && (admin_fd = swd_admin_listen(cfg.admin, err, sizeof err)) < 0)
+        goto out;
+    if (cfg.pid_file) {
+        FILE *pf = fopen(cfg.pid_file, "w");
+        if (!pf) {
+            snprintf(err, sizeof err, "pid file %s: %s", cfg.pid_file, strerror(errno));
+            goto out;
+        }
+        fprintf(pf, "%ld\n", (long)getpid());
+        fclose(pf);
+    }
+    if (drop_privileges(&cfg, err, sizeof err) != SW_OK)
+        goto out;
+    if ((sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+        snprintf(err, sizeof err, "signalfd: %s", strerror(errno));
+        goto out;
+    }
+    if (swd_workers_start(d, err, sizeof err) != SW_OK)
+        goto out;
+    swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
+             cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
+             g->policy->name ? g->policy->name : "unnamed");
+    control_loop(d, sigfd, admin_fd);
+    swd_workers_wake(d);
+    swd_workers_join(d);
+    rc = 0;
+    err[0] = '\0';
+out:
+    if (rc)
+        swd_err("main", "%s", err);
+    atomic_store(&d->stop, 1);
+    swd_workers_join(d);
+    if (rc == 0) {
+        swd_counters c;
+        sw_engine_stats es;
+        uint64_t conns;
+        swd_workers_stats(d, &c, &es, &conns);
+        swd_info("main", "stopped: messages=%llu forwarded=%llu replies=%llu dropped=%llu events=%llu",
+                 (unsigned long long)es.messages,
+                 (unsigned long long)(c.requests_forwarded + c.responses_forwarded),
+                 (unsigned long long)c.replies, (unsigned long long)(c.dropped_policy + c.dropped_proxy),
+                 (unsigned long long)es.events);
+    }
+    swd_workers_free(d);
+    if (admin_fd >= 0) {
+        close(admin_fd);
+        unlink(cfg.admin);
+    }
+    if (sigfd >= 0)
+        close(sigfd);
+    (void)sw_event_sink_close(d->events);
+    for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
+        SSL_CTX_free(d->tls_server[i]);
+    SSL_CTX_free(d->tls_client);
+    swd_policy_gen_free(atomic_load(&d->policy));
+    if (cfg.pid_file && rc == 0)
+        unlink(cfg.pid_file);
+    memset(d->secret, 0, sizeof d->secret);
+    free(d);
+    swd_config_free(&cfg);
+    swd_log_close();
+    return rc;
+}
+
+static int check_config(const char *path)
+{
+    swd_config cfg;
+    char err[1024];
+    memset(&cfg, 0, sizeof cfg);
+    if (swd_config_load(path, &cfg, err, sizeof err) != SW_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    (void)swd_log_open("stderr", SWD_LOG_WARN, err, sizeof err);
+    swd_policy_gen *g = swd_policy_gen_load(&cfg, 1, 1, err, sizeof err);
+    if (!g) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        swd_config_free(&cfg);
+        return 1;
+    }
+    printf("%s: ok — mode %s, %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs; "
+           "policy %s with %u rules\n",
+           path, swd_mode_name(cfg.mode), cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures,
+           cfg.nheps, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules);
+    swd_policy_gen_free(g);
+    swd_config_free(&cfg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *conf = NULL;
+    int check = 0;
+    int i = 1;
+    for (; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+            conf = argv[++i];
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            check = 1;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("sipwalld %s\n", swd_version());
+            return 0;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "ctl") == 0) {
+            break;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!conf) {
+        usage(stderr);
+        return 2;
+    }
+    if (i < argc) /* ctl */
+        return swd_admin_client(conf, argc - i - 1, argv + i + 1);
+    return check ? check_config(conf) : run(conf);
 }

@@ -310,13 +310,8 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 _Static_assert(offsetof(sw_detectors, lp) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
                "every table is in all[]");
 
-sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
+static void set_conf(sw_detectors *d, const sw_detect_config *cfg)
 {
-    if (!cfg->conf)
-        return NULL;
-    sw_detectors *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
     memcpy(d->conf, cfg->conf, sizeof d->conf);
     unsigned np;
     const sw_detector_param_spec *ps = sw_detector_params(&np);
@@ -326,12 +321,39 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
         d->rw[p] = ring_width(d->p[p]);
         d->ws[p] = sw__secs(d->p[p]);
     }
+    d->hot = cfg->irsf_hot;
+}
+
+int sw_detectors_reconfigure(sw_detectors *d, const sw_detect_config *cfg)
+{
+    /* Table sizes and ring widths are fixed at creation: state stays only
+     * when they would come out the same. */
+    if (!cfg->conf || memcmp(&d->lim, &cfg->limits, sizeof d->lim) != 0)
+        return SW_ELIMIT;
+    unsigned np;
+    const sw_detector_param_spec *ps = sw_detector_params(&np);
+    for (unsigned i = 0; i < np && i < SW_DP__COUNT; i++) {
+        unsigned p = ps[i].param;
+        if (ring_width(sane_param(&ps[i], cfg->conf[ps[i].detector].params[p])) != d->rw[p])
+            return SW_ELIMIT;
+    }
+    set_conf(d, cfg);
+    return SW_OK;
+}
+
+sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
+{
+    if (!cfg->conf)
+        return NULL;
+    sw_detectors *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    set_conf(d, cfg);
     d->lim = cfg->limits;
     uint32_t ns = d->lim.sources ? d->lim.sources : DEFAULT_ENTRIES;
     uint32_t nn = d->lim.numbers ? d->lim.numbers : DEFAULT_ENTRIES;
     uint32_t nd = d->lim.dialogs ? d->lim.dialogs : DEFAULT_ENTRIES;
     uint32_t npeer = ns < 4096 ? ns : 4096; /* partners are configured, not attacker-made */
-    d->hot = cfg->irsf_hot;
     d->seed = cfg->seed;
     if (!d->seed && getrandom(&d->seed, sizeof d->seed, GRND_NONBLOCK) != (ssize_t)sizeof d->seed)
         d->seed = sw_hash64(&d, sizeof d, (uint64_t)(uintptr_t)cfg);

@@ -16,6 +16,25 @@ static const uint8_t severity[SW_ACTION__COUNT] = {
     [SW_ACTION_RATE_LIMIT] = 4, [SW_ACTION_REJECT] = 5, [SW_ACTION_DROP] = 6,
 };
 
+static void detect_config(const sw_policy *p, uint64_t seed, sw_detect_config *dc)
+{
+    memset(dc, 0, sizeof *dc);
+    dc->conf = p->detectors;
+    dc->limits = p->limits;
+    dc->seed = seed;
+    int32_t li = p->detectors[SW_DET_IRSF].list;
+    if (li >= 0 && (uint32_t)li < p->nlists && p->lists[li]->kind == SW_LIST_NUMBERS)
+        dc->irsf_hot = p->lists[li]->numbers;
+}
+
+static int needs_scratch(const sw_policy *p)
+{
+    int need = 0;
+    for (unsigned i = 0; i < SW_F__COUNT; i++)
+        need |= p->patterns[i] != NULL;
+    return need;
+}
+
 sw_engine *sw_engine_new(const sw_engine_config *cfg)
 {
     if (!cfg->policy)
@@ -49,19 +68,11 @@ sw_engine *sw_engine_new(const sw_engine_config *cfg)
     e->rates = sw_table_new(&tc);
 
     sw_detect_config dc;
-    memset(&dc, 0, sizeof dc);
-    dc.conf = p->detectors;
-    dc.limits = p->limits;
-    dc.seed = cfg->seed;
-    int32_t li = p->detectors[SW_DET_IRSF].list;
-    if (li >= 0 && (uint32_t)li < p->nlists && p->lists[li]->kind == SW_LIST_NUMBERS)
-        dc.irsf_hot = p->lists[li]->numbers;
+    detect_config(p, cfg->seed, &dc);
     e->det = sw_detectors_new(&dc);
     e->wg_prefix_digits = (uint32_t)p->detectors[SW_DET_WANGIRI].params[SW_DP_WG_PREFIX_DIGITS];
 
-    int need_scratch = 0;
-    for (unsigned i = 0; i < SW_F__COUNT; i++)
-        need_scratch |= p->patterns[i] != NULL;
+    int need_scratch = needs_scratch(p);
     if (need_scratch)
         e->scratch = sw_policy_scratch_new(p);
 
@@ -86,6 +97,27 @@ void sw_engine_free(sw_engine *e)
     free(e->global);
     free(e->hdrs);
     free(e);
+}
+
+int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
+{
+    if (memcmp(&p->limits, &e->pol->limits, sizeof p->limits) != 0)
+        return SW_ELIMIT;
+    sw_pattern_scratch *scratch = NULL;
+    if (needs_scratch(p) && !(scratch = sw_policy_scratch_new(p)))
+        return SW_ENOMEM;
+    sw_detect_config dc;
+    detect_config(p, 0, &dc);
+    int r = sw_detectors_reconfigure(e->det, &dc);
+    if (r != SW_OK) {
+        sw_pattern_scratch_free(scratch);
+        return r;
+    }
+    sw_pattern_scratch_free(e->scratch);
+    e->scratch = scratch;
+    e->pol = p;
+    e->wg_prefix_digits = (uint32_t)p->detectors[SW_DET_WANGIRI].params[SW_DP_WG_PREFIX_DIGITS];
+    return SW_OK;
 }
 
 void sw_engine_set_location_feed(sw_engine *e, sw_location_feed *feed)

@@ -2,9 +2,21 @@
 #ifndef SIPWALL_ENGINE_INT_H
 #define SIPWALL_ENGINE_INT_H
 
+#include <string.h>
+
 #include "sipwall/detect.h"
 #include "sipwall/engine.h"
 #include "sipwall/table.h"
+
+/* Rule names kept in state outlive the policy they came from. */
+#define SW__RULE_MAX 64
+
+static inline void sw__rule_copy(char dst[SW__RULE_MAX], const char *rule)
+{
+    size_t n = rule ? strnlen(rule, SW__RULE_MAX - 1) : 0;
+    memcpy(dst, rule ? rule : "", n);
+    dst[n] = '\0';
+}
 
 /* Identity of a message that may not parse (for malformed events). */
 typedef struct sw__ident {
@@ -62,7 +74,7 @@ typedef struct sw__evstate {
     int64_t first_suppressed, last_suppressed;
     uint32_t count;                /* events emitted in this window */
     uint32_t suppressed;           /* hits not emitted since the last summary */
-    const char *rule;              /* static or policy-owned */
+    char rule[SW__RULE_MAX];       /* a copy: the policy may be swapped (reload) */
     sw_event_type type;
     sw_category category;
     sw_action action;
@@ -81,7 +93,7 @@ typedef struct sw__block {
     int64_t since, until, last;
     uint64_t suppressed;
     uint8_t active, offences;       /* offences: for doubling on repeat */
-    const char *rule;
+    char rule[SW__RULE_MAX];       /* a copy: the policy may be swapped (reload) */
     sw_event_type type;
     sw_category category;
     sw__where at;

@@ -129,7 +129,7 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
     f->transport = in->transport;
     f->size = in->len;
     f->expires = -1;
-    f->peer = sw_policy_peer_for(e->pol, &in->src);
+    f->peer = in->peer ? in->peer : sw_policy_peer_for(e->pol, &in->src);
     f->dst_peer = sw_policy_peer_for(e->pol, &in->dst);
     if (f->peer->role == SW_ROLE_CORE)
         f->direction = SW_DIR_EGRESS;

@@ -85,7 +85,7 @@ void sw__event_emit(sw_engine *e, sw_event *ev)
 
 static void emit_state_summary(sw_engine *e, sw__evstate *s)
 {
-    if (!s->suppressed || !s->rule)
+    if (!s->suppressed || !s->rule[0])
         return;
     sw_event ev;
     fill_summary(e, &ev, s->rule, s->type, s->category, s->action, s->offender, s->suppressed,
@@ -101,7 +101,7 @@ typedef struct glob_slot {
     uint64_t rule_hash;
     int64_t window_start;
     uint32_t count, suppressed;
-    const char *rule;
+    char rule[SW__RULE_MAX];
     sw_event_type type;
     sw_category category;
     sw_action action;
@@ -128,7 +128,7 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
         s->window_start = e->now;
         s->count = 0;
     }
-    s->rule = rule;
+    sw__rule_copy(s->rule, rule);
     s->type = proto->type;
     s->category = proto->category;
     s->action = proto->action;
@@ -142,7 +142,7 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
     uint32_t slot = (uint32_t)(k.rule_hash % SW__GLOBAL_SLOTS);
     glob_slot *g = &((glob_slot *)e->global)[slot];
     if (g->rule_hash != k.rule_hash || e->now - g->window_start >= win || e->now < g->window_start) {
-        if (g->suppressed && g->rule) {
+        if (g->suppressed && g->rule[0]) {
             sw_event ev;
             fill_summary(e, &ev, g->rule, g->type, g->category, g->action, "", g->suppressed, 0,
                          e->now, "hits (global event budget)");
@@ -152,7 +152,7 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
         g->rule_hash = k.rule_hash;
         g->window_start = e->now;
         g->count = g->suppressed = 0;
-        g->rule = rule;
+        sw__rule_copy(g->rule, rule);
         g->type = proto->type;
         g->category = proto->category;
         g->action = proto->action;
@@ -189,7 +189,7 @@ void sw__events_evicted(void *ctx, const void *key, void *value)
 
 static void emit_block_summary(sw_engine *e, const sw__blkey *k, sw__block *b)
 {
-    if (!b->suppressed || !b->rule)
+    if (!b->suppressed || !b->rule[0])
         return;
     sw_event ev;
     fill_summary(e, &ev, b->rule, b->type, b->category, SW_ACTION_DROP, k->id, b->suppressed,
@@ -264,7 +264,7 @@ int64_t sw__block_set(sw_engine *e, uint8_t kind, const char *id, int64_t dur_ns
     b->active = 1;
     b->since = e->now;
     b->until = e->now + dur_ns;
-    b->rule = rule;
+    sw__rule_copy(b->rule, rule);
     b->type = type;
     b->category = cat;
     if (src)
@@ -324,7 +324,7 @@ void sw__summaries_flush(sw_engine *e, int64_t now)
     sw_table_foreach(e->blocks, flush_block, &c);
     glob_slot *g = (glob_slot *)e->global;
     for (unsigned i = 0; i < SW__GLOBAL_SLOTS; i++) {
-        if (g[i].suppressed && g[i].rule) {
+        if (g[i].suppressed && g[i].rule[0]) {
             sw_event ev;
             fill_summary(e, &ev, g[i].rule, g[i].type, g[i].category, g[i].action, "", g[i].suppressed,
                          0, now, "hits (global event budget)");

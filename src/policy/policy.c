@@ -262,6 +262,15 @@ const sw_peer *sw_policy_peer_for(const sw_policy *p, const sw_addr *src)
     return p->unknown;
 }
 
+const sw_peer *sw_policy_peer_by_tls_id(const sw_policy *p, sw_str id)
+{
+    uint32_t v;
+    for (uint32_t i = 0; i < p->npeers; i++)
+        if (p->peers[i]->tls_ids && sw_string_set_lookup(p->peers[i]->tls_ids, id, &v))
+            return p->peers[i];
+    return NULL;
+}
+
 const sw_peer *sw_policy_peer_by_name(const sw_policy *p, const char *name)
 {
     for (uint32_t i = 0; i < p->npeers; i++)

@@ -1,0 +1,144 @@
+/* The worker's state, shared by worker.c (loop, UDP, routing), conn.c
+ * (stream connections) and sensor.c (capture and HEP inputs). */
+#ifndef SWD_WORKER_H
+#define SWD_WORKER_H
+
+
+#include <sys/socket.h>
+
+#include "daemon/daemon.h"
+#include "sipwall/table.h"
+
+#define SWD_BATCH 64
+#define SWD_MAX_DGRAM 65536
+#define SWD_INBOX_BYTES (4u << 20)
+#define SWD_HOP_DOWN_NS (30 * INT64_C(1000000000))
+
+/* epoll data: kind in the top byte, an index below */
+enum {
+    SWD_EP_WAKE = 1,
+    SWD_EP_UDP = 2,     /* idx: listener */
+    SWD_EP_LISTEN = 3,  /* idx: listener (TCP/TLS) */
+    SWD_EP_CONN = 4,    /* idx: connection slot */
+    SWD_EP_HEP_UDP = 5, /* idx: hep line */
+    SWD_EP_HEP_LISTEN = 6,
+    SWD_EP_CAPTURE = 7, /* idx: capture line */
+};
+#define SWD_EP(kind, idx) (((uint64_t)(kind) << 56) | (uint64_t)(idx))
+#define SWD_EP_KIND(u) ((unsigned)((u) >> 56))
+#define SWD_EP_IDX(u) ((uint32_t)((u) & 0xffffffffu))
+
+/* inbox records */
+enum { SWD_RING_SEND = 1, SWD_RING_ADOPT = 2 };
+
+typedef struct swd_send_hdr {
+    sw_addr to;
+    sw_transport transport;
+    unsigned iface;
+} swd_send_hdr;
+
+typedef struct swd_adopt_hdr {
+    int fd;
+    unsigned iface;
+    sw_addr peer;
+    uint8_t hep; /* a HEP stream, not SIP */
+} swd_adopt_hdr;
+
+/* One message to screen, with where it came from. */
+typedef struct swd_msg_in {
+    sw_addr src, dst;
+    sw_transport transport;
+    unsigned iface;         /* listener index (inline) */
+    const sw_peer *peer;    /* identified by its TLS certificate, or NULL */
+    const sw_sip_error *framing_error;
+    uint8_t sensor;         /* seen passively: events only */
+} swd_msg_in;
+
+typedef struct swd_conn swd_conn;
+
+struct swd_worker {
+    swd_daemon *d;
+    unsigned id;
+    pthread_t th;
+    uint8_t started, ok;
+    int epfd, wakefd;
+    int64_t now;
+
+    sw_engine *engine;
+    sw_proxy *proxy;
+    const swd_policy_gen *gen;
+    atomic_uint_fast64_t acked;
+
+    int udp[SWD_MAX_LISTENS];
+    int listen_fd[SWD_MAX_LISTENS];
+
+    /* stream connections (conn.c) */
+    swd_conn **conns;        /* slots */
+    uint32_t maxconns, nconns;
+    uint32_t *free_slots;
+    uint32_t nfree;
+    sw_table *conn_by_peer;  /* (addr, transport) -> slot */
+    sw_table *conns_per_ip;  /* ip -> count */
+
+    /* sensor inputs (sensor.c) */
+    void *sensor;
+
+    swd_ring *inbox[SWD_MAX_WORKERS]; /* inbox[i]: written by worker i */
+    uint64_t wake_mask;
+
+    /* UDP batches */
+    struct mmsghdr rx[SWD_BATCH];
+    struct iovec rxiov[SWD_BATCH];
+    struct sockaddr_storage rxaddr[SWD_BATCH];
+    char *rxbuf;
+    struct mmsghdr tx[SWD_BATCH];
+    struct iovec txiov[SWD_BATCH];
+    struct sockaddr_storage txaddr[SWD_BATCH];
+    int txfd[SWD_BATCH];
+    unsigned ntx;
+    char *txbuf;
+
+    int64_t fwd_down[SWD_MAX_FORWARD];
+    int64_t route_down[SWD_MAX_ROUTES][SWD_MAX_ROUTE_HOPS];
+
+    sw_proxy_req req;
+    sw_proxy_resp resp;
+
+    swd_counters c;
+    pthread_mutex_t pub_mu;
+    swd_counters pub;
+    sw_engine_stats pub_es;
+    uint64_t pub_conns;
+};
+
+int swd_ep_add(swd_worker *w, int fd, uint32_t events, unsigned kind, uint32_t idx);
+int swd_ep_mod(swd_worker *w, int fd, uint32_t events, unsigned kind, uint32_t idx);
+
+void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_msg_in *in);
+char *swd_tx_slot(swd_worker *w, size_t *cap);
+void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr *to, size_t len);
+void swd_hop_failed(swd_worker *w, const sw_addr *to);
+
+/* conn.c */
+int swd_conn_init(swd_worker *w, char *err, size_t errlen);
+void swd_conn_fini(swd_worker *w);
+void swd_conn_accept(swd_worker *w, unsigned iface);
+void swd_conn_adopt(swd_worker *w, const swd_adopt_hdr *h);
+void swd_conn_event(swd_worker *w, uint32_t slot, uint32_t events);
+void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned iface, const void *data,
+                   size_t len);
+void swd_conn_sweep(swd_worker *w);
+void swd_conn_accept_hep(swd_worker *w, int lfd, unsigned idx);
+
+/* sensor.c */
+int swd_sensor_create(swd_daemon *d, char *err, size_t errlen);
+void swd_sensor_event(swd_worker *w, unsigned kind, uint32_t idx, uint32_t events);
+void swd_sensor_tick(swd_worker *w);
+void swd_sensor_flush(swd_worker *w);
+void swd_sensor_fini(swd_worker *w);
+struct sw_hep_stream;
+struct sw_hep_stream *swd_sensor_hep_stream_new(swd_worker *w, unsigned hep_idx);
+/* Feeds a HEP stream's bytes; < 0: the stream lost its framing, close it. */
+int swd_sensor_hep_bytes(swd_worker *w, struct sw_hep_stream *s, const char *b, size_t n);
+
+#endif

@@ -1,0 +1,126 @@
+/* TLS contexts for sipwalld's listeners and outgoing connections
+ * (include/sipwall/net.h): TLS 1.2+, mutual TLS, peer identities. */
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sipwall/net.h"
+
+static void ssl_fail(char *err, size_t errlen, const char *what, const char *file)
+{
+    unsigned long e = ERR_get_error();
+    char reason[256];
+    ERR_error_string_n(e, reason, sizeof reason);
+    ERR_clear_error();
+    if (err && errlen)
+        snprintf(err, errlen, "%s%s%s: %s", what, file ? " " : "", file ? file : "",
+                 e ? reason : "unknown TLS error");
+}
+
+static SSL_CTX *make_ctx(int server, const char *cert, const char *key, const char *ca,
+                         sw_tls_verify v, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    if (!ctx) {
+        ssl_fail(err, errlen, "SSL_CTX_new", NULL);
+        return NULL;
+    }
+    /* SIP over TLS (RFC 3261 §26, FS.38 device controls): 1.2 or newer,
+     * nothing an attacker can drive into renegotiation or compression. */
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET |
+                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
+    if (cert && SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        ssl_fail(err, errlen, "certificate", cert);
+        goto bad;
+    }
+    if (key && SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+        ssl_fail(err, errlen, "private key", key);
+        goto bad;
+    }
+    if (cert && key && SSL_CTX_check_private_key(ctx) != 1) {
+        ssl_fail(err, errlen, "private key does not match certificate", cert);
+        goto bad;
+    }
+    if (ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+        ssl_fail(err, errlen, "CA file", ca);
+        goto bad;
+    }
+    if (server && ca && v != SW_TLS_VERIFY_NONE) {
+        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
+        if (names)
+            SSL_CTX_set_client_CA_list(ctx, names);
+    }
+    int mode = SSL_VERIFY_NONE;
+    if (v == SW_TLS_VERIFY_OPTIONAL)
+        mode = SSL_VERIFY_PEER;
+    else if (v == SW_TLS_VERIFY_REQUIRED)
+        mode = SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+    SSL_CTX_set_verify(ctx, mode, NULL);
+    SSL_CTX_set_verify_depth(ctx, 6);
+    if (server)
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    return ctx;
+bad:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+SSL_CTX *sw_tls_server_ctx(const char *cert, const char *key, const char *ca, sw_tls_verify v,
+                           char *err, size_t errlen)
+{
+    if (!cert || !key) {
+        if (err && errlen)
+            snprintf(err, errlen, "a TLS listener needs a certificate and a key");
+        return NULL;
+    }
+    return make_ctx(1, cert, key, ca, v, err, errlen);
+}
+
+SSL_CTX *sw_tls_client_ctx(const char *cert, const char *key, const char *ca, sw_tls_verify v,
+                           char *err, size_t errlen)
+{
+    return make_ctx(0, cert, key, ca, v, err, errlen);
+}
+
+/* Copies an ASN.1 string as printable ASCII (anything else becomes '?'):
+ * identities end up in events and logs. */
+static void put_id(char *dst, const unsigned char *s, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n && k < SW_TLS_ID_LEN - 1; i++)
+        dst[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
+    dst[k] = '\0';
+}
+
+unsigned sw_tls_peer_ids(SSL *ssl, char ids[][SW_TLS_ID_LEN], unsigned max)
+{
+    X509 *cert = SSL_get1_peer_certificate(ssl);
+    if (!cert || max == 0) {
+        X509_free(cert);
+        return 0;
+    }
+    unsigned n = 0;
+    X509_NAME *subj = X509_get_subject_name(cert);
+    int idx = subj ? X509_NAME_get_index_by_NID(subj, NID_commonName, -1) : -1;
+    if (idx >= 0) {
+        ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
+        if (d)
+            put_id(ids[n++], ASN1_STRING_get0_data(d), ASN1_STRING_length(d));
+    }
+    GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && n < max; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+        if (g->type == GEN_DNS || g->type == GEN_URI) {
+            const ASN1_IA5STRING *s = g->type == GEN_DNS ? g->d.dNSName : g->d.uniformResourceIdentifier;
+            put_id(ids[n++], ASN1_STRING_get0_data(s), ASN1_STRING_length(s));
+        }
+    }
+    GENERAL_NAMES_free(sans);
+    X509_free(cert);
+    return n;
+}
