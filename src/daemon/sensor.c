@@ -46,7 +46,8 @@ static int deliver(void *ctx, const sw_capture_msg *m)
     memset(&in, 0, sizeof in);
     in.src = m->src;
     in.dst = m->dst;
-    in.transport = dc->datagram_framing ? SW_TRANSPORT_UDP : m->transport;
+    in.transport = m->transport;
+    in.whole = dc->datagram_framing;
     in.sensor = 1;
     in.framing_error = m->framing_error.code ? &m->framing_error : NULL;
     w->c.sensor_messages++;
@@ -204,6 +205,11 @@ void swd_sensor_tick(swd_worker *w)
             s->last_kernel_drops[i] = st.kernel_drops;
         }
     }
+    uint64_t auth_failed = 0;
+    for (unsigned h = 0; h < SWD_MAX_HEPS; h++)
+        if (s->hep[h])
+            auth_failed += sw_hep_input_get_stats(s->hep[h])->auth_failed;
+    w->c.hep_auth_failed = auth_failed;
     for (unsigned h = 0; h < SWD_MAX_HEPS; h++) {
         if (!s->hep[h])
             continue;

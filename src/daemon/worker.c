@@ -310,7 +310,7 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
     m.src = in->src;
     m.dst = in->dst;
     m.transport = in->transport;
-    m.framing = in->transport == SW_TRANSPORT_UDP ? SW_SIP_DATAGRAM : SW_SIP_STREAM;
+    m.framing = in->transport == SW_TRANSPORT_UDP || in->whole ? SW_SIP_DATAGRAM : SW_SIP_STREAM;
     m.framing_error = in->framing_error;
     m.peer = in->peer;
     sw_verdict v;
@@ -545,8 +545,9 @@ static swd_worker *worker_new(swd_daemon *d, unsigned id, char *err, size_t errl
     w->engine = sw_engine_new(&ec);
     sw_proxy_config pc = {.secret = d->secret, .hide_topology = d->cfg->topology_hiding,
                           .ifaces = d->ifaces, .nifaces = d->cfg->nlistens};
-    w->proxy = sw_proxy_new(&pc);
-    if (!w->engine || !w->proxy) {
+    if (d->cfg->mode == SWD_MODE_INLINE)
+        w->proxy = sw_proxy_new(&pc);
+    if (!w->engine || (d->cfg->mode == SWD_MODE_INLINE && !w->proxy)) {
         snprintf(err, errlen, "worker %u: cannot create its engine or proxy (memory)", id);
         return w;
     }

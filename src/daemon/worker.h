@@ -52,6 +52,7 @@ typedef struct swd_msg_in {
     const sw_peer *peer;    /* identified by its TLS certificate, or NULL */
     const sw_sip_error *framing_error;
     uint8_t sensor;         /* seen passively: events only */
+    uint8_t whole;          /* one whole message whatever the transport (HEP payloads) */
 } swd_msg_in;
 
 typedef struct swd_conn swd_conn;

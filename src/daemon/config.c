@@ -1,0 +1,1278 @@
+/* sipwalld configuration file: tokenizer, directives, semantic checks.
+ *
+ * One directive per line, words separated by blanks, "double quotes" around
+ * words with blanks (\" and \\ inside), '#' at the start of a word starts a
+ * comment.  Everything is checked here, with the line it came from, so the
+ * daemon gets a config it can use as is.  The parser treats the text as
+ * hostile (fuzz/fuzz_config.c): bounded line length, file size, word count
+ * and table sizes, no NUL or control bytes. */
+#include "daemon/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CFG_MAX_WORDS 40
+#define CFG_PATH_MAX 4096
+#define CFG_SHOW 64 /* at most this many bytes of a user's word in a message */
+
+/* ---- parser state --------------------------------------------------------- */
+
+enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENTS, D_LOG,
+       D_LOG_LEVEL, D_ADMIN, D_SECRET, D_TOPOLOGY_HIDING, D_LISTEN, D_FORWARD, D_ROUTE,
+       D_TLS_CLIENT, D_LIMITS, D_CAPTURE, D_HEP, D__COUNT };
+
+enum { L_MAX_CONNECTIONS, L_MAX_CONNECTIONS_PER_IP, L_IDLE_TIMEOUT, L_HANDSHAKE_TIMEOUT,
+       L_MESSAGE_TIMEOUT, L_MAX_CONN_BUFFER, L_MAX_SEND_QUEUE, L_UDP_BATCH, L_SOCKET_BUFFER,
+       L__COUNT };
+
+typedef struct cfg_line {
+    char buf[SWD_CONFIG_MAX_LINE + 1]; /* the words, unquoted, each NUL-terminated */
+    char *w[CFG_MAX_WORDS];
+    unsigned n;
+} cfg_line;
+
+typedef struct cfg_parser {
+    swd_config *c;
+    const char *name;
+    char *err;
+    size_t errlen;
+    int line;
+    char basedir[CFG_PATH_MAX]; /* directory of the config file, "" = working directory */
+    int first[D__COUNT];        /* line of the first occurrence of each directive */
+    int limit_line[L__COUNT];   /* line where each limit was set */
+    int policy_line[SWD_MAX_POLICIES];
+    int forward_line[SWD_MAX_FORWARD];
+    unsigned policy_cap;
+    cfg_line words;
+} cfg_parser;
+
+static int fail(cfg_parser *p, int line, const char *fmt, ...) SW_PRINTF(3, 4);
+
+static int fail(cfg_parser *p, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (p->errlen == 0)
+        return SW_EINVAL;
+    if (line > 0)
+        snprintf(p->err, p->errlen, "%s:%d: %s", p->name, line, msg);
+    else
+        snprintf(p->err, p->errlen, "%s: %s", p->name, msg);
+    return SW_EINVAL;
+}
+
+static char *dup_str(cfg_parser *p, const char *s)
+{
+    char *d = strdup(s);
+    if (d == NULL)
+        fail(p, p->line, "out of memory");
+    return d;
+}
+
+/* ---- small value parsers ---------------------------------------------------- */
+
+/* Decimal digits only (no sign, no blanks), checked for overflow.  Byte
+ * sizes may end in k, m or g (binary multiples). */
+static int parse_u32(const char *s, int size_suffix, uint32_t *out)
+{
+    uint64_t v = 0;
+    const char *q = s;
+    if (*q < '0' || *q > '9')
+        return SW_EINVAL;
+    for (; *q >= '0' && *q <= '9'; q++) {
+        v = v * 10 + (uint64_t)(*q - '0');
+        if (v > UINT32_MAX)
+            return SW_ERANGE;
+    }
+    if (*q != '\0') {
+        if (!size_suffix || q[1] != '\0')
+            return SW_EINVAL;
+        unsigned shift;
+        switch (*q) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: return SW_EINVAL;
+        }
+        v <<= shift; /* v < 2^32, so this fits in 64 bits */
+        if (v > UINT32_MAX)
+            return SW_ERANGE;
+    }
+    *out = (uint32_t)v;
+    return SW_OK;
+}
+
+/* A number option in [min, max], with a message naming what it is. */
+static int number(cfg_parser *p, const char *what, const char *s, uint32_t min, uint32_t max,
+                  int size_suffix, uint32_t *out)
+{
+    uint32_t v = 0;
+    int rc = parse_u32(s, size_suffix, &v);
+    if (rc == SW_EINVAL)
+        return fail(p, p->line, "%s: '%.*s' is not a number%s", what, CFG_SHOW, s,
+                    size_suffix ? " (digits, optionally followed by k, m or g)" : "");
+    if (rc != SW_OK || v < min || v > max)
+        return fail(p, p->line, "%s: %.*s is out of range (%u..%u)", what, CFG_SHOW, s, min, max);
+    *out = v;
+    return SW_OK;
+}
+
+/* "1.2.3.4:5060" or "[2001:db8::1]:5060"; the port is required and 1..65535. */
+static int parse_hostport(cfg_parser *p, const char *what, const char *s, sw_addr *out)
+{
+    char host[INET6_ADDRSTRLEN + 1];
+    const char *port;
+    size_t hlen;
+    int v6 = 0;
+    memset(out, 0, sizeof *out);
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL)
+            return fail(p, p->line, "%s: '%.*s' lacks the closing ']'", what, CFG_SHOW, s);
+        if (close[1] != ':')
+            return fail(p, p->line, "%s: '%.*s' needs a port ([ADDR]:PORT)", what, CFG_SHOW, s);
+        hlen = (size_t)(close - s - 1);
+        if (hlen >= sizeof host)
+            return fail(p, p->line, "%s: '%.*s' is not an IPv6 address", what, CFG_SHOW, s);
+        memcpy(host, s + 1, hlen);
+        port = close + 2;
+        v6 = 1;
+    } else {
+        const char *colon = strrchr(s, ':');
+        if (colon == NULL)
+            return fail(p, p->line, "%s: '%.*s' needs a port (ADDR:PORT)", what, CFG_SHOW, s);
+        if (memchr(s, ':', (size_t)(colon - s)) != NULL)
+            return fail(p, p->line, "%s: '%.*s': write IPv6 addresses in brackets, [ADDR]:PORT",
+                        what, CFG_SHOW, s);
+        hlen = (size_t)(colon - s);
+        if (hlen >= sizeof host)
+            return fail(p, p->line, "%s: '%.*s' is not an IP address", what, CFG_SHOW, s);
+        memcpy(host, s, hlen);
+        port = colon + 1;
+    }
+    host[hlen] = '\0';
+    if (v6 ? inet_pton(AF_INET6, host, out->ip) == 1 : inet_pton(AF_INET, host, out->ip) == 1)
+        out->family = v6 ? 6 : 4;
+    else
+        return fail(p, p->line, "%s: '%.*s' is not an IP%s address (names are not resolved here)",
+                    what, CFG_SHOW, host, v6 ? "v6" : "v4");
+    uint32_t pn = 0;
+    int rc = parse_u32(port, 0, &pn);
+    if (rc != SW_OK || pn < 1 || pn > 65535)
+        return fail(p, p->line, "%s: port '%.*s' must be 1..65535", what, CFG_SHOW, port);
+    out->port = (uint16_t)pn;
+    return SW_OK;
+}
+
+static int addr_unspecified(const sw_addr *a)
+{
+    static const uint8_t zero[16];
+    return memcmp(a->ip, zero, a->family == 4 ? 4 : 16) == 0;
+}
+
+static int parse_transport(const char *s, int allow_tls, sw_transport *out)
+{
+    if (strcmp(s, "udp") == 0)
+        *out = SW_TRANSPORT_UDP;
+    else if (strcmp(s, "tcp") == 0)
+        *out = SW_TRANSPORT_TCP;
+    else if (allow_tls && strcmp(s, "tls") == 0)
+        *out = SW_TRANSPORT_TLS;
+    else
+        return SW_EINVAL;
+    return SW_OK;
+}
+
+/* transport:ADDR:PORT */
+static int parse_hop(cfg_parser *p, const char *what, const char *s, swd_hop *out)
+{
+    const char *colon = strchr(s, ':');
+    char t[8];
+    size_t tl = colon ? (size_t)(colon - s) : 0;
+    if (colon == NULL || tl >= sizeof t)
+        return fail(p, p->line, "%s: '%.*s' is not TRANSPORT:ADDR:PORT (e.g. udp:10.0.0.10:5060)",
+                    what, CFG_SHOW, s);
+    memcpy(t, s, tl);
+    t[tl] = '\0';
+    if (parse_transport(t, 1, &out->transport) != SW_OK)
+        return fail(p, p->line, "%s: unknown transport '%s' in '%.*s' (udp, tcp or tls)", what, t,
+                    CFG_SHOW, s);
+    int rc = parse_hostport(p, what, colon + 1, &out->addr);
+    if (rc != SW_OK)
+        return rc;
+    if (addr_unspecified(&out->addr))
+        return fail(p, p->line, "%s: '%.*s' is the unspecified address, not a next hop", what,
+                    CFG_SHOW, s);
+    return SW_OK;
+}
+
+/* Names for users, groups, listeners: letters, digits, '_', '.', '-', not
+ * starting with '-'. */
+static int simple_name(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max || s[0] == '-')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A DNS name for route: labels of letters, digits and '-', 1..63 bytes
+ * each, 253 in all, not all digits and dots (that would be an IPv4
+ * literal, which needs no route). */
+static int domain_name(const char *s)
+{
+    size_t n = strlen(s), label = 0;
+    int alpha = 0;
+    if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '.') {
+            if (label == 0 || s[i - 1] == '-')
+                return 0;
+            label = 0;
+            continue;
+        }
+        if (ch == '-' && label == 0)
+            return 0;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '-')
+            alpha = 1;
+        else if (!(ch >= '0' && ch <= '9'))
+            return 0;
+        if (++label > 63)
+            return 0;
+    }
+    return alpha && s[n - 1] != '-';
+}
+
+/* Relative paths are taken relative to the config file's directory, so
+ * the daemon's working directory does not matter (and reloads after a
+ * chdir see the same files). */
+static char *dup_path(cfg_parser *p, const char *what, const char *s)
+{
+    if (s[0] == '\0') {
+        fail(p, p->line, "%s: empty path", what);
+        return NULL;
+    }
+    if (s[0] == '/' || p->basedir[0] == '\0') {
+        if (strlen(s) >= CFG_PATH_MAX) {
+            fail(p, p->line, "%s: path longer than %d bytes", what, CFG_PATH_MAX - 1);
+            return NULL;
+        }
+        return dup_str(p, s);
+    }
+    size_t b = strlen(p->basedir), n = strlen(s);
+    if (b + 1 + n >= CFG_PATH_MAX) {
+        fail(p, p->line, "%s: path longer than %d bytes", what, CFG_PATH_MAX - 1);
+        return NULL;
+    }
+    char *d = malloc(b + 1 + n + 1);
+    if (d == NULL) {
+        fail(p, p->line, "out of memory");
+        return NULL;
+    }
+    memcpy(d, p->basedir, b);
+    d[b] = '/';
+    memcpy(d + b + 1, s, n + 1);
+    return d;
+}
+
+/* The file must be a regular file this process can open for reading.  stat
+ * first, so that a device node named by a hostile config is never opened. */
+static int check_readable(cfg_parser *p, int line, const char *what, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return fail(p, line, "%s %.*s: %s", what, 256, path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return fail(p, line, "%s %.*s: not a regular file", what, 256, path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return fail(p, line, "%s %.*s: %s", what, 256, path, strerror(errno));
+    close(fd);
+    return SW_OK;
+}
+
+/* ---- KEY=VALUE options ------------------------------------------------------ */
+
+/* Splits words[from..] into the allowed keys; each key at most once, no
+ * empty values.  vals[i] stays NULL for keys not given. */
+static int options(cfg_parser *p, const char *directive, unsigned from, const char *const *keys,
+                   unsigned nkeys, const char **vals)
+{
+    cfg_line *l = &p->words;
+    for (unsigned i = 0; i < nkeys; i++)
+        vals[i] = NULL;
+    for (unsigned i = from; i < l->n; i++) {
+        char *w = l->w[i];
+        char *eq = strchr(w, '=');
+        if (eq == NULL || eq == w)
+            return fail(p, p->line, "%s: expected KEY=VALUE, got '%.*s'", directive, CFG_SHOW, w);
+        *eq = '\0';
+        unsigned k = 0;
+        while (k < nkeys && strcmp(keys[k], w) != 0)
+            k++;
+        if (k == nkeys) {
+            char known[256];
+            size_t used = 0;
+            known[0] = '\0';
+            for (unsigned j = 0; j < nkeys && used < sizeof known; j++) {
+                int n = snprintf(known + used, sizeof known - used, "%s%s", j ? ", " : "", keys[j]);
+                if (n < 0)
+                    break;
+                used += (size_t)n;
+            }
+            return fail(p, p->line, "%s: unknown option '%.*s' (known: %s)", directive, CFG_SHOW, w,
+                        known);
+        }
+        if (vals[k] != NULL)
+            return fail(p, p->line, "%s: %s= given twice", directive, keys[k]);
+        if (eq[1] == '\0')
+            return fail(p, p->line, "%s: %s= needs a value", directive, keys[k]);
+        vals[k] = eq + 1;
+    }
+    return SW_OK;
+}
+
+static int parse_verify(cfg_parser *p, const char *directive, const char *s, int *out)
+{
+    if (strcmp(s, "none") == 0)
+        *out = SWD_VERIFY_NONE;
+    else if (strcmp(s, "optional") == 0)
+        *out = SWD_VERIFY_OPTIONAL;
+    else if (strcmp(s, "required") == 0)
+        *out = SWD_VERIFY_REQUIRED;
+    else
+        return fail(p, p->line, "%s: verify='%.*s' is not none, optional or required", directive,
+                    CFG_SHOW, s);
+    return SW_OK;
+}
+
+/* ---- directives --------------------------------------------------------------- */
+
+static int nargs(cfg_parser *p, unsigned min, unsigned max, const char *usage)
+{
+    unsigned n = p->words.n - 1;
+    if (n < min || n > max)
+        return fail(p, p->line, "usage: %s", usage);
+    return SW_OK;
+}
+
+static int d_mode(cfg_parser *p)
+{
+    int rc = nargs(p, 1, 1, "mode inline|passive");
+    if (rc)
+        return rc;
+    const char *v = p->words.w[1];
+    if (strcmp(v, "inline") == 0)
+        p->c->mode = SWD_MODE_INLINE;
+    else if (strcmp(v, "passive") == 0)
+        p->c->mode = SWD_MODE_PASSIVE;
+    else
+        return fail(p, p->line, "mode: '%.*s' is not inline or passive", CFG_SHOW, v);
+    return SW_OK;
+}
+
+static int d_workers(cfg_parser *p)
+{
+    int rc = nargs(p, 1, 1, "workers auto|1..64");
+    if (rc)
+        return rc;
+    const char *v = p->words.w[1];
+    if (strcmp(v, "auto") == 0) {
+        p->c->workers = 0;
+        return SW_OK;
+    }
+    uint32_t n = 0;
+    rc = number(p, "workers", v, 1, SWD_MAX_WORKERS, 0, &n);
+    p->c->workers = n;
+    return rc;
+}
+
+static int d_user(cfg_parser *p)
+{
+    int rc = nargs(p, 1, 2, "user USER [GROUP]");
+    if (rc)
+        return rc;
+    for (unsigned i = 1; i < p->words.n; i++)
+        if (!simple_name(p->words.w[i], 32))
+            return fail(p, p->line, "user: '%.*s' is not a valid %s name", CFG_SHOW,
+                        p->words.w[i], i == 1 ? "user" : "group");
+    if ((p->c->user = dup_str(p, p->words.w[1])) == NULL)
+        return SW_ENOMEM;
+    if (p->words.n == 3 && (p->c->group = dup_str(p, p->words.w[2])) == NULL)
+        return SW_ENOMEM;
+    return SW_OK;
+}
+
+/* The directives that take one path. */
+static int one_path(cfg_parser *p, const char *directive, char **slot)
+{
+    char usage[64];
+    snprintf(usage, sizeof usage, "%s PATH", directive);
+    int rc = nargs(p, 1, 1, usage);
+    if (rc)
+        return rc;
+    *slot = dup_path(p, directive, p->words.w[1]);
+    return *slot ? SW_OK : SW_EINVAL;
+}
+
+static int d_pid_file(cfg_parser *p) { return one_path(p, "pid-file", &p->c->pid_file); }
+static int d_location_feed(cfg_parser *p)
+{
+    return one_path(p, "location-feed", &p->c->location_feed);
+}
+static int d_events(cfg_parser *p) { return one_path(p, "events", &p->c->events); }
+static int d_secret(cfg_parser *p) { return one_path(p, "secret", &p->c->secret_path); }
+
+static int d_admin(cfg_parser *p)
+{
+    int rc = one_path(p, "admin", &p->c->admin);
+    if (rc)
+        return rc;
+    if (strlen(p->c->admin) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return fail(p, p->line, "admin: socket path longer than %zu bytes",
+                    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+    return SW_OK;
+}
+
+static int d_log(cfg_parser *p)
+{
+    int rc = nargs(p, 1, 1, "log stderr|syslog|FILE");
+    if (rc)
+        return rc;
+    const char *v = p->words.w[1];
+    if (strcmp(v, "stderr") == 0 || strcmp(v, "syslog") == 0)
+        p->c->log = dup_str(p, v);
+    else
+        p->c->log = dup_path(p, "log", v);
+    return p->c->log ? SW_OK : SW_EINVAL;
+}
+
+static int d_log_level(cfg_parser *p)
+{
+    int rc = nargs(p, 1, 1, "log-level error|warn|info|debug");
+    if (rc)
+        return rc;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(p->words.w[1], names[i]) == 0) {
+            p->c->log_level = i;
+            return SW_OK;
+        }
+    return fail(p, p->line, "log-level: '%.*s' is not error, warn, info or debug", CFG_SHOW,
+                p->words.w[1]);
+}
+
+static int d_topology_hiding(cfg_parser *p)
+{
+    int rc = nargs(p, 1, 1, "topology-hiding on|off");
+    if (rc)
+        return rc;
+    if (strcmp(p->words.w[1], "on") == 0)
+        p->c->topology_hiding = 1;
+    else if (strcmp(p->words.w[1], "off") == 0)
+        p->c->topology_hiding = 0;
+    else
+        return fail(p, p->line, "topology-hiding: '%.*s' is not on or off", CFG_SHOW,
+                    p->words.w[1]);
+    return SW_OK;
+}
+
+static int d_policy(cfg_parser *p)
+{
+    int rc = nargs(p, 1, 1, "policy builtin:default|FILE");
+    if (rc)
+        return rc;
+    swd_config *c = p->c;
+    const char *v = p->words.w[1];
+    if (c->npolicies == SWD_MAX_POLICIES)
+        return fail(p, p->line, "policy: more than %d policy files", SWD_MAX_POLICIES);
+    char *path;
+    if (strncmp(v, "builtin:", 8) == 0) {
+        if (strcmp(v, "builtin:default") != 0)
+            return fail(p, p->line, "policy: unknown built-in policy '%.*s' (builtin:default)",
+                        CFG_SHOW, v);
+        path = dup_str(p, v);
+    } else {
+        path = dup_path(p, "policy", v);
+    }
+    if (path == NULL)
+        return SW_EINVAL;
+    for (unsigned i = 0; i < c->npolicies; i++)
+        if (strcmp(c->policies[i], path) == 0) {
+            free(path);
+            return fail(p, p->line, "policy: %.*s already given on line %d", 256, v,
+                        p->policy_line[i]);
+        }
+    if (c->npolicies == p->policy_cap) {
+        unsigned cap = p->policy_cap ? p->policy_cap * 2 : 4;
+        if (cap > SWD_MAX_POLICIES)
+            cap = SWD_MAX_POLICIES;
+        char **np = realloc(c->policies, cap * sizeof *np);
+        if (np == NULL) {
+            free(path);
+            fail(p, p->line, "out of memory");
+            return SW_ENOMEM;
+        }
+        c->policies = np;
+        p->policy_cap = cap;
+    }
+    p->policy_line[c->npolicies] = p->line;
+    c->policies[c->npolicies++] = path;
+    return SW_OK;
+}
+
+static const char *const listen_keys[] = {"side", "advertise", "name", "cert", "key", "ca", "verify"};
+enum { LK_SIDE, LK_ADVERTISE, LK_NAME, LK_CERT, LK_KEY, LK_CA, LK_VERIFY, LK__COUNT };
+
+static int d_listen(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (p->words.n < 3)
+        return fail(p, p->line,
+                    "usage: listen udp|tcp|tls ADDR:PORT side=core|interconnect [advertise=ADDR:PORT] "
+                    "[name=NAME] [cert=FILE key=FILE ca=FILE verify=none|optional|required]");
+    if (c->nlistens == SWD_MAX_LISTENS)
+        return fail(p, p->line, "listen: more than %d listeners", SWD_MAX_LISTENS);
+    swd_listen *ls = &c->listens[c->nlistens];
+    memset(ls, 0, sizeof *ls);
+    ls->line = p->line;
+    if (parse_transport(p->words.w[1], 1, &ls->transport) != SW_OK)
+        return fail(p, p->line, "listen: unknown transport '%.*s' (udp, tcp or tls)", CFG_SHOW,
+                    p->words.w[1]);
+    int rc = parse_hostport(p, "listen", p->words.w[2], &ls->addr);
+    if (rc)
+        return rc;
+    const char *v[LK__COUNT];
+    if ((rc = options(p, "listen", 3, listen_keys, LK__COUNT, v)) != SW_OK)
+        return rc;
+    if (v[LK_SIDE] == NULL)
+        return fail(p, p->line, "listen: side=core or side=interconnect is required");
+    if (strcmp(v[LK_SIDE], "core") == 0)
+        ls->side = SW_SIDE_CORE;
+    else if (strcmp(v[LK_SIDE], "interconnect") == 0)
+        ls->side = SW_SIDE_INTERCONNECT;
+    else
+        return fail(p, p->line, "listen: side='%.*s' is not core or interconnect", CFG_SHOW,
+                    v[LK_SIDE]);
+    if (v[LK_ADVERTISE]) {
+        if ((rc = parse_hostport(p, "listen advertise", v[LK_ADVERTISE], &ls->advertise)) != SW_OK)
+            return rc;
+        if (addr_unspecified(&ls->advertise))
+            return fail(p, p->line, "listen: advertise= must be a real address, not %.*s",
+                        CFG_SHOW, v[LK_ADVERTISE]);
+        ls->has_advertise = 1;
+    }
+    if (v[LK_NAME]) {
+        if (!simple_name(v[LK_NAME], SWD_LISTEN_NAME_MAX - 1))
+            return fail(p, p->line,
+                        "listen: name='%.*s' must be 1..%d letters, digits, '_', '.' or '-'",
+                        CFG_SHOW, v[LK_NAME], SWD_LISTEN_NAME_MAX - 1);
+        snprintf(ls->name, sizeof ls->name, "%s", v[LK_NAME]);
+    } else {
+        snprintf(ls->name, sizeof ls->name, "%s-%s-%u", sw_transport_name(ls->transport),
+                 ls->side == SW_SIDE_CORE ? "core" : "ic", c->nlistens + 1);
+    }
+    if (ls->transport != SW_TRANSPORT_TLS) {
+        for (int k = LK_CERT; k <= LK_VERIFY; k++)
+            if (v[k])
+                return fail(p, p->line, "listen: %s= is only for tls listeners", listen_keys[k]);
+    } else {
+        ls->verify = SWD_VERIFY_REQUIRED;
+        if (v[LK_VERIFY] && (rc = parse_verify(p, "listen", v[LK_VERIFY], &ls->verify)) != SW_OK)
+            return rc;
+    }
+    /* From here on the listener owns strings: count it so free() sees them. */
+    c->nlistens++;
+    if (v[LK_CERT] && (ls->cert = dup_path(p, "listen cert", v[LK_CERT])) == NULL)
+        return SW_EINVAL;
+    if (v[LK_KEY] && (ls->key = dup_path(p, "listen key", v[LK_KEY])) == NULL)
+        return SW_EINVAL;
+    if (v[LK_CA] && (ls->ca = dup_path(p, "listen ca", v[LK_CA])) == NULL)
+        return SW_EINVAL;
+    return SW_OK;
+}
+
+static int d_forward(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (p->words.n < 2)
+        return fail(p, p->line, "usage: forward TRANSPORT:ADDR:PORT [TRANSPORT:ADDR:PORT…]");
+    for (unsigned i = 1; i < p->words.n; i++) {
+        if (c->nforward == SWD_MAX_FORWARD)
+            return fail(p, p->line, "forward: more than %d next hops", SWD_MAX_FORWARD);
+        swd_hop h;
+        int rc = parse_hop(p, "forward", p->words.w[i], &h);
+        if (rc)
+            return rc;
+        for (unsigned j = 0; j < c->nforward; j++)
+            if (c->forward[j].transport == h.transport && sw_addr_eq(&c->forward[j].addr, &h.addr))
+                return fail(p, p->line, "forward: %.*s is listed twice", CFG_SHOW, p->words.w[i]);
+        p->forward_line[c->nforward] = p->line;
+        c->forward[c->nforward++] = h;
+    }
+    return SW_OK;
+}
+
+static int d_route(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (p->words.n < 3)
+        return fail(p, p->line, "usage: route DOMAIN TRANSPORT:ADDR:PORT [TRANSPORT:ADDR:PORT…]");
+    if (c->nroutes == SWD_MAX_ROUTES)
+        return fail(p, p->line, "route: more than %d routes", SWD_MAX_ROUTES);
+    const char *dom = p->words.w[1];
+    if (!domain_name(dom))
+        return fail(p, p->line, "route: '%.*s' is not a domain name", CFG_SHOW, dom);
+    if (p->words.n - 2 > SWD_MAX_ROUTE_HOPS)
+        return fail(p, p->line, "route: more than %d next hops", SWD_MAX_ROUTE_HOPS);
+    for (unsigned i = 0; i < c->nroutes; i++)
+        if (strcasecmp(c->routes[i].domain, dom) == 0)
+            return fail(p, p->line, "route: %s already routed on line %d", dom, c->routes[i].line);
+    swd_route *r = &c->routes[c->nroutes];
+    memset(r, 0, sizeof *r);
+    for (unsigned i = 2; i < p->words.n; i++) {
+        int rc = parse_hop(p, "route", p->words.w[i], &r->hops[r->nhops]);
+        if (rc)
+            return rc;
+        for (unsigned j = 0; j < r->nhops; j++)
+            if (r->hops[j].transport == r->hops[r->nhops].transport &&
+                sw_addr_eq(&r->hops[j].addr, &r->hops[r->nhops].addr))
+                return fail(p, p->line, "route: %.*s is listed twice", CFG_SHOW, p->words.w[i]);
+        r->nhops++;
+    }
+    if ((r->domain = dup_str(p, dom)) == NULL)
+        return SW_ENOMEM;
+    for (char *q = r->domain; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            *q = (char)(*q + ('a' - 'A'));
+    r->line = p->line;
+    c->nroutes++;
+    return SW_OK;
+}
+
+static const char *const tls_client_keys[] = {"cert", "key", "ca", "verify"};
+
+static int d_tls_client(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (p->words.n < 2)
+        return fail(p, p->line,
+                    "usage: tls-client [cert=FILE key=FILE] [ca=FILE] [verify=none|optional|required]");
+    const char *v[4];
+    int rc = options(p, "tls-client", 1, tls_client_keys, 4, v);
+    if (rc)
+        return rc;
+    if (v[3] && (rc = parse_verify(p, "tls-client", v[3], &c->tls_client_verify)) != SW_OK)
+        return rc;
+    if (v[0] && (c->tls_client_cert = dup_path(p, "tls-client cert", v[0])) == NULL)
+        return SW_EINVAL;
+    if (v[1] && (c->tls_client_key = dup_path(p, "tls-client key", v[1])) == NULL)
+        return SW_EINVAL;
+    if (v[2] && (c->tls_client_ca = dup_path(p, "tls-client ca", v[2])) == NULL)
+        return SW_EINVAL;
+    return SW_OK;
+}
+
+/* The limits: key, range, whether it is a byte size (k/m/g suffixes). */
+static const struct limit_def {
+    const char *key;
+    uint32_t min, max;
+    uint8_t size;
+} limit_defs[L__COUNT] = {
+    [L_MAX_CONNECTIONS] = {"max-connections", 1, 1000000, 0},
+    [L_MAX_CONNECTIONS_PER_IP] = {"max-connections-per-ip", 1, 1000000, 0},
+    [L_IDLE_TIMEOUT] = {"idle-timeout", 1, 86400, 0},
+    [L_HANDSHAKE_TIMEOUT] = {"handshake-timeout", 1, 300, 0},
+    [L_MESSAGE_TIMEOUT] = {"message-timeout", 1, 3600, 0},
+    [L_MAX_CONN_BUFFER] = {"max-conn-buffer", 65536, 64u << 20, 1},
+    [L_MAX_SEND_QUEUE] = {"max-send-queue", 65536, 1u << 30, 1},
+    [L_UDP_BATCH] = {"udp-batch", 1, 1024, 0},
+    [L_SOCKET_BUFFER] = {"socket-buffer", 65536, 1u << 30, 1},
+};
+
+static uint32_t *limit_slot(swd_limits *l, int k)
+{
+    switch (k) {
+    case L_MAX_CONNECTIONS: return &l->max_connections;
+    case L_MAX_CONNECTIONS_PER_IP: return &l->max_connections_per_ip;
+    case L_IDLE_TIMEOUT: return &l->idle_timeout_s;
+    case L_HANDSHAKE_TIMEOUT: return &l->handshake_timeout_s;
+    case L_MESSAGE_TIMEOUT: return &l->message_timeout_s;
+    case L_MAX_CONN_BUFFER: return &l->max_conn_buffer;
+    case L_MAX_SEND_QUEUE: return &l->max_send_queue;
+    case L_UDP_BATCH: return &l->udp_batch;
+    default: return &l->socket_buffer;
+    }
+}
+
+static int d_limits(cfg_parser *p)
+{
+    if (p->words.n < 2)
+        return fail(p, p->line, "usage: limits KEY=VALUE… (see docs/sipwalld.md)");
+    const char *keys[L__COUNT], *v[L__COUNT];
+    for (int k = 0; k < L__COUNT; k++)
+        keys[k] = limit_defs[k].key;
+    int rc = options(p, "limits", 1, keys, L__COUNT, v);
+    if (rc)
+        return rc;
+    for (int k = 0; k < L__COUNT; k++) {
+        if (v[k] == NULL)
+            continue;
+        if (p->limit_line[k])
+            return fail(p, p->line, "limits: %s already set on line %d", keys[k], p->limit_line[k]);
+        char what[64];
+        snprintf(what, sizeof what, "limits %s", keys[k]);
+        if ((rc = number(p, what, v[k], limit_defs[k].min, limit_defs[k].max, limit_defs[k].size,
+                         limit_slot(&p->c->limits, k))) != SW_OK)
+            return rc;
+        p->limit_line[k] = p->line;
+    }
+    return SW_OK;
+}
+
+static const char *const capture_keys[] = {"filter", "snaplen", "buffer"};
+
+static int d_capture(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (p->words.n < 2)
+        return fail(p, p->line, "usage: capture IFACE [filter=\"BPF\"] [snaplen=N] [buffer=BYTES]");
+    if (c->ncaptures == SWD_MAX_CAPTURES)
+        return fail(p, p->line, "capture: more than %d interfaces", SWD_MAX_CAPTURES);
+    const char *ifc = p->words.w[1];
+    /* IFNAMSIZ is 16 with the NUL; "any" is libpcap's all-interfaces device. */
+    if (!simple_name(ifc, 15) || strchr(ifc, '='))
+        return fail(p, p->line, "capture: '%.*s' is not an interface name", CFG_SHOW, ifc);
+    for (unsigned i = 0; i < c->ncaptures; i++)
+        if (strcmp(c->captures[i].iface, ifc) == 0)
+            return fail(p, p->line, "capture: %s already captured on line %d", ifc,
+                        c->captures[i].line);
+    const char *v[3];
+    int rc = options(p, "capture", 2, capture_keys, 3, v);
+    if (rc)
+        return rc;
+    swd_capture *cp = &c->captures[c->ncaptures];
+    memset(cp, 0, sizeof *cp);
+    cp->snaplen = 65535;
+    cp->buffer = 32u << 20;
+    cp->line = p->line;
+    if (v[1] && (rc = number(p, "capture snaplen", v[1], 256, 262144, 0, &cp->snaplen)) != SW_OK)
+        return rc;
+    if (v[2] && (rc = number(p, "capture buffer", v[2], 1u << 20, 1u << 30, 1, &cp->buffer)) != SW_OK)
+        return rc;
+    c->ncaptures++;
+    if ((cp->iface = dup_str(p, ifc)) == NULL)
+        return SW_ENOMEM;
+    if (v[0] && (cp->filter = dup_str(p, v[0])) == NULL)
+        return SW_ENOMEM;
+    return SW_OK;
+}
+
+static const char *const hep_keys[] = {"auth-key"};
+
+static int d_hep(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (p->words.n < 3)
+        return fail(p, p->line, "usage: hep udp|tcp ADDR:PORT [auth-key=KEY]");
+    if (c->nheps == SWD_MAX_HEPS)
+        return fail(p, p->line, "hep: more than %d HEP listeners", SWD_MAX_HEPS);
+    swd_hep *h = &c->heps[c->nheps];
+    memset(h, 0, sizeof *h);
+    h->line = p->line;
+    if (parse_transport(p->words.w[1], 0, &h->transport) != SW_OK)
+        return fail(p, p->line, "hep: unknown transport '%.*s' (udp or tcp)", CFG_SHOW,
+                    p->words.w[1]);
+    int rc = parse_hostport(p, "hep", p->words.w[2], &h->addr);
+    if (rc)
+        return rc;
+    const char *v[1];
+    if ((rc = options(p, "hep", 3, hep_keys, 1, v)) != SW_OK)
+        return rc;
+    if (v[0] && strlen(v[0]) > 128)
+        return fail(p, p->line, "hep: auth-key longer than 128 bytes");
+    c->nheps++;
+    if (v[0] && (h->auth_key = dup_str(p, v[0])) == NULL)
+        return SW_ENOMEM;
+    return SW_OK;
+}
+
+static const struct directive {
+    const char *name;
+    int (*fn)(cfg_parser *);
+    uint8_t repeatable;
+} directives[D__COUNT] = {
+    [D_MODE] = {"mode", d_mode, 0},
+    [D_WORKERS] = {"workers", d_workers, 0},
+    [D_USER] = {"user", d_user, 0},
+    [D_PID_FILE] = {"pid-file", d_pid_file, 0},
+    [D_POLICY] = {"policy", d_policy, 1},
+    [D_LOCATION_FEED] = {"location-feed", d_location_feed, 0},
+    [D_EVENTS] = {"events", d_events, 0},
+    [D_LOG] = {"log", d_log, 0},
+    [D_LOG_LEVEL] = {"log-level", d_log_level, 0},
+    [D_ADMIN] = {"admin", d_admin, 0},
+    [D_SECRET] = {"secret", d_secret, 0},
+    [D_TOPOLOGY_HIDING] = {"topology-hiding", d_topology_hiding, 0},
+    [D_LISTEN] = {"listen", d_listen, 1},
+    [D_FORWARD] = {"forward", d_forward, 1},
+    [D_ROUTE] = {"route", d_route, 1},
+    [D_TLS_CLIENT] = {"tls-client", d_tls_client, 0},
+    [D_LIMITS] = {"limits", d_limits, 1},
+    [D_CAPTURE] = {"capture", d_capture, 1},
+    [D_HEP] = {"hep", d_hep, 1},
+};
+
+/* ---- lines -------------------------------------------------------------------- */
+
+/* Splits one line (len bytes, no newline) into words.  Returns 0 and
+ * words.n == 0 for a blank or comment line. */
+static int split_line(cfg_parser *p, const char *s, size_t len)
+{
+    cfg_line *l = &p->words;
+    size_t i = 0, o = 0;
+    l->n = 0;
+    for (;;) {
+        while (i < len && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i == len || s[i] == '#')
+            return SW_OK;
+        if (l->n == CFG_MAX_WORDS)
+            return fail(p, p->line, "more than %d words on one line", CFG_MAX_WORDS);
+        l->w[l->n++] = &l->buf[o];
+        int quoted = 0;
+        while (i < len && (quoted || (s[i] != ' ' && s[i] != '\t'))) {
+            char ch = s[i++];
+            if (ch == '"') {
+                quoted = !quoted;
+                continue;
+            }
+            if (quoted && ch == '\\' && i < len && (s[i] == '"' || s[i] == '\\'))
+                ch = s[i++];
+            l->buf[o++] = ch; /* o <= i <= len <= SWD_CONFIG_MAX_LINE */
+        }
+        if (quoted)
+            return fail(p, p->line, "unterminated \"quote\"");
+        l->buf[o++] = '\0';
+    }
+}
+
+static int do_line(cfg_parser *p, const char *s, size_t len)
+{
+    if (len > SWD_CONFIG_MAX_LINE)
+        return fail(p, p->line, "line longer than %d bytes", SWD_CONFIG_MAX_LINE);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\0')
+            return fail(p, p->line, "NUL byte in the file");
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+            return fail(p, p->line, "control character 0x%02x in the line", ch);
+    }
+    int rc = split_line(p, s, len);
+    if (rc || p->words.n == 0)
+        return rc;
+    const char *name = p->words.w[0];
+    for (int d = 0; d < D__COUNT; d++) {
+        if (strcmp(directives[d].name, name) != 0)
+            continue;
+        if (p->first[d] && !directives[d].repeatable)
+            return fail(p, p->line, "%s already given on line %d", name, p->first[d]);
+        if (!p->first[d])
+            p->first[d] = p->line;
+        return directives[d].fn(p);
+    }
+    return fail(p, p->line, "unknown directive '%.*s'", CFG_SHOW, name);
+}
+
+/* ---- semantic checks ------------------------------------------------------------ */
+
+static int stream(sw_transport t) { return t == SW_TRANSPORT_TCP || t == SW_TRANSPORT_TLS; }
+
+/* Two sockets we would bind on the same address and port and kind. */
+static int same_socket(sw_transport a, const sw_addr *aa, sw_transport b, const sw_addr *ba)
+{
+    return stream(a) == stream(b) && sw_addr_eq(aa, ba);
+}
+
+static int is_self_hop(const swd_listen *ls, const swd_hop *h)
+{
+    if (h->transport != ls->transport)
+        return 0;
+    return sw_addr_eq(&h->addr, &ls->addr) ||
+           (ls->has_advertise && sw_addr_eq(&h->addr, &ls->advertise));
+}
+
+/* "udp:10.0.0.1:5060", for messages. */
+static const char *hop_str(const swd_hop *h, char *buf, size_t len)
+{
+    char a[SW_ADDR_STRLEN];
+    if (sw_addr_format(&h->addr, a, sizeof a) < 0)
+        a[0] = '\0';
+    snprintf(buf, len, "%s:%s", sw_transport_name(h->transport), a);
+    return buf;
+}
+
+static int uses_tls_out(const swd_config *c, int *line, const cfg_parser *p)
+{
+    for (unsigned i = 0; i < c->nforward; i++)
+        if (c->forward[i].transport == SW_TRANSPORT_TLS) {
+            *line = p->first[D_FORWARD];
+            return 1;
+        }
+    for (unsigned i = 0; i < c->nroutes; i++)
+        for (unsigned j = 0; j < c->routes[i].nhops; j++)
+            if (c->routes[i].hops[j].transport == SW_TRANSPORT_TLS) {
+                *line = c->routes[i].line;
+                return 1;
+            }
+    return 0;
+}
+
+static int validate(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    int rc, mode_line = p->first[D_MODE];
+
+    if (c->mode == SWD_MODE_INLINE) {
+        unsigned sides[2] = {0, 0};
+        for (unsigned i = 0; i < c->nlistens; i++)
+            sides[c->listens[i].side]++;
+        if (sides[SW_SIDE_INTERCONNECT] == 0)
+            return fail(p, mode_line,
+                        "inline mode needs a listener with side=interconnect (the partners' side)");
+        if (sides[SW_SIDE_CORE] == 0)
+            return fail(p, mode_line,
+                        "inline mode needs a listener with side=core (the operator's side)");
+        if (c->nforward == 0)
+            return fail(p, mode_line,
+                        "inline mode needs 'forward' (where requests from the interconnect go)");
+        if (c->npolicies == 0)
+            return fail(p, mode_line,
+                        "inline mode needs at least one 'policy' (e.g. policy builtin:default)");
+        if (c->secret_path == NULL)
+            return fail(p, mode_line,
+                        "inline mode needs 'secret FILE' (the key for branch MACs and hidden "
+                        "topology; created at first start)");
+    } else {
+        if (c->ncaptures == 0 && c->nheps == 0)
+            return fail(p, mode_line, "passive mode needs a 'capture' or 'hep' source");
+        static const int inline_only[] = {D_LISTEN, D_FORWARD, D_ROUTE, D_TLS_CLIENT};
+        for (size_t i = 0; i < sizeof inline_only / sizeof inline_only[0]; i++)
+            if (p->first[inline_only[i]])
+                return fail(p, p->first[inline_only[i]], "%s is only for mode inline",
+                            directives[inline_only[i]].name);
+        /* A sensor reports against the shipped default unless told otherwise, as `sipwall check`. */
+        if (c->npolicies == 0) {
+            c->policies = malloc(sizeof *c->policies);
+            if (c->policies == NULL || (c->policies[0] = strdup("builtin:default")) == NULL)
+                return fail(p, 0, "out of memory");
+            c->npolicies = 1;
+        }
+    }
+
+    /* Listeners: names unique, no two sockets on the same address, TLS files. */
+    for (unsigned i = 0; i < c->nlistens; i++) {
+        swd_listen *ls = &c->listens[i];
+        for (unsigned j = 0; j < i; j++) {
+            if (strcmp(c->listens[j].name, ls->name) == 0)
+                return fail(p, ls->line, "listen: name %s already used on line %d", ls->name,
+                            c->listens[j].line);
+            if (same_socket(c->listens[j].transport, &c->listens[j].addr, ls->transport, &ls->addr)) {
+                char a[SW_ADDR_STRLEN];
+                if (sw_addr_format(&ls->addr, a, sizeof a) < 0)
+                    a[0] = '\0';
+                return fail(p, ls->line, "listen: %s %s is already a %s listener on line %d",
+                            sw_transport_name(ls->transport), a,
+                            sw_transport_name(c->listens[j].transport), c->listens[j].line);
+            }
+        }
+        if (ls->transport != SW_TRANSPORT_TLS)
+            continue;
+        if (ls->cert == NULL || ls->key == NULL)
+            return fail(p, ls->line, "listen tls: cert= and key= are required");
+        if (ls->verify != SWD_VERIFY_NONE && ls->ca == NULL)
+            return fail(p, ls->line,
+                        "listen tls: verify=%s needs ca= (the partners' CA), or say verify=none",
+                        swd_verify_name(ls->verify));
+        if ((rc = check_readable(p, ls->line, "listen cert", ls->cert)) != SW_OK ||
+            (rc = check_readable(p, ls->line, "listen key", ls->key)) != SW_OK ||
+            (ls->ca && (rc = check_readable(p, ls->line, "listen ca", ls->ca)) != SW_OK))
+            return rc;
+    }
+    for (unsigned i = 0; i < c->nheps; i++) {
+        const swd_hep *h = &c->heps[i];
+        for (unsigned j = 0; j < i; j++)
+            if (same_socket(c->heps[j].transport, &c->heps[j].addr, h->transport, &h->addr))
+                return fail(p, h->line, "hep: the same address as the hep on line %d",
+                            c->heps[j].line);
+        for (unsigned j = 0; j < c->nlistens; j++)
+            if (same_socket(c->listens[j].transport, &c->listens[j].addr, h->transport, &h->addr))
+                return fail(p, h->line, "hep: the same address as the listener on line %d",
+                            c->listens[j].line);
+    }
+
+    /* A next hop that is one of our own listeners would send every request
+     * around in a circle (until Max-Forwards runs out). */
+    char hs[SW_ADDR_STRLEN + 8];
+    for (unsigned i = 0; i < c->nlistens; i++) {
+        const swd_listen *ls = &c->listens[i];
+        for (unsigned j = 0; j < c->nforward; j++)
+            if (is_self_hop(ls, &c->forward[j]))
+                return fail(p, p->forward_line[j],
+                            "forward: next hop %s is our listener on line %d (a loop)",
+                            hop_str(&c->forward[j], hs, sizeof hs), ls->line);
+        for (unsigned r = 0; r < c->nroutes; r++)
+            for (unsigned j = 0; j < c->routes[r].nhops; j++)
+                if (is_self_hop(ls, &c->routes[r].hops[j]))
+                    return fail(p, c->routes[r].line,
+                                "route: next hop %s is our listener on line %d (a loop)",
+                                hop_str(&c->routes[r].hops[j], hs, sizeof hs), ls->line);
+    }
+
+    /* Outgoing TLS: a client certificate is all or nothing; the peers are
+     * checked against an explicit CA unless verify=none is written. */
+    int tc = p->first[D_TLS_CLIENT];
+    if ((c->tls_client_cert == NULL) != (c->tls_client_key == NULL))
+        return fail(p, tc, "tls-client: cert= and key= go together");
+    int hop_line = 0;
+    if (uses_tls_out(c, &hop_line, p) && c->tls_client_verify != SWD_VERIFY_NONE &&
+        c->tls_client_ca == NULL)
+        return fail(p, hop_line,
+                    "a tls next hop needs 'tls-client ca=FILE' (the partner's CA), or "
+                    "'tls-client verify=none'");
+    if (tc && c->tls_client_verify != SWD_VERIFY_NONE && c->tls_client_ca == NULL)
+        return fail(p, tc, "tls-client: verify=%s needs ca=", swd_verify_name(c->tls_client_verify));
+    if ((c->tls_client_cert && (rc = check_readable(p, tc, "tls-client cert", c->tls_client_cert))) ||
+        (c->tls_client_key && (rc = check_readable(p, tc, "tls-client key", c->tls_client_key))) ||
+        (c->tls_client_ca && (rc = check_readable(p, tc, "tls-client ca", c->tls_client_ca))))
+        return rc;
+
+    if (c->log == NULL && (c->log = strdup("stderr")) == NULL)
+        return fail(p, 0, "out of memory");
+
+    if (c->limits.max_connections_per_ip > c->limits.max_connections) {
+        int l = p->limit_line[L_MAX_CONNECTIONS_PER_IP] ? p->limit_line[L_MAX_CONNECTIONS_PER_IP]
+                                                         : p->limit_line[L_MAX_CONNECTIONS];
+        return fail(p, l, "limits: max-connections-per-ip (%u) is above max-connections (%u)",
+                    c->limits.max_connections_per_ip, c->limits.max_connections);
+    }
+
+    for (unsigned i = 0; i < c->npolicies; i++)
+        if (strcmp(c->policies[i], "builtin:default") != 0 &&
+            (rc = check_readable(p, p->policy_line[i], "policy", c->policies[i])) != SW_OK)
+            return rc;
+    return SW_OK;
+}
+
+/* ---- entry points ------------------------------------------------------------------- */
+
+void swd_limits_default(swd_limits *l)
+{
+    l->max_connections = 4096;
+    l->max_connections_per_ip = 64;
+    l->idle_timeout_s = 300;
+    l->handshake_timeout_s = 10;
+    l->message_timeout_s = 30;
+    l->max_conn_buffer = 262144;
+    l->max_send_queue = 1048576;
+    l->udp_batch = 64;
+    l->socket_buffer = 4194304;
+}
+
+const char *swd_mode_name(swd_mode m)
+{
+    return m == SWD_MODE_PASSIVE ? "passive" : "inline";
+}
+
+const char *swd_log_level_name(int level)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    return level >= 0 && level <= 3 ? names[level] : "unknown";
+}
+
+const char *swd_verify_name(int verify)
+{
+    switch (verify) {
+    case SWD_VERIFY_NONE: return "none";
+    case SWD_VERIFY_OPTIONAL: return "optional";
+    case SWD_VERIFY_REQUIRED: return "required";
+    default: return "unknown";
+    }
+}
+
+void swd_config_free(swd_config *c)
+{
+    if (c == NULL)
+        return;
+    free(c->path);
+    free(c->user);
+    free(c->group);
+    free(c->pid_file);
+    free(c->location_feed);
+    free(c->events);
+    free(c->log);
+    free(c->admin);
+    free(c->secret_path);
+    for (unsigned i = 0; i < c->npolicies; i++)
+        free(c->policies[i]);
+    free(c->policies);
+    for (unsigned i = 0; i < c->nlistens && i < SWD_MAX_LISTENS; i++) {
+        free(c->listens[i].cert);
+        free(c->listens[i].key);
+        free(c->listens[i].ca);
+    }
+    for (unsigned i = 0; i < c->nroutes && i < SWD_MAX_ROUTES; i++)
+        free(c->routes[i].domain);
+    free(c->tls_client_cert);
+    free(c->tls_client_key);
+    free(c->tls_client_ca);
+    for (unsigned i = 0; i < c->ncaptures && i < SWD_MAX_CAPTURES; i++) {
+        free(c->captures[i].iface);
+        free(c->captures[i].filter);
+    }
+    for (unsigned i = 0; i < c->nheps && i < SWD_MAX_HEPS; i++)
+        free(c->heps[i].auth_key);
+    memset(c, 0, sizeof *c);
+}
+
+static void config_defaults(swd_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->mode = SWD_MODE_INLINE;
+    c->workers = 0;
+    c->log_level = SWD_LOG_INFO;
+    c->topology_hiding = 1;
+    c->tls_client_verify = SWD_VERIFY_REQUIRED;
+    swd_limits_default(&c->limits);
+}
+
+int swd_config_parse(const char *text, size_t len, const char *name, swd_config *out, char *err,
+                     size_t errlen)
+{
+    cfg_parser *p = calloc(1, sizeof *p);
+    if (errlen)
+        err[0] = '\0';
+    config_defaults(out);
+    if (p == NULL) {
+        if (errlen)
+            snprintf(err, errlen, "%s: out of memory", name);
+        return SW_ENOMEM;
+    }
+    p->c = out;
+    p->name = name;
+    p->err = err;
+    p->errlen = errlen;
+    const char *slash = strrchr(name, '/');
+    if (slash) {
+        size_t n = slash == name ? 1 : (size_t)(slash - name);
+        if (n < sizeof p->basedir) {
+            memcpy(p->basedir, name, n);
+            p->basedir[n] = '\0';
+        }
+    }
+    int rc = SW_OK;
+    if ((out->path = strdup(name)) == NULL)
+        rc = fail(p, 0, "out of memory");
+    else if (text == NULL && len > 0)
+        rc = fail(p, 0, "no text");
+    else if (len > SWD_CONFIG_MAX_SIZE) {
+        fail(p, 0, "larger than %u bytes", SWD_CONFIG_MAX_SIZE);
+        rc = SW_ELIMIT;
+    }
+    size_t pos = 0;
+    /* A UTF-8 byte order mark from an editor is not a directive. */
+    if (rc == SW_OK && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        pos = 3;
+    while (rc == SW_OK && pos < len) {
+        p->line++;
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        size_t n = end - pos;
+        if (n > 0 && text[pos + n - 1] == '\r')
+            n--; /* CRLF files */
+        rc = do_line(p, text + pos, n);
+        pos = nl ? end + 1 : len;
+    }
+    if (rc == SW_OK)
+        rc = validate(p);
+    free(p);
+    if (rc != SW_OK) {
+        if (rc > 0 || strcmp(sw_strerror(rc), "unknown error") == 0)
+            rc = SW_EINVAL;
+        swd_config_free(out);
+    }
+    return rc;
+}
+
+int swd_config_load(const char *path, swd_config *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (errlen)
+        err[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errlen)
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return SW_EIO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (errlen)
+            snprintf(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return SW_EIO;
+    }
+    if (st.st_size > (off_t)SWD_CONFIG_MAX_SIZE) {
+        if (errlen)
+            snprintf(err, errlen, "%s: larger than %u bytes", path, SWD_CONFIG_MAX_SIZE);
+        close(fd);
+        return SW_ELIMIT;
+    }
+    /* Read one byte more than allowed, in case the file grew since fstat. */
+    char *buf = malloc(SWD_CONFIG_MAX_SIZE + 1);
+    if (buf == NULL) {
+        close(fd);
+        if (errlen)
+            snprintf(err, errlen, "%s: out of memory", path);
+        return SW_ENOMEM;
+    }
+    size_t len = 0;
+    while (len < SWD_CONFIG_MAX_SIZE + 1) {
+        ssize_t n = read(fd, buf + len, SWD_CONFIG_MAX_SIZE + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (errlen)
+                snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return SW_EIO;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    int rc = swd_config_parse(buf, len, path, out, err, errlen);
+    free(buf);
+    return rc;
+}

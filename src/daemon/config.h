@@ -1,0 +1,183 @@
+/* sipwalld — the configuration file (docs/sipwalld.md, "Configuration
+ * reference") and the secret file.
+ *
+ * The parsed configuration is plain data: fixed arrays with the maxima
+ * below, strings owned by the struct (freed by swd_config_free).  Parsing
+ * and semantic validation stop at the first error and report it as
+ * "FILE:LINE: message" in err; a config that loads is complete and
+ * consistent (every required directive present, every limit in range,
+ * TLS files readable), so the daemon does not check it again. */
+#ifndef SWD_CONFIG_H
+#define SWD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sipwall/addr.h"
+#include "sipwall/common.h"
+#include "sipwall/proxy.h"
+
+/* Maxima of the fixed tables (a directive past them is an error). */
+#define SWD_MAX_LISTENS SW_PROXY_MAX_IFACES /* 32 */
+#define SWD_MAX_FORWARD 8
+#define SWD_MAX_ROUTES 64
+#define SWD_MAX_ROUTE_HOPS 8
+#define SWD_MAX_CAPTURES 8
+#define SWD_MAX_HEPS 8
+#define SWD_MAX_POLICIES 32
+#define SWD_MAX_WORKERS 64
+#define SWD_LISTEN_NAME_MAX 32 /* including the NUL */
+
+/* Input limits of the parser. */
+#define SWD_CONFIG_MAX_LINE 4096        /* bytes per line, without the newline */
+#define SWD_CONFIG_MAX_SIZE (1u << 20)  /* bytes per file */
+
+#define SWD_SECRET_LEN 32 /* == SW_HIDE_KEY_LEN */
+
+typedef enum swd_mode {
+    SWD_MODE_INLINE = 0,  /* the proxy (and, with capture/hep lines, a sensor alongside) */
+    SWD_MODE_PASSIVE = 1, /* sensor only: capture and/or HEP, never forwards */
+} swd_mode;
+
+/* log-level: a message is written when its level <= the configured one. */
+typedef enum swd_log_level {
+    SWD_LOG_ERROR = 0,
+    SWD_LOG_WARN = 1,
+    SWD_LOG_INFO = 2,
+    SWD_LOG_DEBUG = 3,
+} swd_log_level;
+
+/* TLS peer certificate verification (verify=). */
+typedef enum swd_verify {
+    SWD_VERIFY_NONE = 0,     /* no client certificate requested */
+    SWD_VERIFY_OPTIONAL = 1, /* requested; checked against ca when given */
+    SWD_VERIFY_REQUIRED = 2, /* required and checked against ca */
+} swd_verify;
+
+/* listen TRANSPORT ADDR:PORT side=… [advertise=…] [name=…] [cert= key= ca= verify=] */
+typedef struct swd_listen {
+    char name[SWD_LISTEN_NAME_MAX]; /* given, or "<transport>-core|ic-<n>", n = position from 1 */
+    sw_transport transport;         /* UDP, TCP or TLS */
+    sw_addr addr;                   /* where to bind; port 1..65535 */
+    sw_side side;
+    sw_addr advertise;              /* what goes into Via/Record-Route; valid when has_advertise */
+    uint8_t has_advertise;
+    char *cert, *key, *ca;          /* TLS only (NULL otherwise); ca may be NULL when verify=none */
+    int verify;                     /* swd_verify; TLS only, default SWD_VERIFY_NONE */
+    int line;                       /* where it was configured */
+} swd_listen;
+
+/* A next hop: transport:ADDR:PORT (ADDR may be [v6]). */
+typedef struct swd_hop {
+    sw_transport transport;
+    sw_addr addr;
+} swd_hop;
+
+/* route DOMAIN HOP [HOP…]: core → partner when the R-URI / Route host is a
+ * name.  domain is lowercased; matched exactly (no wildcards). */
+typedef struct swd_route {
+    char *domain;
+    swd_hop hops[SWD_MAX_ROUTE_HOPS];
+    unsigned nhops;
+    int line;
+} swd_route;
+
+/* limits KEY=VALUE…: defaults from swd_limits_default, ranges in
+ * docs/sipwalld.md.  Every value is > 0. */
+typedef struct swd_limits {
+    uint32_t max_connections;        /* open stream connections, all listeners (4096) */
+    uint32_t max_connections_per_ip; /* from one source IP (64) */
+    uint32_t idle_timeout_s;         /* connection without traffic is closed (300) */
+    uint32_t handshake_timeout_s;    /* TLS handshake must finish within (10) */
+    uint32_t message_timeout_s;      /* a started message must complete within (30): slowloris */
+    uint32_t max_conn_buffer;        /* bytes buffered per connection for an incomplete message (262144) */
+    uint32_t max_send_queue;         /* bytes queued toward a slow reader before closing it (1048576) */
+    uint32_t udp_batch;              /* datagrams per recvmmsg/sendmmsg (64) */
+    uint32_t socket_buffer;          /* SO_RCVBUF/SO_SNDBUF requested (4194304) */
+} swd_limits;
+
+/* capture IFACE [filter="…"] [snaplen=N] [buffer=N] */
+typedef struct swd_capture {
+    char *iface;
+    char *filter;     /* BPF expression, NULL = none (everything the sensor decodes) */
+    uint32_t snaplen; /* default 65535 */
+    uint32_t buffer;  /* kernel capture buffer bytes, default 33554432 */
+    int line;
+} swd_capture;
+
+/* hep udp|tcp ADDR:PORT [auth-key=…] */
+typedef struct swd_hep {
+    sw_transport transport; /* UDP or TCP */
+    sw_addr addr;
+    char *auth_key;         /* HEP auth key chunk expected, NULL = not checked */
+    int line;
+} swd_hep;
+
+typedef struct swd_config {
+    char *path;             /* the name given to load/parse */
+    swd_mode mode;          /* default inline */
+    unsigned workers;       /* 0 = auto (online CPUs); else 1..SWD_MAX_WORKERS */
+    char *user, *group;     /* drop privileges after binding; NULL = stay; group NULL = user's */
+    char *pid_file;         /* NULL = none */
+    char *location_feed;    /* NULL = none */
+    char *events;           /* NULL = no event file */
+    char *log;              /* "stderr" (default), "syslog" or a file path */
+    char *admin;            /* unix socket path, NULL = none */
+    char *secret_path;      /* required in inline mode (branch MACs, tokens); NULL in passive */
+    int log_level;          /* swd_log_level, default SWD_LOG_INFO */
+    uint8_t topology_hiding; /* default 1 */
+
+    char **policies;        /* in order, overlaid; "builtin:default" is the embedded one */
+    unsigned npolicies;
+
+    swd_listen listens[SWD_MAX_LISTENS];
+    unsigned nlistens;
+    swd_hop forward[SWD_MAX_FORWARD]; /* interconnect → core, failover order */
+    unsigned nforward;
+    swd_route routes[SWD_MAX_ROUTES];
+    unsigned nroutes;
+
+    char *tls_client_cert, *tls_client_key, *tls_client_ca; /* NULL when not configured */
+    int tls_client_verify;  /* swd_verify, default SWD_VERIFY_REQUIRED */
+
+    swd_limits limits;
+    swd_capture captures[SWD_MAX_CAPTURES];
+    unsigned ncaptures;
+    swd_hep heps[SWD_MAX_HEPS];
+    unsigned nheps;
+} swd_config;
+
+/* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success
+ * *out is filled (free with swd_config_free) and 0 is returned; on failure
+ * *out holds nothing to free, err holds "FILE:LINE: message" (or
+ * "FILE: message" for errors about the whole file) and a negative SW_E* code
+ * is returned (SW_EIO: unreadable, SW_ELIMIT: too big, SW_EINVAL: bad). */
+int swd_config_load(const char *path, swd_config *out, char *err, size_t errlen)
+    SW_WUR SW_NONNULL(1, 2, 3);
+
+/* The same on text in memory; name is used in messages and kept in out->path.
+ * Relative TLS file paths are checked relative to the working directory. */
+int swd_config_parse(const char *text, size_t len, const char *name, swd_config *out, char *err,
+                     size_t errlen) SW_WUR SW_NONNULL(3, 4, 5);
+
+/* Frees what the config owns and zeroes it; safe on a zeroed config. */
+void swd_config_free(swd_config *c);
+
+void swd_limits_default(swd_limits *l) SW_NONNULL(1);
+
+/* Names for logs and the admin socket ("inline", "info", "required"). */
+const char *swd_mode_name(swd_mode m);
+const char *swd_log_level_name(int level);
+const char *swd_verify_name(int verify);
+
+/* Loads the 32-byte secret (64 hex digits, optionally followed by a
+ * newline, or exactly 32 raw bytes).  When the file does not exist, creates
+ * it with fresh random bytes (getrandom), as 64 hex digits and a newline,
+ * mode 0600, O_EXCL: no default credentials, every installation gets its
+ * own at first start.  Refuses a secret that is not a regular file, is
+ * readable or writable by group/other, or is shorter than 32 bytes.
+ * Returns 0, or a negative SW_E* code with a message in err. */
+int swd_secret_load_or_create(const char *path, uint8_t out[SWD_SECRET_LEN], char *err,
+                              size_t errlen) SW_WUR SW_NONNULL(1, 2, 3);
+
+#endif
