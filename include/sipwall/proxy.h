@@ -12,11 +12,17 @@
  * and every request of a dialog see the same values, and nothing is kept
  * per call.
  *
- * Branches are derived statelessly (§16.11): an HMAC over the incoming top
- * Via's branch and sent-by, so a retransmission, the CANCEL and the ACK
- * for a non-2xx answer get the INVITE's branch.  The branch also names the
- * interface the request came in on, and its MAC lets a response's top Via
- * be checked as really ours (a forged response is dropped). */
+ * Branches are derived statelessly (§16.11): "z9hG4bKsw" and one AES-256
+ * block (secret-derived key) holding the interface the request came in on,
+ * a flag, a keyed hash of the incoming top Via's branch and sent-by (of
+ * Call-ID, tags, CSeq number, Request-URI and top Via for RFC 2543
+ * branches), a keyed loop hash (§16.6 item 8: Request-URI, Call-ID, From
+ * tag, CSeq number, Route) and six zero bytes.  A retransmission, the
+ * CANCEL and the ACK for a non-2xx answer get the INVITE's branch; a
+ * response's top Via is ours only if its block decrypts to the zeros (a
+ * forged branch passes with probability 2^-48) and it tells where the
+ * response goes; a Via of ours deeper in a request with the same loop
+ * hash is a loop (482). */
 #ifndef SIPWALL_PROXY_H
 #define SIPWALL_PROXY_H
 
@@ -39,6 +45,11 @@ enum {
 };
 
 #define SW_HIDE_KEY_LEN 32
+#define SW_HIDE_MAX_PLAINTEXT 65536 /* longest value sealed or opened */
+
+/* One sw_hide holds one EVP_CIPHER_CTX and one HMAC context: it is NOT
+ * thread-safe.  Use one per worker thread (sw_proxy owns one, so the same
+ * goes for sw_proxy). */
 
 /* Subkeys for encryption and the IV are derived from key (HKDF-SHA256). */
 sw_hide *sw_hide_new(const uint8_t key[SW_HIDE_KEY_LEN]) SW_WUR SW_NONNULL(1);
@@ -46,7 +57,7 @@ void sw_hide_free(sw_hide *h);
 /* Token length for n plaintext bytes (without NUL). */
 size_t sw_hide_token_len(size_t n);
 /* Seals pt into out (cap bytes, NUL-terminated).  Returns the token length,
- * or SW_ELIMIT when it does not fit. */
+ * or SW_ELIMIT when it does not fit (or n > SW_HIDE_MAX_PLAINTEXT). */
 long sw_hide_seal(sw_hide *h, uint8_t purpose, const void *pt, size_t n, char *out, size_t cap)
     SW_WUR SW_NONNULL(1, 5);
 /* Opens a token.  Returns the plaintext length, SW_EAUTH when it was not
@@ -77,8 +88,13 @@ typedef struct sw_proxy_config {
     uint8_t hide_topology;       /* hide toward the interconnect (Via, RR, Contact, Call-ID) */
     const sw_proxy_iface *ifaces; /* copied */
     unsigned nifaces;            /* ≤ SW_PROXY_MAX_IFACES */
+    uint8_t worker;              /* 0..63: written into our branches (see sw_proxy_branch_worker) */
 } sw_proxy_config;
 
+/* A proxy: the interfaces, the keys, and ~200 KiB of scratch for token
+ * plaintexts.  Not thread-safe (it owns an sw_hide): one per worker, all
+ * created from the same config and secret, so that any worker can handle
+ * the response or the in-dialog request of a message another one sent. */
 typedef struct sw_proxy sw_proxy;
 
 sw_proxy *sw_proxy_new(const sw_proxy_config *cfg) SW_WUR SW_NONNULL(1);
@@ -117,12 +133,20 @@ typedef struct sw_proxy_req {
     /* out of sw_proxy_route */
     sw_proxy_hop hop;           /* top Route after ours are popped, else the R-URI */
     uint8_t hop_from_route;
+    uint8_t hop_is_self;        /* the hop is one of our interfaces (e.g. a trunk that
+                                   puts our address in the Request-URI): pick the next
+                                   hop from your own routes, never send to hop */
     uint16_t status;            /* REPLY: 483 Too Many Hops, 400, 482, 416 … */
     const char *reason;         /* REPLY: reason phrase */
-    /* private to the proxy */
+    /* private to the proxy (the views point into msg or into scratch below,
+     * so the struct must not be copied between route and write) */
     uint32_t priv_flags;
-    uint16_t routes_popped;
+    uint16_t routes_popped;     /* original Route values removed from the top */
+    uint16_t routes_total;      /* original Route values */
     int64_t max_forwards;
+    uint32_t loop_hash;
+    sw_str ruri;                /* the Request-URI to write */
+    sw_str route_prefix;        /* restored Route values, ahead of the original ones */
     char scratch[4096];
     size_t scratch_used;
 } sw_proxy_req;
@@ -131,18 +155,29 @@ typedef struct sw_proxy_req {
  * and restore what their tokens hid; strict-router fix-up), R-URI
  * restore when it is one of our hidden Contacts, Max-Forwards check,
  * loop check, then the next hop.  Returns FORWARD, REPLY (status set) or
- * DROP (an ACK for a response we generated ourselves). */
+ * DROP (an ACK for a response we generated ourselves, or any ACK that
+ * would otherwise be answered).
+ * REPLY statuses: 400 (no usable Via, From, To, Call-ID, CSeq, Request-URI,
+ * Route or Max-Forwards), 416 (a Request-URI that is not sip/sips/tel and no
+ * Route), 481 (an in-dialog token of ours that does not open: forged, or
+ * sealed under another secret), 404 (the same out of dialog), 482, 483,
+ * and 200 for an OPTIONS addressed to us (no user part, no Route).
+ * A tel: Request-URI without Route gives an empty hop.host: route it by
+ * your own table. */
 sw_proxy_result sw_proxy_route(sw_proxy *p, sw_proxy_req *r) SW_NONNULL(1, 2);
 
-/* Phase 2: writes the request to forward through out_iface: our Via on top
+/* Phase 2 (only after FORWARD; may be called again, e.g. with a larger
+ * buffer): writes the request to forward through out_iface: our Via on top
  * (received/rport added to the previous top Via when needed, the stack
  * hidden into ours when out_iface is on the interconnect side and the
  * request came from the core), Max-Forwards decremented (70 when absent),
  * Record-Route added for dialog-creating requests (two entries when the
  * in and out interfaces differ, RFC 5658), headers stripped and
  * sanitized per the verdict, Contact and Call-ID hidden or restored,
- * Content-Length written when the out transport is a stream.  Returns the
- * length, or SW_ELIMIT when cap is too small. */
+ * Content-Length always written.  Returns the length, SW_ELIMIT when cap
+ * is too small, SW_ERANGE when a value to hide is too long to be sealed
+ * (Record-Route set > 2048 bytes, Contact URI > 1024, Call-ID > 4096:
+ * answer 500 or drop), SW_EUSAGE when route() did not say FORWARD. */
 long sw_proxy_write_request(sw_proxy *p, sw_proxy_req *r, unsigned out_iface, char *out,
                             size_t cap) SW_WUR SW_NONNULL(1, 2, 4);
 
@@ -166,6 +201,11 @@ typedef struct sw_proxy_resp {
     size_t scratch_used;
 } sw_proxy_resp;
 
+/* FORWARD: *len bytes of out go to r->hop through r->out_iface.  DROP with
+ * *len == SW_ELIMIT: cap was too small; *len == SW_ERANGE: a value to
+ * hide was too long (see sw_proxy_write_request); any other DROP (not
+ * ours, forged, nowhere to go) has *len == 0.  r->hop.host points into
+ * r->scratch. */
 sw_proxy_result sw_proxy_response(sw_proxy *p, sw_proxy_resp *r, char *out, size_t cap, long *len)
     SW_NONNULL(1, 2, 3, 5);
 
@@ -180,6 +220,13 @@ sw_proxy_result sw_proxy_response(sw_proxy *p, sw_proxy_resp *r, char *out, size
 long sw_proxy_reply(sw_proxy *p, sw_sip_msg *req, const sw_addr *src, uint16_t status,
                     const char *reason, uint32_t retry_after_s, char *out, size_t cap)
     SW_WUR SW_NONNULL(1, 2, 3, 7);
+
+/* The worker named in the first branch of ours found in a raw message
+ * (a cheap scan, no parsing), or -1.  sipwalld hands a response to the
+ * worker that forwarded its request, so one engine sees both halves of a
+ * transaction.  Not authenticated: sw_proxy_response still checks the
+ * branch. */
+int sw_proxy_branch_worker(const char *data, size_t len) SW_NONNULL(1);
 
 /* The standard reason phrase for a status ("Forbidden"), "" if unknown. */
 const char *sw_sip_reason_phrase(uint16_t status);

@@ -202,10 +202,7 @@ static void reply(swd_worker *w, sw_sip_msg *msg, const swd_msg_in *in, uint16_t
     if (n <= 0)
         return; /* an ACK, or nothing to address an answer to */
     w->c.replies++;
-    if (in->transport == SW_TRANSPORT_UDP)
-        tx_commit(w, w->udp[in->iface], &in->src, (size_t)n);
-    else
-        swd_conn_send(w, &in->src, in->transport, in->iface, out, (size_t)n);
+    swd_send_slot(w, in->iface, in->transport, &in->src, (size_t)n);
 }
 
 static void forward_request(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v, const swd_msg_in *in)
@@ -302,6 +299,22 @@ static void forward_response(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v
 void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_msg_in *in)
 {
     swd_daemon *d = w->d;
+    if (!in->sensor && !in->handed && d->nworkers > 1 && in->iface < d->cfg->nlistens &&
+        d->ifaces[in->iface].side == SW_SIDE_CORE && !in->framing_error) {
+        /* A response (or a spiral) carrying our branch belongs to the worker
+         * that forwarded the request: its engine saw the other half. */
+        int wk = sw_proxy_branch_worker(data, len);
+        if (wk >= 0 && (unsigned)wk < d->nworkers && (unsigned)wk != w->id) {
+            swd_rx_hdr h = {.src = in->src, .dst = in->dst, .transport = in->transport,
+                            .iface = in->iface, .ts_ns = w->now};
+            if (swd_ring_put(d->workers[wk]->inbox[w->id], SWD_RING_RX, &h, sizeof h, data, len) ==
+                SW_OK)
+                w->wake_mask |= UINT64_C(1) << wk;
+            else
+                w->c.dropped_inbox++;
+            return;
+        }
+    }
     sw_engine_msg m;
     memset(&m, 0, sizeof m);
     m.data = data;
@@ -411,6 +424,17 @@ static void drain_inbox(swd_worker *w)
                 swd_send_hdr h;
                 memcpy(&h, rec.hdr, sizeof h);
                 swd_conn_send(w, &h.to, h.transport, h.iface, rec.data, rec.dlen);
+            } else if (rec.kind == SWD_RING_RX && rec.hlen == sizeof(swd_rx_hdr)) {
+                swd_rx_hdr h;
+                memcpy(&h, rec.hdr, sizeof h);
+                swd_msg_in in;
+                memset(&in, 0, sizeof in);
+                in.src = h.src;
+                in.dst = h.dst;
+                in.transport = h.transport;
+                in.iface = h.iface;
+                in.handed = 1;
+                swd_handle_message(w, rec.data, rec.dlen, &in);
             } else if (rec.kind == SWD_RING_ADOPT && rec.hlen == sizeof(swd_adopt_hdr)) {
                 swd_adopt_hdr h;
                 memcpy(&h, rec.hdr, sizeof h);
@@ -544,7 +568,8 @@ static swd_worker *worker_new(swd_daemon *d, unsigned id, char *err, size_t errl
                            .passive = d->cfg->mode == SWD_MODE_PASSIVE};
     w->engine = sw_engine_new(&ec);
     sw_proxy_config pc = {.secret = d->secret, .hide_topology = d->cfg->topology_hiding,
-                          .ifaces = d->ifaces, .nifaces = d->cfg->nlistens};
+                          .ifaces = d->ifaces, .nifaces = d->cfg->nlistens,
+                          .worker = (uint8_t)id};
     if (d->cfg->mode == SWD_MODE_INLINE)
         w->proxy = sw_proxy_new(&pc);
     if (!w->engine || (d->cfg->mode == SWD_MODE_INLINE && !w->proxy)) {

@@ -29,7 +29,15 @@ enum {
 #define SWD_EP_IDX(u) ((uint32_t)((u) & 0xffffffffu))
 
 /* inbox records */
-enum { SWD_RING_SEND = 1, SWD_RING_ADOPT = 2 };
+enum { SWD_RING_SEND = 1, SWD_RING_ADOPT = 2, SWD_RING_RX = 3 };
+
+/* A message handed to the worker that forwarded its request. */
+typedef struct swd_rx_hdr {
+    sw_addr src, dst;
+    sw_transport transport;
+    unsigned iface;
+    int64_t ts_ns;
+} swd_rx_hdr;
 
 typedef struct swd_send_hdr {
     sw_addr to;
@@ -53,6 +61,7 @@ typedef struct swd_msg_in {
     const sw_sip_error *framing_error;
     uint8_t sensor;         /* seen passively: events only */
     uint8_t whole;          /* one whole message whatever the transport (HEP payloads) */
+    uint8_t handed;         /* came through the inbox: screen it here */
 } swd_msg_in;
 
 typedef struct swd_conn swd_conn;
