@@ -18,16 +18,69 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "proxy/siphash.h"
 
 #define HIDE_VERSION 1
 #define IV_LEN 12
 #define TAG_LEN 16
 #define OVERHEAD (IV_LEN + TAG_LEN)
 
+/* A small cache of recent (purpose, plaintext) <-> token pairs: every
+ * message of a dialog carries the same Contact, Record-Route set and
+ * Call-ID, so after the first seal the rest are lookups.  Direct-mapped,
+ * fixed size (about 1 MiB per sw_hide), entries compared in full, so a hit
+ * returns exactly what sealing or opening would.  Only short values are
+ * kept; longer ones always go through the cipher. */
+#define HC_SLOTS 1024
+#define HC_PT_MAX 200
+#define HC_TOK_MAX 304 /* sw_hide_token_len(HC_PT_MAX) = 304 */
+
+typedef struct hc_entry {
+    uint8_t used, purpose;
+    uint16_t ptlen, toklen;
+    char pt[HC_PT_MAX];
+    char tok[HC_TOK_MAX];
+} hc_entry;
+
 struct sw_hide {
     EVP_CIPHER_CTX *gcm; /* keyed once; each call only sets the IV and direction */
     EVP_MAC_CTX *mac;    /* HMAC-SHA256 keyed with k_iv; re-initialised per call */
+    uint8_t hc_key[16];
+    hc_entry *by_pt;     /* HC_SLOTS, indexed by a hash of (purpose, plaintext) */
+    hc_entry *by_tok;    /* HC_SLOTS, indexed by a hash of (purpose, token) */
+    uint64_t hits, misses;
 };
+
+static uint32_t hc_slot(const sw_hide *h, uint8_t purpose, const void *d, size_t n)
+{
+    sw__siphash s;
+    sw__siphash_init(&s, h->hc_key);
+    sw__siphash_update(&s, &purpose, 1);
+    sw__siphash_update(&s, d, n);
+    return (uint32_t)(sw__siphash_final(&s) % HC_SLOTS);
+}
+
+static void hc_put(sw_hide *h, uint8_t purpose, const void *pt, size_t n, const char *tok, size_t tl)
+{
+    if (n > HC_PT_MAX || tl > HC_TOK_MAX || !h->by_pt)
+        return;
+    hc_entry *e = &h->by_pt[hc_slot(h, purpose, pt, n)];
+    hc_entry *f = &h->by_tok[hc_slot(h, purpose, tok, tl)];
+    e->used = f->used = 1;
+    e->purpose = f->purpose = purpose;
+    e->ptlen = f->ptlen = (uint16_t)n;
+    e->toklen = f->toklen = (uint16_t)tl;
+    if (n) {
+        memcpy(e->pt, pt, n);
+        memcpy(f->pt, pt, n);
+    }
+    memcpy(e->tok, tok, tl);
+    memcpy(f->tok, tok, tl);
+}
 
 /* ---- base64url ------------------------------------------------------------ */
 
@@ -223,6 +276,12 @@ sw_hide *sw_hide_new(const uint8_t key[SW_HIDE_KEY_LEN])
     };
     if (!h->mac || EVP_MAC_init(h->mac, k_iv, sizeof k_iv, mp) != 1)
         goto fail;
+    if (RAND_bytes(h->hc_key, sizeof h->hc_key) != 1)
+        goto fail;
+    h->by_pt = calloc(HC_SLOTS, sizeof *h->by_pt);
+    h->by_tok = calloc(HC_SLOTS, sizeof *h->by_tok);
+    if (!h->by_pt || !h->by_tok)
+        goto fail;
     OPENSSL_cleanse(k_enc, sizeof k_enc);
     OPENSSL_cleanse(k_iv, sizeof k_iv);
     return h;
@@ -239,6 +298,12 @@ void sw_hide_free(sw_hide *h)
         return;
     EVP_CIPHER_CTX_free(h->gcm);
     EVP_MAC_CTX_free(h->mac);
+    if (h->by_pt)
+        OPENSSL_cleanse(h->by_pt, HC_SLOTS * sizeof *h->by_pt);
+    if (h->by_tok)
+        OPENSSL_cleanse(h->by_tok, HC_SLOTS * sizeof *h->by_tok);
+    free(h->by_pt);
+    free(h->by_tok);
     free(h);
 }
 
@@ -253,8 +318,8 @@ size_t sw_hide_token_len(size_t n)
  * whole chunks encode without a carry). */
 #define CHUNK 384
 
-long sw__hide_seal_raw(sw_hide *h, uint8_t purpose, const void *pt, size_t n, char *out,
-                       size_t cap)
+static long seal_cipher(sw_hide *h, uint8_t purpose, const void *pt, size_t n, char *out,
+                        size_t cap)
 {
     size_t tl = sw_hide_token_len(n);
     if (n > SW_HIDE_MAX_PLAINTEXT || tl > cap)
@@ -291,6 +356,28 @@ long sw__hide_seal_raw(sw_hide *h, uint8_t purpose, const void *pt, size_t n, ch
     return (long)(b.out - out);
 }
 
+/* The token without a NUL (what the proxy writes into a message). */
+long sw__hide_seal_raw(sw_hide *h, uint8_t purpose, const void *pt, size_t n, char *out,
+                       size_t cap)
+{
+    if (n <= HC_PT_MAX && h->by_pt) {
+        const hc_entry *e = &h->by_pt[hc_slot(h, purpose, pt, n)];
+        if (e->used && e->purpose == purpose && e->ptlen == n && (!n || memcmp(e->pt, pt, n) == 0)) {
+            if (e->toklen > cap)
+                return SW_ELIMIT;
+            memcpy(out, e->tok, e->toklen);
+            h->hits++;
+            return e->toklen;
+        }
+    }
+    long r = seal_cipher(h, purpose, pt, n, out, cap);
+    if (r >= 0) {
+        h->misses++;
+        hc_put(h, purpose, pt, n, out, (size_t)r);
+    }
+    return r;
+}
+
 long sw_hide_seal(sw_hide *h, uint8_t purpose, const void *pt, size_t n, char *out, size_t cap)
 {
     if (cap == 0)
@@ -303,7 +390,34 @@ long sw_hide_seal(sw_hide *h, uint8_t purpose, const void *pt, size_t n, char *o
     return r;
 }
 
+static long hide_open_raw(sw_hide *h, uint8_t purpose, const char *tok, size_t n, void *out,
+                          size_t cap);
+
 long sw_hide_open(sw_hide *h, uint8_t purpose, const char *tok, size_t n, void *out, size_t cap)
+{
+    if (!tok && n)
+        return SW_EINVAL;
+    if (n <= HC_TOK_MAX && h->by_tok) {
+        const hc_entry *e = &h->by_tok[hc_slot(h, purpose, tok, n)];
+        if (e->used && e->purpose == purpose && e->toklen == n && memcmp(e->tok, tok, n) == 0) {
+            if (e->ptlen > cap)
+                return SW_ELIMIT;
+            if (e->ptlen)
+                memcpy(out, e->pt, e->ptlen);
+            h->hits++;
+            return e->ptlen;
+        }
+    }
+    long r = hide_open_raw(h, purpose, tok, n, out, cap);
+    if (r >= 0) {
+        h->misses++;
+        hc_put(h, purpose, out, (size_t)r, tok, n);
+    }
+    return r;
+}
+
+static long hide_open_raw(sw_hide *h, uint8_t purpose, const char *tok, size_t n, void *out,
+                          size_t cap)
 {
     if (!tok && n)
         return SW_EINVAL;
