@@ -31,6 +31,7 @@ struct swd_conn {
     uint8_t outgoing;
     uint8_t hep;           /* a HEP input stream (sensor), not SIP */
     uint8_t want_write;    /* EPOLLOUT armed */
+    uint8_t dead;          /* closing at the end of this loop turn (it may be on the stack) */
     sw_transport transport;
     unsigned iface;
     sw_addr peer;
@@ -68,12 +69,13 @@ int swd_conn_init(swd_worker *w, char *err, size_t errlen)
     w->maxconns = per;
     w->conns = calloc(per, sizeof *w->conns);
     w->free_slots = calloc(per, sizeof *w->free_slots);
+    w->dead_slots = calloc(per, sizeof *w->dead_slots);
     sw_table_config tc = {.key_size = sizeof(conn_key), .value_size = sizeof(uint32_t),
                           .capacity = per};
     w->conn_by_peer = sw_table_new(&tc);
     tc.key_size = sizeof(ip_key);
     w->conns_per_ip = sw_table_new(&tc);
-    if (!w->conns || !w->free_slots || !w->conn_by_peer || !w->conns_per_ip) {
+    if (!w->conns || !w->free_slots || !w->dead_slots || !w->conn_by_peer || !w->conns_per_ip) {
         snprintf(err, errlen, "out of memory for %u connections", per);
         return SW_ENOMEM;
     }
@@ -122,6 +124,27 @@ static void conn_close(swd_worker *w, swd_conn *c)
     w->free_slots[w->nfree++] = c->slot;
     w->nconns--;
     free(c);
+}
+
+/* Closes a connection that may be in use further up the stack (a send
+ * while its own input is being handled): it is reaped at the end of the
+ * loop turn. */
+static void conn_kill(swd_worker *w, swd_conn *c)
+{
+    if (c->dead)
+        return;
+    c->dead = 1;
+    w->dead_slots[w->ndead++] = c->slot;
+}
+
+void swd_conn_reap(swd_worker *w)
+{
+    for (uint32_t i = 0; i < w->ndead; i++) {
+        swd_conn *c = w->conns[w->dead_slots[i]];
+        if (c && c->dead)
+            conn_close(w, c);
+    }
+    w->ndead = 0;
 }
 
 static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transport t, unsigned iface,
@@ -388,9 +411,13 @@ void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned if
         }
         w->c.conn_outgoing++;
     }
+    if (c->dead) {
+        w->c.dropped_send++;
+        return;
+    }
     if (queue_out(w, c, data, len) < 0) {
         w->c.dropped_send++;
-        conn_close(w, c);
+        conn_kill(w, c);
     }
 }
 
@@ -428,6 +455,7 @@ static int frame_input(swd_worker *w, swd_conn *c)
             /* no usable Content-Length: the stream cannot be resynchronised;
              * the engine reports it, then the connection goes */
             in.framing_error = &err;
+            w->c.conn_closed_framing++;
             size_t have = c->rlen - off - skip;
             swd_handle_message(w, c->rbuf + off + skip, have, &in);
             rc = -1;
@@ -436,6 +464,8 @@ static int frame_input(swd_worker *w, swd_conn *c)
         }
         swd_handle_message(w, c->rbuf + off + skip, (size_t)n, &in);
         off += skip + (size_t)n;
+        if (c->dead)
+            return -1;
     }
     if (off) {
         memmove(c->rbuf, c->rbuf + off, c->rlen - off);
@@ -490,10 +520,8 @@ static int read_in(swd_worker *w, swd_conn *c)
         c->rlen += (size_t)n;
         c->last_rx = w->now;
         w->c.rx_bytes += (uint64_t)n;
-        if (frame_input(w, c) < 0)
+        if (frame_input(w, c) < 0 || c->dead)
             return -1;
-        if (w->conns[c->slot] != c)
-            return -2; /* closed underneath (cannot happen today; be safe) */
     }
     return 0;
 }
@@ -503,6 +531,8 @@ void swd_conn_event(swd_worker *w, uint32_t slot, uint32_t events)
     if (slot >= w->maxconns || !w->conns[slot])
         return;
     swd_conn *c = w->conns[slot];
+    if (c->dead)
+        return;
     if (c->state == CS_CONNECTING) {
         int soerr = 0;
         socklen_t sl = sizeof soerr;
@@ -529,8 +559,6 @@ void swd_conn_event(swd_worker *w, uint32_t slot, uint32_t events)
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         int r = read_in(w, c);
-        if (r == -2)
-            return;
         if (r < 0) {
             conn_close(w, c);
             return;
@@ -571,6 +599,7 @@ void swd_conn_fini(swd_worker *w)
             conn_close(w, w->conns[i]);
     free(w->conns);
     free(w->free_slots);
+    free(w->dead_slots);
     sw_table_free(w->conn_by_peer);
     sw_table_free(w->conns_per_ip);
 }

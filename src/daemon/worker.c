@@ -522,6 +522,7 @@ static void *worker_main(void *arg)
         }
         drain_inbox(w);
         tx_flush(w);
+        swd_conn_reap(w);
         wake_others(w);
         if (w->now >= next_tick) {
             swd_conn_sweep(w);

@@ -87,6 +87,8 @@ struct swd_worker {
     uint32_t maxconns, nconns;
     uint32_t *free_slots;
     uint32_t nfree;
+    uint32_t *dead_slots;    /* closed at the end of the loop turn */
+    uint32_t ndead;
     sw_table *conn_by_peer;  /* (addr, transport) -> slot */
     sw_table *conns_per_ip;  /* ip -> count */
 
@@ -138,6 +140,7 @@ void swd_conn_event(swd_worker *w, uint32_t slot, uint32_t events);
 void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned iface, const void *data,
                    size_t len);
 void swd_conn_sweep(swd_worker *w);
+void swd_conn_reap(swd_worker *w);
 void swd_conn_accept_hep(swd_worker *w, int lfd, unsigned idx);
 
 /* sensor.c */

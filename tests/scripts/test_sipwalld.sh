@@ -35,7 +35,7 @@ partner core {
 }
 partner alpha {
     role interconnect
-    address 127.0.0.10/32
+    address 127.0.0.10/32, ::1/128
     ranges +4930
 }
 EOF
@@ -51,6 +51,7 @@ admin $T/admin.sock
 secret $T/secret
 listen udp 127.0.0.1:$PORT side=interconnect
 listen tcp 127.0.0.1:$PORT side=interconnect
+listen udp [::1]:$PORT side=interconnect
 listen udp 127.0.0.2:$PORT side=core
 forward udp:127.0.0.3:$CORE_PORT
 EOF
@@ -85,8 +86,8 @@ ok "secret created at first start, mode 0600"
 # nothing listening that is not configured: the daemon's sockets are exactly
 # the configured addresses (2 workers each) and the admin socket
 socks=$(ss -Hlnup -t -u -p 2>/dev/null | grep "pid=$DPID," | awk '{print $1, $5}' | sort | uniq -c)
-echo "$socks" | grep -vq "127.0.0.1:$PORT\|127.0.0.2:$PORT" && fail "unexpected listener: $socks"
-[ "$(echo "$socks" | wc -l)" = 3 ] || fail "listeners: $socks"
+echo "$socks" | grep -vq "127.0.0.1:$PORT\|127.0.0.2:$PORT\|\[::1\]:$PORT" && fail "unexpected listener: $socks"
+[ "$(echo "$socks" | wc -l)" = 4 ] || fail "listeners: $socks"
 ok "listening only where configured: $(echo "$socks" | tr '\n' ';')"
 
 # ---- a request through and its answer back -----------------------------------
@@ -178,6 +179,58 @@ assert b"OPTIONS" in d
 PY
 ok "forwarding after reloads"
 
+# IPv6 in, IPv4 to the core, the answer back over IPv6 from the same socket
+python3 - "$PORT" "$CORE_PORT" <<'PY' || fail "IPv6"
+import socket, sys
+port, core_port = int(sys.argv[1]), int(sys.argv[2])
+core = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); core.bind(("127.0.0.3", core_port)); core.settimeout(3)
+uac = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); uac.bind(("::1", 0)); uac.settimeout(3)
+uac.sendto(("OPTIONS sip:+4930123@[::1] SIP/2.0\r\nVia: SIP/2.0/UDP [::1]:%d;branch=z9hG4bKv6a;rport\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:+4930555@a.example>;tag=1\r\nTo: <sip:+4930123@b.example>\r\n"
+            "Call-ID: v6@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % uac.getsockname()[1]).encode(), ("::1", port))
+d, _ = core.recvfrom(65535)
+lines = d.decode().split("\r\n")
+resp = ["SIP/2.0 200 OK"] + [l for l in lines if l.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+core.sendto(("\r\n".join(resp) + "\r\nContent-Length: 0\r\n\r\n").encode(), ("127.0.0.2", port))
+r, src = uac.recvfrom(65535)
+assert r.startswith(b"SIP/2.0 200") and src[0] == "::1" and src[1] == port, (r[:60], src)
+PY
+ok "IPv6 partner -> IPv4 core and back"
+
+# reloads under load: no message lost while the policy is swapped
+python3 - "$PORT" "$CORE_PORT" "$SIPWALLD" "$T/inline.conf" <<'PY' || fail "reload under load"
+import socket, subprocess, sys, threading, time
+port, core_port, sipwalld, conf = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+core = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); core.bind(("127.0.0.3", core_port)); core.settimeout(3)
+core.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+uac = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); uac.bind(("127.0.0.10", 0))
+N = 3000
+got = set()
+def receive():
+    while len(got) < N:
+        try:
+            d, _ = core.recvfrom(65535)
+        except socket.timeout:
+            return
+        i = d.find(b"Call-ID: L")
+        got.add(d[i + 10:d.index(b"@", i)])
+t = threading.Thread(target=receive); t.start()
+reloads = 0
+for i in range(N):
+    uac.sendto(("OPTIONS sip:+4930%05d@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.10:5060;branch=z9hG4bKL%d\r\n"
+                "Max-Forwards: 70\r\nFrom: <sip:+4930555@a.example>;tag=%d\r\nTo: <sip:+4930%05d@b.example>\r\n"
+                "Call-ID: L%d@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n" % (i, i, i, i, i)).encode(), ("127.0.0.1", port))
+    if i % 750 == 375:
+        out = subprocess.run([sipwalld, "-c", conf, "ctl", "reload"], capture_output=True, text=True)
+        assert out.stdout.startswith("ok"), out.stdout + out.stderr
+        reloads += 1
+    time.sleep(0.0005)
+t.join()
+assert len(got) == N, "lost %d of %d messages across %d reloads" % (N - len(got), N, reloads)
+print("%d messages, %d reloads, none lost" % (N, reloads))
+PY
+ok "3000 requests across 4 reloads: every one forwarded"
+
 kill -TERM "$DPID"
 wait "$DPID" || fail "sipwalld exited non-zero on SIGTERM"
 grep -q '"rule":"cat1.scanner-signature"' "$T/events.jsonl" || fail "no scanner event: $(head -c 600 "$T/events.jsonl")"
@@ -200,6 +253,97 @@ if id nobody > /dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     kill -TERM "$UPID"; wait "$UPID" || true
     ok "privileges dropped to nobody (uid $(id -u nobody))"
 fi
+
+# ---- stream defences: per-IP limit, slowloris, idle, buffer ceiling, slow reader --
+cat > "$T/limits.conf" <<EOF
+mode inline
+workers 2
+policy builtin:default
+policy $T/partners.policy
+log $T/limits.log
+admin $T/admin4.sock
+secret $T/secret
+listen tcp 127.0.0.1:$PORT side=interconnect
+listen udp 127.0.0.2:$PORT side=core
+forward udp:127.0.0.3:$CORE_PORT
+limits max-connections-per-ip=4 message-timeout=2 idle-timeout=3 max-conn-buffer=65536 max-send-queue=65536 socket-buffer=65536
+EOF
+rm -f "$T/admin4.sock"
+"$SIPWALLD" -c "$T/limits.conf" 2>> "$T/stderr.log" &
+LPID=$!
+PIDS+=($LPID)
+for _ in $(seq 1 100); do [ -S "$T/admin4.sock" ] && break; sleep 0.1; done
+python3 - "$PORT" <<'PY' || fail "stream defences"
+import socket, sys, time
+port = int(sys.argv[1])
+def conn(src="127.0.0.10", rcvbuf=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.bind((src, 0)); s.connect(("127.0.0.1", port)); s.settimeout(6)
+    return s
+def closed(s, within):
+    s.settimeout(within)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+# per-IP limit: 4 stay, the rest are closed at once
+cs = [conn("127.0.0.20") for _ in range(7)]
+time.sleep(0.5)
+refused = sum(1 for c in cs if closed(c, 0.3))
+assert refused == 3, "per-IP limit: %d of 7 closed" % refused
+for c in cs: c.close()
+# slowloris: a message that never completes is cut at message-timeout (2 s)
+s = conn()
+s.sendall(b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.10;branch=z9hG4bKs\r\n")
+t0 = time.time()
+for _ in range(3):
+    time.sleep(0.5)
+    try: s.sendall(b"X-Slow: 1\r\n")
+    except OSError: break
+assert closed(s, 5), "slowloris connection not closed"
+assert time.time() - t0 < 5.5
+# idle: nothing sent, closed after idle-timeout (3 s)
+s = conn("127.0.0.21")
+assert closed(s, 6), "idle connection not closed"
+# buffer ceiling: a header block larger than max-conn-buffer closes the connection
+s = conn("127.0.0.22")
+try:
+    s.sendall(b"OPTIONS sip:a@b SIP/2.0\r\nX-Big: " + b"a" * 100000)
+except OSError:
+    pass
+assert closed(s, 3), "oversized message not refused"
+# slow reader: requests answered 483 by sipwalld while the client never reads
+s = conn("127.0.0.10", rcvbuf=4096)
+req = (b"OPTIONS sip:+4930123@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.10:5060;branch=z9hG4bKq%d\r\n"
+       b"Max-Forwards: 0\r\nFrom: <sip:+4930555@a.example>;tag=1\r\nTo: <sip:+4930123@b.example>\r\n"
+       b"Call-ID: q%d@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+cut = False
+s.settimeout(0.5)
+for i in range(20000):
+    try:
+        s.sendall(req % (i, i))
+    except (OSError, socket.timeout):
+        cut = True
+        break
+assert cut, "a client that never reads was not cut off"
+print("per-IP limit, slowloris, idle, buffer ceiling, slow reader: ok")
+PY
+sleep 1.3 # counters are published once a second
+st=$("$SIPWALLD" -c "$T/limits.conf" ctl stats)
+python3 - "$st" <<'PY' || fail "defence counters: $st"
+import json, sys
+c = json.loads(sys.argv[1])["counters"]
+assert c["conn_refused"] >= 3 and c["conn_closed_slow"] >= 2 and c["conn_closed_idle"] >= 1 and c["conn_closed_limit"] + c["conn_closed_framing"] >= 1, c
+PY
+kill -TERM "$LPID"; wait "$LPID" || fail "limits sipwalld exit status"
+ok "stream defences: per-IP limit (3 of 7 refused), slowloris cut at 2 s, idle at 3 s, 100 kB header refused, non-reading client cut off"
 
 # ---- passive: live capture on lo and HEP over UDP and TCP -----------------------
 cat > "$T/passive.conf" <<EOF
