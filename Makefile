@@ -55,6 +55,7 @@ bench: deps
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_BUILD_TESTS=OFF -DSW_BUILD_BENCH=ON >/dev/null
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 	@bench/run $(BUILD)
+	@bench/proxy/run $(BUILD)
 
 # Re-makes examples/demo.pcap with SIPp and SIPVicious on loopback (needs root for tcpdump).
 examples: build

@@ -44,6 +44,11 @@ typedef struct sw_engine_msg {
     sw_str file;                  /* capture file name for events, may be empty */
     const sw_peer *peer;          /* NULL: found by source address; else the partner a
                                      TLS certificate identified (this policy's peer) */
+    /* A response screened inline carries the proxy's Via on top and may
+     * carry a hidden Call-ID: the branch and Call-ID its request had when
+     * it was screened, so transactions and dialogs match.  Empty = from
+     * the message. */
+    sw_str txn_branch, txn_call_id;
 } sw_engine_msg;
 
 #define SW_VERDICT_MAX_NAMES 16

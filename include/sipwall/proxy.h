@@ -196,6 +196,10 @@ typedef struct sw_proxy_resp {
     /* out */
     sw_proxy_hop hop;
     unsigned out_iface;
+    /* the branch and Call-ID the request had when it reached us (what the
+     * response carries once forwarded): for screening the response against
+     * its transaction; views into the message, scratch or out */
+    sw_str req_branch, req_call_id;
     /* private */
     char scratch[4096];
     size_t scratch_used;

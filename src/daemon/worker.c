@@ -273,22 +273,42 @@ static void forward_request(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v,
     swd_send_slot(w, (unsigned)oi, t, &to, (size_t)n);
 }
 
-static void forward_response(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v, const swd_msg_in *in)
+static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *in)
 {
     sw_proxy_resp *r = &w->resp;
-    memset(r, 0, offsetof(sw_proxy_resp, scratch));
-    r->msg = msg;
-    r->src = in->src;
-    r->transport = in->transport;
-    r->in_iface = in->iface;
-    r->verdict = v;
     size_t cap;
     char *out = swd_tx_slot(w, &cap);
     long n = 0;
-    sw_proxy_result res = sw_proxy_response(w->proxy, r, out, cap, &n);
+    sw_proxy_result res = SW_PROXY_DROP;
+    sw_sip_error err;
+    if (sw_sip_parse(&w->rmsg, w->rhdrs, SWD_RESP_HDRS, m->data, m->len, m->framing, NULL, &err) > 0) {
+        memset(r, 0, offsetof(sw_proxy_resp, scratch));
+        r->msg = &w->rmsg;
+        r->src = in->src;
+        r->transport = in->transport;
+        r->in_iface = in->iface;
+        res = sw_proxy_response(w->proxy, r, out, cap, &n);
+        if (res == SW_PROXY_FORWARD) {
+            m->txn_branch = r->req_branch;
+            m->txn_call_id = r->req_call_id;
+        }
+    }
+    sw_verdict v;
+    (void)sw_engine_screen(w->engine, m, &v);
     if (res != SW_PROXY_FORWARD || n <= 0 || !r->hop.has_addr || r->out_iface >= w->d->cfg->nlistens) {
         w->c.dropped_proxy++;
         return;
+    }
+    if (v.action == SW_ACTION_DROP || v.action == SW_ACTION_REJECT || v.action == SW_ACTION_RATE_LIMIT) {
+        w->c.dropped_policy++;
+        return;
+    }
+    if (v.strip.bits[0] || v.strip.bits[1] || v.nstrip_names || v.sanitize.bits[0] || v.sanitize.bits[1]) {
+        r->verdict = &v;
+        if (sw_proxy_response(w->proxy, r, out, cap, &n) != SW_PROXY_FORWARD || n <= 0) {
+            w->c.dropped_proxy++;
+            return;
+        }
     }
     sw_transport t = r->hop.transport != SW_TRANSPORT_UNKNOWN ? r->hop.transport
                                                               : w->d->ifaces[r->out_iface].transport;
@@ -326,6 +346,11 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
     m.framing = in->transport == SW_TRANSPORT_UDP || in->whole ? SW_SIP_DATAGRAM : SW_SIP_STREAM;
     m.framing_error = in->framing_error;
     m.peer = in->peer;
+    if (!in->sensor && d->cfg->mode == SWD_MODE_INLINE && !in->framing_error && len > 8 &&
+        memcmp(data, "SIP/", 4) == 0) {
+        handle_response(w, &m, in);
+        return;
+    }
     sw_verdict v;
     (void)sw_engine_screen(w->engine, &m, &v); /* a sink error is counted by the sink */
     if (in->sensor || d->cfg->mode == SWD_MODE_PASSIVE)
@@ -344,7 +369,7 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
     if (msg->is_request)
         forward_request(w, msg, &v, in);
     else
-        forward_response(w, msg, &v, in);
+        w->c.dropped_proxy++; /* a response the start line did not show (cannot happen) */
 }
 
 /* ---- UDP input ------------------------------------------------------------------- */

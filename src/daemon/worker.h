@@ -12,6 +12,7 @@
 #define SWD_BATCH 64
 #define SWD_MAX_DGRAM 65536
 #define SWD_INBOX_BYTES (4u << 20)
+#define SWD_RESP_HDRS 256
 #define SWD_HOP_DOWN_NS (30 * INT64_C(1000000000))
 
 /* epoll data: kind in the top byte, an index below */
@@ -115,6 +116,8 @@ struct swd_worker {
 
     sw_proxy_req req;
     sw_proxy_resp resp;
+    sw_sip_msg rmsg;         /* responses are parsed for the proxy first */
+    sw_sip_header rhdrs[SWD_RESP_HDRS];
 
     swd_counters c;
     pthread_mutex_t pub_mu;

@@ -12,85 +12,117 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-size_t sw_number_normalise(sw_str user, const sw_home *home, char *out, size_t cap, uint8_t *e164)
+/* Copies the raw user part (cut to cap-1) when it is not a number. */
+static size_t raw_copy(const char *u, size_t len, char *out, size_t cap)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+    for (size_t k = 0; k < n; k++)
+        out[k] = u[k];
+    out[n] = '\0';
+    return n;
+}
+
+/* sw_number_normalise; *written gets the length of what out holds (the
+ * number, or the raw user part). */
+static size_t normalise(sw_str user, const sw_home *home, char *out, size_t cap, uint8_t *e164,
+                        size_t *written)
 {
     char digits[SW_NUMBER_MAX];
-    size_t nd = 0, i = 0;
+    size_t nd = 0, i = 0, len = user.len;
+    const char *u = user.ptr;
     int plus = 0, bad = 0;
     *e164 = 0;
+    *written = 0;
     if (cap == 0)
         return 0;
     out[0] = '\0';
-    /* user parameters (";npdi", ";rn=") and a sip URI's password are not part of the number */
-    for (size_t k = 0; k < user.len; k++)
-        if (user.ptr[k] == ';' || user.ptr[k] == ':') {
-            user.len = k;
-            break;
-        }
-    if (user.len && user.ptr[0] == '+') {
+    if (len && u[0] == '+') {
         plus = 1;
         i = 1;
     }
-    for (; i < user.len; i++) {
-        char c = user.ptr[i];
+    const char *d = digits;
+    /* the usual number: digits only up to its end (no separators): the
+     * digits are read in place */
+    size_t k = i;
+    while (k < len && is_digit(u[k]))
+        k++;
+    if (k == len || u[k] == ';' || u[k] == ':') {
+        len = k;
+        nd = k - i;
+        if (nd >= sizeof digits) { /* as the loop below: at most 31 digits */
+            *written = raw_copy(u, len, out, cap);
+            return 0;
+        }
+        d = u + i;
+        i = len; /* nothing left for the loop */
+    }
+    /* one pass: digits, visual separators (RFC 3966), and the end of the
+     * number at user parameters (";npdi", ";rn=") or a sip URI's password */
+    for (; i < len; i++) {
+        char c = u[i];
         if (is_digit(c)) {
             if (nd + 1 >= sizeof digits) {
                 bad = 1;
                 break;
             }
             digits[nd++] = c;
-        } else if (c == '-' || c == '.' || c == '(' || c == ')' || c == ' ') {
-            continue; /* visual separators (RFC 3966) */
-        } else {
+        } else if (c == ';' || c == ':') {
+            len = i;
+            break;
+        } else if (c != '-' && c != '.' && c != '(' && c != ')' && c != ' ') {
             bad = 1;
             break;
         }
     }
+    if (bad) {
+        for (; i < len; i++)
+            if (u[i] == ';' || u[i] == ':') {
+                len = i;
+                break;
+            }
+    }
     if (bad || nd == 0) {
-        size_t n = user.len < cap - 1 ? user.len : cap - 1;
-        if (n)
-            memcpy(out, user.ptr, n);
-        out[n] = '\0';
+        *written = raw_copy(u, len, out, cap);
         return 0;
     }
-    const char *d = digits;
-    size_t n = nd;
-    char cc[8] = "";
+    size_t n = nd, cl = 0;
+    const char *cc = "";
     if (!plus) {
         if (n > 2 && d[0] == '0' && d[1] == '0') {
             d += 2; /* international prefix 00 */
             n -= 2;
         } else if (home && home->national_prefix && d[0] == (char)home->national_prefix &&
                    home->country_code[0] && n > 1) {
-            size_t cl = strnlen(home->country_code, sizeof home->country_code);
-            memcpy(cc, home->country_code, cl);
-            cc[cl] = '\0';
+            cc = home->country_code;
+            cl = strnlen(home->country_code, sizeof home->country_code);
             d += 1;
             n -= 1;
         } else {
             /* a short extension or an unqualified string of digits: not E.164 */
-            size_t k = user.len < cap - 1 ? user.len : cap - 1;
-            if (k)
-                memcpy(out, user.ptr, k);
-            out[k] = '\0';
+            *written = raw_copy(u, len, out, cap);
             return 0;
         }
     }
-    size_t cl = strlen(cc);
     if (1 + cl + n >= cap) {
-        size_t k = user.len < cap - 1 ? user.len : cap - 1;
-        if (k)
-                memcpy(out, user.ptr, k);
-        out[k] = '\0';
+        *written = raw_copy(u, len, out, cap);
         return 0;
     }
     out[0] = '+';
-    memcpy(out + 1, cc, cl);
-    memcpy(out + 1 + cl, d, n);
+    for (size_t j = 0; j < cl; j++)
+        out[1 + j] = cc[j];
+    for (size_t j = 0; j < n; j++)
+        out[1 + cl + j] = d[j];
     out[1 + cl + n] = '\0';
     size_t total = cl + n;
     *e164 = total >= 7 && total <= 15 && out[1] != '0';
+    *written = 1 + total;
     return 1 + total;
+}
+
+size_t sw_number_normalise(sw_str user, const sw_home *home, char *out, size_t cap, uint8_t *e164)
+{
+    size_t written;
+    return normalise(user, home, out, cap, e164, &written);
 }
 
 static sw_str uri_user(const sw_uri *u)
@@ -100,9 +132,9 @@ static sw_str uri_user(const sw_uri *u)
 
 static void set_number(sw_engine *e, sw_str user, char *out, uint8_t *len, uint8_t *e164)
 {
-    size_t n = sw_number_normalise(user, &e->pol->home, out, SW_NUMBER_MAX, e164);
-    if (n == 0)
-        n = strlen(out);
+    size_t n;
+    if (normalise(user, &e->pol->home, out, SW_NUMBER_MAX, e164, &n) == 0)
+        n = strnlen(out, n); /* a raw user part may hold a NUL */
     *len = (uint8_t)n;
 }
 
@@ -111,6 +143,30 @@ static int in_home(const sw_engine *e, const char *num, size_t len)
     if (!e->pol->home.ranges || len < 2 || num[0] != '+')
         return 0;
     return sw_prefix_set_lookup(e->pol->home.ranges, num + 1, len - 1, NULL) > 0;
+}
+
+/* sw_policy_peer_for through the engine's memo of recent addresses (only
+ * family and address matter to it, not the port). */
+static const sw_peer *peer_for(sw_engine *e, const sw_addr *a)
+{
+    if (a->family != 4 && a->family != 6)
+        return sw_policy_peer_for(e->pol, a);
+    uint64_t lo, hi;
+    memcpy(&lo, a->ip, 8);
+    memcpy(&hi, a->ip + 8, 8);
+    uint64_t h = (lo ^ (hi * UINT64_C(0x9e3779b97f4a7c15)) ^ a->family) * UINT64_C(0xff51afd7ed558ccd);
+    struct sw__peer_memo *pm = &e->peer_memo[(h >> 58) & (SW__PEER_MEMO - 1)];
+    if (pm->peer && pm->family == a->family && memcmp(pm->ip, a->ip, 16) == 0)
+        return pm->peer;
+    pm->peer = sw_policy_peer_for(e->pol, a);
+    pm->family = a->family;
+    memcpy(pm->ip, a->ip, 16);
+    return pm->peer;
+}
+
+void sw__peer_memo_clear(sw_engine *e)
+{
+    memset(e->peer_memo, 0, sizeof e->peer_memo);
 }
 
 void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
@@ -129,8 +185,8 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
     f->transport = in->transport;
     f->size = in->len;
     f->expires = -1;
-    f->peer = in->peer ? in->peer : sw_policy_peer_for(e->pol, &in->src);
-    f->dst_peer = sw_policy_peer_for(e->pol, &in->dst);
+    f->peer = in->peer ? in->peer : peer_for(e, &in->src);
+    f->dst_peer = peer_for(e, &in->dst);
     if (f->peer->role == SW_ROLE_CORE)
         f->direction = SW_DIR_EGRESS;
     else if (f->dst_peer->role == SW_ROLE_CORE || !e->pol->core)
@@ -203,6 +259,11 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
     const sw_via *via;
     if (sw_sip_top_via(m, &via, &err) == SW_OK)
         f->branch = via->branch;
+    /* a proxy's response: the transaction as the request was seen */
+    if (in->txn_branch.len)
+        f->branch = in->txn_branch;
+    if (in->txn_call_id.len)
+        f->call_id = in->txn_call_id;
     const sw_nameaddr *na;
     if (sw_sip_from(m, &na, &err) == SW_OK) {
         f->from_user = uri_user(&na->uri);

@@ -263,6 +263,9 @@ sw_proxy_result sw_proxy_response(sw_proxy *p, sw_proxy_resp *r, char *out, size
     if (hop_from_via(r, next_v) < 0)
         return SW_PROXY_DROP;
     r->out_iface = oif;
+    sw_via nv;
+    r->req_branch = sw_via_parse(next_v, &nv, NULL) == SW_OK ? nv.branch : SW_STR_NULL;
+    r->req_call_id = SW_STR_NULL;
 
     const px_iface *fvia = &p->ifs[via_if], *fout = &p->ifs[oif];
     const int hide = p->hide_topology && fvia->cfg.side == SW_SIDE_CORE &&
@@ -321,8 +324,12 @@ sw_proxy_result sw_proxy_response(sw_proxy *p, sw_proxy_resp *r, char *out, size
                 /* the partner sent it hidden: it gets it back hidden */
                 px_flush(&o, &span, m);
                 if (first) {
-                    PX_LIT(&o, "Call-ID: swi-");
+                    PX_LIT(&o, "Call-ID: ");
+                    size_t vs = o.len;
+                    PX_LIT(&o, "swi-");
                     px_seal(p, &o, SW_HIDE_CALL_ID, cid.ptr, cid.len);
+                    if (!o.err)
+                        r->req_call_id = sw_str_make(o.p + vs, o.len - vs);
                     PX_LIT(&o, "\r\n");
                 }
                 break;
@@ -338,6 +345,7 @@ sw_proxy_result sw_proxy_response(sw_proxy *p, sw_proxy_resp *r, char *out, size
                 if (n == SW_ELIMIT) {
                     o.err = SW_ELIMIT;
                 } else if (n > 0) {
+                    r->req_call_id = sw_str_make(o.p + o.len, (size_t)n);
                     o.len += (size_t)n;
                     PX_LIT(&o, "\r\n");
                 } else { /* not one of ours: as it came */

@@ -546,7 +546,7 @@ void px_out_top_via(px_out *o, sw_str value, const sw_via *tv, const sw_addr *sr
 {
     /* the usual case: no rport asked, sent from where it says */
     if ((src->family != 4 && src->family != 6) ||
-        (!tv->has_rport && !tv->received.len && host_is_src(tv->host, src))) {
+        (!force_rport && !tv->has_rport && !tv->received.len && host_is_src(tv->host, src))) {
         px_str(o, value);
         return;
     }
