@@ -2,7 +2,7 @@
  * every detector, per core, on the messages of real captures; and the
  * engine's memory under a flood from random sources.
  *
- * usage: bench_screen [-t SECONDS] [-r ROUNDS] [-f FLOOD] [--policy FILE]... CAPTURE...
+ * usage: bench_screen [-t SECONDS] [-r ROUNDS] [-n PASSES] [-f FLOOD] [--policy FILE]... CAPTURE...
  *
  * The captures are read once (sw_capture: UDP, TCP reassembly, fragments)
  * and their SIP messages kept in memory with their metadata; then the whole
@@ -11,6 +11,10 @@
  * timestamps past the previous one, so windows, dialogs and blocks behave as
  * in a longer capture.  Events go to a sink that only counts them (event
  * output is I/O, measured elsewhere).
+ *
+ * -n PASSES screens the set exactly PASSES times per round instead of for
+ * SECONDS: a fixed amount of work, for instruction counts under
+ * `valgrind --tool=callgrind --toggle-collect=sw_engine_screen` (bench/README.md).
  *
  * Then FLOOD (1000000) INVITEs from random IPv4 sources with random callers
  * and callees are screened by a fresh engine; its state size and the
@@ -113,21 +117,23 @@ int main(int argc, char **argv)
     double seconds = 2.0;
     int rounds = 3;
     long flood = 1000000;
+    long passes = 0; /* 0: run for `seconds` */
     const char *policies[16];
     size_t npol = 0;
     static const struct option lo[] = {{"policy", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "t:r:f:", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:r:n:f:", lo, NULL)) != -1) {
         switch (c) {
         case 't': seconds = atof(optarg); break;
         case 'r': rounds = atoi(optarg); break;
+        case 'n': passes = atol(optarg); break;
         case 'f': flood = atol(optarg); break;
         case 'P':
             if (npol < 16)
                 policies[npol++] = optarg;
             break;
         default:
-            fprintf(stderr, "usage: bench_screen [-t S] [-r N] [-f FLOOD] [--policy FILE]... CAPTURE...\n");
+            fprintf(stderr, "usage: bench_screen [-t S] [-r N] [-n PASSES] [-f FLOOD] [--policy FILE]... CAPTURE...\n");
             return 2;
         }
     }
@@ -185,7 +191,7 @@ int main(int argc, char **argv)
             done += nmsgs;
             shift += span;
             t1 = now_s();
-        } while (t1 - t0 < seconds);
+        } while (passes > 0 ? nmsgs && (long)(done / nmsgs) < passes : t1 - t0 < seconds);
         double rate = (double)done / (t1 - t0);
         if (rate > best)
             best = rate;

@@ -407,6 +407,10 @@ int sw_sip_call_id(const sw_sip_msg *m, sw_str *out) SW_NONNULL(1, 2);
 int sw_sip_max_forwards(sw_sip_msg *m, int64_t *out, sw_sip_error *err) SW_NONNULL(1, 2);
 int sw_sip_expires(sw_sip_msg *m, int64_t *out, sw_sip_error *err) SW_NONNULL(1, 2);
 
+/* 1 when some header value continues over a folded line (so it holds a
+ * CRLF), 0 when every value lies on its header's line. */
+int sw_sip_folded(const sw_sip_msg *m) SW_NONNULL(1);
+
 /* Number of Via values over all Via headers, or a negative error. */
 int sw_sip_via_count(const sw_sip_msg *m, sw_sip_error *err) SW_NONNULL(1);
 

@@ -72,6 +72,7 @@ static inline unsigned ring_slide(int64_t *slot, uint16_t *n, unsigned nc, int64
 static inline uint32_t ring_total(const uint16_t *n)
 {
     uint32_t sum = 0;
+#pragma GCC unroll 16
     for (unsigned i = 0; i < SW__RING_SLOTS; i++)
         sum += n[i];
     return sum;

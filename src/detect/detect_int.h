@@ -18,6 +18,10 @@
 
 #include <stdio.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "sipwall/detect.h"
 #include "sipwall/table.h"
 
@@ -47,6 +51,7 @@ void sw__ring2_add(sw__ring2 *r, int64_t ts, int64_t width, uint32_t ka, uint32_
  * distinct values after adding `hash` (capped at n).  Inline so that n is a
  * constant and the scans unroll. */
 #define SW__DSET_SPAN 0x7fffu
+_Static_assert(SW__DSET_SPAN < 0x10000u, "dset times are 16-bit");
 void sw__dset_rebase(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n, uint32_t now_s,
                      uint32_t window_s);
 
@@ -73,6 +78,49 @@ static inline int sw__dset_is_live(uint16_t fp, uint16_t t, int32_t now, int32_t
     return fp != 0 && now - (int32_t)t < w;
 }
 
+/* Which slots are live, and which live slots hold v: a bit per slot (n <= 64). */
+static inline void sw__dset_scan(const uint16_t *fp, const uint16_t *t, unsigned n, int32_t now,
+                                 int32_t w, uint16_t v, uint64_t *live, uint64_t *match)
+{
+    uint64_t lv = 0, mt = 0;
+    unsigned i = 0;
+#ifdef __SSE2__
+    /* live: fp != 0 and now - t < w, i.e. t > now - w (t is 0..65535) */
+    int32_t thr = now - w;
+    if (n % 16 == 0 && thr < 65535) {
+        const __m128i zero = _mm_setzero_si128(), bias = _mm_set1_epi16((short)0x8000);
+        const __m128i vv = _mm_set1_epi16((short)v);
+        const __m128i th = _mm_set1_epi16((short)((thr < 0 ? 0 : thr) ^ 0x8000));
+        const int all_recent = thr < 0; /* every t is newer */
+        for (; i < n; i += 16) {
+            __m128i f0 = _mm_loadu_si128((const __m128i *)(const void *)(fp + i));
+            __m128i f1 = _mm_loadu_si128((const __m128i *)(const void *)(fp + i + 8));
+            __m128i l0 = _mm_andnot_si128(_mm_cmpeq_epi16(f0, zero), _mm_set1_epi16(-1));
+            __m128i l1 = _mm_andnot_si128(_mm_cmpeq_epi16(f1, zero), _mm_set1_epi16(-1));
+            if (!all_recent) {
+                __m128i t0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(t + i)), bias);
+                __m128i t1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(t + i + 8)), bias);
+                l0 = _mm_and_si128(l0, _mm_cmpgt_epi16(t0, th));
+                l1 = _mm_and_si128(l1, _mm_cmpgt_epi16(t1, th));
+            }
+            __m128i m0 = _mm_and_si128(l0, _mm_cmpeq_epi16(f0, vv));
+            __m128i m1 = _mm_and_si128(l1, _mm_cmpeq_epi16(f1, vv));
+            lv |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi16(l0, l1)) << i;
+            mt |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi16(m0, m1)) << i;
+        }
+    } else if (n % 16 == 0) {
+        i = n; /* thr >= 65535: nothing is live */
+    }
+#endif
+    for (; i < n; i++) {
+        int l = sw__dset_is_live(fp[i], t[i], now, w);
+        lv |= (uint64_t)l << i;
+        mt |= (uint64_t)(l & (fp[i] == v)) << i;
+    }
+    *live = lv;
+    *match = mt;
+}
+
 static inline uint32_t sw__dset_add(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n,
                                     uint64_t hash, uint32_t now_s, uint32_t window_s)
 {
@@ -80,38 +128,48 @@ static inline uint32_t sw__dset_add(uint32_t *base, uint16_t *fp, uint16_t *t, u
     if (v == 0)
         v = 1; /* 0 marks an empty slot */
     int32_t now = sw__dset_now(base, fp, t, n, now_s, window_s), w = sw__dset_win(window_s);
-    uint32_t live = 0, match = 0;
-    for (unsigned i = 0; i < n; i++) {
-        int l = sw__dset_is_live(fp[i], t[i], now, w);
-        live += (uint32_t)l;
-        match |= (uint32_t)(l & (fp[i] == v));
-    }
+    uint64_t lv, mt;
+    sw__dset_scan(fp, t, n, now, w, v, &lv, &mt);
+    uint32_t live = (uint32_t)__builtin_popcountll(lv);
     uint16_t tn = (uint16_t)(now > 0 ? now : 0);
-    if (match) {
-        for (unsigned i = 0; i < n; i++) {
-            if (fp[i] == v && sw__dset_is_live(fp[i], t[i], now, w)) {
-                if (tn > t[i])
-                    t[i] = tn;
-                break;
-            }
-        }
+    if (mt) {
+        unsigned i = (unsigned)__builtin_ctzll(mt); /* the first live slot holding v */
+        if (tn > t[i])
+            t[i] = tn;
         return live;
     }
     if (live < n) {
-        for (unsigned i = 0; i < n; i++) {
-            if (!sw__dset_is_live(fp[i], t[i], now, w)) { /* the first free slot */
-                fp[i] = v;
-                t[i] = tn;
-                break;
-            }
-        }
+        unsigned i = (unsigned)__builtin_ctzll(~lv); /* the first free slot */
+        fp[i] = v;
+        t[i] = tn;
         return live + 1;
     }
     /* Full of live values: the count is saturated at n; keep the newest. */
     unsigned oldest = 0;
-    for (unsigned i = 1; i < n; i++)
-        if (t[i] < t[oldest])
-            oldest = i;
+#ifdef __SSE2__
+    if (n % 16 == 0) {
+        /* the first slot with the smallest t (unsigned, via a bias) */
+        const __m128i bias = _mm_set1_epi16((short)0x8000);
+        __m128i mn = _mm_set1_epi16(0x7fff);
+        for (unsigned i = 0; i < n; i += 8)
+            mn = _mm_min_epi16(mn, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(t + i)), bias));
+        mn = _mm_min_epi16(mn, _mm_shuffle_epi32(mn, 0x4e));
+        mn = _mm_min_epi16(mn, _mm_shuffle_epi32(mn, 0xb1));
+        mn = _mm_min_epi16(mn, _mm_shufflelo_epi16(_mm_shufflehi_epi16(mn, 0xb1), 0xb1));
+        uint64_t at = 0;
+        for (unsigned i = 0; i < n; i += 16) {
+            __m128i a = _mm_cmpeq_epi16(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(t + i)), bias), mn);
+            __m128i b = _mm_cmpeq_epi16(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)(t + i + 8)), bias), mn);
+            at |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi16(a, b)) << i;
+        }
+        oldest = (unsigned)__builtin_ctzll(at);
+    } else
+#endif
+    {
+        for (unsigned i = 1; i < n; i++)
+            if (t[i] < t[oldest])
+                oldest = i;
+    }
     fp[oldest] = v;
     t[oldest] = tn;
     return live;
@@ -121,10 +179,9 @@ static inline uint32_t sw__dset_count(uint32_t *base, uint16_t *fp, uint16_t *t,
                                       uint32_t now_s, uint32_t window_s)
 {
     int32_t now = sw__dset_now(base, fp, t, n, now_s, window_s), w = sw__dset_win(window_s);
-    uint32_t live = 0;
-    for (unsigned i = 0; i < n; i++)
-        live += (uint32_t)sw__dset_is_live(fp[i], t[i], now, w);
-    return live;
+    uint64_t lv, mt;
+    sw__dset_scan(fp, t, n, now, w, 0, &lv, &mt); /* v = 0 matches no live slot */
+    return (uint32_t)__builtin_popcountll(lv);
 }
 
 /* 0: armed.  Else the last time the condition held, with bit 0 set. */

@@ -75,9 +75,10 @@ sw_engine *sw_engine_new(const sw_engine_config *cfg)
     int need_scratch = needs_scratch(p);
     if (need_scratch)
         e->scratch = sw_policy_scratch_new(p);
+    int rx_ok = sw__rindex_build(p, &e->rx) == SW_OK;
 
     if (!e->hdrs || !e->global || !e->events || !e->blocks || !e->rates || !e->det ||
-        (need_scratch && !e->scratch)) {
+        (need_scratch && !e->scratch) || !rx_ok) {
         sw_engine_free(e);
         return NULL;
     }
@@ -94,6 +95,7 @@ void sw_engine_free(sw_engine *e)
     sw_table_free(e->rates);
     sw_pattern_scratch_free(e->scratch);
     sw_location_feed_free(e->feed);
+    sw__rindex_free(&e->rx);
     free(e->global);
     free(e->hdrs);
     free(e);
@@ -106,15 +108,24 @@ int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
     sw_pattern_scratch *scratch = NULL;
     if (needs_scratch(p) && !(scratch = sw_policy_scratch_new(p)))
         return SW_ENOMEM;
+    sw__rindex rx;
+    if (sw__rindex_build(p, &rx) != SW_OK) {
+        sw_pattern_scratch_free(scratch);
+        return SW_ENOMEM;
+    }
     sw_detect_config dc;
     detect_config(p, 0, &dc);
     int r = sw_detectors_reconfigure(e->det, &dc);
     if (r != SW_OK) {
         sw_pattern_scratch_free(scratch);
+        sw__rindex_free(&rx);
         return r;
     }
     sw_pattern_scratch_free(e->scratch);
     e->scratch = scratch;
+    sw__rindex_free(&e->rx);
+    e->rx = rx;
+    sw__peer_memo_clear(e);
     e->pol = p;
     e->wg_prefix_digits = (uint32_t)p->detectors[SW_DET_WANGIRI].params[SW_DP_WG_PREFIX_DIGITS];
     return SW_OK;
@@ -231,8 +242,19 @@ static void malformed_action(const sw_engine *e, sw_action *a, uint16_t *status)
     }
 }
 
+/* The source as an offender key (limiter.c), formatted on first use: most
+ * messages raise no event and need no block check by source. */
+static const char *source_id(sw_engine *e)
+{
+    if (!e->srcid_ok) {
+        sw__key_source(&e->facts.src, e->srcid);
+        e->srcid_ok = 1;
+    }
+    return e->srcid;
+}
+
 static void run_rule(sw_engine *e, const sw_rule *r, const sw_engine_msg *in, sw_verdict *v,
-                     const char *srcid, int *terminal)
+                     int *terminal)
 {
     const sw_facts *f = &e->facts;
     sw_action act = r->act.action;
@@ -271,39 +293,61 @@ static void run_rule(sw_engine *e, const sw_rule *r, const sw_engine_msg *in, sw
         }
         apply(v, act, status, r->act.retry_after_s, r->id, r->category, r->event);
         if (r->act.block_ns > 0 && f->peer->is_zone)
-            ev->expires_ns = sw__block_set(e, SW_OFFENDER_SOURCE, srcid, r->act.block_ns, r->id,
+            ev->expires_ns = sw__block_set(e, SW_OFFENDER_SOURCE, source_id(e), r->act.block_ns, r->id,
                                            r->event, r->category, &f->src);
         if (act == SW_ACTION_DROP || act == SW_ACTION_REJECT || act == SW_ACTION_RATE_LIMIT)
             *terminal = 1;
     }
-    if (sw__event_allowed(e, r->id, SW_OFFENDER_SOURCE, srcid, ev))
+    if (sw__event_allowed(e, r->id, SW_OFFENDER_SOURCE, source_id(e), ev))
         sw__event_emit(e, ev);
 }
 
 /* ---- privacy and topology (D8, D9) -------------------------------------------- */
 
-static int mask_present(const sw_sip_msg *m, const sw_hdr_mask *mask, sw_hdr_mask *out)
+/* Which header ids the message holds (bit 0: some header without an id). */
+static void present_ids(const sw_sip_msg *m, sw_hdr_mask *pm)
 {
-    int any = 0;
-    memset(out, 0, sizeof *out);
-    for (unsigned id = 1; id < SW_HDR__COUNT; id++)
-        if (sw_hdr_mask_has(mask, id) && m->first[id] != SW_HDR_NONE) {
-            sw_hdr_mask_set(out, id);
-            any = 1;
-        }
-    return any;
+    uint64_t b0 = 0, b1 = 0;
+    for (uint16_t i = 0; i < m->nhdrs; i++) {
+        unsigned id = m->hdrs[i].id;
+        if (id < 64)
+            b0 |= (uint64_t)1 << id;
+        else
+            b1 |= (uint64_t)1 << (id & 63);
+    }
+    pm->bits[0] = b0;
+    pm->bits[1] = b1;
+}
+
+_Static_assert(SW_HDR__COUNT <= 128, "header ids fit an sw_hdr_mask");
+
+/* The ids of `mask` the message holds (SW_HDR_OTHER never counts). */
+static int mask_present(const sw_hdr_mask *pm, const sw_hdr_mask *mask, sw_hdr_mask *out)
+{
+    out->bits[0] = mask->bits[0] & pm->bits[0] & ~(uint64_t)1;
+    out->bits[1] = mask->bits[1] & pm->bits[1];
+    return (out->bits[0] | out->bits[1]) != 0;
+}
+
+/* sw_sip_find(m, name) != NULL, with the name's id looked up beforehand
+ * (ids[i]); a name without an id can only be among the headers without one. */
+static int name_present(const sw_sip_msg *m, const sw_hdr_mask *pm, uint16_t id, const char *name)
+{
+    if (id != SW_HDR_OTHER)
+        return m->first[id] != SW_HDR_NONE;
+    return (pm->bits[0] & 1u) && sw_sip_find(m, name) != NULL;
 }
 
 /* Headers without an sw_hdr_id, listed by name, less those in `except`
  * (a peer's agreed headers): those present go into the verdict (and the
  * reason). */
-static int names_present(const sw_sip_msg *m, char *const *names, uint32_t n, char *const *except,
-                         uint32_t nexcept, sw_verdict *v, int apply_to_verdict, char *buf, size_t cap,
-                         size_t *used)
+static int names_present(const sw_sip_msg *m, const sw_hdr_mask *pm, char *const *names,
+                         const uint16_t *ids, uint32_t n, char *const *except, uint32_t nexcept,
+                         sw_verdict *v, int apply_to_verdict, char *buf, size_t cap, size_t *used)
 {
     int any = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (!names[i] || !sw_sip_find(m, names[i]))
+        if (!names[i] || !name_present(m, pm, ids[i], names[i]))
             continue;
         int agreed = 0;
         for (uint32_t j = 0; j < nexcept && !agreed; j++)
@@ -335,22 +379,26 @@ static size_t mask_names(const sw_hdr_mask *m, char *buf, size_t cap)
     return n;
 }
 
-static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, const char *srcid)
+static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
 {
     const sw_facts *f = &e->facts;
     const sw_privacy *pv = &e->pol->privacy;
     const sw_sip_msg *m = f->msg;
-    sw_hdr_mask present;
+    sw_hdr_mask present, pm;
     if (!m)
         return;
+    int ingress = f->direction == SW_DIR_INGRESS && !f->peer->trusted;
+    int egress = f->direction == SW_DIR_EGRESS && !f->dst_peer->trusted;
+    if (!ingress && !egress)
+        return;
+    present_ids(m, &pm);
     char extra[256];
     size_t extra_len = 0;
     extra[0] = '\0';
-    int by_name = f->direction == SW_DIR_INGRESS && !f->peer->trusted &&
-                  names_present(m, pv->ingress_strip_names, pv->ningress_strip_names, NULL, 0, v, !pv->monitor,
-                                extra, sizeof extra, &extra_len);
-    if (f->direction == SW_DIR_INGRESS && !f->peer->trusted &&
-        (mask_present(m, &pv->ingress_strip, &present) || by_name)) {
+    int by_name = ingress &&
+                  names_present(m, &pm, pv->ingress_strip_names, e->rx.ingress_ids, pv->ningress_strip_names,
+                                NULL, 0, v, !pv->monitor, extra, sizeof extra, &extra_len);
+    if (ingress && (mask_present(&pm, &pv->ingress_strip, &present) || by_name)) {
         int identity = sw_hdr_mask_has(&present, SW_HDR_P_ASSERTED_IDENTITY) ||
                        sw_hdr_mask_has(&present, SW_HDR_P_PREFERRED_IDENTITY);
         sw_action act = pv->ingress_reject ? SW_ACTION_REJECT : SW_ACTION_STRIP;
@@ -380,10 +428,10 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
          * only counted; from a source that is not a partner at all it is an
          * injection attempt and an event. */
         if ((f->peer->is_zone || pv->monitor) &&
-            sw__event_allowed(e, rule, SW_OFFENDER_SOURCE, srcid, ev))
+            sw__event_allowed(e, rule, SW_OFFENDER_SOURCE, source_id(e), ev))
             sw__event_emit(e, ev);
     }
-    if (f->direction == SW_DIR_EGRESS && !f->dst_peer->trusted) {
+    if (egress) {
         sw_hdr_mask leak = pv->egress_strip;
         leak.bits[0] &= ~f->dst_peer->agreed.bits[0];
         leak.bits[1] &= ~f->dst_peer->agreed.bits[1];
@@ -391,9 +439,10 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
         char egx[256];
         size_t egx_len = 0;
         egx[0] = '\0';
-        names_present(m, pv->egress_strip_names, pv->negress_strip_names, f->dst_peer->agreed_names,
-                      f->dst_peer->nagreed_names, v, !pv->monitor, egx, sizeof egx, &egx_len);
-        if (mask_present(m, &leak, &present) || egx_len) {
+        names_present(m, &pm, pv->egress_strip_names, e->rx.egress_ids, pv->negress_strip_names,
+                      f->dst_peer->agreed_names, f->dst_peer->nagreed_names, v, !pv->monitor, egx,
+                      sizeof egx, &egx_len);
+        if (mask_present(&pm, &leak, &present) || egx_len) {
             if (!pv->monitor) {
                 v->strip.bits[0] |= present.bits[0];
                 v->strip.bits[1] |= present.bits[1];
@@ -419,25 +468,43 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v, co
             }
         }
         /* version strings in User-Agent / Server / Warning: cut, no event */
-        for (unsigned id = 1; id < SW_HDR__COUNT; id++) {
-            if (!sw_hdr_mask_has(&pv->sanitize, id) || m->first[id] == SW_HDR_NONE)
-                continue;
-            sw_str val = m->hdrs[m->first[id]].value;
-            for (size_t i = 0; i < val.len; i++)
-                if (val.ptr[i] >= '0' && val.ptr[i] <= '9') {
-                    sw_hdr_mask_set(&v->sanitize, id);
-                    break;
-                }
+        sw_hdr_mask san;
+        mask_present(&pm, &pv->sanitize, &san);
+        for (unsigned w = 0; w < 2; w++) {
+            for (uint64_t bits = san.bits[w]; bits; bits &= bits - 1) {
+                unsigned id = w * 64 + (unsigned)__builtin_ctzll(bits);
+                sw_str val = m->hdrs[m->first[id]].value;
+                for (size_t i = 0; i < val.len; i++)
+                    if (val.ptr[i] >= '0' && val.ptr[i] <= '9') {
+                        sw_hdr_mask_set(&v->sanitize, id);
+                        break;
+                    }
+            }
         }
     }
 }
 
 /* ---- detectors ------------------------------------------------------------------ */
 
-static void offender_id(const sw_detect_hit *h, char id[40])
+/* sw__key_source reads the family and the address (IPv4) or its /64 (IPv6). */
+static int same_source_key(const sw_addr *a, const sw_addr *b)
+{
+    if (a->family != b->family)
+        return 0;
+    if (a->family == 4)
+        return memcmp(a->ip, b->ip, 4) == 0;
+    if (a->family == 6)
+        return memcmp(a->ip, b->ip, 8) == 0;
+    return 1;
+}
+
+static void offender_id(sw_engine *e, const sw_detect_hit *h, char id[40])
 {
     if (h->offender_kind == SW_OFFENDER_SOURCE) {
-        sw__key_source(&h->offender_addr, id);
+        if (same_source_key(&h->offender_addr, &e->facts.src))
+            memcpy(id, source_id(e), 40); /* the message's source, formatted once */
+        else
+            sw__key_source(&h->offender_addr, id);
     } else {
         key_text(id, h->offender, strnlen(h->offender, sizeof h->offender));
     }
@@ -453,7 +520,7 @@ static void run_detectors(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
     for (unsigned i = 0; i < dr.nhits && i < SW_DETECT_MAX_HITS; i++) {
         const sw_detect_hit *h = &dr.hits[i];
         char id[40];
-        offender_id(h, id);
+        offender_id(e, h, id);
         int64_t expires = 0;
         if (!h->monitor) {
             apply(v, h->action, h->status, h->retry_after_s, h->rule, h->category, h->type);
@@ -500,18 +567,22 @@ static void run_detectors(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
 
 /* ---- the pipeline ------------------------------------------------------------------- */
 
-static int blocked(sw_engine *e, const char *srcid, sw_verdict *v)
+static int blocked(sw_engine *e, sw_verdict *v)
 {
     const sw_facts *f = &e->facts;
     /* Source blocks never fall on a configured partner (specs: never
      * auto-block a partner; rate-limit and alert) — an IPv6 block covers a
      * /64 that a partner may share with an attacker. */
-    if (f->peer->is_zone && sw__block_check(e, SW_OFFENDER_SOURCE, srcid, v))
+    /* (a kind without any entry in the table cannot block: its key is not
+     * even made) */
+    const uint32_t *kinds = e->block_kinds;
+    if (f->peer->is_zone && kinds[SW_OFFENDER_SOURCE] &&
+        sw__block_check(e, SW_OFFENDER_SOURCE, source_id(e), v))
         return 1;
     if (!f->is_request)
         return 0;
     char id[40];
-    if (f->a_len) {
+    if (f->a_len && (kinds[SW_OFFENDER_CALLER] || kinds[SW_OFFENDER_CALLER_PREFIX])) {
         key_text(id, f->a, f->a_len);
         if (sw__block_check(e, SW_OFFENDER_CALLER, id, v))
             return 1;
@@ -521,12 +592,12 @@ static int blocked(sw_engine *e, const char *srcid, sw_verdict *v)
                 return 1;
         }
     }
-    if (f->b_len && f->method == SW_METHOD_INVITE) {
+    if (f->b_len && f->method == SW_METHOD_INVITE && kinds[SW_OFFENDER_CALLEE]) {
         key_text(id, f->b, f->b_len);
         if (sw__block_check(e, SW_OFFENDER_CALLEE, id, v))
             return 1;
     }
-    if (f->has_credentials && f->auth_user.len) {
+    if (f->has_credentials && f->auth_user.len && kinds[SW_OFFENDER_USER]) {
         key_text(id, f->auth_user.ptr, f->auth_user.len);
         if (sw__block_check(e, SW_OFFENDER_USER, id, v))
             return 1;
@@ -570,14 +641,14 @@ int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
     e->msg_events = 0;
     sw__facts_build(e, in);
     const sw_facts *f = &e->facts;
+    e->cls = sw__msg_class(f);
     v->facts = f;
     e->st.messages++;
     if (f->malformed)
         e->st.malformed++;
 
-    char srcid[40];
-    sw__key_source(&f->src, srcid);
-    if (blocked(e, srcid, v)) {
+    e->srcid_ok = 0;
+    if (blocked(e, v)) {
         /* enforcement stays the block's drop, but the detectors still
          * learn what the blocked source is doing (a scanner that turns to
          * password guessing is reported as such) */
@@ -589,23 +660,26 @@ int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
         goto done;
     }
 
+    /* Only the rules that may match this message's class (index.c); the
+     * others are false for it, and evaluating them would change nothing. */
     const sw_policy *p = e->pol;
-    uint32_t i = 0;
-    for (; i < p->nrules && p->rules[i].act.action == SW_ACTION_ALLOW; i++) {
-        if (sw__cond_eval(e, p->rules[i].cond)) {
-            v->rule = p->rules[i].id; /* allowlists always win */
+    const uint32_t *rl = e->rx.list + e->rx.start[e->cls];
+    const uint32_t *rend = e->rx.list + e->rx.start[e->cls + 1];
+    for (; rl < rend && *rl < e->rx.nallow; rl++) {
+        if (sw__cond_eval(e, p->rules[*rl].cond)) {
+            v->rule = p->rules[*rl].id; /* allowlists always win */
             goto done;
         }
     }
     if (f->peer->is_zone && f->peer->admit == SW_ADMIT_DROP)
         admission(e, in, v);
     int terminal = 0;
-    for (; i < p->nrules && !terminal; i++) {
-        const sw_rule *r = &p->rules[i];
+    for (; rl < rend && !terminal; rl++) {
+        const sw_rule *r = &p->rules[*rl];
         if (sw__cond_eval(e, r->cond))
-            run_rule(e, r, in, v, srcid, &terminal);
+            run_rule(e, r, in, v, &terminal);
     }
-    run_privacy(e, in, v, srcid);
+    run_privacy(e, in, v);
     run_detectors(e, in, v);
 done:
     e->st.verdicts[v->action]++;

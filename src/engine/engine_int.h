@@ -51,6 +51,7 @@ enum {
     SW__LZ_LOCATION = 1u << 4,
     SW__LZ_VIA = 1u << 5,
     SW__LZ_PAI_COUNT = 1u << 6,
+    SW__LZ_VIA_COUNT = 1u << 7,
 };
 
 /* Where a held-back hit was seen: summaries point at the last one. */
@@ -109,6 +110,33 @@ typedef struct sw__bucket {
     int64_t tokens_milli;          /* tokens x 1000 */
 } sw__bucket;
 
+/* The rule index (index.c): message classes, and per condition node the
+ * classes where it may / must be true. */
+#define SW__NCLASS (2 * 3 * SW_METHOD__COUNT) /* malformed x request/response/neither x method */
+
+typedef struct sw__cmask {
+    uint64_t w[2];
+} sw__cmask;
+
+typedef struct sw__rindex {
+    sw__cmask *may, *must;         /* per node of the policy's conds */
+    uint32_t *list;                /* per class, the rules that may match, in order */
+    uint32_t start[SW__NCLASS + 1];/* class c: list[start[c] .. start[c+1]) */
+    uint32_t nallow;               /* rules[0 .. nallow) are the allow rules */
+    uint16_t *ingress_ids, *egress_ids; /* sw_hdr_lookup of the privacy profile's strip names */
+} sw__rindex;
+
+int sw__rindex_build(const sw_policy *p, sw__rindex *x);
+void sw__rindex_free(sw__rindex *x);
+unsigned sw__msg_class(const sw_facts *f);
+
+static inline int sw__cmask_has(const sw__cmask *m, unsigned cls)
+{
+    return (int)((m->w[cls >> 6] >> (cls & 63)) & 1u);
+}
+
+#define SW__PEER_MEMO 64 /* a power of two */
+
 struct sw_engine {
     const sw_policy *pol;
     sw_event_sink *sink;
@@ -126,11 +154,24 @@ struct sw_engine {
     sw_str cur_file;
     int mf_stage, mf_code;         /* malformed: 0 framing, 1 parse, 2 validate; SW_E* */
 
+    /* peer lookups by address, remembered (a pure function of the policy:
+     * cleared when it changes); floods and calls repeat their addresses */
+    struct sw__peer_memo {
+        uint8_t family;
+        uint8_t ip[16];
+        const sw_peer *peer;
+    } peer_memo[SW__PEER_MEMO];
+    char srcid[40];                /* the source as an offender key, once srcid_ok */
+    uint8_t srcid_ok;
+    sw__rindex rx;                 /* of e->pol */
+    unsigned cls;                  /* class of the message being screened */
+
     sw_detectors *det;
     sw_pattern_scratch *scratch;
     sw_location_feed *feed;
     sw_table *events;              /* sw__evkey -> sw__evstate */
     sw_table *blocks;              /* sw__blkey -> sw__block */
+    uint32_t block_kinds[256];     /* entries of e->blocks per sw__blkey.kind (checks skip a kind with none) */
     sw_table *rates;               /* sw__ratekey -> sw__bucket */
     void *global;                  /* per-rule global event budget (limiter.c) */
     uint32_t wg_prefix_digits;     /* for caller-prefix blocks */
@@ -145,8 +186,11 @@ struct sw_engine {
 
 /* facts.c */
 void sw__facts_build(sw_engine *e, const sw_engine_msg *in);
+void sw__peer_memo_clear(sw_engine *e); /* when the policy changes */
 /* eval.c */
 int sw__cond_eval(sw_engine *e, uint32_t node);
+/* The same without the rule index's shortcuts (for its tests). */
+int sw__cond_eval_unindexed(sw_engine *e, uint32_t node);
 /* salvage.c: identity of a message that failed parsing or validation */
 void sw__ident_build(sw_engine *e, const sw_engine_msg *in, int parsed);
 /* limiter.c */

@@ -24,6 +24,20 @@ static sw_str cstr(const char *s)
 
 /* ---- lazily computed values ------------------------------------------------ */
 
+static int64_t lazy_via_count(sw_engine *e)
+{
+    sw__lazy *lz = &e->lz;
+    if (!(lz->have & SW__LZ_VIA_COUNT)) {
+        lz->have |= SW__LZ_VIA_COUNT;
+        lz->via_count = 0;
+        sw_sip_error err;
+        int vc = e->facts.msg ? sw_sip_via_count(e->facts.msg, &err) : 0;
+        lz->via_count = vc < 0 ? 0 : vc;
+    }
+    return lz->via_count;
+}
+
+/* folds and longest-header: one walk over the headers */
 static void lazy_counts(sw_engine *e)
 {
     sw__lazy *lz = &e->lz;
@@ -31,17 +45,17 @@ static void lazy_counts(sw_engine *e)
         return;
     lz->have |= SW__LZ_COUNTS;
     const sw_sip_msg *m = e->facts.msg;
-    lz->via_count = lz->folds = lz->longest_header = 0;
+    lz->folds = lz->longest_header = 0;
     if (!m)
         return;
-    sw_sip_error err;
-    int vc = sw_sip_via_count(m, &err);
-    lz->via_count = vc < 0 ? 0 : vc;
+    const int folded = sw_sip_folded(m); /* else no value holds a line break */
     for (uint16_t i = 0; i < m->nhdrs; i++) {
         const sw_sip_header *h = &m->hdrs[i];
         size_t l = h->name.len + h->value.len;
         if ((int64_t)l > lz->longest_header)
             lz->longest_header = (int64_t)l;
+        if (!folded)
+            continue;
         const char *p = h->value.ptr, *end = h->value.ptr + h->value.len;
         while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
             lz->folds++;
@@ -287,12 +301,19 @@ static const char *role_name(const sw_peer *p)
 
 static const char *const dir_names[] = {"ingress", "egress", "transit"};
 
+/* sw_field_type_of, as a table here (it runs for every field read). */
+static const uint8_t field_types[SW_F__COUNT] = {
+#define SW__FT(id, name, type) [SW_F_##id] = SW_FT_##type,
+    SW_FIELD_LIST(SW__FT)
+#undef SW__FT
+};
+
 static void field_value(sw_engine *e, const sw_cond *c, fval *v)
 {
     const sw_facts *f = &e->facts;
     const sw_sip_msg *m = f->msg;
     memset(v, 0, sizeof *v);
-    v->type = (uint8_t)sw_field_type_of((sw_field)c->field);
+    v->type = c->field < SW_F__COUNT ? field_types[c->field] : (uint8_t)SW_FT_STR;
     switch ((sw_field)c->field) {
     case SW_F_REQUEST: v->num = f->is_request; break;
     case SW_F_RESPONSE: v->num = !f->is_request && (f->status || f->msg); break;
@@ -302,7 +323,7 @@ static void field_value(sw_engine *e, const sw_cond *c, fval *v)
     case SW_F_MALFORMED_REASON: v->str = cstr(f->malformed ? f->error.reason : NULL); break;
     case SW_F_SIZE: v->num = (int64_t)f->size; break;
     case SW_F_HEADERS: v->num = m ? m->nhdrs : 0; break;
-    case SW_F_VIA_COUNT: lazy_counts(e); v->num = e->lz.via_count; break;
+    case SW_F_VIA_COUNT: v->num = lazy_via_count(e); break;
     case SW_F_FOLDS: lazy_counts(e); v->num = e->lz.folds; break;
     case SW_F_LONGEST_HEADER: lazy_counts(e); v->num = e->lz.longest_header; break;
     case SW_F_MAX_FORWARDS: {
@@ -489,7 +510,7 @@ static int cmp_num(int64_t a, int64_t b, unsigned op)
     return 0;
 }
 
-int sw__cond_eval(sw_engine *e, uint32_t node)
+static int cond_eval(sw_engine *e, uint32_t node, const int indexed)
 {
     const sw_policy *p = e->pol;
     /* depth is bounded by the compiled tree; iterate on the right child of
@@ -497,21 +518,28 @@ int sw__cond_eval(sw_engine *e, uint32_t node)
     for (;;) {
         if (node >= p->nconds)
             return 0;
+        /* decided by the message's class (index.c) */
+        if (indexed) {
+            if (!sw__cmask_has(&e->rx.may[node], e->cls))
+                return 0;
+            if (sw__cmask_has(&e->rx.must[node], e->cls))
+                return 1;
+        }
         const sw_cond *c = &p->conds[node];
         fval v;
         switch ((sw_cond_op)c->op) {
         case SW_COND_TRUE: return 1;
         case SW_COND_AND:
-            if (!sw__cond_eval(e, c->a))
+            if (!cond_eval(e, c->a, indexed))
                 return 0;
             node = c->b;
             continue;
         case SW_COND_OR:
-            if (sw__cond_eval(e, c->a))
+            if (cond_eval(e, c->a, indexed))
                 return 1;
             node = c->b;
             continue;
-        case SW_COND_NOT: return !sw__cond_eval(e, c->a);
+        case SW_COND_NOT: return !cond_eval(e, c->a, indexed);
         case SW_COND_IS:
             field_value(e, c, &v);
             if (v.type == SW_FT_BOOL || v.type == SW_FT_NUM)
@@ -540,4 +568,14 @@ int sw__cond_eval(sw_engine *e, uint32_t node)
         }
         return 0;
     }
+}
+
+int sw__cond_eval(sw_engine *e, uint32_t node)
+{
+    return cond_eval(e, node, 1);
+}
+
+int sw__cond_eval_unindexed(sw_engine *e, uint32_t node)
+{
+    return cond_eval(e, node, 0);
 }

@@ -53,7 +53,8 @@ static size_t normalise(sw_str user, const sw_home *home, char *out, size_t cap,
             *written = raw_copy(u, len, out, cap);
             return 0;
         }
-        d = u + i;
+        if (nd)
+            d = u + i; /* (u may be NULL when there is no user part) */
         i = len; /* nothing left for the loop */
     }
     /* one pass: digits, visual separators (RFC 3966), and the end of the

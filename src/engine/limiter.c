@@ -202,7 +202,11 @@ static void emit_block_summary(sw_engine *e, const sw__blkey *k, sw__block *b)
 
 void sw__blocks_evicted(void *ctx, const void *key, void *value)
 {
-    emit_block_summary((sw_engine *)ctx, (const sw__blkey *)key, (sw__block *)value);
+    sw_engine *e = ctx;
+    const sw__blkey *k = key;
+    emit_block_summary(e, k, (sw__block *)value);
+    if (e->block_kinds[k->kind])
+        e->block_kinds[k->kind]--; /* entries leave the table only this way */
 }
 
 static void make_blkey(sw__blkey *k, uint8_t kind, const char *id)
@@ -215,6 +219,8 @@ static void make_blkey(sw__blkey *k, uint8_t kind, const char *id)
 int sw__block_check(sw_engine *e, uint8_t kind, const char *id, sw_verdict *v)
 {
     sw__blkey k;
+    if (!e->block_kinds[kind]) /* no entry of this kind: nothing to find */
+        return 0;
     if (!id[0])
         return 0;
     make_blkey(&k, kind, id);
@@ -251,6 +257,8 @@ int64_t sw__block_set(sw_engine *e, uint8_t kind, const char *id, int64_t dur_ns
     make_blkey(&k, kind, id);
     int created;
     sw__block *b = sw_table_upsert(e->blocks, &k, &created);
+    if (created)
+        e->block_kinds[kind]++;
     if (!created && b->offences && e->now - b->until < SW__BLOCK_CAP_NS) {
         for (unsigned i = 0; i < b->offences && dur_ns < SW__BLOCK_CAP_NS; i++)
             dur_ns *= 2;

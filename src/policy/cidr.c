@@ -1,7 +1,8 @@
-/* CIDR table: one binary trie per address family.  Peer and address lists
- * hold hundreds to a few thousand networks, so a plain bit-per-level trie
- * (at most 32 / 128 steps per lookup, no allocation on lookup) is enough
- * and easy to get right. */
+/* CIDR table: per address family, a binary trie (one bit per level) that
+ * records exactly which networks were added, and a 4-bit-stride trie with
+ * prefix expansion that answers lookups in 8 (IPv4) or 32 (IPv6) steps
+ * instead of 32 / 128: every message looks its source and destination up.
+ * Both are updated on every add; lookups allocate nothing. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,23 @@ typedef struct cnode {
     uint8_t has_value;
 } cnode;
 
+/* One level of the lookup trie: 16 slots, one per value of the next 4
+ * address bits.  A network whose length ends inside this level's 4 bits
+ * (rel = 1..4 of them) is stored in every slot it covers; a slot keeps
+ * the longest such network (len = its rel, 0 = none). */
+typedef struct mnode {
+    uint32_t child[16];
+    uint32_t value[16];
+    uint8_t len[16];
+} mnode;
+
 typedef struct ctrie {
     cnode *nodes;
     uint32_t nnodes, cap;
+    mnode *m;                      /* lookup trie; m[0] is the root */
+    uint32_t nm, mcap;
+    uint8_t has_root;              /* a /0 was added */
+    uint32_t root_value;
 } ctrie;
 
 struct sw_cidr_table {
@@ -30,7 +45,67 @@ static int trie_init(ctrie *t)
     t->cap = 16;
     t->nodes = calloc(t->cap, sizeof *t->nodes);
     t->nnodes = 1; /* root */
-    return t->nodes ? SW_OK : SW_ENOMEM;
+    t->mcap = 4;
+    t->m = calloc(t->mcap, sizeof *t->m);
+    t->nm = 1;
+    return t->nodes && t->m ? SW_OK : SW_ENOMEM;
+}
+
+static inline unsigned nibble_at(const uint8_t *ip, unsigned level)
+{
+    return (ip[level >> 1] >> ((level & 1) ? 0 : 4)) & 0xfu;
+}
+
+/* Makes room for one more lookup node (before any is linked in). */
+static int mtrie_reserve(ctrie *t)
+{
+    if (t->nm < t->mcap)
+        return SW_OK;
+    if (t->mcap > UINT32_MAX / 2)
+        return SW_ENOMEM;
+    uint32_t ncap = t->mcap * 2;
+    mnode *n = realloc(t->m, (size_t)ncap * sizeof *n);
+    if (!n)
+        return SW_ENOMEM;
+    memset(n + t->mcap, 0, (size_t)(ncap - t->mcap) * sizeof *n);
+    t->m = n;
+    t->mcap = ncap;
+    return SW_OK;
+}
+
+/* Adds net/bits = value to the lookup trie (a later add of the same
+ * network replaces the value, a longer network keeps its slots). */
+static int mtrie_add(ctrie *t, const uint8_t *ip, unsigned bits, uint32_t value)
+{
+    if (bits == 0) {
+        t->has_root = 1;
+        t->root_value = value;
+        return SW_OK;
+    }
+    unsigned last = (bits - 1) / 4; /* the level the network ends in */
+    uint32_t at = 0;
+    for (unsigned lv = 0; lv < last; lv++) {
+        unsigned s = nibble_at(ip, lv);
+        uint32_t next = t->m[at].child[s];
+        if (!next) {
+            if (mtrie_reserve(t) != SW_OK)
+                return SW_ENOMEM;
+            next = t->nm++;
+            t->m[at].child[s] = next;
+        }
+        at = next;
+    }
+    unsigned rel = bits - last * 4; /* 1..4 bits of this level */
+    unsigned span = 1u << (4 - rel);
+    unsigned first = nibble_at(ip, last) & ~(span - 1);
+    mnode *n = &t->m[at];
+    for (unsigned s = first; s < first + span; s++) {
+        if (n->len[s] <= rel) {
+            n->len[s] = (uint8_t)rel;
+            n->value[s] = value;
+        }
+    }
+    return SW_OK;
 }
 
 sw_cidr_table *sw_cidr_table_new(void)
@@ -51,6 +126,8 @@ void sw_cidr_table_free(sw_cidr_table *t)
         return;
     free(t->v4.nodes);
     free(t->v6.nodes);
+    free(t->v4.m);
+    free(t->v6.m);
     free(t);
 }
 
@@ -108,6 +185,8 @@ static int cidr_add(sw_cidr_table *t, const sw_addr *net, unsigned bits, uint32_
         *prev = tr->nodes[at].value;
         return 1;
     }
+    if (mtrie_add(tr, net->ip, bits, value) != SW_OK)
+        return SW_ENOMEM;
     tr->nodes[at].has_value = 1;
     tr->nodes[at].value = value;
     return SW_OK;
@@ -118,33 +197,33 @@ int sw_cidr_table_lookup(const sw_cidr_table *t, const sw_addr *addr, uint32_t *
     if (!t)
         return 0;
     const ctrie *tr;
-    unsigned max;
+    unsigned levels;
     if (addr->family == 4) {
         tr = &t->v4;
-        max = 32;
+        levels = 8;
     } else if (addr->family == 6) {
         tr = &t->v6;
-        max = 128;
+        levels = 32;
     } else {
         return 0;
     }
-    int found = 0;
-    uint32_t at = 0;
-    if (tr->nodes[0].has_value) { /* a /0 */
-        found = 1;
-        if (value)
-            *value = tr->nodes[0].value;
-    }
-    for (unsigned i = 0; i < max; i++) {
-        at = tr->nodes[at].child[bit_at(addr->ip, i)];
-        if (at == NO_NODE)
-            break;
-        if (tr->nodes[at].has_value) {
+    /* the longest network seen on the way down wins */
+    int found = tr->has_root;
+    uint32_t v = tr->root_value;
+    const mnode *n = &tr->m[0];
+    for (unsigned lv = 0; lv < levels; lv++) {
+        unsigned s = nibble_at(addr->ip, lv);
+        if (n->len[s]) {
             found = 1;
-            if (value)
-                *value = tr->nodes[at].value;
+            v = n->value[s];
         }
+        uint32_t next = n->child[s];
+        if (!next)
+            break;
+        n = &tr->m[next];
     }
+    if (found && value)
+        *value = v;
     return found;
 }
 

@@ -45,3 +45,14 @@ const uint8_t sw__sip_chars[256] = {
     [','] = US | P,
     [';'] = US,
 };
+
+#define G SW__C2_GENV
+#define TL SW__C2_TEL
+
+const uint8_t sw__sip_chars2[256] = {
+    ['0' ... '9'] = G | TL, ['a' ... 'f'] = G | TL, ['A' ... 'F'] = G | TL,
+    ['g' ... 'z'] = G, ['G' ... 'Z'] = G,
+    ['-'] = G | TL, ['.'] = G | TL, ['!'] = G, ['%'] = G, ['*'] = G | TL, ['_'] = G,
+    ['+'] = G, ['`'] = G, ['\''] = G, ['~'] = G, [':'] = G, ['['] = G, [']'] = G,
+    ['#'] = TL, ['('] = TL, [')'] = TL,
+};

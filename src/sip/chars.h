@@ -19,6 +19,16 @@ extern const uint8_t sw__sip_chars[256];
 
 #define SW__IS(c, cls) (sw__sip_chars[(unsigned char)(c)] & (cls))
 
+/* More classes, for the fast paths of the strict parsers. */
+enum {
+    SW__C2_GENV = 1u << 0, /* an unquoted gen-value (token / host): token : [ ] */
+    SW__C2_TEL = 1u << 1,  /* tel: number characters: HEXDIG * # - . ( ) */
+};
+
+extern const uint8_t sw__sip_chars2[256];
+
+#define SW__IS2(c, cls) (sw__sip_chars2[(unsigned char)(c)] & (cls))
+
 static inline int sw__is_wsp(char c) { return c == ' ' || c == '\t'; }
 static inline int sw__is_digit(char c) { return c >= '0' && c <= '9'; }
 static inline int sw__is_alpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
@@ -27,6 +37,60 @@ static inline int sw__is_hex(char c)
     return sw__is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 static inline char sw__lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c; }
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* Bytes of x in [lo, hi] (unsigned), as 0xff lanes. */
+static inline __m128i sw__in_range16(__m128i x, unsigned char lo, unsigned char hi)
+{
+    __m128i a = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8((char)lo)), x);
+    __m128i b = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8((char)hi)), x);
+    return _mm_and_si128(a, b);
+}
+#endif
+
+/* The first character of [p, end) outside class cls of table tab: four
+ * table lookups per test while four bytes can be read (up to limit, which
+ * is >= end: the bytes past end are not counted). */
+static inline const char *sw__span_tab_lim(const char *p, const char *end, const char *limit,
+                                           const uint8_t *tab, unsigned cls)
+{
+    /* while p + 4 <= limit, and p < end */
+    const char *stop = limit - end >= 3 ? end : limit - p >= 3 ? limit - 3 : p;
+    while (p < stop && (tab[(unsigned char)p[0]] & tab[(unsigned char)p[1]] & tab[(unsigned char)p[2]] &
+                        tab[(unsigned char)p[3]] & cls))
+        p += 4;
+    if (p >= end)
+        return end;
+    while (p < end && (tab[(unsigned char)*p] & cls))
+        p++;
+    return p;
+}
+
+/* The first character of [p, end) that is not a hostname character
+ * (SW__C_HOST: alphanumeric - . _), reading 16 bytes at a time while they
+ * lie before limit (>= end; the bytes past end are not looked at). */
+static inline const char *sw__span_host_lim(const char *p, const char *end, const char *limit)
+{
+#ifdef __SSE2__
+    while (p < end && limit - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i ok = _mm_or_si128(sw__in_range16(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z'),
+                                  sw__in_range16(x, '0', '9'));
+        ok = _mm_or_si128(ok, _mm_or_si128(sw__in_range16(x, '-', '.'), _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))));
+        unsigned bad = ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
+        if (bad) {
+            const char *q = p + __builtin_ctz(bad);
+            return q < end ? q : end;
+        }
+        p += 16;
+    }
+    if (p >= end)
+        return end;
+#endif
+    return sw__span_tab_lim(p, end, limit, sw__sip_chars, SW__C_HOST);
+}
 
 /* LWS = [*WSP CRLF] 1*WSP: skips spaces, tabs and folds (CRLF followed by WSP). */
 static inline const char *sw__skip_lws(const char *p, const char *end)

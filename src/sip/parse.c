@@ -251,6 +251,8 @@ long sw_sip_parse(sw_sip_msg *m, sw_sip_header *hdrs, uint16_t cap, const char *
                     while (sw__is_wsp(*vs))
                         vs++;
                     cur->value.ptr = vs;
+                } else {
+                    m->memo |= SW__MEMO_FOLDED; /* the value now spans a CRLF */
                 }
                 cur->value.len = (size_t)(vend - cur->value.ptr);
             }
@@ -282,7 +284,7 @@ long sw_sip_parse(sw_sip_msg *m, sw_sip_header *hdrs, uint16_t cap, const char *
         const char *ve = lend;
         while (ve > vs && sw__is_wsp(ve[-1]))
             ve--;
-        sw_hdr_id id = sw_hdr_lookup(p, (size_t)(n - p));
+        sw_hdr_id id = sw__hdr_lookup(p, (size_t)(n - p));
         uint16_t idx = m->nhdrs++;
         cur = &hdrs[idx];
         cur->name = sw_str_make(p, (size_t)(n - p));
@@ -449,6 +451,11 @@ int sw_sip_looks_like(const char *buf, size_t len)
             return 1;
     }
     return 0;
+}
+
+int sw_sip_folded(const sw_sip_msg *m)
+{
+    return (m->memo & SW__MEMO_FOLDED) != 0;
 }
 
 const sw_sip_header *sw_sip_find(const sw_sip_msg *m, const char *name)

@@ -156,7 +156,7 @@ static int parse_sip_uri(const char *p, const char *end, sw_uri *u, const char *
         he = p = sw__scan_host(p, end, &u->host_type);
     }
     u->host = sw_str_make(h, (size_t)(he - h));
-    if ((strict || bracketed || he == h) && sw__check_host(u->host, bracketed, &u->host_type) < 0)
+    if ((strict || bracketed || he == h) && sw__check_host_after_scan(u->host, bracketed, &u->host_type) < 0)
         return sw__fail(err, SW_EINVAL, (size_t)(h - base), "invalid host in URI");
     if (p < end && *p == ':') {
         const char *d = ++p;
@@ -290,7 +290,8 @@ long sw_uri_unescape(sw_str in, char *out, size_t cap)
 
 int sw_param_next(sw_str *cur, sw_param *prm)
 {
-    memset(prm, 0, sizeof *prm);
+    prm->name = prm->value = SW_STR_NULL;
+    prm->has_value = 0;
     if (!cur->ptr || !cur->len)
         return 0; /* absent parameters are an empty list */
     const char *p = cur->ptr, *end = cur->ptr + cur->len;

@@ -270,6 +270,102 @@ static void test_cidr_v6(void **state)
     sw_cidr_table_free(t);
 }
 
+/* Longest-prefix match by brute force over what was added (a later add of
+ * the same network replaces the value), against the table, for networks
+ * of every length (the lookup trie expands them over 4-bit levels) and
+ * probes inside, at the edges of and next to them; /0 included. */
+typedef struct net_entry {
+    sw_addr net;
+    unsigned bits;
+    uint32_t value;
+} net_entry;
+
+static int net_covers(const net_entry *n, const sw_addr *a)
+{
+    if (n->net.family != a->family)
+        return 0;
+    for (unsigned i = 0; i < n->bits; i++) {
+        unsigned b = 7 - (i & 7);
+        if (((n->net.ip[i >> 3] >> b) & 1u) != ((a->ip[i >> 3] >> b) & 1u))
+            return 0;
+    }
+    return 1;
+}
+
+static uint64_t rnd_state = 0x2545f4914f6cdd1dull;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+static void test_cidr_random_longest_match(void **state)
+{
+    (void)state;
+    enum { NETS = 300, PROBES = 4000 };
+    for (int round = 0; round < 6; round++) {
+        sw_cidr_table *t = sw_cidr_table_new();
+        assert_non_null(t);
+        static net_entry nets[NETS];
+        unsigned n = 0;
+        uint8_t family = round % 2 ? 6 : 4;
+        unsigned max = family == 4 ? 32 : 128;
+        /* a few base addresses, so networks nest and collide */
+        uint8_t bases[4][16];
+        for (int b = 0; b < 4; b++)
+            for (int k = 0; k < 16; k++)
+                bases[b][k] = (uint8_t)rnd();
+        for (unsigned i = 0; i < NETS; i++) {
+            net_entry *e = &nets[n];
+            memset(e, 0, sizeof *e);
+            e->net.family = family;
+            memcpy(e->net.ip, bases[rnd() % 4], 16);
+            if (rnd() % 3 == 0)
+                e->net.ip[rnd() % (max / 8)] ^= (uint8_t)rnd();
+            e->bits = (unsigned)(rnd() % (max + 1));
+            if (round >= 4 && i == 0)
+                e->bits = 0; /* a default route */
+            for (unsigned b = e->bits; b < max; b++)
+                e->net.ip[b >> 3] &= (uint8_t)~(1u << (7 - (b & 7)));
+            if (family == 4)
+                memset(e->net.ip + 4, 0, 12);
+            e->value = (uint32_t)rnd();
+            assert_int_equal(sw_cidr_table_add(t, &e->net, e->bits, e->value), SW_OK);
+            n++;
+        }
+        for (unsigned p = 0; p < PROBES; p++) {
+            sw_addr a;
+            memset(&a, 0, sizeof a);
+            a.family = family;
+            const net_entry *src = &nets[rnd() % n];
+            memcpy(a.ip, src->net.ip, 16);
+            unsigned flip = (unsigned)(rnd() % max); /* inside or just outside some network */
+            if (rnd() % 2)
+                a.ip[flip >> 3] ^= (uint8_t)(1u << (7 - (flip & 7)));
+            if (family == 4)
+                memset(a.ip + 4, 0, 12);
+            int want = 0;
+            unsigned best = 0;
+            uint32_t wv = 0;
+            for (unsigned i = 0; i < n; i++) {
+                if (net_covers(&nets[i], &a) && (!want || nets[i].bits >= best)) {
+                    want = 1;
+                    best = nets[i].bits;
+                    wv = nets[i].value; /* the last add of the longest network */
+                }
+            }
+            uint32_t v = 0;
+            int got = sw_cidr_table_lookup(t, &a, &v);
+            assert_int_equal(got, want);
+            if (want)
+                assert_int_equal(v, wv);
+        }
+        sw_cidr_table_free(t);
+    }
+}
+
 static void test_cidr_parse(void **state)
 {
     (void)state;
@@ -419,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_number_entries),
         cmocka_unit_test(test_cidr_v4_nested),
         cmocka_unit_test(test_cidr_v6),
+        cmocka_unit_test(test_cidr_random_longest_match),
         cmocka_unit_test(test_cidr_parse),
         cmocka_unit_test(test_string_set),
         cmocka_unit_test(test_pattern_db),

@@ -395,6 +395,93 @@ static void test_looks_like(void **state)
     assert_false(sw_sip_looks_like(NULL, 0));
 }
 
+/* sw_sip_validate keeps its strict parses of the top Via, From, To, the
+ * first Contact, P-Asserted-Identity and Route as the accessors' memo; what
+ * the accessors then return is exactly what they return without
+ * validation (hosts whose last label starts with a digit are "IPv4" to the
+ * lazy parse and names to the strict one; Contact/PAI/Route carry no tag).
+ * The fold flag is set only when a value spans a folded line. */
+static void same_uri(const sw_uri *a, const sw_uri *b)
+{
+    assert_true(a->raw.ptr == b->raw.ptr && a->raw.len == b->raw.len);
+    assert_true(a->user.ptr == b->user.ptr && a->user.len == b->user.len);
+    assert_true(a->password.ptr == b->password.ptr && a->password.len == b->password.len);
+    assert_true(a->host.ptr == b->host.ptr && a->host.len == b->host.len);
+    assert_int_equal(a->host_type, b->host_type);
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->port, b->port);
+    assert_int_equal(a->has_port, b->has_port);
+    assert_true(a->params.ptr == b->params.ptr && a->params.len == b->params.len);
+    assert_true(a->headers.ptr == b->headers.ptr && a->headers.len == b->headers.len);
+}
+
+static void same_nameaddr(const sw_nameaddr *a, const sw_nameaddr *b)
+{
+    assert_true(a->display.ptr == b->display.ptr && a->display.len == b->display.len);
+    assert_int_equal(a->display_quoted, b->display_quoted);
+    assert_int_equal(a->angle, b->angle);
+    assert_int_equal(a->wildcard, b->wildcard);
+    same_uri(&a->uri, &b->uri);
+    assert_true(a->params.ptr == b->params.ptr && a->params.len == b->params.len);
+    assert_true(a->tag.ptr == b->tag.ptr && a->tag.len == b->tag.len);
+}
+
+static void test_validate_memo(void **state)
+{
+    (void)state;
+    static const char MSG[] =
+        "INVITE sip:+447700900123@ims.example.net SIP/2.0" CRLF
+        "Via: SIP/2.0/UDP edge.1x:5060;branch=z9hG4bK.a1;rport" CRLF
+        "Via: SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK.b2" CRLF
+        "From: \"A\" <sip:+33639981234@ims.4example;user=phone>;tag=4fa3" CRLF
+        "To: <sip:+447700900123@198.51.100.7>" CRLF
+        "Call-ID: a84b4c76e66710@pcscf" CRLF
+        "CSeq: 127 INVITE" CRLF
+        "Contact: <sip:+33639981234@host.9z:5062>;tag=nottag;expires=60" CRLF
+        "Route: <sip:ibcf.example.net;lr>;tag=r" CRLF
+        "P-Asserted-Identity: <tel:+33639981234>;tag=p, <sip:x@y>" CRLF
+        "Content-Length: 0" CRLF CRLF;
+    const size_t n = sizeof MSG - 1;
+    sw_sip_header h1[64], h2[64];
+    sw_sip_msg lazy, checked;
+    sw_sip_error e = {0};
+    assert_int_equal(parse(&lazy, h1, MSG, n, SW_SIP_DATAGRAM, &e), (long)n);
+    assert_int_equal(parse(&checked, h2, MSG, n, SW_SIP_DATAGRAM, &e), (long)n);
+    assert_int_equal(sw_sip_folded(&checked), 0);
+    assert_int_equal(sw_sip_validate(&checked, &e), SW_OK);
+    const sw_via *va, *vb;
+    assert_int_equal(sw_sip_top_via(&lazy, &va, &e), SW_OK);
+    assert_int_equal(sw_sip_top_via(&checked, &vb, &e), SW_OK);
+    assert_int_equal(va->host_type, SW_HOST_IPV4); /* "1x": a digit up front, lazily */
+    assert_int_equal(vb->host_type, va->host_type);
+    assert_true(va->branch.ptr == vb->branch.ptr && va->branch.len == vb->branch.len);
+    assert_true(va->params.ptr == vb->params.ptr && va->params.len == vb->params.len);
+    assert_int_equal(va->has_rport, vb->has_rport);
+    assert_int_equal(va->rport, vb->rport);
+    assert_int_equal(va->port, vb->port);
+    int (*acc[])(sw_sip_msg *, const sw_nameaddr **, sw_sip_error *) = {sw_sip_from, sw_sip_to, sw_sip_contact,
+                                                                       sw_sip_route, sw_sip_pai};
+    for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++) {
+        const sw_nameaddr *a, *b;
+        assert_int_equal(acc[i](&lazy, &a, &e), SW_OK);
+        assert_int_equal(acc[i](&checked, &b, &e), SW_OK);
+        same_nameaddr(a, b);
+    }
+    const sw_nameaddr *na;
+    assert_int_equal(sw_sip_contact(&checked, &na, &e), SW_OK);
+    assert_null(na->tag.ptr); /* tag= is From/To business */
+    assert_int_equal(sw_sip_from(&checked, &na, &e), SW_OK);
+    assert_int_equal(na->uri.host_type, SW_HOST_IPV4); /* "4example" */
+    assert_int_equal(na->tag.len, 4);
+
+    /* a value continued on a folded line */
+    static const char FOLDED[] = "OPTIONS sip:a@b SIP/2.0" CRLF "Via: SIP/2.0/UDP h;branch=z9hG4bK1" CRLF
+                                 "From: <sip:a@b>;tag=1" CRLF "To: <sip:a@b>" CRLF "Call-ID: x" CRLF
+                                 "CSeq: 1 OPTIONS" CRLF "Subject: one" CRLF "  two" CRLF CRLF;
+    assert_int_equal(parse(&lazy, h1, FOLDED, sizeof FOLDED - 1, SW_SIP_DATAGRAM, &e), (long)(sizeof FOLDED - 1));
+    assert_int_equal(sw_sip_folded(&lazy), 1);
+}
+
 static void test_header_table(void **state)
 {
     (void)state;
@@ -425,7 +512,7 @@ int main(void)
         cmocka_unit_test(test_response),      cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_stream_framing), cmocka_unit_test(test_looks_like),
-        cmocka_unit_test(test_header_table),
+        cmocka_unit_test(test_header_table),  cmocka_unit_test(test_validate_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
