@@ -316,14 +316,38 @@ static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *i
     swd_send_slot(w, r->out_iface, t, &r->hop.addr, (size_t)n);
 }
 
+/* The worker owning the next hop of a request from the core (its routing
+ * redone on a local parse), or -1 when it cannot be told cheaply. */
+static int core_request_owner(swd_worker *w, const char *data, size_t len, const swd_msg_in *in)
+{
+    sw_sip_error err;
+    sw_sip_framing fr = in->transport == SW_TRANSPORT_UDP ? SW_SIP_DATAGRAM : SW_SIP_STREAM;
+    if (sw_sip_parse(&w->rmsg, w->rhdrs, SWD_RESP_HDRS, data, len, fr, NULL, &err) <= 0 ||
+        !w->rmsg.is_request)
+        return -1;
+    sw_proxy_req *r = &w->req;
+    memset(r, 0, offsetof(sw_proxy_req, scratch));
+    r->msg = &w->rmsg;
+    r->src = in->src;
+    r->transport = in->transport;
+    r->in_iface = in->iface;
+    if (sw_proxy_route(w->proxy, r) != SW_PROXY_FORWARD || !r->hop.has_addr || r->hop_is_self)
+        return -1;
+    return (int)sw_sock_owner(&r->hop.addr, w->d->nworkers);
+}
+
 void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_msg_in *in)
 {
     swd_daemon *d = w->d;
     if (!in->sensor && !in->handed && d->nworkers > 1 && in->iface < d->cfg->nlistens &&
         d->ifaces[in->iface].side == SW_SIDE_CORE && !in->framing_error) {
         /* A response (or a spiral) carrying our branch belongs to the worker
-         * that forwarded the request: its engine saw the other half. */
+         * that forwarded the request: its engine saw the other half.  A
+         * request from the core belongs to the worker of the partner it goes
+         * to, where that partner's dialogs are tracked. */
         int wk = sw_proxy_branch_worker(data, len);
+        if (wk < 0 && !(len > 4 && memcmp(data, "SIP/", 4) == 0))
+            wk = core_request_owner(w, data, len, in);
         if (wk >= 0 && (unsigned)wk < d->nworkers && (unsigned)wk != w->id) {
             swd_rx_hdr h = {.src = in->src, .dst = in->dst, .transport = in->transport,
                             .iface = in->iface, .ts_ns = w->now};
