@@ -620,22 +620,10 @@ long sw_proxy_write_request(sw_proxy *p, sw_proxy_req *r, unsigned out_iface, ch
             }
             break;
         case SW_HDR_CONTENT_LENGTH:
-            if (first) {
-                px_flush(&o, &span, m);
-                PX_LIT(&o, "Content-Length: ");
-                px_uint(&o, m->body.len);
-                PX_LIT(&o, "\r\n");
-            }
+            px_out_content_length(&o, &span, m, first);
             break;
         default:
-            if (r->verdict && px_stripped(r->verdict, h))
-                break;
-            if (r->verdict && px_sanitized(r->verdict, h)) {
-                px_flush(&o, &span, m);
-                px_out_sanitized(&o, h);
-            } else {
-                px_keep(&o, &span, m, i);
-            }
+            px_out_other(&o, &span, m, i, r->verdict);
             break;
         }
     }
@@ -647,13 +635,7 @@ long sw_proxy_write_request(sw_proxy *p, sw_proxy_req *r, unsigned out_iface, ch
         px_uint(&o, (uint64_t)(r->max_forwards - 1));
         PX_LIT(&o, "\r\n");
     }
-    if (m->first[SW_HDR_CONTENT_LENGTH] == SW_HDR_NONE) {
-        PX_LIT(&o, "Content-Length: ");
-        px_uint(&o, m->body.len);
-        PX_LIT(&o, "\r\n");
-    }
-    PX_LIT(&o, "\r\n");
-    px_str(&o, m->body);
+    px_out_end(&o, &span, m);
     if (o.err)
         return o.err;
     return (long)o.len;

@@ -163,4 +163,12 @@ static inline void px_keep(px_out *o, px_span *s, const sw_sip_msg *m, unsigned 
     s->to = px_line_end(m, i);
 }
 
+/* The pieces every rewritten message shares: Content-Length always from
+ * the body (one header; later copies dropped), a header the proxy does not
+ * rewrite (stripped, sanitized or kept as the verdict says), and the end
+ * (Content-Length if the message had none, the blank line, the body). */
+void px_out_content_length(px_out *o, px_span *span, const sw_sip_msg *m, int first);
+void px_out_other(px_out *o, px_span *span, const sw_sip_msg *m, unsigned i, const sw_verdict *v);
+void px_out_end(px_out *o, px_span *span, const sw_sip_msg *m);
+
 #endif

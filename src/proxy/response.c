@@ -358,33 +358,14 @@ sw_proxy_result sw_proxy_response(sw_proxy *p, sw_proxy_resp *r, char *out, size
             break;
         }
         case SW_HDR_CONTENT_LENGTH:
-            if (first) {
-                px_flush(&o, &span, m);
-                PX_LIT(&o, "Content-Length: ");
-                px_uint(&o, m->body.len);
-                PX_LIT(&o, "\r\n");
-            }
+            px_out_content_length(&o, &span, m, first);
             break;
         default:
-            if (r->verdict && px_stripped(r->verdict, h))
-                break;
-            if (r->verdict && px_sanitized(r->verdict, h)) {
-                px_flush(&o, &span, m);
-                px_out_sanitized(&o, h);
-            } else {
-                px_keep(&o, &span, m, i);
-            }
+            px_out_other(&o, &span, m, i, r->verdict);
             break;
         }
     }
-    px_flush(&o, &span, m);
-    if (m->first[SW_HDR_CONTENT_LENGTH] == SW_HDR_NONE) {
-        PX_LIT(&o, "Content-Length: ");
-        px_uint(&o, m->body.len);
-        PX_LIT(&o, "\r\n");
-    }
-    PX_LIT(&o, "\r\n");
-    px_str(&o, m->body);
+    px_out_end(&o, &span, m);
     if (o.err) {
         *len = o.err == SW_ELIMIT || o.err == SW_ERANGE ? o.err : 0;
         return SW_PROXY_DROP;

@@ -683,3 +683,36 @@ void px_out_hidden_contacts(sw_proxy *p, px_out *o, const sw_sip_msg *m, const p
     }
     PX_LIT(o, "\r\n");
 }
+
+/* ---- shared by requests and responses ------------------------------------------------ */
+
+void px_out_content_length(px_out *o, px_span *span, const sw_sip_msg *m, int first)
+{
+    if (!first)
+        return;
+    px_flush(o, span, m);
+    PX_LIT(o, "Content-Length: ");
+    px_uint(o, m->body.len);
+    PX_LIT(o, "\r\n");
+}
+
+void px_out_other(px_out *o, px_span *span, const sw_sip_msg *m, unsigned i, const sw_verdict *v)
+{
+    const sw_sip_header *h = &m->hdrs[i];
+    if (v && px_stripped(v, h))
+        return;
+    if (v && px_sanitized(v, h)) {
+        px_flush(o, span, m);
+        px_out_sanitized(o, h);
+    } else {
+        px_keep(o, span, m, i);
+    }
+}
+
+void px_out_end(px_out *o, px_span *span, const sw_sip_msg *m)
+{
+    px_flush(o, span, m);
+    px_out_content_length(o, span, m, m->first[SW_HDR_CONTENT_LENGTH] == SW_HDR_NONE);
+    PX_LIT(o, "\r\n");
+    px_str(o, m->body);
+}
