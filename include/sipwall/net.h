@@ -28,6 +28,15 @@ int sw_sock_tcp_connect(const sw_addr *to, char *err, size_t errlen) SW_NONNULL(
  * detectors see all of it): index = sw_sock_owner(src, n).  Attach to any
  * socket of the group after all n have been bound, in worker order. */
 int sw_sock_steer_by_source(int fd, unsigned n, int family) SW_NONNULL();
+/* Steers a SO_REUSEPORT group of UDP sockets by a marker in the payload:
+ * a response (a datagram starting "SIP/") whose first occurrence of MARKER
+ * (4..32 bytes, within the first 900 bytes; fewer where the kernel refuses
+ * so large a program) is followed by CHARS[k] goes to
+ * socket k < n; everything else is steered by source as above.  sipwalld
+ * uses it on the core side so that a response reaches the worker that
+ * forwarded its request (our branch names it) without a hand-over. */
+int sw_sock_steer_by_marker(int fd, unsigned n, int family, const char *marker, const char *chars)
+    SW_NONNULL(4, 5);
 /* The worker a source address belongs to (the same function as the
  * steering program: the last 32 bits of the address, mod n). */
 unsigned sw_sock_owner(const sw_addr *a, unsigned n) SW_NONNULL(1);

@@ -231,6 +231,12 @@ long sw_proxy_reply(sw_proxy *p, sw_sip_msg *req, const sw_addr *src, uint16_t s
  * transaction.  Not authenticated: sw_proxy_response still checks the
  * branch. */
 int sw_proxy_branch_worker(const char *data, size_t len) SW_NONNULL(1);
+/* What sw_proxy_branch_worker looks for: the marker ("branch=" and our
+ * branch prefix), then one of 64 characters naming the worker (index =
+ * position in sw_proxy_worker_chars()).  For a steering program in the
+ * kernel (sw_sock_steer_by_marker). */
+const char *sw_proxy_branch_marker(void);
+const char *sw_proxy_worker_chars(void);
 
 /* The standard reason phrase for a status ("Forbidden"), "" if unknown. */
 const char *sw_sip_reason_phrase(uint16_t status);

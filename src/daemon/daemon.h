@@ -79,7 +79,7 @@ void swd_ring_pop(swd_ring *r);
     X(rx_udp) X(rx_stream) X(rx_bytes) X(tx_udp) X(tx_stream) X(tx_bytes)               \
     X(requests_forwarded) X(responses_forwarded) X(replies)                             \
     X(dropped_policy) X(dropped_proxy) X(dropped_no_route) X(dropped_send)              \
-    X(dropped_inbox) X(conn_accepted) X(conn_refused) X(conn_closed_idle)               \
+    X(dropped_inbox) X(handed_over) X(conn_accepted) X(conn_refused) X(conn_closed_idle)               \
     X(conn_closed_slow) X(conn_closed_error) X(conn_closed_limit) X(conn_closed_framing) X(tls_handshake_failed)\
     X(conn_outgoing) X(hop_failovers) X(icmp_errors) X(sensor_messages) X(hep_packets)  \
     X(hep_bad) X(hep_auth_failed)

@@ -127,6 +127,7 @@ void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr 
         w->c.dropped_inbox++;
         return;
     }
+    w->c.handed_over++;
     w->wake_mask |= UINT64_C(1) << owner;
 }
 
@@ -352,8 +353,10 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
             swd_rx_hdr h = {.src = in->src, .dst = in->dst, .transport = in->transport,
                             .iface = in->iface, .ts_ns = w->now};
             if (swd_ring_put(d->workers[wk]->inbox[w->id], SWD_RING_RX, &h, sizeof h, data, len) ==
-                SW_OK)
+                SW_OK) {
+                w->c.handed_over++;
                 w->wake_mask |= UINT64_C(1) << wk;
+            }
             else
                 w->c.dropped_inbox++;
             return;
@@ -699,16 +702,28 @@ int swd_workers_create(swd_daemon *d, char *err, size_t errlen)
                 if (swd_ep_add(w, fd, EPOLLIN, SWD_EP_LISTEN, i) < 0)
                     return SW_EIO;
             }
-            if (id == d->nworkers - 1 && d->nworkers > 1 &&
-                sw_sock_steer_by_source(fd, d->nworkers, l->addr.family) != SW_OK)
-                steer_ok = 0;
+            if (id == d->nworkers - 1 && d->nworkers > 1) {
+                /* Core-side datagrams: a response goes straight to the
+                 * worker named in our branch, not through a hand-over. */
+                int rc = l->transport == SW_TRANSPORT_UDP && l->side == SW_SIDE_CORE
+                             ? sw_sock_steer_by_marker(fd, d->nworkers, l->addr.family,
+                                                       sw_proxy_branch_marker(),
+                                                       sw_proxy_worker_chars())
+                             : SW_EIO;
+                if (rc == SW_OK)
+                    steer_ok = 2;
+                else if (sw_sock_steer_by_source(fd, d->nworkers, l->addr.family) != SW_OK)
+                    steer_ok = 0;
+            }
         }
         char as[SW_ADDR_STRLEN];
         if (sw_addr_format(&l->addr, as, sizeof as) < 0)
             as[0] = '\0';
         swd_info("main", "listening %s %s side=%s name=%s%s", sw_transport_name(l->transport), as,
                  l->side == SW_SIDE_CORE ? "core" : "interconnect", l->name,
-                 steer_ok ? "" : " (source steering unavailable: connections are handed over)");
+                 steer_ok == 2 ? " (responses steered to their worker by branch)"
+                 : steer_ok    ? ""
+                               : " (source steering unavailable: connections are handed over)");
     }
     return swd_sensor_create(d, err, errlen);
 }

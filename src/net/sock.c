@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -139,6 +140,97 @@ int sw_sock_tcp_connect(const sw_addr *to, char *err, size_t errlen)
     if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
         return fail(fd, err, errlen, "connect", to);
     return fd;
+}
+
+/* Appends one instruction; the caller sized the program. */
+static void emit(struct sock_filter *code, unsigned *len, uint16_t op, uint8_t jt, uint8_t jf, uint32_t k)
+{
+    code[*len] = (struct sock_filter){op, jt, jf, k};
+    (*len)++;
+}
+
+static uint32_t be32_of(const char *p)
+{
+    return (uint32_t)(uint8_t)p[0] << 24 | (uint32_t)(uint8_t)p[1] << 16 |
+           (uint32_t)(uint8_t)p[2] << 8 | (uint8_t)p[3];
+}
+
+static int steer_by_marker(int fd, unsigned n, int family, const char *marker, const char *chars,
+                           unsigned window)
+{
+    size_t mlen = strlen(marker);
+    /* Layout: [start line: 3] [scan: 4 per offset, then 1] [rest of the
+     * marker: 2 per word or byte] [worker character: 1 + 2 per worker]
+     * [source steering: 3].  cBPF only jumps forward, so the scan stops at
+     * the first offset holding the marker's first word; whatever does not
+     * fit falls to source steering, and the worker hands the message over
+     * as it does without this program.  A load past the datagram's end
+     * makes the program return 0 (worker 0), which is handed over too. */
+    unsigned rest_words = (unsigned)(mlen - 4) / 4, rest_bytes = (unsigned)(mlen - 4) % 4;
+    unsigned tail = 2 * (rest_words + rest_bytes) + 1 + 2 * n + 3;
+    unsigned scan = window;
+    if (3 + 4 * scan + 1 + tail > BPF_MAXINSNS)
+        return SW_EINVAL;
+    unsigned total = 3 + 4 * scan + 1 + tail;
+    struct sock_filter *code = calloc(total, sizeof *code);
+    if (!code)
+        return SW_ENOMEM;
+    unsigned len = 0;
+    const unsigned check_at = 3 + 4 * scan + 1, source_at = total - 3;
+    /* A request (no "SIP/" start): by source. */
+    emit(code, &len, BPF_LD | BPF_W | BPF_ABS, 0, 0, 0);
+    emit(code, &len, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, be32_of("SIP/"));
+    emit(code, &len, BPF_JMP | BPF_JA, 0, 0, source_at - (len + 1));
+    for (unsigned i = 0; i < scan; i++) {
+        emit(code, &len, BPF_LD | BPF_W | BPF_ABS, 0, 0, i);
+        emit(code, &len, BPF_JMP | BPF_JEQ | BPF_K, 0, 2, be32_of(marker));
+        emit(code, &len, BPF_LDX | BPF_W | BPF_IMM, 0, 0, i);
+        emit(code, &len, BPF_JMP | BPF_JA, 0, 0, check_at - (len + 1));
+    }
+    emit(code, &len, BPF_JMP | BPF_JA, 0, 0, source_at - (len + 1)); /* not in the window */
+    unsigned off = 4;
+    for (unsigned wd = 0; wd < rest_words; wd++, off += 4) {
+        emit(code, &len, BPF_LD | BPF_W | BPF_IND, 0, 0, off);
+        emit(code, &len, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(source_at - (len + 1)),
+             be32_of(marker + off));
+    }
+    for (unsigned b = 0; b < rest_bytes; b++, off++) {
+        emit(code, &len, BPF_LD | BPF_B | BPF_IND, 0, 0, off);
+        emit(code, &len, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(source_at - (len + 1)),
+             (uint8_t)marker[off]);
+    }
+    emit(code, &len, BPF_LD | BPF_B | BPF_IND, 0, 0, off);
+    for (unsigned k = 0; k < n; k++) {
+        emit(code, &len, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, (uint8_t)chars[k]);
+        emit(code, &len, BPF_RET | BPF_K, 0, 0, k);
+    }
+    uint32_t src_off = family == 6 ? 8 + 12 : 12; /* as sw_sock_steer_by_source */
+    emit(code, &len, BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)SKF_NET_OFF + src_off);
+    emit(code, &len, BPF_ALU | BPF_MOD | BPF_K, 0, 0, n);
+    emit(code, &len, BPF_RET | BPF_A, 0, 0, 0);
+    struct sock_fprog prog = {.len = (unsigned short)len, .filter = code};
+    int rc = len == total &&
+                     setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog) == 0
+                 ? SW_OK
+                 : SW_EIO;
+    free(code);
+    return rc;
+}
+
+int sw_sock_steer_by_marker(int fd, unsigned n, int family, const char *marker, const char *chars)
+{
+    if (n <= 1)
+        return SW_OK;
+    size_t mlen = strlen(marker);
+    if (mlen < 4 || mlen > 32 || n > 64 || strlen(chars) < n)
+        return SW_EINVAL;
+    /* The window in bytes the program scans: ~4 instructions a byte, and
+     * the kernel refuses (ENOMEM) a classic program whose translation grows
+     * too large, a limit that differs between kernels: halve until taken. */
+    for (unsigned window = 900; window >= 100; window /= 2)
+        if (steer_by_marker(fd, n, family, marker, chars, window) == SW_OK)
+            return SW_OK;
+    return SW_EIO;
 }
 
 unsigned sw_sock_owner(const sw_addr *a, unsigned n)

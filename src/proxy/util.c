@@ -227,6 +227,9 @@ static const char worker_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 
 char px_worker_char(uint8_t w) { return worker_chars[w & 63]; }
 
+const char *sw_proxy_branch_marker(void) { return "branch=" PX_BRANCH_PREFIX; }
+const char *sw_proxy_worker_chars(void) { return worker_chars; }
+
 int sw_proxy_branch_worker(const char *data, size_t len)
 {
     static const char needle[] = "branch=" PX_BRANCH_PREFIX;
