@@ -76,6 +76,16 @@ typedef struct sw_verdict {
 sw_engine *sw_engine_new(const sw_engine_config *cfg) SW_WUR SW_NONNULL(1);
 void sw_engine_free(sw_engine *e);
 
+/* Parses in's bytes into the engine's own message, with the engine's
+ * limits, ahead of sw_engine_screen, which then does not parse them again
+ * (same data pointer and length): for a caller that must read a message
+ * before screening it (sipwalld routes a response through the proxy
+ * first, to learn its transaction).  Returns the message (valid until the
+ * next call on e; the caller may read it through the accessors, which
+ * memoise, but not change it), or NULL when it
+ * does not parse: sw_engine_screen then parses and reports it as usual. */
+sw_sip_msg *sw_engine_preparse(sw_engine *e, const sw_engine_msg *in) SW_NONNULL(1, 2);
+
 /* Screens one message.  Returns SW_OK, or the sink's error (the verdict is
  * still filled). */
 int sw_engine_screen(sw_engine *e, const sw_engine_msg *m, sw_verdict *v) SW_NONNULL(1, 2, 3);

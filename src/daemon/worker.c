@@ -282,9 +282,15 @@ static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *i
     long n = 0;
     sw_proxy_result res = SW_PROXY_DROP;
     sw_sip_error err;
-    if (sw_sip_parse(&w->rmsg, w->rhdrs, SWD_RESP_HDRS, m->data, m->len, m->framing, NULL, &err) > 0) {
+    /* One parse for proxy and engine: the engine's, with its limits; a
+     * message over them is still routed (and screened as malformed). */
+    sw_sip_msg *msg = sw_engine_preparse(w->engine, m);
+    if (!msg &&
+        sw_sip_parse(&w->rmsg, w->rhdrs, SWD_RESP_HDRS, m->data, m->len, m->framing, NULL, &err) > 0)
+        msg = &w->rmsg;
+    if (msg) {
         memset(r, 0, offsetof(sw_proxy_resp, scratch));
-        r->msg = &w->rmsg;
+        r->msg = msg;
         r->src = in->src;
         r->transport = in->transport;
         r->in_iface = in->iface;

@@ -630,6 +630,19 @@ static void admission(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
         sw__event_emit(e, ev);
 }
 
+sw_sip_msg *sw_engine_preparse(sw_engine *e, const sw_engine_msg *in)
+{
+    e->pre_data = NULL;
+    if (!in->data || (in->framing_error && in->framing_error->code != 0))
+        return NULL;
+    sw_sip_error err;
+    if (sw_sip_parse(&e->msg, e->hdrs, e->cap, in->data, in->len, in->framing, &e->lim, &err) <= 0)
+        return NULL;
+    e->pre_data = in->data;
+    e->pre_len = in->len;
+    return &e->msg;
+}
+
 int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
 {
     memset(v, 0, sizeof *v);
@@ -640,6 +653,7 @@ int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
     e->sink_err = SW_OK;
     e->msg_events = 0;
     sw__facts_build(e, in);
+    e->pre_data = NULL;
     const sw_facts *f = &e->facts;
     e->cls = sw__msg_class(f);
     v->facts = f;

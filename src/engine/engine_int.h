@@ -146,6 +146,9 @@ struct sw_engine {
     sw_sip_header *hdrs;
     uint16_t cap;
     sw_sip_msg msg;
+    /* sw_engine_preparse: msg already holds the parse of these bytes */
+    const char *pre_data;
+    size_t pre_len;
     sw_facts facts;
     sw__lazy lz;
     sw__ident ident;               /* malformed messages */

@@ -207,7 +207,11 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
         sw_sip_error ignored;
         parsed = sw_sip_parse(m, e->hdrs, e->cap, data, len, SW_SIP_DATAGRAM, &e->lim, &ignored) > 0;
     } else {
-        long r = sw_sip_parse(m, e->hdrs, e->cap, data, len, in->framing, &e->lim, &err);
+        /* sw_engine_preparse left the same parse in m (same bytes, framing
+         * and limits): do not parse twice */
+        long r = e->pre_data && e->pre_data == in->data && e->pre_len == len
+                     ? 1
+                     : sw_sip_parse(m, e->hdrs, e->cap, data, len, in->framing, &e->lim, &err);
         if (r <= 0) {
             f->malformed = 1;
             f->error = err;

@@ -73,13 +73,23 @@ static int ip_eq(const sw_addr *a, const sw_addr *b)
 int px_self(const sw_proxy *p, sw_str host, uint16_t port, sw_transport t)
 {
     sw_addr a;
-    if (host.len == 0 || px_parse_ip(host, &a) < 0)
+    if (host.len == 0)
+        return -1;
+    /* An IPv4 literal px_parse_ip accepts has one spelling (no leading
+     * zeros), the one f->host holds: compare the text, parse nothing.
+     * IPv6 has several spellings: parse it. */
+    int v4text = host.ptr[0] != '[' && memchr(host.ptr, ':', host.len) == NULL;
+    if (!v4text && px_parse_ip(host, &a) < 0)
         return -1;
     int found = -1;
     for (unsigned i = 0; i < p->nifaces; i++) {
         const px_iface *f = &p->ifs[i];
         uint16_t want = port ? port : px_default_port(f->cfg.transport);
-        if (f->port != want || !ip_eq(&a, &f->cfg.addr))
+        if (f->port != want)
+            continue;
+        if (v4text ? f->cfg.addr.family != 4 || f->host_len != host.len ||
+                         memcmp(f->host, host.ptr, host.len) != 0
+                   : !ip_eq(&a, &f->cfg.addr))
             continue;
         if (t == SW_TRANSPORT_UNKNOWN || f->cfg.transport == t)
             return (int)i;
@@ -103,13 +113,18 @@ int px_uri_self(const sw_proxy *p, const sw_uri *u, unsigned *iface)
 {
     if (u->kind != SW_URI_SIP && u->kind != SW_URI_SIPS)
         return 0;
+    uint16_t port = u->has_port ? u->port : 0;
+    /* most URIs looked at are not ours: the transport parameter (a scan of
+     * the parameters) matters only for one that is */
+    if (px_self(p, u->host, port, SW_TRANSPORT_UNKNOWN) < 0)
+        return 0;
     sw_str tv;
     sw_transport t = SW_TRANSPORT_UNKNOWN;
     if (sw_param_find(u->params, "transport", &tv) == 1)
         t = px_transport_from(tv);
     else if (u->kind == SW_URI_SIPS)
         t = SW_TRANSPORT_TLS;
-    int i = px_self(p, u->host, u->has_port ? u->port : 0, t);
+    int i = px_self(p, u->host, port, t);
     if (i < 0)
         return 0;
     if (iface)

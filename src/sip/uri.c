@@ -319,8 +319,7 @@ int sw_param_next(sw_str *cur, sw_param *prm)
             if (!p)
                 return SW_EINVAL;
         } else {
-            while (p < end && *p != ';' && !sw__is_wsp(*p) && *p != '\r')
-                p++;
+            p = sw__find_any4(p, end, ';', ' ', '\t', '\r');
         }
         if (p == v)
             return SW_EINVAL;

@@ -76,6 +76,24 @@ int sw__list_next(sw_str *s, sw_str *elem)
     int angle = 0;
     const char *q = start;
     while (q < end) {
+#ifdef __SSE2__
+        /* Skip 16 at a time to the next byte that changes the state (a Via
+         * or Record-Route list of a response is ~150 bytes). */
+        while (end - q >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+            __m128i sp = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
+            sp = _mm_or_si128(sp, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+            sp = _mm_or_si128(sp, _mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
+            unsigned mask = (unsigned)_mm_movemask_epi8(sp);
+            if (mask) {
+                q += __builtin_ctz(mask);
+                break;
+            }
+            q += 16;
+        }
+        if (q >= end)
+            break;
+#endif
         char c = *q;
         if (c == '"') {
             const char *e = sw__scan_quoted(q, end);

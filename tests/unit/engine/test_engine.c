@@ -580,6 +580,106 @@ static void test_random_source_flood(void **state)
     assert_true(sink.total < 5000);
 }
 
+
+/* ---- sw_engine_preparse: one parse shared with the caller ---------------------- */
+static mem_sink sink2;
+
+/* Screens text on engine e, after sw_engine_preparse when pre is set. */
+static sw_verdict screen_on(sw_engine *e, int pre, const char *src, const char *dst, const char *text,
+                            int64_t ts, int *preparsed)
+{
+    static char buf[2][8192];
+    size_t len = strlen(text);
+    assert_true(len < sizeof buf[0]);
+    memcpy(buf[pre], text, len);
+    sw_engine_msg m = {.data = buf[pre], .len = len, .ts_ns = ts, .src = addr(src), .dst = addr(dst),
+                       .transport = SW_TRANSPORT_UDP, .framing = SW_SIP_DATAGRAM};
+    if (pre) {
+        sw_sip_msg *msg = sw_engine_preparse(e, &m);
+        *preparsed = msg != NULL;
+        if (msg) {
+            /* the caller reads it through the accessors, as the proxy does */
+            const sw_via *via;
+            sw_sip_error err;
+            (void)sw_sip_top_via(msg, &via, &err);
+        }
+    }
+    sw_verdict v;
+    assert_int_equal(sw_engine_screen(e, &m, &v), SW_OK);
+    return v;
+}
+
+static void test_preparse_same_verdicts(void **state)
+{
+    (void)state;
+    memset(&sink2, 0, sizeof sink2);
+    sink2.base.ops = &mem_ops;
+    sw_engine_config cfg = {.policy = policy, .sink = &sink2.base, .passive = 1, .seed = 42};
+    sw_engine *e2 = sw_engine_new(&cfg);
+    assert_non_null(e2);
+    static const char bad_cseq[] = "INVITE sip:+447700900123@h SIP/2.0\r\n"
+                                   "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKx1\r\n"
+                                   "From: <sip:+33639981111@h>;tag=1\r\nTo: <sip:+447700900123@h>\r\n"
+                                   "Call-ID: m1\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    static const char ringing[] = "SIP/2.0 180 Ringing\r\n"
+                                  "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKc1, SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKc0\r\n"
+                                  "From: <sip:+33639981111@example.net>;tag=fc1\r\nTo: <tel:+447700900123>;tag=t\r\n"
+                                  "Call-ID: c1@test\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    struct {
+        const char *src, *dst, *text;
+        int parses;
+    } seq[] = {
+        {"192.0.2.10:5060", "10.0.0.1:5060", NULL, 1},
+        {"10.0.0.1:5060", "192.0.2.10:5060", ringing, 1},
+        {"192.0.2.10:5060", "10.0.0.1:5060", bad_cseq, 1},       /* parses, fails validation */
+        {"192.0.2.10:5060", "10.0.0.1:5060", "\x01\x02 garbage\r\n\r\n", 0}, /* does not parse */
+        {"203.0.113.99:5060", "10.0.0.1:5060", NULL, 1},         /* unknown zone */
+        {"192.0.2.10:5060", "10.0.0.1:5060", NULL, 1},
+    };
+    int64_t ts = now_ns;
+    for (size_t i = 0; i < sizeof seq / sizeof *seq; i++) {
+        const char *text = seq[i].text ? seq[i].text
+                                       : invite(seq[i].src[0] == '2' && seq[i].src[1] == '0' ? "203.0.113.99" : "192.0.2.10",
+                                                "+33639981111", "+447700900123", i ? "c2" : "c1", "");
+        char copy[8192];
+        snprintf(copy, sizeof copy, "%s", text);
+        int preparsed = -1;
+        sw_verdict a = screen_on(engine, 0, seq[i].src, seq[i].dst, copy, ts, &preparsed);
+        sw_facts fa = *a.facts;
+        sw_verdict b = screen_on(e2, 1, seq[i].src, seq[i].dst, copy, ts, &preparsed);
+        assert_int_equal(preparsed, seq[i].parses);
+        assert_int_equal(a.action, b.action);
+        assert_int_equal(a.status, b.status);
+        assert_int_equal(a.category, b.category);
+        assert_int_equal(a.rule == NULL, b.rule == NULL);
+        if (a.rule)
+            assert_string_equal(a.rule, b.rule);
+        assert_int_equal(fa.malformed, b.facts->malformed);
+        assert_int_equal(fa.is_request, b.facts->is_request);
+        assert_int_equal(fa.method, b.facts->method);
+        assert_int_equal(fa.status, b.facts->status);
+        assert_int_equal(fa.error.code, b.facts->error.code);
+        assert_int_equal(sink.n, sink2.n);
+        ts += 1000000;
+    }
+    assert_true(sink.n > 0); /* the sequence produced events (cat 0, malformed) */
+    /* a preparse of one buffer is not taken for another */
+    static char one[4096], two[4096];
+    snprintf(one, sizeof one, "%s", invite("192.0.2.10", "+33639981111", "+447700900123", "c3", ""));
+    snprintf(two, sizeof two, "%s", "\x01\x02 garbage\r\n\r\n");
+    sw_engine_msg m1 = {.data = one, .len = strlen(one), .ts_ns = ts, .src = addr("192.0.2.10:5060"),
+                        .dst = addr("10.0.0.1:5060"), .transport = SW_TRANSPORT_UDP, .framing = SW_SIP_DATAGRAM};
+    sw_engine_msg m2 = m1;
+    m2.data = two;
+    m2.len = strlen(two);
+    assert_non_null(sw_engine_preparse(e2, &m1));
+    sw_verdict v;
+    assert_int_equal(sw_engine_screen(e2, &m2, &v), SW_OK);
+    assert_true(v.facts->malformed);
+    assert_int_equal(v.action, SW_ACTION_DROP);
+    sw_engine_free(e2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +699,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_privacy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_cap_and_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_source_flood, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preparse_same_verdicts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
