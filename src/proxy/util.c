@@ -44,22 +44,27 @@ int px_parse_ip(sw_str host, sw_addr *a)
         a->family = 6;
         return SW_OK;
     }
-    unsigned part = 0, val = 0, digits = 0;
-    for (size_t i = 0; i <= host.len; i++) {
-        if (i == host.len || host.ptr[i] == '.') {
-            if (!digits || val > 255 || part > 3)
-                return SW_EINVAL;
-            a->ip[part++] = (uint8_t)val;
-            val = digits = 0;
-        } else if (host.ptr[i] >= '0' && host.ptr[i] <= '9' && digits < 3 &&
-                   !(digits == 1 && val == 0)) { /* no leading zeros, as inet_pton */
-            val = val * 10 + (unsigned)(host.ptr[i] - '0');
-            digits++;
-        } else {
+    /* dotted quad: four parts of 1-3 digits, at most 255, no leading zero
+     * (as inet_pton) */
+    const char *p = host.ptr, *e = host.ptr + host.len;
+    for (unsigned part = 0; part < 4; part++) {
+        if (part && (p == e || *p++ != '.'))
             return SW_EINVAL;
+        if (p == e || (unsigned)(*p - '0') > 9)
+            return SW_EINVAL;
+        unsigned v = (unsigned)(*p++ - '0');
+        if (p < e && (unsigned)(*p - '0') <= 9) {
+            if (v == 0)
+                return SW_EINVAL;
+            v = v * 10 + (unsigned)(*p++ - '0');
+            if (p < e && (unsigned)(*p - '0') <= 9)
+                v = v * 10 + (unsigned)(*p++ - '0');
         }
+        if (v > 255)
+            return SW_EINVAL;
+        a->ip[part] = (uint8_t)v;
     }
-    if (part != 4)
+    if (p != e)
         return SW_EINVAL;
     a->family = 4;
     return SW_OK;
