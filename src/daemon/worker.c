@@ -77,6 +77,8 @@ char *swd_tx_slot(swd_worker *w, size_t *cap)
 static void tx_commit(swd_worker *w, int fd, const sw_addr *to, size_t len)
 {
     unsigned i = w->ntx;
+    if (i == 0)
+        w->tx_since = swd_now_ns();
     w->txfd[i] = fd;
     w->txiov[i].iov_base = w->txbuf + (size_t)i * SWD_MAX_DGRAM;
     w->txiov[i].iov_len = len;
@@ -442,6 +444,10 @@ static void on_udp(swd_worker *w, unsigned iface)
                 continue;
             }
             swd_handle_message(w, w->rxbuf + (size_t)i * SWD_MAX_DGRAM, w->rx[i].msg_len, &in);
+            /* a batch goes out in one sendmmsg, but a datagram does not
+             * wait behind the rest of a long batch for more than this */
+            if (w->ntx && swd_now_ns() - w->tx_since > SWD_TX_HOLD_NS)
+                tx_flush(w);
         }
         tx_flush(w);
         if ((unsigned)n < batch)

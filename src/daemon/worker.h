@@ -10,6 +10,7 @@
 #include "sipwall/table.h"
 
 #define SWD_BATCH 64
+#define SWD_TX_HOLD_NS 50000 /* longest a processed datagram waits for the rest of its batch */
 #define SWD_MAX_DGRAM 65536
 #define SWD_INBOX_BYTES (4u << 20)
 #define SWD_RESP_HDRS 256
@@ -109,6 +110,7 @@ struct swd_worker {
     struct sockaddr_storage txaddr[SWD_BATCH];
     int txfd[SWD_BATCH];
     unsigned ntx;
+    int64_t tx_since; /* when the oldest datagram waiting in tx was queued */
     char *txbuf;
 
     int64_t fwd_down[SWD_MAX_FORWARD];
