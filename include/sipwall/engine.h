@@ -77,7 +77,8 @@ sw_engine *sw_engine_new(const sw_engine_config *cfg) SW_WUR SW_NONNULL(1);
 void sw_engine_free(sw_engine *e);
 
 /* Parses in's bytes into the engine's own message, with the engine's
- * limits, ahead of sw_engine_screen, which then does not parse them again
+ * limits, and validates it, ahead of sw_engine_screen, which then does
+ * neither again
  * (same data pointer and length): for a caller that must read a message
  * before screening it (sipwalld routes a response through the proxy
  * first, to learn its transaction).  Returns the message (valid until the

@@ -638,6 +638,10 @@ sw_sip_msg *sw_engine_preparse(sw_engine *e, const sw_engine_msg *in)
     sw_sip_error err;
     if (sw_sip_parse(&e->msg, e->hdrs, e->cap, in->data, in->len, in->framing, &e->lim, &err) <= 0)
         return NULL;
+    /* validated now, so that the caller's reads hit the strict parses the
+     * validation memoises instead of parsing the same headers again */
+    memset(&e->pre_err, 0, sizeof e->pre_err);
+    e->pre_vr = sw_sip_validate(&e->msg, &e->pre_err);
     e->pre_data = in->data;
     e->pre_len = in->len;
     return &e->msg;

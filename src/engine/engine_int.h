@@ -149,6 +149,8 @@ struct sw_engine {
     /* sw_engine_preparse: msg already holds the parse of these bytes */
     const char *pre_data;
     size_t pre_len;
+    int pre_vr;            /* and what sw_sip_validate said of it */
+    sw_sip_error pre_err;
     sw_facts facts;
     sw__lazy lz;
     sw__ident ident;               /* malformed messages */

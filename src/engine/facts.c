@@ -208,10 +208,9 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
         parsed = sw_sip_parse(m, e->hdrs, e->cap, data, len, SW_SIP_DATAGRAM, &e->lim, &ignored) > 0;
     } else {
         /* sw_engine_preparse left the same parse in m (same bytes, framing
-         * and limits): do not parse twice */
-        long r = e->pre_data && e->pre_data == in->data && e->pre_len == len
-                     ? 1
-                     : sw_sip_parse(m, e->hdrs, e->cap, data, len, in->framing, &e->lim, &err);
+         * and limits) and its validation: do neither twice */
+        int pre = e->pre_data && e->pre_data == in->data && e->pre_len == len;
+        long r = pre ? 1 : sw_sip_parse(m, e->hdrs, e->cap, data, len, in->framing, &e->lim, &err);
         if (r <= 0) {
             f->malformed = 1;
             f->error = err;
@@ -219,7 +218,9 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
             e->mf_code = r < 0 ? (int)r : SW_EINVAL;
         } else {
             parsed = 1;
-            int vr = sw_sip_validate(m, &err);
+            int vr = pre ? e->pre_vr : sw_sip_validate(m, &err);
+            if (pre)
+                err = e->pre_err;
             if (vr != SW_OK) {
                 f->malformed = 1;
                 f->error = err;
