@@ -11,6 +11,21 @@
 /* Rule names kept in state outlive the policy they came from. */
 #define SW__RULE_MAX 64
 
+/* a op b for a numeric comparison of the policy (SW_CMP_*): the evaluator
+ * and the rule index must agree on it */
+static inline int sw__cmp_num(int64_t a, int64_t b, unsigned op)
+{
+    switch (op) {
+    case SW_CMP_EQ: return a == b;
+    case SW_CMP_NE: return a != b;
+    case SW_CMP_LT: return a < b;
+    case SW_CMP_LE: return a <= b;
+    case SW_CMP_GT: return a > b;
+    case SW_CMP_GE: return a >= b;
+    }
+    return 0;
+}
+
 static inline void sw__rule_copy(char dst[SW__RULE_MAX], const char *rule)
 {
     size_t n = rule ? strnlen(rule, SW__RULE_MAX - 1) : 0;

@@ -497,19 +497,6 @@ static int eval_matches(sw_engine *e, const sw_cond *c, const fval *v)
     return (e->lz.pattern_hits[fld] >> c->slot) & 1u;
 }
 
-static int cmp_num(int64_t a, int64_t b, unsigned op)
-{
-    switch (op) {
-    case SW_CMP_EQ: return a == b;
-    case SW_CMP_NE: return a != b;
-    case SW_CMP_LT: return a < b;
-    case SW_CMP_LE: return a <= b;
-    case SW_CMP_GT: return a > b;
-    case SW_CMP_GE: return a >= b;
-    }
-    return 0;
-}
-
 static int cond_eval(sw_engine *e, uint32_t node, const int indexed)
 {
     const sw_policy *p = e->pol;
@@ -550,7 +537,7 @@ static int cond_eval(sw_engine *e, uint32_t node, const int indexed)
         case SW_COND_CMP:
             field_value(e, c, &v);
             if (v.type == SW_FT_BOOL || v.type == SW_FT_NUM)
-                return cmp_num(v.num, c->num, c->cmp);
+                return sw__cmp_num(v.num, c->num, c->cmp);
             {
                 int eq = sw_str_caseeq(v.str, sw_str_make(c->str ? c->str : "", c->str ? c->str_len : 0));
                 return c->cmp == SW_CMP_EQ ? eq : c->cmp == SW_CMP_NE ? !eq : 0;

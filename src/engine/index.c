@@ -54,19 +54,6 @@ unsigned sw__msg_class(const sw_facts *f)
 
 /* ---- what a leaf is for one class: 0 false, 1 true, -1 not decided --------- */
 
-static int cmp_num(int64_t a, int64_t b, unsigned op)
-{
-    switch (op) {
-    case SW_CMP_EQ: return a == b;
-    case SW_CMP_NE: return a != b;
-    case SW_CMP_LT: return a < b;
-    case SW_CMP_LE: return a <= b;
-    case SW_CMP_GT: return a > b;
-    case SW_CMP_GE: return a >= b;
-    }
-    return 0;
-}
-
 /* A list the evaluator can never find anything in. */
 static int list_empty(const sw_list *l)
 {
@@ -134,7 +121,7 @@ static int leaf_for_class(const sw_policy *p, const sw_cond *c, unsigned malform
     sw_field_type t = sw_field_type_of((sw_field)c->field);
     if (c->op == SW_COND_IS)
         return t == SW_FT_BOOL ? num != 0 : num > 0;
-    return cmp_num(num, c->num, c->cmp);
+    return sw__cmp_num(num, c->num, c->cmp);
 }
 
 /* ---- masks of the condition tree ----------------------------------------------- */

@@ -167,21 +167,20 @@ static int steer_by_marker(int fd, unsigned n, int family, const char *marker, c
      * as it does without this program.  A load past the datagram's end
      * makes the program return 0 (worker 0), which is handed over too. */
     unsigned rest_words = (unsigned)(mlen - 4) / 4, rest_bytes = (unsigned)(mlen - 4) % 4;
-    unsigned tail = 2 * (rest_words + rest_bytes) + 1 + 2 * n + 3;
-    unsigned scan = window;
-    if (3 + 4 * scan + 1 + tail > BPF_MAXINSNS)
+    const unsigned check_at = 3 + 4 * window + 1;
+    const unsigned total = check_at + 2 * (rest_words + rest_bytes) + 1 + 2 * n + 3;
+    const unsigned source_at = total - 3;
+    if (total > BPF_MAXINSNS)
         return SW_EINVAL;
-    unsigned total = 3 + 4 * scan + 1 + tail;
     struct sock_filter *code = calloc(total, sizeof *code);
     if (!code)
         return SW_ENOMEM;
     unsigned len = 0;
-    const unsigned check_at = 3 + 4 * scan + 1, source_at = total - 3;
     /* A request (no "SIP/" start): by source. */
     emit(code, &len, BPF_LD | BPF_W | BPF_ABS, 0, 0, 0);
     emit(code, &len, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, be32_of("SIP/"));
     emit(code, &len, BPF_JMP | BPF_JA, 0, 0, source_at - (len + 1));
-    for (unsigned i = 0; i < scan; i++) {
+    for (unsigned i = 0; i < window; i++) {
         emit(code, &len, BPF_LD | BPF_W | BPF_ABS, 0, 0, i);
         emit(code, &len, BPF_JMP | BPF_JEQ | BPF_K, 0, 2, be32_of(marker));
         emit(code, &len, BPF_LDX | BPF_W | BPF_IMM, 0, 0, i);

@@ -119,9 +119,11 @@ int px_uri_self(const sw_proxy *p, const sw_uri *u, unsigned *iface)
     if (u->kind != SW_URI_SIP && u->kind != SW_URI_SIPS)
         return 0;
     uint16_t port = u->has_port ? u->port : 0;
-    /* most URIs looked at are not ours: the transport parameter (a scan of
-     * the parameters) matters only for one that is */
-    if (px_self(p, u->host, port, SW_TRANSPORT_UNKNOWN) < 0)
+    /* Most URIs looked at are not ours: the transport parameter (a scan of
+     * the parameters) matters only for one that is, and only when the
+     * first interface on that address and port has another transport. */
+    int i = px_self(p, u->host, port, SW_TRANSPORT_UNKNOWN);
+    if (i < 0)
         return 0;
     sw_str tv;
     sw_transport t = SW_TRANSPORT_UNKNOWN;
@@ -129,9 +131,8 @@ int px_uri_self(const sw_proxy *p, const sw_uri *u, unsigned *iface)
         t = px_transport_from(tv);
     else if (u->kind == SW_URI_SIPS)
         t = SW_TRANSPORT_TLS;
-    int i = px_self(p, u->host, port, t);
-    if (i < 0)
-        return 0;
+    if (t != SW_TRANSPORT_UNKNOWN && p->ifs[i].cfg.transport != t)
+        i = px_self(p, u->host, port, t);
     if (iface)
         *iface = (unsigned)i;
     return 1;
