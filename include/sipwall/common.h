@@ -76,7 +76,8 @@ static inline int sw_str_caseeq_cstr(sw_str a, const char *lit)
     X(ETRUNC, -12, "truncated input")                                      \
     X(ENOTFOUND, -13, "not found")                                         \
     X(EUSAGE, -14, "invalid argument")                                     \
-    X(EAUTH, -15, "authentication failed")
+    X(EAUTH, -15, "authentication failed")                                 \
+    X(EAGAIN, -16, "would block, try again when ready")
 
 typedef enum sw_err {
 #define SW__ERR_ENUM(name, val, msg) SW_##name = (val),
