@@ -79,6 +79,19 @@ static inline sw_hdr_id sw__hdr_lookup(const char *name, size_t len)
     }
 }
 
+/* ---- stream framing (parse.c), shared by sw_sip_frame and the resumable
+ * framer (frame.c) so that both read a Content-Length line alike ---------- */
+
+/* Content-Length = 1*DIGIT: 0 and *out, -1 invalid, -2 negative. */
+int sw__parse_content_length(sw_str v, int64_t *out);
+/* A header line q[0, ll) (no line end): the offset of its ':' when it is a
+ * Content-Length (or "l") header, else 0.  *looked (may be NULL): bytes read. */
+size_t sw__cl_colon(const char *q, size_t ll, size_t *looked);
+/* The value of the Content-Length line at q whose ':' is at q[colon] and
+ * whose last (folded) line ends with the '\n' at eol: as
+ * sw__parse_content_length. */
+int sw__cl_value(const char *q, size_t colon, const char *eol, int64_t *out);
+
 /* A memo bit sw_sip_parse sets (never an accessor's): a header value runs
  * over a folded line, so it holds a CRLF (sw_sip_folded). */
 #define SW__MEMO_FOLDED (1u << 31)

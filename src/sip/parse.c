@@ -142,7 +142,7 @@ static int parse_request_line(sw_sip_msg *m, const char *p, const char *end, sw_
 
 /* Content-Length = 1*DIGIT.  Values that do not fit are reported as huge
  * rather than wrapped, so the framing check below catches them. */
-static int parse_content_length(sw_str v, int64_t *out)
+int sw__parse_content_length(sw_str v, int64_t *out)
 {
     if (v.len == 0)
         return -1;
@@ -157,6 +157,30 @@ static int parse_content_length(sw_str v, int64_t *out)
     }
     *out = n;
     return 0;
+}
+
+size_t sw__cl_colon(const char *q, size_t ll, size_t *looked)
+{
+    size_t nl = 0;
+    while (nl < ll && SW__IS(q[nl], SW__C_TOKEN))
+        nl++;
+    size_t c = nl;
+    while (c < ll && sw__is_wsp(q[c]))
+        c++;
+    if (looked)
+        *looked = c < ll ? c + 1 : ll;
+    if (c < ll && q[c] == ':' &&
+        ((nl == 1 && sw__lower(q[0]) == 'l') || (nl == 14 && caseprefix(q, nl, "content-length", 14))))
+        return c;
+    return 0;
+}
+
+int sw__cl_value(const char *q, size_t colon, const char *eol, int64_t *out)
+{
+    const char *ve = (eol > q && eol[-1] == '\r') ? eol - 1 : eol;
+    const char *v = sw__skip_lws(q + colon + 1, ve);
+    ve = sw__rskip_lws(v, ve);
+    return sw__parse_content_length(sw_str_make(v, (size_t)(ve - v)), out);
 }
 
 static long incomplete_or(sw_sip_framing framing, size_t len, const sw_sip_limits *lim,
@@ -308,7 +332,7 @@ long sw_sip_parse(sw_sip_msg *m, sw_sip_header *hdrs, uint16_t cap, const char *
      * undecidable (RFC 4475 §3.3.9), so they are an error here, not later. */
     for (const sw_sip_header *h = sw_sip_first(m, SW_HDR_CONTENT_LENGTH); h; h = sw_sip_next(m, h)) {
         int64_t v = 0;
-        int cr = parse_content_length(h->value, &v);
+        int cr = sw__parse_content_length(h->value, &v);
         if (cr == -2)
             return sw__fail(err, SW_EINVAL, h->offset, "negative Content-Length");
         if (cr < 0)
@@ -362,6 +386,7 @@ long sw_sip_frame(const char *buf, size_t len, const sw_sip_limits *lim, size_t 
     int64_t cl = -1;
     size_t hdr_end = 0;
     int first_line = 1;
+    uint32_t nhdrs = 0;
     while (q < end) {
         const char *eol = find_lf(q, end);
         if (!eol)
@@ -373,30 +398,23 @@ long sw_sip_frame(const char *buf, size_t len, const sw_sip_limits *lim, size_t 
             hdr_end = (size_t)(eol + 1 - p);
             break;
         }
+        if (!first_line && !sw__is_wsp(q[0]) && ++nhdrs > lim->max_headers)
+            return sw__fail(err, SW_ELIMIT, s + (size_t)(q - p), "too many header fields");
         first_line = 0;
-        /* Content-Length or its compact form "l", any case, LWS before ':'. */
-        size_t nl = 0;
-        while (nl < ll && SW__IS(q[nl], SW__C_TOKEN))
-            nl++;
-        size_t c = nl;
-        while (c < ll && sw__is_wsp(q[c]))
-            c++;
-        if (c < ll && q[c] == ':' &&
-            ((nl == 1 && sw__lower(q[0]) == 'l') ||
-             (nl == 14 && caseprefix(q, nl, "content-length", 14)))) {
-            /* The value may continue on folded lines (LWS), as sw_sip_parse allows. */
-            const char *ve = q + ll;
+        size_t c = sw__cl_colon(q, ll, NULL);
+        if (c) {
+            /* The value may continue on folded lines (LWS), as sw_sip_parse
+             * allows: it is known once the byte after its last line is. */
             while (eol + 1 < end && sw__is_wsp(eol[1])) {
                 const char *next = find_lf(eol + 1, end);
                 if (!next)
                     break;
                 eol = next;
-                ve = (eol > q && eol[-1] == '\r') ? eol - 1 : eol;
             }
-            const char *v = sw__skip_lws(q + c + 1, ve);
-            ve = sw__rskip_lws(v, ve);
+            if (eol + 1 >= end || sw__is_wsp(eol[1]))
+                break; /* incomplete (or over the size limit) */
             int64_t val = 0;
-            int r = parse_content_length(sw_str_make(v, (size_t)(ve - v)), &val);
+            int r = sw__cl_value(q, c, eol, &val);
             if (r == -2)
                 return sw__fail(err, SW_EINVAL, s + (size_t)(q - p), "negative Content-Length");
             if (r < 0)

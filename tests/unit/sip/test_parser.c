@@ -377,6 +377,35 @@ static void test_stream_framing(void **state)
     assert_int_equal(sw_sip_parse(&m, h, 64, buf, strlen(buf), SW_SIP_DATAGRAM, NULL, &e), (long)rl);
 }
 
+/* A Content-Length whose value is on a folded line was refused by
+ * sw_sip_frame when a read ended right after "l:" CRLF (the value was read
+ * before the fold arrived) while the whole message frames: the answer must
+ * not depend on where reads end.  And header fields beyond max_headers are
+ * a framing error. */
+static void test_stream_framing_folds_and_count(void **state)
+{
+    (void)state;
+    const char *m = "OPTIONS sip:a SIP/2.0" CRLF "l:" CRLF " 5" CRLF CRLF "hello";
+    size_t cut = strlen("OPTIONS sip:a SIP/2.0" CRLF "l:" CRLF);
+    size_t skip;
+    sw_sip_error e;
+    assert_int_equal(sw_sip_frame(m, cut, NULL, &skip, &e), SW_EINCOMPLETE);
+    assert_int_equal(sw_sip_frame(m, cut + 2, NULL, &skip, &e), SW_EINCOMPLETE);
+    assert_int_equal(sw_sip_frame(m, strlen(m), NULL, &skip, &e), (long)strlen(m));
+    const char *f2 = "OPTIONS sip:a SIP/2.0" CRLF "l: 5" CRLF;
+    assert_int_equal(sw_sip_frame(f2, strlen(f2), NULL, &skip, &e), SW_EINCOMPLETE);
+
+    sw_sip_limits lim;
+    sw_sip_limits_default(&lim);
+    lim.max_headers = 3;
+    const char *hs = "OPTIONS sip:a SIP/2.0" CRLF "A: 1" CRLF " 1b" CRLF "B: 2" CRLF "l: 0" CRLF CRLF;
+    assert_int_equal(sw_sip_frame(hs, strlen(hs), &lim, &skip, &e), (long)strlen(hs));
+    lim.max_headers = 2;
+    assert_int_equal(sw_sip_frame(hs, strlen(hs), &lim, &skip, &e), SW_ELIMIT);
+    assert_string_equal(e.reason, "too many header fields");
+    assert_int_equal(e.offset, strlen("OPTIONS sip:a SIP/2.0" CRLF "A: 1" CRLF " 1b" CRLF "B: 2" CRLF));
+}
+
 static void test_looks_like(void **state)
 {
     (void)state;
@@ -512,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_response),      cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_stream_framing), cmocka_unit_test(test_looks_like),
+        cmocka_unit_test(test_stream_framing_folds_and_count),
         cmocka_unit_test(test_header_table),  cmocka_unit_test(test_validate_memo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
