@@ -355,6 +355,54 @@ long sw_sip_parse(sw_sip_msg *m, sw_sip_header *hdrs, uint16_t cap, const char *
 long sw_sip_frame(const char *buf, size_t len, const sw_sip_limits *lim, size_t *skip,
                   sw_sip_error *err) SW_WUR SW_NONNULL(4);
 
+/* ---- the resumable stream framer ---------------------------------------
+ * sw_sip_frame's answer for a growing buffer, without re-reading what an
+ * earlier call already read: the scan state (keep-alive CR/LFs counted,
+ * where the search for the end of the header section stopped, header
+ * fields counted, Content-Length once seen) lives in a caller-owned
+ * sw_sip_framer.  Pure: no allocation, no I/O, no pointer into the buffer
+ * is kept (offsets only), so the buffer may move between calls.  Read the
+ * fields, never write them; `examined` counts the bytes looked at since
+ * sw_sip_framer_init (a message costs O(its length) whatever the reads). */
+typedef struct sw_sip_framer {
+    uint64_t examined; /* bytes examined since init (never reset) */
+    /* internal scan state, offsets from the first byte after the keep-alives */
+    size_t skip;       /* leading CR/LF bytes counted */
+    size_t line;       /* start of the line being scanned */
+    size_t searched;   /* bytes already searched for a line end */
+    size_t cl_eol;     /* a Content-Length line waiting for its folds: its last '\n' */
+    size_t cl_colon;   /* ... and its ':' (from the line start) */
+    size_t hdr_end;    /* length of the header section once found */
+    int64_t cl;        /* Content-Length, -1 until seen */
+    uint32_t nhdrs;    /* header fields seen */
+    uint8_t phase;     /* keep-alives, header section, body, done, failed */
+    uint8_t first_line;
+    uint8_t cl_pending;
+    long result;       /* done or failed: what every later call answers */
+    sw_sip_error error;
+} sw_sip_framer;
+
+/* Starts framing at the first byte of a buffer. */
+void sw_sip_framer_init(sw_sip_framer *f) SW_NONNULL(1);
+
+/* Frames the next message of buf[0, len): the same stream as in the
+ * previous call (same first byte, bytes read before unchanged), possibly
+ * longer.  Returns exactly what sw_sip_frame(buf, len, lim, skip, err)
+ * returns — the message length after *skip keep-alive bytes,
+ * SW_EINCOMPLETE, or an error with the same code, offset and reason — and
+ * examines each byte O(1) times over any sequence of calls.  After a
+ * message or an error, later calls return the same until
+ * sw_sip_framer_consume.  `lim` must not change within a message (NULL:
+ * the defaults). */
+long sw_sip_framer_next(sw_sip_framer *f, const char *buf, size_t len, const sw_sip_limits *lim,
+                        size_t *skip, sw_sip_error *err) SW_WUR SW_NONNULL(1, 5);
+
+/* The caller removed n bytes from the front of its buffer: the keep-alives
+ * of an incomplete message (n ≤ *skip, the scan state is kept), or the
+ * keep-alives and the message just returned (the framer starts on the next
+ * message).  Any other n starts afresh at the new first byte. */
+void sw_sip_framer_consume(sw_sip_framer *f, size_t n) SW_NONNULL(1);
+
 /* Cheap test of whether bytes start like a SIP message (request line
  * "TOKEN SP x SP SIP/" or status line "SIP/x.y ddd" with exactly three
  * digits), for finding SIP on any port.  Looks at the first line only, up to
