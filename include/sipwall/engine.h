@@ -49,6 +49,10 @@ typedef struct sw_engine_msg {
      * it was screened, so transactions and dialogs match.  Empty = from
      * the message. */
     sw_str txn_branch, txn_call_id;
+    /* The parser's limits for this message (e.g. the side it came from);
+     * NULL = the engine's.  Header fields beyond the engine's own
+     * max_headers are refused whatever these say (its index is that big). */
+    const sw_sip_limits *sip_limits;
 } sw_engine_msg;
 
 #define SW_VERDICT_MAX_NAMES 16

@@ -636,7 +636,8 @@ sw_sip_msg *sw_engine_preparse(sw_engine *e, const sw_engine_msg *in)
     if (!in->data || (in->framing_error && in->framing_error->code != 0))
         return NULL;
     sw_sip_error err;
-    if (sw_sip_parse(&e->msg, e->hdrs, e->cap, in->data, in->len, in->framing, &e->lim, &err) <= 0)
+    if (sw_sip_parse(&e->msg, e->hdrs, e->cap, in->data, in->len, in->framing,
+                     in->sip_limits ? in->sip_limits : &e->lim, &err) <= 0)
         return NULL;
     /* validated now, so that the caller's reads hit the strict parses the
      * validation memoises instead of parsing the same headers again */

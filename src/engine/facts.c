@@ -199,18 +199,19 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
     const char *data = in->data ? in->data : empty;
     size_t len = in->data ? in->len : 0;
     int parsed = 0;
+    const sw_sip_limits *lim = in->sip_limits ? in->sip_limits : &e->lim;
     if (in->framing_error && in->framing_error->code != 0) {
         f->malformed = 1;
         f->error = *in->framing_error;
         e->mf_stage = 0;
         e->mf_code = in->framing_error->code;
         sw_sip_error ignored;
-        parsed = sw_sip_parse(m, e->hdrs, e->cap, data, len, SW_SIP_DATAGRAM, &e->lim, &ignored) > 0;
+        parsed = sw_sip_parse(m, e->hdrs, e->cap, data, len, SW_SIP_DATAGRAM, lim, &ignored) > 0;
     } else {
         /* sw_engine_preparse left the same parse in m (same bytes, framing
          * and limits) and its validation: do neither twice */
         int pre = e->pre_data && e->pre_data == in->data && e->pre_len == len;
-        long r = pre ? 1 : sw_sip_parse(m, e->hdrs, e->cap, data, len, in->framing, &e->lim, &err);
+        long r = pre ? 1 : sw_sip_parse(m, e->hdrs, e->cap, data, len, in->framing, lim, &err);
         if (r <= 0) {
             f->malformed = 1;
             f->error = err;
