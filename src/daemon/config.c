@@ -48,6 +48,7 @@ typedef struct cfg_parser {
     char basedir[CFG_PATH_MAX]; /* directory of the config file, "" = working directory */
     int first[D__COUNT];        /* line of the first occurrence of each directive */
     int limit_line[L__COUNT];   /* line where each limit was set */
+    int side_limit_line[SWD_SIDES][4]; /* line where each per-side parser limit was set */
     int policy_line[SWD_MAX_POLICIES];
     int forward_line[SWD_MAX_FORWARD];
     unsigned policy_cap;
@@ -724,8 +725,72 @@ static uint32_t *limit_slot(swd_limits *l, int k)
     }
 }
 
+/* The per-side parser limits: key, range (limits side=…). */
+static const struct limit_def side_limit_defs[4] = {
+    {"max-size", 512, 65535, 1},
+    {"max-headers", 8, 1024, 0},
+    {"max-header-len", 128, 65535, 1},
+    {"max-via", 1, 1024, 0},
+};
+
+void swd_sip_side_defaults(sw_sip_limits lim[SWD_SIDES])
+{
+    sw_sip_limits_default(&lim[SW_SIDE_CORE]);
+    sw_sip_limits *ic = &lim[SW_SIDE_INTERCONNECT];
+    sw_sip_limits_default(ic);
+    ic->max_msg_size = 32768;
+    ic->max_headers = 128;
+    ic->max_via = 32;
+}
+
+/* limits side=core|interconnect KEY=VALUE… */
+static int d_limits_side(cfg_parser *p)
+{
+    const char *side_name = p->words.w[1] + 5;
+    int side;
+    if (strcmp(side_name, "core") == 0)
+        side = SW_SIDE_CORE;
+    else if (strcmp(side_name, "interconnect") == 0)
+        side = SW_SIDE_INTERCONNECT;
+    else
+        return fail(p, p->line, "limits: side=%.*s is not core or interconnect", CFG_SHOW, side_name);
+    if (p->words.n < 3)
+        return fail(p, p->line, "usage: limits side=%s max-size=… max-headers=… max-header-len=… max-via=…",
+                    side_name);
+    const char *keys[4], *v[4];
+    for (int k = 0; k < 4; k++)
+        keys[k] = side_limit_defs[k].key;
+    int rc = options(p, "limits", 2, keys, 4, v);
+    if (rc)
+        return rc;
+    sw_sip_limits *l = &p->c->sip_limits[side];
+    for (int k = 0; k < 4; k++) {
+        if (v[k] == NULL)
+            continue;
+        if (p->side_limit_line[side][k])
+            return fail(p, p->line, "limits: side=%s %s already set on line %d", side_name, keys[k],
+                        p->side_limit_line[side][k]);
+        char what[64];
+        snprintf(what, sizeof what, "limits side=%s %s", side_name, keys[k]);
+        uint32_t val = 0;
+        const struct limit_def *d = &side_limit_defs[k];
+        if ((rc = number(p, what, v[k], d->min, d->max, d->size, &val)) != SW_OK)
+            return rc;
+        switch (k) {
+        case 0: l->max_msg_size = val; break;
+        case 1: l->max_headers = (uint16_t)val; break;
+        case 2: l->max_header_len = val; break;
+        default: l->max_via = (uint16_t)val; break;
+        }
+        p->side_limit_line[side][k] = p->line;
+    }
+    return SW_OK;
+}
+
 static int d_limits(cfg_parser *p)
 {
+    if (p->words.n >= 2 && strncmp(p->words.w[1], "side=", 5) == 0)
+        return d_limits_side(p);
     if (p->words.n < 2)
         return fail(p, p->line, "usage: limits KEY=VALUE… (see docs/sipwalld.md)");
     const char *keys[L__COUNT], *v[L__COUNT];
@@ -1163,6 +1228,7 @@ static void config_defaults(swd_config *c)
     c->topology_hiding = 1;
     c->tls_client_verify = SWD_VERIFY_REQUIRED;
     swd_limits_default(&c->limits);
+    swd_sip_side_defaults(c->sip_limits);
 }
 
 int swd_config_parse(const char *text, size_t len, const char *name, swd_config *out, char *err,

@@ -96,6 +96,16 @@ typedef struct swd_limits {
     uint32_t socket_buffer;          /* SO_RCVBUF/SO_SNDBUF requested (4194304) */
 } swd_limits;
 
+/* limits side=core|interconnect max-size=… max-headers=… max-header-len=…
+ * max-via=…: the SIP parser's limits for messages from one side, used by
+ * the stream framer and the engine's parse (UDP too).  Defaults from
+ * swd_sip_side_defaults: the parser's defaults for the core (65535-byte
+ * messages, 256 header fields, 4096-byte fields, 64 Via values), tighter
+ * for the untrusted interconnect (32768, 128, 4096, 32). */
+#define SWD_SIDES 2 /* indexed by sw_side */
+
+void swd_sip_side_defaults(sw_sip_limits lim[SWD_SIDES]) SW_NONNULL(1);
+
 /* capture IFACE [filter="…"] [snaplen=N] [buffer=N] */
 typedef struct swd_capture {
     char *iface;
@@ -141,6 +151,7 @@ typedef struct swd_config {
     int tls_client_verify;  /* swd_verify, default SWD_VERIFY_REQUIRED */
 
     swd_limits limits;
+    sw_sip_limits sip_limits[SWD_SIDES]; /* per side: limits side=… */
     swd_capture captures[SWD_MAX_CAPTURES];
     unsigned ncaptures;
     swd_hep heps[SWD_MAX_HEPS];

@@ -381,6 +381,8 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
     m.framing = in->transport == SW_TRANSPORT_UDP || in->whole ? SW_SIP_DATAGRAM : SW_SIP_STREAM;
     m.framing_error = in->framing_error;
     m.peer = in->peer;
+    if (!in->sensor && in->iface < d->cfg->nlistens)
+        m.sip_limits = &d->cfg->sip_limits[d->ifaces[in->iface].side]; /* limits side=… */
     if (!in->sensor && d->cfg->mode == SWD_MODE_INLINE && !in->framing_error && len > 8 &&
         memcmp(data, "SIP/", 4) == 0) {
         handle_response(w, &m, in);
@@ -509,6 +511,17 @@ static void drain_inbox(swd_worker *w)
     }
 }
 
+/* The engine's own parser limits: the core side's, with an index as large
+ * as either side allows (each message brings its side's limits). */
+static const sw_sip_limits *engine_sip_limits(const swd_daemon *d, sw_sip_limits *out)
+{
+    *out = d->cfg->sip_limits[SW_SIDE_CORE];
+    uint16_t ic = d->cfg->sip_limits[SW_SIDE_INTERCONNECT].max_headers;
+    if (out->max_headers < ic)
+        out->max_headers = ic;
+    return out;
+}
+
 static void take_policy(swd_worker *w)
 {
     swd_policy_gen *g = atomic_load_explicit(&w->d->policy, memory_order_acquire);
@@ -516,8 +529,10 @@ static void take_policy(swd_worker *w)
         return;
     if (sw_engine_set_policy(w->engine, g->policy) != SW_OK) {
         /* other table sizes: a new engine (its state starts afresh) */
+        sw_sip_limits el;
         sw_engine_config ec = {.policy = g->policy, .sink = w->d->events,
-                               .passive = w->d->cfg->mode == SWD_MODE_PASSIVE};
+                               .passive = w->d->cfg->mode == SWD_MODE_PASSIVE,
+                               .sip_limits = engine_sip_limits(w->d, &el)};
         sw_engine *e = sw_engine_new(&ec);
         if (!e) {
             swd_err("worker", "worker %u: no memory for the new policy's engine; keeping the old one",
@@ -629,8 +644,10 @@ static swd_worker *worker_new(swd_daemon *d, unsigned id, char *err, size_t errl
         return w; /* freed by the caller */
     }
     swd_policy_gen *g = atomic_load(&d->policy);
+    sw_sip_limits el;
     sw_engine_config ec = {.policy = g->policy, .sink = d->events,
-                           .passive = d->cfg->mode == SWD_MODE_PASSIVE};
+                           .passive = d->cfg->mode == SWD_MODE_PASSIVE,
+                           .sip_limits = engine_sip_limits(d, &el)};
     w->engine = sw_engine_new(&ec);
     sw_proxy_config pc = {.secret = d->secret, .hide_topology = d->cfg->topology_hiding,
                           .ifaces = d->ifaces, .nifaces = d->cfg->nlistens,

@@ -232,6 +232,52 @@ static void test_defaults(void **state)
     swd_config_free(&c);
 }
 
+/* limits side=…: the parser limits per side, tighter defaults for the
+ * interconnect, each key on its own or all on one line. */
+static void test_side_limits(void **state)
+{
+    (void)state;
+    swd_config c;
+    if (parse(MINIMAL, &c) != SW_OK)
+        fail_msg("%s", err);
+    sw_sip_limits core;
+    sw_sip_limits_default(&core);
+    assert_int_equal(c.sip_limits[SW_SIDE_CORE].max_msg_size, core.max_msg_size);
+    assert_int_equal(c.sip_limits[SW_SIDE_CORE].max_headers, core.max_headers);
+    assert_int_equal(c.sip_limits[SW_SIDE_CORE].max_header_len, core.max_header_len);
+    assert_int_equal(c.sip_limits[SW_SIDE_CORE].max_via, core.max_via);
+    const sw_sip_limits *ic = &c.sip_limits[SW_SIDE_INTERCONNECT];
+    assert_int_equal(ic->max_msg_size, 32768);
+    assert_int_equal(ic->max_headers, 128);
+    assert_int_equal(ic->max_header_len, 4096);
+    assert_int_equal(ic->max_via, 32);
+    swd_config_free(&c);
+
+    char text[2048];
+    snprintf(text, sizeof text, "%s%s", MINIMAL,
+             "limits side=interconnect max-size=4k max-headers=40\n"
+             "limits side=interconnect max-header-len=1024 max-via=8\n"
+             "limits side=core max-size=65535 max-headers=512 idle-timeout=60\n");
+    /* idle-timeout is not a per-side key */
+    assert_int_not_equal(parse(text, &c), SW_OK);
+    snprintf(text, sizeof text, "%s%s", MINIMAL,
+             "limits side=interconnect max-size=4k max-headers=40\n"
+             "limits side=interconnect max-header-len=1024 max-via=8\n"
+             "limits side=core max-size=65535 max-headers=512\n"
+             "limits idle-timeout=60\n");
+    if (parse(text, &c) != SW_OK)
+        fail_msg("%s", err);
+    assert_int_equal(ic->max_msg_size, 4096);
+    assert_int_equal(ic->max_headers, 40);
+    assert_int_equal(ic->max_header_len, 1024);
+    assert_int_equal(ic->max_via, 8);
+    assert_int_equal(c.sip_limits[SW_SIDE_CORE].max_msg_size, 65535);
+    assert_int_equal(c.sip_limits[SW_SIDE_CORE].max_headers, 512);
+    assert_int_equal(c.sip_limits[SW_SIDE_CORE].max_via, core.max_via);
+    assert_int_equal(c.limits.idle_timeout_s, 60);
+    swd_config_free(&c);
+}
+
 static void test_passive(void **state)
 {
     (void)state;
@@ -350,6 +396,16 @@ static const err_case err_cases[] = {
     {"listen tls 127.0.0.1:5061 side=interconnect cert=a key=b verify=maybe\n", 1, 7,
      "verify='maybe' is not none, optional or required"},
     {"limits idle-timeout=0\n", 1, 7, "limits idle-timeout: 0 is out of range (1..86400)"},
+    {"limits side=interconnect max-size=100\n", 1, 7,
+     "limits side=interconnect max-size: 100 is out of range (512..65535)"},
+    {"limits side=core max-headers=2k\n", 1, 7, "limits side=core max-headers: '2k' is not a number"},
+    {"limits side=core max-via=0\n", 1, 7, "max-via: 0 is out of range (1..1024)"},
+    {"limits side=dmz max-size=4k\n", 1, 7, "limits: side=dmz is not core or interconnect"},
+    {"limits side=core\n", 1, 7, "usage: limits side=core max-size="},
+    {"limits side=core max-size=4k idle-timeout=3\n", 1, 7,
+     "unknown option 'idle-timeout' (known: max-size, max-headers, max-header-len, max-via)"},
+    {"limits side=core max-size=4k\nlimits side=interconnect max-size=4k\nlimits side=core max-size=8k\n", 1, 9,
+     "limits: side=core max-size already set on line 7"},
     {"limits idle-timeout=60 speed=fast\n", 1, 7, "unknown option 'speed' (known: max-connections,"},
     {"limits idle-timeout=60\nlimits idle-timeout=61\n", 1, 8, "idle-timeout already set on line 7"},
     {"limits max-conn-buffer=4096\n", 1, 7, "max-conn-buffer: 4096 is out of range (65536..67108864)"},
@@ -751,6 +807,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_roundtrip),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_side_limits),
         cmocka_unit_test(test_passive),
         cmocka_unit_test(test_example),
         cmocka_unit_test(test_input_limits),
