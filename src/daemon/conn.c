@@ -39,6 +39,8 @@ struct swd_conn {
     int64_t created, last_rx, msg_started;
     char *rbuf;
     size_t rlen, rcap;
+    sw_sip_framer fr;      /* where framing of rbuf stopped (resumed on the next read) */
+    uint8_t ready;         /* complete input left over by the per-turn budget: in w->ready_slots */
     char *wbuf;
     size_t wlen, woff, wcap;
     /* certificate identities, and the partner they name under one policy */
@@ -70,12 +72,14 @@ int swd_conn_init(swd_worker *w, char *err, size_t errlen)
     w->conns = calloc(per, sizeof *w->conns);
     w->free_slots = calloc(per, sizeof *w->free_slots);
     w->dead_slots = calloc(per, sizeof *w->dead_slots);
+    w->ready_slots = calloc(2 * (size_t)per, sizeof *w->ready_slots);
     sw_table_config tc = {.key_size = sizeof(conn_key), .value_size = sizeof(uint32_t),
                           .capacity = per};
     w->conn_by_peer = sw_table_new(&tc);
     tc.key_size = sizeof(ip_key);
     w->conns_per_ip = sw_table_new(&tc);
-    if (!w->conns || !w->free_slots || !w->dead_slots || !w->conn_by_peer || !w->conns_per_ip) {
+    if (!w->conns || !w->free_slots || !w->dead_slots || !w->ready_slots || !w->conn_by_peer ||
+        !w->conns_per_ip) {
         snprintf(err, errlen, "out of memory for %u connections", per);
         return SW_ENOMEM;
     }
@@ -113,6 +117,9 @@ static void conn_close(swd_worker *w, swd_conn *c)
     uint32_t *cnt = sw_table_get(w->conns_per_ip, &ik);
     if (cnt && --*cnt == 0)
         sw_table_remove(w->conns_per_ip, &ik);
+    for (uint32_t i = 0; c->ready && i < w->nready; i++) /* never between swd_conn_resume's steps */
+        if (w->ready_slots[i] == c->slot)
+            w->ready_slots[i--] = w->ready_slots[--w->nready];
     if (c->ssl)
         SSL_free(c->ssl);
     if (c->fd >= 0)
@@ -170,6 +177,7 @@ static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transpo
     c->outgoing = (uint8_t)outgoing;
     c->hep = (uint8_t)hep;
     c->created = c->last_rx = w->now;
+    sw_sip_framer_init(&c->fr);
     c->state = outgoing ? CS_CONNECTING : (t == SW_TRANSPORT_TLS ? CS_HANDSHAKE : CS_OPEN);
     w->conns[c->slot] = c;
     w->nconns++;
@@ -423,6 +431,19 @@ void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned if
 
 /* ---- input ------------------------------------------------------------------------- */
 
+/* Messages framed per connection and loop turn: one connection's
+ * pipelined burst cannot hold the worker; what is left waits in
+ * w->ready_slots for the next turn (swd_conn_resume), without new bytes. */
+#define CONN_TURN_BUDGET 1024
+
+static void mark_ready(swd_worker *w, swd_conn *c)
+{
+    if (c->ready || w->nready >= 2 * w->maxconns)
+        return; /* cannot happen: each connection is listed at most twice (see swd_conn_resume) */
+    c->ready = 1;
+    w->ready_slots[w->nready++] = c->slot;
+}
+
 static int frame_input(swd_worker *w, swd_conn *c)
 {
     if (c->hep) {
@@ -431,29 +452,33 @@ static int frame_input(swd_worker *w, swd_conn *c)
         c->msg_started = sw_hep_stream_pending(c->hs) ? (c->msg_started ? c->msg_started : w->now) : 0;
         return r;
     }
-    sw_sip_limits lim;
-    sw_sip_limits_default(&lim);
+    /* the parser limits of the side this connection is on (limits side=…) */
+    const swd_config *cfg = w->d->cfg;
+    const sw_sip_limits *lim =
+        &cfg->sip_limits[c->iface < cfg->nlistens ? w->d->ifaces[c->iface].side : SW_SIDE_INTERCONNECT];
     size_t off = 0;
-    int rc = 0;
-    for (int k = 0; k < 1024 && off < c->rlen; k++) {
+    int rc = 0, k = 0;
+    for (; k < CONN_TURN_BUDGET && off < c->rlen; k++) {
         size_t skip = 0;
         sw_sip_error err = {0};
-        long n = sw_sip_frame(c->rbuf + off, c->rlen - off, &lim, &skip, &err);
+        long n = sw_sip_framer_next(&c->fr, c->rbuf + off, c->rlen - off, lim, &skip, &err);
         if (n == SW_EINCOMPLETE) {
-            off += skip;
+            off += skip; /* keep-alives go; the scan of the rest is kept */
+            sw_sip_framer_consume(&c->fr, skip);
             break;
         }
         swd_msg_in in;
         memset(&in, 0, sizeof in);
         in.src = c->peer;
-        in.dst = w->d->cfg->listens[c->iface < w->d->cfg->nlistens ? c->iface : 0].addr;
+        in.dst = cfg->listens[c->iface < cfg->nlistens ? c->iface : 0].addr;
         in.transport = c->transport;
         in.iface = c->iface;
         in.peer = conn_peer(w, c);
         w->c.rx_stream++;
         if (n < 0) {
-            /* no usable Content-Length: the stream cannot be resynchronised;
-             * the engine reports it, then the connection goes */
+            /* no usable Content-Length, or over the side's limits: the
+             * stream cannot be resynchronised; the engine reports it, then
+             * the connection goes */
             in.framing_error = &err;
             w->c.conn_closed_framing++;
             size_t have = c->rlen - off - skip;
@@ -463,6 +488,7 @@ static int frame_input(swd_worker *w, swd_conn *c)
             break;
         }
         swd_handle_message(w, c->rbuf + off + skip, (size_t)n, &in);
+        sw_sip_framer_consume(&c->fr, skip + (size_t)n);
         off += skip + (size_t)n;
         if (c->dead)
             return -1;
@@ -471,6 +497,8 @@ static int frame_input(swd_worker *w, swd_conn *c)
         memmove(c->rbuf, c->rbuf + off, c->rlen - off);
         c->rlen -= off;
     }
+    if (rc == 0 && k == CONN_TURN_BUDGET && c->rlen)
+        mark_ready(w, c); /* the budget ran out: the rest on the next turn */
     c->msg_started = c->rlen ? (c->msg_started ? c->msg_started : w->now) : 0;
     return rc;
 }
@@ -522,8 +550,32 @@ static int read_in(swd_worker *w, swd_conn *c)
         w->c.rx_bytes += (uint64_t)n;
         if (frame_input(w, c) < 0 || c->dead)
             return -1;
+        if (c->ready)
+            return 0; /* over budget: read more once the backlog is framed */
     }
     return 0;
+}
+
+void swd_conn_resume(swd_worker *w)
+{
+    /* Connections that run out of budget again are listed after the n
+     * taken now (once more at most: their flag was cleared) and moved to
+     * the front for the next turn. */
+    uint32_t n = w->nready;
+    for (uint32_t i = 0; i < n; i++) {
+        swd_conn *c = w->conns[w->ready_slots[i]];
+        if (!c || !c->ready)
+            continue;
+        c->ready = 0;
+        if (c->dead)
+            continue;
+        /* the backlog first; once it is framed, what arrived meanwhile
+         * (or waits decrypted inside TLS, which epoll cannot see) */
+        if (frame_input(w, c) < 0 || c->dead || (!c->ready && read_in(w, c) < 0))
+            conn_kill(w, c);
+    }
+    memmove(w->ready_slots, w->ready_slots + n, (w->nready - n) * sizeof *w->ready_slots);
+    w->nready -= n;
 }
 
 void swd_conn_event(swd_worker *w, uint32_t slot, uint32_t events)
@@ -600,6 +652,7 @@ void swd_conn_fini(swd_worker *w)
     free(w->conns);
     free(w->free_slots);
     free(w->dead_slots);
+    free(w->ready_slots);
     sw_table_free(w->conn_by_peer);
     sw_table_free(w->conns_per_ip);
 }

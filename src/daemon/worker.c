@@ -569,7 +569,7 @@ static void *worker_main(void *arg)
     int64_t next_tick = 0;
     while (!atomic_load_explicit(&w->d->stop, memory_order_relaxed)) {
         take_policy(w);
-        int n = epoll_wait(w->epfd, evs, 256, 200);
+        int n = epoll_wait(w->epfd, evs, 256, w->nready ? 0 : 200); /* input left over: no wait */
         w->now = swd_now_ns();
         for (int i = 0; i < n; i++) {
             unsigned kind = SWD_EP_KIND(evs[i].data.u64);
@@ -599,6 +599,7 @@ static void *worker_main(void *arg)
                 break;
             }
         }
+        swd_conn_resume(w);
         drain_inbox(w);
         tx_flush(w);
         swd_conn_reap(w);

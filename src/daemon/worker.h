@@ -91,6 +91,8 @@ struct swd_worker {
     uint32_t nfree;
     uint32_t *dead_slots;    /* closed at the end of the loop turn */
     uint32_t ndead;
+    uint32_t *ready_slots;   /* complete input left by the per-turn budget (swd_conn_resume) */
+    uint32_t nready;
     sw_table *conn_by_peer;  /* (addr, transport) -> slot */
     sw_table *conns_per_ip;  /* ip -> count */
 
@@ -146,6 +148,10 @@ void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned if
                    size_t len);
 void swd_conn_sweep(swd_worker *w);
 void swd_conn_reap(swd_worker *w);
+/* Frames the input that connections left over when their per-turn message
+ * budget ran out (at most one budget each); call once per loop turn, and
+ * do not block in epoll_wait while w->nready > 0. */
+void swd_conn_resume(swd_worker *w);
 void swd_conn_accept_hep(swd_worker *w, int lfd, unsigned idx);
 
 /* sensor.c */
