@@ -112,6 +112,8 @@ typedef struct sw__tcp_stream {
     uint32_t new_off;          /* where this frame's bytes begin in buf (reassembled flag) */
     uint8_t nooo;
     sw__tcp_range ooo[SW__TCP_MAX_OOO]; /* sorted by seq, disjoint */
+    sw_sip_framer fr;          /* framing of buf[0, len) resumed segment after segment;
+                                  started afresh whenever synced becomes 1 */
 } sw__tcp_stream;
 
 typedef struct sw__tcp_table {

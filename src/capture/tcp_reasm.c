@@ -7,6 +7,10 @@
  * fills, len just advances over them: nothing moves.  Framed messages are
  * removed from the front once per segment.
  *
+ * Framing resumes: the stream's sw_sip_framer remembers how far the
+ * buffered partial message was searched, so a header arriving in many
+ * small segments is searched once, not once per segment.
+ *
  * The common case — a segment that starts at a message boundary and holds
  * whole messages — is framed in the packet's own memory without a copy;
  * only a trailing partial message is buffered.
@@ -260,6 +264,7 @@ static int resync(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t n, 
                 s->scanned += (uint32_t)(q - *pos);
                 *pos = q;
                 s->synced = 1;
+                sw_sip_framer_init(&s->fr);
                 s->boundary = 1;
                 c->stats.tcp_resyncs++;
                 return 1;
@@ -316,9 +321,11 @@ static int frame_loop(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t
             }
         }
 
+        /* resumed: bytes of this message framed in earlier segments are
+         * not searched again (the framer starts at p[pos] = buf[0]) */
         size_t skip = 0;
         sw_sip_error err = {0, 0, NULL};
-        long r = sw_sip_frame((const char *)p + pos, n - pos, &c->lim.sip, &skip, &err);
+        long r = sw_sip_framer_next(&s->fr, (const char *)p + pos, n - pos, &c->lim.sip, &skip, &err);
         if (skip > n - pos)
             skip = n - pos; /* never trust a count beyond the input */
         size_t start = pos + skip, avail = n - start;
@@ -326,18 +333,21 @@ static int frame_loop(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t
             r = SW_EINCOMPLETE; /* not in the contract; never loop on it */
         if (r > 0) {
             size_t mlen = (size_t)r <= avail ? (size_t)r : avail;
+            sw_sip_framer_consume(&s->fr, skip + mlen);
             pos = start + mlen;
             s->at_start = 0;
             s->boundary = 1;
             learn(c, s);
             rc = deliver(c, s, f, p + start, mlen, start < new_off || ip_reassembled, NULL);
         } else if (r == SW_EINCOMPLETE) {
+            sw_sip_framer_consume(&s->fr, skip); /* the keep-alives go */
             pos = start;
             break;
         } else {
             /* Framing failed: hand over what was framed — the header
              * section if it ended, else as much as a message may hold —
              * and look for the next start line after it. */
+            sw_sip_framer_init(&s->fr);
             if (avail == 0) {
                 pos = start;
                 break;
@@ -613,6 +623,7 @@ int sw__tcp_input(sw_capture *c, const sw__ip *ip, const sw__frame *f)
             s->syn_seen = 1;
             s->isn = seq;
             s->synced = 1;
+            sw_sip_framer_init(&s->fr);
             s->boundary = 1;
             s->at_start = 1;
         }

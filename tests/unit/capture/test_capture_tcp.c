@@ -239,6 +239,37 @@ static void test_endless_headers(void **state)
     ct_log_free(&log);
 }
 
+/* A 60 KB header arriving in 16-byte segments: framing resumes where the
+ * last segment's search stopped, so the stream's framer examines each byte
+ * a bounded number of times (re-framing from byte 0 at every segment, as
+ * before, examined ~N^2/32 bytes). */
+static void test_trickled_header_linear(void **state)
+{
+    (void)state;
+    ct_log log = {0};
+    sw_capture *c = sw_capture_new(NULL);
+    conn k;
+    open_conn(&k, c, &log, 40011, 77);
+    static char msg[62 * 1024];
+    size_t n = (size_t)snprintf(msg, sizeof msg, "INVITE sip:b@example.net SIP/2.0\r\nX-Big: ");
+    while (n < 60 * 1024)
+        msg[n++] = 'a';
+    n += (size_t)snprintf(msg + n, sizeof msg - n,
+                          "\r\nCall-ID: trickle\r\nContent-Length: 0\r\n\r\n");
+    for (size_t off = 0; off < n; off += 16)
+        assert_int_equal(send_next(&k, msg + off, n - off < 16 ? n - off : 16), 0);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.m[0].len, n);
+    assert_int_equal(log.m[0].ferr, 0);
+    assert_string_equal(log.m[0].call_id, "trickle");
+    const sw__tcp_stream *st = newest_stream(c);
+    print_message("%zu bytes in 16-byte segments: %llu examined\n", n,
+                  (unsigned long long)st->fr.examined);
+    assert_true(st->fr.examined <= 4 * (uint64_t)n);
+    sw_capture_free(c);
+    ct_log_free(&log);
+}
+
 /* Missing Content-Length on a stream: the headers come out flagged, the
  * next message is found again. */
 static void test_missing_content_length(void **state)
@@ -448,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_many_holes),
         cmocka_unit_test(test_keepalives_only),
         cmocka_unit_test(test_endless_headers),
+        cmocka_unit_test(test_trickled_header_linear),
         cmocka_unit_test(test_missing_content_length),
         cmocka_unit_test(test_gap),
         cmocka_unit_test(test_rst_and_idle),
