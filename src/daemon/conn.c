@@ -505,6 +505,9 @@ static int frame_input(swd_worker *w, swd_conn *c)
 
 static int read_in(swd_worker *w, swd_conn *c)
 {
+    if (c->ready)
+        return 0; /* a backlog is framed first (swd_conn_resume reads after it), so
+                   * pipelined input never fills the buffer up to its ceiling */
     uint32_t cap = L(w)->max_conn_buffer;
     if (c->hep && cap < 65536 + 16)
         cap = 65536 + 16;

@@ -4,7 +4,8 @@
 #   - R7: more than one loop turn's budget (1024) of pipelined messages in
 #     one write are all framed without any further byte from the peer
 #     (1400 and 2500 tiny messages, as ../shared/reproducers/02-pipeline-1024.sh
-#     sends them; before the fix the rest waited for more bytes);
+#     sends them; before the fix the rest waited for more bytes), and
+#     30000 (330 KB) without the buffer growing to its ceiling;
 #   - 3000 pipelined OPTIONS (Max-Forwards: 0) in one write: 3000 answers
 #     (483) on the same connection within a bounded time;
 #   - a message over the interconnect's limits (size, header count) but
@@ -62,6 +63,23 @@ for n in (1400, 2500):
     else:
         bad("%d pipelined messages: %d framed, the rest stalled" % (n, v - base))
     s.close()
+
+# more than the connection buffer's ceiling (256 KiB) of pipelined messages:
+# framed turn after turn; the buffer is not filled up to its ceiling (which
+# would close the connection as if one message were too large)
+n = 30000
+base = counters()
+s = connect(stranger, ic)
+s.sendall(tiny * n)
+v, took = wait_counter("rx_stream", base["rx_stream"] + n, 20)
+after = counters()
+if v == base["rx_stream"] + n and after["conn_closed_limit"] == base["conn_closed_limit"]:
+    ok("%d pipelined messages (%d KB) in one write all framed, connection kept (%.1f s)"
+       % (n, n * len(tiny) // 1024, took))
+else:
+    bad("%d pipelined messages: %d framed, conn_closed_limit +%d" % (n, v - base["rx_stream"],
+        after["conn_closed_limit"] - base["conn_closed_limit"]))
+s.close()
 
 # ---- 3000 pipelined requests, every answer within a bounded time ----------
 def options(i, src, ruri, extra=b""):
