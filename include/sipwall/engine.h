@@ -80,8 +80,8 @@ typedef struct sw_verdict {
 sw_engine *sw_engine_new(const sw_engine_config *cfg) SW_WUR SW_NONNULL(1);
 void sw_engine_free(sw_engine *e);
 
-/* Parses in's bytes into the engine's own message, with the engine's
- * limits, and validates it, ahead of sw_engine_screen, which then does
+/* Parses in's bytes into the engine's own message, with in->sip_limits
+ * (or the engine's limits), and validates it, ahead of sw_engine_screen, which then does
  * neither again
  * (same data pointer and length): for a caller that must read a message
  * before screening it (sipwalld routes a response through the proxy
