@@ -12,8 +12,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +33,7 @@ struct swd_conn {
     sw_transport transport;
     unsigned iface;
     sw_addr peer;
-    SSL *ssl;
+    sw_stream *st;         /* the connection's I/O (plain or TLS); owns fd */
     int64_t created, last_rx, msg_started;
     char *rbuf;
     size_t rlen, rcap;
@@ -113,9 +111,9 @@ static void conn_close(swd_worker *w, swd_conn *c)
     uint32_t *cnt = sw_table_get(w->conns_per_ip, &ik);
     if (cnt && --*cnt == 0)
         sw_table_remove(w->conns_per_ip, &ik);
-    if (c->ssl)
-        SSL_free(c->ssl);
-    if (c->fd >= 0)
+    if (c->st)
+        sw_stream_close(c->st); /* closes fd */
+    else if (c->fd >= 0)
         close(c->fd);
     sw_hep_stream_free(c->hs);
     free(c->rbuf);
@@ -187,15 +185,19 @@ static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transpo
     }
     if (t == SW_TRANSPORT_TLS) {
         SSL_CTX *ctx = outgoing ? w->d->tls_client : w->d->tls_server[iface];
-        if (!ctx || !(c->ssl = SSL_new(ctx)) || SSL_set_fd(c->ssl, fd) != 1) {
+        if (ctx)
+            c->st = outgoing ? sw_stream_tls_client_new(fd, ctx, NULL) : sw_stream_tls_server_new(fd, ctx);
+        if (!c->st) {
             w->c.tls_handshake_failed++;
+            if (ctx)
+                c->fd = -1; /* the stream closed it */
             conn_close(w, c);
             return NULL;
         }
-        if (outgoing)
-            SSL_set_connect_state(c->ssl);
-        else
-            SSL_set_accept_state(c->ssl);
+    } else if (!(c->st = sw_stream_plain_new(fd))) {
+        c->fd = -1;
+        conn_close(w, c);
+        return NULL;
     }
     uint32_t ev = EPOLLIN | EPOLLRDHUP | (outgoing ? EPOLLOUT : 0);
     c->want_write = outgoing;
@@ -273,7 +275,7 @@ void swd_conn_accept_hep(swd_worker *w, int lfd, unsigned idx)
  * falls to the unknown zone (cat 0). */
 static const sw_peer *conn_peer(swd_worker *w, swd_conn *c)
 {
-    if (!c->ssl)
+    if (!sw_stream_is_secure(c->st))
         return NULL;
     if (c->peer_gen == w->gen)
         return c->peer_cached;
@@ -292,32 +294,25 @@ static const sw_peer *conn_peer(swd_worker *w, swd_conn *c)
 
 static int tls_step(swd_worker *w, swd_conn *c)
 {
-    ERR_clear_error();
-    int r = SSL_do_handshake(c->ssl);
-    if (r == 1) {
+    int r = sw_stream_handshake(c->st);
+    if (r == SW_OK) {
         c->state = CS_OPEN;
-        c->nids = sw_tls_peer_ids(c->ssl, c->ids, SW_TLS_MAX_IDS);
+        c->nids = sw_stream_peer_ids(c->st, c->ids, SW_TLS_MAX_IDS);
         char as[SW_ADDR_STRLEN];
         if (sw_addr_format(&c->peer, as, sizeof as) < 0)
             as[0] = '\0';
-        swd_debug("tls", "handshake done peer=%s version=%s identity=%s", as, SSL_get_version(c->ssl),
+        swd_debug("tls", "handshake done peer=%s version=%s identity=%s", as, sw_stream_version(c->st),
                   c->nids ? c->ids[0] : "-");
         return 1;
     }
-    int e = SSL_get_error(c->ssl, r);
-    if (e == SSL_ERROR_WANT_READ) {
-        set_write_interest(w, c, 0);
+    if (r == SW_EAGAIN) {
+        set_write_interest(w, c, (sw_stream_want(c->st) & SW_STREAM_WANT_WRITE) != 0);
         return 0;
     }
-    if (e == SSL_ERROR_WANT_WRITE) {
-        set_write_interest(w, c, 1);
-        return 0;
-    }
-    char as[SW_ADDR_STRLEN], reason[160];
+    char as[SW_ADDR_STRLEN];
     if (sw_addr_format(&c->peer, as, sizeof as) < 0)
         as[0] = '\0';
-    ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
-    swd_info("tls", "handshake failed peer=%s reason=\"%s\"", as, reason);
+    swd_info("tls", "handshake failed peer=%s reason=\"%s\"", as, sw_stream_error(c->st));
     w->c.tls_handshake_failed++;
     return -1;
 }
@@ -327,29 +322,13 @@ static int tls_step(swd_worker *w, swd_conn *c)
 static int flush_out(swd_worker *w, swd_conn *c)
 {
     while (c->woff < c->wlen) {
-        ssize_t n;
-        if (c->ssl) {
-            ERR_clear_error();
-            int r = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-                    set_write_interest(w, c, 1);
-                    return 0;
-                }
-                return -1;
-            }
-            n = r;
-        } else {
-            n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    set_write_interest(w, c, 1);
-                    return 0;
-                }
-                return -1;
-            }
+        ssize_t n = sw_stream_write(c->st, c->wbuf + c->woff, c->wlen - c->woff);
+        if (n == SW_EAGAIN) {
+            set_write_interest(w, c, 1);
+            return 0;
         }
+        if (n <= 0)
+            return -1;
         c->woff += (size_t)n;
         w->c.tx_stream++;
         w->c.tx_bytes += (uint64_t)n;
@@ -495,28 +474,14 @@ static int read_in(swd_worker *w, swd_conn *c)
             w->c.conn_closed_limit++; /* a message larger than the buffer ceiling */
             return -1;
         }
-        ssize_t n;
-        if (c->ssl) {
-            ERR_clear_error();
-            int r = SSL_read(c->ssl, c->rbuf + c->rlen, (int)(c->rcap - c->rlen));
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_READ)
-                    return 0;
-                if (e == SSL_ERROR_WANT_WRITE) {
-                    set_write_interest(w, c, 1);
-                    return 0;
-                }
-                return -1;
-            }
-            n = r;
-        } else {
-            n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
-            if (n == 0)
-                return -1;
-            if (n < 0)
-                return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        ssize_t n = sw_stream_read(c->st, c->rbuf + c->rlen, c->rcap - c->rlen);
+        if (n == SW_EAGAIN) {
+            if (sw_stream_want(c->st) & SW_STREAM_WANT_WRITE)
+                set_write_interest(w, c, 1);
+            return 0;
         }
+        if (n <= 0)
+            return -1;
         c->rlen += (size_t)n;
         c->last_rx = w->now;
         w->c.rx_bytes += (uint64_t)n;
@@ -545,7 +510,7 @@ void swd_conn_event(swd_worker *w, uint32_t slot, uint32_t events)
         }
         if (!(events & EPOLLOUT))
             return;
-        c->state = c->ssl ? CS_HANDSHAKE : CS_OPEN;
+        c->state = sw_stream_is_secure(c->st) ? CS_HANDSHAKE : CS_OPEN;
     }
     if (c->state == CS_HANDSHAKE) {
         int r = tls_step(w, c);
