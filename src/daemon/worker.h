@@ -94,7 +94,7 @@ struct swd_worker {
     uint32_t *ready_slots;   /* complete input left by the per-turn budget (swd_conn_resume) */
     uint32_t nready;
     sw_table *conn_by_peer;  /* (addr, transport) -> slot */
-    sw_table *conns_per_ip;  /* ip -> count */
+    struct swd_conn_ext *cx; /* conn.c's own: admission, accept backoff, log limits */
 
     /* sensor inputs (sensor.c) */
     void *sensor;
@@ -153,6 +153,10 @@ void swd_conn_reap(swd_worker *w);
  * do not block in epoll_wait while w->nready > 0. */
 void swd_conn_resume(swd_worker *w);
 void swd_conn_accept_hep(swd_worker *w, int lfd, unsigned idx);
+/* Timers finer than the sweep (a paused listener's re-arm): called every
+ * loop turn; swd_conn_wait_ms: how long epoll may wait, at most dflt ms. */
+void swd_conn_timers(swd_worker *w);
+int swd_conn_wait_ms(const swd_worker *w, int dflt);
 
 /* sensor.c */
 int swd_sensor_create(swd_daemon *d, char *err, size_t errlen);
