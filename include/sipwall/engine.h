@@ -50,6 +50,7 @@ typedef struct sw_state_store sw_state_store;
 #define SW_STATE_ID_MAX 40   /* offender key: NUL-padded bytes */
 #define SW_STATE_RULE_MAX 64 /* rule name, a copy (the policy may be swapped) */
 #define SW_STATE_BLOCK_CAP_NS (INT64_C(24) * 3600 * SW_NS_S) /* the longest block */
+#define SW_STATE_KIND_ALL 255 /* kinds[255]: entries of every kind (no block kind is 255) */
 
 /* A block on one offender.  An entry outlives its block (active = 0) so
  * that a repeat offence doubles the next one (specs/detections.md §1). */
@@ -106,7 +107,7 @@ typedef struct sw_state_ops {
      * full store evicts the one that expires soonest: then *evicted gets
      * it and *nevicted is 1 (its summary is the caller's to emit).
      * Returns the block's end, or 0 when nothing was set (empty id,
-     * dur_ns <= 0). */
+     * dur_ns <= 0, kind SW_STATE_KIND_ALL). */
     int64_t (*block_set)(void *self, const sw_state_block *b, int64_t dur_ns,
                          sw_state_block *evicted, int *nevicted);
     /* A message of offender kind/id at now: 1 when a block is in force
@@ -123,8 +124,8 @@ typedef struct sw_state_ops {
     /* Calls fn for every entry; fn may change the entry's suppressed
      * count, last and active flag only, and must not call the store. */
     void (*block_foreach)(void *self, sw_state_block_fn fn, void *ctx);
-    /* Per-kind entry counts (256, indexed by kind), read without a lock:
-     * stable for the store's life. */
+    /* Per-kind entry counts (256, indexed by kind; [SW_STATE_KIND_ALL]
+     * the total), read without a lock: stable for the store's life. */
     const _Atomic uint32_t *(*kinds)(void *self);
     /* Windowed counter key at now, window win_ns: a window older than
      * win_ns (or in the future) rolls over first, and then *rolled gets the

@@ -669,6 +669,8 @@ static int blocked(sw_engine *e, sw_verdict *v)
      * even made) */
     const _Atomic uint32_t *kinds = e->block_kinds;
 #define KIND(k) atomic_load_explicit(&kinds[(k)], memory_order_relaxed)
+    if (!KIND(SW_STATE_KIND_ALL)) /* no block anywhere: the common case, one load */
+        return 0;
     if (f->peer->is_zone && KIND(SW_OFFENDER_SOURCE) &&
         sw__block_check(e, SW_OFFENDER_SOURCE, source_id(e), v))
         return 1;

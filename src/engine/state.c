@@ -57,7 +57,7 @@ int64_t sw_state_block_set(sw_state_store *s, const sw_state_block *b, int64_t d
                            sw_state_block *evicted, int *nevicted)
 {
     *nevicted = 0;
-    if (!b->id[0] || dur_ns <= 0)
+    if (!b->id[0] || dur_ns <= 0 || b->kind == SW_STATE_KIND_ALL)
         return 0;
     return s->ops.block_set(s->self, b, dur_ns, evicted, nevicted);
 }

@@ -44,6 +44,16 @@ static void mk_key(blkey *k, uint8_t kind, const char *id)
     memcpy(k->id, id, strnlen(id, SW_STATE_ID_MAX - 1));
 }
 
+/* kinds[kind] and the total move together (written under the lock) */
+static void count_kind(mem *m, uint8_t kind, int up)
+{
+    _Atomic uint32_t *c[2] = {&m->kinds[kind], &m->kinds[SW_STATE_KIND_ALL]};
+    for (unsigned i = 0; i < 2; i++) {
+        uint32_t v = atomic_load_explicit(c[i], memory_order_relaxed);
+        atomic_store_explicit(c[i], up ? v + 1 : v ? v - 1 : 0, memory_order_relaxed);
+    }
+}
+
 /* ---- the heap ---------------------------------------------------------------------- */
 
 static void heap_put(mem *m, uint32_t i, ment *e)
@@ -107,8 +117,7 @@ static void drop_entry(mem *m, ment *e)
         m->active--;
     heap_remove(m, e->heap);
     sw_table_remove_value(m->blocks, e);
-    uint32_t k = atomic_load_explicit(&m->kinds[kind], memory_order_relaxed);
-    atomic_store_explicit(&m->kinds[kind], k ? k - 1 : 0, memory_order_relaxed);
+    count_kind(m, kind, 0);
 }
 
 /* ---- ops ----------------------------------------------------------------------------- */
@@ -151,8 +160,7 @@ static int64_t m_block_set(void *self, const sw_state_block *b, int64_t dur_ns, 
         m->n++;
         sift_up(m, m->n - 1);
         m->active++;
-        uint32_t c = atomic_load_explicit(&m->kinds[b->kind], memory_order_relaxed);
-        atomic_store_explicit(&m->kinds[b->kind], c + 1, memory_order_relaxed);
+        count_kind(m, b->kind, 1);
     }
     memcpy(e->b.rule, b->rule, sizeof e->b.rule);
     e->b.rule[SW_STATE_RULE_MAX - 1] = '\0';
@@ -362,8 +370,7 @@ static int m_resize(void *self, uint32_t capacity, uint64_t *migrated, uint64_t 
         m->n++;
         sift_up(m, m->n - 1);
         m->active += all[i].active;
-        uint32_t n = atomic_load_explicit(&m->kinds[all[i].kind], memory_order_relaxed);
-        atomic_store_explicit(&m->kinds[all[i].kind], n + 1, memory_order_relaxed);
+        count_kind(m, all[i].kind, 1);
     }
     *migrated = keep;
     *dropped = c.n - keep;

@@ -98,6 +98,7 @@ static void test_block_hit_end_and_doubling(void **state)
     assert_int_equal(sw_state_block_remove(s, SW_OFFENDER_USER, "alice"), SW_ENOTFOUND);
     assert_int_equal(sw_state_block_get(s, SW_OFFENDER_USER, "alice", &b), SW_ENOTFOUND);
     assert_int_equal(kinds[SW_OFFENDER_USER], 1);
+    assert_int_equal(kinds[SW_STATE_KIND_ALL], 1);
     /* nothing set for an empty id or a zero duration */
     assert_int_equal(set(s, SW_OFFENDER_USER, "", T0, S(60), NULL), 0);
     assert_int_equal(set(s, SW_OFFENDER_USER, "carol", T0, 0, NULL), 0);
@@ -152,6 +153,9 @@ static void test_ceiling_evicts_soonest_to_expire(void **state)
     sw_state_stats_get(s, &st);
     assert_int_equal(st.entries, 4);
     assert_int_equal(kinds[SW_OFFENDER_CALLER] + kinds[SW_OFFENDER_CALLEE], 4);
+    assert_int_equal(kinds[SW_STATE_KIND_ALL], 4);
+    /* 255 is the total's slot, never a kind */
+    assert_int_equal(set(s, SW_STATE_KIND_ALL, "x", T0, S(60), NULL), 0);
     assert_null(sw_state_mem_new(0));
     assert_null(sw_state_mem_new((1u << 26) + 1));
     sw_state_free(s);
@@ -219,6 +223,7 @@ static void test_resize_migrates_and_reports(void **state)
     assert_int_equal(st.migrated, 11);
     assert_int_equal(st.dropped, 5);
     assert_int_equal(sw_state_kinds(s)[SW_OFFENDER_USER], 3);
+    assert_int_equal(sw_state_kinds(s)[SW_STATE_KIND_ALL], 3);
     /* the smaller store still evicts by end */
     char ev[SW_STATE_ID_MAX];
     set(s, SW_OFFENDER_USER, "new", T0, S(100), ev);
@@ -294,6 +299,7 @@ static void test_threads(void **state)
     assert_true(st.entries <= 128);
     const _Atomic uint32_t *kinds = sw_state_kinds(s);
     assert_int_equal(kinds[SW_OFFENDER_CALLER] + kinds[SW_OFFENDER_USER], st.entries);
+    assert_int_equal(kinds[SW_STATE_KIND_ALL], st.entries);
     assert_true(st.active <= st.entries);
     sw_state_free(s);
 }
