@@ -130,9 +130,10 @@ typedef struct sw_state_ops {
     /* Windowed counter key at now, window win_ns: a window older than
      * win_ns (or in the future) rolls over first, and then *rolled gets the
      * one that ended (return bit 2).  With take: counts one when count <
-     * limit (return bit 1), else holds one back. */
+     * limit (return bit 1), else holds one back.  *cur gets the window as
+     * it is after the call. */
     int (*window_hit)(void *self, uint64_t key, int64_t now, int64_t win_ns, int take,
-                      uint64_t limit, sw_state_window *rolled);
+                      uint64_t limit, sw_state_window *cur, sw_state_window *rolled);
     /* The held-back count of key's window, zeroed (for a summary). */
     uint64_t (*window_take_held)(void *self, uint64_t key);
     /* A new ceiling on block entries: what fits is kept (the soonest to
@@ -166,7 +167,7 @@ int sw_state_block_remove(sw_state_store *s, uint8_t kind, const char *id) SW_NO
 void sw_state_block_foreach(sw_state_store *s, sw_state_block_fn fn, void *ctx) SW_NONNULL(1, 2);
 const _Atomic uint32_t *sw_state_kinds(sw_state_store *s) SW_NONNULL(1);
 int sw_state_window_hit(sw_state_store *s, uint64_t key, int64_t now, int64_t win_ns, int take,
-                        uint64_t limit, sw_state_window *rolled) SW_NONNULL(1, 7);
+                        uint64_t limit, sw_state_window *cur, sw_state_window *rolled) SW_NONNULL(1, 7, 8);
 uint64_t sw_state_window_take_held(sw_state_store *s, uint64_t key) SW_NONNULL(1);
 int sw_state_resize(sw_state_store *s, uint32_t capacity, uint64_t *migrated, uint64_t *dropped)
     SW_WUR SW_NONNULL(1, 3, 4);

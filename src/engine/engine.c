@@ -170,10 +170,13 @@ int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
                                   L->sources ? L->sources : 65536, NULL, NULL);
         }
         r = det && (!resize || (events && rates)) ? SW_OK : SW_ENOMEM;
-        if (r == SW_OK && resize && e->own_state &&
-            (L->blocks ? L->blocks : 65536) != e->pol->limits.blocks)
-            r = sw_state_resize(e->state, L->blocks ? L->blocks : 65536, &mig.blocks_migrated,
-                                &mig.blocks_dropped);
+        if (r == SW_OK && resize && e->own_state) {
+            sw_state_stats ss;
+            sw_state_stats_get(e->state, &ss);
+            uint32_t cap = L->blocks ? L->blocks : 65536;
+            if (cap != ss.capacity)
+                r = sw_state_resize(e->state, cap, &mig.blocks_migrated, &mig.blocks_dropped);
+        }
     }
     if (r != SW_OK) {
         sw_detectors_free(det);

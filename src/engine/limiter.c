@@ -102,13 +102,20 @@ static void emit_state_summary(sw_engine *e, sw__evstate *s)
 
 /* The global per-rule budget: the counts are the store's (shared); what
  * the summary needs (the rule and where the last held-back hit was) is
- * kept here, per engine. */
+ * kept here, per engine, with what this engine last learnt of the shared
+ * window: while that window is current, a hit that would not take from
+ * the budget (its key is full, or the budget is) is settled here without
+ * calling the store, so a flood costs the store's lock only for the
+ * events that go out. */
 typedef struct glob_slot {
     uint64_t rule_hash;
     char rule[SW__RULE_MAX];
     sw_event_type type;
     sw_category category;
     sw_action action;
+    uint8_t full;                  /* the window was full when last seen */
+    int64_t win_start;             /* the shared window last seen (0: none) */
+    uint64_t held;                 /* held back here, not yet in a summary */
     sw__where at;                  /* of the last hit held back */
 } glob_slot;
 
@@ -119,6 +126,16 @@ static void emit_global_summary(sw_engine *e, const char *rule, sw_event_type ty
     fill_summary(e, &ev, rule, type, cat, act, "", held, 0, e->now, "hits (global event budget)");
     where_put(&ev, at);
     sw__event_emit(e, &ev);
+}
+
+/* What slot g's rule held back (here and, with take_store, in the store)
+ * comes out as one summary. */
+static void global_flush_slot(sw_engine *e, glob_slot *g, uint64_t more)
+{
+    uint64_t held = g->held + more;
+    g->held = 0;
+    if (held && g->rule[0])
+        emit_global_summary(e, g->rule, g->type, g->category, g->action, &g->at, held);
 }
 
 int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *id,
@@ -152,39 +169,45 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
     if (id)
         snprintf(s->offender, sizeof s->offender, "%s", id);
     /* global budget per rule: 100 keys' worth of events per window, counted
-     * in the store (daemon-wide); consulted only when the key has room */
+     * in the store (daemon-wide); taken from only when the key has room */
     uint32_t slot = (uint32_t)(k.rule_hash % SW__GLOBAL_SLOTS);
     glob_slot *g = &((glob_slot *)e->global)[slot];
-    int mine = g->rule_hash == k.rule_hash && g->rule[0];
-    sw_state_window rolled;
     int take = s->count < per_key;
-    int r = sw_state_window_hit(e->state, k.rule_hash, e->now, win, take, (uint64_t)per_key * 100u,
-                                &rolled);
-    if ((r & 2) && rolled.held) {
-        /* the window that ended held hits back: its summary, where the last
-         * one was if this engine saw it */
-        sw__where here = {.src = proto->src, .dst = proto->dst, .transport = proto->transport,
-                          .frame = e->cur_frame, .file = e->cur_file};
-        if (mine)
-            emit_global_summary(e, g->rule, g->type, g->category, g->action,
-                                g->at.src.family ? &g->at : &here, rolled.held);
-        else
-            emit_global_summary(e, rule, proto->type, proto->category, proto->action, &here, rolled.held);
-    }
-    if (!mine && g->rule[0]) {
+    if (g->rule_hash != k.rule_hash) {
         /* the slot changes rule: what the other rule held back is reported
          * now, while its name is known here */
-        uint64_t held = sw_state_window_take_held(e->state, g->rule_hash);
-        if (held)
-            emit_global_summary(e, g->rule, g->type, g->category, g->action, &g->at, held);
-    }
-    if (!mine || (r & 2)) {
+        if (g->rule[0])
+            global_flush_slot(e, g, sw_state_window_take_held(e->state, g->rule_hash));
         memset(g, 0, sizeof *g);
         g->rule_hash = k.rule_hash;
-        sw__rule_copy(g->rule, rule);
-        g->type = proto->type;
-        g->category = proto->category;
-        g->action = proto->action;
+    }
+    int current = g->win_start && e->now >= g->win_start && e->now - g->win_start < win;
+    int r = 0, asked = !current || (take && !g->full);
+    if (asked) {
+        sw_state_window cur, rolled;
+        r = sw_state_window_hit(e->state, k.rule_hash, e->now, win, take, (uint64_t)per_key * 100u,
+                                &cur, &rolled);
+        if (cur.start != g->win_start) {
+            /* a new window: what the last one held back (here, and in the
+             * store when this call rolled it) is reported */
+            sw__where here = {.src = proto->src, .dst = proto->dst, .transport = proto->transport,
+                              .frame = e->cur_frame, .file = e->cur_file};
+            uint64_t more = r & 2 ? rolled.held : 0;
+            if (g->rule[0]) {
+                if (!g->at.src.family)
+                    g->at = here;
+                global_flush_slot(e, g, more);
+            } else if (more) {
+                emit_global_summary(e, rule, proto->type, proto->category, proto->action, &here, more);
+            }
+            g->win_start = cur.start;
+            sw__rule_copy(g->rule, rule);
+            g->type = proto->type;
+            g->category = proto->category;
+            g->action = proto->action;
+            memset(&g->at, 0, sizeof g->at);
+        }
+        g->full = cur.count >= (uint64_t)per_key * 100u;
     }
     if (take && (r & 1)) {
         s->count++;
@@ -198,7 +221,10 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
         s->at.frame = e->cur_frame;
         s->at.file = e->cur_file;
     } else {
-        /* the key had room: it is the global budget that held it */
+        /* the key had room: it is the global budget that held it (counted
+         * in the store when it was asked, else here) */
+        if (!asked)
+            g->held++;
         g->at.src = proto->src;
         g->at.dst = proto->dst;
         g->at.transport = proto->transport;
@@ -330,13 +356,9 @@ void sw__summaries_flush(sw_engine *e, int64_t now)
     sw_table_foreach(e->events, flush_event, &c);
     sw_state_block_foreach(e->state, flush_block, &c);
     glob_slot *g = (glob_slot *)e->global;
-    for (unsigned i = 0; i < SW__GLOBAL_SLOTS; i++) {
-        if (!g[i].rule[0])
-            continue;
-        uint64_t held = sw_state_window_take_held(e->state, g[i].rule_hash);
-        if (held)
-            emit_global_summary(e, g[i].rule, g[i].type, g[i].category, g[i].action, &g[i].at, held);
-    }
+    for (unsigned i = 0; i < SW__GLOBAL_SLOTS; i++)
+        if (g[i].rule[0])
+            global_flush_slot(e, &g[i], sw_state_window_take_held(e->state, g[i].rule_hash));
 }
 
 size_t sw__global_size(void)

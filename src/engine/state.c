@@ -90,9 +90,9 @@ const _Atomic uint32_t *sw_state_kinds(sw_state_store *s)
 }
 
 int sw_state_window_hit(sw_state_store *s, uint64_t key, int64_t now, int64_t win_ns, int take,
-                        uint64_t limit, sw_state_window *rolled)
+                        uint64_t limit, sw_state_window *cur, sw_state_window *rolled)
 {
-    return s->ops.window_hit(s->self, key, now, win_ns, take, limit, rolled);
+    return s->ops.window_hit(s->self, key, now, win_ns, take, limit, cur, rolled);
 }
 
 uint64_t sw_state_window_take_held(sw_state_store *s, uint64_t key)

@@ -273,7 +273,7 @@ static const _Atomic uint32_t *m_kinds(void *self)
 }
 
 static int m_window_hit(void *self, uint64_t key, int64_t now, int64_t win_ns, int take, uint64_t limit,
-                        sw_state_window *rolled)
+                        sw_state_window *cur, sw_state_window *rolled)
 {
     mem *m = self;
     int r = 0, created;
@@ -295,6 +295,7 @@ static int m_window_hit(void *self, uint64_t key, int64_t now, int64_t win_ns, i
             w->held++;
         }
     }
+    *cur = *w;
     pthread_mutex_unlock(&m->mu);
     return r;
 }

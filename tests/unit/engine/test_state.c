@@ -166,27 +166,30 @@ static void test_window_counter(void **state)
     (void)state;
     sw_state_store *s = sw_state_mem_new(8);
     assert_non_null(s);
-    sw_state_window rolled;
+    sw_state_window rolled, cur;
     int taken = 0;
     for (int i = 0; i < 10; i++)
-        taken += sw_state_window_hit(s, 77, T0 + i, S(60), 1, 4, &rolled) & 1;
+        taken += sw_state_window_hit(s, 77, T0 + i, S(60), 1, 4, &cur, &rolled) & 1;
     assert_int_equal(taken, 4);
+    assert_int_equal(cur.start, T0);
+    assert_int_equal(cur.count, 4);
+    assert_int_equal(cur.held, 6);
     /* a roll-only call counts nothing */
-    assert_int_equal(sw_state_window_hit(s, 77, T0 + S(1), S(60), 0, 4, &rolled), 0);
+    assert_int_equal(sw_state_window_hit(s, 77, T0 + S(1), S(60), 0, 4, &cur, &rolled), 0);
     /* another key has its own budget */
-    assert_int_equal(sw_state_window_hit(s, 78, T0, S(60), 1, 4, &rolled), 1);
+    assert_int_equal(sw_state_window_hit(s, 78, T0, S(60), 1, 4, &cur, &rolled), 1);
     /* the window ends: the call that rolls it gets what it held back */
-    int r = sw_state_window_hit(s, 77, T0 + S(60), S(60), 1, 4, &rolled);
+    int r = sw_state_window_hit(s, 77, T0 + S(60), S(60), 1, 4, &cur, &rolled);
     assert_int_equal(r, 3);
     assert_int_equal(rolled.count, 4);
     assert_int_equal(rolled.held, 6);
     for (int i = 0; i < 5; i++)
-        (void)sw_state_window_hit(s, 77, T0 + S(61), S(60), 1, 4, &rolled);
+        (void)sw_state_window_hit(s, 77, T0 + S(61), S(60), 1, 4, &cur, &rolled);
     assert_int_equal(sw_state_window_take_held(s, 77), 2);
     assert_int_equal(sw_state_window_take_held(s, 77), 0);
     assert_int_equal(sw_state_window_take_held(s, 99), 0);
     /* time going back rolls too (never a window in the future) */
-    assert_int_equal(sw_state_window_hit(s, 77, T0, S(60), 1, 4, &rolled) & 2, 2);
+    assert_int_equal(sw_state_window_hit(s, 77, T0, S(60), 1, 4, &cur, &rolled) & 2, 2);
     sw_state_free(s);
 }
 
@@ -248,7 +251,7 @@ static void *worker(void *arg)
     thr *t = arg;
     char id[24];
     sw_state_block b;
-    sw_state_window rolled;
+    sw_state_window rolled, cur;
     int ended;
     for (unsigned i = 0; i < ROUNDS; i++) {
         int64_t now = T0 + (int64_t)i * 1000000;
@@ -263,7 +266,7 @@ static void *worker(void *arg)
             (void)hit(t->s, kind, id, now, &b, &ended);
         }
         /* one shared budget: every take is counted once over all threads */
-        t->taken += (uint64_t)(sw_state_window_hit(t->s, 5, T0, S(3600), 1, UINT64_MAX, &rolled) & 1);
+        t->taken += (uint64_t)(sw_state_window_hit(t->s, 5, T0, S(3600), 1, UINT64_MAX, &cur, &rolled) & 1);
         if (i % 5000 == 0) {
             sw_state_stats st;
             sw_state_stats_get(t->s, &st);
@@ -289,10 +292,10 @@ static void test_threads(void **state)
     for (unsigned i = 0; i < THREADS; i++)
         taken += t[i].taken;
     assert_int_equal(taken, (uint64_t)THREADS * ROUNDS);
-    sw_state_window rolled;
+    sw_state_window rolled, cur;
     /* the count the store kept is the sum of what the threads took */
     memset(&rolled, 0, sizeof rolled);
-    assert_int_equal(sw_state_window_hit(s, 5, T0 + S(7200), S(3600), 0, 0, &rolled) & 2, 2);
+    assert_int_equal(sw_state_window_hit(s, 5, T0 + S(7200), S(3600), 0, 0, &cur, &rolled) & 2, 2);
     assert_int_equal(rolled.count, (uint64_t)THREADS * ROUNDS);
     sw_state_stats st;
     sw_state_stats_get(s, &st);
@@ -424,6 +427,86 @@ static void test_two_engines_one_store(void **state)
     sw_policy_free(p);
 }
 
+/* The per-rule event budget holds over all engines sharing a store: with
+ * events-per-key 1 it is 100 events per window for a rule, however many
+ * engines see the hits; what was held back comes out as summaries. */
+typedef struct rule_sink {
+    sw_event_sink base;
+    unsigned events;               /* of the rule, not summaries */
+    int64_t held;                  /* "suppressed" over its summaries */
+} rule_sink;
+
+static int rs_emit(sw_event_sink *s, const sw_event *ev)
+{
+    rule_sink *r = (rule_sink *)s;
+    if (strcmp(ev->rule, "cat1.scanner-signature") != 0)
+        return SW_OK;
+    for (unsigned i = 0; i < ev->nevidence; i++)
+        if (strcmp(ev->evidence[i].key, "suppressed") == 0) {
+            r->held += ev->evidence[i].num;
+            return SW_OK;
+        }
+    r->events++;
+    return SW_OK;
+}
+static const sw_event_sink_ops rs_ops = {"rule", rs_emit, cs_flush, cs_flush};
+
+static void scan_from(sw_engine *e, unsigned i, int64_t ts)
+{
+    static char buf[1024];
+    char src[32];
+    snprintf(src, sizeof src, "198.18.%u.%u", (i >> 8) & 255, i & 255);
+    int len = snprintf(buf, sizeof buf,
+                       "OPTIONS sip:100@10.0.0.1 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK-g%u\r\n"
+                       "From: \"sipvicious\"<sip:100@1.1.1.1>;tag=%u\r\nTo: <sip:100@1.1.1.1>\r\n"
+                       "Call-ID: g%u\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+                       "User-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n",
+                       src, i, i, i);
+    sw_engine_msg m = {.data = buf, .len = (size_t)len, .ts_ns = ts, .transport = SW_TRANSPORT_UDP,
+                       .framing = SW_SIP_DATAGRAM};
+    assert_int_equal(sw_addr_parse(src, &m.src), SW_OK);
+    assert_int_equal(sw_addr_parse("10.0.0.1", &m.dst), SW_OK);
+    sw_verdict v;
+    assert_int_equal(sw_engine_screen(e, &m, &v), SW_OK);
+}
+
+static void test_global_budget_daemon_wide(void **state)
+{
+    (void)state;
+    sw_policy *p = load_policy("limits { sources 65536; numbers 32768; dialogs 131072; blocks 65536; "
+                               "event-keys 65536; events-per-key 1; event-window 60s }\n");
+    sw_state_store *s = sw_state_mem_new(65536);
+    assert_non_null(s);
+    rule_sink ra = {.base.ops = &rs_ops}, rb = {.base.ops = &rs_ops};
+    sw_engine_config ca = {.policy = p, .sink = &ra.base, .seed = 1, .state = s};
+    sw_engine_config cb = {.policy = p, .sink = &rb.base, .seed = 2, .state = s};
+    sw_engine *a = sw_engine_new(&ca), *b = sw_engine_new(&cb);
+    assert_non_null(a);
+    assert_non_null(b);
+    int64_t ts = T0;
+    /* 300 scanners, each seen by one engine, alternating */
+    for (unsigned i = 0; i < 300; i++)
+        scan_from(i % 2 ? b : a, i, ts += 1000000);
+    assert_int_equal(ra.events + rb.events, 100); /* not 100 per engine */
+    assert_int_equal(sw_engine_flush(a, ts), SW_OK);
+    assert_int_equal(sw_engine_flush(b, ts), SW_OK);
+    assert_int_equal(ra.held + rb.held, 200);
+    /* the next window: the budget is there again, and the summary of the
+     * last one is not repeated */
+    ts += S(61);
+    for (unsigned i = 300; i < 310; i++)
+        scan_from(i % 2 ? b : a, i, ts += 1000000);
+    assert_int_equal(ra.events + rb.events, 110);
+    assert_int_equal(sw_engine_flush(a, ts), SW_OK);
+    assert_int_equal(sw_engine_flush(b, ts), SW_OK);
+    assert_int_equal(ra.held + rb.held, 200);
+    sw_engine_free(a);
+    sw_engine_free(b);
+    sw_state_free(s);
+    sw_policy_free(p);
+}
+
 /* A reload with other limits keeps blocks, detector windows and statistics,
  * and says what did not fit. */
 static void test_reload_other_limits_keeps_state(void **state)
@@ -496,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_resize_migrates_and_reports),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_two_engines_one_store),
+        cmocka_unit_test(test_global_budget_daemon_wide),
         cmocka_unit_test(test_reload_other_limits_keeps_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
