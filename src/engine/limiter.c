@@ -113,8 +113,9 @@ typedef struct glob_slot {
     sw_event_type type;
     sw_category category;
     sw_action action;
+    uint8_t have;                  /* win_start and full are known */
     uint8_t full;                  /* the window was full when last seen */
-    int64_t win_start;             /* the shared window last seen (0: none) */
+    int64_t win_start;             /* the shared window last seen */
     uint64_t held;                 /* held back here, not yet in a summary */
     sw__where at;                  /* of the last hit held back */
 } glob_slot;
@@ -128,8 +129,8 @@ static void emit_global_summary(sw_engine *e, const char *rule, sw_event_type ty
     sw__event_emit(e, &ev);
 }
 
-/* What slot g's rule held back (here and, with take_store, in the store)
- * comes out as one summary. */
+/* What slot g's rule held back here, plus more (the store's share), comes
+ * out as one summary. */
 static void global_flush_slot(sw_engine *e, glob_slot *g, uint64_t more)
 {
     uint64_t held = g->held + more;
@@ -181,13 +182,13 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
         memset(g, 0, sizeof *g);
         g->rule_hash = k.rule_hash;
     }
-    int current = g->win_start && e->now >= g->win_start && e->now - g->win_start < win;
+    int current = g->have && e->now >= g->win_start && e->now - g->win_start < win;
     int r = 0, asked = !current || (take && !g->full);
     if (asked) {
         sw_state_window cur, rolled;
         r = sw_state_window_hit(e->state, k.rule_hash, e->now, win, take, (uint64_t)per_key * 100u,
                                 &cur, &rolled);
-        if (cur.start != g->win_start) {
+        if (!g->have || cur.start != g->win_start) {
             /* a new window: what the last one held back (here, and in the
              * store when this call rolled it) is reported */
             sw__where here = {.src = proto->src, .dst = proto->dst, .transport = proto->transport,
@@ -200,6 +201,7 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
             } else if (more) {
                 emit_global_summary(e, rule, proto->type, proto->category, proto->action, &here, more);
             }
+            g->have = 1;
             g->win_start = cur.start;
             sw__rule_copy(g->rule, rule);
             g->type = proto->type;
