@@ -578,8 +578,25 @@ static void test_reload_other_limits_keeps_state(void **state)
     sw_engine_get_stats(e, &after);
     assert_int_equal(after.state_dropped, m.dropped);
     assert_true(after.messages >= before.messages + 2);
-    sw_engine_free(e);
+    /* same limits, a window of another length (another ring width): the
+     * detector windows cannot be carried over and are counted as dropped;
+     * the block and the statistics stay */
+    sw_policy *p4 = load_policy("limits { sources 2; numbers 2; dialogs 2; blocks 1; "
+                                "event-keys 1; events-per-key 10; event-window 60s }\n"
+                                "detector irsf { list highrisk; window 30m; action reject 403 }\n");
+    uint64_t dropped_before = after.state_dropped;
+    assert_int_equal(sw_engine_set_policy(e, p4), SW_OK);
     sw_policy_free(p3);
+    sw_engine_last_migration(e, &m);
+    assert_int_equal(m.resized, 0);
+    assert_int_equal(m.windows_reshaped, 1);
+    assert_int_equal(m.detect_migrated, 0);
+    assert_true(m.detect_dropped > 0);
+    sw_engine_get_stats(e, &after);
+    assert_int_equal(after.state_dropped, dropped_before + m.dropped);
+    assert_int_equal(after.active_blocks, 1);
+    sw_engine_free(e);
+    sw_policy_free(p4);
 }
 
 int main(void)
