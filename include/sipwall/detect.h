@@ -80,6 +80,16 @@ void sw_detectors_free(sw_detectors *d);
  * new set of detectors instead. */
 int sw_detectors_reconfigure(sw_detectors *d, const sw_detect_config *cfg) SW_WUR SW_NONNULL(1, 2);
 
+/* A new set of detectors for cfg (other limits or window shapes) holding
+ * what fits of old's state: every table's entries, least recently used
+ * first, so that a smaller table keeps the most recent; old's hash seed,
+ * generations and statistics.  When a window's ring width differs the
+ * counts cannot be carried over: nothing is (*reshaped = 1) and every
+ * entry counts as dropped.  *migrated / *dropped: entries over all tables.
+ * old is unchanged (the caller frees it).  NULL on no memory. */
+sw_detectors *sw_detectors_migrate(sw_detectors *old, const sw_detect_config *cfg, uint64_t *migrated,
+                                   uint64_t *dropped, uint8_t *reshaped) SW_WUR SW_NONNULL(1, 2, 3, 4, 5);
+
 /* Feeds one message (request or response, any direction).  Fills *out. */
 void sw_detectors_observe(sw_detectors *d, const sw_facts *f, sw_detect_result *out)
     SW_NONNULL(1, 2, 3);

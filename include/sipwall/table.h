@@ -65,9 +65,17 @@ void *sw_table_oldest(sw_table *t, const void **key_out) SW_NONNULL(1);
  * or remove. */
 typedef void (*sw_table_visit_fn)(void *ctx, const void *key, void *value);
 void sw_table_foreach(sw_table *t, sw_table_visit_fn fn, void *ctx) SW_NONNULL(1, 2);
+/* The same, least recently used first: inserting what it visits into
+ * another table rebuilds the same LRU order there (a resize that keeps the
+ * most recent entries when the new table is smaller).  fn must not insert
+ * into or remove from t. */
+void sw_table_foreach_oldest(sw_table *t, sw_table_visit_fn fn, void *ctx) SW_NONNULL(1, 2);
 
 uint32_t sw_table_count(const sw_table *t) SW_NONNULL(1);
 uint32_t sw_table_capacity(const sw_table *t) SW_NONNULL(1);
+/* The value_size and key_size it was made with. */
+size_t sw_table_value_size(const sw_table *t) SW_NONNULL(1);
+size_t sw_table_key_size(const sw_table *t) SW_NONNULL(1);
 uint64_t sw_table_evictions(const sw_table *t) SW_NONNULL(1);
 /* Bytes allocated by the table (constant after sw_table_new). */
 size_t sw_table_memory(const sw_table *t) SW_NONNULL(1);

@@ -375,7 +375,15 @@ void sw_table_foreach(sw_table *t, sw_table_visit_fn fn, void *ctx)
         fn(ctx, slot_key(t, i), slot_value(t, i));
 }
 
+void sw_table_foreach_oldest(sw_table *t, sw_table_visit_fn fn, void *ctx)
+{
+    for (uint32_t i = t->oldest; i != NIL; i = slot(t, i)->prev)
+        fn(ctx, slot_key(t, i), slot_value(t, i));
+}
+
 uint32_t sw_table_count(const sw_table *t) { return t->count; }
 uint32_t sw_table_capacity(const sw_table *t) { return t->capacity; }
+size_t sw_table_value_size(const sw_table *t) { return t->value_size; }
+size_t sw_table_key_size(const sw_table *t) { return t->key_size; }
 uint64_t sw_table_evictions(const sw_table *t) { return t->evictions; }
 size_t sw_table_memory(const sw_table *t) { return t->memory; }

@@ -82,6 +82,22 @@ char *swd_stats_json(swd_daemon *d)
     json_object_set_new(en, "blocked", json_integer((json_int_t)es.blocked));
     json_object_set_new(en, "admission_drops", json_integer((json_int_t)es.admission_drops));
     json_object_set_new(en, "active_blocks", json_integer((json_int_t)es.active_blocks));
+    json_object_set_new(en, "state_migrated", json_integer((json_int_t)es.state_migrated));
+    json_object_set_new(en, "state_dropped", json_integer((json_int_t)es.state_dropped));
+    if (d->state) {
+        /* the shared store: blocks of every worker, resizes by reloads */
+        sw_state_stats ss;
+        sw_state_stats_get(d->state, &ss);
+        json_t *st = json_object();
+        json_object_set_new(st, "capacity", json_integer((json_int_t)ss.capacity));
+        json_object_set_new(st, "entries", json_integer((json_int_t)ss.entries));
+        json_object_set_new(st, "active", json_integer((json_int_t)ss.active));
+        json_object_set_new(st, "evictions", json_integer((json_int_t)ss.evictions));
+        json_object_set_new(st, "blocks_set", json_integer((json_int_t)ss.blocks_set));
+        json_object_set_new(st, "migrated", json_integer((json_int_t)ss.migrated));
+        json_object_set_new(st, "dropped", json_integer((json_int_t)ss.dropped));
+        json_object_set_new(o, "state", st);
+    }
     json_t *vd = json_object();
     for (unsigned a = 0; a < SW_ACTION__COUNT; a++)
         json_object_set_new(vd, sw_action_name((sw_action)a), json_integer((json_int_t)es.verdicts[a]));

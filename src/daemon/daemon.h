@@ -111,7 +111,15 @@ typedef struct swd_daemon {
     struct swd_admit *admit;    /* connection admission shared by the workers (conn.c) */
     int64_t started_ns;
     uint64_t reloads;           /* main thread only */
+    /* Blocks and the daemon-wide counters, shared by every worker's engine
+     * (created with the first policy, sized by its `limits blocks`). */
+    sw_state_store *state;
 } swd_daemon;
+
+/* The shared store's ceiling for a policy; on reload the store is resized
+ * to it before the workers take the policy (state.c: logs what moved). */
+uint32_t swd_state_capacity(const sw_policy *p);
+int swd_state_reload(swd_daemon *d, const sw_policy *p, char *msg, size_t msglen);
 
 /* Creates the workers and binds every socket (before privileges drop). */
 int swd_workers_create(swd_daemon *d, char *err, size_t errlen);

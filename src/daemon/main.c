@@ -139,6 +139,13 @@ int swd_reload(swd_daemon *d, char *msg, size_t msglen)
         snprintf(msg, msglen, "error: %s; the running policy stays", err);
         return SW_EINVAL;
     }
+    char smsg[200];
+    if (swd_state_reload(d, g->policy, smsg, sizeof smsg) != SW_OK) {
+        swd_err("reload", "reload failed, the running policy stays: %s", smsg);
+        snprintf(msg, msglen, "error: %s; the running policy stays", smsg);
+        swd_policy_gen_free(g);
+        return SW_ENOMEM;
+    }
     swd_policy_gen *old = atomic_exchange(&d->policy, g);
     swd_workers_wake(d);
     /* the old generation is freed once every worker has moved on */
@@ -156,8 +163,8 @@ int swd_reload(swd_daemon *d, char *msg, size_t msglen)
     swd_info("reload", "policy generation %llu in force (%s, %u rules) after %.1f ms",
              (unsigned long long)g->gen, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules,
              ms);
-    snprintf(msg, msglen, "ok generation %llu rules %u in %.1f ms", (unsigned long long)g->gen,
-             g->policy->nrules, ms);
+    snprintf(msg, msglen, "ok generation %llu rules %u in %.1f ms%s%s", (unsigned long long)g->gen,
+             g->policy->nrules, ms, smsg[0] ? "; " : "", smsg);
     return SW_OK;
 }
 
@@ -237,6 +244,10 @@ static int run(const char *path)
     if (!g)
         goto out;
     atomic_store(&d->policy, g);
+    if (!(d->state = sw_state_mem_new(swd_state_capacity(g->policy)))) {
+        snprintf(err, sizeof err, "out of memory for the state store");
+        goto out;
+    }
     if (setup_ifaces(d, err, sizeof err) != SW_OK || open_events(d, err, sizeof err) != SW_OK ||
         swd_workers_create(d, err, sizeof err) != SW_OK)
         goto out;
@@ -295,6 +306,7 @@ out:
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);
     swd_policy_gen_free(atomic_load(&d->policy));
+    sw_state_free(d->state);
     if (cfg.pid_file && rc == 0)
         unlink(cfg.pid_file);
     memset(d->secret, 0, sizeof d->secret);

@@ -522,27 +522,38 @@ static const sw_sip_limits *engine_sip_limits(const swd_daemon *d, sw_sip_limits
     return out;
 }
 
+/* A reload that changed the limits: what this worker's tables carried over
+ * and what did not fit (never silent). */
+static void log_migration(swd_worker *w, const swd_policy_gen *g)
+{
+    sw_engine_migration m;
+    sw_engine_last_migration(w->engine, &m);
+    if (!m.resized && !m.windows_reshaped)
+        return;
+    swd_log(m.dropped ? SWD_LOG_WARN : SWD_LOG_INFO, "reload",
+            "worker %u generation %llu: %s: %llu entries migrated, %llu dropped (detectors %llu/%llu, "
+            "event keys %llu/%llu, rate buckets %llu/%llu migrated/dropped)",
+            w->id, (unsigned long long)g->gen,
+            m.windows_reshaped ? "detector windows changed shape" : "limits changed",
+            (unsigned long long)m.migrated, (unsigned long long)m.dropped,
+            (unsigned long long)m.detect_migrated, (unsigned long long)m.detect_dropped,
+            (unsigned long long)m.events_migrated, (unsigned long long)m.events_dropped,
+            (unsigned long long)m.rates_migrated, (unsigned long long)m.rates_dropped);
+}
+
 static void take_policy(swd_worker *w)
 {
     swd_policy_gen *g = atomic_load_explicit(&w->d->policy, memory_order_acquire);
     if (!g || g == w->gen)
         return;
     if (sw_engine_set_policy(w->engine, g->policy) != SW_OK) {
-        /* other table sizes: a new engine (its state starts afresh) */
-        sw_sip_limits el;
-        sw_engine_config ec = {.policy = g->policy, .sink = w->d->events,
-                               .passive = w->d->cfg->mode == SWD_MODE_PASSIVE,
-                               .sip_limits = engine_sip_limits(w->d, &el)};
-        sw_engine *e = sw_engine_new(&ec);
-        if (!e) {
-            swd_err("worker", "worker %u: no memory for the new policy's engine; keeping the old one",
-                    w->id);
-            return;
-        }
-        sw_engine_flush(w->engine, w->now);
-        sw_engine_free(w->engine);
-        w->engine = e;
+        /* the engine is unchanged; the reload waits for this worker and
+         * says so, and the next wake-up tries again */
+        swd_err("worker", "worker %u: no memory to take policy generation %llu; keeping the old one", w->id,
+                (unsigned long long)g->gen);
+        return;
     }
+    log_migration(w, g);
     if (g->feeds[w->id]) {
         sw_engine_set_location_feed(w->engine, g->feeds[w->id]);
         g->feeds[w->id] = NULL;
@@ -649,7 +660,7 @@ static swd_worker *worker_new(swd_daemon *d, unsigned id, char *err, size_t errl
     swd_policy_gen *g = atomic_load(&d->policy);
     sw_sip_limits el;
     sw_engine_config ec = {.policy = g->policy, .sink = d->events,
-                           .passive = d->cfg->mode == SWD_MODE_PASSIVE,
+                           .passive = d->cfg->mode == SWD_MODE_PASSIVE, .state = d->state,
                            .sip_limits = engine_sip_limits(d, &el)};
     w->engine = sw_engine_new(&ec);
     sw_proxy_config pc = {.secret = d->secret, .hide_topology = d->cfg->topology_hiding,
@@ -836,7 +847,11 @@ void swd_workers_stats(swd_daemon *d, swd_counters *c, sw_engine_stats *es, uint
         es->monitor_hits += w->pub_es.monitor_hits;
         es->blocked += w->pub_es.blocked;
         es->admission_drops += w->pub_es.admission_drops;
-        es->active_blocks += w->pub_es.active_blocks;
+        /* the store is shared: every engine reports the same daemon-wide count */
+        if (w->pub_es.active_blocks > es->active_blocks)
+            es->active_blocks = w->pub_es.active_blocks;
+        es->state_migrated += w->pub_es.state_migrated;
+        es->state_dropped += w->pub_es.state_dropped;
         *conns += w->pub_conns;
         pthread_mutex_unlock(&w->pub_mu);
     }

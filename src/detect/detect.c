@@ -407,6 +407,57 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     return d;
 }
 
+typedef struct mig_ctx {
+    sw_table *to;
+    size_t value_size;
+} mig_ctx;
+
+static void mig_entry(void *ctx, const void *key, void *value)
+{
+    mig_ctx *c = ctx;
+    void *v = sw_table_upsert(c->to, key, NULL); /* a full table evicts its oldest (a dialog releases) */
+    memcpy(v, value, c->value_size);
+}
+
+sw_detectors *sw_detectors_migrate(sw_detectors *old, const sw_detect_config *cfg, uint64_t *migrated,
+                                   uint64_t *dropped, uint8_t *reshaped)
+{
+    sw_detect_config c = *cfg;
+    c.seed = old->seed; /* keys hold hashes made with it */
+    sw_detectors *d = sw_detectors_new(&c);
+    *migrated = *dropped = 0;
+    *reshaped = 0;
+    if (!d)
+        return NULL;
+    uint64_t total = 0;
+    for (unsigned k = 0; k < SW__NTABLES; k++)
+        total += sw_table_count(old->all[k]);
+    for (unsigned p = 0; p < SW_DP__COUNT; p++)
+        if (old->rw[p] != d->rw[p])
+            *reshaped = 1;
+    d->gen = old->gen;
+    d->messages = old->messages;
+    d->retransmissions = old->retransmissions;
+    d->hits = old->hits;
+    d->trips = old->trips;
+    d->dropped_hits = old->dropped_hits;
+    if (*reshaped) {
+        *dropped = total;
+        return d;
+    }
+    /* dialogs last: one that does not fit releases the concurrency it
+     * holds in the partner and caller tables, which must be there */
+    for (unsigned n = 0; n < SW__NTABLES; n++) {
+        unsigned k = (n + 2) % SW__NTABLES;
+        mig_ctx m = {d->all[k], sw_table_value_size(d->all[k])};
+        sw_table_foreach_oldest(old->all[k], mig_entry, &m);
+    }
+    for (unsigned k = 0; k < SW__NTABLES; k++)
+        *migrated += sw_table_count(d->all[k]);
+    *dropped = total - *migrated;
+    return d;
+}
+
 void sw_detectors_free(sw_detectors *d)
 {
     if (!d)

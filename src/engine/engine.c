@@ -59,10 +59,14 @@ sw_engine *sw_engine_new(const sw_engine_config *cfg)
                           .capacity = L->event_keys ? L->event_keys : 65536, .seed = cfg->seed,
                           .on_evict = sw__events_evicted, .evict_ctx = e};
     e->events = sw_table_new(&tc);
-    tc = (sw_table_config){.key_size = sizeof(sw__blkey), .value_size = sizeof(sw__block),
-                           .capacity = L->blocks ? L->blocks : 65536, .seed = cfg->seed,
-                           .on_evict = sw__blocks_evicted, .evict_ctx = e};
-    e->blocks = sw_table_new(&tc);
+    if (cfg->state) {
+        e->state = cfg->state;
+    } else {
+        e->state = sw_state_mem_new(L->blocks ? L->blocks : 65536);
+        e->own_state = 1;
+    }
+    if (e->state)
+        e->block_kinds = sw_state_kinds(e->state);
     tc = (sw_table_config){.key_size = sizeof(sw__ratekey), .value_size = sizeof(sw__bucket),
                            .capacity = L->sources ? L->sources : 65536, .seed = cfg->seed};
     e->rates = sw_table_new(&tc);
@@ -77,7 +81,7 @@ sw_engine *sw_engine_new(const sw_engine_config *cfg)
         e->scratch = sw_policy_scratch_new(p);
     int rx_ok = sw__rindex_build(p, &e->rx) == SW_OK;
 
-    if (!e->hdrs || !e->global || !e->events || !e->blocks || !e->rates || !e->det ||
+    if (!e->hdrs || !e->global || !e->events || !e->state || !e->rates || !e->det ||
         (need_scratch && !e->scratch) || !rx_ok) {
         sw_engine_free(e);
         return NULL;
@@ -91,7 +95,8 @@ void sw_engine_free(sw_engine *e)
         return;
     sw_detectors_free(e->det);
     sw_table_free(e->events);
-    sw_table_free(e->blocks);
+    if (e->own_state)
+        sw_state_free(e->state);
     sw_table_free(e->rates);
     sw_pattern_scratch_free(e->scratch);
     sw_location_feed_free(e->feed);
@@ -101,10 +106,42 @@ void sw_engine_free(sw_engine *e)
     free(e);
 }
 
+/* Copies a table's entries into a new one of another capacity, least
+ * recently used first (so the most recent stay when it is smaller). */
+typedef struct copy_ctx {
+    sw_table *to;
+    size_t value_size;
+} copy_ctx;
+
+static void copy_entry(void *ctx, const void *key, void *value)
+{
+    copy_ctx *c = ctx;
+    void *v = sw_table_upsert(c->to, key, NULL);
+    memcpy(v, value, c->value_size);
+}
+
+static sw_table *table_resized(size_t key_size, size_t value_size, uint32_t capacity,
+                               sw_table_evict_fn fn, void *ctx)
+{
+    sw_table_config tc = {.key_size = key_size, .value_size = value_size, .capacity = capacity,
+                          .on_evict = fn, .evict_ctx = ctx};
+    return sw_table_new(&tc);
+}
+
+static void table_fill(sw_table *to, sw_table *from, size_t value_size, uint64_t *migrated,
+                       uint64_t *dropped)
+{
+    uint32_t n = sw_table_count(from);
+    copy_ctx c = {to, value_size};
+    sw_table_foreach_oldest(from, copy_entry, &c);
+    *migrated = sw_table_count(to);
+    *dropped = n - *migrated;
+}
+
 int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
 {
-    if (memcmp(&p->limits, &e->pol->limits, sizeof p->limits) != 0)
-        return SW_ELIMIT;
+    const sw_engine_limits *L = &p->limits;
+    int resize = memcmp(&p->limits, &e->pol->limits, sizeof p->limits) != 0;
     sw_pattern_scratch *scratch = NULL;
     if (needs_scratch(p) && !(scratch = sw_policy_scratch_new(p)))
         return SW_ENOMEM;
@@ -115,12 +152,60 @@ int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
     }
     sw_detect_config dc;
     detect_config(p, 0, &dc);
-    int r = sw_detectors_reconfigure(e->det, &dc);
+    sw_engine_migration mig;
+    memset(&mig, 0, sizeof mig);
+    sw_table *events = NULL, *rates = NULL;
+    sw_detectors *det = NULL;
+    int r = resize ? SW_ELIMIT : sw_detectors_reconfigure(e->det, &dc);
+    if (r == SW_ELIMIT) {
+        /* other table sizes or window shapes: new tables, filled with what
+         * fits.  Allocated first, so a failure changes nothing. */
+        mig.resized = (uint8_t)resize;
+        det = sw_detectors_migrate(e->det, &dc, &mig.detect_migrated, &mig.detect_dropped,
+                                   &mig.windows_reshaped);
+        if (resize) {
+            events = table_resized(sizeof(sw__evkey), sizeof(sw__evstate),
+                                   L->event_keys ? L->event_keys : 65536, sw__events_evicted, e);
+            rates = table_resized(sizeof(sw__ratekey), sizeof(sw__bucket),
+                                  L->sources ? L->sources : 65536, NULL, NULL);
+        }
+        r = det && (!resize || (events && rates)) ? SW_OK : SW_ENOMEM;
+        if (r == SW_OK && resize && e->own_state) {
+            sw_state_stats ss;
+            sw_state_stats_get(e->state, &ss);
+            uint32_t cap = L->blocks ? L->blocks : 65536;
+            if (cap != ss.capacity)
+                r = sw_state_resize(e->state, cap, &mig.blocks_migrated, &mig.blocks_dropped);
+        }
+    }
     if (r != SW_OK) {
+        sw_detectors_free(det);
+        sw_table_free(events);
+        sw_table_free(rates);
         sw_pattern_scratch_free(scratch);
         sw__rindex_free(&rx);
-        return r;
+        return r == SW_ELIMIT ? SW_ENOMEM : r;
     }
+    if (det) {
+        sw_detectors_free(e->det);
+        e->det = det;
+    }
+    if (events) {
+        /* an entry that does not fit is evicted into a summary event */
+        table_fill(events, e->events, sizeof(sw__evstate), &mig.events_migrated, &mig.events_dropped);
+        sw_table_free(e->events);
+        e->events = events;
+    }
+    if (rates) {
+        table_fill(rates, e->rates, sizeof(sw__bucket), &mig.rates_migrated, &mig.rates_dropped);
+        sw_table_free(e->rates);
+        e->rates = rates;
+    }
+    mig.migrated = mig.detect_migrated + mig.events_migrated + mig.rates_migrated + mig.blocks_migrated;
+    mig.dropped = mig.detect_dropped + mig.events_dropped + mig.rates_dropped + mig.blocks_dropped;
+    e->mig = mig;
+    e->st.state_migrated += mig.migrated;
+    e->st.state_dropped += mig.dropped;
     sw_pattern_scratch_free(e->scratch);
     e->scratch = scratch;
     sw__rindex_free(&e->rx);
@@ -129,6 +214,16 @@ int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
     e->pol = p;
     e->wg_prefix_digits = (uint32_t)p->detectors[SW_DET_WANGIRI].params[SW_DP_WG_PREFIX_DIGITS];
     return SW_OK;
+}
+
+void sw_engine_last_migration(const sw_engine *e, sw_engine_migration *out)
+{
+    *out = e->mig;
+}
+
+sw_state_store *sw_engine_state(sw_engine *e)
+{
+    return e->state;
 }
 
 void sw_engine_set_location_feed(sw_engine *e, sw_location_feed *feed)
@@ -575,14 +670,17 @@ static int blocked(sw_engine *e, sw_verdict *v)
      * /64 that a partner may share with an attacker. */
     /* (a kind without any entry in the table cannot block: its key is not
      * even made) */
-    const uint32_t *kinds = e->block_kinds;
-    if (f->peer->is_zone && kinds[SW_OFFENDER_SOURCE] &&
+    const _Atomic uint32_t *kinds = e->block_kinds;
+#define KIND(k) atomic_load_explicit(&kinds[(k)], memory_order_relaxed)
+    if (!KIND(SW_STATE_KIND_ALL)) /* no block anywhere: the common case, one load */
+        return 0;
+    if (f->peer->is_zone && KIND(SW_OFFENDER_SOURCE) &&
         sw__block_check(e, SW_OFFENDER_SOURCE, source_id(e), v))
         return 1;
     if (!f->is_request)
         return 0;
     char id[40];
-    if (f->a_len && (kinds[SW_OFFENDER_CALLER] || kinds[SW_OFFENDER_CALLER_PREFIX])) {
+    if (f->a_len && (KIND(SW_OFFENDER_CALLER) || KIND(SW_OFFENDER_CALLER_PREFIX))) {
         key_text(id, f->a, f->a_len);
         if (sw__block_check(e, SW_OFFENDER_CALLER, id, v))
             return 1;
@@ -592,16 +690,17 @@ static int blocked(sw_engine *e, sw_verdict *v)
                 return 1;
         }
     }
-    if (f->b_len && f->method == SW_METHOD_INVITE && kinds[SW_OFFENDER_CALLEE]) {
+    if (f->b_len && f->method == SW_METHOD_INVITE && KIND(SW_OFFENDER_CALLEE)) {
         key_text(id, f->b, f->b_len);
         if (sw__block_check(e, SW_OFFENDER_CALLEE, id, v))
             return 1;
     }
-    if (f->has_credentials && f->auth_user.len && kinds[SW_OFFENDER_USER]) {
+    if (f->has_credentials && f->auth_user.len && KIND(SW_OFFENDER_USER)) {
         key_text(id, f->auth_user.ptr, f->auth_user.len);
         if (sw__block_check(e, SW_OFFENDER_USER, id, v))
             return 1;
     }
+#undef KIND
     return 0;
 }
 
@@ -721,12 +820,20 @@ int sw_engine_flush(sw_engine *e, int64_t now_ns)
 void sw_engine_get_stats(const sw_engine *e, sw_engine_stats *out)
 {
     *out = e->st;
+    sw_state_stats ss;
+    sw_state_stats_get(e->state, &ss);
+    out->active_blocks = ss.active;
     sw_detectors_stats(e->det, &out->detect);
 }
 
 size_t sw_engine_memory(const sw_engine *e)
 {
+    size_t own = 0;
+    if (e->own_state) {
+        sw_state_stats ss;
+        sw_state_stats_get(e->state, &ss);
+        own = ss.memory;
+    }
     return sizeof *e + (size_t)e->cap * sizeof *e->hdrs + sw__global_size() +
-           sw_table_memory(e->events) + sw_table_memory(e->blocks) + sw_table_memory(e->rates) +
-           sw_detectors_memory(e->det);
+           sw_table_memory(e->events) + own + sw_table_memory(e->rates) + sw_detectors_memory(e->det);
 }

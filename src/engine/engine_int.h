@@ -99,22 +99,6 @@ typedef struct sw__evstate {
     char offender[48];
 } sw__evstate;
 
-typedef struct sw__blkey {
-    uint8_t kind;                  /* sw_offender_kind */
-    uint8_t pad[7];
-    char id[40];
-} sw__blkey;
-
-typedef struct sw__block {
-    int64_t since, until, last;
-    uint64_t suppressed;
-    uint8_t active, offences;       /* offences: for doubling on repeat */
-    char rule[SW__RULE_MAX];       /* a copy: the policy may be swapped (reload) */
-    sw_event_type type;
-    sw_category category;
-    sw__where at;
-} sw__block;
-
 typedef struct sw__ratekey {
     uint64_t rule_hash;
     uint8_t ip[16];
@@ -190,16 +174,19 @@ struct sw_engine {
     sw_pattern_scratch *scratch;
     sw_location_feed *feed;
     sw_table *events;              /* sw__evkey -> sw__evstate */
-    sw_table *blocks;              /* sw__blkey -> sw__block */
-    uint32_t block_kinds[256];     /* entries of e->blocks per sw__blkey.kind (checks skip a kind with none) */
+    sw_state_store *state;         /* blocks and the shared counters (state.c) */
+    uint8_t own_state;             /* created here (sw_engine_config.state was NULL) */
+    const _Atomic uint32_t *block_kinds; /* the store's entries per kind: checks skip a kind with none */
     sw_table *rates;               /* sw__ratekey -> sw__bucket */
     void *global;                  /* per-rule global event budget (limiter.c) */
     uint32_t wg_prefix_digits;     /* for caller-prefix blocks */
 
     sw_event ev;
     char reason[512];
+    char block_rule[SW__RULE_MAX]; /* the verdict's rule when a block dropped the message */
     char summary_reason[256];
     sw_engine_stats st;
+    sw_engine_migration mig;       /* of the last sw_engine_set_policy */
     int sink_err;                  /* first sink error of this message */
     unsigned msg_events;
 };
@@ -222,7 +209,7 @@ int sw__block_check(sw_engine *e, uint8_t kind, const char *id, sw_verdict *v);
 int64_t sw__block_set(sw_engine *e, uint8_t kind, const char *id, int64_t dur_ns,
                       const char *rule, sw_event_type type, sw_category cat, const sw_addr *src);
 void sw__events_evicted(void *ctx, const void *key, void *value);
-void sw__blocks_evicted(void *ctx, const void *key, void *value);
+void sw__block_summary(sw_engine *e, const sw_state_block *b);
 size_t sw__global_size(void);
 int sw__rate_allow(sw_engine *e, const sw_rule *r);
 void sw__summaries_flush(sw_engine *e, int64_t now);

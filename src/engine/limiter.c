@@ -10,14 +10,18 @@
  * Blocks (from `block` on a rule or a detector trip) drop the offender's
  * requests until they expire; a repeat offence doubles the duration (cap
  * 24 h, specs/detections.md §1).  The end of a block is one summary event
- * with the number of messages it dropped. */
+ * with the number of messages it dropped.
+ *
+ * Blocks and the per-rule budget's counts live in the state store
+ * (state.c), shared by every engine of the process: a block set by one
+ * worker drops the offender's messages in all of them, and the budget
+ * holds daemon-wide.  The (rule, offender) keys stay per engine. */
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/engine_int.h"
 
 #define SW__GLOBAL_SLOTS 256
-#define SW__BLOCK_CAP_NS (INT64_C(24) * 3600 * SW_NS_S)
 
 uint64_t sw__rule_hash(const char *rule)
 {
@@ -96,17 +100,44 @@ static void emit_state_summary(sw_engine *e, sw__evstate *s)
     s->suppressed = 0;
 }
 
-/* the global per-rule budget */
+/* The global per-rule budget: the counts are the store's (shared); what
+ * the summary needs (the rule and where the last held-back hit was) is
+ * kept here, per engine, with what this engine last learnt of the shared
+ * window: while that window is current, a hit that would not take from
+ * the budget (its key is full, or the budget is) is settled here without
+ * calling the store, so a flood costs the store's lock only for the
+ * events that go out. */
 typedef struct glob_slot {
     uint64_t rule_hash;
-    int64_t window_start;
-    uint32_t count, suppressed;
     char rule[SW__RULE_MAX];
     sw_event_type type;
     sw_category category;
     sw_action action;
+    uint8_t have;                  /* win_start and full are known */
+    uint8_t full;                  /* the window was full when last seen */
+    int64_t win_start;             /* the shared window last seen */
+    uint64_t held;                 /* held back here, not yet in a summary */
     sw__where at;                  /* of the last hit held back */
 } glob_slot;
+
+static void emit_global_summary(sw_engine *e, const char *rule, sw_event_type type, sw_category cat,
+                                sw_action act, const sw__where *at, uint64_t held)
+{
+    sw_event ev;
+    fill_summary(e, &ev, rule, type, cat, act, "", held, 0, e->now, "hits (global event budget)");
+    where_put(&ev, at);
+    sw__event_emit(e, &ev);
+}
+
+/* What slot g's rule held back here, plus more (the store's share), comes
+ * out as one summary. */
+static void global_flush_slot(sw_engine *e, glob_slot *g, uint64_t more)
+{
+    uint64_t held = g->held + more;
+    g->held = 0;
+    if (held && g->rule[0])
+        emit_global_summary(e, g->rule, g->type, g->category, g->action, &g->at, held);
+}
 
 int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *id,
                       const sw_event *proto)
@@ -138,31 +169,53 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
     s->at.transport = proto->transport;
     if (id)
         snprintf(s->offender, sizeof s->offender, "%s", id);
-    /* global budget per rule: 100 keys' worth of events per window */
+    /* global budget per rule: 100 keys' worth of events per window, counted
+     * in the store (daemon-wide); taken from only when the key has room */
     uint32_t slot = (uint32_t)(k.rule_hash % SW__GLOBAL_SLOTS);
     glob_slot *g = &((glob_slot *)e->global)[slot];
-    if (g->rule_hash != k.rule_hash || e->now - g->window_start >= win || e->now < g->window_start) {
-        if (g->suppressed && g->rule[0]) {
-            sw_event ev;
-            fill_summary(e, &ev, g->rule, g->type, g->category, g->action, "", g->suppressed, 0,
-                         e->now, "hits (global event budget)");
-            where_put(&ev, &g->at);
-            sw__event_emit(e, &ev);
-        }
+    int take = s->count < per_key;
+    if (g->rule_hash != k.rule_hash) {
+        /* the slot changes rule: what the other rule held back is reported
+         * now, while its name is known here */
+        if (g->rule[0])
+            global_flush_slot(e, g, sw_state_window_take_held(e->state, g->rule_hash));
+        memset(g, 0, sizeof *g);
         g->rule_hash = k.rule_hash;
-        g->window_start = e->now;
-        g->count = g->suppressed = 0;
-        sw__rule_copy(g->rule, rule);
-        g->type = proto->type;
-        g->category = proto->category;
-        g->action = proto->action;
     }
-    if (s->count < per_key && g->count < per_key * 100u) {
+    int current = g->have && e->now >= g->win_start && e->now - g->win_start < win;
+    int r = 0, asked = !current || (take && !g->full);
+    if (asked) {
+        sw_state_window cur, rolled;
+        r = sw_state_window_hit(e->state, k.rule_hash, e->now, win, take, (uint64_t)per_key * 100u,
+                                &cur, &rolled);
+        if (!g->have || cur.start != g->win_start) {
+            /* a new window: what the last one held back (here, and in the
+             * store when this call rolled it) is reported */
+            sw__where here = {.src = proto->src, .dst = proto->dst, .transport = proto->transport,
+                              .frame = e->cur_frame, .file = e->cur_file};
+            uint64_t more = r & 2 ? rolled.held : 0;
+            if (g->rule[0]) {
+                if (!g->at.src.family)
+                    g->at = here;
+                global_flush_slot(e, g, more);
+            } else if (more) {
+                emit_global_summary(e, rule, proto->type, proto->category, proto->action, &here, more);
+            }
+            g->have = 1;
+            g->win_start = cur.start;
+            sw__rule_copy(g->rule, rule);
+            g->type = proto->type;
+            g->category = proto->category;
+            g->action = proto->action;
+            memset(&g->at, 0, sizeof g->at);
+        }
+        g->full = cur.count >= (uint64_t)per_key * 100u;
+    }
+    if (take && (r & 1)) {
         s->count++;
-        g->count++;
         return 1;
     }
-    if (s->count >= per_key) {
+    if (!take) {
         if (!s->suppressed)
             s->first_suppressed = e->now;
         s->suppressed++;
@@ -170,7 +223,10 @@ int sw__event_allowed(sw_engine *e, const char *rule, uint8_t kind, const char *
         s->at.frame = e->cur_frame;
         s->at.file = e->cur_file;
     } else {
-        g->suppressed++; /* the key had room: it is the global budget that held it */
+        /* the key had room: it is the global budget that held it (counted
+         * in the store when it was asked, else here) */
+        if (!asked)
+            g->held++;
         g->at.src = proto->src;
         g->at.dst = proto->dst;
         g->at.transport = proto->transport;
@@ -187,99 +243,69 @@ void sw__events_evicted(void *ctx, const void *key, void *value)
     emit_state_summary((sw_engine *)ctx, (sw__evstate *)value);
 }
 
-static void emit_block_summary(sw_engine *e, const sw__blkey *k, sw__block *b)
+void sw__block_summary(sw_engine *e, const sw_state_block *b)
 {
     if (!b->suppressed || !b->rule[0])
         return;
     sw_event ev;
-    fill_summary(e, &ev, b->rule, b->type, b->category, SW_ACTION_DROP, k->id, b->suppressed,
-                 b->since, b->last, "messages dropped by the block");
-    where_put(&ev, &b->at);
+    fill_summary(e, &ev, b->rule, b->type, b->category, SW_ACTION_DROP, b->id, b->suppressed, b->since,
+                 b->last, "messages dropped by the block");
+    sw__where at = {.src = b->src, .dst = b->dst, .transport = b->transport, .frame = b->frame,
+                    .file = b->file};
+    where_put(&ev, &at);
     ev.expires_ns = b->until;
     sw__event_emit(e, &ev);
-    b->suppressed = 0;
-}
-
-void sw__blocks_evicted(void *ctx, const void *key, void *value)
-{
-    sw_engine *e = ctx;
-    const sw__blkey *k = key;
-    emit_block_summary(e, k, (sw__block *)value);
-    if (e->block_kinds[k->kind])
-        e->block_kinds[k->kind]--; /* entries leave the table only this way */
-}
-
-static void make_blkey(sw__blkey *k, uint8_t kind, const char *id)
-{
-    memset(k, 0, sizeof *k);
-    k->kind = kind;
-    memcpy(k->id, id, strnlen(id, sizeof k->id));
 }
 
 int sw__block_check(sw_engine *e, uint8_t kind, const char *id, sw_verdict *v)
 {
-    sw__blkey k;
-    if (!e->block_kinds[kind]) /* no entry of this kind: nothing to find */
+    /* no entry of this kind anywhere: nothing to find, no lock taken */
+    if (!atomic_load_explicit(&e->block_kinds[kind], memory_order_relaxed))
         return 0;
     if (!id[0])
         return 0;
-    make_blkey(&k, kind, id);
-    sw__block *b = sw_table_peek(e->blocks, &k);
-    if (!b || !b->active)
-        return 0;
-    if (e->now >= b->until) {
-        emit_block_summary(e, &k, b);
-        b->active = 0; /* kept for the repeat-offence doubling */
-        if (e->st.active_blocks)
-            e->st.active_blocks--;
+    sw_state_where at = {.dst = e->facts.dst, .transport = e->facts.transport, .frame = e->cur_frame,
+                         .file = e->cur_file};
+    sw_state_block b;
+    int ended;
+    if (!sw_state_block_hit(e->state, kind, id, e->now, &at, &b, &ended)) {
+        if (ended)
+            sw__block_summary(e, &b);
         return 0;
     }
-    b->suppressed++;
-    b->last = e->now;
-    b->at.frame = e->cur_frame;
-    b->at.file = e->cur_file;
-    b->at.dst = e->facts.dst;
-    b->at.transport = e->facts.transport;
+    /* the verdict's rule must outlive this call (until the next message) */
+    sw__rule_copy(e->block_rule, b.rule);
     v->action = SW_ACTION_DROP;
     v->blocked = 1;
-    v->rule = b->rule;
-    v->type = b->type;
-    v->category = b->category;
+    v->rule = e->block_rule;
+    v->type = b.type;
+    v->category = b.category;
     return 1;
 }
 
 int64_t sw__block_set(sw_engine *e, uint8_t kind, const char *id, int64_t dur_ns, const char *rule,
                       sw_event_type type, sw_category cat, const sw_addr *src)
 {
-    sw__blkey k;
     if (!id[0] || dur_ns <= 0)
         return 0;
-    make_blkey(&k, kind, id);
-    int created;
-    sw__block *b = sw_table_upsert(e->blocks, &k, &created);
-    if (created)
-        e->block_kinds[kind]++;
-    if (!created && b->offences && e->now - b->until < SW__BLOCK_CAP_NS) {
-        for (unsigned i = 0; i < b->offences && dur_ns < SW__BLOCK_CAP_NS; i++)
-            dur_ns *= 2;
-    }
-    if (dur_ns > SW__BLOCK_CAP_NS)
-        dur_ns = SW__BLOCK_CAP_NS;
-    if (!b->active)
-        e->st.active_blocks++;
-    if (b->offences < 16)
-        b->offences++;
-    b->active = 1;
-    b->since = e->now;
-    b->until = e->now + dur_ns;
-    sw__rule_copy(b->rule, rule);
-    b->type = type;
-    b->category = cat;
+    sw_state_block b;
+    memset(&b, 0, sizeof b);
+    b.kind = kind;
+    memcpy(b.id, id, strnlen(id, SW_STATE_ID_MAX - 1));
+    sw__rule_copy(b.rule, rule);
+    b.type = type;
+    b.category = cat;
+    b.since = e->now;
     if (src)
-        b->at.src = *src;
-    b->at.dst = sw_addr_eq(&b->at.src, &e->facts.src) ? e->facts.dst : e->facts.src;
-    b->at.transport = e->facts.transport;
-    return b->until;
+        b.src = *src;
+    b.dst = sw_addr_eq(&b.src, &e->facts.src) ? e->facts.dst : e->facts.src;
+    b.transport = e->facts.transport;
+    sw_state_block ev;
+    int nev;
+    int64_t until = sw_state_block_set(e->state, &b, dur_ns, &ev, &nev);
+    if (nev)
+        sw__block_summary(e, &ev); /* pushed out by this one: what it dropped is reported */
+    return until;
 }
 
 int sw__rate_allow(sw_engine *e, const sw_rule *r)
@@ -319,9 +345,10 @@ static void flush_event(void *ctx, const void *key, void *value)
     emit_state_summary(((flush_ctx *)ctx)->e, (sw__evstate *)value);
 }
 
-static void flush_block(void *ctx, const void *key, void *value)
+static void flush_block(void *ctx, sw_state_block *b)
 {
-    emit_block_summary(((flush_ctx *)ctx)->e, (const sw__blkey *)key, (sw__block *)value);
+    sw__block_summary(((flush_ctx *)ctx)->e, b);
+    b->suppressed = 0;
 }
 
 void sw__summaries_flush(sw_engine *e, int64_t now)
@@ -329,18 +356,11 @@ void sw__summaries_flush(sw_engine *e, int64_t now)
     flush_ctx c = {e};
     e->now = now;
     sw_table_foreach(e->events, flush_event, &c);
-    sw_table_foreach(e->blocks, flush_block, &c);
+    sw_state_block_foreach(e->state, flush_block, &c);
     glob_slot *g = (glob_slot *)e->global;
-    for (unsigned i = 0; i < SW__GLOBAL_SLOTS; i++) {
-        if (g[i].suppressed && g[i].rule[0]) {
-            sw_event ev;
-            fill_summary(e, &ev, g[i].rule, g[i].type, g[i].category, g[i].action, "", g[i].suppressed,
-                         0, now, "hits (global event budget)");
-            where_put(&ev, &g[i].at);
-            sw__event_emit(e, &ev);
-            g[i].suppressed = 0;
-        }
-    }
+    for (unsigned i = 0; i < SW__GLOBAL_SLOTS; i++)
+        if (g[i].rule[0])
+            global_flush_slot(e, &g[i], sw_state_window_take_held(e->state, g[i].rule_hash));
 }
 
 size_t sw__global_size(void)
