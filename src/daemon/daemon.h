@@ -107,6 +107,7 @@ typedef struct swd_daemon {
     swd_worker *workers[SWD_MAX_WORKERS];
     int64_t started_ns;
     uint64_t reloads;           /* main thread only */
+    struct swd_reloader *reloader; /* policy reloads off the control thread (reload.h) */
 } swd_daemon;
 
 /* Creates the workers and binds every socket (before privileges drop). */

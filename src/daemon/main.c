@@ -29,6 +29,7 @@
 
 #include "daemon/admin.h"
 #include "daemon/daemon.h"
+#include "daemon/reload.h"
 
 static void usage(FILE *f)
 {
@@ -127,64 +128,31 @@ static int drop_privileges(const swd_config *cfg, char *err, size_t errlen)
     return SW_OK;
 }
 
-/* ---- reload --------------------------------------------------------------------------- */
-
-static uint64_t next_gen = 1;
-
-int swd_reload(swd_daemon *d, char *msg, size_t msglen)
-{
-    int64_t t0 = swd_now_ns();
-    char err[512];
-    swd_policy_gen *g = swd_policy_gen_load(d->cfg, d->nworkers, ++next_gen, err, sizeof err);
-    if (!g) {
-        swd_err("reload", "reload failed, the running policy stays: %s", err);
-        snprintf(msg, msglen, "error: %s; the running policy stays", err);
-        return SW_EINVAL;
-    }
-    swd_policy_gen *old = atomic_exchange(&d->policy, g);
-    swd_workers_wake(d);
-    /* the old generation is freed once every worker has moved on */
-    for (int i = 0; i < 5000 && swd_workers_policy_acked(d) < g->gen; i++) {
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    if (swd_workers_policy_acked(d) >= g->gen) {
-        swd_policy_gen_free(old);
-    } else {
-        swd_warn("reload", "a worker has not taken the new policy within 5 s; keeping the old one allocated");
-    }
-    d->reloads++;
-    double ms = (double)(swd_now_ns() - t0) / 1e6;
-    swd_info("reload", "policy generation %llu in force (%s, %u rules) after %.1f ms",
-             (unsigned long long)g->gen, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules,
-             ms);
-    snprintf(msg, msglen, "ok generation %llu rules %u in %.1f ms", (unsigned long long)g->gen,
-             g->policy->nrules, ms);
-    return SW_OK;
-}
-
 /* ---- the control loop ------------------------------------------------------------------ */
 
 static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
 {
     int64_t last_flush = swd_now_ns();
     while (!atomic_load(&d->stop)) {
-        struct pollfd pf[2] = {{sigfd, POLLIN, 0}, {admin_fd, POLLIN, 0}};
-        int n = poll(pf, admin_fd >= 0 ? 2 : 1, 1000);
+        /* the admin socket comes last: without one, poll skips it */
+        struct pollfd pf[3] = {{sigfd, POLLIN, 0},
+                               {swd_reloader_fd(d->reloader), POLLIN, 0},
+                               {admin_fd, POLLIN, 0}};
+        int n = poll(pf, admin_fd >= 0 ? 3 : 2, swd_reloader_poll_ms(d->reloader, 1000));
+        swd_reloader_poll(d->reloader);
         if (n > 0 && (pf[0].revents & POLLIN)) {
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
-                    char msg[600];
                     swd_info("main", "SIGHUP: reloading the policy");
-                    (void)swd_reload(d, msg, sizeof msg);
+                    (void)swd_reloader_request(d->reloader, -1);
                 } else {
                     swd_info("main", "signal %u: stopping", si.ssi_signo);
                     atomic_store(&d->stop, 1);
                 }
             }
         }
-        if (n > 0 && admin_fd >= 0 && (pf[1].revents & POLLIN))
+        if (n > 0 && admin_fd >= 0 && (pf[2].revents & POLLIN))
             swd_admin_serve(d, admin_fd);
         int64_t now = swd_now_ns();
         if (d->events && now - last_flush >= 1000000000) {
@@ -239,6 +207,10 @@ static int run(const char *path)
     if (!g)
         goto out;
     atomic_store(&d->policy, g);
+    if (!(d->reloader = swd_reloader_new(d, 1))) {
+        snprintf(err, sizeof err, "reloader: %s", strerror(errno));
+        goto out;
+    }
     if (setup_ifaces(d, err, sizeof err) != SW_OK || open_events(d, err, sizeof err) != SW_OK ||
         swd_workers_create(d, err, sizeof err) != SW_OK)
         goto out;
@@ -274,6 +246,10 @@ out:
         swd_err("main", "%s", err);
     atomic_store(&d->stop, 1);
     swd_workers_join(d);
+    /* a reload still compiling cannot be interrupted: the process ends
+     * without it once everything else is closed (see below) */
+    int abandoned = swd_reloader_free(d->reloader);
+    d->reloader = NULL;
     if (rc == 0) {
         swd_counters c;
         sw_engine_stats es;
@@ -300,6 +276,10 @@ out:
     if (cfg.pid_file && rc == 0)
         unlink(cfg.pid_file);
     memset(d->secret, 0, sizeof d->secret);
+    if (abandoned) { /* the compile thread still reads cfg and d */
+        swd_log_close();
+        _exit(rc);
+    }
     free(d);
     swd_config_free(&cfg);
     swd_log_close();
