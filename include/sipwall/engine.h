@@ -49,6 +49,10 @@ typedef struct sw_engine_msg {
      * it was screened, so transactions and dialogs match.  Empty = from
      * the message. */
     sw_str txn_branch, txn_call_id;
+    /* When a capture agent says it saw the message (HEP, live capture), ns
+     * since the Unix epoch; 0 = none.  Evidence only: events about the
+     * message carry it as "capture_ts"; the clock stays ts_ns. */
+    int64_t capture_ts_ns;
 } sw_engine_msg;
 
 #define SW_VERDICT_MAX_NAMES 16

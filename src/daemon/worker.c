@@ -14,11 +14,26 @@
 
 #include "daemon/worker.h"
 
-int64_t swd_now_ns(void)
+/* The daemon's clock: the wall clock read once at start, advanced by
+ * CLOCK_MONOTONIC, so that it never goes back or jumps when the system
+ * time is stepped (the engine's windows and blocks run on it) and still
+ * reads as Unix time in events. */
+static int64_t clock_base;
+static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
+
+static int64_t ts_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void clock_init(void) { clock_base = ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_MONOTONIC); }
+
+int64_t swd_now_ns(void)
+{
+    pthread_once(&clock_once, clock_init);
+    return clock_base + ts_ns(CLOCK_MONOTONIC);
 }
 
 /* ---- epoll registration -------------------------------------------------------- */
@@ -381,6 +396,7 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
     m.framing = in->transport == SW_TRANSPORT_UDP || in->whole ? SW_SIP_DATAGRAM : SW_SIP_STREAM;
     m.framing_error = in->framing_error;
     m.peer = in->peer;
+    m.capture_ts_ns = in->capture_ts_ns;
     if (!in->sensor && d->cfg->mode == SWD_MODE_INLINE && !in->framing_error && len > 8 &&
         memcmp(data, "SIP/", 4) == 0) {
         handle_response(w, &m, in);

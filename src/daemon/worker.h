@@ -64,6 +64,7 @@ typedef struct swd_msg_in {
     uint8_t sensor;         /* seen passively: events only */
     uint8_t whole;          /* one whole message whatever the transport (HEP payloads) */
     uint8_t handed;         /* came through the inbox: screen it here */
+    int64_t capture_ts_ns;  /* sensor: the capture's own time, evidence only (0: none) */
 } swd_msg_in;
 
 typedef struct swd_conn swd_conn;
