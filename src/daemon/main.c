@@ -30,6 +30,7 @@
 #include "daemon/admin.h"
 #include "daemon/daemon.h"
 #include "daemon/reload.h"
+#include "daemon/startcheck.h"
 
 static void usage(FILE *f)
 {
@@ -128,6 +129,38 @@ static int drop_privileges(const swd_config *cfg, char *err, size_t errlen)
     return SW_OK;
 }
 
+/* ---- start-up checks and run-time files ---------------------------------------------------- */
+
+/* What must hold before anything is opened (shared with --check-config,
+ * src/daemon/startcheck.c): no other sipwalld on the pid file or the admin
+ * socket (stale ones are replaced), the files' directories, accounts and
+ * keys, and file descriptors for max-connections (the soft limit is raised
+ * up to the hard one). */
+static int start_checks(const swd_config *cfg, unsigned nworkers, char *err, size_t errlen)
+{
+    long other;
+    int rc = SW_OK;
+    if (cfg->pid_file)
+        rc = swd_check_pid_file(cfg->pid_file, &other, err, errlen);
+    if (rc == SW_OK && cfg->admin)
+        rc = swd_check_admin_socket(cfg->admin, SWD_CHECK_START, err, errlen);
+    if (rc == SW_OK)
+        rc = swd_check_environment(cfg, SWD_CHECK_START, err, errlen);
+    if (rc == SW_OK)
+        rc = swd_check_fd_limit(cfg, nworkers, SWD_CHECK_START, NULL, 0, err, errlen);
+    return rc;
+}
+
+/* Removes the pid file or the admin socket at stop.  After the privilege
+ * drop this needs the directory to be writable by the user (the unit's
+ * RuntimeDirectory is; systemd also removes it): otherwise say so. */
+static void remove_runtime_file(const char *what, const char *path)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        swd_warn("main", "cannot remove the %s %s: %s (the next start replaces it)", what, path,
+                 strerror(errno));
+}
+
 /* ---- the control loop ------------------------------------------------------------------ */
 
 static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
@@ -184,11 +217,8 @@ static int run(const char *path)
     }
     d->cfg = &cfg;
     d->started_ns = swd_now_ns();
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    d->nworkers = cfg.workers ? cfg.workers : (unsigned)(ncpu > 0 ? ncpu : 1);
-    if (d->nworkers > SWD_MAX_WORKERS)
-        d->nworkers = SWD_MAX_WORKERS;
-    int rc = 1, sigfd = -1, admin_fd = -1;
+    d->nworkers = swd_worker_count(&cfg);
+    int rc = 1, sigfd = -1, admin_fd = -1, wrote_pid = 0;
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGHUP);
@@ -200,6 +230,8 @@ static int run(const char *path)
     signal(SIGPIPE, SIG_IGN);
     swd_info("main", "sipwalld %s starting: mode=%s workers=%u config=%s", swd_version(),
              swd_mode_name(cfg.mode), d->nworkers, path);
+    if (start_checks(&cfg, d->nworkers, err, sizeof err) != SW_OK)
+        goto out;
     if (cfg.secret_path &&
         swd_secret_load_or_create(cfg.secret_path, d->secret, err, sizeof err) != SW_OK)
         goto out;
@@ -207,6 +239,8 @@ static int run(const char *path)
     if (!g)
         goto out;
     atomic_store(&d->policy, g);
+    if (swd_check_engine_memory(g->policy, d->nworkers, NULL, err, sizeof err) != SW_OK)
+        goto out;
     if (!(d->reloader = swd_reloader_new(d, 1))) {
         snprintf(err, sizeof err, "reloader: %s", strerror(errno));
         goto out;
@@ -217,13 +251,9 @@ static int run(const char *path)
     if (cfg.admin && (admin_fd = swd_admin_listen(cfg.admin, err, sizeof err)) < 0)
         goto out;
     if (cfg.pid_file) {
-        FILE *pf = fopen(cfg.pid_file, "w");
-        if (!pf) {
-            snprintf(err, sizeof err, "pid file %s: %s", cfg.pid_file, strerror(errno));
+        if (swd_pid_file_write(cfg.pid_file, err, sizeof err) != SW_OK)
             goto out;
-        }
-        fprintf(pf, "%ld\n", (long)getpid());
-        fclose(pf);
+        wrote_pid = 1;
     }
     if (drop_privileges(&cfg, err, sizeof err) != SW_OK)
         goto out;
@@ -264,7 +294,7 @@ out:
     swd_workers_free(d);
     if (admin_fd >= 0) {
         close(admin_fd);
-        unlink(cfg.admin);
+        remove_runtime_file("admin socket", cfg.admin);
     }
     if (sigfd >= 0)
         close(sigfd);
@@ -273,8 +303,8 @@ out:
         SSL_CTX_free(d->tls_server[i]);
     SSL_CTX_free(d->tls_client);
     swd_policy_gen_free(atomic_load(&d->policy));
-    if (cfg.pid_file && rc == 0)
-        unlink(cfg.pid_file);
+    if (wrote_pid)
+        remove_runtime_file("pid file", cfg.pid_file);
     memset(d->secret, 0, sizeof d->secret);
     if (abandoned) { /* the compile thread still reads cfg and d */
         swd_log_close();
@@ -286,26 +316,59 @@ out:
     return rc;
 }
 
+/* --check-config: what start checks, without changing anything (the same
+ * functions, src/daemon/startcheck.c), plus a bind of every address and
+ * the TLS pairs, which start does for real.  A sipwalld already running on
+ * this config is a note, not an error: its addresses are then not bound. */
 static int check_config(const char *path)
 {
     swd_config cfg;
-    char err[1024];
+    char err[1024], note[512];
     memset(&cfg, 0, sizeof cfg);
     if (swd_config_load(path, &cfg, err, sizeof err) != SW_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
     (void)swd_log_open("stderr", SWD_LOG_WARN, err, sizeof err);
+    unsigned nworkers = swd_worker_count(&cfg);
+    long running = 0;
+    int rc = SW_OK;
+    if (cfg.pid_file && swd_check_pid_file(cfg.pid_file, &running, err, sizeof err) != SW_OK)
+        printf("note: %s; start refuses while it runs\n", err);
+    if (cfg.admin) {
+        rc = swd_check_admin_socket(cfg.admin, SWD_CHECK_ONLY, err, sizeof err);
+        if (rc == SW_ECONFLICT) {
+            printf("note: %s; start refuses while it runs\n", err);
+            running = running ? running : -1;
+            rc = SW_OK;
+        }
+    }
+    if (rc == SW_OK)
+        rc = swd_check_environment(&cfg, SWD_CHECK_ONLY, err, sizeof err);
+    if (rc == SW_OK && !running)
+        rc = swd_check_binds(&cfg, err, sizeof err);
+    if (rc == SW_OK)
+        rc = swd_check_fd_limit(&cfg, nworkers, SWD_CHECK_ONLY, note, sizeof note, err, sizeof err);
+    if (rc != SW_OK) {
+        fprintf(stderr, "%s\n", err);
+        swd_config_free(&cfg);
+        return 1;
+    }
+    if (note[0])
+        printf("%s\n", note);
     swd_policy_gen *g = swd_policy_gen_load(&cfg, 1, 1, err, sizeof err);
-    if (!g) {
+    uint64_t mem = 0;
+    if (!g || swd_check_engine_memory(g->policy, nworkers, &mem, err, sizeof err) != SW_OK) {
         fprintf(stderr, "%s: %s\n", path, err);
+        swd_policy_gen_free(g);
         swd_config_free(&cfg);
         return 1;
     }
     printf("%s: ok — mode %s, %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs; "
-           "policy %s with %u rules\n",
+           "policy %s with %u rules; %u workers, about %llu MiB of engine state, %llu file descriptors\n",
            path, swd_mode_name(cfg.mode), cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures,
-           cfg.nheps, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules);
+           cfg.nheps, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules, nworkers,
+           (unsigned long long)(mem >> 20), (unsigned long long)swd_fd_need(&cfg, nworkers));
     swd_policy_gen_free(g);
     swd_config_free(&cfg);
     return 0;
