@@ -73,6 +73,7 @@ static void tx_flush(swd_worker *w)
             for (int k = 0; k < n; k++) {
                 w->c.tx_udp++;
                 w->c.tx_bytes += w->tx[off + (unsigned)k].msg_len;
+                swd_count_sent(w, w->txkind[off + (unsigned)k]);
             }
             off += (unsigned)n;
         }
@@ -89,12 +90,23 @@ char *swd_tx_slot(swd_worker *w, size_t *cap)
     return w->txbuf + (size_t)w->ntx * SWD_MAX_DGRAM;
 }
 
-static void tx_commit(swd_worker *w, int fd, const sw_addr *to, size_t len)
+void swd_count_sent(swd_worker *w, unsigned kind)
+{
+    if (kind == SWD_TX_REQUEST)
+        w->c.requests_forwarded++;
+    else if (kind == SWD_TX_RESPONSE)
+        w->c.responses_forwarded++;
+    else
+        w->c.replies++;
+}
+
+static void tx_commit(swd_worker *w, int fd, const sw_addr *to, size_t len, unsigned kind)
 {
     unsigned i = w->ntx;
     if (i == 0)
         w->tx_since = swd_now_ns();
     w->txfd[i] = fd;
+    w->txkind[i] = (uint8_t)kind;
     w->txiov[i].iov_base = w->txbuf + (size_t)i * SWD_MAX_DGRAM;
     w->txiov[i].iov_len = len;
     memset(&w->tx[i].msg_hdr, 0, sizeof w->tx[i].msg_hdr);
@@ -121,7 +133,8 @@ static int udp_fd_for(swd_worker *w, unsigned iface, const sw_addr *to)
 }
 
 /* Sends what was written into the current tx slot (swd_tx_slot). */
-void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr *to, size_t len)
+void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr *to, size_t len,
+                   unsigned kind)
 {
     char *data = w->txbuf + (size_t)w->ntx * SWD_MAX_DGRAM;
     if (t == SW_TRANSPORT_UDP || t == SW_TRANSPORT_UNKNOWN) {
@@ -130,15 +143,15 @@ void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr 
             w->c.dropped_no_route++;
             return;
         }
-        tx_commit(w, fd, to, len);
+        tx_commit(w, fd, to, len, kind);
         return;
     }
     unsigned owner = sw_sock_owner(to, w->d->nworkers);
     if (owner == w->id) {
-        swd_conn_send(w, to, t, iface, data, len);
+        swd_conn_send(w, to, t, iface, data, len, kind);
         return;
     }
-    swd_send_hdr h = {.to = *to, .transport = t, .iface = iface};
+    swd_send_hdr h = {.to = *to, .transport = t, .iface = iface, .kind = kind};
     swd_worker *o = w->d->workers[owner];
     if (swd_ring_put(o->inbox[w->id], SWD_RING_SEND, &h, sizeof h, data, len) != SW_OK) {
         w->c.dropped_inbox++;
@@ -219,8 +232,7 @@ static void reply(swd_worker *w, sw_sip_msg *msg, const swd_msg_in *in, uint16_t
     long n = sw_proxy_reply(w->proxy, msg, &in->src, status, reason, retry_after, out, cap);
     if (n <= 0)
         return; /* an ACK, or nothing to address an answer to */
-    w->c.replies++;
-    swd_send_slot(w, in->iface, in->transport, &in->src, (size_t)n);
+    swd_send_slot(w, in->iface, in->transport, &in->src, (size_t)n, SWD_TX_REPLY);
 }
 
 static void forward_request(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v, const swd_msg_in *in)
@@ -287,8 +299,7 @@ static void forward_request(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v,
         reply(w, msg, in, 513, NULL, 0);
         return;
     }
-    w->c.requests_forwarded++;
-    swd_send_slot(w, (unsigned)oi, t, &to, (size_t)n);
+    swd_send_slot(w, (unsigned)oi, t, &to, (size_t)n, SWD_TX_REQUEST);
 }
 
 static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *in)
@@ -336,8 +347,7 @@ static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *i
     }
     sw_transport t = r->hop.transport != SW_TRANSPORT_UNKNOWN ? r->hop.transport
                                                               : w->d->ifaces[r->out_iface].transport;
-    w->c.responses_forwarded++;
-    swd_send_slot(w, r->out_iface, t, &r->hop.addr, (size_t)n);
+    swd_send_slot(w, r->out_iface, t, &r->hop.addr, (size_t)n, SWD_TX_RESPONSE);
 }
 
 /* The worker owning the next hop of a request from the core (its routing
@@ -503,7 +513,7 @@ static void drain_inbox(swd_worker *w)
             if (rec.kind == SWD_RING_SEND && rec.hlen == sizeof(swd_send_hdr)) {
                 swd_send_hdr h;
                 memcpy(&h, rec.hdr, sizeof h);
-                swd_conn_send(w, &h.to, h.transport, h.iface, rec.data, rec.dlen);
+                swd_conn_send(w, &h.to, h.transport, h.iface, rec.data, rec.dlen, h.kind);
             } else if (rec.kind == SWD_RING_RX && rec.hlen == sizeof(swd_rx_hdr)) {
                 swd_rx_hdr h;
                 memcpy(&h, rec.hdr, sizeof h);
