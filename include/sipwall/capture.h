@@ -81,6 +81,7 @@ typedef struct sw_capture_stats {
     uint64_t tcp_framing_errors, tcp_resyncs;
     uint64_t tcp_incomplete;   /* partial messages delivered at FIN/RST/idle/flush */
     uint64_t tcp_memory_evictions; /* streams that gave their buffer up for the memory cap */
+    uint64_t bad_timestamps;   /* frames whose time lay outside 1970..SW_CAPTURE_TS_MAX_NS (clamped) */
 } sw_capture_stats;
 
 typedef struct sw_capture sw_capture; /* opaque */
@@ -99,6 +100,17 @@ int sw_capture_run(sw_capture *c, sw_capture_cb cb, void *ctx) SW_NONNULL(1, 2);
 const char *sw_capture_error(const sw_capture *c) SW_NONNULL(1);
 const sw_capture_stats *sw_capture_get_stats(const sw_capture *c) SW_NONNULL(1);
 void sw_capture_free(sw_capture *c);
+
+/* The latest capture time sipwall represents: 2^33 s after 1970 (year
+ * 2242), so that a time plus any window or timeout stays within int64_t. */
+#define SW_CAPTURE_TS_MAX_NS (INT64_C(8589934592) * 1000000000)
+
+/* A record's time (seconds and nanoseconds since 1970, as libpcap gives
+ * them) in nanoseconds, clamped to 0..SW_CAPTURE_TS_MAX_NS: a capture file
+ * or a kernel can carry any 64-bit value, and nothing downstream may
+ * overflow on it.  *clamped (may be NULL) is set to 1 when the value was
+ * out of range, else left alone. */
+int64_t sw_capture_ts_ns(int64_t sec, int64_t nsec, int *clamped);
 
 /* Decodes one frame by link type (DLT_* value) and feeds the reassemblers;
  * exposed for tests and fuzzing.  Calls cb like sw_capture_run (cb may be

@@ -212,6 +212,10 @@ typedef struct sw_engine_msg {
      * NULL = the engine's.  Header fields beyond the engine's own
      * max_headers are refused whatever these say (its index is that big). */
     const sw_sip_limits *sip_limits;
+    /* When a capture agent says it saw the message (HEP, live capture), ns
+     * since the Unix epoch; 0 = none.  Evidence only: events about the
+     * message carry it as "capture_ts"; the clock stays ts_ns. */
+    int64_t capture_ts_ns;
 } sw_engine_msg;
 
 #define SW_VERDICT_MAX_NAMES 16

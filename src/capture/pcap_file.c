@@ -119,6 +119,27 @@ static int record_error(sw_capture *c, const char *pcap_msg)
     return SW_EFORMAT;
 }
 
+int64_t sw_capture_ts_ns(int64_t sec, int64_t nsec, int *clamped)
+{
+    const int64_t max_s = SW_CAPTURE_TS_MAX_NS / 1000000000;
+    if (nsec < 0 || nsec >= 1000000000) { /* not a fraction of a second: keep the seconds */
+        nsec = 0;
+        if (clamped)
+            *clamped = 1;
+    }
+    if (sec < 0) {
+        if (clamped)
+            *clamped = 1;
+        return 0;
+    }
+    if (sec >= max_s) {
+        if (clamped && (sec > max_s || nsec > 0))
+            *clamped = 1;
+        return SW_CAPTURE_TS_MAX_NS;
+    }
+    return sec * 1000000000 + nsec;
+}
+
 int sw_capture_run(sw_capture *c, sw_capture_cb cb, void *ctx)
 {
     if (!c->pcap) {
@@ -132,7 +153,9 @@ int sw_capture_run(sw_capture *c, sw_capture_cb cb, void *ctx)
         if (r == 1) {
             /* Opened with nanosecond precision: tv_usec holds nanoseconds
              * for pcap (either resolution, scaled) and pcapng alike. */
-            int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
+            int clamped = 0;
+            int64_t ts = sw_capture_ts_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec, &clamped);
+            c->stats.bad_timestamps += (uint64_t)clamped;
             int rc = sw_capture_feed_frame(c, c->dlt, data, h->caplen, h->len, ts, cb, ctx);
             if (rc)
                 return rc;

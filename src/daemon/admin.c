@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/admin.h"
+#include "daemon/reload.h"
 
 static int sun_of(const char *path, struct sockaddr_un *sa)
 {
@@ -132,7 +133,9 @@ void swd_admin_serve(swd_daemon *d, int lfd)
     char *reply = NULL;
     if (strcmp(cmd, "reload") == 0) {
         swd_info("admin", "reload requested on the admin socket");
-        (void)swd_reload(d, msg, sizeof msg);
+        if (swd_reloader_request(d->reloader, fd) == SW_OK)
+            return; /* the reloader answers and closes fd when the new policy is in force */
+        snprintf(msg, sizeof msg, "error: too many reloads waiting; try again");
         reply = msg;
     } else if (strcmp(cmd, "stats") == 0) {
         reply = swd_stats_json(d);

@@ -10,7 +10,5 @@ int swd_admin_listen(const char *path, char *err, size_t errlen);
 void swd_admin_serve(swd_daemon *d, int lfd);
 /* `sipwalld -c FILE ctl CMD`: prints the reply; 0 when it starts "ok" or is JSON. */
 int swd_admin_client(const char *conf_path, int argc, char **argv);
-/* Compiles and publishes the policy again; msg gets the one-line outcome. */
-int swd_reload(swd_daemon *d, char *msg, size_t msglen);
 
 #endif

@@ -82,12 +82,24 @@ struct swd_conn {
     uint8_t ready;         /* complete input left over by the per-turn budget: in w->ready_slots */
     char *wbuf;
     size_t wlen, woff, wcap;
+    /* the messages queued and not yet taken whole by the socket, in order:
+     * counted sent when it has, dropped when the connection dies first */
+    uint64_t wq_total, wq_sent; /* bytes ever queued / written */
+    struct pend_msg *pend;      /* ring */
+    uint32_t pend_head, npend, pend_cap;
     /* certificate identities, and the partner they name under one policy */
     char ids[SW_TLS_MAX_IDS][SW_TLS_ID_LEN];
     unsigned nids;
     const swd_policy_gen *peer_gen;
     const sw_peer *peer_cached;
     sw_hep_stream *hs;
+};
+
+/* A message waiting in a connection's output: where it ends in the stream
+ * of bytes queued, and its SWD_TX_* kind. */
+struct pend_msg {
+    uint64_t end;
+    uint8_t kind;
 };
 
 typedef struct conn_key {
@@ -190,6 +202,8 @@ static void conn_close(swd_worker *w, swd_conn *c)
     else if (c->fd >= 0)
         close(c->fd);
     sw_hep_stream_free(c->hs);
+    w->c.dropped_send += c->npend; /* queued, never sent */
+    free(c->pend);
     free(c->rbuf);
     free(c->wbuf);
     w->conns[c->slot] = NULL;
@@ -471,6 +485,44 @@ static int tls_step(swd_worker *w, swd_conn *c)
 
 /* ---- output ------------------------------------------------------------------------- */
 
+/* Counts the messages the socket has now taken whole. */
+static void pend_sent(swd_worker *w, swd_conn *c)
+{
+    while (c->npend && c->pend[c->pend_head].end <= c->wq_sent) {
+        swd_count_sent(w, c->pend[c->pend_head].kind);
+        c->pend_head = (c->pend_head + 1) % c->pend_cap;
+        c->npend--;
+    }
+}
+
+/* Records a message about to be queued; -1 when the ledger is at its
+ * ceiling (more messages than max-send-queue could hold at 32 bytes each:
+ * a slow reader) or out of memory. */
+static int pend_add(swd_worker *w, swd_conn *c, size_t len, unsigned kind)
+{
+    if (c->npend == c->pend_cap) {
+        uint32_t ceiling = L(w)->max_send_queue / 32 + 16;
+        uint32_t ncap = c->pend_cap ? c->pend_cap * 2 : 16;
+        if (c->pend_cap >= ceiling)
+            return -1;
+        if (ncap > ceiling)
+            ncap = ceiling;
+        struct pend_msg *np = malloc((size_t)ncap * sizeof *np);
+        if (!np)
+            return -1;
+        for (uint32_t i = 0; i < c->npend; i++)
+            np[i] = c->pend[(c->pend_head + i) % c->pend_cap];
+        free(c->pend);
+        c->pend = np;
+        c->pend_cap = ncap;
+        c->pend_head = 0;
+    }
+    c->wq_total += len;
+    c->pend[(c->pend_head + c->npend) % c->pend_cap] = (struct pend_msg){c->wq_total, (uint8_t)kind};
+    c->npend++;
+    return 0;
+}
+
 static int flush_out(swd_worker *w, swd_conn *c)
 {
     while (c->woff < c->wlen) {
@@ -482,15 +534,17 @@ static int flush_out(swd_worker *w, swd_conn *c)
         if (n <= 0)
             return -1;
         c->woff += (size_t)n;
+        c->wq_sent += (uint64_t)n;
         w->c.tx_stream++;
         w->c.tx_bytes += (uint64_t)n;
+        pend_sent(w, c);
     }
     c->woff = c->wlen = 0;
     set_write_interest(w, c, 0);
     return 0;
 }
 
-static int queue_out(swd_worker *w, swd_conn *c, const void *data, size_t len)
+static int queue_out(swd_worker *w, swd_conn *c, const void *data, size_t len, unsigned kind)
 {
     if (c->woff && c->woff == c->wlen)
         c->woff = c->wlen = 0;
@@ -513,15 +567,19 @@ static int queue_out(swd_worker *w, swd_conn *c, const void *data, size_t len)
         c->wbuf = nb;
         c->wcap = cap;
     }
+    if (pend_add(w, c, len, kind) < 0) {
+        w->c.conn_closed_slow++;
+        return -1;
+    }
     memcpy(c->wbuf + c->wlen, data, len);
     c->wlen += len;
-    if (c->state == CS_OPEN && !c->want_write)
-        return flush_out(w, c);
+    if (c->state == CS_OPEN && !c->want_write && flush_out(w, c) < 0)
+        return -2; /* queued, but the connection failed: counted when it closes */
     return 0;
 }
 
 void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned iface, const void *data,
-                   size_t len)
+                   size_t len, unsigned kind)
 {
     conn_key k = ckey(to, t);
     uint32_t *s = sw_table_get(w->conn_by_peer, &k);
@@ -546,8 +604,10 @@ void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned if
         w->c.dropped_send++;
         return;
     }
-    if (queue_out(w, c, data, len) < 0) {
-        w->c.dropped_send++;
+    int r = queue_out(w, c, data, len, kind);
+    if (r < 0) {
+        if (r == -1)
+            w->c.dropped_send++; /* not queued (a queued one counts when the connection closes) */
         conn_kill(w, c);
     }
 }

@@ -114,6 +114,7 @@ typedef struct swd_daemon {
     /* Blocks and the daemon-wide counters, shared by every worker's engine
      * (created with the first policy, sized by its `limits blocks`). */
     sw_state_store *state;
+    struct swd_reloader *reloader; /* policy reloads off the control thread (reload.h) */
 } swd_daemon;
 
 /* The shared store's ceiling for a policy; on reload the store is resized

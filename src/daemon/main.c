@@ -27,6 +27,8 @@
 
 #include "daemon/admin.h"
 #include "daemon/daemon.h"
+#include "daemon/reload.h"
+#include "daemon/startcheck.h"
 
 static void usage(FILE *f)
 {
@@ -125,47 +127,36 @@ static int drop_privileges(const swd_config *cfg, char *err, size_t errlen)
     return SW_OK;
 }
 
-/* ---- reload --------------------------------------------------------------------------- */
+/* ---- start-up checks and run-time files ---------------------------------------------------- */
 
-static uint64_t next_gen = 1;
-
-int swd_reload(swd_daemon *d, char *msg, size_t msglen)
+/* What must hold before anything is opened (shared with --check-config,
+ * src/daemon/startcheck.c): no other sipwalld on the pid file or the admin
+ * socket (stale ones are replaced), the files' directories, accounts and
+ * keys, and file descriptors for max-connections (the soft limit is raised
+ * up to the hard one). */
+static int start_checks(const swd_config *cfg, unsigned nworkers, char *err, size_t errlen)
 {
-    int64_t t0 = swd_now_ns();
-    char err[512];
-    swd_policy_gen *g = swd_policy_gen_load(d->cfg, d->nworkers, ++next_gen, err, sizeof err);
-    if (!g) {
-        swd_err("reload", "reload failed, the running policy stays: %s", err);
-        snprintf(msg, msglen, "error: %s; the running policy stays", err);
-        return SW_EINVAL;
-    }
-    char smsg[200];
-    if (swd_state_reload(d, g->policy, smsg, sizeof smsg) != SW_OK) {
-        swd_err("reload", "reload failed, the running policy stays: %s", smsg);
-        snprintf(msg, msglen, "error: %s; the running policy stays", smsg);
-        swd_policy_gen_free(g);
-        return SW_ENOMEM;
-    }
-    swd_policy_gen *old = atomic_exchange(&d->policy, g);
-    swd_workers_wake(d);
-    /* the old generation is freed once every worker has moved on */
-    for (int i = 0; i < 5000 && swd_workers_policy_acked(d) < g->gen; i++) {
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    if (swd_workers_policy_acked(d) >= g->gen) {
-        swd_policy_gen_free(old);
-    } else {
-        swd_warn("reload", "a worker has not taken the new policy within 5 s; keeping the old one allocated");
-    }
-    d->reloads++;
-    double ms = (double)(swd_now_ns() - t0) / 1e6;
-    swd_info("reload", "policy generation %llu in force (%s, %u rules) after %.1f ms",
-             (unsigned long long)g->gen, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules,
-             ms);
-    snprintf(msg, msglen, "ok generation %llu rules %u in %.1f ms%s%s", (unsigned long long)g->gen,
-             g->policy->nrules, ms, smsg[0] ? "; " : "", smsg);
-    return SW_OK;
+    long other;
+    int rc = SW_OK;
+    if (cfg->pid_file)
+        rc = swd_check_pid_file(cfg->pid_file, &other, err, errlen);
+    if (rc == SW_OK && cfg->admin)
+        rc = swd_check_admin_socket(cfg->admin, SWD_CHECK_START, err, errlen);
+    if (rc == SW_OK)
+        rc = swd_check_environment(cfg, SWD_CHECK_START, err, errlen);
+    if (rc == SW_OK)
+        rc = swd_check_fd_limit(cfg, nworkers, SWD_CHECK_START, NULL, 0, err, errlen);
+    return rc;
+}
+
+/* Removes the pid file or the admin socket at stop.  After the privilege
+ * drop this needs the directory to be writable by the user (the unit's
+ * RuntimeDirectory is; systemd also removes it): otherwise say so. */
+static void remove_runtime_file(const char *what, const char *path)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        swd_warn("main", "cannot remove the %s %s: %s (the next start replaces it)", what, path,
+                 strerror(errno));
 }
 
 /* ---- the control loop ------------------------------------------------------------------ */
@@ -174,22 +165,25 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
 {
     int64_t last_flush = swd_now_ns();
     while (!atomic_load(&d->stop)) {
-        struct pollfd pf[2] = {{sigfd, POLLIN, 0}, {admin_fd, POLLIN, 0}};
-        int n = poll(pf, admin_fd >= 0 ? 2 : 1, 1000);
+        /* the admin socket comes last: without one, poll skips it */
+        struct pollfd pf[3] = {{sigfd, POLLIN, 0},
+                               {swd_reloader_fd(d->reloader), POLLIN, 0},
+                               {admin_fd, POLLIN, 0}};
+        int n = poll(pf, admin_fd >= 0 ? 3 : 2, swd_reloader_poll_ms(d->reloader, 1000));
+        swd_reloader_poll(d->reloader);
         if (n > 0 && (pf[0].revents & POLLIN)) {
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
-                    char msg[600];
                     swd_info("main", "SIGHUP: reloading the policy");
-                    (void)swd_reload(d, msg, sizeof msg);
+                    (void)swd_reloader_request(d->reloader, -1);
                 } else {
                     swd_info("main", "signal %u: stopping", si.ssi_signo);
                     atomic_store(&d->stop, 1);
                 }
             }
         }
-        if (n > 0 && admin_fd >= 0 && (pf[1].revents & POLLIN))
+        if (n > 0 && admin_fd >= 0 && (pf[2].revents & POLLIN))
             swd_admin_serve(d, admin_fd);
         int64_t now = swd_now_ns();
         if (d->events && now - last_flush >= 1000000000) {
@@ -221,11 +215,8 @@ static int run(const char *path)
     }
     d->cfg = &cfg;
     d->started_ns = swd_now_ns();
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    d->nworkers = cfg.workers ? cfg.workers : (unsigned)(ncpu > 0 ? ncpu : 1);
-    if (d->nworkers > SWD_MAX_WORKERS)
-        d->nworkers = SWD_MAX_WORKERS;
-    int rc = 1, sigfd = -1, admin_fd = -1;
+    d->nworkers = swd_worker_count(&cfg);
+    int rc = 1, sigfd = -1, admin_fd = -1, wrote_pid = 0;
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGHUP);
@@ -237,6 +228,8 @@ static int run(const char *path)
     signal(SIGPIPE, SIG_IGN);
     swd_info("main", "sipwalld %s starting: mode=%s workers=%u config=%s", swd_version(),
              swd_mode_name(cfg.mode), d->nworkers, path);
+    if (start_checks(&cfg, d->nworkers, err, sizeof err) != SW_OK)
+        goto out;
     if (cfg.secret_path &&
         swd_secret_load_or_create(cfg.secret_path, d->secret, err, sizeof err) != SW_OK)
         goto out;
@@ -248,19 +241,21 @@ static int run(const char *path)
         snprintf(err, sizeof err, "out of memory for the state store");
         goto out;
     }
+    if (swd_check_engine_memory(g->policy, d->nworkers, NULL, err, sizeof err) != SW_OK)
+        goto out;
+    if (!(d->reloader = swd_reloader_new(d, 1))) {
+        snprintf(err, sizeof err, "reloader: %s", strerror(errno));
+        goto out;
+    }
     if (setup_ifaces(d, err, sizeof err) != SW_OK || open_events(d, err, sizeof err) != SW_OK ||
         swd_workers_create(d, err, sizeof err) != SW_OK)
         goto out;
     if (cfg.admin && (admin_fd = swd_admin_listen(cfg.admin, err, sizeof err)) < 0)
         goto out;
     if (cfg.pid_file) {
-        FILE *pf = fopen(cfg.pid_file, "w");
-        if (!pf) {
-            snprintf(err, sizeof err, "pid file %s: %s", cfg.pid_file, strerror(errno));
+        if (swd_pid_file_write(cfg.pid_file, err, sizeof err) != SW_OK)
             goto out;
-        }
-        fprintf(pf, "%ld\n", (long)getpid());
-        fclose(pf);
+        wrote_pid = 1;
     }
     if (drop_privileges(&cfg, err, sizeof err) != SW_OK)
         goto out;
@@ -283,6 +278,10 @@ out:
         swd_err("main", "%s", err);
     atomic_store(&d->stop, 1);
     swd_workers_join(d);
+    /* a reload still compiling cannot be interrupted: the process ends
+     * without it once everything else is closed (see below) */
+    int abandoned = swd_reloader_free(d->reloader);
+    d->reloader = NULL;
     if (rc == 0) {
         swd_counters c;
         sw_engine_stats es;
@@ -297,7 +296,7 @@ out:
     swd_workers_free(d);
     if (admin_fd >= 0) {
         close(admin_fd);
-        unlink(cfg.admin);
+        remove_runtime_file("admin socket", cfg.admin);
     }
     if (sigfd >= 0)
         close(sigfd);
@@ -307,35 +306,72 @@ out:
     sw_tls_ctx_free(d->tls_client);
     swd_policy_gen_free(atomic_load(&d->policy));
     sw_state_free(d->state);
-    if (cfg.pid_file && rc == 0)
-        unlink(cfg.pid_file);
+    if (wrote_pid)
+        remove_runtime_file("pid file", cfg.pid_file);
     memset(d->secret, 0, sizeof d->secret);
+    if (abandoned) { /* the compile thread still reads cfg and d */
+        swd_log_close();
+        _exit(rc);
+    }
     free(d);
     swd_config_free(&cfg);
     swd_log_close();
     return rc;
 }
 
+/* --check-config: what start checks, without changing anything (the same
+ * functions, src/daemon/startcheck.c), plus a bind of every address and
+ * the TLS pairs, which start does for real.  A sipwalld already running on
+ * this config is a note, not an error: its addresses are then not bound. */
 static int check_config(const char *path)
 {
     swd_config cfg;
-    char err[1024];
+    char err[1024], note[512];
     memset(&cfg, 0, sizeof cfg);
     if (swd_config_load(path, &cfg, err, sizeof err) != SW_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
     (void)swd_log_open("stderr", SWD_LOG_WARN, err, sizeof err);
+    unsigned nworkers = swd_worker_count(&cfg);
+    long running = 0;
+    int rc = SW_OK;
+    if (cfg.pid_file && swd_check_pid_file(cfg.pid_file, &running, err, sizeof err) != SW_OK)
+        printf("note: %s; start refuses while it runs\n", err);
+    if (cfg.admin) {
+        rc = swd_check_admin_socket(cfg.admin, SWD_CHECK_ONLY, err, sizeof err);
+        if (rc == SW_ECONFLICT) {
+            printf("note: %s; start refuses while it runs\n", err);
+            running = running ? running : -1;
+            rc = SW_OK;
+        }
+    }
+    if (rc == SW_OK)
+        rc = swd_check_environment(&cfg, SWD_CHECK_ONLY, err, sizeof err);
+    if (rc == SW_OK && !running)
+        rc = swd_check_binds(&cfg, err, sizeof err);
+    if (rc == SW_OK)
+        rc = swd_check_fd_limit(&cfg, nworkers, SWD_CHECK_ONLY, note, sizeof note, err, sizeof err);
+    if (rc != SW_OK) {
+        fprintf(stderr, "%s\n", err);
+        swd_config_free(&cfg);
+        return 1;
+    }
+    if (note[0])
+        printf("%s\n", note);
     swd_policy_gen *g = swd_policy_gen_load(&cfg, 1, 1, err, sizeof err);
-    if (!g) {
+    uint64_t mem = 0;
+    if (!g || swd_check_engine_memory(g->policy, nworkers, &mem, err, sizeof err) != SW_OK) {
         fprintf(stderr, "%s: %s\n", path, err);
+        swd_policy_gen_free(g);
         swd_config_free(&cfg);
         return 1;
     }
     printf("%s: ok — mode %s, %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs; "
-           "policy %s with %u rules\n",
+           "policy %s with %u rules; %u workers, about %llu MiB of engine state, %llu file descriptors\n",
            path, swd_mode_name(cfg.mode), cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures,
-           cfg.nheps, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules);
+           cfg.nheps, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules, nworkers,
+           (unsigned long long)(mem >> 20), (unsigned long long)swd_fd_need(&cfg, nworkers));
     swd_policy_gen_free(g);
     swd_config_free(&cfg);
     return 0;

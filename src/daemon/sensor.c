@@ -50,11 +50,13 @@ static int deliver(void *ctx, const sw_capture_msg *m)
     in.whole = dc->datagram_framing;
     in.sensor = 1;
     in.framing_error = m->framing_error.code ? &m->framing_error : NULL;
+    /* The capture's time is the agent's claim (a HEP sender sets any value):
+     * evidence in the events, never the engine's clock, which stays the
+     * daemon's own (w->now), so that windows, caps and blocks cannot be
+     * steered from outside. */
+    in.capture_ts_ns = m->ts_ns;
     w->c.sensor_messages++;
-    int64_t now = w->now;
-    w->now = m->ts_ns ? m->ts_ns : now; /* the capture's time is the engine's clock */
     swd_handle_message(w, m->data, m->len, &in);
-    w->now = now;
     return 0;
 }
 

@@ -14,11 +14,26 @@
 
 #include "daemon/worker.h"
 
-int64_t swd_now_ns(void)
+/* The daemon's clock: the wall clock read once at start, advanced by
+ * CLOCK_MONOTONIC, so that it never goes back or jumps when the system
+ * time is stepped (the engine's windows and blocks run on it) and still
+ * reads as Unix time in events. */
+static int64_t clock_base;
+static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
+
+static int64_t ts_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void clock_init(void) { clock_base = ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_MONOTONIC); }
+
+int64_t swd_now_ns(void)
+{
+    pthread_once(&clock_once, clock_init);
+    return clock_base + ts_ns(CLOCK_MONOTONIC);
 }
 
 /* ---- epoll registration -------------------------------------------------------- */
@@ -58,6 +73,7 @@ static void tx_flush(swd_worker *w)
             for (int k = 0; k < n; k++) {
                 w->c.tx_udp++;
                 w->c.tx_bytes += w->tx[off + (unsigned)k].msg_len;
+                swd_count_sent(w, w->txkind[off + (unsigned)k]);
             }
             off += (unsigned)n;
         }
@@ -74,12 +90,23 @@ char *swd_tx_slot(swd_worker *w, size_t *cap)
     return w->txbuf + (size_t)w->ntx * SWD_MAX_DGRAM;
 }
 
-static void tx_commit(swd_worker *w, int fd, const sw_addr *to, size_t len)
+void swd_count_sent(swd_worker *w, unsigned kind)
+{
+    if (kind == SWD_TX_REQUEST)
+        w->c.requests_forwarded++;
+    else if (kind == SWD_TX_RESPONSE)
+        w->c.responses_forwarded++;
+    else
+        w->c.replies++;
+}
+
+static void tx_commit(swd_worker *w, int fd, const sw_addr *to, size_t len, unsigned kind)
 {
     unsigned i = w->ntx;
     if (i == 0)
         w->tx_since = swd_now_ns();
     w->txfd[i] = fd;
+    w->txkind[i] = (uint8_t)kind;
     w->txiov[i].iov_base = w->txbuf + (size_t)i * SWD_MAX_DGRAM;
     w->txiov[i].iov_len = len;
     memset(&w->tx[i].msg_hdr, 0, sizeof w->tx[i].msg_hdr);
@@ -106,7 +133,8 @@ static int udp_fd_for(swd_worker *w, unsigned iface, const sw_addr *to)
 }
 
 /* Sends what was written into the current tx slot (swd_tx_slot). */
-void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr *to, size_t len)
+void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr *to, size_t len,
+                   unsigned kind)
 {
     char *data = w->txbuf + (size_t)w->ntx * SWD_MAX_DGRAM;
     if (t == SW_TRANSPORT_UDP || t == SW_TRANSPORT_UNKNOWN) {
@@ -115,15 +143,15 @@ void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr 
             w->c.dropped_no_route++;
             return;
         }
-        tx_commit(w, fd, to, len);
+        tx_commit(w, fd, to, len, kind);
         return;
     }
     unsigned owner = sw_sock_owner(to, w->d->nworkers);
     if (owner == w->id) {
-        swd_conn_send(w, to, t, iface, data, len);
+        swd_conn_send(w, to, t, iface, data, len, kind);
         return;
     }
-    swd_send_hdr h = {.to = *to, .transport = t, .iface = iface};
+    swd_send_hdr h = {.to = *to, .transport = t, .iface = iface, .kind = kind};
     swd_worker *o = w->d->workers[owner];
     if (swd_ring_put(o->inbox[w->id], SWD_RING_SEND, &h, sizeof h, data, len) != SW_OK) {
         w->c.dropped_inbox++;
@@ -204,8 +232,7 @@ static void reply(swd_worker *w, sw_sip_msg *msg, const swd_msg_in *in, uint16_t
     long n = sw_proxy_reply(w->proxy, msg, &in->src, status, reason, retry_after, out, cap);
     if (n <= 0)
         return; /* an ACK, or nothing to address an answer to */
-    w->c.replies++;
-    swd_send_slot(w, in->iface, in->transport, &in->src, (size_t)n);
+    swd_send_slot(w, in->iface, in->transport, &in->src, (size_t)n, SWD_TX_REPLY);
 }
 
 static void forward_request(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v, const swd_msg_in *in)
@@ -272,8 +299,7 @@ static void forward_request(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v,
         reply(w, msg, in, 513, NULL, 0);
         return;
     }
-    w->c.requests_forwarded++;
-    swd_send_slot(w, (unsigned)oi, t, &to, (size_t)n);
+    swd_send_slot(w, (unsigned)oi, t, &to, (size_t)n, SWD_TX_REQUEST);
 }
 
 static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *in)
@@ -321,8 +347,7 @@ static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *i
     }
     sw_transport t = r->hop.transport != SW_TRANSPORT_UNKNOWN ? r->hop.transport
                                                               : w->d->ifaces[r->out_iface].transport;
-    w->c.responses_forwarded++;
-    swd_send_slot(w, r->out_iface, t, &r->hop.addr, (size_t)n);
+    swd_send_slot(w, r->out_iface, t, &r->hop.addr, (size_t)n, SWD_TX_RESPONSE);
 }
 
 /* The worker owning the next hop of a request from the core (its routing
@@ -383,6 +408,7 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
     m.peer = in->peer;
     if (!in->sensor && in->iface < d->cfg->nlistens)
         m.sip_limits = &d->cfg->sip_limits[d->ifaces[in->iface].side]; /* limits side=… */
+    m.capture_ts_ns = in->capture_ts_ns;
     if (!in->sensor && d->cfg->mode == SWD_MODE_INLINE && !in->framing_error && len > 8 &&
         memcmp(data, "SIP/", 4) == 0) {
         handle_response(w, &m, in);
@@ -489,7 +515,7 @@ static void drain_inbox(swd_worker *w)
             if (rec.kind == SWD_RING_SEND && rec.hlen == sizeof(swd_send_hdr)) {
                 swd_send_hdr h;
                 memcpy(&h, rec.hdr, sizeof h);
-                swd_conn_send(w, &h.to, h.transport, h.iface, rec.data, rec.dlen);
+                swd_conn_send(w, &h.to, h.transport, h.iface, rec.data, rec.dlen, h.kind);
             } else if (rec.kind == SWD_RING_RX && rec.hlen == sizeof(swd_rx_hdr)) {
                 swd_rx_hdr h;
                 memcpy(&h, rec.hdr, sizeof h);

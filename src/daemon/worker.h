@@ -41,10 +41,16 @@ typedef struct swd_rx_hdr {
     int64_t ts_ns;
 } swd_rx_hdr;
 
+/* What an outgoing message is, for the counters: each is counted when it
+ * is actually sent (a datagram sendmmsg took, stream bytes the socket took),
+ * never when it is merely decided (see swd_count_sent). */
+enum { SWD_TX_REQUEST = 0, SWD_TX_RESPONSE = 1, SWD_TX_REPLY = 2 };
+
 typedef struct swd_send_hdr {
     sw_addr to;
     sw_transport transport;
     unsigned iface;
+    unsigned kind; /* SWD_TX_* */
 } swd_send_hdr;
 
 typedef struct swd_adopt_hdr {
@@ -64,6 +70,7 @@ typedef struct swd_msg_in {
     uint8_t sensor;         /* seen passively: events only */
     uint8_t whole;          /* one whole message whatever the transport (HEP payloads) */
     uint8_t handed;         /* came through the inbox: screen it here */
+    int64_t capture_ts_ns;  /* sensor: the capture's own time, evidence only (0: none) */
 } swd_msg_in;
 
 typedef struct swd_conn swd_conn;
@@ -111,6 +118,7 @@ struct swd_worker {
     struct iovec txiov[SWD_BATCH];
     struct sockaddr_storage txaddr[SWD_BATCH];
     int txfd[SWD_BATCH];
+    uint8_t txkind[SWD_BATCH]; /* SWD_TX_* of each datagram waiting */
     unsigned ntx;
     int64_t tx_since; /* when the oldest datagram waiting in tx was queued */
     char *txbuf;
@@ -135,7 +143,12 @@ int swd_ep_mod(swd_worker *w, int fd, uint32_t events, unsigned kind, uint32_t i
 
 void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_msg_in *in);
 char *swd_tx_slot(swd_worker *w, size_t *cap);
-void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr *to, size_t len);
+/* Sends what was written into the current tx slot; kind is SWD_TX_*. */
+void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr *to, size_t len,
+                   unsigned kind);
+/* Counts one message of kind SWD_TX_* as sent (requests_forwarded,
+ * responses_forwarded, replies). */
+void swd_count_sent(swd_worker *w, unsigned kind);
 void swd_hop_failed(swd_worker *w, const sw_addr *to);
 
 /* conn.c */
@@ -144,8 +157,12 @@ void swd_conn_fini(swd_worker *w);
 void swd_conn_accept(swd_worker *w, unsigned iface);
 void swd_conn_adopt(swd_worker *w, const swd_adopt_hdr *h);
 void swd_conn_event(swd_worker *w, uint32_t slot, uint32_t events);
+/* Queues a message (kind SWD_TX_*) on the connection to `to`, opening one
+ * when needed; it is counted sent once the socket took all its bytes, or
+ * in dropped_send when it is lost (no connection, the connection fails
+ * first). */
 void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned iface, const void *data,
-                   size_t len);
+                   size_t len, unsigned kind);
 void swd_conn_sweep(swd_worker *w);
 void swd_conn_reap(swd_worker *w);
 /* Frames the input that connections left over when their per-turn message

@@ -254,6 +254,8 @@ static void event_from_facts(sw_engine *e, sw_event *ev, const sw_engine_msg *in
     ev->ruri = f->ruri_user;
     ev->frame = in->frame;
     ev->file = in->file;
+    if (in->capture_ts_ns)
+        (void)sw_event_add_num(ev, "capture_ts", in->capture_ts_ns);
 }
 
 /* Formats the event's reason into e->reason (cut to fit). */

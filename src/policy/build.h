@@ -149,6 +149,11 @@ typedef struct pl_build {
     pl_privacy privacy;
     pl_limits limits;
 
+    /* String comparisons made to find earlier definitions by name: linear
+     * in the number of definitions (tests hold the parser to it). */
+    uint64_t name_compares;
+    sw__name_index *peer_names, *list_names; /* -> index in peers / lists */
+
     /* the include stack: files being read (for cycles) */
     const char *stack[SW_POLICY_MAX_INCLUDE + 2];
     unsigned depth;

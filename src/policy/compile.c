@@ -509,8 +509,8 @@ static void compile_peers(cctx *cc)
     for (uint32_t i = 0; i < n; i++)
         if (b->peers[i]->is_zone && strcmp(b->peers[i]->name, "unknown") == 0)
             have_unknown = 1;
-    if (n + 1 > UINT16_MAX) {
-        pl_error(b, b->peers[0]->loc, "too many partners and zones (at most %u)", UINT16_MAX - 1);
+    if (n + 1 > SW_POLICY_MAX_PEERS) {
+        pl_error(b, b->peers[0]->loc, "too many partners and zones (at most %u)", SW_POLICY_MAX_PEERS - 1);
         return;
     }
     p->peers = calloc(n + 1, sizeof *p->peers);
@@ -528,7 +528,7 @@ static void compile_peers(cctx *cc)
         }
         p->peers[p->npeers++] = pe;
         pe->name = dup_or_oom(cc, d->name);
-        pe->index = (uint16_t)i;
+        pe->index = i;
         pe->is_zone = (uint8_t)d->is_zone;
         pe->role = d->is_zone ? SW_ROLE_UNKNOWN : d->role;
         const pl_role *rd = &b->roles[pe->role];
@@ -589,7 +589,7 @@ static void compile_peers(cctx *cc)
             return;
         }
         p->peers[p->npeers] = pe;
-        pe->index = (uint16_t)p->npeers++;
+        pe->index = p->npeers++;
         pe->name = dup_or_oom(cc, "unknown");
         pe->is_zone = 1;
         pe->role = SW_ROLE_UNKNOWN;

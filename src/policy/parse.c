@@ -185,6 +185,8 @@ void pl_build_free(pl_build *b)
     for (uint32_t i = 0; i < b->nlists; i++)
         list_free(b->lists[i]);
     free(b->lists);
+    sw__name_index_free(b->peer_names);
+    sw__name_index_free(b->list_names);
     for (unsigned d = 0; d < SW_DET__COUNT; d++)
         free(b->detectors[d].list_name);
     for (uint32_t i = 0; i < b->nrules; i++)
@@ -1058,22 +1060,36 @@ static void parse_peer(parser *ps, pl_loc at, int is_zone)
         return;
     }
     parse_block(ps, is_zone ? "zone" : "partner", peer_stmt, p);
-    for (uint32_t i = 0; i < b->npeers; i++) {
+    if (!b->peer_names && !(b->peer_names = sw__name_index_new(&b->name_compares))) {
+        b->oom = 1;
+        peer_free(p);
+        return;
+    }
+    uint32_t i;
+    if (sw__name_index_get(b->peer_names, p->name, &i) && i < b->npeers) {
         pl_peer *o = b->peers[i];
-        if (strcmp(o->name, p->name) != 0)
-            continue;
         if (o->loc.file == ps->file) {
             pl_error(b, at, "%s '%s' is defined twice in this file (first at line %u)",
                      o->is_zone ? "zone" : "partner", p->name, o->loc.line);
             peer_free(p);
             return;
         }
-        peer_free(o); /* a later file redefines it; it keeps its place */
+        /* a later file redefines it; it keeps its place (the index takes
+         * the new name before the old one is freed) */
+        if (sw__name_index_put(b->peer_names, p->name, i) != SW_OK) {
+            b->oom = 1;
+            peer_free(p);
+            return;
+        }
+        peer_free(o);
         b->peers[i] = p;
         return;
     }
     pl_peer **v = grow_array(b, b->peers, &b->cappeers, b->npeers, sizeof *v);
-    if (!v) {
+    if (!v || sw__name_index_put(b->peer_names, p->name, b->npeers) != SW_OK) {
+        if (v)
+            b->peers = v;
+        b->oom = 1;
         peer_free(p);
         return;
     }
@@ -1239,13 +1255,22 @@ static void parse_list(parser *ps, pl_loc at)
     }
     if (bad)
         skip_stmt(ps);
-    for (uint32_t i = 0; i < b->nlists; i++) {
+    if (!b->list_names && !(b->list_names = sw__name_index_new(&b->name_compares))) {
+        b->oom = 1;
+        list_free(l);
+        return;
+    }
+    uint32_t i;
+    if (sw__name_index_get(b->list_names, l->name, &i) && i < b->nlists) {
         pl_list *o = b->lists[i];
-        if (strcmp(o->name, l->name) != 0)
-            continue;
         if (o->loc.file == ps->file) {
             pl_error(b, at, "list '%s' is defined twice in this file (first at line %u)",
                      l->name, o->loc.line);
+            list_free(l);
+            return;
+        }
+        if (sw__name_index_put(b->list_names, l->name, i) != SW_OK) {
+            b->oom = 1;
             list_free(l);
             return;
         }
@@ -1254,7 +1279,10 @@ static void parse_list(parser *ps, pl_loc at)
         return;
     }
     pl_list **v = grow_array(b, b->lists, &b->caplists, b->nlists, sizeof *v);
-    if (!v) {
+    if (!v || sw__name_index_put(b->list_names, l->name, b->nlists) != SW_OK) {
+        if (v)
+            b->lists = v;
+        b->oom = 1;
         list_free(l);
         return;
     }

@@ -13,6 +13,7 @@
 #define SW_POLICY_MAX_INCLUDE 8        /* include depth */
 #define SW_PATTERN_MAX_SLOTS 64        /* pattern lists per field */
 #define SW_E164_MAX_DIGITS 20
+#define SW_POLICY_MAX_PEERS (1u << 20) /* partners and zones of one policy */
 
 /* ---- diagnostics ---------------------------------------------------------- */
 void sw__diag_add(sw_policy_diags *d, int warning, const char *file, uint32_t line, uint32_t col,
@@ -58,6 +59,21 @@ int sw__number_entry_parse(const char *text, char lo[SW_E164_MAX_DIGITS + 1],
                            char hi[SW_E164_MAX_DIGITS + 1], size_t *len, const char **why);
 /* Adds a parsed entry to a prefix set. */
 int sw__number_entry_add(sw_prefix_set *s, const char *text, uint32_t value) SW_WUR;
+
+/* ---- names ------------------------------------------------------------------------ */
+/* Case-sensitive map from a definition's name to its index, so that a
+ * policy with n definitions costs O(n) lookups, not a scan each.  Names
+ * are not copied: each must stay valid while it is in the index (put the
+ * replacement's name before freeing the old one).  compares (may be NULL)
+ * counts the string comparisons made, for tests. */
+typedef struct sw__name_index sw__name_index;
+sw__name_index *sw__name_index_new(uint64_t *compares);
+void sw__name_index_free(sw__name_index *x);
+/* 1 and *value when name is in the index, else 0 (x may be NULL: empty). */
+int sw__name_index_get(const sw__name_index *x, const char *name, uint32_t *value);
+/* Sets name -> value (adds it, or replaces the value and the name pointer
+ * of an equal name).  SW_OK or SW_ENOMEM. */
+int sw__name_index_put(sw__name_index *x, const char *name, uint32_t value) SW_WUR;
 
 /* ---- durations and small helpers -------------------------------------------- */
 /* "250ms" "10s" "5m" "1h" "3d" -> ns.  0 on success, -1 when malformed. */

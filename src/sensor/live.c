@@ -154,7 +154,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *da
     if (l->cb_rc)
         return; /* the callback asked to stop; pcap_breakloop is pending */
     int64_t frac = l->nano ? (int64_t)h->ts.tv_usec : (int64_t)h->ts.tv_usec * 1000;
-    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + frac;
+    int64_t ts = sw_capture_ts_ns((int64_t)h->ts.tv_sec, frac, NULL);
     l->frames++;
     l->batch++;
     int rc = sw_capture_feed_frame(l->cap, l->dlt, data, h->caplen, h->len, ts, l->cb, l->ctx);

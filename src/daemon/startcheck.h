@@ -1,0 +1,71 @@
+/* Start-time checks shared by `sipwalld` and `sipwalld --check-config`
+ * (src/daemon/startcheck.c), so that a configuration check-config accepts
+ * is one the daemon can start with (defect R10), and the two agree on the
+ * resource limits.  Each returns SW_OK, or an SW_E* code with a message in
+ * err that names the directive ("FILE:LINE: …" where the config keeps the
+ * line, else "FILE: DIRECTIVE …"). */
+#ifndef SWD_STARTCHECK_H
+#define SWD_STARTCHECK_H
+
+#include "daemon/config.h"
+#include "sipwall/policy.h"
+
+typedef enum swd_check_mode {
+    SWD_CHECK_ONLY = 0,  /* --check-config: look, change nothing */
+    SWD_CHECK_START = 1, /* the daemon starting: may adjust (RLIMIT_NOFILE) */
+} swd_check_mode;
+
+/* The number of workers the daemon runs for cfg (workers, or the online
+ * CPUs, at most SWD_MAX_WORKERS). */
+unsigned swd_worker_count(const swd_config *cfg);
+
+/* Files, directories and accounts: the directories of events, log,
+ * pid-file, admin and secret exist; an existing events/log file is a
+ * regular file that can be appended to; an existing secret is valid (it is
+ * not created in SWD_CHECK_ONLY); user and group exist; no HEP auth-key is
+ * a documentation placeholder (CHANGE-ME …); every capture interface
+ * exists.  In SWD_CHECK_ONLY also the TLS certificate/key pairs (loaded as
+ * the daemon loads them: a key that does not match its certificate fails;
+ * start loads them for real right after). */
+int swd_check_environment(const swd_config *cfg, swd_check_mode mode, char *err, size_t errlen);
+
+/* Binds every listen and hep address once, as a worker would
+ * (SO_REUSEPORT), and closes it: an address that is not local, a port
+ * below 1024 without the privilege, a port another program holds. */
+int swd_check_binds(const swd_config *cfg, char *err, size_t errlen);
+
+/* File descriptors: the stream connection slots of nworkers workers (as
+ * conn.c sizes them from max-connections), each worker's sockets, and a
+ * reserve for files and admin clients, against RLIMIT_NOFILE.  Above the
+ * soft limit but within the hard one: SWD_CHECK_START raises the soft
+ * limit (logged), SWD_CHECK_ONLY writes a note to *note (may be NULL).
+ * Above the hard limit: SW_ELIMIT with what to change. */
+int swd_check_fd_limit(const swd_config *cfg, unsigned nworkers, swd_check_mode mode, char *note,
+                       size_t notelen, char *err, size_t errlen);
+
+/* The fds the daemon needs for cfg with nworkers workers (see above). */
+uint64_t swd_fd_need(const swd_config *cfg, unsigned nworkers);
+
+/* Memory: the engine state each worker allocates for the policy's limits
+ * (estimated from two small engines: the tables grow linearly with their
+ * capacities), times nworkers, against what the machine and the process
+ * may use (MemAvailable, the cgroup's memory.max, RLIMIT_AS).  p's limits
+ * are changed during the call and restored.  *need (may be NULL) gets the
+ * estimate in bytes. */
+int swd_check_engine_memory(sw_policy *p, unsigned nworkers, uint64_t *need, char *err,
+                            size_t errlen);
+
+/* The pid file: absent, or naming a process that is gone (or is not
+ * sipwalld): SW_OK (a stale file is left for the daemon to overwrite);
+ * naming a running sipwalld: SW_ECONFLICT, with its pid in *pid. */
+int swd_check_pid_file(const char *path, long *pid, char *err, size_t errlen);
+
+/* The admin socket path: absent, or a socket nobody listens on (stale,
+ * removed in SWD_CHECK_START): SW_OK; a socket that accepts a connection:
+ * SW_ECONFLICT; something else at the path: SW_EINVAL. */
+int swd_check_admin_socket(const char *path, swd_check_mode mode, char *err, size_t errlen);
+
+/* Writes the pid file (replacing a stale one; never following a symlink). */
+int swd_pid_file_write(const char *path, char *err, size_t errlen);
+
+#endif
