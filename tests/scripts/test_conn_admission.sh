@@ -11,7 +11,7 @@
 set -u
 SW_SRC=${SW_SRC:-$(pwd)}
 . "$SW_SRC/tests/peers/lib.sh"
-peers_init admission 62
+peers_init admission 132
 HOLD=$SW_SRC/tests/peers/holdconns.py
 NS=""
 netns_cleanup() { [ -z "$NS" ] || ip netns del "$NS" 2>/dev/null; }

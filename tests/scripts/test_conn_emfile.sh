@@ -8,7 +8,7 @@
 set -u
 SW_SRC=${SW_SRC:-$(pwd)}
 . "$SW_SRC/tests/peers/lib.sh"
-peers_init emfile 61
+peers_init emfile 131
 command -v prlimit >/dev/null 2>&1 || die "prlimit not installed (util-linux)"
 
 peers_write_policy
