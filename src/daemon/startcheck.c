@@ -17,7 +17,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
 
 #include "daemon/daemon.h"
 #include "daemon/startcheck.h"
@@ -165,7 +164,7 @@ static int check_tls(const swd_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "%s:%d: listen tls: %s", cfg->path, l->line, e2);
             return SW_EINVAL;
         }
-        SSL_CTX_free(ctx);
+        sw_tls_ctx_free(ctx);
     }
     if (cfg->tls_client_cert || cfg->tls_client_ca) {
         SSL_CTX *ctx = sw_tls_client_ctx(cfg->tls_client_cert, cfg->tls_client_key, cfg->tls_client_ca,
@@ -176,7 +175,7 @@ static int check_tls(const swd_config *cfg, char *err, size_t errlen)
             snprintf(err, errlen, "%s: tls-client: %s", cfg->path, e2);
             return SW_EINVAL;
         }
-        SSL_CTX_free(ctx);
+        sw_tls_ctx_free(ctx);
     }
     return SW_OK;
 }
