@@ -570,13 +570,14 @@ static void log_migration(swd_worker *w, const swd_policy_gen *g)
 static void take_policy(swd_worker *w)
 {
     swd_policy_gen *g = atomic_load_explicit(&w->d->policy, memory_order_acquire);
-    if (!g || g == w->gen)
+    if (!g || g == w->gen || g->gen == w->gen_failed)
         return;
     if (sw_engine_set_policy(w->engine, g->policy) != SW_OK) {
         /* the engine is unchanged; the reload waits for this worker and
-         * says so, and the next wake-up tries again */
+         * says so; another reload tries again */
         swd_err("worker", "worker %u: no memory to take policy generation %llu; keeping the old one", w->id,
                 (unsigned long long)g->gen);
+        w->gen_failed = g->gen;
         return;
     }
     log_migration(w, g);

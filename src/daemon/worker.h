@@ -87,6 +87,7 @@ struct swd_worker {
     sw_proxy *proxy;
     const swd_policy_gen *gen;
     atomic_uint_fast64_t acked;
+    uint64_t gen_failed;     /* a generation this worker could not take (no memory): not retried */
 
     int udp[SWD_MAX_LISTENS];
     int listen_fd[SWD_MAX_LISTENS];
