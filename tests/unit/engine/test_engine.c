@@ -217,6 +217,48 @@ static void test_partner_call_allowed(void **state)
     assert_true(v.facts->b_subscriber);
 }
 
+/* Per-message parser limits (sw_engine_msg.sip_limits, the side a message
+ * came from in sipwalld): the same message is malformed under tight
+ * limits, in the preparse and the screen alike, and fine under the
+ * engine's own. */
+static void test_message_limits(void **state)
+{
+    (void)state;
+    static char text[2048];
+    snprintf(text, sizeof text, INVITE_FMT, "+447700900123", "192.0.2.10", "lim1", "+33639981111", "lim1",
+             "+447700900123", "lim1", "+33639981111", "192.0.2.10",
+             "Via: SIP/2.0/UDP 192.0.2.50:5060;branch=z9hG4bKa\r\n"
+             "Via: SIP/2.0/UDP 192.0.2.51:5060;branch=z9hG4bKb\r\n"
+             "Via: SIP/2.0/UDP 192.0.2.52:5060;branch=z9hG4bKc\r\n");
+    sw_sip_limits tight;
+    sw_sip_limits_default(&tight);
+    tight.max_via = 2;
+    sw_engine_msg m = {.data = text, .len = strlen(text), .ts_ns = now_ns, .src = addr("192.0.2.10:5060"),
+                       .dst = addr("10.0.0.1:5060"), .transport = SW_TRANSPORT_UDP,
+                       .framing = SW_SIP_DATAGRAM, .sip_limits = &tight};
+    assert_null(sw_engine_preparse(engine, &m));
+    sw_verdict v;
+    assert_int_equal(sw_engine_screen(engine, &m, &v), SW_OK);
+    assert_true(v.facts->malformed);
+    assert_string_equal(v.rule, "cat1.malformed");
+    assert_int_equal(v.facts->error.code, SW_ELIMIT);
+    /* the engine's own limits (64 Via) */
+    m.sip_limits = NULL;
+    m.ts_ns = now_ns += 1000000;
+    assert_non_null(sw_engine_preparse(engine, &m));
+    assert_int_equal(sw_engine_screen(engine, &m, &v), SW_OK);
+    assert_false(v.facts->malformed);
+    /* tight size */
+    assert_true(m.len > 256);
+    tight.max_via = 64;
+    tight.max_msg_size = 256; /* the message is ~480 bytes */
+    m.sip_limits = &tight;
+    m.ts_ns = now_ns += 1000000;
+    assert_int_equal(sw_engine_screen(engine, &m, &v), SW_OK);
+    assert_true(v.facts->malformed);
+    assert_int_equal(v.facts->error.code, SW_ELIMIT);
+}
+
 /* ---- cat 1 ----------------------------------------------------------------------- */
 static void test_malformed_rejected(void **state)
 {
@@ -686,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_zone_dropped_one_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partner_call_allowed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_message_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_method_not_allowed_and_register, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scanner_signature_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ruri_overflow_and_folding, setup, teardown),
