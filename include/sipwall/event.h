@@ -22,69 +22,7 @@
 
 #include "sipwall/addr.h"
 #include "sipwall/common.h"
-
-/* ---- vocabularies -------------------------------------------------------
- * Event types: the FSE v1 vocabulary (specs/exchange.md).
- * X(ENUM, "wire name") */
-#define SW_EVENT_TYPE_LIST(X)                                               \
-    X(SIP_MALFORMED, "sip_malformed")                                      \
-    X(SIP_SCAN, "sip_scan")                                                \
-    X(SIP_BRUTEFORCE, "sip_bruteforce")                                    \
-    X(SIP_FLOOD, "sip_flood")                                              \
-    X(IRSF_CALL, "irsf_call")                                              \
-    X(WANGIRI_CLI, "wangiri_cli")                                          \
-    X(CLI_SPOOFING, "cli_spoofing")                                        \
-    X(PAI_INJECTION, "pai_injection")                                      \
-    X(REG_HIJACK, "reg_hijack")                                            \
-    X(LOCATION_PROBE, "location_probe")                                    \
-    X(PRIVACY_LEAK, "privacy_leak")                                        \
-    X(POLICY_VIOLATION, "policy_violation")
-
-typedef enum sw_event_type {
-#define SW__EVT_ENUM(id, name) SW_EVT_##id,
-    SW_EVENT_TYPE_LIST(SW__EVT_ENUM)
-#undef SW__EVT_ENUM
-    SW_EVT__COUNT
-} sw_event_type;
-
-/* FS.38 screening categories, plus the behavioural detectors. */
-#define SW_CATEGORY_LIST(X)                                                 \
-    X(CAT0, "cat0")                                                        \
-    X(CAT1, "cat1")                                                        \
-    X(CAT2, "cat2")                                                        \
-    X(CAT3, "cat3")                                                        \
-    X(BEHAVIOURAL, "behavioural")
-
-typedef enum sw_category {
-#define SW__CAT_ENUM(id, name) SW_CAT_##id,
-    SW_CATEGORY_LIST(SW__CAT_ENUM)
-#undef SW__CAT_ENUM
-    SW_CAT__COUNT
-} sw_category;
-
-/* Verdict actions (what the inline proxy does, or would do in passive mode). */
-#define SW_ACTION_LIST(X)                                                   \
-    X(ALLOW, "allow")                                                      \
-    X(REJECT, "reject")   /* answer with a SIP status (action_status) */   \
-    X(DROP, "drop")       /* silently discard */                           \
-    X(RATE_LIMIT, "rate-limit")                                            \
-    X(STRIP, "strip")     /* remove headers, then forward */               \
-    X(REWRITE, "rewrite")                                                  \
-    X(TAG, "tag")         /* forward, mark, log */
-
-typedef enum sw_action {
-#define SW__ACT_ENUM(id, name) SW_ACTION_##id,
-    SW_ACTION_LIST(SW__ACT_ENUM)
-#undef SW__ACT_ENUM
-    SW_ACTION__COUNT
-} sw_action;
-
-/* Wire names; NULL for values out of range. */
-const char *sw_event_type_name(sw_event_type t);
-const char *sw_category_name(sw_category c);
-const char *sw_action_name(sw_action a);
-/* Reverse lookups (exact match); SW_ENOTFOUND when unknown. */
-int sw_event_type_lookup(const char *name, sw_event_type *out) SW_WUR SW_NONNULL(1, 2);
+#include "sipwall/vocab.h" /* event types, categories, actions */
 
 /* ---- the event ----------------------------------------------------------- */
 #define SW_EVENT_MAX_EVIDENCE 16  /* key/value pairs per event */
@@ -112,6 +50,7 @@ typedef struct sw_event {
     const char *rule;       /* static rule id, e.g. "sip.malformed" (required) */
     sw_str reason;          /* human explanation; may quote message bytes */
 
+    sw_str peer;            /* the partner the policy identified ("peer"); empty = none */
     sw_addr src, dst;       /* family 0 = unknown (field left out) */
     sw_transport transport;
 
@@ -158,7 +97,7 @@ size_t sw_event_sanitize(sw_str in, size_t max, char *out, int *truncated) SW_NO
  * names as in DESIGN.md "Interfaces":
  *   ts event_type category rule action [action_status] mode reason confidence
  *   [expires]
- *   [src dst] transport [method | status] [call_id from to pai ruri]
+ *   [peer] [src dst] transport [method | status] [call_id from to pai ruri]
  *   [frame] [file] [evidence{}] [truncated{field: original_bytes}]
  * Bracketed fields are left out when empty/zero.  Returns a malloc'd
  * NUL-terminated string (free() it) and its length in *len, or NULL when

@@ -1,4 +1,4 @@
-/* The event model: vocabularies, construction, untrusted-byte sanitising and
+/* The event model: construction, untrusted-byte sanitising and
  * the JSON form shared by every text backend. */
 #include "sipwall/event.h"
 
@@ -7,52 +7,6 @@
 #include <time.h>
 
 #include "event_int.h"
-
-static const char *const type_names[] = {
-#define SW__EVT_NAME(id, name) name,
-    SW_EVENT_TYPE_LIST(SW__EVT_NAME)
-#undef SW__EVT_NAME
-};
-static const char *const category_names[] = {
-#define SW__CAT_NAME(id, name) name,
-    SW_CATEGORY_LIST(SW__CAT_NAME)
-#undef SW__CAT_NAME
-};
-static const char *const action_names[] = {
-#define SW__ACT_NAME(id, name) name,
-    SW_ACTION_LIST(SW__ACT_NAME)
-#undef SW__ACT_NAME
-};
-
-_Static_assert(sizeof type_names / sizeof type_names[0] == SW_EVT__COUNT, "event type table");
-_Static_assert(sizeof category_names / sizeof category_names[0] == SW_CAT__COUNT, "category table");
-_Static_assert(sizeof action_names / sizeof action_names[0] == SW_ACTION__COUNT, "action table");
-
-const char *sw_event_type_name(sw_event_type t)
-{
-    return (unsigned)t < SW_EVT__COUNT ? type_names[t] : NULL;
-}
-
-const char *sw_category_name(sw_category c)
-{
-    return (unsigned)c < SW_CAT__COUNT ? category_names[c] : NULL;
-}
-
-const char *sw_action_name(sw_action a)
-{
-    return (unsigned)a < SW_ACTION__COUNT ? action_names[a] : NULL;
-}
-
-int sw_event_type_lookup(const char *name, sw_event_type *out)
-{
-    for (unsigned i = 0; i < SW_EVT__COUNT; i++) {
-        if (strcmp(type_names[i], name) == 0) {
-            *out = (sw_event_type)i;
-            return SW_OK;
-        }
-    }
-    return SW_ENOTFOUND;
-}
 
 void sw_event_init(sw_event *ev, sw_event_type type, sw_category cat, const char *rule)
 {
@@ -250,6 +204,7 @@ json_t *sw__event_to_jansson(const sw_event *ev)
         if (sw_event_format_ts(ev->expires_ns, exp, sizeof exp) >= 0)
             r |= set_cstr(o, "expires", exp, &trunc);
     }
+    r |= set_opt_str(o, "peer", ev->peer, &trunc);
     r |= set_addr(o, "src", &ev->src);
     r |= set_addr(o, "dst", &ev->dst);
     r |= set_cstr(o, "transport", sw_transport_name(ev->transport), &trunc);
