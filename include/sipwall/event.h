@@ -109,6 +109,7 @@ char *sw_event_json(const sw_event *ev, size_t *len) SW_WUR SW_NONNULL(1);
  * behind this small interface.  Backends embed sw_event_sink as their first
  * member and provide the three operations; callers use only the wrappers. */
 typedef struct sw_event_sink sw_event_sink;
+typedef struct sw_event_rec sw_event_rec; /* a serialised event (below) */
 
 typedef struct sw_event_sink_ops {
     const char *name; /* "jsonl", … */
@@ -118,6 +119,15 @@ typedef struct sw_event_sink_ops {
     int (*flush)(sw_event_sink *s);
     /* Flush, release everything, free s.  Returns the flush's result. */
     int (*close)(sw_event_sink *s);
+    /* Optional (NULL = cannot): reopen the destination by its name, e.g. a
+     * log file that logrotate moved away.  SW_OK, or a negative SW_E* with
+     * the sink still writing where it wrote before. */
+    int (*reopen)(sw_event_sink *s);
+    /* Optional (NULL = cannot): store n records that are already
+     * serialised (sw_event_rec, below); what the event pipeline's writer
+     * uses.  SW_OK when all were stored, else a negative SW_E* (the sink
+     * counts what it lost in failed). */
+    int (*write_recs)(sw_event_sink *s, const sw_event_rec *recs, size_t n);
 } sw_event_sink_ops;
 
 struct sw_event_sink {
@@ -128,6 +138,8 @@ struct sw_event_sink {
 
 int sw_event_emit(sw_event_sink *s, const sw_event *ev) SW_NONNULL(1, 2);
 int sw_event_sink_flush(sw_event_sink *s) SW_NONNULL(1);
+/* ops->reopen, or SW_EUSAGE when the sink has none. */
+int sw_event_sink_reopen(sw_event_sink *s) SW_NONNULL(1);
 /* NULL is allowed (does nothing, returns SW_OK). */
 int sw_event_sink_close(sw_event_sink *s);
 
@@ -140,5 +152,116 @@ sw_event_sink *sw_jsonl_sink_open(const char *path, char *errbuf, size_t errlen)
     SW_WUR SW_NONNULL(1);
 /* The same over an open stream; closes it at sink close when owns != 0. */
 sw_event_sink *sw_jsonl_sink_new(FILE *fp, int owns) SW_WUR SW_NONNULL(1);
+
+/* ---- records ---------------------------------------------------------------
+ * An event serialised once, owned, with the fields the store indexes copied
+ * out: what the pipeline queues and the store keeps. */
+#define SW_EVENT_REC_NAME_MAX 64 /* bytes kept of the peer and rule names (+ NUL) */
+
+struct sw_event_rec {
+    int64_t ts_ns;
+    sw_event_type type;
+    char src[SW_ADDR_STRLEN];         /* source IP, no port ("" = unknown) */
+    char peer[SW_EVENT_REC_NAME_MAX]; /* sanitised, "" = none */
+    char rule[SW_EVENT_REC_NAME_MAX];
+    char *json;                       /* sw_event_json's text, malloc'd, owned */
+    size_t json_len;
+};
+
+/* Serialises ev into *r (r's previous content is not freed).  SW_OK or
+ * SW_ENOMEM (r then holds no JSON). */
+int sw_event_rec_fill(sw_event_rec *r, const sw_event *ev) SW_WUR SW_NONNULL(1, 2);
+/* Frees r->json and empties r. */
+void sw_event_rec_clear(sw_event_rec *r) SW_NONNULL(1);
+
+/* ---- the event store -------------------------------------------------------
+ * SQLite in WAL mode with synchronous=FULL: when sw_event_store_append
+ * returns SW_OK the events are committed and survive a kill -9 of the
+ * process and a power loss (NORMAL would survive the kill only).  Schema
+ * and retention: docs/events.md.  A handle is used by one thread at a
+ * time; any number of handles on one file may exist (one writer). */
+typedef struct sw_event_store sw_event_store;
+
+typedef struct sw_event_store_opts {
+    int64_t max_age_s;    /* retention by age; 0 = keep */
+    int64_t max_bytes;    /* retention by size of the database; 0 = unbounded */
+    uint8_t readonly;     /* query/exporter handles */
+    uint8_t sync_normal;  /* 1: synchronous=NORMAL (benchmarks only: not power-safe) */
+    int64_t max_pages;    /* > 0: PRAGMA max_page_count (a hard ceiling; tests use it
+                           * to simulate a full disk) */
+} sw_event_store_opts;
+
+/* Opens (creates, unless readonly) the store at path.  o may be NULL
+ * (defaults: keep everything).  NULL with a reason in err. */
+sw_event_store *sw_event_store_open(const char *path, const sw_event_store_opts *o, char *err,
+                                    size_t errlen) SW_WUR SW_NONNULL(1);
+void sw_event_store_close(sw_event_store *s);
+
+/* Appends n records in one transaction.  SW_OK means committed
+ * ("acknowledged"); SW_EIO (disk full, I/O error, store busy beyond the
+ * busy timeout) means none of them is stored and nothing committed before
+ * is lost; SW_EUSAGE on a readonly handle.  Ids are given in order. */
+int sw_event_store_append(sw_event_store *s, const sw_event_rec *recs, size_t n) SW_NONNULL(1);
+
+typedef struct sw_event_row {
+    int64_t id;           /* increasing, never reused */
+    int64_t ts_ns;
+    const char *json;     /* the event as sw_event_json writes it (one JSON object, no
+                           * newline); valid during the callback */
+    size_t json_len;
+} sw_event_row;
+
+/* Calls cb for rows with id > after, in id order, at most max rows (one
+ * read transaction; SIZE_MAX = all).  cb returns 0 to go on, non-zero to
+ * stop.  Returns the number of rows passed to cb, or a negative SW_E*. */
+int sw_event_store_scan(sw_event_store *s, int64_t after, size_t max,
+                        int (*cb)(void *arg, const sw_event_row *row), void *arg) SW_NONNULL(1, 4);
+
+/* The largest id handed out so far: 0 when no event was ever stored (it
+ * does not go down when retention deletes rows); < 0 SW_E*. */
+int64_t sw_event_store_last_id(sw_event_store *s) SW_NONNULL(1);
+
+/* Named cursors persisted in the same database (exporters keep their
+ * position there).  get: SW_ENOTFOUND when never set.  set: SW_EUSAGE on
+ * a readonly handle, SW_EIO when it cannot be committed. */
+int sw_event_store_cursor_get(sw_event_store *s, const char *name, int64_t *id)
+    SW_NONNULL(1, 2, 3);
+int sw_event_store_cursor_set(sw_event_store *s, const char *name, int64_t id) SW_NONNULL(1, 2);
+
+/* A query for `sipwall events`.  Every filter is optional (0 / NULL = any);
+ * strings match exactly (src: an IP address, compared in canonical form,
+ * "2001:DB8::1" finds 2001:db8::1; type: a wire name, sw_event_type_name). */
+typedef struct sw_event_query {
+    int64_t since_ns;     /* ts_ns >= since_ns (0 = no bound) */
+    int64_t until_ns;     /* ts_ns < until_ns (0 = no bound) */
+    const char *type;
+    const char *src;
+    const char *peer;
+    const char *rule;
+    int64_t after_id;     /* id > after_id (following: the last id seen) */
+    size_t limit;         /* at most this many rows; 0 = all */
+    uint8_t newest;       /* with limit: the newest `limit` matches (still in id order) */
+} sw_event_query;
+
+/* Calls cb for each matching row in id order (one read transaction); cb
+ * returns non-zero to stop.  Returns the number of rows passed to cb,
+ * SW_EINVAL for a src that is not an IP address, or a negative SW_E*. */
+int sw_event_store_query(sw_event_store *s, const sw_event_query *q,
+                         int (*cb)(void *arg, const sw_event_row *row), void *arg)
+    SW_NONNULL(1, 2, 3);
+
+/* Applies retention now: deletes the oldest rows (in chunks) older than
+ * max_age_s before now_ns, then while the database's used size
+ * (page_count - freelist_count pages) is above max_bytes, down to 90% of
+ * it; freed pages are returned to the file system (incremental vacuum).
+ * Returns the rows deleted or a negative SW_E*.  The pipeline's writer
+ * calls it every few seconds, never per event. */
+int64_t sw_event_store_retain(sw_event_store *s, int64_t now_ns) SW_NONNULL(1);
+
+/* Used bytes of the database ((page_count - freelist_count) * page_size),
+ * or a negative SW_E*. */
+int64_t sw_event_store_size(sw_event_store *s) SW_NONNULL(1);
+/* SQLite's message for the last failure on this handle ("" when none). */
+const char *sw_event_store_error(const sw_event_store *s) SW_NONNULL(1);
 
 #endif

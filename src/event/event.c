@@ -308,3 +308,50 @@ int sw_event_sink_close(sw_event_sink *s)
         return SW_OK;
     return s->ops->close(s);
 }
+
+int sw_event_sink_reopen(sw_event_sink *s)
+{
+    return s->ops->reopen ? s->ops->reopen(s) : SW_EUSAGE;
+}
+
+/* ---- records ------------------------------------------------------------------ */
+
+/* Copies a sanitised name into out (SW_EVENT_REC_NAME_MAX bytes with the
+ * NUL), cut at a UTF-8 character boundary. */
+static void rec_name(char *out, sw_str v)
+{
+    char buf[3 * (SW_EVENT_REC_NAME_MAX - 1)];
+    int cut;
+    size_t n = sw_event_sanitize(v, SW_EVENT_REC_NAME_MAX - 1, buf, &cut);
+    if (n > SW_EVENT_REC_NAME_MAX - 1) {
+        n = SW_EVENT_REC_NAME_MAX - 1;
+        while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+            n--; /* buf[n] continues the character that starts before it */
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = buf[i] == '\0' ? '?' : buf[i]; /* kept as C strings */
+    out[n] = '\0';
+}
+
+int sw_event_rec_fill(sw_event_rec *r, const sw_event *ev)
+{
+    r->ts_ns = ev->ts_ns;
+    r->type = ev->type;
+    r->src[0] = '\0';
+    if (ev->src.family && sw_addr_format_ip(&ev->src, r->src, sizeof r->src) < 0)
+        r->src[0] = '\0';
+    rec_name(r->peer, ev->peer);
+    rec_name(r->rule, ev->rule ? sw_str_make(ev->rule, strlen(ev->rule)) : SW_STR_NULL);
+    r->json = sw_event_json(ev, &r->json_len);
+    if (!r->json) {
+        r->json_len = 0;
+        return SW_ENOMEM;
+    }
+    return SW_OK;
+}
+
+void sw_event_rec_clear(sw_event_rec *r)
+{
+    free(r->json);
+    memset(r, 0, sizeof *r);
+}
