@@ -45,6 +45,8 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : d[m - 1];
 }
 
+#define MAX_RELATIVE_S (100LL * 366 * 86400) /* a century back is enough for any store */
+
 static int parse_relative(const char *s, int64_t now_ns, int64_t *out)
 {
     /* "-" digits unit */
@@ -53,9 +55,9 @@ static int parse_relative(const char *s, int64_t now_ns, int64_t *out)
     if (*q < '0' || *q > '9')
         return -1;
     for (; *q >= '0' && *q <= '9'; q++) {
-        if (v > 1000000000LL) /* far beyond any retention; keeps the product in range */
-            return -1;
         v = v * 10 + (*q - '0');
+        if (v > MAX_RELATIVE_S)
+            return -1;
     }
     int64_t unit;
     switch (*q) {
@@ -66,7 +68,7 @@ static int parse_relative(const char *s, int64_t now_ns, int64_t *out)
     case 'w': unit = 7 * 86400; break;
     default: return -1;
     }
-    if (q[1] != '\0')
+    if (q[1] != '\0' || v > MAX_RELATIVE_S / unit)
         return -1;
     *out = now_ns - v * unit * NS;
     return 0;
@@ -132,7 +134,7 @@ int cli_events_parse_time(const char *s, int64_t now_ns, int64_t *out, char *err
     tm.tm_min = mi;
     tm.tm_sec = se;
     time_t t = timegm(&tm);
-    if (t == (time_t)-1 || (int64_t)t > INT64_MAX / NS - 1)
+    if (t == (time_t)-1 || (int64_t)t > INT64_MAX / NS - 2 * 86400)
         return err_out(err, errlen, bad, s);
     *out = ((int64_t)t - off_s) * NS + frac_ns;
     return 0;
