@@ -125,8 +125,9 @@ typedef struct sw_event_sink_ops {
     int (*reopen)(sw_event_sink *s);
     /* Optional (NULL = cannot): store n records that are already
      * serialised (sw_event_rec, below); what the event pipeline's writer
-     * uses.  SW_OK when all were stored, else a negative SW_E* (the sink
-     * counts what it lost in failed). */
+     * uses.  SW_OK when all were stored, else a negative SW_E*.  The sink
+     * itself counts the records it stored in emitted and those it lost in
+     * failed (sw_event_emit's counting does not apply). */
     int (*write_recs)(sw_event_sink *s, const sw_event_rec *recs, size_t n);
 } sw_event_sink_ops;
 
@@ -150,8 +151,29 @@ int sw_event_sink_close(sw_event_sink *s);
  * returns NULL with a message in errbuf. */
 sw_event_sink *sw_jsonl_sink_open(const char *path, char *errbuf, size_t errlen)
     SW_WUR SW_NONNULL(1);
-/* The same over an open stream; closes it at sink close when owns != 0. */
+/* The same over an open stream; closes it at sink close when owns != 0.
+ * Both have write_recs (lines through the stdio buffer) but no reopen. */
 sw_event_sink *sw_jsonl_sink_new(FILE *fp, int owns) SW_WUR SW_NONNULL(1);
+
+/* The JSON-lines log a daemon appends to (defects R2, R3, R5, R6):
+ * - opened O_APPEND|O_CREAT|O_NOFOLLOW|O_CLOEXEC, mode 0640: never
+ *   truncated, a symlink at path is refused;
+ * - unbuffered: each emit, and each write_recs batch, is one write(2) of
+ *   whole lines (a batch larger than 64 KiB is split, at line ends);
+ * - a short write (disk full, file size limit) is undone: the file is
+ *   truncated back to the last whole line, the lost events are counted in
+ *   base.failed and the call returns SW_EIO;
+ * - at open, a last line without its newline (a process killed in the
+ *   middle of a write) is cut off; its size is reported by
+ *   sw_jsonl_sink_repaired;
+ * - reopen (sw_event_sink_reopen) opens path again (after logrotate moved
+ *   it), keeping the old file when that fails.
+ * NULL with a reason in errbuf. */
+sw_event_sink *sw_jsonl_sink_open_append(const char *path, char *errbuf, size_t errlen)
+    SW_WUR SW_NONNULL(1);
+/* Bytes of torn last lines cut off by sw_jsonl_sink_open_append and its
+ * reopens; 0 for other sinks. */
+uint64_t sw_jsonl_sink_repaired(const sw_event_sink *s) SW_NONNULL(1);
 
 /* ---- records ---------------------------------------------------------------
  * An event serialised once, owned, with the fields the store indexes copied
