@@ -99,6 +99,51 @@ fi
 expect "the store has every event" "$("$SIPWALL" events --json | wc -l)" $n_sent
 peers_stop_sipwalld_checked
 
+# ---- after a privilege drop (user nobody), as the shipped unit runs it ----
+# The store in a root-only directory (/var/lib/sipwall: opened before the
+# drop), the file and the log in a directory the user's group may write
+# (/var/log/sipwall: reopened after the drop, as the user).
+if id nobody >/dev/null 2>&1 && getent group nogroup >/dev/null 2>&1; then
+    chmod 755 "$WORK"
+    mkdir -p "$WORK/lib" "$WORK/log"
+    chmod 700 "$WORK/lib"
+    chown root:nogroup "$WORK/log"
+    chmod 770 "$WORK/log"
+    cp "$CONF" "$WORK/root.conf"
+    sed -i -e "s|^events-db .*|events-db $WORK/lib/events.db|" -e "s|^events .*|events $WORK/log/events.jsonl|" \
+        -e "s|^log .*|log $WORK/log/daemon.log|" "$CONF"
+    echo "user nobody nogroup" >>"$CONF"
+    peers_start_sipwalld
+    export SIPWALL_EVENTS_DB=$WORK/lib/events.db
+    n_sent=0
+    events u 5
+    uid=$(awk '/^Uid:/ {print $2}' "/proc/$SIPWALLD_PID/status")
+    expect "running as nobody: uid" "$uid" "$(id -u nobody)"
+    expect "as nobody: events stored (store opened before the drop)" "$("$SIPWALL" events --json | wc -l)" 5
+    expect "as nobody: events in the file" "$(in_file "$WORK/log/events.jsonl" u)" 5
+    # only the events file rotated: the log (root's, opened before the
+    # drop) is still in place and is kept, not reopened
+    mv "$WORK/log/events.jsonl" "$WORK/log/events.jsonl.0"
+    r=$("$SIPWALLD" -c "$CONF" ctl reopen)
+    echo "$r" | grep -q '^ok' && ok "as nobody, events file only: ctl reopen: $r" ||
+        bad "as nobody, events file only: ctl reopen said: $r"
+    mv "$WORK/log/events.jsonl" "$WORK/log/events.jsonl.1"
+    mv "$WORK/log/daemon.log" "$WORK/log/daemon.log.1"
+    r=$("$SIPWALLD" -c "$CONF" ctl reopen)
+    echo "$r" | grep -q '^ok' && ok "as nobody: ctl reopen: $r" || bad "as nobody: ctl reopen said: $r"
+    [ "$(stat -c %U "$WORK/log/daemon.log")" = nobody ] && ok "as nobody: the new log is the user's" ||
+        bad "the new log belongs to $(stat -c %U "$WORK/log/daemon.log" 2>&1)"
+    events v 4
+    expect "as nobody: after the reopen, new events in the new file" "$(in_file "$WORK/log/events.jsonl" v)" 4
+    expect "as nobody: the store has all" "$("$SIPWALL" events --json | wc -l)" 9
+    [ "$(stat -c %U "$WORK/log/events.jsonl")" = nobody ] && ok "as nobody: the new file is the user's" ||
+        bad "the new events file belongs to $(stat -c %U "$WORK/log/events.jsonl")"
+    peers_stop_sipwalld_checked
+    cp "$WORK/root.conf" "$CONF"
+else
+    bad "no user nobody / group nogroup to test the privilege drop with"
+fi
+
 # ---- symbolic links are refused at start (R5) ----
 echo "ROOT-ONLY" >"$WORK/victim"
 chmod 600 "$WORK/victim"
