@@ -201,7 +201,10 @@ void sw_event_rec_clear(sw_event_rec *r) SW_NONNULL(1);
  * returns SW_OK the events are committed and survive a kill -9 of the
  * process and a power loss (NORMAL would survive the kill only).  Schema
  * and retention: docs/events.md.  A handle is used by one thread at a
- * time; any number of handles on one file may exist (one writer). */
+ * time; any number of handles on one file may exist (one writer).  Open
+ * handles in the process that uses them (never carry one across fork());
+ * a writer's open creates the -wal and -shm files at once, so a daemon
+ * that drops privileges after opening keeps working. */
 typedef struct sw_event_store sw_event_store;
 
 typedef struct sw_event_store_opts {
@@ -337,7 +340,9 @@ typedef struct sw_event_pipeline_stats {
 } sw_event_pipeline_stats;
 
 /* Allocates every queue (the ceilings are fixed here) and starts the
- * writer thread (all signals blocked in it).  NULL with a reason in err
+ * writer thread (all signals blocked in it; create the pipeline after any
+ * fork(), e.g. after daemonising).  Give every thread that emits its own
+ * producer (the workers, and the control thread if it emits).  NULL with a reason in err
  * on bad options, a sink without write_recs, or no memory/thread. */
 sw_event_pipeline *sw_event_pipeline_new(const sw_event_pipeline_opts *o, char *err,
                                          size_t errlen) SW_WUR SW_NONNULL(1);
