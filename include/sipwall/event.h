@@ -286,7 +286,9 @@ int64_t sw_event_store_retain(sw_event_store *s, int64_t now_ns) SW_NONNULL(1);
 /* Used bytes of the database ((page_count - freelist_count) * page_size),
  * or a negative SW_E*. */
 int64_t sw_event_store_size(sw_event_store *s) SW_NONNULL(1);
-/* SQLite's message for the last failure on this handle ("" when none). */
+/* SQLite's message for the last failure on this handle ("" when none).
+ * Only from the thread that uses the handle (for a store the pipeline's
+ * writer uses, see sw_event_pipeline_last_error). */
 const char *sw_event_store_error(const sw_event_store *s) SW_NONNULL(1);
 
 /* ---- the event pipeline ----------------------------------------------------
@@ -362,6 +364,11 @@ int sw_event_pipeline_flush(sw_event_pipeline *p, unsigned timeout_ms) SW_NONNUL
  * between two batches, e.g. on SIGHUP after logrotate.  Returns at once;
  * the outcome shows in stats.reopens / reopen_errors. */
 void sw_event_pipeline_reopen(sw_event_pipeline *p) SW_NONNULL(1);
+
+/* The writer's last failure ("store: SQLITE message", "reopen NAME
+ * failed"), "" when none, copied into buf (NUL-terminated, cut to len);
+ * safe from any thread. */
+void sw_event_pipeline_last_error(sw_event_pipeline *p, char *buf, size_t len) SW_NONNULL(1, 2);
 
 /* A snapshot of the counters; safe from any thread. */
 void sw_event_pipeline_stats_get(sw_event_pipeline *p, sw_event_pipeline_stats *out)
