@@ -238,7 +238,10 @@ typedef struct sw_event_row {
 
 /* Calls cb for rows with id > after, in id order, at most max rows (one
  * read transaction; SIZE_MAX = all).  cb returns 0 to go on, non-zero to
- * stop.  Returns the number of rows passed to cb, or a negative SW_E*. */
+ * stop.  Returns the number of rows passed to cb, or a negative SW_E*.
+ * The read transaction holds back WAL checkpoints while it lasts: copy
+ * rows and send them after the scan, never block inside cb (exporters
+ * scan in windows of a few hundred rows). */
 int sw_event_store_scan(sw_event_store *s, int64_t after, size_t max,
                         int (*cb)(void *arg, const sw_event_row *row), void *arg) SW_NONNULL(1, 4);
 
