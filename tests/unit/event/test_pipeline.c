@@ -423,6 +423,10 @@ static void test_store_failure_retried(void **state)
     sw_event_pipeline_stats_get(p, &sx);
     assert_true(sx.write_errors >= 2);
     assert_int_equal(sx.written, 0);
+    char why[256];
+    sw_event_pipeline_last_error(p, why, sizeof why);
+    assert_non_null(strstr(why, "store: "));
+    assert_non_null(strstr(why, "full"));
 
     /* space comes back */
     sqlite3 *db;
@@ -512,12 +516,37 @@ static void test_reopen(void **state)
     }
     assert_int_equal(sx.reopens, 1);
     assert_int_equal(sx.reopen_errors, 0);
+    char why[256] = "x";
+    sw_event_pipeline_last_error(p, why, sizeof why);
+    assert_string_equal(why, "");
     for (int i = 5; i < 8; i++)
         assert_int_equal(emit_one(s, 0, i, T0), SW_OK);
+    assert_int_equal(sw_event_pipeline_flush(p, 5000), SW_OK);
+    /* a reopen that fails (a symlink planted at the path) is counted and
+     * told; writing goes on to the file it had */
+    char planted[160], target[160];
+    snprintf(planted, sizeof planted, "%s.2", logpath);
+    snprintf(target, sizeof target, "%s/elsewhere", dir);
+    assert_int_equal(rename(logpath, planted), 0);
+    assert_int_equal(symlink(target, logpath), 0);
+    sw_event_pipeline_reopen(p);
+    for (int i = 0; i < 500; i++) {
+        sw_event_pipeline_stats_get(p, &sx);
+        if (sx.reopen_errors)
+            break;
+        sleep_ms(10);
+    }
+    assert_int_equal(sx.reopen_errors, 1);
+    sw_event_pipeline_last_error(p, why, sizeof why);
+    assert_non_null(strstr(why, "reopen failed"));
+    assert_int_equal(emit_one(s, 0, 8, T0), SW_OK);
     assert_int_equal(sw_event_pipeline_free(p, NULL), SW_OK);
+    assert_int_equal(access(target, F_OK), -1);
+    assert_int_equal(unlink(logpath), 0);
+    assert_int_equal(rename(planted, logpath), 0); /* 3 + 1 lines */
     assert_int_equal(sw_event_sink_close(log), SW_OK);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "test $(wc -l < '%s') = 5 && test $(wc -l < '%s') = 3", rotated,
+    snprintf(cmd, sizeof cmd, "test $(wc -l < '%s') = 5 && test $(wc -l < '%s') = 4", rotated,
              logpath);
     assert_int_equal(system(cmd), 0);
 }
