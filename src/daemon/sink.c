@@ -208,12 +208,14 @@ void swd_events_tick(swd_daemon *d)
     if (st.dropped > l->dropped)
         swd_warn("events", "%llu events dropped: the writer's queues were full (%llu in all)",
                  (unsigned long long)(st.dropped - l->dropped), (unsigned long long)st.dropped);
-    if (st.write_errors > l->write_errors)
+    if (st.write_errors > l->write_errors) {
+        char why[256];
+        sw_event_pipeline_last_error(d->events->pipe, why, sizeof why);
         swd_warn("events", "%llu failed writes to the event store (disk full or I/O error; "
                  "retried, the queues fill meanwhile; %llu in all): %s",
                  (unsigned long long)(st.write_errors - l->write_errors),
-                 (unsigned long long)st.write_errors,
-                 d->events->store ? sw_event_store_error(d->events->store) : "");
+                 (unsigned long long)st.write_errors, why);
+    }
     if (st.sink_errors > l->sink_errors)
         swd_warn("events", "%llu events could not be written to %s (disk full or I/O error; "
                  "%llu in all)",
