@@ -179,8 +179,10 @@ int swd_events_reopen(swd_daemon *d, char *msg, size_t msglen)
                      "(busy with a failing store?)", d->cfg->events);
             fail = "reopen pending (the writer is busy)";
         } else if (now.reopen_errors > before.reopen_errors) {
-            swd_err("events", "reopen of %s failed; events still go to the old file",
-                    d->cfg->events);
+            char why[256];
+            sw_event_pipeline_last_error(d->events->pipe, why, sizeof why);
+            swd_err("events", "reopen of %s failed (%s); events still go to the old file",
+                    d->cfg->events, why);
             fail = "could not be reopened (see the log)";
         }
         if (fail) {
