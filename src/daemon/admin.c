@@ -104,6 +104,7 @@ char *swd_stats_json(swd_daemon *d)
         json_object_set_new(vd, sw_action_name((sw_action)a), json_integer((json_int_t)es.verdicts[a]));
     json_object_set_new(en, "verdicts", vd);
     json_object_set_new(o, "engine", en);
+    swd_events_stats(d, o);
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
@@ -137,10 +138,14 @@ void swd_admin_serve(swd_daemon *d, int lfd)
             return; /* the reloader answers and closes fd when the new policy is in force */
         snprintf(msg, sizeof msg, "error: too many reloads waiting; try again");
         reply = msg;
+    } else if (strcmp(cmd, "reopen") == 0) {
+        swd_info("admin", "reopen requested on the admin socket");
+        (void)swd_events_reopen(d, msg, sizeof msg);
+        reply = msg;
     } else if (strcmp(cmd, "stats") == 0) {
         reply = swd_stats_json(d);
     } else {
-        snprintf(msg, sizeof msg, "error: unknown command (reload, stats)");
+        snprintf(msg, sizeof msg, "error: unknown command (reload, reopen, stats)");
         reply = msg;
     }
     if (reply) {
@@ -158,7 +163,7 @@ void swd_admin_serve(swd_daemon *d, int lfd)
 int swd_admin_client(const char *conf_path, int argc, char **argv)
 {
     if (argc != 1) {
-        fprintf(stderr, "usage: sipwalld -c FILE ctl reload|stats\n");
+        fprintf(stderr, "usage: sipwalld -c FILE ctl reload|reopen|stats\n");
         return 2;
     }
     swd_config cfg;

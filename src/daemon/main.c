@@ -3,7 +3,7 @@
  *   sipwalld -c FILE                 run (foreground; systemd supervises)
  *   sipwalld -c FILE --check-config  validate the config and the policy
  *   sipwalld -c FILE ctl COMMAND     talk to the running daemon's admin
- *                                    socket: reload | stats
+ *                                    socket: reload | reopen | stats
  *
  * Start-up order: config -> secret -> policy -> sockets -> privilege drop
  * -> workers.  Everything that needs privileges (ports below 1024, raw
@@ -33,7 +33,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sipwalld -c FILE [--check-config]\n"
-               "       sipwalld -c FILE ctl reload|stats\n"
+               "       sipwalld -c FILE ctl reload|reopen|stats\n"
                "       sipwalld --version\n"
                "Runs sipwall's inline SIP firewall / passive sensor (docs/sipwalld.md).\n");
 }
@@ -68,28 +68,6 @@ static int setup_ifaces(swd_daemon *d, char *err, size_t errlen)
             return SW_EINVAL;
         if (!cfg->tls_client_ca)
             swd_warn("main", "outgoing TLS without tls-client ca=: next hops' certificates are not verified");
-    }
-    return SW_OK;
-}
-
-static int open_events(swd_daemon *d, char *err, size_t errlen)
-{
-    if (!d->cfg->events)
-        return SW_OK;
-    /* appended, never truncated: a restart keeps what was logged */
-    int fd = open(d->cfg->events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    FILE *fp = fd >= 0 ? fdopen(fd, "a") : NULL;
-    if (!fp) {
-        snprintf(err, errlen, "events file %s: %s", d->cfg->events, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return SW_EIO;
-    }
-    d->events_file = sw_jsonl_sink_new(fp, 1);
-    d->events = d->events_file ? swd_locked_sink_new(d->events_file) : NULL;
-    if (!d->events) {
-        snprintf(err, errlen, "out of memory");
-        return SW_ENOMEM;
     }
     return SW_OK;
 }
@@ -163,7 +141,7 @@ static void remove_runtime_file(const char *what, const char *path)
 
 static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
 {
-    int64_t last_flush = swd_now_ns();
+    int64_t last_tick = swd_now_ns();
     while (!atomic_load(&d->stop)) {
         /* the admin socket comes last: without one, poll skips it */
         struct pollfd pf[3] = {{sigfd, POLLIN, 0},
@@ -175,7 +153,9 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
-                    swd_info("main", "SIGHUP: reloading the policy");
+                    char msg[600];
+                    swd_info("main", "SIGHUP: reloading the policy, reopening the log and events files");
+                    (void)swd_events_reopen(d, msg, sizeof msg);
                     (void)swd_reloader_request(d->reloader, -1);
                 } else {
                     swd_info("main", "signal %u: stopping", si.ssi_signo);
@@ -186,9 +166,9 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
         if (n > 0 && admin_fd >= 0 && (pf[2].revents & POLLIN))
             swd_admin_serve(d, admin_fd);
         int64_t now = swd_now_ns();
-        if (d->events && now - last_flush >= 1000000000) {
-            (void)sw_event_sink_flush(d->events);
-            last_flush = now;
+        if (now - last_tick >= 1000000000) {
+            swd_events_tick(d);
+            last_tick = now;
         }
     }
     return SW_OK;
@@ -247,7 +227,7 @@ static int run(const char *path)
         snprintf(err, sizeof err, "reloader: %s", strerror(errno));
         goto out;
     }
-    if (setup_ifaces(d, err, sizeof err) != SW_OK || open_events(d, err, sizeof err) != SW_OK ||
+    if (setup_ifaces(d, err, sizeof err) != SW_OK || swd_events_open(d, err, sizeof err) != SW_OK ||
         swd_workers_create(d, err, sizeof err) != SW_OK)
         goto out;
     if (cfg.admin && (admin_fd = swd_admin_listen(cfg.admin, err, sizeof err)) < 0)
@@ -300,7 +280,7 @@ out:
     }
     if (sigfd >= 0)
         close(sigfd);
-    (void)sw_event_sink_close(d->events);
+    swd_events_close(d); /* drains the queues: every accepted event is written */
     for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);

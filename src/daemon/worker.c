@@ -686,7 +686,7 @@ static swd_worker *worker_new(swd_daemon *d, unsigned id, char *err, size_t errl
     }
     swd_policy_gen *g = atomic_load(&d->policy);
     sw_sip_limits el;
-    sw_engine_config ec = {.policy = g->policy, .sink = d->events,
+    sw_engine_config ec = {.policy = g->policy, .sink = swd_events_sink(d, id),
                            .passive = d->cfg->mode == SWD_MODE_PASSIVE, .state = d->state,
                            .sip_limits = engine_sip_limits(d, &el)};
     w->engine = sw_engine_new(&ec);

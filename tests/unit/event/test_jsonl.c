@@ -110,6 +110,17 @@ static void test_vocabulary(void **state)
     assert_int_equal(sw_event_type_lookup("irsf_call", &t), SW_OK);
     assert_int_equal(t, SW_EVT_IRSF_CALL);
     assert_int_equal(sw_event_type_lookup("nope", &t), SW_ENOTFOUND);
+    /* sipwall's own health: the pipeline reports lost records with these */
+    assert_string_equal(sw_event_type_name(SW_EVT_EVENT_LOSS), "event_loss");
+    assert_string_equal(sw_category_name(SW_CAT_SYSTEM), "system");
+    sw_category c;
+    assert_int_equal(sw_category_lookup("behavioural", &c), SW_OK);
+    assert_int_equal(c, SW_CAT_BEHAVIOURAL);
+    assert_int_equal(sw_category_lookup("cat9", &c), SW_ENOTFOUND);
+    sw_action a;
+    assert_int_equal(sw_action_lookup("rate-limit", &a), SW_OK);
+    assert_int_equal(a, SW_ACTION_RATE_LIMIT);
+    assert_int_equal(sw_action_lookup("Drop", &a), SW_ENOTFOUND);
 }
 
 static void test_timestamps(void **state)
@@ -217,6 +228,7 @@ static void test_every_field(void **state)
     ev.action_status = 400;
     ev.confidence = 90;
     ev.reason = S("offset 123: negative Content-Length");
+    ev.peer = S("carrier-a");
     ev.src = addr("127.0.0.79:5170");
     ev.dst = addr("[2001:db8::1]:5060");
     ev.transport = SW_TRANSPORT_UDP;
@@ -242,6 +254,7 @@ static void test_every_field(void **state)
     assert_jint(o, "action_status", 400);
     assert_jstr(o, "reason", "offset 123: negative Content-Length");
     assert_jint(o, "confidence", 90);
+    assert_jstr(o, "peer", "carrier-a");
     assert_jstr(o, "src", "127.0.0.79:5170");
     assert_jstr(o, "dst", "[2001:db8::1]:5060");
     assert_jstr(o, "transport", "udp");
@@ -262,11 +275,11 @@ static void test_every_field(void **state)
     assert_jint(evid, "negative", -999);
     assert_null(json_object_get(o, "truncated"));
     assert_jstr(o, "mode", "enforce");
-    assert_int_equal(json_object_size(o), 21);
+    assert_int_equal(json_object_size(o), 22);
 
     /* Field order is the documented one (jansson keeps insertion order). */
     const char *order[] = {"ts", "event_type", "category", "rule", "action", "action_status",
-                           "mode", "reason", "confidence", "src", "dst", "transport", "method",
+                           "mode", "reason", "confidence", "peer", "src", "dst", "transport", "method",
                            "call_id", "from", "to", "pai", "ruri", "frame", "file",
                            "evidence"};
     size_t i = 0;
@@ -300,7 +313,8 @@ static void test_minimal_response(void **state)
     assert_jstr(o, "transport", "unknown");
     assert_jint(o, "status", 183);
     const char *absent[] = {"method", "call_id", "from", "to", "pai", "ruri", "frame",
-                            "file", "src", "dst", "evidence", "truncated", "action_status"};
+                            "file", "src", "dst", "evidence", "truncated", "action_status",
+                            "peer"};
     for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
         if (json_object_get(o, absent[i]))
             fail_msg("field %s should be absent", absent[i]);
@@ -456,6 +470,63 @@ static void test_many_and_flush(void **state)
     unlink(path);
 }
 
+/* Serialised records (the pipeline's path) give the same lines as emit,
+ * and the record's indexed names are copied out bounded. */
+static void test_records(void **state)
+{
+    (void)state;
+    sw_event ev;
+    sw_event_init(&ev, SW_EVT_IRSF_CALL, SW_CAT_BEHAVIOURAL, "irsf.range");
+    ev.ts_ns = INT64_C(1795478621224969000);
+    ev.src = addr("[2001:db8::7]:5060");
+    ev.peer = S("carrier-\xff-b");
+    ev.reason = S("premium range");
+    sw_event_rec r;
+    assert_int_equal(sw_event_rec_fill(&r, &ev), SW_OK);
+    assert_int_equal(r.ts_ns, ev.ts_ns);
+    assert_int_equal(r.type, SW_EVT_IRSF_CALL);
+    assert_string_equal(r.src, "2001:db8::7");
+    assert_string_equal(r.peer, "carrier-\xef\xbf\xbd-b"); /* sanitised */
+    assert_string_equal(r.rule, "irsf.range");
+    size_t n;
+    char *js = sw_event_json(&ev, &n);
+    assert_non_null(js);
+    assert_int_equal(r.json_len, n);
+    assert_memory_equal(r.json, js, n);
+    free(js);
+    /* a name longer than the record keeps is cut at a character boundary */
+    static const char longname[] = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    sw_event_rec r2;
+    ev.peer = S(longname); /* 40 two-byte characters */
+    assert_int_equal(sw_event_rec_fill(&r2, &ev), SW_OK);
+    assert_int_equal(strlen(r2.peer), 62); /* 31 whole characters of the 63 bytes */
+    sw_event_rec_clear(&r2);
+
+    char path[] = "/tmp/sw_test_jsonl_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    sw_event_sink *s = sw_jsonl_sink_open(path, NULL, 0);
+    assert_non_null(s);
+    assert_non_null(s->ops->write_recs);
+    assert_int_equal(s->ops->write_recs(s, &r, 1), SW_OK);
+    assert_int_equal(sw_event_emit(s, &ev), SW_OK);
+    assert_int_equal(s->emitted, 2);
+    assert_int_equal(sw_event_sink_close(s), SW_OK);
+    FILE *fp = fopen(path, "r");
+    char line[4096];
+    assert_non_null(fgets(line, sizeof line, fp));
+    assert_int_equal(strlen(line), r.json_len + 1);
+    assert_memory_equal(line, r.json, r.json_len);
+    fclose(fp);
+    unlink(path);
+    sw_event_rec_clear(&r);
+    assert_null(r.json);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -490,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_minimal_response), cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_truncation),    cmocka_unit_test(test_evidence_bound),
         cmocka_unit_test(test_many_and_flush), cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_records),
         cmocka_unit_test(test_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
