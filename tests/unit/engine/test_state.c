@@ -327,7 +327,7 @@ static int cs_flush(sw_event_sink *s)
     (void)s;
     return SW_OK;
 }
-static const sw_event_sink_ops cs_ops = {"count", cs_emit, cs_flush, cs_flush};
+static const sw_event_sink_ops cs_ops = {"count", cs_emit, cs_flush, cs_flush, NULL, NULL};
 
 static const char partners[] = "partner alpha { role interconnect; address 192.0.2.10/32, 192.0.2.11/32; ranges +4930 }\n"
                                "partner core { role core; address 10.0.0.1/32 }\n";
@@ -449,7 +449,7 @@ static int rs_emit(sw_event_sink *s, const sw_event *ev)
     r->events++;
     return SW_OK;
 }
-static const sw_event_sink_ops rs_ops = {"rule", rs_emit, cs_flush, cs_flush};
+static const sw_event_sink_ops rs_ops = {"rule", rs_emit, cs_flush, cs_flush, NULL, NULL};
 
 static void scan_from(sw_engine *e, unsigned i, int64_t ts)
 {
