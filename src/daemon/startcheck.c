@@ -187,7 +187,8 @@ static int try_bind(const swd_config *cfg, int line, const char *what, sw_transp
 {
     sw_sock_opts o = {.reuseport = 1, .backlog = 1};
     char e2[256];
-    int fd = t == SW_TRANSPORT_UDP ? sw_sock_udp(a, &o, e2, sizeof e2) : sw_sock_tcp_listen(a, &o, e2, sizeof e2);
+    int fd = t == SW_TRANSPORT_UDP ? sw_sock_udp(a, &o, e2, sizeof e2)
+                                   : sw_sock_tcp_listen(a, &o, e2, sizeof e2);
     if (fd < 0) {
         snprintf(err, errlen, "%s:%d: %s: %s", cfg->path, line, what, e2);
         return SW_EIO;
