@@ -214,6 +214,27 @@ kill "$SP"; wait "$SP" 2>/dev/null
 { base | sed "s#^pid-file .*#pid-file $T/nodir/sipwalld.pid#"; } >"$T/nodir.conf"
 out=$("$SIPWALLD" -c "$T/nodir.conf" --check-config 2>&1) && bad "pid-file in a missing directory accepted" ||
     { echo "$out" | grep -q "pid-file $T/nodir/sipwalld.pid: directory $T/nodir" && ok "pid-file in a missing directory: $out" || bad "pid-file: $out"; }
+# after the privilege drop: removed when the directory lets the user, else a
+# warning (and the next start replaces them)
+chmod 755 "$T"
+mkdir -p "$T/run"
+chown nobody "$T/run"
+{ base | sed -e "s#^pid-file .*#pid-file $T/run/sipwalld.pid#" -e "s#^admin .*#admin $T/run/admin.sock#"
+  echo "user nobody"; } >"$T/drop.conf"
+: >"$T/sipwalld.log"
+st=$(run_start "$T/drop.conf")
+[ "$st" = running ] && [ ! -e "$T/run/sipwalld.pid" ] && [ ! -e "$T/run/admin.sock" ] &&
+    ok "running as nobody: a clean stop removes both files" || bad "drop: status $st, left: $(ls "$T/run")"
+chown root "$T/run"
+: >"$T/sipwalld.log"
+st=$(run_start "$T/drop.conf")
+if [ "$st" = running ] && grep -q "cannot remove the pid file $T/run/sipwalld.pid: Permission denied" "$T/sipwalld.log"; then
+    ok "a directory the user cannot write: the stop says so"
+else
+    bad "drop, root-owned directory: status $st: $(grep -m2 -E 'warn|error' "$T/sipwalld.log")"
+fi
+st=$(run_start "$T/drop.conf")
+[ "$st" = running ] && ok "the next start replaces what was left" || bad "restart over leftovers: status $st"
 if grep -q -E 'Sanitizer|runtime error:' "$T"/*.out "$T/sipwalld.log" 2>/dev/null; then bad "sanitizer report"; fi
 
 echo "check-config: $FAILS failed"
