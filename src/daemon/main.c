@@ -148,6 +148,9 @@ static int start_checks(const swd_config *cfg, unsigned nworkers, char *err, siz
         rc = swd_check_environment(cfg, SWD_CHECK_START, err, errlen);
     if (rc == SW_OK)
         rc = swd_check_fd_limit(cfg, nworkers, SWD_CHECK_START, NULL, 0, err, errlen);
+    char note[512];
+    if (rc == SW_OK && swd_check_conn_memory(cfg, nworkers, note, sizeof note))
+        swd_warn("main", "%s", note + 9); /* without "warning: " */
     return rc;
 }
 
@@ -355,6 +358,8 @@ static int check_config(const char *path)
         return 1;
     }
     if (note[0])
+        printf("%s\n", note);
+    if (swd_check_conn_memory(&cfg, nworkers, note, sizeof note))
         printf("%s\n", note);
     swd_policy_gen *g = swd_policy_gen_load(&cfg, 1, 1, err, sizeof err);
     uint64_t mem = 0;

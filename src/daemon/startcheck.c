@@ -386,6 +386,28 @@ int swd_check_engine_memory(sw_policy *p, unsigned nworkers, uint64_t *need, cha
     return SW_OK;
 }
 
+int swd_check_conn_memory(const swd_config *cfg, unsigned nworkers, char *note, size_t notelen)
+{
+    if (nworkers == 0)
+        nworkers = 1;
+    uint64_t per = cfg->limits.max_connections / nworkers;
+    if (per < 16)
+        per = 16;
+    uint64_t worst = (uint64_t)nworkers * per *
+                     ((uint64_t)cfg->limits.max_conn_buffer + cfg->limits.max_send_queue);
+    const char *which;
+    uint64_t avail = memory_available(&which);
+    if (worst <= avail)
+        return 0;
+    snprintf(note, notelen,
+             "warning: %llu connection slots with max-conn-buffer=%u and max-send-queue=%u can hold "
+             "up to %llu MiB; %s is %llu MiB (lower them if untrusted peers can connect)",
+             (unsigned long long)(nworkers * per), cfg->limits.max_conn_buffer,
+             cfg->limits.max_send_queue, (unsigned long long)(worst >> 20), which,
+             (unsigned long long)(avail >> 20));
+    return 1;
+}
+
 /* ---- pid file and admin socket ----------------------------------------------------------------- */
 
 /* 1 when pid runs a program named sipwalld. */

@@ -131,6 +131,26 @@ static void test_engine_memory(void **state)
     sw_policy_free(p);
 }
 
+static void test_conn_memory(void **state)
+{
+    (void)state;
+    swd_config c;
+    char note[512] = "";
+    parse_ok("mode passive\nworkers 1\nhep udp 127.0.0.1:9060\n"
+             "limits max-connections=16 max-connections-per-ip=4 max-conn-buffer=64k max-send-queue=64k\n",
+             &c);
+    assert_int_equal(swd_check_conn_memory(&c, 1, note, sizeof note), 0); /* 2 MiB */
+    swd_config_free(&c);
+    parse_ok("mode passive\nworkers 2\nhep udp 127.0.0.1:9060\n"
+             "limits max-connections=1000000 max-conn-buffer=64m max-send-queue=1g\n",
+             &c);
+    assert_int_equal(swd_check_conn_memory(&c, 2, note, sizeof note), 1);
+    /* 1M slots x (64 MiB + 1 GiB) */
+    assert_non_null(strstr(note, "1000000 connection slots"));
+    assert_non_null(strstr(note, "up to 1088000000 MiB"));
+    swd_config_free(&c);
+}
+
 static void test_admin_socket(void **state)
 {
     (void)state;
@@ -209,7 +229,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fd_need),       cmocka_unit_test(test_fd_limit),
-        cmocka_unit_test(test_engine_memory), cmocka_unit_test(test_admin_socket),
+        cmocka_unit_test(test_engine_memory), cmocka_unit_test(test_conn_memory),
+        cmocka_unit_test(test_admin_socket),
         cmocka_unit_test(test_pid_file),      cmocka_unit_test(test_placeholder_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
