@@ -60,12 +60,14 @@ EOF
 run_start() {
     "$SIPWALLD" -c "$1" >"$T/start.out" 2>&1 &
     local pid=$!
+    local pf
+    pf=$(awk '$1 == "pid-file" {print $2}' "$1")
     PIDS+=("$pid")
     for _ in $(seq 200); do
         kill -0 "$pid" 2>/dev/null || { wait "$pid"; echo $?; return; }
         # up: its admin socket answers (only this test's instance can, the
         # first one is stopped before the cases that expect a start)
-        if "$SIPWALLD" -c "$1" ctl stats >/dev/null 2>&1 && [ "$(cat "$T/sipwalld.pid" 2>/dev/null)" = "$pid" ]; then
+        if "$SIPWALLD" -c "$1" ctl stats >/dev/null 2>&1 && [ "$(cat "$pf" 2>/dev/null)" = "$pid" ]; then
             break
         fi
         sleep 0.1
