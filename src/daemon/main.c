@@ -1,13 +1,16 @@
 /* sipwalld — the inline SIP firewall and passive sensor.
  *
  *   sipwalld -c FILE                 run (foreground; systemd supervises)
- *   sipwalld -c FILE --check-config  validate the config and the policy
+ *   sipwalld -c FILE --check-config  validate the config, the policy and
+ *                                    what start needs (startcheck.c)
  *   sipwalld -c FILE ctl COMMAND     talk to the running daemon's admin
  *                                    socket: reload | stats
  *
- * Start-up order: config -> secret -> policy -> sockets -> privilege drop
- * -> workers.  Everything that needs privileges (ports below 1024, raw
- * capture, the secret file) happens before the drop. */
+ * Start-up order: config -> start checks (startcheck.c: another instance,
+ * directories, accounts, fd limit) -> secret -> policy (and its engine
+ * memory) -> sockets -> pid file -> privilege drop -> workers.  Everything
+ * that needs privileges (ports below 1024, raw capture, the secret file)
+ * happens before the drop. */
 
 #include <errno.h>
 #include <fcntl.h>
