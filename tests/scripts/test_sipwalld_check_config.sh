@@ -162,7 +162,7 @@ HARD=$(ulimit -Hn)
 [ "$HARD" = unlimited ] && HARD=65536
 (
     ulimit -Sn 1024 || exit 2
-    MC=$((HARD / 2))
+    MC=$((HARD / 2 < 30000 ? HARD / 2 : 30000))
     { base; echo "limits max-connections=$MC"; } >"$T/raise.conf"
     out=$("$SIPWALLD" -c "$T/raise.conf" --check-config 2>&1) || { echo "FAIL: raise: refused: $out"; exit 1; }
     echo "$out" | grep -q "start raises the soft RLIMIT_NOFILE from 1024" || { echo "FAIL: raise: no note: $out"; exit 1; }
