@@ -391,6 +391,7 @@ typedef struct sw_policy {
     sw_peer **peers;       /* partners and zones */
     uint32_t npeers;
     sw_cidr_table *peer_addresses; /* source address -> peer index */
+    sw_string_set *peer_tls_ids;   /* TLS identity -> index of the first peer claiming it; may be NULL */
     const sw_peer *unknown;  /* the zone for unknown sources (always present) */
     const sw_peer *core;     /* NULL, or the first peer with role core */
 

@@ -105,6 +105,7 @@ static void add_capture_stats(sw_capture_stats *sum, const sw_capture_stats *s)
     sum->tcp_gaps += s->tcp_gaps;
     sum->skipped += s->skipped;
     sum->damaged += s->damaged;
+    sum->bad_timestamps += s->bad_timestamps;
 }
 
 static int on_message(void *ctx, const sw_capture_msg *cm)
@@ -288,6 +289,9 @@ static void print_summary(FILE *out, const check_stats *st, const file_rec *file
             " skipped frames (other protocols or link types), %" PRIu64 " fragment sets and %" PRIu64
             " streams evicted\n",
             c->non_sip, c->damaged, c->skipped, c->frag_evicted, c->tcp_evicted);
+    if (c->bad_timestamps)
+        fprintf(out, "              %" PRIu64 " frames with a time outside 1970..2242 (clamped)\n",
+                c->bad_timestamps);
     fprintf(out, "events        %" PRIu64, st->events);
     if (events_path)
         fprintf(out, " written to %s (%" PRIu64 ")", strcmp(events_path, "-") ? events_path

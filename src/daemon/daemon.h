@@ -10,9 +10,11 @@
  * worker that must send over a connection it does not own hands the bytes
  * over through that worker's inbox (a single-producer ring per pair).
  *
- * Reload: the main thread compiles the new policy while the workers go on
- * with the old one, publishes it (an atomic pointer with a generation),
- * and frees the old one when every worker has taken the new one. */
+ * Reload (src/daemon/reload.c): a thread of its own compiles the new
+ * policy while the workers go on with the old one and the main thread
+ * goes on answering the admin socket and signals; the main thread then
+ * publishes it (an atomic pointer with a generation) and frees the old one
+ * when every worker has taken the new one. */
 #ifndef SWD_DAEMON_H
 #define SWD_DAEMON_H
 

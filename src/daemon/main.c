@@ -1,13 +1,16 @@
 /* sipwalld — the inline SIP firewall and passive sensor.
  *
  *   sipwalld -c FILE                 run (foreground; systemd supervises)
- *   sipwalld -c FILE --check-config  validate the config and the policy
+ *   sipwalld -c FILE --check-config  validate the config, the policy and
+ *                                    what start needs (startcheck.c)
  *   sipwalld -c FILE ctl COMMAND     talk to the running daemon's admin
  *                                    socket: reload | reopen | stats
  *
- * Start-up order: config -> secret -> policy -> sockets -> privilege drop
- * -> workers.  Everything that needs privileges (ports below 1024, raw
- * capture, the secret file) happens before the drop. */
+ * Start-up order: config -> start checks (startcheck.c: another instance,
+ * directories, accounts, fd limit) -> secret -> policy (and its engine
+ * memory) -> sockets -> pid file -> privilege drop -> workers.  Everything
+ * that needs privileges (ports below 1024, raw capture, the secret file)
+ * happens before the drop. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,6 +127,9 @@ static int start_checks(const swd_config *cfg, unsigned nworkers, char *err, siz
         rc = swd_check_environment(cfg, SWD_CHECK_START, err, errlen);
     if (rc == SW_OK)
         rc = swd_check_fd_limit(cfg, nworkers, SWD_CHECK_START, NULL, 0, err, errlen);
+    char note[512];
+    if (rc == SW_OK && swd_check_conn_memory(cfg, nworkers, note, sizeof note))
+        swd_warn("main", "%s", note + 9); /* without "warning: " */
     return rc;
 }
 
@@ -338,6 +344,8 @@ static int check_config(const char *path)
         return 1;
     }
     if (note[0])
+        printf("%s\n", note);
+    if (swd_check_conn_memory(&cfg, nworkers, note, sizeof note))
         printf("%s\n", note);
     swd_policy_gen *g = swd_policy_gen_load(&cfg, 1, 1, err, sizeof err);
     uint64_t mem = 0;

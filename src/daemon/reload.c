@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon/reload.h"
+#include "daemon/startcheck.h"
 
 #define RELOAD_ACK_NS (5 * INT64_C(1000000000))
 #define RELOAD_MAX_WAITERS 8
@@ -60,7 +61,19 @@ int swd_reloader_busy(const swd_reloader *r) { return r->state != R_IDLE; }
 static void *compile_main(void *arg)
 {
     swd_reloader *r = arg;
-    r->result = swd_policy_gen_load(r->d->cfg, r->d->nworkers, r->gen, r->err, sizeof r->err);
+    swd_daemon *d = r->d;
+    r->result = swd_policy_gen_load(d->cfg, d->nworkers, r->gen, r->err, sizeof r->err);
+    /* New table sizes mean new engines next to the old ones: refuse limits
+     * the memory cannot hold now rather than have the workers fail to
+     * build them.  (The running generation is not freed while a compile
+     * runs: only this reloader frees generations.) */
+    const swd_policy_gen *cur = atomic_load(&d->policy);
+    if (r->result &&
+        memcmp(&cur->policy->limits, &r->result->policy->limits, sizeof cur->policy->limits) != 0 &&
+        swd_check_engine_memory(r->result->policy, d->nworkers, NULL, r->err, sizeof r->err) != SW_OK) {
+        swd_policy_gen_free(r->result);
+        r->result = NULL;
+    }
     uint64_t one = 1;
     ssize_t w = write(r->efd, &one, sizeof one);
     (void)w; /* an eventfd write of 1 cannot fail short of overflow */

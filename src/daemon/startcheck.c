@@ -186,7 +186,8 @@ static int try_bind(const swd_config *cfg, int line, const char *what, sw_transp
 {
     sw_sock_opts o = {.reuseport = 1, .backlog = 1};
     char e2[256];
-    int fd = t == SW_TRANSPORT_UDP ? sw_sock_udp(a, &o, e2, sizeof e2) : sw_sock_tcp_listen(a, &o, e2, sizeof e2);
+    int fd = t == SW_TRANSPORT_UDP ? sw_sock_udp(a, &o, e2, sizeof e2)
+                                   : sw_sock_tcp_listen(a, &o, e2, sizeof e2);
     if (fd < 0) {
         snprintf(err, errlen, "%s:%d: %s: %s", cfg->path, line, what, e2);
         return SW_EIO;
@@ -382,6 +383,28 @@ int swd_check_engine_memory(sw_policy *p, unsigned nworkers, uint64_t *need, cha
         return SW_ELIMIT;
     }
     return SW_OK;
+}
+
+int swd_check_conn_memory(const swd_config *cfg, unsigned nworkers, char *note, size_t notelen)
+{
+    if (nworkers == 0)
+        nworkers = 1;
+    uint64_t per = cfg->limits.max_connections / nworkers;
+    if (per < 16)
+        per = 16;
+    uint64_t worst = (uint64_t)nworkers * per *
+                     ((uint64_t)cfg->limits.max_conn_buffer + cfg->limits.max_send_queue);
+    const char *which;
+    uint64_t avail = memory_available(&which);
+    if (worst <= avail)
+        return 0;
+    snprintf(note, notelen,
+             "warning: %llu connection slots with max-conn-buffer=%u and max-send-queue=%u can hold "
+             "up to %llu MiB; %s is %llu MiB (lower them if untrusted peers can connect)",
+             (unsigned long long)(nworkers * per), cfg->limits.max_conn_buffer,
+             cfg->limits.max_send_queue, (unsigned long long)(worst >> 20), which,
+             (unsigned long long)(avail >> 20));
+    return 1;
 }
 
 /* ---- pid file and admin socket ----------------------------------------------------------------- */

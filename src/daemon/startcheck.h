@@ -55,6 +55,13 @@ uint64_t swd_fd_need(const swd_config *cfg, unsigned nworkers);
 int swd_check_engine_memory(sw_policy *p, unsigned nworkers, uint64_t *need, char *err,
                             size_t errlen);
 
+/* Stream connections at their worst: every slot (as conn.c sizes them)
+ * holding max-conn-buffer of input and max-send-queue of output.  When
+ * that is above the memory available now, writes a warning to note and
+ * returns 1 (not an error: the ceilings are what an attacker could fill,
+ * not what is allocated); else 0. */
+int swd_check_conn_memory(const swd_config *cfg, unsigned nworkers, char *note, size_t notelen);
+
 /* The pid file: absent, or naming a process that is gone (or is not
  * sipwalld): SW_OK (a stale file is left for the daemon to overwrite);
  * naming a running sipwalld: SW_ECONFLICT, with its pid in *pid. */

@@ -603,6 +603,21 @@ static void compile_peers(cctx *cc)
             p->core = p->peers[i];
             break;
         }
+    /* TLS identities -> peer, so that a connection's certificate is not
+     * looked up partner by partner; backwards, so the first claim wins as
+     * in definition order */
+    for (uint32_t i = n; i-- > 0 && !b->oom;) {
+        const pl_items *ids = &b->peers[i]->tls_ids;
+        if (ids->n && !p->peer_tls_ids && !(p->peer_tls_ids = sw_string_set_new())) {
+            b->oom = 1;
+            break;
+        }
+        for (uint32_t k = 0; k < ids->n; k++) {
+            sw_str id = sw_str_make(ids->v[k].text, strlen(ids->v[k].text));
+            if (sw_string_set_add(p->peer_tls_ids, id, i) != SW_OK)
+                b->oom = 1;
+        }
+    }
 }
 
 /* ---- rules ---------------------------------------------------------------------------- */

@@ -216,6 +216,7 @@ void sw_policy_free(sw_policy *p)
         peer_free(p->peers[i]);
     free(p->peers);
     sw_cidr_table_free(p->peer_addresses);
+    sw_string_set_free(p->peer_tls_ids);
     for (uint32_t i = 0; i < p->nlists; i++)
         list_free(p->lists[i]);
     free(p->lists);
@@ -265,9 +266,8 @@ const sw_peer *sw_policy_peer_for(const sw_policy *p, const sw_addr *src)
 const sw_peer *sw_policy_peer_by_tls_id(const sw_policy *p, sw_str id)
 {
     uint32_t v;
-    for (uint32_t i = 0; i < p->npeers; i++)
-        if (p->peers[i]->tls_ids && sw_string_set_lookup(p->peers[i]->tls_ids, id, &v))
-            return p->peers[i];
+    if (p->peer_tls_ids && sw_string_set_lookup(p->peer_tls_ids, id, &v) && v < p->npeers)
+        return p->peers[v];
     return NULL;
 }
 

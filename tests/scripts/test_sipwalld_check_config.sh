@@ -60,12 +60,14 @@ EOF
 run_start() {
     "$SIPWALLD" -c "$1" >"$T/start.out" 2>&1 &
     local pid=$!
+    local pf
+    pf=$(awk '$1 == "pid-file" {print $2}' "$1")
     PIDS+=("$pid")
     for _ in $(seq 200); do
         kill -0 "$pid" 2>/dev/null || { wait "$pid"; echo $?; return; }
         # up: its admin socket answers (only this test's instance can, the
         # first one is stopped before the cases that expect a start)
-        if "$SIPWALLD" -c "$1" ctl stats >/dev/null 2>&1 && [ "$(cat "$T/sipwalld.pid" 2>/dev/null)" = "$pid" ]; then
+        if "$SIPWALLD" -c "$1" ctl stats >/dev/null 2>&1 && [ "$(cat "$pf" 2>/dev/null)" = "$pid" ]; then
             break
         fi
         sleep 0.1
@@ -160,7 +162,7 @@ HARD=$(ulimit -Hn)
 [ "$HARD" = unlimited ] && HARD=65536
 (
     ulimit -Sn 1024 || exit 2
-    MC=$((HARD / 2))
+    MC=$((HARD / 2 < 30000 ? HARD / 2 : 30000))
     { base; echo "limits max-connections=$MC"; } >"$T/raise.conf"
     out=$("$SIPWALLD" -c "$T/raise.conf" --check-config 2>&1) || { echo "FAIL: raise: refused: $out"; exit 1; }
     echo "$out" | grep -q "start raises the soft RLIMIT_NOFILE from 1024" || { echo "FAIL: raise: no note: $out"; exit 1; }
@@ -214,6 +216,27 @@ kill "$SP"; wait "$SP" 2>/dev/null
 { base | sed "s#^pid-file .*#pid-file $T/nodir/sipwalld.pid#"; } >"$T/nodir.conf"
 out=$("$SIPWALLD" -c "$T/nodir.conf" --check-config 2>&1) && bad "pid-file in a missing directory accepted" ||
     { echo "$out" | grep -q "pid-file $T/nodir/sipwalld.pid: directory $T/nodir" && ok "pid-file in a missing directory: $out" || bad "pid-file: $out"; }
+# after the privilege drop: removed when the directory lets the user, else a
+# warning (and the next start replaces them)
+chmod 755 "$T"
+mkdir -p "$T/run"
+chown nobody "$T/run"
+{ base | sed -e "s#^pid-file .*#pid-file $T/run/sipwalld.pid#" -e "s#^admin .*#admin $T/run/admin.sock#"
+  echo "user nobody"; } >"$T/drop.conf"
+: >"$T/sipwalld.log"
+st=$(run_start "$T/drop.conf")
+[ "$st" = running ] && [ ! -e "$T/run/sipwalld.pid" ] && [ ! -e "$T/run/admin.sock" ] &&
+    ok "running as nobody: a clean stop removes both files" || bad "drop: status $st, left: $(ls "$T/run")"
+chown root "$T/run"
+: >"$T/sipwalld.log"
+st=$(run_start "$T/drop.conf")
+if [ "$st" = running ] && grep -q "cannot remove the pid file $T/run/sipwalld.pid: Permission denied" "$T/sipwalld.log"; then
+    ok "a directory the user cannot write: the stop says so"
+else
+    bad "drop, root-owned directory: status $st: $(grep -m2 -E 'warn|error' "$T/sipwalld.log")"
+fi
+st=$(run_start "$T/drop.conf")
+[ "$st" = running ] && ok "the next start replaces what was left" || bad "restart over leftovers: status $st"
 if grep -q -E 'Sanitizer|runtime error:' "$T"/*.out "$T/sipwalld.log" 2>/dev/null; then bad "sanitizer report"; fi
 
 echo "check-config: $FAILS failed"

@@ -76,9 +76,9 @@ sent_wait() { # N: until the sensor has seen N messages (bounded)
     echo "sensor_messages=$n, wanted $1"
     return 1
 }
-python3 "$SW_SRC/tests/tools/hep-send" -q "$WORK/mono.pcap" "$HEP" || die "hep-send"
+python3 "$SW_SRC/tests/tools/hep-send" -q --rate 5000 "$WORK/mono.pcap" "$HEP" || die "hep-send"
 check "the control burst reached the engine" sent_wait 3000
-python3 "$SW_SRC/tests/tools/hep-send" -q "$WORK/alt.pcap" "$HEP" || die "hep-send"
+python3 "$SW_SRC/tests/tools/hep-send" -q --rate 5000 "$WORK/alt.pcap" "$HEP" || die "hep-send"
 check "the attack burst reached the engine" sent_wait 6000
 sleep 1.5 # event summaries and the once-a-second flush
 

@@ -86,6 +86,17 @@ check "the queued reload answers ok generation 3 ($(cat "$WORK/reload2.log"))" \
 st=$(peers_stats) || die "ctl stats after the reloads"
 check "generation 3 in force" [ "$(echo "$st" | gen_of)" = 3 ]
 
+# ---- limits the memory cannot hold: refused, the running policy stays -----------------------
+cp "$POLICY" "$WORK/policy.keep"
+grep -v '^location-feed' "$WORK/policy.keep" >"$POLICY"
+echo 'limits { sources 67108864; numbers 67108864; dialogs 67108864; blocks 67108864 }' >>"$POLICY"
+out=$(timeout 60 "$SIPWALLD" -c "$CONF" ctl reload 2>&1)
+check "a reload with limits beyond memory is refused ($(echo "$out" | cut -c1-120))" \
+    bash -c "echo '$out' | grep -q '^error: .*engine state.*the running policy stays'"
+st=$(peers_stats) || die "ctl stats after the refused reload"
+check "generation 3 still in force" [ "$(echo "$st" | gen_of)" = 3 ]
+cp "$WORK/policy.keep" "$POLICY"
+
 # ---- 3. SIGTERM while a reload compiles ---------------------------------------------------
 kill -HUP "$SIPWALLD_PID"
 for _ in $(seq 50); do grep -q "SIGHUP: reloading" "$WORK/sipwalld.log" && break; sleep 0.1; done

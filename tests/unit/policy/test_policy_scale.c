@@ -70,24 +70,56 @@ static void test_beyond_65534_partners(void **state)
 {
     (void)state;
     const uint32_t n = 70000;
-    char *text = partners_text(0, n, NULL);
+    char *text = partners_text(0, n - 1,
+                               "partner tlslast { role interconnect; address 192.0.2.7/32; "
+                               "tls-identity \"sbc.last.test\" }\n");
     sw_policy_diags diags;
     sw_policy *p = NULL;
     int rc = sw_policy_load_text("big.policy", text, strlen(text), NULL, &p, &diags);
     print_diags(&diags);
     assert_int_equal(rc, SW_OK);
     assert_int_equal(p->npeers, n + 1);
-    const sw_peer *last = p->peers[n - 1];
-    assert_string_equal(last->name, "p069999");
-    assert_int_equal(last->index, n - 1);
+    const sw_peer *last = p->peers[n - 2];
+    assert_string_equal(last->name, "p069998");
+    assert_int_equal(last->index, n - 2);
     sw_addr a;
-    assert_int_equal(sw_addr_parse("10.1.17.111", &a), SW_OK); /* 69999 = 1.17.111 */
+    assert_int_equal(sw_addr_parse("10.1.17.110", &a), SW_OK); /* 69998 = 1.17.110 */
     assert_ptr_equal(sw_policy_peer_for(p, &a), last);
-    assert_ptr_equal(sw_policy_peer_by_name(p, "p069999"), last);
+    assert_ptr_equal(sw_policy_peer_by_name(p, "p069998"), last);
     assert_ptr_equal(sw_policy_peer_by_name(p, "p000000"), p->peers[0]);
-    assert_null(sw_policy_peer_by_name(p, "p070000"));
+    assert_null(sw_policy_peer_by_name(p, "p069999"));
+    const sw_peer *tl = sw_policy_peer_by_tls_id(p, sw_str_make("SBC.last.test", 13));
+    assert_non_null(tl);
+    assert_string_equal(tl->name, "tlslast");
+    assert_int_equal(tl->index, n - 1);
     sw_policy_free(p);
     free(text);
+}
+
+/* TLS identities through the index: case-insensitive, the first partner
+ * that claims an identity wins, unknown identities find nobody. */
+static void test_tls_ids(void **state)
+{
+    (void)state;
+    const char *text = "partner a { role interconnect; address 192.0.2.1/32; "
+                       "tls-identity \"x.test\", \"Shared.test\" }\n"
+                       "partner b { role interconnect; address 192.0.2.2/32; tls-identity \"shared.test\" }\n"
+                       "partner c { role interconnect; address 192.0.2.3/32 }\n";
+    sw_policy_diags diags;
+    sw_policy *p = NULL;
+    assert_int_equal(sw_policy_load_text("t.policy", text, strlen(text), NULL, &p, &diags), SW_OK);
+    const sw_peer *x = sw_policy_peer_by_tls_id(p, sw_str_make("X.TEST", 6));
+    const sw_peer *s = sw_policy_peer_by_tls_id(p, sw_str_make("shared.TEST", 11));
+    assert_non_null(x);
+    assert_non_null(s);
+    assert_string_equal(x->name, "a");
+    assert_string_equal(s->name, "a");
+    assert_null(sw_policy_peer_by_tls_id(p, sw_str_make("c.test", 6)));
+    sw_policy_free(p);
+    const char *none = "partner c { role interconnect; address 192.0.2.3/32 }\n";
+    assert_int_equal(sw_policy_load_text("t.policy", none, strlen(none), NULL, &p, &diags), SW_OK);
+    assert_null(sw_policy_peer_by_tls_id(p, sw_str_make("c.test", 6)));
+    sw_policy_free(p);
 }
 
 static void test_redefinitions(void **state)
@@ -132,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_lookups_linear),
         cmocka_unit_test(test_redefinitions),
+        cmocka_unit_test(test_tls_ids),
         cmocka_unit_test(test_beyond_65534_partners),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
