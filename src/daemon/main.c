@@ -223,12 +223,13 @@ static int run(const char *path)
     if (!g)
         goto out;
     atomic_store(&d->policy, g);
+    /* the memory check first: the shared store is sized by the same limits */
+    if (swd_check_engine_memory(g->policy, d->nworkers, NULL, err, sizeof err) != SW_OK)
+        goto out;
     if (!(d->state = sw_state_mem_new(swd_state_capacity(g->policy)))) {
         snprintf(err, sizeof err, "out of memory for the state store");
         goto out;
     }
-    if (swd_check_engine_memory(g->policy, d->nworkers, NULL, err, sizeof err) != SW_OK)
-        goto out;
     if (!(d->reloader = swd_reloader_new(d, 1))) {
         snprintf(err, sizeof err, "reloader: %s", strerror(errno));
         goto out;

@@ -73,6 +73,11 @@ static int check_append_file(const swd_config *cfg, const char *what, const char
     struct stat st;
     if (lstat(path, &st) != 0)
         return SW_OK; /* created at start */
+    if (S_ISLNK(st.st_mode)) { /* R5: never follow a link the service user may have planted */
+        snprintf(err, errlen, "%s: %s %s: is a symbolic link; refused (name the file itself)", cfg->path,
+                 what, path);
+        return SW_EIO;
+    }
     if (!S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: %s %s: not a regular file", cfg->path, what, path);
         return SW_EIO;
