@@ -1,5 +1,5 @@
 /* TLS contexts for sipwalld's listeners and outgoing connections
- * (include/sipwall/net.h): TLS 1.2+, mutual TLS, peer identities. */
+ * (include/sipwall/net.h): TLS 1.2+, DTLS 1.2, mutual TLS, peer identities. */
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -19,20 +19,28 @@ static void ssl_fail(char *err, size_t errlen, const char *what, const char *fil
                  e ? reason : "unknown TLS error");
 }
 
-static SSL_CTX *make_ctx(int server, const char *cert, const char *key, const char *ca,
+static SSL_CTX *make_ctx(int server, int dtls, const char *cert, const char *key, const char *ca,
                          sw_tls_verify v, char *err, size_t errlen)
 {
-    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    const SSL_METHOD *m = dtls ? (server ? DTLS_server_method() : DTLS_client_method())
+                               : (server ? TLS_server_method() : TLS_client_method());
+    SSL_CTX *ctx = SSL_CTX_new(m);
     if (!ctx) {
         ssl_fail(err, errlen, "SSL_CTX_new", NULL);
         return NULL;
     }
     /* SIP over TLS (RFC 3261 §26, FS.38 device controls): 1.2 or newer,
-     * nothing an attacker can drive into renegotiation or compression. */
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+     * nothing an attacker can drive into renegotiation or compression.
+     * DTLS: 1.2 exactly (OpenSSL 3.0 has no DTLS 1.3), whole records. */
+    if (dtls) {
+        SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+        SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION);
+    } else {
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    }
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+    SSL_CTX_set_mode(ctx, (dtls ? 0 : SSL_MODE_ENABLE_PARTIAL_WRITE) | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     if (cert && SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         ssl_fail(err, errlen, "certificate", cert);
@@ -78,14 +86,37 @@ SSL_CTX *sw_tls_server_ctx(const char *cert, const char *key, const char *ca, sw
             snprintf(err, errlen, "a TLS listener needs a certificate and a key");
         return NULL;
     }
-    return make_ctx(1, cert, key, ca, v, err, errlen);
+    return make_ctx(1, 0, cert, key, ca, v, err, errlen);
 }
 
 SSL_CTX *sw_tls_client_ctx(const char *cert, const char *key, const char *ca, sw_tls_verify v,
                            char *err, size_t errlen)
 {
-    return make_ctx(0, cert, key, ca, v, err, errlen);
+    return make_ctx(0, 0, cert, key, ca, v, err, errlen);
 }
+
+SSL_CTX *sw_dtls_client_ctx(const char *cert, const char *key, const char *ca, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = make_ctx(0, 1, cert, key, ca, SW_TLS_VERIFY_REQUIRED, err, errlen);
+    if (ctx && !ca && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        ssl_fail(err, errlen, "the system's CA store", NULL);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+SSL_CTX *sw_dtls_server_ctx(const char *cert, const char *key, const char *ca, char *err, size_t errlen)
+{
+    if (!cert || !key) {
+        if (err && errlen)
+            snprintf(err, errlen, "a DTLS server needs a certificate and a key");
+        return NULL;
+    }
+    return make_ctx(1, 1, cert, key, ca, ca ? SW_TLS_VERIFY_REQUIRED : SW_TLS_VERIFY_NONE, err, errlen);
+}
+
+void sw_tls_ctx_free(SSL_CTX *ctx) { SSL_CTX_free(ctx); }
 
 /* Copies an ASN.1 string as printable ASCII (anything else becomes '?'):
  * identities end up in events and logs. */
