@@ -89,7 +89,8 @@ static int c_flush(sw_event_sink *s)
     (void)s;
     return SW_OK;
 }
-static const sw_event_sink_ops c_ops = {"count", c_emit, c_flush, c_flush};
+static const sw_event_sink_ops c_ops = {
+    .name = "count", .emit = c_emit, .flush = c_flush, .close = c_flush};
 
 static double now_s(void)
 {

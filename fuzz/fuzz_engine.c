@@ -47,7 +47,8 @@ static int null_flush(sw_event_sink *s)
     (void)s;
     return SW_OK;
 }
-static const sw_event_sink_ops null_ops = {"null", null_emit, null_flush, null_flush};
+static const sw_event_sink_ops null_ops = {
+    .name = "null", .emit = null_emit, .flush = null_flush, .close = null_flush};
 static sw_event_sink sink = {&null_ops, 0, 0};
 
 static void init(void)

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "sipwall/event.h"
+#include "sipwall/vocab.h"
 
 #define SW_NS_S INT64_C(1000000000)
 

@@ -22,69 +22,7 @@
 
 #include "sipwall/addr.h"
 #include "sipwall/common.h"
-
-/* ---- vocabularies -------------------------------------------------------
- * Event types: the FSE v1 vocabulary (specs/exchange.md).
- * X(ENUM, "wire name") */
-#define SW_EVENT_TYPE_LIST(X)                                               \
-    X(SIP_MALFORMED, "sip_malformed")                                      \
-    X(SIP_SCAN, "sip_scan")                                                \
-    X(SIP_BRUTEFORCE, "sip_bruteforce")                                    \
-    X(SIP_FLOOD, "sip_flood")                                              \
-    X(IRSF_CALL, "irsf_call")                                              \
-    X(WANGIRI_CLI, "wangiri_cli")                                          \
-    X(CLI_SPOOFING, "cli_spoofing")                                        \
-    X(PAI_INJECTION, "pai_injection")                                      \
-    X(REG_HIJACK, "reg_hijack")                                            \
-    X(LOCATION_PROBE, "location_probe")                                    \
-    X(PRIVACY_LEAK, "privacy_leak")                                        \
-    X(POLICY_VIOLATION, "policy_violation")
-
-typedef enum sw_event_type {
-#define SW__EVT_ENUM(id, name) SW_EVT_##id,
-    SW_EVENT_TYPE_LIST(SW__EVT_ENUM)
-#undef SW__EVT_ENUM
-    SW_EVT__COUNT
-} sw_event_type;
-
-/* FS.38 screening categories, plus the behavioural detectors. */
-#define SW_CATEGORY_LIST(X)                                                 \
-    X(CAT0, "cat0")                                                        \
-    X(CAT1, "cat1")                                                        \
-    X(CAT2, "cat2")                                                        \
-    X(CAT3, "cat3")                                                        \
-    X(BEHAVIOURAL, "behavioural")
-
-typedef enum sw_category {
-#define SW__CAT_ENUM(id, name) SW_CAT_##id,
-    SW_CATEGORY_LIST(SW__CAT_ENUM)
-#undef SW__CAT_ENUM
-    SW_CAT__COUNT
-} sw_category;
-
-/* Verdict actions (what the inline proxy does, or would do in passive mode). */
-#define SW_ACTION_LIST(X)                                                   \
-    X(ALLOW, "allow")                                                      \
-    X(REJECT, "reject")   /* answer with a SIP status (action_status) */   \
-    X(DROP, "drop")       /* silently discard */                           \
-    X(RATE_LIMIT, "rate-limit")                                            \
-    X(STRIP, "strip")     /* remove headers, then forward */               \
-    X(REWRITE, "rewrite")                                                  \
-    X(TAG, "tag")         /* forward, mark, log */
-
-typedef enum sw_action {
-#define SW__ACT_ENUM(id, name) SW_ACTION_##id,
-    SW_ACTION_LIST(SW__ACT_ENUM)
-#undef SW__ACT_ENUM
-    SW_ACTION__COUNT
-} sw_action;
-
-/* Wire names; NULL for values out of range. */
-const char *sw_event_type_name(sw_event_type t);
-const char *sw_category_name(sw_category c);
-const char *sw_action_name(sw_action a);
-/* Reverse lookups (exact match); SW_ENOTFOUND when unknown. */
-int sw_event_type_lookup(const char *name, sw_event_type *out) SW_WUR SW_NONNULL(1, 2);
+#include "sipwall/vocab.h" /* event types, categories, actions */
 
 /* ---- the event ----------------------------------------------------------- */
 #define SW_EVENT_MAX_EVIDENCE 16  /* key/value pairs per event */
@@ -112,6 +50,7 @@ typedef struct sw_event {
     const char *rule;       /* static rule id, e.g. "sip.malformed" (required) */
     sw_str reason;          /* human explanation; may quote message bytes */
 
+    sw_str peer;            /* the partner the policy identified ("peer"); empty = none */
     sw_addr src, dst;       /* family 0 = unknown (field left out) */
     sw_transport transport;
 
@@ -158,7 +97,7 @@ size_t sw_event_sanitize(sw_str in, size_t max, char *out, int *truncated) SW_NO
  * names as in DESIGN.md "Interfaces":
  *   ts event_type category rule action [action_status] mode reason confidence
  *   [expires]
- *   [src dst] transport [method | status] [call_id from to pai ruri]
+ *   [peer] [src dst] transport [method | status] [call_id from to pai ruri]
  *   [frame] [file] [evidence{}] [truncated{field: original_bytes}]
  * Bracketed fields are left out when empty/zero.  Returns a malloc'd
  * NUL-terminated string (free() it) and its length in *len, or NULL when
@@ -170,6 +109,7 @@ char *sw_event_json(const sw_event *ev, size_t *len) SW_WUR SW_NONNULL(1);
  * behind this small interface.  Backends embed sw_event_sink as their first
  * member and provide the three operations; callers use only the wrappers. */
 typedef struct sw_event_sink sw_event_sink;
+typedef struct sw_event_rec sw_event_rec; /* a serialised event (below) */
 
 typedef struct sw_event_sink_ops {
     const char *name; /* "jsonl", … */
@@ -179,6 +119,15 @@ typedef struct sw_event_sink_ops {
     int (*flush)(sw_event_sink *s);
     /* Flush, release everything, free s.  Returns the flush's result. */
     int (*close)(sw_event_sink *s);
+    /* Optional (NULL = cannot): reopen the destination by its name, e.g. a
+     * log file that logrotate moved away.  SW_OK, or a negative SW_E* with
+     * the sink still writing where it wrote before. */
+    int (*reopen)(sw_event_sink *s);
+    /* Optional (NULL = cannot): store n records that are already
+     * serialised (sw_event_rec, below); what the event pipeline's writer
+     * uses.  SW_OK when all were stored, else a negative SW_E* (the sink
+     * counts what it lost in failed). */
+    int (*write_recs)(sw_event_sink *s, const sw_event_rec *recs, size_t n);
 } sw_event_sink_ops;
 
 struct sw_event_sink {
@@ -189,6 +138,8 @@ struct sw_event_sink {
 
 int sw_event_emit(sw_event_sink *s, const sw_event *ev) SW_NONNULL(1, 2);
 int sw_event_sink_flush(sw_event_sink *s) SW_NONNULL(1);
+/* ops->reopen, or SW_EUSAGE when the sink has none. */
+int sw_event_sink_reopen(sw_event_sink *s) SW_NONNULL(1);
 /* NULL is allowed (does nothing, returns SW_OK). */
 int sw_event_sink_close(sw_event_sink *s);
 
@@ -201,6 +152,117 @@ sw_event_sink *sw_jsonl_sink_open(const char *path, char *errbuf, size_t errlen)
     SW_WUR SW_NONNULL(1);
 /* The same over an open stream; closes it at sink close when owns != 0. */
 sw_event_sink *sw_jsonl_sink_new(FILE *fp, int owns) SW_WUR SW_NONNULL(1);
+
+/* ---- records ---------------------------------------------------------------
+ * An event serialised once, owned, with the fields the store indexes copied
+ * out: what the pipeline queues and the store keeps. */
+#define SW_EVENT_REC_NAME_MAX 64 /* bytes kept of the peer and rule names (+ NUL) */
+
+struct sw_event_rec {
+    int64_t ts_ns;
+    sw_event_type type;
+    char src[SW_ADDR_STRLEN];         /* source IP, no port ("" = unknown) */
+    char peer[SW_EVENT_REC_NAME_MAX]; /* sanitised, "" = none */
+    char rule[SW_EVENT_REC_NAME_MAX];
+    char *json;                       /* sw_event_json's text, malloc'd, owned */
+    size_t json_len;
+};
+
+/* Serialises ev into *r (r's previous content is not freed).  SW_OK or
+ * SW_ENOMEM (r then holds no JSON). */
+int sw_event_rec_fill(sw_event_rec *r, const sw_event *ev) SW_WUR SW_NONNULL(1, 2);
+/* Frees r->json and empties r. */
+void sw_event_rec_clear(sw_event_rec *r) SW_NONNULL(1);
+
+/* ---- the event store -------------------------------------------------------
+ * SQLite in WAL mode with synchronous=FULL: when sw_event_store_append
+ * returns SW_OK the events are committed and survive a kill -9 of the
+ * process and a power loss (NORMAL would survive the kill only).  Schema
+ * and retention: docs/events.md.  A handle is used by one thread at a
+ * time; any number of handles on one file may exist (one writer). */
+typedef struct sw_event_store sw_event_store;
+
+typedef struct sw_event_store_opts {
+    int64_t max_age_s;    /* retention by age; 0 = keep */
+    int64_t max_bytes;    /* retention by size of the database; 0 = unbounded */
+    uint8_t readonly;     /* query/exporter handles */
+    uint8_t sync_normal;  /* 1: synchronous=NORMAL (benchmarks only: not power-safe) */
+    int64_t max_pages;    /* > 0: PRAGMA max_page_count (a hard ceiling; tests use it
+                           * to simulate a full disk) */
+} sw_event_store_opts;
+
+/* Opens (creates, unless readonly) the store at path.  o may be NULL
+ * (defaults: keep everything).  NULL with a reason in err. */
+sw_event_store *sw_event_store_open(const char *path, const sw_event_store_opts *o, char *err,
+                                    size_t errlen) SW_WUR SW_NONNULL(1);
+void sw_event_store_close(sw_event_store *s);
+
+/* Appends n records in one transaction.  SW_OK means committed
+ * ("acknowledged"); SW_EIO (disk full, I/O error, store busy beyond the
+ * busy timeout) means none of them is stored and nothing committed before
+ * is lost; SW_EUSAGE on a readonly handle.  Ids are given in order. */
+int sw_event_store_append(sw_event_store *s, const sw_event_rec *recs, size_t n) SW_NONNULL(1);
+
+typedef struct sw_event_row {
+    int64_t id;           /* increasing, never reused */
+    int64_t ts_ns;
+    const char *json;     /* the event as sw_event_json writes it (one JSON object, no
+                           * newline); valid during the callback */
+    size_t json_len;
+} sw_event_row;
+
+/* Calls cb for rows with id > after, in id order, at most max rows (one
+ * read transaction; SIZE_MAX = all).  cb returns 0 to go on, non-zero to
+ * stop.  Returns the number of rows passed to cb, or a negative SW_E*. */
+int sw_event_store_scan(sw_event_store *s, int64_t after, size_t max,
+                        int (*cb)(void *arg, const sw_event_row *row), void *arg) SW_NONNULL(1, 4);
+
+/* The largest id handed out so far: 0 when no event was ever stored (it
+ * does not go down when retention deletes rows); < 0 SW_E*. */
+int64_t sw_event_store_last_id(sw_event_store *s) SW_NONNULL(1);
+
+/* Named cursors persisted in the same database (exporters keep their
+ * position there).  get: SW_ENOTFOUND when never set.  set: SW_EUSAGE on
+ * a readonly handle, SW_EIO when it cannot be committed. */
+int sw_event_store_cursor_get(sw_event_store *s, const char *name, int64_t *id)
+    SW_NONNULL(1, 2, 3);
+int sw_event_store_cursor_set(sw_event_store *s, const char *name, int64_t id) SW_NONNULL(1, 2);
+
+/* A query for `sipwall events`.  Every filter is optional (0 / NULL = any);
+ * strings match exactly (src: an IP address, compared in canonical form,
+ * "2001:DB8::1" finds 2001:db8::1; type: a wire name, sw_event_type_name). */
+typedef struct sw_event_query {
+    int64_t since_ns;     /* ts_ns >= since_ns (0 = no bound) */
+    int64_t until_ns;     /* ts_ns < until_ns (0 = no bound) */
+    const char *type;
+    const char *src;
+    const char *peer;
+    const char *rule;
+    int64_t after_id;     /* id > after_id (following: the last id seen) */
+    size_t limit;         /* at most this many rows; 0 = all */
+    uint8_t newest;       /* with limit: the newest `limit` matches (still in id order) */
+} sw_event_query;
+
+/* Calls cb for each matching row in id order (one read transaction); cb
+ * returns non-zero to stop.  Returns the number of rows passed to cb,
+ * SW_EINVAL for a src that is not an IP address, or a negative SW_E*. */
+int sw_event_store_query(sw_event_store *s, const sw_event_query *q,
+                         int (*cb)(void *arg, const sw_event_row *row), void *arg)
+    SW_NONNULL(1, 2, 3);
+
+/* Applies retention now: deletes the oldest rows (in chunks) older than
+ * max_age_s before now_ns, then while the database's used size
+ * (page_count - freelist_count pages) is above max_bytes, down to 90% of
+ * it; freed pages are returned to the file system (incremental vacuum).
+ * Returns the rows deleted or a negative SW_E*.  The pipeline's writer
+ * calls it every few seconds, never per event. */
+int64_t sw_event_store_retain(sw_event_store *s, int64_t now_ns) SW_NONNULL(1);
+
+/* Used bytes of the database ((page_count - freelist_count) * page_size),
+ * or a negative SW_E*. */
+int64_t sw_event_store_size(sw_event_store *s) SW_NONNULL(1);
+/* SQLite's message for the last failure on this handle ("" when none). */
+const char *sw_event_store_error(const sw_event_store *s) SW_NONNULL(1);
 
 /* ==== export to a SIEM (branch export; docs/export.md) ======================
  * Formatters: a stored event (the JSON row sw_event_json wrote, with its

@@ -19,7 +19,7 @@
 
 #include "sipwall/addr.h"
 #include "sipwall/common.h"
-#include "sipwall/event.h"
+#include "sipwall/vocab.h"
 #include "sipwall/sip.h"
 
 /* ---- matchers --------------------------------------------------------------

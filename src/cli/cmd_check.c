@@ -365,7 +365,8 @@ static int count_close(sw_event_sink *s)
     (void)s;
     return SW_OK;
 }
-static const sw_event_sink_ops count_ops = {"count", count_emit, count_flush, count_close};
+static const sw_event_sink_ops count_ops = {
+    .name = "count", .emit = count_emit, .flush = count_flush, .close = count_close};
 
 #define MAX_POLICY_FILES 16
 

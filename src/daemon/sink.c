@@ -39,7 +39,8 @@ static int l_close(sw_event_sink *s)
     return r;
 }
 
-static const sw_event_sink_ops locked_ops = {"locked", l_emit, l_flush, l_close};
+static const sw_event_sink_ops locked_ops = {
+    .name = "locked", .emit = l_emit, .flush = l_flush, .close = l_close};
 
 sw_event_sink *swd_locked_sink_new(sw_event_sink *inner)
 {

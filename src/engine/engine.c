@@ -145,6 +145,14 @@ static void event_from_facts(sw_engine *e, sw_event *ev, const sw_engine_msg *in
     const sw_facts *f = &e->facts;
     sw_event_init(ev, type, cat, rule);
     ev->ts_ns = f->ts_ns;
+    /* The partner side of the message: its sender, or its receiver when
+     * the core sent it (zones and the core are not partners). */
+    const sw_peer *pp = f->peer && !f->peer->is_zone && f->peer->role != SW_ROLE_CORE ? f->peer
+                      : f->dst_peer && !f->dst_peer->is_zone && f->dst_peer->role != SW_ROLE_CORE
+                          ? f->dst_peer
+                          : NULL;
+    if (pp && pp->name)
+        ev->peer = sw_str_make(pp->name, strlen(pp->name));
     ev->src = f->src;
     ev->dst = f->dst;
     ev->transport = f->transport;

@@ -1,4 +1,4 @@
-/* The event model: vocabularies, construction, untrusted-byte sanitising and
+/* The event model: construction, untrusted-byte sanitising and
  * the JSON form shared by every text backend. */
 #include "sipwall/event.h"
 
@@ -7,52 +7,6 @@
 #include <time.h>
 
 #include "event_int.h"
-
-static const char *const type_names[] = {
-#define SW__EVT_NAME(id, name) name,
-    SW_EVENT_TYPE_LIST(SW__EVT_NAME)
-#undef SW__EVT_NAME
-};
-static const char *const category_names[] = {
-#define SW__CAT_NAME(id, name) name,
-    SW_CATEGORY_LIST(SW__CAT_NAME)
-#undef SW__CAT_NAME
-};
-static const char *const action_names[] = {
-#define SW__ACT_NAME(id, name) name,
-    SW_ACTION_LIST(SW__ACT_NAME)
-#undef SW__ACT_NAME
-};
-
-_Static_assert(sizeof type_names / sizeof type_names[0] == SW_EVT__COUNT, "event type table");
-_Static_assert(sizeof category_names / sizeof category_names[0] == SW_CAT__COUNT, "category table");
-_Static_assert(sizeof action_names / sizeof action_names[0] == SW_ACTION__COUNT, "action table");
-
-const char *sw_event_type_name(sw_event_type t)
-{
-    return (unsigned)t < SW_EVT__COUNT ? type_names[t] : NULL;
-}
-
-const char *sw_category_name(sw_category c)
-{
-    return (unsigned)c < SW_CAT__COUNT ? category_names[c] : NULL;
-}
-
-const char *sw_action_name(sw_action a)
-{
-    return (unsigned)a < SW_ACTION__COUNT ? action_names[a] : NULL;
-}
-
-int sw_event_type_lookup(const char *name, sw_event_type *out)
-{
-    for (unsigned i = 0; i < SW_EVT__COUNT; i++) {
-        if (strcmp(type_names[i], name) == 0) {
-            *out = (sw_event_type)i;
-            return SW_OK;
-        }
-    }
-    return SW_ENOTFOUND;
-}
 
 void sw_event_init(sw_event *ev, sw_event_type type, sw_category cat, const char *rule)
 {
@@ -250,6 +204,7 @@ json_t *sw__event_to_jansson(const sw_event *ev)
         if (sw_event_format_ts(ev->expires_ns, exp, sizeof exp) >= 0)
             r |= set_cstr(o, "expires", exp, &trunc);
     }
+    r |= set_opt_str(o, "peer", ev->peer, &trunc);
     r |= set_addr(o, "src", &ev->src);
     r |= set_addr(o, "dst", &ev->dst);
     r |= set_cstr(o, "transport", sw_transport_name(ev->transport), &trunc);
@@ -352,4 +307,51 @@ int sw_event_sink_close(sw_event_sink *s)
     if (!s)
         return SW_OK;
     return s->ops->close(s);
+}
+
+int sw_event_sink_reopen(sw_event_sink *s)
+{
+    return s->ops->reopen ? s->ops->reopen(s) : SW_EUSAGE;
+}
+
+/* ---- records ------------------------------------------------------------------ */
+
+/* Copies a sanitised name into out (SW_EVENT_REC_NAME_MAX bytes with the
+ * NUL), cut at a UTF-8 character boundary. */
+static void rec_name(char *out, sw_str v)
+{
+    char buf[3 * (SW_EVENT_REC_NAME_MAX - 1)];
+    int cut;
+    size_t n = sw_event_sanitize(v, SW_EVENT_REC_NAME_MAX - 1, buf, &cut);
+    if (n > SW_EVENT_REC_NAME_MAX - 1) {
+        n = SW_EVENT_REC_NAME_MAX - 1;
+        while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+            n--; /* buf[n] continues the character that starts before it */
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = buf[i] == '\0' ? '?' : buf[i]; /* kept as C strings */
+    out[n] = '\0';
+}
+
+int sw_event_rec_fill(sw_event_rec *r, const sw_event *ev)
+{
+    r->ts_ns = ev->ts_ns;
+    r->type = ev->type;
+    r->src[0] = '\0';
+    if (ev->src.family && sw_addr_format_ip(&ev->src, r->src, sizeof r->src) < 0)
+        r->src[0] = '\0';
+    rec_name(r->peer, ev->peer);
+    rec_name(r->rule, ev->rule ? sw_str_make(ev->rule, strlen(ev->rule)) : SW_STR_NULL);
+    r->json = sw_event_json(ev, &r->json_len);
+    if (!r->json) {
+        r->json_len = 0;
+        return SW_ENOMEM;
+    }
+    return SW_OK;
+}
+
+void sw_event_rec_clear(sw_event_rec *r)
+{
+    free(r->json);
+    memset(r, 0, sizeof *r);
 }

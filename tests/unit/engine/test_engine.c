@@ -66,7 +66,8 @@ static int mem_close(sw_event_sink *s)
     (void)s;
     return SW_OK;
 }
-static const sw_event_sink_ops mem_ops = {"mem", mem_emit, mem_flush, mem_close};
+static const sw_event_sink_ops mem_ops = {
+    .name = "mem", .emit = mem_emit, .flush = mem_flush, .close = mem_close};
 
 static mem_sink sink;
 

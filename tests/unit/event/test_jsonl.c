@@ -110,6 +110,17 @@ static void test_vocabulary(void **state)
     assert_int_equal(sw_event_type_lookup("irsf_call", &t), SW_OK);
     assert_int_equal(t, SW_EVT_IRSF_CALL);
     assert_int_equal(sw_event_type_lookup("nope", &t), SW_ENOTFOUND);
+    /* sipwall's own health: the pipeline reports lost records with these */
+    assert_string_equal(sw_event_type_name(SW_EVT_EVENT_LOSS), "event_loss");
+    assert_string_equal(sw_category_name(SW_CAT_SYSTEM), "system");
+    sw_category c;
+    assert_int_equal(sw_category_lookup("behavioural", &c), SW_OK);
+    assert_int_equal(c, SW_CAT_BEHAVIOURAL);
+    assert_int_equal(sw_category_lookup("cat9", &c), SW_ENOTFOUND);
+    sw_action a;
+    assert_int_equal(sw_action_lookup("rate-limit", &a), SW_OK);
+    assert_int_equal(a, SW_ACTION_RATE_LIMIT);
+    assert_int_equal(sw_action_lookup("Drop", &a), SW_ENOTFOUND);
 }
 
 static void test_timestamps(void **state)
@@ -217,6 +228,7 @@ static void test_every_field(void **state)
     ev.action_status = 400;
     ev.confidence = 90;
     ev.reason = S("offset 123: negative Content-Length");
+    ev.peer = S("carrier-a");
     ev.src = addr("127.0.0.79:5170");
     ev.dst = addr("[2001:db8::1]:5060");
     ev.transport = SW_TRANSPORT_UDP;
@@ -242,6 +254,7 @@ static void test_every_field(void **state)
     assert_jint(o, "action_status", 400);
     assert_jstr(o, "reason", "offset 123: negative Content-Length");
     assert_jint(o, "confidence", 90);
+    assert_jstr(o, "peer", "carrier-a");
     assert_jstr(o, "src", "127.0.0.79:5170");
     assert_jstr(o, "dst", "[2001:db8::1]:5060");
     assert_jstr(o, "transport", "udp");
@@ -262,11 +275,11 @@ static void test_every_field(void **state)
     assert_jint(evid, "negative", -999);
     assert_null(json_object_get(o, "truncated"));
     assert_jstr(o, "mode", "enforce");
-    assert_int_equal(json_object_size(o), 21);
+    assert_int_equal(json_object_size(o), 22);
 
     /* Field order is the documented one (jansson keeps insertion order). */
     const char *order[] = {"ts", "event_type", "category", "rule", "action", "action_status",
-                           "mode", "reason", "confidence", "src", "dst", "transport", "method",
+                           "mode", "reason", "confidence", "peer", "src", "dst", "transport", "method",
                            "call_id", "from", "to", "pai", "ruri", "frame", "file",
                            "evidence"};
     size_t i = 0;
@@ -300,7 +313,8 @@ static void test_minimal_response(void **state)
     assert_jstr(o, "transport", "unknown");
     assert_jint(o, "status", 183);
     const char *absent[] = {"method", "call_id", "from", "to", "pai", "ruri", "frame",
-                            "file", "src", "dst", "evidence", "truncated", "action_status"};
+                            "file", "src", "dst", "evidence", "truncated", "action_status",
+                            "peer"};
     for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
         if (json_object_get(o, absent[i]))
             fail_msg("field %s should be absent", absent[i]);

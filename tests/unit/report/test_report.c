@@ -362,7 +362,8 @@ static int cs_close(sw_event_sink *s)
     ((count_sink *)s)->closed++;
     return SW_OK;
 }
-static const sw_event_sink_ops cs_ops = {"count", cs_emit, cs_flush, cs_close};
+static const sw_event_sink_ops cs_ops = {
+    .name = "count", .emit = cs_emit, .flush = cs_flush, .close = cs_close};
 
 static void test_tee(void **state)
 {
