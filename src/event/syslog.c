@@ -302,7 +302,7 @@ static void put_msg_text(obuf *b, sw_str v, size_t max, int *cut)
 /* Fields of the row in the order they are written as SD params. */
 static const char *const sd_fields[] = {"event_type", "category", "rule", "action",
                                         "action_status", "mode", "confidence", "expires",
-                                        NULL /* src, dst */, "transport", "method", "status",
+                                        "peer", NULL /* src, dst */, "transport", "method", "status",
                                         "call_id", "from", "to", "pai", "ruri", "frame", "file"};
 
 static void put_addr_params(obuf *b, const json_t *row, const char *key, size_t max, int *cut)
@@ -437,6 +437,10 @@ static void msg_cef(obuf *b, const sw_syslog_opts *o, const json_t *row, int64_t
         puts_(b, " cs1Label=callId");
         put_ext(b, "cs1", jstr(row, "call_id"), max, cut);
     }
+    if (jstr(row, "peer").len) {
+        puts_(b, " flexString1Label=peer");
+        put_ext(b, "flexString1", jstr(row, "peer"), max, cut);
+    }
     if (jstr(row, "pai").len) {
         puts_(b, " cs2Label=pai");
         put_ext(b, "cs2", jstr(row, "pai"), max, cut);
@@ -523,7 +527,7 @@ static int ecs_endpoint(json_t *doc, const char *name, sw_str addr, size_t max, 
     return r;
 }
 
-static const char *const ecs_sip_fields[] = {"event_type", "category", "mode", "transport",
+static const char *const ecs_sip_fields[] = {"event_type", "category", "mode", "peer", "transport",
                                              "method", "call_id", "from", "to", "pai", "ruri",
                                              "expires", "file"};
 static const char *const ecs_sip_ints[] = {"confidence", "action_status", "status", "frame"};

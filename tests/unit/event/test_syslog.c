@@ -31,6 +31,7 @@ static void known_event(sw_event *ev)
     assert_int_equal(sw_addr_parse("192.0.2.7:5062", &ev->src), SW_OK);
     assert_int_equal(sw_addr_parse("198.51.100.1:5060", &ev->dst), SW_OK);
     ev->transport = SW_TRANSPORT_UDP;
+    ev->peer = SW_STR_LIT("alpha");
     ev->method = SW_STR_LIT("INVITE");
     ev->call_id = SW_STR_LIT("abc@192.0.2.7");
     ev->from = SW_STR_LIT("100");
@@ -246,7 +247,7 @@ static void golden_rfc5424(void **state)
         "<131>1 2026-11-24T06:00:00.123Z fw1 sipwalld 4242 sip_scan [meta sequenceId=\"7\"]"
         "[sipwall@32473 id=\"7\" event_type=\"sip_scan\" category=\"behavioural\" "
         "rule=\"scan.extensions\" action=\"reject\" action_status=\"403\" mode=\"enforce\" "
-        "confidence=\"90\" src_ip=\"192.0.2.7\" src_port=\"5062\" dst_ip=\"198.51.100.1\" "
+        "confidence=\"90\" peer=\"alpha\" src_ip=\"192.0.2.7\" src_port=\"5062\" dst_ip=\"198.51.100.1\" "
         "dst_port=\"5060\" transport=\"udp\" method=\"INVITE\" call_id=\"abc@192.0.2.7\" "
         "from=\"100\" to=\"2001\" ev.distinct=\"12\" ev.ua=\"friendly-scanner\"] "
         "12 extensions probed in 10 s";
@@ -267,7 +268,7 @@ static void golden_cef(void **state)
         "[sipwall@32473 id=\"7\"] CEF:0|sipwall|sipwalld|0.1.0|scan\\|ext|sip_scan|8|"
         "rt=1795500000123 externalId=7 cat=behavioural act=reject src=192.0.2.7 spt=5062 "
         "dst=198.51.100.1 dpt=5060 proto=UDP app=SIP suser=100 duser=2001 "
-        "msg=a\\=b | c\\\\d\\nnext cs1Label=callId cs1=abc@192.0.2.7 cs4Label=mode cs4=enforce "
+        "msg=a\\=b | c\\\\d\\nnext cs1Label=callId cs1=abc@192.0.2.7 flexString1Label=peer flexString1=alpha cs4Label=mode cs4=enforce "
         "cs5Label=sipMethod cs5=INVITE cs6Label=evidence "
         "cs6={\"distinct\":12,\"ua\":\"friendly-scanner\"} cn2Label=confidence cn2=90 "
         "cn3Label=actionStatus cn3=403";
@@ -294,13 +295,13 @@ static void ecs_fields(void **state)
     json_t *doc = json_loadb(msg, ml, 0, &jerr);
     if (!doc)
         fail_msg("ECS MSG is not JSON: %s: %s", jerr.text, msg);
-    const char *ts, *kind, *action, *reason, *rule, *sip, *proto, *sip_tr, *call, *ua, *id;
+    const char *peer, *ts, *kind, *action, *reason, *rule, *sip, *proto, *sip_tr, *call, *ua, *id;
     json_int_t sev, sport, dport, seq, distinct;
     json_t *cat, *type;
     assert_int_equal(json_unpack_ex(doc, &jerr, JSON_STRICT,
                                     "{s:s, s:{s:s}, s:{s:s, s:o, s:o, s:s, s:s, s:s, s:I, s:s, "
                                     "s:I, s:s, s:s}, s:{s:s}, s:{s:s, s:I}, s:{s:s, s:I}, "
-                                    "s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, "
+                                    "s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s, "
                                     "s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:{s:I, s:s}}}",
                                     "@timestamp", &ts, "ecs", "version", &(const char *){0},
                                     "event", "kind", &kind, "category", &cat, "type", &type,
@@ -314,8 +315,8 @@ static void ecs_fields(void **state)
                                     &(const char *){0}, "vendor", &(const char *){0}, "product",
                                     &(const char *){0}, "type", &(const char *){0}, "sipwall",
                                     "event_type", &(const char *){0}, "category",
-                                    &(const char *){0}, "mode", &(const char *){0}, "transport",
-                                    &sip_tr, "method", &(const char *){0}, "call_id", &call, "from",
+                                    &(const char *){0}, "mode", &(const char *){0}, "peer", &peer,
+                                    "transport", &sip_tr, "method", &(const char *){0}, "call_id", &call, "from",
                                     &(const char *){0}, "to", &(const char *){0}, "confidence",
                                     &(json_int_t){0}, "action_status", &(json_int_t){0},
                                     "evidence", "distinct", &distinct, "ua", &ua),
@@ -336,6 +337,7 @@ static void ecs_fields(void **state)
     assert_string_equal(sip_tr, "tls");
     assert_string_equal(sip, "sip");
     assert_string_equal(call, "abc@192.0.2.7");
+    assert_string_equal(peer, "alpha");
     assert_int_equal(distinct, 12);
     assert_string_equal(ua, "friendly-scanner");
     assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "source"), "ip")),
