@@ -87,6 +87,13 @@ char *swd_stats_json(swd_daemon *d)
         json_object_set_new(vd, sw_action_name((sw_action)a), json_integer((json_int_t)es.verdicts[a]));
     json_object_set_new(en, "verdicts", vd);
     json_object_set_new(o, "engine", en);
+    if (d->nexporters) { /* export syslog lines (daemon/export.c) */
+        char *ex = swd_exports_stats_json(d);
+        json_t *xo = ex ? json_loads(ex, 0, NULL) : NULL;
+        if (xo)
+            json_object_set_new(o, "exporters", xo);
+        free(ex);
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;

@@ -107,6 +107,8 @@ typedef struct swd_daemon {
     swd_worker *workers[SWD_MAX_WORKERS];
     int64_t started_ns;
     uint64_t reloads;           /* main thread only */
+    sw_exporter *exporters[SWD_MAX_EXPORTS]; /* export syslog lines (daemon/export.c) */
+    unsigned nexporters;
 } swd_daemon;
 
 /* Creates the workers and binds every socket (before privileges drop). */
@@ -125,5 +127,17 @@ void swd_workers_stats(swd_daemon *d, swd_counters *c, sw_engine_stats *es, uint
 char *swd_stats_json(swd_daemon *d);
 
 int64_t swd_now_ns(void);
+
+/* ---- exporters to the SIEM (daemon/export.c, docs/export.md) --------------- */
+/* Makes one exporter per `export` line (certificates loaded now, before
+ * privileges drop); nothing connects yet.  SW_OK or an error in err. */
+int swd_exports_create(swd_daemon *d, char *err, size_t errlen);
+/* Starts their threads (after the drop: the store is opened as the
+ * daemon's user).  SW_OK or SW_EIO. */
+int swd_exports_start(swd_daemon *d, char *err, size_t errlen);
+/* Stops them (cursor persisted) and frees them. */
+void swd_exports_free(swd_daemon *d);
+/* Their counters as a JSON object {"NAME": {...}} (malloc'd text), or NULL. */
+char *swd_exports_stats_json(swd_daemon *d);
 
 #endif

@@ -242,6 +242,9 @@ static int run(const char *path)
     if (setup_ifaces(d, err, sizeof err) != SW_OK || open_events(d, err, sizeof err) != SW_OK ||
         swd_workers_create(d, err, sizeof err) != SW_OK)
         goto out;
+    /* exporters' certificates are read while we may still read them */
+    if (swd_exports_create(d, err, sizeof err) != SW_OK)
+        goto out;
     if (cfg.admin && (admin_fd = swd_admin_listen(cfg.admin, err, sizeof err)) < 0)
         goto out;
     if (cfg.pid_file) {
@@ -260,6 +263,8 @@ static int run(const char *path)
         goto out;
     }
     if (swd_workers_start(d, err, sizeof err) != SW_OK)
+        goto out;
+    if (swd_exports_start(d, err, sizeof err) != SW_OK)
         goto out;
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
@@ -286,6 +291,7 @@ out:
                  (unsigned long long)es.events);
     }
     swd_workers_free(d);
+    swd_exports_free(d); /* after the workers: what they stored can still go out */
     if (admin_fd >= 0) {
         close(admin_fd);
         unlink(cfg.admin);
@@ -321,6 +327,20 @@ static int check_config(const char *path)
         fprintf(stderr, "%s: %s\n", path, err);
         swd_config_free(&cfg);
         return 1;
+    }
+    {
+        /* exporters: their certificates and keys must load, as at start */
+        swd_daemon *xd = calloc(1, sizeof *xd);
+        int xr = xd ? (xd->cfg = &cfg, swd_exports_create(xd, err, sizeof err)) : SW_ENOMEM;
+        if (xd)
+            swd_exports_free(xd);
+        free(xd);
+        if (xr != SW_OK) {
+            fprintf(stderr, "%s\n", xr == SW_ENOMEM ? "out of memory" : err);
+            swd_policy_gen_free(g);
+            swd_config_free(&cfg);
+            return 1;
+        }
     }
     printf("%s: ok — mode %s, %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs; "
            "policy %s with %u rules\n",
