@@ -101,7 +101,7 @@ coll_stop() {
         grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
         sleep 0.1
     done
-    wait "$pid" 2>/dev/null || true
+    { wait "$pid"; } 2>/dev/null || true
     # a socat child may outlive its parent by a moment
     if [ "${COLL_KIND[$label]}" = socat ]; then
         kill -KILL -- "-$pid" 2>/dev/null || true
