@@ -138,9 +138,13 @@ static int log_allowed(sw_exporter *e, int kind, unsigned *suppressed)
 
 #define EXP_LOG_LIMITED(e, kind, level, fmt, ...)                                            \
     do {                                                                                     \
-        unsigned sup_;                                                                       \
-        if (log_allowed(e, kind, &sup_))                                                     \
-            exp_log(e, level, fmt " (%u like it not logged)", __VA_ARGS__, sup_);            \
+        unsigned sup_ = 0;                                                                   \
+        if (log_allowed(e, kind, &sup_)) {                                                   \
+            if (sup_)                                                                        \
+                exp_log(e, level, fmt " (and %u more like it not logged)", __VA_ARGS__, sup_); \
+            else                                                                             \
+                exp_log(e, level, fmt, __VA_ARGS__);                                         \
+        }                                                                                    \
     } while (0)
 
 /* Sleeps up to ms, in slices, returning early when asked to stop. */
