@@ -351,6 +351,7 @@ typedef struct sw_exporter_conf {
     unsigned backoff_max_ms; /* its cap; default 30000; the delay is jittered by ±25 % */
     unsigned dtls_rekey_s;   /* DTLS: a new session after this long; default 10 */
     unsigned dtls_rekey_records; /* … or this many records; default 50000 */
+    unsigned dtls_rate;      /* DTLS: at most this many records per second; default 5000 */
     unsigned poll_ms;        /* store poll interval when idle; default 50 */
     /* Log hook for the exporter thread (rate-limited by the exporter);
      * NULL = stderr.  level: 0 error, 1 warning, 2 info. */

@@ -822,9 +822,9 @@ static int d_hep(cfg_parser *p)
 /* ---- export syslog (docs/export.md) ---------------------------------------------- */
 
 static const char *const export_keys[] = {"ca", "cert", "key", "server-name", "store", "format",
-                                          "facility", "window", "batch", "dtls-rekey"};
+                                          "facility", "window", "batch", "dtls-rekey", "dtls-rate"};
 enum { EK_CA, EK_CERT, EK_KEY, EK_SERVER_NAME, EK_STORE, EK_FORMAT, EK_FACILITY, EK_WINDOW,
-       EK_BATCH, EK_DTLS_REKEY, EK__COUNT };
+       EK_BATCH, EK_DTLS_REKEY, EK_DTLS_RATE, EK__COUNT };
 
 /* HOST:PORT where HOST is a DNS name, an IPv4 literal or [IPv6]. */
 static int export_hostport(cfg_parser *p, const char *s, swd_export *x)
@@ -872,7 +872,7 @@ static int d_export(cfg_parser *p)
         return fail(p, p->line,
                     "usage: export syslog NAME tls|dtls HOST:PORT ca=FILE cert=FILE key=FILE "
                     "store=FILE [server-name=NAME] [format=rfc5424|cef|ecs] [facility=0..23] "
-                    "[window=N] [batch=N] [dtls-rekey=SECONDS]");
+                    "[window=N] [batch=N] [dtls-rekey=SECONDS] [dtls-rate=N]");
     if (c->nexports == SWD_MAX_EXPORTS)
         return fail(p, p->line, "export: more than %d exporters", SWD_MAX_EXPORTS);
     swd_export *x = &c->exports[c->nexports];
@@ -952,6 +952,14 @@ static int d_export(cfg_parser *p)
         if ((rc = number(p, "export dtls-rekey", v[EK_DTLS_REKEY], 1, 86400, 0, &n)) != SW_OK)
             return rc;
         x->dtls_rekey_s = n;
+    }
+    x->dtls_rate = 5000;
+    if (v[EK_DTLS_RATE]) {
+        if (x->transport != SW_EXPORT_DTLS)
+            return fail(p, p->line, "export: dtls-rate= is for dtls only");
+        if ((rc = number(p, "export dtls-rate", v[EK_DTLS_RATE], 1, 1000000, 0, &n)) != SW_OK)
+            return rc;
+        x->dtls_rate = n;
     }
     if ((rc = check_readable(p, p->line, "export ca", x->ca)) != SW_OK ||
         (rc = check_readable(p, p->line, "export cert", x->cert)) != SW_OK ||

@@ -116,7 +116,7 @@ typedef struct swd_hep {
 } swd_hep;
 
 /* export syslog NAME tls|dtls HOST:PORT ca= cert= key= [server-name=] store=
- *   [format=] [facility=] [window=] [batch=] [dtls-rekey=] (docs/export.md) */
+ *   [format=] [facility=] [window=] [batch=] [dtls-rekey=] [dtls-rate=] (docs/export.md) */
 typedef struct swd_export {
     char name[32];
     int transport;         /* sw_export_transport */
@@ -130,6 +130,7 @@ typedef struct swd_export {
     unsigned window;       /* events resent after a reconnect, default 64 */
     unsigned batch;        /* events per write / cursor update, default 256 */
     unsigned dtls_rekey_s; /* DTLS session lifetime, default 10 */
+    unsigned dtls_rate;    /* DTLS records per second at most, default 5000 */
     int line;
 } swd_export;
 

@@ -44,6 +44,7 @@ int swd_exports_create(swd_daemon *d, char *err, size_t errlen)
         c.window = x->window;
         c.batch = x->batch;
         c.dtls_rekey_s = x->dtls_rekey_s;
+        c.dtls_rate = x->dtls_rate;
         c.log = export_log;
         char e[512];
         d->exporters[i] = sw_exporter_new(&c, e, sizeof e);

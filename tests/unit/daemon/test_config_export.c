@@ -72,7 +72,7 @@ static void test_full(void **state)
     snprintf(line, sizeof line,
              "export syslog siem-1 tls collector.example.net:6514 %s server-name=siem.example.net "
              "store=/var/lib/sipwall/events.db format=cef facility=4 window=128 batch=32\n"
-             "export syslog dt dtls [2001:db8::5]:6514 %s store=/x.db format=ecs dtls-rekey=30\n"
+             "export syslog dt dtls [2001:db8::5]:6514 %s store=/x.db format=ecs dtls-rekey=30 dtls-rate=800\n"
              "export syslog plain tls 192.0.2.9:6514 %s store=/x.db",
              certs(), certs(), certs());
     swd_config c;
@@ -96,6 +96,7 @@ static void test_full(void **state)
     assert_string_equal(x->host, "2001:db8::5");
     assert_int_equal(x->format, SW_EXPORT_ECS);
     assert_int_equal(x->dtls_rekey_s, 30);
+    assert_int_equal(x->dtls_rate, 800);
     assert_null(x->server_name); /* the exporter checks the host then */
     /* defaults */
     x = &c.exports[2];
@@ -105,6 +106,7 @@ static void test_full(void **state)
     assert_int_equal(x->window, 64);
     assert_int_equal(x->batch, 256);
     assert_int_equal(x->dtls_rekey_s, 10);
+    assert_int_equal(x->dtls_rate, 5000);
     swd_config_free(&c);
     assert_int_equal(c.nexports, 0);
 }
@@ -147,6 +149,10 @@ static void test_errors(void **state)
     expect_error(l, "window");
     snprintf(l, sizeof l, "export syslog a tls h.example:6514 %s store=/x dtls-rekey=5", certs());
     expect_error(l, "dtls-rekey= is for dtls only");
+    snprintf(l, sizeof l, "export syslog a tls h.example:6514 %s store=/x dtls-rate=5", certs());
+    expect_error(l, "dtls-rate= is for dtls only");
+    snprintf(l, sizeof l, "export syslog a dtls h.example:6514 %s store=/x dtls-rate=0", certs());
+    expect_error(l, "dtls-rate");
     snprintf(l, sizeof l, "export syslog a tls h.example:6514 %s store=/x colour=red", certs());
     expect_error(l, "unknown option 'colour'");
     snprintf(l, sizeof l, "export syslog a tls h.example:6514 ca=%s/none.pem cert=%s/c.pem key=%s/c.key store=/x",
