@@ -4,12 +4,15 @@
  * (RFC 5425) or DTLS (RFC 6012).
  *
  * Delivery is at-least-once.  The cursor "export:NAME" in the store moves
- * only after the writes of a batch succeeded, and is persisted every
- * batch.  A successful write is not a delivery (a collector killed with
- * data in its socket buffer loses it: the spec measured 1..18 lost per
- * outage), so after every new session the last `window` events before
- * the cursor are sent again; the collector sees them twice at most once per
- * session, and the exporter counts them (duplicates).
+ * only when a batch is known to have left us: over TLS when the
+ * collector's TCP has acknowledged its last byte (TCP_INFO bytes_acked
+ * against the connection's byte count when the batch was queued), over
+ * DTLS when the record was written; it is persisted whenever it moves.
+ * What our own send queue held when a session died is therefore sent
+ * again.  An acknowledged byte is still not a delivery (a collector killed
+ * with data in its receive buffer loses it: the spec measured 1..18 lost
+ * per outage), so after every new session the last `window` events before
+ * the cursor are sent again too; resends are counted (duplicates).
  *
  * TLS 1.3 lets our handshake finish before the collector has checked our
  * certificate: a new session is confirmed by waiting briefly for what the
@@ -22,6 +25,8 @@
  * each renewal resends the window.  What was sent between the loss and the
  * renewal, beyond the window, is lost. */
 #include <errno.h>
+#include <linux/sockios.h> /* SIOCOUTQ */
+#include <linux/tcp.h>     /* TCP_INFO with tcpi_bytes_acked */
 #include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -30,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -46,6 +52,7 @@
 #define EXP_CONFIRM_MS 1000                /* TLS 1.3: waiting for the collector's verdict */
 #define EXP_WRITE_MS 10000                 /* a batch that cannot be written within: session lost */
 #define EXP_LOG_EVERY_NS INT64_C(10000000000) /* one log line per kind per 10 s */
+#define EXP_INFLIGHT 32                    /* TLS batches written, not yet acked by the collector's TCP */
 
 enum { LOG_CONNECT, LOG_HANDSHAKE, LOG_WRITE, LOG_STORE, LOG__COUNT };
 
@@ -84,6 +91,12 @@ struct sw_exporter {
     int64_t next_try_ns;
     int64_t log_ns[LOG__COUNT];
     unsigned log_suppressed[LOG__COUNT];
+    int64_t sent_hwm;         /* the highest id ever written (resends are ids <= it) */
+    struct {
+        int64_t id;           /* last id of a written batch */
+        uint64_t mark;        /* the connection's byte count once it was queued */
+    } inflight[EXP_INFLIGHT]; /* TLS: a FIFO, oldest at in_head */
+    unsigned in_head, in_n;
     char *buf;                /* the batch's frames, EXP_BUF bytes */
     size_t *frame_end;        /* end offset of each frame in buf (batch entries) */
     int64_t *frame_id;        /* store id of each frame */
@@ -363,6 +376,8 @@ static int open_socket(sw_exporter *e, char *why, size_t whylen)
 
 static void drop_session(sw_exporter *e)
 {
+    e->in_n = 0; /* not acknowledged: sent again from the cursor */
+    e->in_head = 0;
     sw_stream_close(e->st);
     e->st = NULL;
     atomic_store(&e->connected, 0);
@@ -448,6 +463,8 @@ static int connect_session(sw_exporter *e)
      * reached the collector; send the window before the cursor again. */
     int64_t cur = atomic_load(&e->cursor);
     e->pos = cur > (int64_t)e->window ? cur - (int64_t)e->window : 0;
+    if (cur > e->sent_hwm)
+        e->sent_hwm = cur; /* a restart: what the cursor passed went out before */
     exp_log(e, 2, "connected to %s:%u (%s), sending from id %lld (cursor %lld)", e->host, e->port,
             sw_stream_version(e->st), (long long)e->pos + 1, (long long)cur);
     return SW_OK;
@@ -548,6 +565,71 @@ static void pace(sw_exporter *e)
     e->pace_ns += gap;
 }
 
+/* The connection's TCP byte counts: acknowledged by the collector, and
+ * queued by us in all (acknowledged + in the send queue).  -1 when the
+ * kernel does not say. */
+static int tcp_progress(int fd, uint64_t *acked, uint64_t *queued)
+{
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    int outq = 0;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0 ||
+        l < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof ti.tcpi_bytes_acked ||
+        ioctl(fd, SIOCOUTQ, &outq) != 0 || outq < 0)
+        return -1;
+    *acked = ti.tcpi_bytes_acked;
+    *queued = ti.tcpi_bytes_acked + (uint64_t)outq;
+    return 0;
+}
+
+static void set_cursor(sw_exporter *e, int64_t id)
+{
+    if (id <= atomic_load(&e->cursor))
+        return;
+    atomic_store(&e->cursor, id);
+    int s = sw_event_store_cursor_set(e->store, e->cursor_name, id);
+    if (s != SW_OK)
+        EXP_LOG_LIMITED(e, LOG_STORE, 0, "saving the cursor: %s", sw_strerror(s));
+}
+
+/* TLS: moves the cursor over the batches the collector's TCP has
+ * acknowledged. */
+static void ack_progress(sw_exporter *e)
+{
+    uint64_t acked, queued;
+    if (!e->st || e->in_n == 0)
+        return;
+    if (tcp_progress(sw_stream_fd(e->st), &acked, &queued) != 0)
+        return; /* unknown: nothing counts as acknowledged */
+    int64_t id = -1;
+    while (e->in_n > 0 && e->inflight[e->in_head].mark <= acked) {
+        id = e->inflight[e->in_head].id;
+        e->in_head = (e->in_head + 1) % EXP_INFLIGHT;
+        e->in_n--;
+    }
+    if (id >= 0)
+        set_cursor(e, id);
+}
+
+/* Records a batch written up to id (TLS: its bytes must be acknowledged
+ * before the cursor passes it; DTLS: it is passed now). */
+static void batch_written(sw_exporter *e, int64_t id)
+{
+    uint64_t acked, queued;
+    if (e->transport == SW_EXPORT_DTLS || tcp_progress(sw_stream_fd(e->st), &acked, &queued) != 0) {
+        set_cursor(e, id);
+        return;
+    }
+    if (e->in_n == EXP_INFLIGHT) /* the caller waits for room; never here */
+        ack_progress(e);
+    unsigned slot = (e->in_head + e->in_n) % EXP_INFLIGHT;
+    e->inflight[slot].id = id;
+    e->inflight[slot].mark = queued;
+    e->in_n++;
+    ack_progress(e);
+}
+
 /* Sends the next batch after e->pos.  1: sent something, 0: nothing to
  * send, <0: the session failed. */
 static int send_batch(sw_exporter *e)
@@ -576,31 +658,27 @@ static int send_batch(sw_exporter *e)
             done = b.n;
         }
     }
-    int64_t cur = atomic_load(&e->cursor);
     uint64_t dups = 0;
     for (unsigned i = 0; i < done; i++)
-        dups += e->frame_id[i] <= cur;
+        dups += e->frame_id[i] <= e->sent_hwm;
+    if (done > 0 && e->frame_id[done - 1] > e->sent_hwm)
+        e->sent_hwm = e->frame_id[done - 1];
     atomic_fetch_add(&e->sent, done);
     atomic_fetch_add(&e->duplicates, dups);
     e->session_records += done;
     if (rc != SW_OK) {
-        if (done > 0) {
+        if (done > 0) { /* DTLS: the records written went out */
             e->pos = e->frame_id[done - 1];
-            if (e->pos > cur)
-                atomic_store(&e->cursor, e->pos);
+            batch_written(e, e->pos);
         }
+        ack_progress(e); /* what the collector's TCP took before the end */
         atomic_fetch_add(&e->write_failures, 1);
         EXP_LOG_LIMITED(e, LOG_WRITE, 1, "session with %s:%u lost while sending: %s", e->host,
                         e->port, sw_stream_error(e->st));
         return rc;
     }
     e->pos = b.last;
-    if (e->pos > cur) {
-        atomic_store(&e->cursor, e->pos);
-        int s = sw_event_store_cursor_set(e->store, e->cursor_name, e->pos);
-        if (s != SW_OK)
-            EXP_LOG_LIMITED(e, LOG_STORE, 0, "saving the cursor: %s", sw_strerror(s));
-    }
+    batch_written(e, e->pos);
     /* A session that carried a batch is a good one: the next failure
      * starts the backoff from the bottom again. */
     e->backoff_ms = e->backoff_min_ms;
@@ -668,6 +746,19 @@ static void *exporter_main(void *arg)
             e->next_try_ns = 0;
             continue;
         }
+        ack_progress(e);
+        if (e->in_n == EXP_INFLIGHT) {
+            /* The collector's TCP is behind by EXP_INFLIGHT batches: wait
+             * for its acknowledgements rather than queue more. */
+            struct pollfd pf = {sw_stream_fd(e->st), POLLIN, 0};
+            if (poll(&pf, 1, 10) > 0 && check_alive(e) != SW_OK) {
+                ack_progress(e);
+                atomic_fetch_add(&e->write_failures, 1);
+                drop_session(e);
+                schedule_retry(e);
+            }
+            continue;
+        }
         int r = send_batch(e);
         if (r < 0) {
             drop_session(e);
@@ -679,6 +770,7 @@ static void *exporter_main(void *arg)
              * readable) while waiting for new events. */
             struct pollfd pf = {sw_stream_fd(e->st), POLLIN, 0};
             if (poll(&pf, 1, (int)e->poll_ms) > 0 && check_alive(e) != SW_OK) {
+                ack_progress(e);
                 EXP_LOG_LIMITED(e, LOG_WRITE, 1, "collector %s:%u closed the session: %s", e->host,
                                 e->port, sw_stream_error(e->st));
                 atomic_fetch_add(&e->write_failures, 1);
@@ -687,6 +779,7 @@ static void *exporter_main(void *arg)
             }
         }
     }
+    ack_progress(e);
     save_cursor(e);
     drop_session(e);
     return NULL;

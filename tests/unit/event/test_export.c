@@ -41,6 +41,9 @@ typedef struct collector {
     pthread_t thr;
     atomic_int stop;
     atomic_int drop_idle;  /* 1: close the session at the next idle moment (then 0) */
+    atomic_int stall_after; /* > 0: after this many bytes in a session, stop reading for
+                             * 500 ms, then close it (then 0): a collector that hangs and dies */
+    int rcvbuf;            /* > 0: SO_RCVBUF of the collector's sockets */
     atomic_int sessions;   /* handshakes completed */
     pthread_mutex_t mu;
     char *data; /* everything received, all sessions */
@@ -88,11 +91,20 @@ static void *coll_main(void *arg)
         pthread_mutex_lock(&c->mu);
         size_t session_start = c->len;
         pthread_mutex_unlock(&c->mu);
+        size_t in_session = 0;
         while (!atomic_load(&c->stop)) {
             char buf[4096];
             ssize_t n = sw_stream_read(s, buf, sizeof buf);
             if (n > 0) {
                 coll_append(c, buf, (size_t)n);
+                in_session += (size_t)n;
+                int st = atomic_load(&c->stall_after);
+                if (st > 0 && in_session >= (size_t)st) {
+                    atomic_store(&c->stall_after, 0);
+                    struct timespec ts = {0, 500000000};
+                    nanosleep(&ts, NULL);
+                    break; /* dies with whatever its buffers hold */
+                }
                 continue;
             }
             if (n != SW_EAGAIN)
@@ -120,9 +132,10 @@ static void *coll_main(void *arg)
     return NULL;
 }
 
-static void coll_start(collector *c)
+static void coll_start(collector *c, int rcvbuf)
 {
     memset(c, 0, sizeof *c);
+    c->rcvbuf = rcvbuf;
     pthread_mutex_init(&c->mu, NULL);
     char err[300], cert[200], key[200], ca[200];
     snprintf(cert, sizeof cert, "%s/server.pem", pki);
@@ -133,6 +146,8 @@ static void coll_start(collector *c)
         fail_msg("server ctx: %s", err);
     c->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     assert_true(c->lfd >= 0);
+    if (c->rcvbuf > 0) /* inherited by the accepted sockets */
+        assert_int_equal(setsockopt(c->lfd, SOL_SOCKET, SO_RCVBUF, &c->rcvbuf, sizeof c->rcvbuf), 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(c->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
     assert_int_equal(listen(c->lfd, 8), 0);
@@ -299,7 +314,7 @@ static void delivers_then_resends_window(void **state)
     store_path(store, sizeof store, "a.db");
     feed(store, N, BAD);
     static collector c;
-    coll_start(&c);
+    coll_start(&c, 0);
     sw_exporter *e = exporter("t1", store, c.port, "localhost", 16);
     assert_int_equal(sw_exporter_start(e), SW_OK);
     assert_true(wait_cursor(e, N, 30));
@@ -360,7 +375,7 @@ static void reconnects_after_close(void **state)
     store_path(store, sizeof store, "b.db");
     feed(store, 200, 0);
     static collector c;
-    coll_start(&c);
+    coll_start(&c, 0);
     quiet_logs = 1;
     sw_exporter *e = exporter("t2", store, c.port, "localhost", 32);
     assert_int_equal(sw_exporter_start(e), SW_OK);
@@ -397,6 +412,49 @@ static void reconnects_after_close(void **state)
     coll_stop(&c);
 }
 
+/* A collector that stops reading and then dies: what our send queue still
+ * held was never delivered.  The cursor only passes what the collector's
+ * TCP acknowledged, so all of it is sent again and every id arrives (with
+ * a small receive buffer at the collector, what it acknowledged but never
+ * read fits the window). */
+static void hung_collector_loses_nothing(void **state)
+{
+    (void)state;
+    char store[200];
+    store_path(store, sizeof store, "d.db");
+    feed(store, 2000, 0);
+    static collector c;
+    coll_start(&c, 4096);
+    atomic_store(&c.stall_after, 30000);
+    quiet_logs = 1;
+    sw_exporter *e = exporter("t4", store, c.port, "localhost", 64);
+    assert_int_equal(sw_exporter_start(e), SW_OK);
+    assert_true(wait_cursor(e, 2000, 60));
+    struct timespec ts = {0, 300000000};
+    nanosleep(&ts, NULL);
+    size_t got = coll_ids(&c, ids, sizeof ids / sizeof ids[0]);
+    static unsigned char seen[2001];
+    memset(seen, 0, sizeof seen);
+    int64_t max = 0;
+    for (size_t i = 0; i < got; i++) {
+        assert_true(ids[i] >= 1 && ids[i] <= 2000);
+        if (ids[i] > max + 1)
+            fail_msg("frame %zu: id %lld after %lld: %lld..%lld lost", i, (long long)ids[i],
+                     (long long)max, (long long)max + 1, (long long)ids[i] - 1);
+        if (ids[i] == max + 1)
+            max = ids[i];
+        seen[ids[i]] = 1;
+    }
+    assert_int_equal(max, 2000);
+    sw_exporter_stats st;
+    sw_exporter_get_stats(e, &st);
+    assert_true(st.reconnects >= 1);
+    assert_int_equal(st.duplicates, st.sent - 2000);
+    sw_exporter_free(e);
+    quiet_logs = 0;
+    coll_stop(&c);
+}
+
 /* The collector's certificate does not name what we expect: nothing is
  * sent, the failure is counted, the cursor stays. */
 static void wrong_collector_name(void **state)
@@ -406,7 +464,7 @@ static void wrong_collector_name(void **state)
     store_path(store, sizeof store, "c.db");
     feed(store, 10, 0);
     static collector c;
-    coll_start(&c);
+    coll_start(&c, 0);
     quiet_logs = 1;
     sw_exporter *e = exporter("t3", store, c.port, "collector.elsewhere.test", 16);
     assert_int_equal(sw_exporter_start(e), SW_OK);
@@ -479,6 +537,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(delivers_then_resends_window),
         cmocka_unit_test(reconnects_after_close),
+        cmocka_unit_test(hung_collector_loses_nothing),
         cmocka_unit_test(wrong_collector_name),
         cmocka_unit_test(bad_configs),
     };
