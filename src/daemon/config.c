@@ -34,6 +34,9 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
 
 enum { L_MAX_CONNECTIONS, L_MAX_CONNECTIONS_PER_IP, L_IDLE_TIMEOUT, L_HANDSHAKE_TIMEOUT,
        L_MESSAGE_TIMEOUT, L_MAX_CONN_BUFFER, L_MAX_SEND_QUEUE, L_UDP_BATCH, L_SOCKET_BUFFER,
+       /* connection admission (conn.c, admit.c) */
+       L_MAX_CONNECTIONS_PER_NET, L_RESERVE_CONNECTIONS, L_STRANGER_IDLE_TIMEOUT, L_IP_PREFIX4,
+       L_IP_PREFIX6, L_NET_PREFIX4, L_NET_PREFIX6,
        L__COUNT };
 
 typedef struct cfg_line {
@@ -710,6 +713,13 @@ static const struct limit_def {
     [L_MAX_SEND_QUEUE] = {"max-send-queue", 65536, 1u << 30, 1},
     [L_UDP_BATCH] = {"udp-batch", 1, 1024, 0},
     [L_SOCKET_BUFFER] = {"socket-buffer", 65536, 1u << 30, 1},
+    [L_MAX_CONNECTIONS_PER_NET] = {"max-connections-per-net", 1, 1000000, 0},
+    [L_RESERVE_CONNECTIONS] = {"reserve-connections", 0, 1000000, 0},
+    [L_STRANGER_IDLE_TIMEOUT] = {"stranger-idle-timeout", 1, 86400, 0},
+    [L_IP_PREFIX4] = {"ip-prefix4", 8, 32, 0},
+    [L_IP_PREFIX6] = {"ip-prefix6", 16, 128, 0},
+    [L_NET_PREFIX4] = {"net-prefix4", 8, 32, 0},
+    [L_NET_PREFIX6] = {"net-prefix6", 16, 128, 0},
 };
 
 static uint32_t *limit_slot(swd_limits *l, int k)
@@ -723,6 +733,13 @@ static uint32_t *limit_slot(swd_limits *l, int k)
     case L_MAX_CONN_BUFFER: return &l->max_conn_buffer;
     case L_MAX_SEND_QUEUE: return &l->max_send_queue;
     case L_UDP_BATCH: return &l->udp_batch;
+    case L_MAX_CONNECTIONS_PER_NET: return &l->max_connections_per_net;
+    case L_RESERVE_CONNECTIONS: return &l->reserve_connections;
+    case L_STRANGER_IDLE_TIMEOUT: return &l->stranger_idle_timeout_s;
+    case L_IP_PREFIX4: return &l->ip_prefix4;
+    case L_IP_PREFIX6: return &l->ip_prefix6;
+    case L_NET_PREFIX4: return &l->net_prefix4;
+    case L_NET_PREFIX6: return &l->net_prefix6;
     default: return &l->socket_buffer;
     }
 }
@@ -1229,6 +1246,18 @@ static int validate(cfg_parser *p)
                     c->limits.max_connections_per_ip, c->limits.max_connections);
     }
 
+    /* admission: the partners' reserve is an eighth of the slots unless set */
+    if (!p->limit_line[L_RESERVE_CONNECTIONS])
+        c->limits.reserve_connections = c->limits.max_connections / 8;
+    if (c->limits.reserve_connections >= c->limits.max_connections)
+        return fail(p, p->limit_line[L_RESERVE_CONNECTIONS],
+                    "limits: reserve-connections (%u) leaves no slot of max-connections (%u) to others",
+                    c->limits.reserve_connections, c->limits.max_connections);
+    if (c->limits.ip_prefix4 < c->limits.net_prefix4 || c->limits.ip_prefix6 < c->limits.net_prefix6)
+        return fail(p, p->limit_line[L_NET_PREFIX4] ? p->limit_line[L_NET_PREFIX4] : p->limit_line[L_NET_PREFIX6],
+                    "limits: a network prefix (net-prefix4/6) must not be longer than the address one "
+                    "(ip-prefix4/6)");
+
     for (unsigned i = 0; i < c->npolicies; i++)
         if (strcmp(c->policies[i], "builtin:default") != 0 &&
             (rc = check_readable(p, p->policy_line[i], "policy", c->policies[i])) != SW_OK)
@@ -1249,6 +1278,13 @@ void swd_limits_default(swd_limits *l)
     l->max_send_queue = 1048576;
     l->udp_batch = 64;
     l->socket_buffer = 4194304;
+    l->max_connections_per_net = 256;
+    l->reserve_connections = l->max_connections / 8;
+    l->stranger_idle_timeout_s = 30;
+    l->ip_prefix4 = 32;
+    l->ip_prefix6 = 64;
+    l->net_prefix4 = 24;
+    l->net_prefix6 = 48;
 }
 
 const char *swd_mode_name(swd_mode m)

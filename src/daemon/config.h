@@ -85,7 +85,8 @@ typedef struct swd_route {
 } swd_route;
 
 /* limits KEY=VALUE…: defaults from swd_limits_default, ranges in
- * docs/sipwalld.md.  Every value is > 0. */
+ * docs/sipwalld.md.  Every value is > 0 but
+ * reserve-connections (0: no reserve). */
 typedef struct swd_limits {
     uint32_t max_connections;        /* open stream connections, all listeners (4096) */
     uint32_t max_connections_per_ip; /* from one source IP (64) */
@@ -96,6 +97,14 @@ typedef struct swd_limits {
     uint32_t max_send_queue;         /* bytes queued toward a slow reader before closing it (1048576) */
     uint32_t udp_batch;              /* datagrams per recvmmsg/sendmmsg (64) */
     uint32_t socket_buffer;          /* SO_RCVBUF/SO_SNDBUF requested (4194304) */
+    /* connection admission (docs/sipwalld.md "limits"): what counts as one
+     * source ("IP") and one network, by prefix length; caps for strangers
+     * (sources the policy does not know as partners) */
+    uint32_t max_connections_per_net; /* strangers from one network (256) */
+    uint32_t reserve_connections;     /* slots only partners may take (max-connections / 8; may be 0) */
+    uint32_t stranger_idle_timeout_s; /* a stranger's idle limit; keep-alives do not reset it (30) */
+    uint32_t ip_prefix4, ip_prefix6;  /* one "IP": /32, /64 */
+    uint32_t net_prefix4, net_prefix6; /* one network: /24, /48 */
 } swd_limits;
 
 /* capture IFACE [filter="…"] [snaplen=N] [buffer=N] */

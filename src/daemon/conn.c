@@ -7,20 +7,57 @@
  * worker and limits.max_connections_per_ip per source; an incomplete
  * message may hold at most max_conn_buffer bytes and must complete
  * within message_timeout; a peer that does not read gets at most
- * max_send_queue bytes queued before it is cut off. */
+ * max_send_queue bytes queued before it is cut off.
+ *
+ * Admission (admit.c, daemon-wide): per source prefix ("IP", /32 and /64 by
+ * default) and, for strangers (sources the policy does not know), per
+ * network (/24, /48); strangers never take the reserve_connections slots
+ * kept for partners, and their idle limit is shorter and not reset by
+ * keep-alives (reads of CR/LF only).  A listener whose accept fails for
+ * want of file descriptors leaves epoll for a doubling backoff (50 ms to
+ * 1 s) instead of waking the worker in a loop. */
 #include "daemon/worker.h"
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "daemon/admit.h"
 #include "sipwall/sensor.h"
+
+#define CX_BACKOFF_MIN_NS (50 * INT64_C(1000000))
+#define CX_BACKOFF_MAX_NS (1000 * INT64_C(1000000))
+#define CX_LOG_EVERY_NS (10 * INT64_C(1000000000)) /* one line per reason per 10 s */
+#define CX_LOG_REASONS 8
+#define CX_REASON_LEN 120
+
+/* A rate-limited log line: one per CX_LOG_EVERY_NS per reason, with the
+ * count of the lines left out since the last one. */
+typedef struct cx_limited {
+    char reason[CX_REASON_LEN];
+    int64_t last;
+    uint64_t suppressed;
+} cx_limited;
+
+typedef struct cx_paused {
+    int fd;
+    unsigned kind;
+    uint32_t idx;
+} cx_paused;
+
+struct swd_conn_ext {
+    swd_admit *admit;
+    uint32_t reserve;            /* this worker's share of the partners' reserve */
+    int64_t backoff_ns, resume_at;
+    cx_paused paused[SWD_MAX_LISTENS + SWD_MAX_HEPS];
+    unsigned npaused;
+    cx_limited fd_log;           /* accept: out of file descriptors */
+    cx_limited tls_log[CX_LOG_REASONS];
+};
 
 enum { CS_CONNECTING = 1, CS_HANDSHAKE = 2, CS_OPEN = 3 };
 
@@ -32,10 +69,12 @@ struct swd_conn {
     uint8_t hep;           /* a HEP input stream (sensor), not SIP */
     uint8_t want_write;    /* EPOLLOUT armed */
     uint8_t dead;          /* closing at the end of this loop turn (it may be on the stack) */
+    uint8_t admitted;      /* counted in the admission table */
+    uint8_t partner;       /* known to the policy (address, or TLS identity after the handshake) */
     sw_transport transport;
     unsigned iface;
     sw_addr peer;
-    SSL *ssl;
+    sw_stream *st;         /* the connection's I/O (plain or TLS); owns fd */
     int64_t created, last_rx, msg_started;
     char *rbuf;
     size_t rlen, rcap;
@@ -54,11 +93,6 @@ typedef struct conn_key {
     uint32_t transport;
 } conn_key;
 
-typedef struct ip_key {
-    uint8_t family, pad[3];
-    uint8_t ip[16];
-} ip_key;
-
 static const swd_limits *L(const swd_worker *w) { return &w->d->cfg->limits; }
 
 int swd_conn_init(swd_worker *w, char *err, size_t errlen)
@@ -73,24 +107,57 @@ int swd_conn_init(swd_worker *w, char *err, size_t errlen)
     sw_table_config tc = {.key_size = sizeof(conn_key), .value_size = sizeof(uint32_t),
                           .capacity = per};
     w->conn_by_peer = sw_table_new(&tc);
-    tc.key_size = sizeof(ip_key);
-    w->conns_per_ip = sw_table_new(&tc);
-    if (!w->conns || !w->free_slots || !w->dead_slots || !w->conn_by_peer || !w->conns_per_ip) {
+    w->cx = calloc(1, sizeof *w->cx);
+    if (!w->conns || !w->free_slots || !w->dead_slots || !w->conn_by_peer || !w->cx) {
         snprintf(err, errlen, "out of memory for %u connections", per);
         return SW_ENOMEM;
     }
+    /* one admission table for all workers: created by the first (workers
+     * are created one after the other before any runs) */
+    swd_daemon *d = w->d;
+    if (d->admit)
+        w->cx->admit = swd_admit_ref(d->admit);
+    else if ((w->cx->admit = d->admit = swd_admit_new(L(w), per * (d->nworkers ? d->nworkers : 1))) == NULL) {
+        snprintf(err, errlen, "out of memory for the admission table");
+        return SW_ENOMEM;
+    }
+    uint32_t maxc = L(w)->max_connections ? L(w)->max_connections : 1;
+    w->cx->reserve = (uint32_t)(((uint64_t)L(w)->reserve_connections * per + maxc - 1) / maxc);
+    w->cx->backoff_ns = CX_BACKOFF_MIN_NS;
     for (uint32_t i = 0; i < per; i++)
         w->free_slots[w->nfree++] = per - 1 - i;
     return SW_OK;
 }
 
-static ip_key ipkey(const sw_addr *a)
+/* Logs a line for this reason unless one went out less than
+ * CX_LOG_EVERY_NS ago (then counts it as suppressed): 1 when logged.  The
+ * line says how many were left out since the last. */
+static int cx_log_due(swd_worker *w, cx_limited *l, uint64_t *suppressed_out)
 {
-    ip_key k;
-    memset(&k, 0, sizeof k);
-    k.family = a->family;
-    memcpy(k.ip, a->ip, 16);
-    return k;
+    if (l->last && w->now - l->last < CX_LOG_EVERY_NS) {
+        l->suppressed++;
+        w->c.tls_log_suppressed++;
+        return 0;
+    }
+    *suppressed_out = l->suppressed;
+    l->suppressed = 0;
+    l->last = w->now;
+    return 1;
+}
+
+/* The limiter slot of a reason: its own, else a free one, else the oldest. */
+static cx_limited *cx_reason(cx_limited *set, unsigned n, const char *reason)
+{
+    cx_limited *oldest = &set[0];
+    for (unsigned i = 0; i < n; i++) {
+        if (set[i].last && strncmp(set[i].reason, reason, CX_REASON_LEN - 1) == 0)
+            return &set[i];
+        if (set[i].last < oldest->last)
+            oldest = &set[i];
+    }
+    memset(oldest, 0, sizeof *oldest);
+    snprintf(oldest->reason, sizeof oldest->reason, "%s", reason);
+    return oldest;
 }
 
 static conn_key ckey(const sw_addr *a, sw_transport t)
@@ -109,13 +176,11 @@ static void conn_close(swd_worker *w, swd_conn *c)
     uint32_t *s = sw_table_get(w->conn_by_peer, &k);
     if (s && *s == c->slot)
         sw_table_remove(w->conn_by_peer, &k);
-    ip_key ik = ipkey(&c->peer);
-    uint32_t *cnt = sw_table_get(w->conns_per_ip, &ik);
-    if (cnt && --*cnt == 0)
-        sw_table_remove(w->conns_per_ip, &ik);
-    if (c->ssl)
-        SSL_free(c->ssl);
-    if (c->fd >= 0)
+    if (c->admitted)
+        swd_admit_release(w->cx->admit, &c->peer, c->partner);
+    if (c->st)
+        sw_stream_close(c->st); /* closes fd */
+    else if (c->fd >= 0)
         close(c->fd);
     sw_hep_stream_free(c->hs);
     free(c->rbuf);
@@ -150,18 +215,38 @@ void swd_conn_reap(swd_worker *w)
 static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transport t, unsigned iface,
                           int outgoing, int hep)
 {
-    ip_key ik = ipkey(peer);
-    uint32_t *cnt = sw_table_get(w->conns_per_ip, &ik);
-    if (w->nfree == 0 || (!outgoing && cnt && *cnt >= L(w)->max_connections_per_ip)) {
+    /* a partner: the policy knows the source (HEP inputs are our own
+     * sensors); outgoing connections go to our next hops */
+    int partner = outgoing || hep || !sw_policy_peer_for(w->gen->policy, peer)->is_zone;
+    swd_admit_verdict v = SWD_ADMIT_OK;
+    if (w->nfree == 0) {
+        w->c.conn_refused_slots++;
+        v = SWD_ADMIT_RESERVE;
+    } else if (!partner && w->nfree <= w->cx->reserve) {
+        w->c.conn_refused_reserve++;
+        v = SWD_ADMIT_RESERVE;
+    } else if (!outgoing && (v = swd_admit_take(w->cx->admit, peer, partner)) != SWD_ADMIT_OK) {
+        if (v == SWD_ADMIT_IP)
+            w->c.conn_refused_ip++;
+        else if (v == SWD_ADMIT_NET)
+            w->c.conn_refused_net++;
+        else
+            w->c.conn_refused_reserve++;
+    }
+    if (v != SWD_ADMIT_OK) {
         w->c.conn_refused++;
         close(fd);
         return NULL;
     }
     swd_conn *c = calloc(1, sizeof *c);
     if (!c) {
+        if (!outgoing)
+            swd_admit_release(w->cx->admit, peer, partner);
         close(fd);
         return NULL;
     }
+    c->admitted = (uint8_t)!outgoing;
+    c->partner = (uint8_t)partner;
     c->fd = fd;
     c->slot = w->free_slots[--w->nfree];
     c->transport = t;
@@ -174,9 +259,6 @@ static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transpo
     w->conns[c->slot] = c;
     w->nconns++;
     int created;
-    uint32_t *pc = sw_table_upsert(w->conns_per_ip, &ik, &created);
-    if (pc)
-        *pc = created ? 1 : *pc + 1;
     conn_key k = ckey(peer, t);
     uint32_t *s = sw_table_upsert(w->conn_by_peer, &k, &created);
     if (s)
@@ -187,15 +269,19 @@ static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transpo
     }
     if (t == SW_TRANSPORT_TLS) {
         SSL_CTX *ctx = outgoing ? w->d->tls_client : w->d->tls_server[iface];
-        if (!ctx || !(c->ssl = SSL_new(ctx)) || SSL_set_fd(c->ssl, fd) != 1) {
+        if (ctx)
+            c->st = outgoing ? sw_stream_tls_client_new(fd, ctx, NULL) : sw_stream_tls_server_new(fd, ctx);
+        if (!c->st) {
             w->c.tls_handshake_failed++;
+            if (ctx)
+                c->fd = -1; /* the stream closed it */
             conn_close(w, c);
             return NULL;
         }
-        if (outgoing)
-            SSL_set_connect_state(c->ssl);
-        else
-            SSL_set_accept_state(c->ssl);
+    } else if (!(c->st = sw_stream_plain_new(fd))) {
+        c->fd = -1;
+        conn_close(w, c);
+        return NULL;
     }
     uint32_t ev = EPOLLIN | EPOLLRDHUP | (outgoing ? EPOLLOUT : 0);
     c->want_write = outgoing;
@@ -223,14 +309,63 @@ void swd_conn_adopt(swd_worker *w, const swd_adopt_hdr *h)
         w->c.conn_accepted++;
 }
 
+/* accept failed for want of file descriptors (or kernel memory): the
+ * pending connection stays in the backlog and the listener stays readable,
+ * so the listener leaves epoll until the backoff has passed (the worker
+ * would spin otherwise).  Counted; logged at most once per 10 s. */
+static void accept_backoff(swd_worker *w, int lfd, unsigned kind, uint32_t idx, int err)
+{
+    struct swd_conn_ext *x = w->cx;
+    w->c.conn_refused_fd++;
+    if (x->npaused >= sizeof x->paused / sizeof x->paused[0] ||
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, lfd, NULL) < 0)
+        return;
+    x->paused[x->npaused++] = (cx_paused){.fd = lfd, .kind = kind, .idx = idx};
+    w->c.accept_backoff++;
+    if (x->npaused == 1) {
+        x->resume_at = w->now + x->backoff_ns;
+        uint64_t sup;
+        if (cx_log_due(w, &x->fd_log, &sup))
+            swd_warn("conn", "accept: %s: listeners of worker %u paused for %lld ms "
+                     "(raise LimitNOFILE / ulimit -n, or lower limits max-connections); "
+                     "%llu more such lines suppressed", strerror(err), w->id,
+                     (long long)(x->backoff_ns / 1000000), (unsigned long long)sup);
+        x->backoff_ns = x->backoff_ns * 2 > CX_BACKOFF_MAX_NS ? CX_BACKOFF_MAX_NS : x->backoff_ns * 2;
+    }
+}
+
+void swd_conn_timers(swd_worker *w)
+{
+    struct swd_conn_ext *x = w->cx;
+    if (!x || x->npaused == 0 || w->now < x->resume_at)
+        return;
+    for (unsigned i = 0; i < x->npaused; i++)
+        (void)swd_ep_add(w, x->paused[i].fd, EPOLLIN, x->paused[i].kind, x->paused[i].idx);
+    x->npaused = 0;
+}
+
+int swd_conn_wait_ms(const swd_worker *w, int dflt)
+{
+    const struct swd_conn_ext *x = w->cx;
+    if (!x || x->npaused == 0)
+        return dflt;
+    int64_t ms = (x->resume_at - w->now + 999999) / 1000000;
+    return ms < 0 ? 0 : ms < dflt ? (int)ms : dflt;
+}
+
 static void accept_on(swd_worker *w, int lfd, unsigned iface, int hep)
 {
     for (int k = 0; k < 64; k++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_backoff(w, lfd, hep ? SWD_EP_HEP_LISTEN : SWD_EP_LISTEN, iface, errno);
             return;
+        }
+        if (w->cx->npaused == 0)
+            w->cx->backoff_ns = CX_BACKOFF_MIN_NS; /* accepting again: the next backoff starts short */
         sw_addr peer;
         if (sw_addr_from_sockaddr((struct sockaddr *)&ss, &peer) != SW_OK) {
             close(fd);
@@ -273,7 +408,7 @@ void swd_conn_accept_hep(swd_worker *w, int lfd, unsigned idx)
  * falls to the unknown zone (cat 0). */
 static const sw_peer *conn_peer(swd_worker *w, swd_conn *c)
 {
-    if (!c->ssl)
+    if (!sw_stream_is_secure(c->st))
         return NULL;
     if (c->peer_gen == w->gen)
         return c->peer_cached;
@@ -292,33 +427,37 @@ static const sw_peer *conn_peer(swd_worker *w, swd_conn *c)
 
 static int tls_step(swd_worker *w, swd_conn *c)
 {
-    ERR_clear_error();
-    int r = SSL_do_handshake(c->ssl);
-    if (r == 1) {
+    int r = sw_stream_handshake(c->st);
+    if (r == SW_OK) {
         c->state = CS_OPEN;
-        c->nids = sw_tls_peer_ids(c->ssl, c->ids, SW_TLS_MAX_IDS);
+        c->nids = sw_stream_peer_ids(c->st, c->ids, SW_TLS_MAX_IDS);
         char as[SW_ADDR_STRLEN];
         if (sw_addr_format(&c->peer, as, sizeof as) < 0)
             as[0] = '\0';
-        swd_debug("tls", "handshake done peer=%s version=%s identity=%s", as, SSL_get_version(c->ssl),
+        swd_debug("tls", "handshake done peer=%s version=%s identity=%s", as, sw_stream_version(c->st),
                   c->nids ? c->ids[0] : "-");
+        if (!c->partner && c->admitted) {
+            const sw_peer *p = conn_peer(w, c);
+            if (p && !p->is_zone) { /* a partner known by its certificate only */
+                swd_admit_promote(w->cx->admit, &c->peer);
+                c->partner = 1;
+            }
+        }
         return 1;
     }
-    int e = SSL_get_error(c->ssl, r);
-    if (e == SSL_ERROR_WANT_READ) {
-        set_write_interest(w, c, 0);
+    if (r == SW_EAGAIN) {
+        set_write_interest(w, c, (sw_stream_want(c->st) & SW_STREAM_WANT_WRITE) != 0);
         return 0;
     }
-    if (e == SSL_ERROR_WANT_WRITE) {
-        set_write_interest(w, c, 1);
-        return 0;
-    }
-    char as[SW_ADDR_STRLEN], reason[160];
+    char as[SW_ADDR_STRLEN];
     if (sw_addr_format(&c->peer, as, sizeof as) < 0)
         as[0] = '\0';
-    ERR_error_string_n(ERR_peek_last_error(), reason, sizeof reason);
-    swd_info("tls", "handshake failed peer=%s reason=\"%s\"", as, reason);
     w->c.tls_handshake_failed++;
+    const char *why = sw_stream_error(c->st);
+    uint64_t sup;
+    if (cx_log_due(w, cx_reason(w->cx->tls_log, CX_LOG_REASONS, why), &sup))
+        swd_info("tls", "handshake failed peer=%s reason=\"%s\" (%llu more failures for this reason "
+                 "not logged in the last 10 s)", as, why, (unsigned long long)sup);
     return -1;
 }
 
@@ -327,29 +466,13 @@ static int tls_step(swd_worker *w, swd_conn *c)
 static int flush_out(swd_worker *w, swd_conn *c)
 {
     while (c->woff < c->wlen) {
-        ssize_t n;
-        if (c->ssl) {
-            ERR_clear_error();
-            int r = SSL_write(c->ssl, c->wbuf + c->woff, (int)(c->wlen - c->woff));
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-                    set_write_interest(w, c, 1);
-                    return 0;
-                }
-                return -1;
-            }
-            n = r;
-        } else {
-            n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n < 0) {
-                if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    set_write_interest(w, c, 1);
-                    return 0;
-                }
-                return -1;
-            }
+        ssize_t n = sw_stream_write(c->st, c->wbuf + c->woff, c->wlen - c->woff);
+        if (n == SW_EAGAIN) {
+            set_write_interest(w, c, 1);
+            return 0;
         }
+        if (n <= 0)
+            return -1;
         c->woff += (size_t)n;
         w->c.tx_stream++;
         w->c.tx_bytes += (uint64_t)n;
@@ -475,6 +598,14 @@ static int frame_input(swd_worker *w, swd_conn *c)
     return rc;
 }
 
+static int only_crlf(const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != '\r' && b[i] != '\n')
+            return 0;
+    return 1;
+}
+
 static int read_in(swd_worker *w, swd_conn *c)
 {
     uint32_t cap = L(w)->max_conn_buffer;
@@ -495,30 +626,18 @@ static int read_in(swd_worker *w, swd_conn *c)
             w->c.conn_closed_limit++; /* a message larger than the buffer ceiling */
             return -1;
         }
-        ssize_t n;
-        if (c->ssl) {
-            ERR_clear_error();
-            int r = SSL_read(c->ssl, c->rbuf + c->rlen, (int)(c->rcap - c->rlen));
-            if (r <= 0) {
-                int e = SSL_get_error(c->ssl, r);
-                if (e == SSL_ERROR_WANT_READ)
-                    return 0;
-                if (e == SSL_ERROR_WANT_WRITE) {
-                    set_write_interest(w, c, 1);
-                    return 0;
-                }
-                return -1;
-            }
-            n = r;
-        } else {
-            n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
-            if (n == 0)
-                return -1;
-            if (n < 0)
-                return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        ssize_t n = sw_stream_read(c->st, c->rbuf + c->rlen, c->rcap - c->rlen);
+        if (n == SW_EAGAIN) {
+            if (sw_stream_want(c->st) & SW_STREAM_WANT_WRITE)
+                set_write_interest(w, c, 1);
+            return 0;
         }
+        if (n <= 0)
+            return -1;
+        /* a stranger's keep-alives (CR/LF only) do not keep its slot */
+        if (c->partner || !only_crlf(c->rbuf + c->rlen, (size_t)n))
+            c->last_rx = w->now;
         c->rlen += (size_t)n;
-        c->last_rx = w->now;
         w->c.rx_bytes += (uint64_t)n;
         if (frame_input(w, c) < 0 || c->dead)
             return -1;
@@ -545,7 +664,7 @@ void swd_conn_event(swd_worker *w, uint32_t slot, uint32_t events)
         }
         if (!(events & EPOLLOUT))
             return;
-        c->state = c->ssl ? CS_HANDSHAKE : CS_OPEN;
+        c->state = sw_stream_is_secure(c->st) ? CS_HANDSHAKE : CS_OPEN;
     }
     if (c->state == CS_HANDSHAKE) {
         int r = tls_step(w, c);
@@ -578,12 +697,19 @@ void swd_conn_sweep(swd_worker *w)
     int64_t idle = (int64_t)l->idle_timeout_s * 1000000000;
     int64_t hs = (int64_t)l->handshake_timeout_s * 1000000000;
     int64_t msg = (int64_t)l->message_timeout_s * 1000000000;
+    int64_t sidle = (int64_t)l->stranger_idle_timeout_s * 1000000000;
+    if (sidle > idle)
+        sidle = idle;
     for (uint32_t i = 0; i < w->maxconns; i++) {
         swd_conn *c = w->conns[i];
         if (!c)
             continue;
         if ((c->state != CS_OPEN && w->now - c->created > hs) || w->now - c->last_rx > idle) {
             w->c.conn_closed_idle++;
+            conn_close(w, c);
+        } else if (!c->partner && w->now - c->last_rx > sidle) {
+            w->c.conn_closed_idle++;
+            w->c.conn_closed_stranger_idle++;
             conn_close(w, c);
         } else if (c->msg_started && w->now - c->msg_started > msg) {
             w->c.conn_closed_slow++; /* slowloris: a message trickling in */
@@ -601,5 +727,10 @@ void swd_conn_fini(swd_worker *w)
     free(w->free_slots);
     free(w->dead_slots);
     sw_table_free(w->conn_by_peer);
-    sw_table_free(w->conns_per_ip);
+    if (w->cx) {
+        if (w->cx->admit && swd_admit_unref(w->cx->admit))
+            w->d->admit = NULL; /* the last worker's drop freed it */
+        free(w->cx);
+        w->cx = NULL;
+    }
 }

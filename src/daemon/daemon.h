@@ -82,7 +82,10 @@ void swd_ring_pop(swd_ring *r);
     X(dropped_inbox) X(handed_over) X(conn_accepted) X(conn_refused) X(conn_closed_idle)               \
     X(conn_closed_slow) X(conn_closed_error) X(conn_closed_limit) X(conn_closed_framing) X(tls_handshake_failed)\
     X(conn_outgoing) X(hop_failovers) X(icmp_errors) X(sensor_messages) X(hep_packets)  \
-    X(hep_bad) X(hep_auth_failed)
+    X(hep_bad) X(hep_auth_failed)                                                       \
+    X(accept_backoff) X(conn_refused_fd) X(conn_refused_slots) X(conn_refused_ip)       \
+    X(conn_refused_net) X(conn_refused_reserve) X(conn_closed_stranger_idle)            \
+    X(tls_log_suppressed)
 
 typedef struct swd_counters {
 #define SWD__CTR(n) uint64_t n;
@@ -105,6 +108,7 @@ typedef struct swd_daemon {
     _Atomic(swd_policy_gen *) policy;
     atomic_int stop;
     swd_worker *workers[SWD_MAX_WORKERS];
+    struct swd_admit *admit;    /* connection admission shared by the workers (conn.c) */
     int64_t started_ns;
     uint64_t reloads;           /* main thread only */
     sw_exporter *exporters[SWD_MAX_EXPORTS]; /* export syslog lines (daemon/export.c) */

@@ -25,8 +25,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
-
 #include "daemon/admin.h"
 #include "daemon/daemon.h"
 
@@ -300,8 +298,8 @@ out:
         close(sigfd);
     (void)sw_event_sink_close(d->events);
     for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
-        SSL_CTX_free(d->tls_server[i]);
-    SSL_CTX_free(d->tls_client);
+        sw_tls_ctx_free(d->tls_server[i]);
+    sw_tls_ctx_free(d->tls_client);
     swd_policy_gen_free(atomic_load(&d->policy));
     if (cfg.pid_file && rc == 0)
         unlink(cfg.pid_file);

@@ -554,7 +554,7 @@ static void *worker_main(void *arg)
     int64_t next_tick = 0;
     while (!atomic_load_explicit(&w->d->stop, memory_order_relaxed)) {
         take_policy(w);
-        int n = epoll_wait(w->epfd, evs, 256, 200);
+        int n = epoll_wait(w->epfd, evs, 256, swd_conn_wait_ms(w, 200));
         w->now = swd_now_ns();
         for (int i = 0; i < n; i++) {
             unsigned kind = SWD_EP_KIND(evs[i].data.u64);
@@ -587,6 +587,7 @@ static void *worker_main(void *arg)
         drain_inbox(w);
         tx_flush(w);
         swd_conn_reap(w);
+        swd_conn_timers(w);
         wake_others(w);
         if (w->now >= next_tick) {
             swd_conn_sweep(w);

@@ -92,7 +92,7 @@ struct swd_worker {
     uint32_t *dead_slots;    /* closed at the end of the loop turn */
     uint32_t ndead;
     sw_table *conn_by_peer;  /* (addr, transport) -> slot */
-    sw_table *conns_per_ip;  /* ip -> count */
+    struct swd_conn_ext *cx; /* conn.c's own: admission, accept backoff, log limits */
 
     /* sensor inputs (sensor.c) */
     void *sensor;
@@ -147,6 +147,10 @@ void swd_conn_send(swd_worker *w, const sw_addr *to, sw_transport t, unsigned if
 void swd_conn_sweep(swd_worker *w);
 void swd_conn_reap(swd_worker *w);
 void swd_conn_accept_hep(swd_worker *w, int lfd, unsigned idx);
+/* Timers finer than the sweep (a paused listener's re-arm): called every
+ * loop turn; swd_conn_wait_ms: how long epoll may wait, at most dflt ms. */
+void swd_conn_timers(swd_worker *w);
+int swd_conn_wait_ms(const swd_worker *w, int dflt);
 
 /* sensor.c */
 int swd_sensor_create(swd_daemon *d, char *err, size_t errlen);
