@@ -125,8 +125,9 @@ typedef struct sw_event_sink_ops {
     int (*reopen)(sw_event_sink *s);
     /* Optional (NULL = cannot): store n records that are already
      * serialised (sw_event_rec, below); what the event pipeline's writer
-     * uses.  SW_OK when all were stored, else a negative SW_E* (the sink
-     * counts what it lost in failed). */
+     * uses.  SW_OK when all were stored, else a negative SW_E*.  The sink
+     * itself counts the records it stored in emitted and those it lost in
+     * failed (sw_event_emit's counting does not apply). */
     int (*write_recs)(sw_event_sink *s, const sw_event_rec *recs, size_t n);
 } sw_event_sink_ops;
 
@@ -150,8 +151,29 @@ int sw_event_sink_close(sw_event_sink *s);
  * returns NULL with a message in errbuf. */
 sw_event_sink *sw_jsonl_sink_open(const char *path, char *errbuf, size_t errlen)
     SW_WUR SW_NONNULL(1);
-/* The same over an open stream; closes it at sink close when owns != 0. */
+/* The same over an open stream; closes it at sink close when owns != 0.
+ * Both have write_recs (lines through the stdio buffer) but no reopen. */
 sw_event_sink *sw_jsonl_sink_new(FILE *fp, int owns) SW_WUR SW_NONNULL(1);
+
+/* The JSON-lines log a daemon appends to (defects R2, R3, R5, R6):
+ * - opened O_APPEND|O_CREAT|O_NOFOLLOW|O_CLOEXEC, mode 0640: never
+ *   truncated, a symlink at path is refused;
+ * - unbuffered: each emit, and each write_recs batch, is one write(2) of
+ *   whole lines (a batch larger than 64 KiB is split, at line ends);
+ * - a short write (disk full, file size limit) is undone: the file is
+ *   truncated back to the last whole line, the lost events are counted in
+ *   base.failed and the call returns SW_EIO;
+ * - at open, a last line without its newline (a process killed in the
+ *   middle of a write) is cut off; its size is reported by
+ *   sw_jsonl_sink_repaired;
+ * - reopen (sw_event_sink_reopen) opens path again (after logrotate moved
+ *   it), keeping the old file when that fails.
+ * NULL with a reason in errbuf. */
+sw_event_sink *sw_jsonl_sink_open_append(const char *path, char *errbuf, size_t errlen)
+    SW_WUR SW_NONNULL(1);
+/* Bytes of torn last lines cut off by sw_jsonl_sink_open_append and its
+ * reopens; 0 for other sinks. */
+uint64_t sw_jsonl_sink_repaired(const sw_event_sink *s) SW_NONNULL(1);
 
 /* ---- records ---------------------------------------------------------------
  * An event serialised once, owned, with the fields the store indexes copied
@@ -263,6 +285,89 @@ int64_t sw_event_store_retain(sw_event_store *s, int64_t now_ns) SW_NONNULL(1);
 int64_t sw_event_store_size(sw_event_store *s) SW_NONNULL(1);
 /* SQLite's message for the last failure on this handle ("" when none). */
 const char *sw_event_store_error(const sw_event_store *s) SW_NONNULL(1);
+
+/* ---- the event pipeline ----------------------------------------------------
+ * Workers hand events to the pipeline through producer sinks, one per
+ * worker; one writer thread stores them.
+ *
+ * A producer's emit serialises the event once (sw_event_rec) and puts it
+ * on the producer's own bounded queue (a single-producer ring: no lock in
+ * the common case; the writer is woken only when it sleeps).  It never
+ * blocks: when the queue holds queue_records records or queue_bytes bytes
+ * of JSON, the event is dropped, counted (stats.dropped) and emit returns
+ * SW_ELIMIT.  The writer drains every queue in batches of at most
+ * batch_max records: a batch is appended to the store in one transaction
+ * (committed = written), then handed to every sink's write_recs (the
+ * JSON-lines file).  A failed append is retried every retry_ms with the
+ * same batch (nothing is reordered or lost; the queues fill meanwhile and
+ * drop, counted).  Drops are also reported in the event stream: at most
+ * once a second the writer adds an event_loss/system event, rule
+ * "sipwall.events_dropped", whose evidence says how many were dropped. */
+typedef struct sw_event_pipeline sw_event_pipeline;
+
+typedef struct sw_event_pipeline_opts {
+    unsigned producers;        /* queues, one per worker: 1..1024 */
+    size_t queue_records;      /* ceiling per queue (rounded up to a power of two); 0 = 4096 */
+    size_t queue_bytes;        /* ceiling on the JSON bytes held per queue; 0 = 8 MiB */
+    size_t batch_max;          /* records per batch (one store transaction); 0 = 1024 */
+    unsigned wait_ms;          /* the writer's longest sleep; 0 = 50 */
+    unsigned retry_ms;         /* pause before retrying a failed append; 0 = 1000 */
+    unsigned retain_every_s;   /* sw_event_store_retain interval; 0 = 10 */
+    unsigned close_timeout_ms; /* sw_event_pipeline_free keeps retrying this long; 0 = 5000 */
+    sw_event_store *store;     /* may be NULL; borrowed, used only by the writer thread
+                                * until sw_event_pipeline_free returns */
+    sw_event_sink *const *sinks; /* borrowed likewise; each must have write_recs */
+    size_t nsinks;
+} sw_event_pipeline_opts;
+
+typedef struct sw_event_pipeline_stats {
+    uint64_t enqueued;      /* events accepted by the producers */
+    uint64_t dropped;       /* events refused: a full queue, or no memory to serialise */
+    uint64_t written;       /* records stored (committed when there is a store) */
+    uint64_t write_errors;  /* failed store appends (their batch was retried) */
+    uint64_t sink_errors;   /* records a sink's write_recs lost */
+    uint64_t batches;       /* batches stored */
+    uint64_t max_depth;     /* most records one queue ever held */
+    uint64_t queued;        /* records in the queues now */
+    uint64_t summaries;     /* event_loss events the writer added */
+    uint64_t reopens;       /* sink reopens done / failed */
+    uint64_t reopen_errors;
+    uint64_t retained;      /* rows deleted by retention */
+    uint64_t abandoned;     /* accepted, never stored: the store still failed at free */
+} sw_event_pipeline_stats;
+
+/* Allocates every queue (the ceilings are fixed here) and starts the
+ * writer thread (all signals blocked in it).  NULL with a reason in err
+ * on bad options, a sink without write_recs, or no memory/thread. */
+sw_event_pipeline *sw_event_pipeline_new(const sw_event_pipeline_opts *o, char *err,
+                                         size_t errlen) SW_WUR SW_NONNULL(1);
+
+/* The sink of producer i (< producers), owned by the pipeline: at most one
+ * thread emits through it at a time.  Its flush does nothing (see
+ * sw_event_pipeline_flush) and its close does nothing (the pipeline frees
+ * it).  NULL when i is out of range. */
+sw_event_sink *sw_event_pipeline_producer(sw_event_pipeline *p, unsigned i) SW_NONNULL(1);
+
+/* Waits until every event accepted before the call has been stored (or
+ * abandoned), at most timeout_ms.  SW_OK, or SW_EAGAIN on timeout (e.g.
+ * while the store fails).  Never call it from a producer's hot path. */
+int sw_event_pipeline_flush(sw_event_pipeline *p, unsigned timeout_ms) SW_NONNULL(1);
+
+/* Asks the writer to reopen every sink that can (sw_event_sink_reopen)
+ * between two batches, e.g. on SIGHUP after logrotate.  Returns at once;
+ * the outcome shows in stats.reopens / reopen_errors. */
+void sw_event_pipeline_reopen(sw_event_pipeline *p) SW_NONNULL(1);
+
+/* A snapshot of the counters; safe from any thread. */
+void sw_event_pipeline_stats_get(sw_event_pipeline *p, sw_event_pipeline_stats *out)
+    SW_NONNULL(1, 2);
+
+/* Stops accepting, writes everything accepted (retrying a failing store up
+ * to close_timeout_ms), stops the writer and frees the queues and the
+ * producer sinks (not the store or the sinks).  Emitting concurrently is
+ * not allowed.  SW_OK when everything accepted was stored, SW_EIO when
+ * some was abandoned (counted in the last stats; *final may be NULL). */
+int sw_event_pipeline_free(sw_event_pipeline *p, sw_event_pipeline_stats *final);
 
 /* ==== export to a SIEM (branch export; docs/export.md) ======================
  * Formatters: a stored event (the JSON row sw_event_json wrote, with its
