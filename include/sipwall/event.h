@@ -466,7 +466,7 @@ typedef struct sw_exporter_conf {
 
 typedef struct sw_exporter_stats {
     uint64_t sent;               /* messages written (first sends and resends) */
-    uint64_t duplicates;         /* of them, resent (id <= cursor at the time) */
+    uint64_t duplicates;         /* of them, resent (ids written before) */
     uint64_t reconnects;         /* sessions set up after the first */
     uint64_t connect_failures;   /* TCP/UDP connect or I/O errors before a session */
     uint64_t handshake_failures; /* TLS/DTLS handshakes that failed (either side's certificate) */
