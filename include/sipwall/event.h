@@ -459,7 +459,7 @@ typedef struct sw_exporter_conf {
     unsigned dtls_rate;      /* DTLS: at most this many records per second; default 5000 */
     unsigned poll_ms;        /* store poll interval when idle; default 50 */
     /* Log hook for the exporter thread (rate-limited by the exporter);
-     * NULL = stderr.  level: 0 error, 1 warning, 2 info. */
+     * NULL = stderr.  level: 0 error, 1 warning, 2 info, 3 debug. */
     void (*log)(void *arg, int level, const char *msg);
     void *log_arg;
 } sw_exporter_conf;

@@ -11,8 +11,9 @@
 static void export_log(void *arg, int level, const char *msg)
 {
     (void)arg;
-    swd_log(level == 0 ? SWD_LOG_ERROR : level == 1 ? SWD_LOG_WARN : SWD_LOG_INFO, "export", "%s",
-            msg);
+    swd_log(level == 0 ? SWD_LOG_ERROR : level == 1 ? SWD_LOG_WARN : level == 2 ? SWD_LOG_INFO
+                                                                                : SWD_LOG_DEBUG,
+            "export", "%s", msg);
 }
 
 int swd_exports_create(swd_daemon *d, char *err, size_t errlen)

@@ -87,6 +87,7 @@ struct sw_exporter {
     int64_t session_ns;       /* when the session started */
     uint64_t session_records;
     int had_session;
+    int renewing;             /* DTLS: the next session is a planned renewal (logged at debug) */
     unsigned backoff_ms;
     int64_t next_try_ns;
     int64_t log_ns[LOG__COUNT];
@@ -465,8 +466,10 @@ static int connect_session(sw_exporter *e)
     e->pos = cur > (int64_t)e->window ? cur - (int64_t)e->window : 0;
     if (cur > e->sent_hwm)
         e->sent_hwm = cur; /* a restart: what the cursor passed went out before */
-    exp_log(e, 2, "connected to %s:%u (%s), sending from id %lld (cursor %lld)", e->host, e->port,
+    exp_log(e, e->renewing ? 3 : 2, "%s %s:%u (%s), sending from id %lld (cursor %lld)",
+            e->renewing ? "session renewed with" : "connected to", e->host, e->port,
             sw_stream_version(e->st), (long long)e->pos + 1, (long long)cur);
+    e->renewing = 0;
     return SW_OK;
 }
 
@@ -744,6 +747,7 @@ static void *exporter_main(void *arg)
              e->session_records >= e->rekey_records)) {
             drop_session(e);
             e->next_try_ns = 0;
+            e->renewing = 1;
             continue;
         }
         ack_progress(e);
