@@ -7,7 +7,7 @@
 #   2. outages in the middle of a load (9000 events at 2000/s): the collector
 #      stopped with SIGTERM and, later, killed with SIGKILL, each restarted
 #      about 1 s later: nothing missing, every new id in order, duplicates
-#      within the resend window per reconnect; figures printed;
+#      within the resend window (1024) per reconnect; figures printed;
 #   3. format=cef and format=ecs reach the collector whole (one line each,
 #      parsed back).
 set -uo pipefail
@@ -56,7 +56,10 @@ peers_stop_sipwalld_checked
 coll_stop c1
 
 # ---- 2. outages during a load ---------------------------------------------------------
-WINDOW=64
+# A collector that lags holds events its TCP acknowledged but it never
+# wrote: under ctest -j2 rsyslog was 448 events behind at 2000/s when
+# killed (the default window of 64 is sized for an unloaded collector).
+WINDOW=1024
 N=9000
 coll_rsyslog_start c2 "$COLL" "$PORT"
 peers_start_proxy "$(export_line siem2 "$WORK/events2.db" window=$WINDOW batch=64)"
