@@ -9,7 +9,9 @@
 #     another CA): rsyslog refuses and logs why, writes nothing, sipwalld
 #     counts handshake failures and its cursor stays at 0;
 #   then the right pair on the same store: everything arrives (the refused
-#     sessions cost nothing).
+#     sessions cost nothing);
+#   and --check-config refuses an exporter key that does not match its
+#     certificate, as the start would.
 set -uo pipefail
 . "${SW_SRC:-.}/tests/peers/lib.sh"
 . "$SW_SRC/tests/peers/collectors.sh"
@@ -50,6 +52,16 @@ run_case() {
     peers_stop_sipwalld_checked
     coll_stop "$label"
 }
+
+# ---- --check-config loads the exporter's certificate and key as a start would -------
+peers_write_policy
+peers_write_conf "export syslog mismatch tls $COLL:$PORT ca=$PKI/ca.pem cert=$PKI/client.pem key=$PKI/intruder.key server-name=localhost store=$STORE"
+if "$SIPWALLD" -c "$CONF" --check-config >"$WORK/check-mismatch.log" 2>&1; then
+    bad "--check-config accepted a key that does not match the exporter's certificate"
+else
+    check "--check-config: the mismatched key is named ($(head -c 160 "$WORK/check-mismatch.log"))" \
+        grep -q "export mismatch: private key.*intruder.key" "$WORK/check-mismatch.log"
+fi
 
 # ---- the collector is not who we expect -------------------------------------------
 run_case wrongname other client
