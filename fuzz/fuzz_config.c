@@ -114,6 +114,15 @@ static void check_config(const swd_config *c)
         check_port(&c->heps[i].addr);
         FZ_CHECK(c->heps[i].auth_key == NULL || strlen(c->heps[i].auth_key) <= 128);
     }
+    /* events-db: retention and queue within their documented ranges */
+    if (c->events_db)
+        check_str(c->events_db);
+    FZ_CHECK(c->events_db_max_age_s >= 0 && c->events_db_max_age_s <= SWD_EVENTS_MAX_AGE_S);
+    FZ_CHECK(c->events_db_max_bytes == 0 || c->events_db_max_bytes >= SWD_EVENTS_MIN_BYTES);
+    FZ_CHECK(c->events_queue == 0 ||
+             (c->events_queue >= SWD_EVENTS_MIN_QUEUE && c->events_queue <= SWD_EVENTS_MAX_QUEUE));
+    FZ_CHECK(c->events_db != NULL || (c->events_db_max_age_s == 0 && c->events_db_max_bytes == 0 &&
+                                      c->events_queue == 0));
 }
 
 static void check_zeroed(const swd_config *c)

@@ -31,6 +31,7 @@ typedef struct cli_command {
 extern const cli_command cli_cmd_parse;
 extern const cli_command cli_cmd_check;
 extern const cli_command cli_cmd_policy;
+extern const cli_command cli_cmd_events;
 
 /* Prints "sipwall CMD: message" and a pointer to the help on stderr;
  * returns CLI_EXIT_USAGE so callers can `return cli_usage(...)`. */

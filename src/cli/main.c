@@ -9,7 +9,8 @@
 #include "cli.h"
 #include "sipwall/sip.h"
 
-static const cli_command *const commands[] = {&cli_cmd_parse, &cli_cmd_check, &cli_cmd_policy};
+static const cli_command *const commands[] = {&cli_cmd_parse, &cli_cmd_check, &cli_cmd_policy,
+                                              &cli_cmd_events};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_general_help(FILE *out)

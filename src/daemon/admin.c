@@ -87,6 +87,7 @@ char *swd_stats_json(swd_daemon *d)
         json_object_set_new(vd, sw_action_name((sw_action)a), json_integer((json_int_t)es.verdicts[a]));
     json_object_set_new(en, "verdicts", vd);
     json_object_set_new(o, "engine", en);
+    swd_events_stats(d, o);
     if (d->nexporters) { /* export syslog lines (daemon/export.c) */
         char *ex = swd_exports_stats_json(d);
         json_t *xo = ex ? json_loads(ex, 0, NULL) : NULL;
@@ -125,10 +126,14 @@ void swd_admin_serve(swd_daemon *d, int lfd)
         swd_info("admin", "reload requested on the admin socket");
         (void)swd_reload(d, msg, sizeof msg);
         reply = msg;
+    } else if (strcmp(cmd, "reopen") == 0) {
+        swd_info("admin", "reopen requested on the admin socket");
+        (void)swd_events_reopen(d, msg, sizeof msg);
+        reply = msg;
     } else if (strcmp(cmd, "stats") == 0) {
         reply = swd_stats_json(d);
     } else {
-        snprintf(msg, sizeof msg, "error: unknown command (reload, stats)");
+        snprintf(msg, sizeof msg, "error: unknown command (reload, reopen, stats)");
         reply = msg;
     }
     if (reply) {
@@ -146,7 +151,7 @@ void swd_admin_serve(swd_daemon *d, int lfd)
 int swd_admin_client(const char *conf_path, int argc, char **argv)
 {
     if (argc != 1) {
-        fprintf(stderr, "usage: sipwalld -c FILE ctl reload|stats\n");
+        fprintf(stderr, "usage: sipwalld -c FILE ctl reload|reopen|stats\n");
         return 2;
     }
     swd_config cfg;

@@ -1,5 +1,5 @@
 /* The admin socket: a unix stream socket (mode 0600) taking one command
- * per connection ("reload", "stats") and answering one reply. */
+ * per connection ("reload", "reopen", "stats") and answering one reply. */
 #ifndef SWD_ADMIN_H
 #define SWD_ADMIN_H
 

@@ -29,6 +29,7 @@
 enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENTS, D_LOG,
        D_LOG_LEVEL, D_ADMIN, D_SECRET, D_TOPOLOGY_HIDING, D_LISTEN, D_FORWARD, D_ROUTE,
        D_TLS_CLIENT, D_LIMITS, D_CAPTURE, D_HEP,
+       D_EVENTS_DB,
        D_EXPORT,
        D__COUNT };
 
@@ -446,6 +447,78 @@ static int d_location_feed(cfg_parser *p)
     return one_path(p, "location-feed", &p->c->location_feed);
 }
 static int d_events(cfg_parser *p) { return one_path(p, "events", &p->c->events); }
+
+/* events-db PATH [max-age=DURATION] [max-size=BYTES] [queue=N]
+ * DURATION: digits with s, m, h or d (seconds without); BYTES: digits with
+ * k, m, g or t (binary multiples).  0 keeps everything. */
+static int parse_i64_suffixed(const char *s, const char *suffixes, const int64_t *mult, int64_t *out)
+{
+    int64_t v = 0;
+    const char *q = s;
+    if (*q < '0' || *q > '9')
+        return SW_EINVAL;
+    for (; *q >= '0' && *q <= '9'; q++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return SW_ERANGE;
+        v = v * 10 + (*q - '0');
+    }
+    int64_t m = 1;
+    if (*q != '\0') {
+        const char *k = strchr(suffixes, *q);
+        if (k == NULL || q[1] != '\0')
+            return SW_EINVAL;
+        m = mult[k - suffixes];
+    }
+    if (v > INT64_MAX / m)
+        return SW_ERANGE;
+    *out = v * m;
+    return SW_OK;
+}
+
+static const char *const events_db_keys[] = {"max-age", "max-size", "queue"};
+
+static int d_events_db(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (p->words.n < 2)
+        return fail(p, p->line,
+                    "usage: events-db PATH [max-age=DURATION] [max-size=BYTES] [queue=N]");
+    const char *v[3];
+    int rc = options(p, "events-db", 2, events_db_keys, 3, v);
+    if (rc)
+        return rc;
+    static const int64_t age_mult[] = {1, 60, 3600, 86400};
+    static const int64_t size_mult[] = {1024, 1024, 1048576, 1048576, 1073741824, 1073741824,
+                                        1099511627776, 1099511627776};
+    if (v[0]) {
+        rc = parse_i64_suffixed(v[0], "smhd", age_mult, &c->events_db_max_age_s);
+        if (rc == SW_EINVAL)
+            return fail(p, p->line,
+                        "events-db: max-age='%.*s' is not a duration (digits, optionally followed "
+                        "by s, m, h or d)",
+                        CFG_SHOW, v[0]);
+        if (rc != SW_OK || c->events_db_max_age_s > SWD_EVENTS_MAX_AGE_S)
+            return fail(p, p->line, "events-db: max-age=%.*s is out of range (0..3650d)",
+                        CFG_SHOW, v[0]);
+    }
+    if (v[1]) {
+        rc = parse_i64_suffixed(v[1], "kKmMgGtT", size_mult, &c->events_db_max_bytes);
+        if (rc == SW_EINVAL)
+            return fail(p, p->line,
+                        "events-db: max-size='%.*s' is not a size (digits, optionally followed by "
+                        "k, m, g or t)",
+                        CFG_SHOW, v[1]);
+        if (rc != SW_OK ||
+            (c->events_db_max_bytes != 0 && c->events_db_max_bytes < SWD_EVENTS_MIN_BYTES))
+            return fail(p, p->line, "events-db: max-size=%.*s is out of range (0, or at least 1m)",
+                        CFG_SHOW, v[1]);
+    }
+    if (v[2] && (rc = number(p, "events-db queue", v[2], SWD_EVENTS_MIN_QUEUE, SWD_EVENTS_MAX_QUEUE,
+                             0, &c->events_queue)) != SW_OK)
+        return rc;
+    c->events_db = dup_path(p, "events-db", p->words.w[1]);
+    return c->events_db ? SW_OK : SW_EINVAL;
+}
 static int d_secret(cfg_parser *p) { return one_path(p, "secret", &p->c->secret_path); }
 
 static int d_admin(cfg_parser *p)
@@ -1009,6 +1082,7 @@ static const struct directive {
     [D_LIMITS] = {"limits", d_limits, 1},
     [D_CAPTURE] = {"capture", d_capture, 1},
     [D_HEP] = {"hep", d_hep, 1},
+    [D_EVENTS_DB] = {"events-db", d_events_db, 0},
     [D_EXPORT] = {"export", d_export, 1},
 };
 
@@ -1318,6 +1392,7 @@ void swd_config_free(swd_config *c)
     free(c->pid_file);
     free(c->location_feed);
     free(c->events);
+    free(c->events_db);
     free(c->log);
     free(c->admin);
     free(c->secret_path);

@@ -34,6 +34,13 @@
 #define SWD_CONFIG_MAX_LINE 4096        /* bytes per line, without the newline */
 #define SWD_CONFIG_MAX_SIZE (1u << 20)  /* bytes per file */
 
+/* events-db bounds */
+#define SWD_EVENTS_DEFAULT_QUEUE 4096
+#define SWD_EVENTS_MIN_QUEUE 16
+#define SWD_EVENTS_MAX_QUEUE 1048576
+#define SWD_EVENTS_MAX_AGE_S (3650LL * 86400)
+#define SWD_EVENTS_MIN_BYTES (1LL << 20)
+
 #define SWD_SECRET_LEN 32 /* == SW_HIDE_KEY_LEN */
 
 typedef enum swd_mode {
@@ -151,6 +158,11 @@ typedef struct swd_config {
     char *pid_file;         /* NULL = none */
     char *location_feed;    /* NULL = none */
     char *events;           /* NULL = no event file */
+    /* events-db PATH [max-age=] [max-size=] [queue=]: the SQLite event store */
+    char *events_db;             /* NULL = no store */
+    int64_t events_db_max_age_s; /* retention by age; 0 = keep */
+    int64_t events_db_max_bytes; /* retention by size; 0 = unbounded */
+    uint32_t events_queue;       /* events per worker queue; 0 = SWD_EVENTS_DEFAULT_QUEUE */
     char *log;              /* "stderr" (default), "syslog" or a file path */
     char *admin;            /* unix socket path, NULL = none */
     char *secret_path;      /* required in inline mode (branch MACs, tokens); NULL in passive */

@@ -31,16 +31,16 @@ const char *swd_version(void);
 /* ---- logs (structured: "ts level comp msg key=value…") -------------------- */
 int swd_log_open(const char *where, int level, char *err, size_t errlen);
 void swd_log_close(void);
+/* Reopens the log file by its name (after logrotate moved it): the same
+ * descriptor then points at the new file.  SW_OK at once for stderr and
+ * syslog; SW_EIO with err when the file cannot be opened (the old one
+ * stays in use). */
+int swd_log_reopen(char *err, size_t errlen);
 void swd_log(int level, const char *comp, const char *fmt, ...) SW_PRINTF(3, 4);
 #define swd_err(comp, ...) swd_log(SWD_LOG_ERROR, comp, __VA_ARGS__)
 #define swd_warn(comp, ...) swd_log(SWD_LOG_WARN, comp, __VA_ARGS__)
 #define swd_info(comp, ...) swd_log(SWD_LOG_INFO, comp, __VA_ARGS__)
 #define swd_debug(comp, ...) swd_log(SWD_LOG_DEBUG, comp, __VA_ARGS__)
-
-/* ---- events: one sink for all workers ------------------------------------- */
-/* Wraps a sink with a mutex: events are rare next to messages (the engine
- * caps them), so the lock is off the per-message path. */
-sw_event_sink *swd_locked_sink_new(sw_event_sink *inner) SW_WUR;
 
 /* ---- the policy generation ----------------------------------------------- */
 typedef struct swd_policy_gen {
@@ -103,8 +103,7 @@ typedef struct swd_daemon {
     sw_proxy_iface ifaces[SWD_MAX_LISTENS]; /* config listens, advertised addresses */
     SSL_CTX *tls_server[SWD_MAX_LISTENS];
     SSL_CTX *tls_client;
-    sw_event_sink *events;      /* locked; NULL = count only */
-    sw_event_sink *events_file; /* the inner file sink */
+    struct swd_events *events;  /* the event pipeline (sink.c); NULL = count only */
     _Atomic(swd_policy_gen *) policy;
     atomic_int stop;
     swd_worker *workers[SWD_MAX_WORKERS];
@@ -131,6 +130,28 @@ void swd_workers_stats(swd_daemon *d, swd_counters *c, sw_engine_stats *es, uint
 char *swd_stats_json(swd_daemon *d);
 
 int64_t swd_now_ns(void);
+
+/* ---- events (src/daemon/sink.c) -------------------------------------------- */
+typedef struct swd_events swd_events;
+/* Opens what the config names (events-db: the SQLite store; events: the
+ * JSON-lines file, appended) and the event pipeline with one producer per
+ * worker and its writer thread.  A path that is a symbolic link is refused
+ * (defect R5).  Nothing configured: d->events stays NULL and events are
+ * only counted.  Call before the workers are created. */
+int swd_events_open(swd_daemon *d, char *err, size_t errlen);
+/* The sink worker i gives its engine (its producer); NULL = none. */
+sw_event_sink *swd_events_sink(swd_daemon *d, unsigned worker);
+/* Reopens the JSON-lines file and the log file by name (after logrotate
+ * moved them).  msg gets the one-line outcome; SW_OK or SW_EIO. */
+int swd_events_reopen(swd_daemon *d, char *msg, size_t msglen);
+/* Called about once a second by the control loop: logs (warn) how many
+ * events were dropped or failed to be written since the last call. */
+void swd_events_tick(swd_daemon *d);
+/* Adds the pipeline's counters to the "stats" JSON object (a json_t *). */
+void swd_events_stats(swd_daemon *d, void *out);
+/* Drains every queue into the outputs, stops the writer, closes all.
+ * After the workers have stopped.  NULL-safe. */
+void swd_events_close(swd_daemon *d);
 
 /* ---- exporters to the SIEM (daemon/export.c, docs/export.md) --------------- */
 /* Makes one exporter per `export` line (certificates loaded now, before

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -14,6 +15,20 @@
 static int log_fd = 2;
 static int log_syslog;
 static int log_level = SWD_LOG_INFO;
+static char *log_path; /* the file's name when logging to a file (for reopen) */
+
+/* O_NOFOLLOW: a symlink planted where the log goes is refused (defect R5),
+ * as the daemon may open it as root before dropping privileges. */
+static int open_log_file(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+    if (fd < 0) {
+        snprintf(err, errlen, "log file %s: %s", path,
+                 errno == ELOOP ? "is a symbolic link (refused)" : strerror(errno));
+        return -1;
+    }
+    return fd;
+}
 
 int swd_log_open(const char *where, int level, char *err, size_t errlen)
 {
@@ -27,13 +42,36 @@ int swd_log_open(const char *where, int level, char *err, size_t errlen)
         log_syslog = 1;
         return SW_OK;
     }
-    int fd = open(where, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        snprintf(err, errlen, "log file %s: %s", where, strerror(errno));
+    int fd = open_log_file(where, err, errlen);
+    if (fd < 0)
         return SW_EIO;
+    char *copy = strdup(where);
+    if (!copy) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return SW_ENOMEM;
     }
+    free(log_path);
+    log_path = copy;
     log_fd = fd;
     return SW_OK;
+}
+
+int swd_log_reopen(char *err, size_t errlen)
+{
+    if (!log_path || log_fd <= 2)
+        return SW_OK; /* stderr or syslog: nothing to reopen */
+    int fd = open_log_file(log_path, err, errlen);
+    if (fd < 0)
+        return SW_EIO;
+    /* dup3 swaps the file under the same descriptor atomically: a thread
+     * writing at the same moment writes its whole line to one file or the
+     * other. */
+    int r = dup3(fd, log_fd, O_CLOEXEC) < 0 ? SW_EIO : SW_OK;
+    if (r != SW_OK)
+        snprintf(err, errlen, "log file %s: %s", log_path, strerror(errno));
+    close(fd);
+    return r;
 }
 
 void swd_log_close(void)
@@ -44,6 +82,8 @@ void swd_log_close(void)
         close(log_fd);
     log_fd = 2;
     log_syslog = 0;
+    free(log_path);
+    log_path = NULL;
 }
 
 void swd_log(int level, const char *comp, const char *fmt, ...)

@@ -3,7 +3,7 @@
  *   sipwalld -c FILE                 run (foreground; systemd supervises)
  *   sipwalld -c FILE --check-config  validate the config and the policy
  *   sipwalld -c FILE ctl COMMAND     talk to the running daemon's admin
- *                                    socket: reload | stats
+ *                                    socket: reload | reopen | stats
  *
  * Start-up order: config -> secret -> policy -> sockets -> privilege drop
  * -> workers.  Everything that needs privileges (ports below 1024, raw
@@ -31,7 +31,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sipwalld -c FILE [--check-config]\n"
-               "       sipwalld -c FILE ctl reload|stats\n"
+               "       sipwalld -c FILE ctl reload|reopen|stats\n"
                "       sipwalld --version\n"
                "Runs sipwall's inline SIP firewall / passive sensor (docs/sipwalld.md).\n");
 }
@@ -66,28 +66,6 @@ static int setup_ifaces(swd_daemon *d, char *err, size_t errlen)
             return SW_EINVAL;
         if (!cfg->tls_client_ca)
             swd_warn("main", "outgoing TLS without tls-client ca=: next hops' certificates are not verified");
-    }
-    return SW_OK;
-}
-
-static int open_events(swd_daemon *d, char *err, size_t errlen)
-{
-    if (!d->cfg->events)
-        return SW_OK;
-    /* appended, never truncated: a restart keeps what was logged */
-    int fd = open(d->cfg->events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    FILE *fp = fd >= 0 ? fdopen(fd, "a") : NULL;
-    if (!fp) {
-        snprintf(err, errlen, "events file %s: %s", d->cfg->events, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return SW_EIO;
-    }
-    d->events_file = sw_jsonl_sink_new(fp, 1);
-    d->events = d->events_file ? swd_locked_sink_new(d->events_file) : NULL;
-    if (!d->events) {
-        snprintf(err, errlen, "out of memory");
-        return SW_ENOMEM;
     }
     return SW_OK;
 }
@@ -165,7 +143,7 @@ int swd_reload(swd_daemon *d, char *msg, size_t msglen)
 
 static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
 {
-    int64_t last_flush = swd_now_ns();
+    int64_t last_tick = swd_now_ns();
     while (!atomic_load(&d->stop)) {
         struct pollfd pf[2] = {{sigfd, POLLIN, 0}, {admin_fd, POLLIN, 0}};
         int n = poll(pf, admin_fd >= 0 ? 2 : 1, 1000);
@@ -174,7 +152,8 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
                     char msg[600];
-                    swd_info("main", "SIGHUP: reloading the policy");
+                    swd_info("main", "SIGHUP: reloading the policy, reopening the log and events files");
+                    (void)swd_events_reopen(d, msg, sizeof msg);
                     (void)swd_reload(d, msg, sizeof msg);
                 } else {
                     swd_info("main", "signal %u: stopping", si.ssi_signo);
@@ -185,9 +164,9 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
         if (n > 0 && admin_fd >= 0 && (pf[1].revents & POLLIN))
             swd_admin_serve(d, admin_fd);
         int64_t now = swd_now_ns();
-        if (d->events && now - last_flush >= 1000000000) {
-            (void)sw_event_sink_flush(d->events);
-            last_flush = now;
+        if (now - last_tick >= 1000000000) {
+            swd_events_tick(d);
+            last_tick = now;
         }
     }
     return SW_OK;
@@ -237,7 +216,7 @@ static int run(const char *path)
     if (!g)
         goto out;
     atomic_store(&d->policy, g);
-    if (setup_ifaces(d, err, sizeof err) != SW_OK || open_events(d, err, sizeof err) != SW_OK ||
+    if (setup_ifaces(d, err, sizeof err) != SW_OK || swd_events_open(d, err, sizeof err) != SW_OK ||
         swd_workers_create(d, err, sizeof err) != SW_OK)
         goto out;
     /* exporters' certificates are read while we may still read them */
@@ -296,7 +275,7 @@ out:
     }
     if (sigfd >= 0)
         close(sigfd);
-    (void)sw_event_sink_close(d->events);
+    swd_events_close(d); /* drains the queues: every accepted event is written */
     for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);

@@ -1,54 +1,265 @@
-/* One event sink shared by the workers: a mutex around the inner sink.
- * The engine caps events per (rule, offender), so this lock is taken per
- * event, not per message. */
-#include <pthread.h>
+/* The daemon's events (daemon.h "events"): every worker's engine emits
+ * into its own producer of one event pipeline (src/event/, bounded
+ * per-worker queues, never blocking the packet path); the pipeline's writer
+ * thread commits them to the SQLite store (events-db) and appends them to
+ * the JSON-lines file (events).  The control thread reads the counters,
+ * logs losses and asks for reopens; the workers only emit. */
+#include <errno.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "daemon/daemon.h"
 
-typedef struct locked_sink {
-    sw_event_sink base;
-    sw_event_sink *inner;
-    pthread_mutex_t mu;
-} locked_sink;
+struct swd_events {
+    sw_event_pipeline *pipe;
+    sw_event_store *store;  /* owned here, written by the pipeline's writer */
+    sw_event_sink *file;    /* owned here, written by the pipeline's writer */
+    sw_event_pipeline_stats last; /* at the previous tick */
+};
 
-static int l_emit(sw_event_sink *s, const sw_event *ev)
+/* A path where a symbolic link stands is refused: the daemon opens these
+ * files as root before it drops privileges, in directories its user may
+ * write (defect R5).  The sinks open with O_NOFOLLOW too; this check gives
+ * the operator the reason in words. */
+static int refuse_symlink(const char *what, const char *path, char *err, size_t errlen)
 {
-    locked_sink *l = (locked_sink *)s;
-    pthread_mutex_lock(&l->mu);
-    int r = sw_event_emit(l->inner, ev);
-    pthread_mutex_unlock(&l->mu);
-    return r;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        snprintf(err, errlen, "%s %s is a symbolic link: refused (give the file's real path)", what,
+                 path);
+        return SW_EINVAL;
+    }
+    return SW_OK;
 }
 
-static int l_flush(sw_event_sink *s)
+/* The store's files: the database and SQLite's companions. */
+static int refuse_db_symlinks(const char *db, char *err, size_t errlen)
 {
-    locked_sink *l = (locked_sink *)s;
-    pthread_mutex_lock(&l->mu);
-    int r = sw_event_sink_flush(l->inner);
-    pthread_mutex_unlock(&l->mu);
-    return r;
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        char p[4200];
+        if ((size_t)snprintf(p, sizeof p, "%s%s", db, suffix[i]) >= sizeof p) {
+            snprintf(err, errlen, "events-db %s: path too long", db);
+            return SW_EINVAL;
+        }
+        int rc = refuse_symlink("events-db", p, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return SW_OK;
 }
 
-static int l_close(sw_event_sink *s)
+/* The store is opened as root (before the drop) and its descriptors stay
+ * open; its files are handed to the daemon's user so that the user's
+ * processes (and a later start without root) can use them.  lchown: a
+ * link is never followed. */
+static void give_db_to_user(const swd_config *cfg)
 {
-    locked_sink *l = (locked_sink *)s;
-    int r = sw_event_sink_close(l->inner);
-    pthread_mutex_destroy(&l->mu);
-    free(l);
-    return r;
+    if (!cfg->user || !cfg->events_db)
+        return;
+    struct passwd *pw = getpwnam(cfg->user);
+    if (!pw)
+        return; /* drop_privileges reports it */
+    gid_t gid = pw->pw_gid;
+    if (cfg->group) {
+        struct group *gr = getgrnam(cfg->group);
+        if (gr)
+            gid = gr->gr_gid;
+    }
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s%s", cfg->events_db, suffix[i]);
+        if (lchown(p, pw->pw_uid, gid) < 0 && errno != ENOENT)
+            swd_warn("events", "cannot give %s to %s: %s", p, cfg->user, strerror(errno));
+    }
 }
 
-static const sw_event_sink_ops locked_ops = {
-    .name = "locked", .emit = l_emit, .flush = l_flush, .close = l_close};
-
-sw_event_sink *swd_locked_sink_new(sw_event_sink *inner)
+int swd_events_open(swd_daemon *d, char *err, size_t errlen)
 {
-    locked_sink *l = calloc(1, sizeof *l);
-    if (!l)
+    const swd_config *cfg = d->cfg;
+    if (!cfg->events && !cfg->events_db)
+        return SW_OK;
+    if ((cfg->events && refuse_symlink("events file", cfg->events, err, errlen)) ||
+        (cfg->events_db && refuse_db_symlinks(cfg->events_db, err, errlen)))
+        return SW_EINVAL;
+    swd_events *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return SW_ENOMEM;
+    }
+    char why[512];
+    if (cfg->events_db) {
+        sw_event_store_opts so = {.max_age_s = cfg->events_db_max_age_s,
+                                  .max_bytes = cfg->events_db_max_bytes};
+        e->store = sw_event_store_open(cfg->events_db, &so, why, sizeof why);
+        if (!e->store) {
+            snprintf(err, errlen, "events-db %s: %s", cfg->events_db, why);
+            free(e);
+            return SW_EIO;
+        }
+        give_db_to_user(cfg);
+    }
+    if (cfg->events) {
+        e->file = sw_jsonl_sink_open_append(cfg->events, why, sizeof why);
+        if (!e->file) {
+            snprintf(err, errlen, "events file %s: %s", cfg->events, why);
+            sw_event_store_close(e->store);
+            free(e);
+            return SW_EIO;
+        }
+        uint64_t cut = sw_jsonl_sink_repaired(e->file);
+        if (cut)
+            swd_warn("events", "%s ended in a torn line (%llu bytes, from a crash): cut off",
+                     cfg->events, (unsigned long long)cut);
+    }
+    sw_event_pipeline_opts po = {
+        .producers = d->nworkers,
+        .queue_records = cfg->events_queue ? cfg->events_queue : SWD_EVENTS_DEFAULT_QUEUE,
+        .store = e->store,
+        .sinks = &e->file,
+        .nsinks = e->file ? 1 : 0,
+    };
+    e->pipe = sw_event_pipeline_new(&po, why, sizeof why);
+    if (!e->pipe) {
+        snprintf(err, errlen, "event pipeline: %s", why);
+        (void)sw_event_sink_close(e->file);
+        sw_event_store_close(e->store);
+        free(e);
+        return SW_ENOMEM;
+    }
+    d->events = e;
+    swd_info("events", "events: store %s, file %s, %u queues of %u events",
+             cfg->events_db ? cfg->events_db : "none", cfg->events ? cfg->events : "none",
+             d->nworkers, (unsigned)po.queue_records);
+    return SW_OK;
+}
+
+sw_event_sink *swd_events_sink(swd_daemon *d, unsigned worker)
+{
+    if (!d->events)
         return NULL;
-    l->base.ops = &locked_ops;
-    l->inner = inner;
-    pthread_mutex_init(&l->mu, NULL);
-    return &l->base;
+    return sw_event_pipeline_producer(d->events->pipe, worker);
+}
+
+int swd_events_reopen(swd_daemon *d, char *msg, size_t msglen)
+{
+    char err[512] = "";
+    int rc = swd_log_reopen(err, sizeof err);
+    if (rc != SW_OK) {
+        swd_err("events", "reopen: %s; still writing to the old log file", err);
+        snprintf(msg, msglen, "error: %s", err);
+        return SW_EIO;
+    }
+    if (d->events && d->events->file) {
+        /* the writer reopens between two batches; wait (bounded) for its
+         * outcome so the answer tells the truth */
+        sw_event_pipeline_stats before, now;
+        sw_event_pipeline_stats_get(d->events->pipe, &before);
+        sw_event_pipeline_reopen(d->events->pipe);
+        int done = 0;
+        for (int i = 0; i < 2000 && !done; i++) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+            sw_event_pipeline_stats_get(d->events->pipe, &now);
+            done = now.reopens + now.reopen_errors > before.reopens + before.reopen_errors;
+        }
+        if (!done) {
+            swd_warn("events", "reopen of %s asked for; the writer has not done it within 2 s "
+                     "(busy with a failing store?)", d->cfg->events);
+            snprintf(msg, msglen, "error: the events file reopen is pending (writer busy)");
+            return SW_EAGAIN;
+        }
+        if (now.reopen_errors > before.reopen_errors) {
+            swd_err("events", "reopen of %s failed; events still go to the old file",
+                    d->cfg->events);
+            snprintf(msg, msglen, "error: events file %s could not be reopened (see the log)",
+                     d->cfg->events);
+            return SW_EIO;
+        }
+    }
+    int with_file = d->events && d->events->file;
+    swd_info("events", "reopened the log%s", with_file ? " and the events file" : "");
+    snprintf(msg, msglen, "ok reopened log%s", with_file ? " events" : "");
+    return SW_OK;
+}
+
+void swd_events_tick(swd_daemon *d)
+{
+    if (!d->events)
+        return;
+    sw_event_pipeline_stats st;
+    sw_event_pipeline_stats_get(d->events->pipe, &st);
+    sw_event_pipeline_stats *l = &d->events->last;
+    if (st.dropped > l->dropped)
+        swd_warn("events", "%llu events dropped: the writer's queues were full (%llu in all)",
+                 (unsigned long long)(st.dropped - l->dropped), (unsigned long long)st.dropped);
+    if (st.write_errors > l->write_errors)
+        swd_warn("events", "%llu failed writes to the event store (disk full or I/O error; "
+                 "retried, the queues fill meanwhile; %llu in all): %s",
+                 (unsigned long long)(st.write_errors - l->write_errors),
+                 (unsigned long long)st.write_errors,
+                 d->events->store ? sw_event_store_error(d->events->store) : "");
+    if (st.sink_errors > l->sink_errors)
+        swd_warn("events", "%llu events could not be written to %s (disk full or I/O error; "
+                 "%llu in all)",
+                 (unsigned long long)(st.sink_errors - l->sink_errors),
+                 d->cfg->events ? d->cfg->events : "the events file",
+                 (unsigned long long)st.sink_errors);
+    *l = st;
+}
+
+void swd_events_stats(swd_daemon *d, void *out)
+{
+    json_t *o = json_object_get(out, "events") ? NULL : json_object();
+    if (!o)
+        return;
+    json_object_set_new(o, "store", json_boolean(d->cfg->events_db != NULL));
+    json_object_set_new(o, "file", json_boolean(d->cfg->events != NULL));
+    if (d->events) {
+        sw_event_pipeline_stats st;
+        sw_event_pipeline_stats_get(d->events->pipe, &st);
+        const struct {
+            const char *name;
+            uint64_t v;
+        } f[] = {{"enqueued", st.enqueued},         {"dropped", st.dropped},
+                 {"written", st.written},           {"write_errors", st.write_errors},
+                 {"sink_errors", st.sink_errors},   {"batches", st.batches},
+                 {"queue_depth", st.queued},        {"max_queue_depth", st.max_depth},
+                 {"summaries", st.summaries},       {"reopens", st.reopens},
+                 {"reopen_errors", st.reopen_errors}, {"retained", st.retained},
+                 {"abandoned", st.abandoned}};
+        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+            json_object_set_new(o, f[i].name, json_integer((json_int_t)f[i].v));
+    }
+    json_object_set_new(out, "events", o);
+}
+
+void swd_events_close(swd_daemon *d)
+{
+    swd_events *e = d->events;
+    if (!e)
+        return;
+    sw_event_pipeline_stats st;
+    /* writes everything accepted (retrying a failing store for a while) */
+    int rc = sw_event_pipeline_free(e->pipe, &st);
+    swd_info("events", "events closed: enqueued=%llu written=%llu dropped=%llu write_errors=%llu "
+             "sink_errors=%llu abandoned=%llu",
+             (unsigned long long)st.enqueued, (unsigned long long)st.written,
+             (unsigned long long)st.dropped, (unsigned long long)st.write_errors,
+             (unsigned long long)st.sink_errors, (unsigned long long)st.abandoned);
+    if (rc != SW_OK)
+        swd_err("events", "%llu accepted events could not be stored before the stop",
+                (unsigned long long)st.abandoned);
+    (void)sw_event_sink_close(e->file);
+    sw_event_store_close(e->store);
+    free(e);
+    d->events = NULL;
 }

@@ -516,7 +516,7 @@ static void take_policy(swd_worker *w)
         return;
     if (sw_engine_set_policy(w->engine, g->policy) != SW_OK) {
         /* other table sizes: a new engine (its state starts afresh) */
-        sw_engine_config ec = {.policy = g->policy, .sink = w->d->events,
+        sw_engine_config ec = {.policy = g->policy, .sink = swd_events_sink(w->d, w->id),
                                .passive = w->d->cfg->mode == SWD_MODE_PASSIVE};
         sw_engine *e = sw_engine_new(&ec);
         if (!e) {
@@ -630,7 +630,7 @@ static swd_worker *worker_new(swd_daemon *d, unsigned id, char *err, size_t errl
         return w; /* freed by the caller */
     }
     swd_policy_gen *g = atomic_load(&d->policy);
-    sw_engine_config ec = {.policy = g->policy, .sink = d->events,
+    sw_engine_config ec = {.policy = g->policy, .sink = swd_events_sink(d, id),
                            .passive = d->cfg->mode == SWD_MODE_PASSIVE};
     w->engine = sw_engine_new(&ec);
     sw_proxy_config pc = {.secret = d->secret, .hide_topology = d->cfg->topology_hiding,
