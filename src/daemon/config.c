@@ -993,13 +993,11 @@ static int d_export(cfg_parser *p)
         return rc;
     if (!v[EK_CA] || !v[EK_CERT] || !v[EK_KEY])
         return fail(p, p->line, "export: ca=, cert= and key= are required (mutual TLS)");
-    if (!v[EK_STORE])
-        return fail(p, p->line, "export: store=FILE is required (the event store to read)");
     if ((x->ca = dup_path(p, "export ca", v[EK_CA])) == NULL ||
         (x->cert = dup_path(p, "export cert", v[EK_CERT])) == NULL ||
         (x->key = dup_path(p, "export key", v[EK_KEY])) == NULL ||
-        (x->store = dup_path(p, "export store", v[EK_STORE])) == NULL)
-        return SW_EINVAL;
+        (v[EK_STORE] && (x->store = dup_path(p, "export store", v[EK_STORE])) == NULL))
+        return SW_EINVAL; /* no store=: the events-db, filled in by export_checks */
     if (v[EK_SERVER_NAME]) {
         sw_addr a;
         if (sw_addr_parse(v[EK_SERVER_NAME], &a) != SW_OK && !domain_name(v[EK_SERVER_NAME]))
@@ -1189,6 +1187,23 @@ static int uses_tls_out(const swd_config *c, int *line, const cfg_parser *p)
                 return 1;
             }
     return 0;
+}
+
+/* Exporters read the daemon's own store unless store= names another. */
+static int export_checks(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    for (unsigned i = 0; i < c->nexports; i++) {
+        swd_export *x = &c->exports[i];
+        if (x->store)
+            continue;
+        if (!c->events_db)
+            return fail(p, x->line, "export %s: no store to read: add an events-db line or store=FILE",
+                        x->name);
+        if ((x->store = strdup(c->events_db)) == NULL)
+            return fail(p, x->line, "out of memory");
+    }
+    return SW_OK;
 }
 
 static int validate(cfg_parser *p)
@@ -1486,6 +1501,8 @@ int swd_config_parse(const char *text, size_t len, const char *name, swd_config 
     }
     if (rc == SW_OK)
         rc = validate(p);
+    if (rc == SW_OK)
+        rc = export_checks(p);
     free(p);
     if (rc != SW_OK) {
         if (rc > 0 || strcmp(sw_strerror(rc), "unknown error") == 0)

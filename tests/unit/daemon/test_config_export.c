@@ -111,6 +111,25 @@ static void test_full(void **state)
     assert_int_equal(c.nexports, 0);
 }
 
+/* Without store= an exporter reads the daemon's events-db. */
+static void test_store_default(void **state)
+{
+    (void)state;
+    char line[2048];
+    snprintf(line, sizeof line,
+             "events-db /var/lib/sipwall/events.db\n"
+             "export syslog a tls h.example:6514 %s\n"
+             "export syslog b tls h.example:6514 %s store=/other.db",
+             certs(), certs());
+    swd_config c;
+    if (parse(line, &c) != SW_OK)
+        fail_msg("%s", err);
+    assert_int_equal(c.nexports, 2);
+    assert_string_equal(c.exports[0].store, "/var/lib/sipwall/events.db");
+    assert_string_equal(c.exports[1].store, "/other.db");
+    swd_config_free(&c);
+}
+
 static void expect_error(const char *line, const char *want)
 {
     swd_config c;
@@ -140,7 +159,7 @@ static void test_errors(void **state)
     expect_error(l, "name 'a/b'");
     expect_error("export syslog a tls h.example:6514 store=/x", "ca=, cert= and key= are required");
     snprintf(l, sizeof l, "export syslog a tls h.example:6514 %s", certs());
-    expect_error(l, "store=FILE is required");
+    expect_error(l, "export a: no store to read: add an events-db line or store=FILE");
     snprintf(l, sizeof l, "export syslog a tls h.example:6514 %s store=/x format=leef", certs());
     expect_error(l, "format 'leef' is not rfc5424, cef or ecs");
     snprintf(l, sizeof l, "export syslog a tls h.example:6514 %s store=/x facility=24", certs());
@@ -180,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_store_default),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
