@@ -268,7 +268,6 @@ out:
                  (unsigned long long)es.events);
     }
     swd_workers_free(d);
-    swd_exports_free(d); /* after the workers: what they stored can still go out */
     if (admin_fd >= 0) {
         close(admin_fd);
         unlink(cfg.admin);
@@ -276,6 +275,7 @@ out:
     if (sigfd >= 0)
         close(sigfd);
     swd_events_close(d); /* drains the queues: every accepted event is written */
+    swd_exports_free(d); /* last: the exporters' cursors are saved; the rest goes out at the next start */
     for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);
