@@ -961,7 +961,7 @@ static int d_export(cfg_parser *p)
     if (p->words.n < 5 || strcmp(p->words.w[1], "syslog") != 0)
         return fail(p, p->line,
                     "usage: export syslog NAME tls|dtls HOST:PORT ca=FILE cert=FILE key=FILE "
-                    "store=FILE [server-name=NAME] [format=rfc5424|cef|ecs] [facility=0..23] "
+                    "[store=FILE] [server-name=NAME] [format=rfc5424|cef|ecs] [facility=0..23] "
                     "[window=N] [batch=N] [dtls-rekey=SECONDS] [dtls-rate=N]");
     if (c->nexports == SWD_MAX_EXPORTS)
         return fail(p, p->line, "export: more than %d exporters", SWD_MAX_EXPORTS);

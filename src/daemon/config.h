@@ -131,7 +131,7 @@ typedef struct swd_hep {
     int line;
 } swd_hep;
 
-/* export syslog NAME tls|dtls HOST:PORT ca= cert= key= [server-name=] store=
+/* export syslog NAME tls|dtls HOST:PORT ca= cert= key= [server-name=] [store=]
  *   [format=] [facility=] [window=] [batch=] [dtls-rekey=] [dtls-rate=] (docs/export.md) */
 typedef struct swd_export {
     char name[32];
@@ -140,7 +140,7 @@ typedef struct swd_export {
     uint16_t port;
     char *ca, *cert, *key; /* required, readable */
     char *server_name;     /* what the collector's certificate must name; default host */
-    char *store;           /* the event store the exporter reads */
+    char *store;           /* the event store the exporter reads (default: events-db) */
     int format;            /* sw_export_format, default rfc5424 */
     unsigned facility;     /* 0..23, default 16 (local0) */
     unsigned window;       /* events resent after a reconnect, default 64 */
