@@ -912,9 +912,10 @@ static int d_hep(cfg_parser *p)
 /* ---- export syslog (docs/export.md) ---------------------------------------------- */
 
 static const char *const export_keys[] = {"ca", "cert", "key", "server-name", "store", "format",
-                                          "facility", "window", "batch", "dtls-rekey", "dtls-rate"};
+                                          "facility", "window", "batch", "dtls-rekey", "dtls-rate",
+                                          "hostname"};
 enum { EK_CA, EK_CERT, EK_KEY, EK_SERVER_NAME, EK_STORE, EK_FORMAT, EK_FACILITY, EK_WINDOW,
-       EK_BATCH, EK_DTLS_REKEY, EK_DTLS_RATE, EK__COUNT };
+       EK_BATCH, EK_DTLS_REKEY, EK_DTLS_RATE, EK_HOSTNAME, EK__COUNT };
 
 /* HOST:PORT where HOST is a DNS name, an IPv4 literal or [IPv6]. */
 static int export_hostport(cfg_parser *p, const char *s, swd_export *x)
@@ -962,7 +963,7 @@ static int d_export(cfg_parser *p)
         return fail(p, p->line,
                     "usage: export syslog NAME tls|dtls HOST:PORT ca=FILE cert=FILE key=FILE "
                     "[store=FILE] [server-name=NAME] [format=rfc5424|cef|ecs] [facility=0..23] "
-                    "[window=N] [batch=N] [dtls-rekey=SECONDS] [dtls-rate=N]");
+                    "[window=N] [batch=N] [dtls-rekey=SECONDS] [dtls-rate=N] [hostname=NAME]");
     if (c->nexports == SWD_MAX_EXPORTS)
         return fail(p, p->line, "export: more than %d exporters", SWD_MAX_EXPORTS);
     swd_export *x = &c->exports[c->nexports];
@@ -1048,6 +1049,19 @@ static int d_export(cfg_parser *p)
         if ((rc = number(p, "export dtls-rate", v[EK_DTLS_RATE], 1, 1000000, 0, &n)) != SW_OK)
             return rc;
         x->dtls_rate = n;
+    }
+    if (v[EK_HOSTNAME]) {
+        /* RFC 5424 HOSTNAME: 1..255 PRINTUSASCII (the config has no blanks in a word
+         * unless quoted, and no control characters at all) */
+        size_t hl = strlen(v[EK_HOSTNAME]);
+        int okname = hl <= 255;
+        for (size_t i = 0; okname && i < hl; i++)
+            okname = (unsigned char)v[EK_HOSTNAME][i] > 32 && (unsigned char)v[EK_HOSTNAME][i] < 127;
+        if (!okname)
+            return fail(p, p->line, "export: hostname= must be 1..255 printable ASCII characters, "
+                                    "no blanks");
+        if ((x->hostname = dup_str(p, v[EK_HOSTNAME])) == NULL)
+            return SW_ENOMEM;
     }
     if ((rc = check_readable(p, p->line, "export ca", x->ca)) != SW_OK ||
         (rc = check_readable(p, p->line, "export cert", x->cert)) != SW_OK ||
@@ -1437,6 +1451,7 @@ void swd_config_free(swd_config *c)
         free(c->exports[i].key);
         free(c->exports[i].server_name);
         free(c->exports[i].store);
+        free(c->exports[i].hostname);
     }
     memset(c, 0, sizeof *c);
 }

@@ -132,7 +132,8 @@ typedef struct swd_hep {
 } swd_hep;
 
 /* export syslog NAME tls|dtls HOST:PORT ca= cert= key= [server-name=] [store=]
- *   [format=] [facility=] [window=] [batch=] [dtls-rekey=] [dtls-rate=] (docs/export.md) */
+ *   [format=] [facility=] [window=] [batch=] [dtls-rekey=] [dtls-rate=] [hostname=]
+ *   (docs/export.md) */
 typedef struct swd_export {
     char name[32];
     int transport;         /* sw_export_transport */
@@ -147,6 +148,7 @@ typedef struct swd_export {
     unsigned batch;        /* events per write / cursor update, default 256 */
     unsigned dtls_rekey_s; /* DTLS session lifetime, default 10 */
     unsigned dtls_rate;    /* DTLS records per second at most, default 5000 */
+    char *hostname;        /* HOSTNAME of the messages; NULL = gethostname() */
     int line;
 } swd_export;
 

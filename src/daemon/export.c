@@ -38,7 +38,7 @@ int swd_exports_create(swd_daemon *d, char *err, size_t errlen)
         c.server_name = x->server_name;
         c.syslog.format = (sw_export_format)x->format;
         c.syslog.facility = x->facility;
-        c.syslog.hostname = host;
+        c.syslog.hostname = x->hostname ? x->hostname : host;
         c.syslog.app_name = "sipwalld";
         c.syslog.procid = (long)getpid();
         c.syslog.version = swd_version();

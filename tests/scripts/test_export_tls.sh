@@ -102,7 +102,7 @@ coll_stop c2
 
 # ---- 3. CEF and ECS -----------------------------------------------------------------------
 coll_rsyslog_start c3 "$COLL" "$PORT"
-peers_start_proxy "$(export_line cef "$WORK/events3.db" format=cef)" \
+peers_start_proxy "$(export_line cef "$WORK/events3.db" format=cef hostname=fw-test-1)" \
     "$(export_line ecs "$WORK/events3.db" format=ecs)"
 "$FEED" "$WORK/events3.db" 100 >/dev/null || die "store-feed failed"
 check "cef exporter's cursor reaches 100" wait_cursor cef 100 20
@@ -110,6 +110,8 @@ check "ecs exporter's cursor reaches 100" wait_cursor ecs 100 20
 sleep 0.5
 check "100 CEF records at the collector" \
     test "$(grep -c '\] CEF:0|sipwall|sipwalld|[^|]*|scan.extensions|sip_scan|8|rt=' "$WORK/c3/received.log")" = 100
+check "hostname=: the CEF messages' HOSTNAME is fw-test-1" \
+    test "$(grep -c '^<[0-9]*>1 [^ ]* fw-test-1 sipwalld [0-9]* sip_scan ' "$WORK/c3/received.log")" = 100
 check "100 ECS documents at the collector, each JSON with event.action=reject" python3 - "$WORK/c3/received.log" <<'PY'
 import json, sys
 n = 0

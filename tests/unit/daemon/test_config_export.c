@@ -71,7 +71,7 @@ static void test_full(void **state)
     char line[2048];
     snprintf(line, sizeof line,
              "export syslog siem-1 tls collector.example.net:6514 %s server-name=siem.example.net "
-             "store=/var/lib/sipwall/events.db format=cef facility=4 window=128 batch=32\n"
+             "store=/var/lib/sipwall/events.db format=cef facility=4 window=128 batch=32 hostname=fw-1.example\n"
              "export syslog dt dtls [2001:db8::5]:6514 %s store=/x.db format=ecs dtls-rekey=30 dtls-rate=800\n"
              "export syslog plain tls 192.0.2.9:6514 %s store=/x.db",
              certs(), certs(), certs());
@@ -91,6 +91,7 @@ static void test_full(void **state)
     assert_int_equal(x->window, 128);
     assert_int_equal(x->batch, 32);
     assert_int_equal(x->line, 3);
+    assert_string_equal(x->hostname, "fw-1.example");
     x = &c.exports[1];
     assert_int_equal(x->transport, SW_EXPORT_DTLS);
     assert_string_equal(x->host, "2001:db8::5");
@@ -107,6 +108,7 @@ static void test_full(void **state)
     assert_int_equal(x->batch, 256);
     assert_int_equal(x->dtls_rekey_s, 10);
     assert_int_equal(x->dtls_rate, 5000);
+    assert_null(x->hostname);
     swd_config_free(&c);
     assert_int_equal(c.nexports, 0);
 }
@@ -172,6 +174,8 @@ static void test_errors(void **state)
     expect_error(l, "dtls-rate= is for dtls only");
     snprintf(l, sizeof l, "export syslog a dtls h.example:6514 %s store=/x dtls-rate=0", certs());
     expect_error(l, "dtls-rate");
+    snprintf(l, sizeof l, "export syslog a tls h.example:6514 %s store=/x \"hostname=a b\"", certs());
+    expect_error(l, "hostname= must be 1..255 printable ASCII");
     snprintf(l, sizeof l, "export syslog a tls h.example:6514 %s store=/x colour=red", certs());
     expect_error(l, "unknown option 'colour'");
     snprintf(l, sizeof l, "export syslog a tls h.example:6514 ca=%s/none.pem cert=%s/c.pem key=%s/c.key store=/x",
