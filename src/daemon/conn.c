@@ -136,7 +136,6 @@ static int cx_log_due(swd_worker *w, cx_limited *l, uint64_t *suppressed_out)
 {
     if (l->last && w->now - l->last < CX_LOG_EVERY_NS) {
         l->suppressed++;
-        w->c.tls_log_suppressed++;
         return 0;
     }
     *suppressed_out = l->suppressed;
@@ -328,7 +327,7 @@ static void accept_backoff(swd_worker *w, int lfd, unsigned kind, uint32_t idx, 
         if (cx_log_due(w, &x->fd_log, &sup))
             swd_warn("conn", "accept: %s: listeners of worker %u paused for %lld ms "
                      "(raise LimitNOFILE / ulimit -n, or lower limits max-connections); "
-                     "%llu more such lines suppressed", strerror(err), w->id,
+                     "%llu such pauses not logged since the last line", strerror(err), w->id,
                      (long long)(x->backoff_ns / 1000000), (unsigned long long)sup);
         x->backoff_ns = x->backoff_ns * 2 > CX_BACKOFF_MAX_NS ? CX_BACKOFF_MAX_NS : x->backoff_ns * 2;
     }
@@ -455,9 +454,11 @@ static int tls_step(swd_worker *w, swd_conn *c)
     w->c.tls_handshake_failed++;
     const char *why = sw_stream_error(c->st);
     uint64_t sup;
-    if (cx_log_due(w, cx_reason(w->cx->tls_log, CX_LOG_REASONS, why), &sup))
-        swd_info("tls", "handshake failed peer=%s reason=\"%s\" (%llu more failures for this reason "
-                 "not logged in the last 10 s)", as, why, (unsigned long long)sup);
+    if (!cx_log_due(w, cx_reason(w->cx->tls_log, CX_LOG_REASONS, why), &sup))
+        w->c.tls_log_suppressed++;
+    else
+        swd_info("tls", "handshake failed peer=%s reason=\"%s\" (%llu failures for this reason "
+                 "not logged since the last line)", as, why, (unsigned long long)sup);
     return -1;
 }
 

@@ -8,7 +8,7 @@
 set -u
 SW_SRC=${SW_SRC:-$(pwd)}
 . "$SW_SRC/tests/peers/lib.sh"
-peers_init emfile 61
+peers_init emfile 131
 command -v prlimit >/dev/null 2>&1 || die "prlimit not installed (util-linux)"
 
 peers_write_policy
@@ -88,6 +88,8 @@ check "the new connection was accepted (conn_accepted $before -> $after)" [ "$af
 backoff=$(stat_of accept_backoff)
 refused=$(stat_of conn_refused_fd)
 check "the backoff is counted (accept_backoff=$backoff, conn_refused_fd=$refused)" [ "$backoff" -gt 0 ] && [ "$refused" -gt 0 ]
+tsup=$(stat_of tls_log_suppressed)
+check "accept's log limit is not counted as TLS lines left out (tls_log_suppressed=$tsup)" [ "$tsup" -eq 0 ]
 lines=$(grep -c "accept: Too many open files" "$WORK/sipwalld.log")
 check "the exhaustion is logged, rate-limited ($lines lines, 1..6)" [ "$lines" -ge 1 ] && [ "$lines" -le 6 ]
 peers_done
