@@ -201,7 +201,10 @@ void sw_event_rec_clear(sw_event_rec *r) SW_NONNULL(1);
  * returns SW_OK the events are committed and survive a kill -9 of the
  * process and a power loss (NORMAL would survive the kill only).  Schema
  * and retention: docs/events.md.  A handle is used by one thread at a
- * time; any number of handles on one file may exist (one writer). */
+ * time; any number of handles on one file may exist (one writer).  Open
+ * handles in the process that uses them (never carry one across fork());
+ * a writer's open creates the -wal and -shm files at once, so a daemon
+ * that drops privileges after opening keeps working. */
 typedef struct sw_event_store sw_event_store;
 
 typedef struct sw_event_store_opts {
@@ -235,7 +238,10 @@ typedef struct sw_event_row {
 
 /* Calls cb for rows with id > after, in id order, at most max rows (one
  * read transaction; SIZE_MAX = all).  cb returns 0 to go on, non-zero to
- * stop.  Returns the number of rows passed to cb, or a negative SW_E*. */
+ * stop.  Returns the number of rows passed to cb, or a negative SW_E*.
+ * The read transaction holds back WAL checkpoints while it lasts: copy
+ * rows and send them after the scan, never block inside cb (exporters
+ * scan in windows of a few hundred rows). */
 int sw_event_store_scan(sw_event_store *s, int64_t after, size_t max,
                         int (*cb)(void *arg, const sw_event_row *row), void *arg) SW_NONNULL(1, 4);
 
@@ -283,7 +289,9 @@ int64_t sw_event_store_retain(sw_event_store *s, int64_t now_ns) SW_NONNULL(1);
 /* Used bytes of the database ((page_count - freelist_count) * page_size),
  * or a negative SW_E*. */
 int64_t sw_event_store_size(sw_event_store *s) SW_NONNULL(1);
-/* SQLite's message for the last failure on this handle ("" when none). */
+/* SQLite's message for the last failure on this handle ("" when none).
+ * Only from the thread that uses the handle (for a store the pipeline's
+ * writer uses, see sw_event_pipeline_last_error). */
 const char *sw_event_store_error(const sw_event_store *s) SW_NONNULL(1);
 
 /* ---- the event pipeline ----------------------------------------------------
@@ -337,7 +345,9 @@ typedef struct sw_event_pipeline_stats {
 } sw_event_pipeline_stats;
 
 /* Allocates every queue (the ceilings are fixed here) and starts the
- * writer thread (all signals blocked in it).  NULL with a reason in err
+ * writer thread (all signals blocked in it; create the pipeline after any
+ * fork(), e.g. after daemonising).  Give every thread that emits its own
+ * producer (the workers, and the control thread if it emits).  NULL with a reason in err
  * on bad options, a sink without write_recs, or no memory/thread. */
 sw_event_pipeline *sw_event_pipeline_new(const sw_event_pipeline_opts *o, char *err,
                                          size_t errlen) SW_WUR SW_NONNULL(1);
@@ -357,6 +367,11 @@ int sw_event_pipeline_flush(sw_event_pipeline *p, unsigned timeout_ms) SW_NONNUL
  * between two batches, e.g. on SIGHUP after logrotate.  Returns at once;
  * the outcome shows in stats.reopens / reopen_errors. */
 void sw_event_pipeline_reopen(sw_event_pipeline *p) SW_NONNULL(1);
+
+/* The writer's last failure ("store: SQLITE message", "reopen NAME
+ * failed"), "" when none, copied into buf (NUL-terminated, cut to len);
+ * safe from any thread. */
+void sw_event_pipeline_last_error(sw_event_pipeline *p, char *buf, size_t len) SW_NONNULL(1, 2);
 
 /* A snapshot of the counters; safe from any thread. */
 void sw_event_pipeline_stats_get(sw_event_pipeline *p, sw_event_pipeline_stats *out)

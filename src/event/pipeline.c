@@ -60,6 +60,8 @@ struct sw_event_pipeline {
     _Atomic uint64_t written, write_errors, sink_errors, batches, summaries;
     _Atomic uint64_t reopens, reopen_errors, retained, abandoned;
 
+    char last_err[256];   /* under mu */
+
     /* writer-only */
     sw_event_rec *batch;  /* batch_max + 1 (room for a summary) */
     size_t nbatch;
@@ -228,6 +230,13 @@ static void batch_release(sw_event_pipeline *p)
     p->nfromq = 0;
 }
 
+static void set_last_error(sw_event_pipeline *p, const char *what, const char *detail)
+{
+    pthread_mutex_lock(&p->mu);
+    snprintf(p->last_err, sizeof p->last_err, "%s: %s", what, detail);
+    pthread_mutex_unlock(&p->mu);
+}
+
 /* Stores the batch: SW_OK (then released), or the store's error (the
  * batch stays for a retry). */
 static int batch_write(sw_event_pipeline *p)
@@ -235,6 +244,7 @@ static int batch_write(sw_event_pipeline *p)
     if (p->o.store) {
         int r = sw_event_store_append(p->o.store, p->batch, p->nbatch);
         if (r != SW_OK) {
+            set_last_error(p, "store", sw_event_store_error(p->o.store));
             atomic_fetch_add(&p->write_errors, 1);
             return r;
         }
@@ -242,8 +252,10 @@ static int batch_write(sw_event_pipeline *p)
     for (size_t i = 0; i < p->o.nsinks; i++) {
         sw_event_sink *s = p->o.sinks[i];
         uint64_t before = s->failed;
-        if (s->ops->write_recs(s, p->batch, p->nbatch) != SW_OK)
+        if (s->ops->write_recs(s, p->batch, p->nbatch) != SW_OK) {
             atomic_fetch_add(&p->sink_errors, s->failed > before ? s->failed - before : p->nbatch);
+            set_last_error(p, s->ops->name, "write failed, events lost in this output");
+        }
     }
     atomic_fetch_add(&p->written, p->nbatch);
     atomic_fetch_add(&p->batches, 1);
@@ -281,10 +293,12 @@ static void do_reopen(sw_event_pipeline *p)
         sw_event_sink *s = p->o.sinks[i];
         if (!s->ops->reopen)
             continue;
-        if (s->ops->reopen(s) == SW_OK)
+        if (s->ops->reopen(s) == SW_OK) {
             atomic_fetch_add(&p->reopens, 1);
-        else
+        } else {
             atomic_fetch_add(&p->reopen_errors, 1);
+            set_last_error(p, s->ops->name, "reopen failed, still writing to the old file");
+        }
     }
 }
 
@@ -482,6 +496,15 @@ void sw_event_pipeline_reopen(sw_event_pipeline *p)
     atomic_store(&p->reopen_req, 1);
     pthread_mutex_lock(&p->mu);
     pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void sw_event_pipeline_last_error(sw_event_pipeline *p, char *buf, size_t len)
+{
+    if (len == 0)
+        return;
+    pthread_mutex_lock(&p->mu);
+    snprintf(buf, len, "%s", p->last_err);
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -27,6 +27,7 @@ typedef struct rec {
     uint8_t monitor;
     int64_t expires;
     int64_t suppressed; /* evidence "suppressed", -1 when absent */
+    char peer[32];      /* the partner the event names, "" = none */
 } rec;
 
 typedef struct mem_sink {
@@ -51,6 +52,7 @@ static int mem_emit(sw_event_sink *s, const sw_event *ev)
     r->monitor = ev->monitor;
     r->expires = ev->expires_ns;
     r->suppressed = -1;
+    snprintf(r->peer, sizeof r->peer, "%.*s", (int)ev->peer.len, ev->peer.ptr ? ev->peer.ptr : "");
     for (unsigned i = 0; i < ev->nevidence; i++)
         if (strcmp(ev->evidence[i].key, "suppressed") == 0)
             r->suppressed = ev->evidence[i].num;
@@ -232,6 +234,7 @@ static void test_malformed_rejected(void **state)
     assert_int_equal(v.status, 400);
     assert_string_equal(v.rule, "cat1.malformed");
     assert_int_equal(sink.ev[0].type, SW_EVT_SIP_MALFORMED);
+    assert_string_equal(sink.ev[0].peer, "alpha"); /* the partner that sent it */
     /* garbage without a Via: nobody to answer, dropped */
     v = screen("192.0.2.10:5060", "10.0.0.1:5060", "\x01\x02 garbage\r\n\r\n");
     assert_int_equal(v.action, SW_ACTION_DROP);
@@ -289,6 +292,7 @@ static void test_scanner_signature_blocks(void **state)
     assert_non_null(r);
     assert_int_equal(r->type, SW_EVT_SIP_SCAN);
     assert_true(r->expires > now_ns);
+    assert_string_equal(r->peer, ""); /* an unknown source is no partner */
     /* the source is blocked now: its next message is dropped silently */
     size_t before = sink.n;
     v = screen("203.0.113.50:5060", "10.0.0.1:5060",
@@ -303,8 +307,11 @@ static void test_scanner_signature_blocks(void **state)
         found |= strcmp(sink.ev[i].rule, "cat1.scanner-signature") == 0 && sink.ev[i].suppressed == 1;
     assert_true(found);
     /* the same signature from a configured partner: dropped, reported, never blocked */
+    before = sink.n;
     v = screen("192.0.2.10:5060", "10.0.0.1:5060", opt);
     assert_int_equal(v.action, SW_ACTION_DROP);
+    assert_true(sink.n > before);
+    assert_string_equal(sink.ev[before].peer, "alpha");
     v = screen("192.0.2.10:5060", "10.0.0.1:5060",
                invite("192.0.2.10", "+33639981111", "+447700900123", "partner-after", ""));
     assert_int_equal(v.action, SW_ACTION_ALLOW);
@@ -523,6 +530,8 @@ static void test_privacy(void **state)
     assert_true(sw_hdr_mask_has(&v.sanitize, SW_HDR_SERVER));
     assert_int_equal(sink.n, before + 1);
     assert_int_equal(sink.ev[before].type, SW_EVT_PRIVACY_LEAK);
+    /* sent by the core: the event names the partner it goes to */
+    assert_string_equal(sink.ev[before].peer, "untrusted-peer");
     /* the same toward a trusted partner: nothing */
     v = screen("10.0.0.1:5060", "192.0.2.10:5060", resp);
     assert_int_equal(v.action, SW_ACTION_ALLOW);

@@ -470,6 +470,63 @@ static void test_many_and_flush(void **state)
     unlink(path);
 }
 
+/* Serialised records (the pipeline's path) give the same lines as emit,
+ * and the record's indexed names are copied out bounded. */
+static void test_records(void **state)
+{
+    (void)state;
+    sw_event ev;
+    sw_event_init(&ev, SW_EVT_IRSF_CALL, SW_CAT_BEHAVIOURAL, "irsf.range");
+    ev.ts_ns = INT64_C(1795478621224969000);
+    ev.src = addr("[2001:db8::7]:5060");
+    ev.peer = S("carrier-\xff-b");
+    ev.reason = S("premium range");
+    sw_event_rec r;
+    assert_int_equal(sw_event_rec_fill(&r, &ev), SW_OK);
+    assert_int_equal(r.ts_ns, ev.ts_ns);
+    assert_int_equal(r.type, SW_EVT_IRSF_CALL);
+    assert_string_equal(r.src, "2001:db8::7");
+    assert_string_equal(r.peer, "carrier-\xef\xbf\xbd-b"); /* sanitised */
+    assert_string_equal(r.rule, "irsf.range");
+    size_t n;
+    char *js = sw_event_json(&ev, &n);
+    assert_non_null(js);
+    assert_int_equal(r.json_len, n);
+    assert_memory_equal(r.json, js, n);
+    free(js);
+    /* a name longer than the record keeps is cut at a character boundary */
+    static const char longname[] = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                                   "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    sw_event_rec r2;
+    ev.peer = S(longname); /* 40 two-byte characters */
+    assert_int_equal(sw_event_rec_fill(&r2, &ev), SW_OK);
+    assert_int_equal(strlen(r2.peer), 62); /* 31 whole characters of the 63 bytes */
+    sw_event_rec_clear(&r2);
+
+    char path[] = "/tmp/sw_test_jsonl_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    sw_event_sink *s = sw_jsonl_sink_open(path, NULL, 0);
+    assert_non_null(s);
+    assert_non_null(s->ops->write_recs);
+    assert_int_equal(s->ops->write_recs(s, &r, 1), SW_OK);
+    assert_int_equal(sw_event_emit(s, &ev), SW_OK);
+    assert_int_equal(s->emitted, 2);
+    assert_int_equal(sw_event_sink_close(s), SW_OK);
+    FILE *fp = fopen(path, "r");
+    char line[4096];
+    assert_non_null(fgets(line, sizeof line, fp));
+    assert_int_equal(strlen(line), r.json_len + 1);
+    assert_memory_equal(line, r.json, r.json_len);
+    fclose(fp);
+    unlink(path);
+    sw_event_rec_clear(&r);
+    assert_null(r.json);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -504,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_minimal_response), cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_truncation),    cmocka_unit_test(test_evidence_bound),
         cmocka_unit_test(test_many_and_flush), cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_records),
         cmocka_unit_test(test_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

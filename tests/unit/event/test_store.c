@@ -196,6 +196,16 @@ static void test_pragmas(void **state)
 {
     (void)state;
     sw_event_store *s = open_store(NULL);
+    /* the WAL files exist from the open on (a daemon may drop privileges
+     * next), with the database's mode */
+    char p[200];
+    struct stat fst;
+    snprintf(p, sizeof p, "%s-wal", path);
+    assert_int_equal(stat(p, &fst), 0);
+    assert_int_equal(fst.st_mode & 0777, 0640);
+    snprintf(p, sizeof p, "%s-shm", path);
+    assert_int_equal(stat(p, &fst), 0);
+    assert_int_equal(fst.st_mode & 0777, 0640);
     sw_event_store_close(s);
     assert_int_equal(sql_int("PRAGMA user_version"), 1);
     sqlite3 *db;
