@@ -33,8 +33,8 @@ int swd_log_open(const char *where, int level, char *err, size_t errlen);
 void swd_log_close(void);
 /* Reopens the log file by its name (after logrotate moved it): the same
  * descriptor then points at the new file.  SW_OK at once for stderr and
- * syslog; SW_EIO with err when the file cannot be opened (the old one
- * stays in use). */
+ * syslog, and when the name still is the open file; SW_EIO with err when
+ * the file cannot be opened (the old one stays in use). */
 int swd_log_reopen(char *err, size_t errlen);
 void swd_log(int level, const char *comp, const char *fmt, ...) SW_PRINTF(3, 4);
 #define swd_err(comp, ...) swd_log(SWD_LOG_ERROR, comp, __VA_ARGS__)

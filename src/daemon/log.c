@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +62,12 @@ int swd_log_reopen(char *err, size_t errlen)
 {
     if (!log_path || log_fd <= 2)
         return SW_OK; /* stderr or syslog: nothing to reopen */
+    /* Still the same file (not rotated away): keep it.  After the privilege
+     * drop the daemon may not be able to open root's file again. */
+    struct stat now, cur;
+    if (lstat(log_path, &now) == 0 && fstat(log_fd, &cur) == 0 && now.st_dev == cur.st_dev &&
+        now.st_ino == cur.st_ino)
+        return SW_OK;
     int fd = open_log_file(log_path, err, errlen);
     if (fd < 0)
         return SW_EIO;

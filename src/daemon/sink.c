@@ -152,11 +152,13 @@ sw_event_sink *swd_events_sink(swd_daemon *d, unsigned worker)
 int swd_events_reopen(swd_daemon *d, char *msg, size_t msglen)
 {
     char err[512] = "";
-    int rc = swd_log_reopen(err, sizeof err);
-    if (rc != SW_OK) {
+    int rc = SW_OK;
+    size_t at = 0;
+    /* both are tried whatever the other's outcome */
+    if (swd_log_reopen(err, sizeof err) != SW_OK) {
         swd_err("events", "reopen: %s; still writing to the old log file", err);
-        snprintf(msg, msglen, "error: %s", err);
-        return SW_EIO;
+        at += (size_t)snprintf(msg, msglen, "error: %s", err);
+        rc = SW_EIO;
     }
     if (d->events && d->events->file) {
         /* the writer reopens between two batches; wait (bounded) for its
@@ -171,20 +173,27 @@ int swd_events_reopen(swd_daemon *d, char *msg, size_t msglen)
             sw_event_pipeline_stats_get(d->events->pipe, &now);
             done = now.reopens + now.reopen_errors > before.reopens + before.reopen_errors;
         }
+        const char *fail = NULL;
         if (!done) {
             swd_warn("events", "reopen of %s asked for; the writer has not done it within 2 s "
                      "(busy with a failing store?)", d->cfg->events);
-            snprintf(msg, msglen, "error: the events file reopen is pending (writer busy)");
-            return SW_EAGAIN;
+            fail = "reopen pending (the writer is busy)";
+        } else if (now.reopen_errors > before.reopen_errors) {
+            char why[256];
+            sw_event_pipeline_last_error(d->events->pipe, why, sizeof why);
+            swd_err("events", "reopen of %s failed (%s); events still go to the old file",
+                    d->cfg->events, why);
+            fail = "could not be reopened (see the log)";
         }
-        if (now.reopen_errors > before.reopen_errors) {
-            swd_err("events", "reopen of %s failed; events still go to the old file",
-                    d->cfg->events);
-            snprintf(msg, msglen, "error: events file %s could not be reopened (see the log)",
-                     d->cfg->events);
-            return SW_EIO;
+        if (fail) {
+            if (at < msglen)
+                snprintf(msg + at, msglen - at, "%serror: events file %s: %s", at ? "; " : "",
+                         d->cfg->events, fail);
+            rc = SW_EIO;
         }
     }
+    if (rc != SW_OK)
+        return rc;
     int with_file = d->events && d->events->file;
     swd_info("events", "reopened the log%s", with_file ? " and the events file" : "");
     snprintf(msg, msglen, "ok reopened log%s", with_file ? " events" : "");
@@ -201,12 +210,14 @@ void swd_events_tick(swd_daemon *d)
     if (st.dropped > l->dropped)
         swd_warn("events", "%llu events dropped: the writer's queues were full (%llu in all)",
                  (unsigned long long)(st.dropped - l->dropped), (unsigned long long)st.dropped);
-    if (st.write_errors > l->write_errors)
+    if (st.write_errors > l->write_errors) {
+        char why[256];
+        sw_event_pipeline_last_error(d->events->pipe, why, sizeof why);
         swd_warn("events", "%llu failed writes to the event store (disk full or I/O error; "
                  "retried, the queues fill meanwhile; %llu in all): %s",
                  (unsigned long long)(st.write_errors - l->write_errors),
-                 (unsigned long long)st.write_errors,
-                 d->events->store ? sw_event_store_error(d->events->store) : "");
+                 (unsigned long long)st.write_errors, why);
+    }
     if (st.sink_errors > l->sink_errors)
         swd_warn("events", "%llu events could not be written to %s (disk full or I/O error; "
                  "%llu in all)",
