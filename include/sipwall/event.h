@@ -499,8 +499,9 @@ sw_exporter *sw_exporter_new(const sw_exporter_conf *c, char *err, size_t errlen
     SW_NONNULL(1);
 /* Starts the thread.  SW_OK or SW_EIO. */
 int sw_exporter_start(sw_exporter *e) SW_NONNULL(1);
-/* Asks the thread to stop, waits for it (at most about a second when a
- * write is blocked), persists the cursor.  Safe without start. */
+/* Asks the thread to stop and waits for it: up to a second for the
+ * collector's TCP to acknowledge what is in flight, about as long again
+ * when a write is blocked; persists the cursor.  Safe without start. */
 void sw_exporter_stop(sw_exporter *e) SW_NONNULL(1);
 void sw_exporter_free(sw_exporter *e);
 /* A consistent-enough snapshot of the counters (each read atomically). */

@@ -783,6 +783,13 @@ static void *exporter_main(void *arg)
             }
         }
     }
+    /* A clean stop: give the collector's TCP up to a second to acknowledge
+     * what is in flight, so the next start resends no more than the window. */
+    for (int i = 0; i < 100 && e->st && e->in_n > 0; i++) {
+        ack_progress(e);
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
     ack_progress(e);
     save_cursor(e);
     drop_session(e);

@@ -8,8 +8,10 @@
 #      stopped with SIGTERM and, later, killed with SIGKILL, each restarted
 #      about 1 s later: nothing missing, every new id in order, duplicates
 #      within the resend window (1024) per reconnect; figures printed;
+#   2b. sipwalld stopped (SIGTERM) and started again during a load of 4000
+#      events: the cursor saved in the store is resumed, every id arrives;
 #   3. format=cef and format=ecs reach the collector whole (one line each,
-#      parsed back).
+#      parsed back), hostname= sets the HOSTNAME.
 set -uo pipefail
 . "${SW_SRC:-.}/tests/peers/lib.sh"
 . "$SW_SRC/tests/peers/collectors.sh"
@@ -99,6 +101,33 @@ check "a connection failure was logged, rate limited (at most 1 line per 10 s)" 
     bash -c "n=\$(grep -c 'unreachable' '$WORK/sipwalld.log'); [ \"\$n\" -ge 1 ] && [ \"\$n\" -le 4 ]"
 peers_stop_sipwalld_checked
 coll_stop c2
+
+# ---- 2b. sipwalld restarted during a load -----------------------------------------------
+# The cursor is saved in the store: the new process resumes from it (and
+# resends the window); nothing is missing at the collector.
+N=4000
+coll_rsyslog_start c4 "$COLL" "$PORT"
+peers_start_proxy "$(export_line siem4 "$WORK/events4.db" batch=64)"
+"$FEED" "$WORK/events4.db" $N 2000 >"$WORK/feed4.log" 2>&1 &
+FEED_PID=$!
+peers_track $FEED_PID
+coll_wait_count c4 1000 20 || bad "the collector did not get 1000 events within 20 s"
+peers_log "sipwalld stopped (SIGTERM) at $(coll_count c4) received"
+peers_stop_sipwalld_checked
+sleep 0.5
+peers_start_sipwalld
+wait $FEED_PID || bad "store-feed failed: $(cat "$WORK/feed4.log")"
+check "the restarted exporter's cursor reaches $N" wait_cursor siem4 $N 60
+sleep 0.5
+out=$(coll_check c4 $N replay 2>&1)
+dups=$(echo "$out" | sed -n 's/.*duplicates=\([0-9]*\).*/\1/p')
+resent=$(stat_of siem4 duplicates)
+peers_log "FIGURES tls sipwalld restart: events=$N resent_after_restart=$resent $out"
+check "sipwalld restart: every id 1..$N delivered, new ids in order ($out)" coll_check c4 $N replay
+check "the collector's duplicates ($dups) are resends ($resent)" test "${dups:-999999}" -le "$resent"
+check "the restart resent the window at least (resent $resent >= 64)" test "$resent" -ge 64
+peers_stop_sipwalld_checked
+coll_stop c4
 
 # ---- 3. CEF and ECS -----------------------------------------------------------------------
 coll_rsyslog_start c3 "$COLL" "$PORT"
