@@ -1942,7 +1942,7 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
             return;
         }
         for (int c = 0; c < SW_CAT__COUNT; c++)
-            if (strcmp(t->text, sw_category_name((sw_category)c)) == 0) {
+            if (c != SW_CAT_SYSTEM && strcmp(t->text, sw_category_name((sw_category)c)) == 0) {
                 r->category = (sw_category)c;
                 r->has_category = 1;
                 end_stmt(ps, "category");
@@ -1958,6 +1958,11 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
         }
         if (sw_event_type_lookup(t->text, &r->event) != SW_OK) {
             err_at(ps, t, "unknown event type '%s'", t->text);
+            fail(ps);
+            return;
+        }
+        if (r->event == SW_EVT_EVENT_LOSS) { /* sipwall's own health: no rule may claim it */
+            err_at(ps, t, "event type '%s' is reserved for sipwall's own events", t->text);
             fail(ps);
             return;
         }
@@ -2044,6 +2049,8 @@ static void parse_rule(parser *ps, pl_loc at)
         const char *dot = strchr(r->id, '.');
         size_t n = dot ? (size_t)(dot - r->id) : 0;
         for (int c = 0; c < SW_CAT__COUNT && n; c++) {
+            if (c == SW_CAT_SYSTEM)
+                continue; /* reserved for sipwall's own events */
             const char *cn = sw_category_name((sw_category)c);
             if (strlen(cn) == n && memcmp(cn, r->id, n) == 0) {
                 r->category = (sw_category)c;

@@ -63,6 +63,10 @@ static const bad_case bad_cases[] = {
     {"rule cat1.x {\n  action drop\n}\n", 1, "no 'when'"},
     {"rule cat1.x {\n when request\n}\n", 1, "no action"},
     {"rule x {\n when request\n action drop\n}\n", 1, "no category"},
+    /* the vocabulary of sipwall's own events is not for rules */
+    {"rule cat1.x {\n when request\n event event_loss\n action drop\n}\n", 3, "reserved"},
+    {"rule x {\n category system\n when request\n action drop\n}\n", 2, "unknown category"},
+    {"rule system.x {\n when request\n action drop\n}\n", 1, "no category"},
     {"rule cat1.x {\n when request\n action reject 399\n}\n", 3, "400-699"},
     {"rule cat1.x {\n when request\n\n action reject 700\n}\n", 4, "400-699"},
     {"detector scan {\n window 60s\n block 10q\n}\n", 3, "duration"},
