@@ -384,4 +384,129 @@ void sw_event_pipeline_stats_get(sw_event_pipeline *p, sw_event_pipeline_stats *
  * some was abandoned (counted in the last stats; *final may be NULL). */
 int sw_event_pipeline_free(sw_event_pipeline *p, sw_event_pipeline_stats *final);
 
+/* ==== export to a SIEM (branch export; docs/export.md) ======================
+ * Formatters: a stored event (the JSON row sw_event_json wrote, with its
+ * store id and time) becomes one RFC 5424 syslog message, carrying the
+ * fields as structured data, a CEF record or an ECS-shaped JSON document.
+ * They are pure functions: no allocation visible to the caller, no I/O,
+ * no globals; the row is treated as untrusted text. */
+
+/* Structured-data ID of our fields: the documentation PEN of RFC 5612
+ * until one is registered. */
+#define SW_SYSLOG_SD_ID "sipwall@32473"
+/* Largest message written, in octets (RFC 5425 §4.3.1: receivers SHOULD
+ * take 8192).  An event that does not fit is written with its values cut
+ * shorter (the message then says cut="1"). */
+#define SW_SYSLOG_MAX_MSG 8192
+/* "LEN SP" in front of a message (RFC 5425 §4.3 octet counting). */
+#define SW_SYSLOG_FRAME_HDR 12
+
+typedef enum sw_export_format {
+    SW_EXPORT_RFC5424 = 0, /* fields in [sipwall@32473 …], MSG = the reason */
+    SW_EXPORT_CEF = 1,     /* MSG = one CEF:0 record */
+    SW_EXPORT_ECS = 2,     /* MSG = one ECS-shaped JSON object */
+} sw_export_format;
+
+/* "rfc5424", "cef", "ecs"; NULL out of range.  lookup: SW_ENOTFOUND. */
+const char *sw_export_format_name(sw_export_format f);
+int sw_export_format_lookup(const char *name, sw_export_format *out) SW_WUR SW_NONNULL(1, 2);
+
+typedef struct sw_syslog_opts {
+    sw_export_format format;
+    unsigned facility;    /* 0..23; RFC 5424 §6.2.1 (16 = local0) */
+    const char *hostname; /* HOSTNAME; NULL or "" = "-" (the NILVALUE) */
+    const char *app_name; /* NULL = "sipwalld" */
+    long procid;          /* <= 0 = "-" */
+    const char *version;  /* product version for CEF; NULL = "0" */
+} sw_syslog_opts;
+
+/* The syslog severity (RFC 5424 §6.2.1, 0..7) of an event, from its action
+ * and category (docs/export.md "Severity"):
+ *   drop, reject                -> 4 warning
+ *   rate-limit, strip, rewrite  -> 5 notice
+ *   tag, allow, anything else   -> 6 informational
+ * one step more severe (3 error, 4, 5) for category cat3 and behavioural
+ * (an attack in progress rather than a malformed or non-compliant
+ * message); monitor mode does not change it.  NULL strings are "unknown". */
+unsigned sw_syslog_severity(const char *action, const char *category);
+
+/* RFC 5424 §7.3.1 sequenceId (1..2147483647) of store id (>= 1): ids
+ * 1..2^31-1 map to themselves, then it wraps to 1: ((id - 1) mod (2^31-1)) + 1. */
+int64_t sw_syslog_sequence_id(int64_t id);
+
+/* Formats the stored event (json/json_len: one JSON object as
+ * sw_event_json writes it; id: its store id; ts_ns: its time) as one
+ * RFC 5424 message into buf (cap bytes; at least SW_SYSLOG_MAX_MSG makes
+ * every event fit).  Not NUL-terminated.  Returns the length, or
+ * SW_EINVAL when json is not a JSON object, SW_ELIMIT when even the
+ * shortest form does not fit in cap, SW_ENOMEM. */
+int sw_syslog_format(const sw_syslog_opts *o, int64_t id, int64_t ts_ns, const char *json,
+                     size_t json_len, char *buf, size_t cap) SW_WUR SW_NONNULL(1, 4, 6);
+
+/* Octet-counting frame (RFC 5425 §4.3, RFC 6587 §3.4.1): writes "LEN " and
+ * the message into out.  Returns the frame length or SW_ELIMIT (cap too
+ * small).  msg and out may not overlap. */
+int sw_syslog_frame(const char *msg, size_t len, char *out, size_t cap) SW_WUR SW_NONNULL(1, 3);
+
+/* ---- the exporter: one thread per configured collector --------------------
+ * Reads the event store with its own handle from a named cursor, sends
+ * each event as one framed message over TLS (RFC 5425) or DTLS (RFC 6012),
+ * and moves the cursor only after the writes succeeded.  See export.c. */
+typedef struct sw_exporter sw_exporter;
+
+typedef enum sw_export_transport { SW_EXPORT_TLS = 0, SW_EXPORT_DTLS = 1 } sw_export_transport;
+
+typedef struct sw_exporter_conf {
+    const char *name;        /* cursor name "export:NAME" in the store; 1..31 chars */
+    const char *store;       /* event store path */
+    sw_export_transport transport;
+    const char *host;        /* collector address or name */
+    uint16_t port;
+    const char *ca, *cert, *key; /* collector CA; our client certificate and key */
+    const char *server_name; /* name the collector's certificate must carry; NULL = host */
+    sw_syslog_opts syslog;   /* format, facility, hostname, … */
+    unsigned window;         /* events resent after every (re)connect; default 64 */
+    unsigned batch;          /* events per write and per cursor update; default 256 */
+    unsigned backoff_min_ms; /* reconnect delay, doubled per failure; default 250 */
+    unsigned backoff_max_ms; /* its cap; default 30000; the delay is jittered by ±25 % */
+    unsigned dtls_rekey_s;   /* DTLS: a new session after this long; default 10 */
+    unsigned dtls_rekey_records; /* … or this many records; default 50000 */
+    unsigned dtls_rate;      /* DTLS: at most this many records per second; default 5000 */
+    unsigned poll_ms;        /* store poll interval when idle; default 50 */
+    /* Log hook for the exporter thread (rate-limited by the exporter);
+     * NULL = stderr.  level: 0 error, 1 warning, 2 info, 3 debug. */
+    void (*log)(void *arg, int level, const char *msg);
+    void *log_arg;
+} sw_exporter_conf;
+
+typedef struct sw_exporter_stats {
+    uint64_t sent;               /* messages written (first sends and resends) */
+    uint64_t duplicates;         /* of them, resent (ids written before) */
+    uint64_t reconnects;         /* sessions set up after the first */
+    uint64_t connect_failures;   /* TCP/UDP connect or I/O errors before a session */
+    uint64_t handshake_failures; /* TLS/DTLS handshakes that failed (either side's certificate) */
+    uint64_t write_failures;     /* sessions lost while sending */
+    uint64_t format_errors;      /* rows that could not be formatted (skipped, counted) */
+    int64_t cursor;              /* acked by cursor: last id known written */
+    int64_t last_id;             /* last id in the store when last looked */
+    int64_t behind;              /* last_id - cursor */
+    uint8_t connected;
+} sw_exporter_stats;
+
+/* Checks c, copies what it needs (strings included) and loads the
+ * certificates.  Does not connect.  NULL with a reason in err. */
+sw_exporter *sw_exporter_new(const sw_exporter_conf *c, char *err, size_t errlen) SW_WUR
+    SW_NONNULL(1);
+/* Starts the thread.  SW_OK or SW_EIO. */
+int sw_exporter_start(sw_exporter *e) SW_NONNULL(1);
+/* Asks the thread to stop and waits for it: up to a second for the
+ * collector's TCP to acknowledge what is in flight, about as long again
+ * when a write is blocked; persists the cursor.  Safe without start. */
+void sw_exporter_stop(sw_exporter *e) SW_NONNULL(1);
+void sw_exporter_free(sw_exporter *e);
+/* A consistent-enough snapshot of the counters (each read atomically). */
+void sw_exporter_get_stats(const sw_exporter *e, sw_exporter_stats *out) SW_NONNULL(1, 2);
+const char *sw_exporter_name(const sw_exporter *e) SW_NONNULL(1);
+/* ==== end of export section ================================================= */
+
 #endif

@@ -105,6 +105,13 @@ char *swd_stats_json(swd_daemon *d)
     json_object_set_new(en, "verdicts", vd);
     json_object_set_new(o, "engine", en);
     swd_events_stats(d, o);
+    if (d->nexporters) { /* export syslog lines (daemon/export.c) */
+        char *ex = swd_exports_stats_json(d);
+        json_t *xo = ex ? json_loads(ex, 0, NULL) : NULL;
+        if (xo)
+            json_object_set_new(o, "exporters", xo);
+        free(ex);
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;

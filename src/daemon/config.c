@@ -7,6 +7,7 @@
  * hostile (fuzz/fuzz_config.c): bounded line length, file size, word count
  * and table sizes, no NUL or control bytes. */
 #include "daemon/config.h"
+#include "sipwall/event.h" /* export formats and transports */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +30,7 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_LOG_LEVEL, D_ADMIN, D_SECRET, D_TOPOLOGY_HIDING, D_LISTEN, D_FORWARD, D_ROUTE,
        D_TLS_CLIENT, D_LIMITS, D_CAPTURE, D_HEP,
        D_EVENTS_DB,
+       D_EXPORT,
        D__COUNT };
 
 enum { L_MAX_CONNECTIONS, L_MAX_CONNECTIONS_PER_IP, L_IDLE_TIMEOUT, L_HANDSHAKE_TIMEOUT,
@@ -972,6 +974,167 @@ static int d_hep(cfg_parser *p)
     return SW_OK;
 }
 
+/* ---- export syslog (docs/export.md) ---------------------------------------------- */
+
+static const char *const export_keys[] = {"ca", "cert", "key", "server-name", "store", "format",
+                                          "facility", "window", "batch", "dtls-rekey", "dtls-rate",
+                                          "hostname"};
+enum { EK_CA, EK_CERT, EK_KEY, EK_SERVER_NAME, EK_STORE, EK_FORMAT, EK_FACILITY, EK_WINDOW,
+       EK_BATCH, EK_DTLS_REKEY, EK_DTLS_RATE, EK_HOSTNAME, EK__COUNT };
+
+/* HOST:PORT where HOST is a DNS name, an IPv4 literal or [IPv6]. */
+static int export_hostport(cfg_parser *p, const char *s, swd_export *x)
+{
+    const char *colon;
+    char host[256];
+    size_t hl;
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':')
+            return fail(p, p->line, "export: '%.*s' is not HOST:PORT", CFG_SHOW, s);
+        hl = (size_t)(end - s - 1);
+        if (hl == 0 || hl >= sizeof host)
+            return fail(p, p->line, "export: bad address '%.*s'", CFG_SHOW, s);
+        memcpy(host, s + 1, hl);
+        colon = end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || colon == s || memchr(s, ':', (size_t)(colon - s)))
+            return fail(p, p->line, "export: '%.*s' is not HOST:PORT", CFG_SHOW, s);
+        hl = (size_t)(colon - s);
+        if (hl >= sizeof host)
+            return fail(p, p->line, "export: host name too long");
+        memcpy(host, s, hl);
+    }
+    host[hl] = '\0';
+    sw_addr a;
+    int ip = sw_addr_parse(host, &a) == SW_OK;
+    if (!ip && (s[0] == '[' || !domain_name(host)))
+        return fail(p, p->line, "export: '%.*s' is neither an IP address nor a host name", CFG_SHOW,
+                    host);
+    uint32_t port = 0;
+    int rc = number(p, "export port", colon + 1, 1, 65535, 0, &port);
+    if (rc)
+        return rc;
+    x->port = (uint16_t)port;
+    x->host = dup_str(p, host);
+    return x->host ? SW_OK : SW_ENOMEM;
+}
+
+static int d_export(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (p->words.n < 5 || strcmp(p->words.w[1], "syslog") != 0)
+        return fail(p, p->line,
+                    "usage: export syslog NAME tls|dtls HOST:PORT ca=FILE cert=FILE key=FILE "
+                    "[store=FILE] [server-name=NAME] [format=rfc5424|cef|ecs] [facility=0..23] "
+                    "[window=N] [batch=N] [dtls-rekey=SECONDS] [dtls-rate=N] [hostname=NAME]");
+    if (c->nexports == SWD_MAX_EXPORTS)
+        return fail(p, p->line, "export: more than %d exporters", SWD_MAX_EXPORTS);
+    swd_export *x = &c->exports[c->nexports];
+    memset(x, 0, sizeof *x);
+    x->line = p->line;
+    c->nexports++; /* from here on swd_config_free frees what x holds */
+    const char *name = p->words.w[2];
+    if (!simple_name(name, sizeof x->name - 1))
+        return fail(p, p->line, "export: name '%.*s' is not 1..%zu of [A-Za-z0-9._-]", CFG_SHOW,
+                    name, sizeof x->name - 1);
+    snprintf(x->name, sizeof x->name, "%s", name);
+    for (unsigned i = 0; i + 1 < c->nexports; i++)
+        if (strcmp(c->exports[i].name, x->name) == 0)
+            return fail(p, p->line, "export: name %s already used on line %d", x->name,
+                        c->exports[i].line);
+    if (strcmp(p->words.w[3], "tls") == 0)
+        x->transport = SW_EXPORT_TLS;
+    else if (strcmp(p->words.w[3], "dtls") == 0)
+        x->transport = SW_EXPORT_DTLS;
+    else
+        return fail(p, p->line, "export: transport '%.*s' is not tls or dtls", CFG_SHOW,
+                    p->words.w[3]);
+    int rc = export_hostport(p, p->words.w[4], x);
+    if (rc)
+        return rc;
+    const char *v[EK__COUNT];
+    if ((rc = options(p, "export", 5, export_keys, EK__COUNT, v)) != SW_OK)
+        return rc;
+    if (!v[EK_CA] || !v[EK_CERT] || !v[EK_KEY])
+        return fail(p, p->line, "export: ca=, cert= and key= are required (mutual TLS)");
+    if ((x->ca = dup_path(p, "export ca", v[EK_CA])) == NULL ||
+        (x->cert = dup_path(p, "export cert", v[EK_CERT])) == NULL ||
+        (x->key = dup_path(p, "export key", v[EK_KEY])) == NULL ||
+        (v[EK_STORE] && (x->store = dup_path(p, "export store", v[EK_STORE])) == NULL))
+        return SW_EINVAL; /* no store=: the events-db, filled in by export_checks */
+    if (v[EK_SERVER_NAME]) {
+        sw_addr a;
+        if (sw_addr_parse(v[EK_SERVER_NAME], &a) != SW_OK && !domain_name(v[EK_SERVER_NAME]))
+            return fail(p, p->line, "export: server-name '%.*s' is neither a host name nor an IP",
+                        CFG_SHOW, v[EK_SERVER_NAME]);
+        if ((x->server_name = dup_str(p, v[EK_SERVER_NAME])) == NULL)
+            return SW_ENOMEM;
+    }
+    x->format = SW_EXPORT_RFC5424;
+    if (v[EK_FORMAT]) {
+        sw_export_format f;
+        if (sw_export_format_lookup(v[EK_FORMAT], &f) != SW_OK)
+            return fail(p, p->line, "export: format '%.*s' is not rfc5424, cef or ecs", CFG_SHOW,
+                        v[EK_FORMAT]);
+        x->format = (int)f;
+    }
+    uint32_t n;
+    x->facility = 16;
+    if (v[EK_FACILITY]) {
+        if ((rc = number(p, "export facility", v[EK_FACILITY], 0, 23, 0, &n)) != SW_OK)
+            return rc;
+        x->facility = n;
+    }
+    x->window = 64;
+    if (v[EK_WINDOW]) {
+        if ((rc = number(p, "export window", v[EK_WINDOW], 1, 100000, 0, &n)) != SW_OK)
+            return rc;
+        x->window = n;
+    }
+    x->batch = 256;
+    if (v[EK_BATCH]) {
+        if ((rc = number(p, "export batch", v[EK_BATCH], 1, 4096, 0, &n)) != SW_OK)
+            return rc;
+        x->batch = n;
+    }
+    x->dtls_rekey_s = 10;
+    if (v[EK_DTLS_REKEY]) {
+        if (x->transport != SW_EXPORT_DTLS)
+            return fail(p, p->line, "export: dtls-rekey= is for dtls only");
+        if ((rc = number(p, "export dtls-rekey", v[EK_DTLS_REKEY], 1, 86400, 0, &n)) != SW_OK)
+            return rc;
+        x->dtls_rekey_s = n;
+    }
+    x->dtls_rate = 5000;
+    if (v[EK_DTLS_RATE]) {
+        if (x->transport != SW_EXPORT_DTLS)
+            return fail(p, p->line, "export: dtls-rate= is for dtls only");
+        if ((rc = number(p, "export dtls-rate", v[EK_DTLS_RATE], 1, 1000000, 0, &n)) != SW_OK)
+            return rc;
+        x->dtls_rate = n;
+    }
+    if (v[EK_HOSTNAME]) {
+        /* RFC 5424 HOSTNAME: 1..255 PRINTUSASCII (the config has no blanks in a word
+         * unless quoted, and no control characters at all) */
+        size_t hl = strlen(v[EK_HOSTNAME]);
+        int okname = hl <= 255;
+        for (size_t i = 0; okname && i < hl; i++)
+            okname = (unsigned char)v[EK_HOSTNAME][i] > 32 && (unsigned char)v[EK_HOSTNAME][i] < 127;
+        if (!okname)
+            return fail(p, p->line, "export: hostname= must be 1..255 printable ASCII characters, "
+                                    "no blanks");
+        if ((x->hostname = dup_str(p, v[EK_HOSTNAME])) == NULL)
+            return SW_ENOMEM;
+    }
+    if ((rc = check_readable(p, p->line, "export ca", x->ca)) != SW_OK ||
+        (rc = check_readable(p, p->line, "export cert", x->cert)) != SW_OK ||
+        (rc = check_readable(p, p->line, "export key", x->key)) != SW_OK)
+        return rc;
+    return SW_OK;
+}
+
 static const struct directive {
     const char *name;
     int (*fn)(cfg_parser *);
@@ -997,6 +1160,7 @@ static const struct directive {
     [D_CAPTURE] = {"capture", d_capture, 1},
     [D_HEP] = {"hep", d_hep, 1},
     [D_EVENTS_DB] = {"events-db", d_events_db, 0},
+    [D_EXPORT] = {"export", d_export, 1},
 };
 
 /* ---- lines -------------------------------------------------------------------- */
@@ -1102,6 +1266,23 @@ static int uses_tls_out(const swd_config *c, int *line, const cfg_parser *p)
                 return 1;
             }
     return 0;
+}
+
+/* Exporters read the daemon's own store unless store= names another. */
+static int export_checks(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    for (unsigned i = 0; i < c->nexports; i++) {
+        swd_export *x = &c->exports[i];
+        if (x->store)
+            continue;
+        if (!c->events_db)
+            return fail(p, x->line, "export %s: no store to read: add an events-db line or store=FILE",
+                        x->name);
+        if ((x->store = strdup(c->events_db)) == NULL)
+            return fail(p, x->line, "out of memory");
+    }
+    return SW_OK;
 }
 
 static int validate(cfg_parser *p)
@@ -1328,6 +1509,15 @@ void swd_config_free(swd_config *c)
     }
     for (unsigned i = 0; i < c->nheps && i < SWD_MAX_HEPS; i++)
         free(c->heps[i].auth_key);
+    for (unsigned i = 0; i < c->nexports && i < SWD_MAX_EXPORTS; i++) {
+        free(c->exports[i].host);
+        free(c->exports[i].ca);
+        free(c->exports[i].cert);
+        free(c->exports[i].key);
+        free(c->exports[i].server_name);
+        free(c->exports[i].store);
+        free(c->exports[i].hostname);
+    }
     memset(c, 0, sizeof *c);
 }
 
@@ -1392,6 +1582,8 @@ int swd_config_parse(const char *text, size_t len, const char *name, swd_config 
     }
     if (rc == SW_OK)
         rc = validate(p);
+    if (rc == SW_OK)
+        rc = export_checks(p);
     free(p);
     if (rc != SW_OK) {
         if (rc > 0 || strcmp(sw_strerror(rc), "unknown error") == 0)

@@ -28,6 +28,8 @@
 #define SWD_MAX_WORKERS 64
 #define SWD_LISTEN_NAME_MAX 32 /* including the NUL */
 
+#define SWD_MAX_EXPORTS 8     /* export syslog … lines */
+
 /* Input limits of the parser. */
 #define SWD_CONFIG_MAX_LINE 4096        /* bytes per line, without the newline */
 #define SWD_CONFIG_MAX_SIZE (1u << 20)  /* bytes per file */
@@ -139,6 +141,27 @@ typedef struct swd_hep {
     int line;
 } swd_hep;
 
+/* export syslog NAME tls|dtls HOST:PORT ca= cert= key= [server-name=] [store=]
+ *   [format=] [facility=] [window=] [batch=] [dtls-rekey=] [dtls-rate=] [hostname=]
+ *   (docs/export.md) */
+typedef struct swd_export {
+    char name[32];
+    int transport;         /* sw_export_transport */
+    char *host;            /* name or IP literal (no brackets) */
+    uint16_t port;
+    char *ca, *cert, *key; /* required, readable */
+    char *server_name;     /* what the collector's certificate must name; default host */
+    char *store;           /* the event store the exporter reads (default: events-db) */
+    int format;            /* sw_export_format, default rfc5424 */
+    unsigned facility;     /* 0..23, default 16 (local0) */
+    unsigned window;       /* events resent after a reconnect, default 64 */
+    unsigned batch;        /* events per write / cursor update, default 256 */
+    unsigned dtls_rekey_s; /* DTLS session lifetime, default 10 */
+    unsigned dtls_rate;    /* DTLS records per second at most, default 5000 */
+    char *hostname;        /* HOSTNAME of the messages; NULL = gethostname() */
+    int line;
+} swd_export;
+
 typedef struct swd_config {
     char *path;             /* the name given to load/parse */
     swd_mode mode;          /* default inline */
@@ -177,6 +200,9 @@ typedef struct swd_config {
     unsigned ncaptures;
     swd_hep heps[SWD_MAX_HEPS];
     unsigned nheps;
+
+    swd_export exports[SWD_MAX_EXPORTS];
+    unsigned nexports;
 } swd_config;
 
 /* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success

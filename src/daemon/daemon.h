@@ -116,6 +116,8 @@ typedef struct swd_daemon {
      * (created with the first policy, sized by its `limits blocks`). */
     sw_state_store *state;
     struct swd_reloader *reloader; /* policy reloads off the control thread (reload.h) */
+    sw_exporter *exporters[SWD_MAX_EXPORTS]; /* export syslog lines (daemon/export.c) */
+    unsigned nexporters;
 } swd_daemon;
 
 /* The shared store's ceiling for a policy; on reload the store is resized
@@ -161,5 +163,17 @@ void swd_events_stats(swd_daemon *d, void *out);
 /* Drains every queue into the outputs, stops the writer, closes all.
  * After the workers have stopped.  NULL-safe. */
 void swd_events_close(swd_daemon *d);
+
+/* ---- exporters to the SIEM (daemon/export.c, docs/export.md) --------------- */
+/* Makes one exporter per `export` line (certificates loaded now, before
+ * privileges drop); nothing connects yet.  SW_OK or an error in err. */
+int swd_exports_create(swd_daemon *d, char *err, size_t errlen);
+/* Starts their threads (after the drop: the store is opened as the
+ * daemon's user).  SW_OK or SW_EIO. */
+int swd_exports_start(swd_daemon *d, char *err, size_t errlen);
+/* Stops them (cursor persisted) and frees them. */
+void swd_exports_free(swd_daemon *d);
+/* Their counters as a JSON object {"NAME": {...}} (malloc'd text), or NULL. */
+char *swd_exports_stats_json(swd_daemon *d);
 
 #endif

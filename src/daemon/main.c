@@ -237,6 +237,9 @@ static int run(const char *path)
     if (setup_ifaces(d, err, sizeof err) != SW_OK || swd_events_open(d, err, sizeof err) != SW_OK ||
         swd_workers_create(d, err, sizeof err) != SW_OK)
         goto out;
+    /* exporters' certificates are read while we may still read them */
+    if (swd_exports_create(d, err, sizeof err) != SW_OK)
+        goto out;
     if (cfg.admin && (admin_fd = swd_admin_listen(cfg.admin, err, sizeof err)) < 0)
         goto out;
     if (cfg.pid_file) {
@@ -251,6 +254,8 @@ static int run(const char *path)
         goto out;
     }
     if (swd_workers_start(d, err, sizeof err) != SW_OK)
+        goto out;
+    if (swd_exports_start(d, err, sizeof err) != SW_OK)
         goto out;
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
@@ -288,6 +293,7 @@ out:
     if (sigfd >= 0)
         close(sigfd);
     swd_events_close(d); /* drains the queues: every accepted event is written */
+    swd_exports_free(d); /* last: the exporters' cursors are saved; the rest goes out at the next start */
     for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);
@@ -355,6 +361,20 @@ static int check_config(const char *path)
         swd_policy_gen_free(g);
         swd_config_free(&cfg);
         return 1;
+    }
+    {
+        /* exporters: their certificates and keys must load, as at start */
+        swd_daemon *xd = calloc(1, sizeof *xd);
+        int xr = xd ? (xd->cfg = &cfg, swd_exports_create(xd, err, sizeof err)) : SW_ENOMEM;
+        if (xd)
+            swd_exports_free(xd);
+        free(xd);
+        if (xr != SW_OK) {
+            fprintf(stderr, "%s\n", xr == SW_ENOMEM ? "out of memory" : err);
+            swd_policy_gen_free(g);
+            swd_config_free(&cfg);
+            return 1;
+        }
     }
     printf("%s: ok — mode %s, %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs; "
            "policy %s with %u rules; %u workers, about %llu MiB of engine state, %llu file descriptors\n",
