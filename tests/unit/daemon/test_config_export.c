@@ -104,7 +104,7 @@ static void test_full(void **state)
     assert_string_equal(x->host, "192.0.2.9");
     assert_int_equal(x->format, SW_EXPORT_RFC5424);
     assert_int_equal(x->facility, 16);
-    assert_int_equal(x->window, 64);
+    assert_int_equal(x->window, 1024);
     assert_int_equal(x->batch, 256);
     assert_int_equal(x->dtls_rekey_s, 10);
     assert_int_equal(x->dtls_rate, 5000);
