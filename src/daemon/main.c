@@ -295,6 +295,11 @@ static int check_config(const char *path)
         return 1;
     }
     (void)swd_log_open("stderr", SWD_LOG_WARN, err, sizeof err);
+    if (swd_events_check(&cfg, err, sizeof err) != SW_OK) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        swd_config_free(&cfg);
+        return 1;
+    }
     swd_policy_gen *g = swd_policy_gen_load(&cfg, 1, 1, err, sizeof err);
     if (!g) {
         fprintf(stderr, "%s: %s\n", path, err);
