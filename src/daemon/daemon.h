@@ -144,6 +144,11 @@ int64_t swd_now_ns(void);
 
 /* ---- events (src/daemon/sink.c) -------------------------------------------- */
 typedef struct swd_events swd_events;
+/* What opening the files sipwalld writes (events, events-db, a log file)
+ * would refuse, without opening anything (for --check-config): a symbolic
+ * link at the path, a directory that does not exist or is not writable.
+ * SW_OK or SW_EINVAL with err. */
+int swd_events_check(const swd_config *cfg, char *err, size_t errlen);
 /* Opens what the config names (events-db: the SQLite store; events: the
  * JSON-lines file, appended) and the event pipeline with one producer per
  * worker and its writer thread.  A path that is a symbolic link is refused

@@ -341,6 +341,8 @@ static int check_config(const char *path)
     }
     if (rc == SW_OK)
         rc = swd_check_environment(&cfg, SWD_CHECK_ONLY, err, sizeof err);
+    if (rc == SW_OK)
+        rc = swd_events_check(&cfg, err, sizeof err); /* what opening the event files would refuse */
     if (rc == SW_OK && !running)
         rc = swd_check_binds(&cfg, err, sizeof err);
     if (rc == SW_OK)

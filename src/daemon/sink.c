@@ -82,13 +82,54 @@ static void give_db_to_user(const swd_config *cfg)
     }
 }
 
+/* The directory a file will be created in exists and is writable. */
+static int dir_writable(const char *what, const char *path, char *err, size_t errlen)
+{
+    char dir[4200];
+    if ((size_t)snprintf(dir, sizeof dir, "%s", path) >= sizeof dir) {
+        snprintf(err, errlen, "%s %s: path too long", what, path);
+        return SW_EINVAL;
+    }
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: the directory %s does not exist", what, path, dir);
+        return SW_EINVAL;
+    }
+    if (access(dir, W_OK | X_OK) < 0) {
+        snprintf(err, errlen, "%s %s: cannot write in %s: %s", what, path, dir, strerror(errno));
+        return SW_EINVAL;
+    }
+    return SW_OK;
+}
+
+int swd_events_check(const swd_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->events && (refuse_symlink("events file", cfg->events, err, errlen) ||
+                        dir_writable("events file", cfg->events, err, errlen)))
+        return SW_EINVAL;
+    if (cfg->events_db && (refuse_db_symlinks(cfg->events_db, err, errlen) ||
+                           dir_writable("events-db", cfg->events_db, err, errlen)))
+        return SW_EINVAL;
+    if (cfg->log && strcmp(cfg->log, "stderr") != 0 && strcmp(cfg->log, "syslog") != 0 &&
+        (refuse_symlink("log file", cfg->log, err, errlen) ||
+         dir_writable("log file", cfg->log, err, errlen)))
+        return SW_EINVAL;
+    return SW_OK;
+}
+
 int swd_events_open(swd_daemon *d, char *err, size_t errlen)
 {
     const swd_config *cfg = d->cfg;
     if (!cfg->events && !cfg->events_db)
         return SW_OK;
-    if ((cfg->events && refuse_symlink("events file", cfg->events, err, errlen)) ||
-        (cfg->events_db && refuse_db_symlinks(cfg->events_db, err, errlen)))
+    if (swd_events_check(cfg, err, errlen) != SW_OK)
         return SW_EINVAL;
     swd_events *e = calloc(1, sizeof *e);
     if (!e) {

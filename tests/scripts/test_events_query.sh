@@ -12,7 +12,7 @@ SW_SRC=${SW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 SIPWALL=${SIPWALL:-${SW_BUILD:-$SW_SRC/build}/sipwall}
 LOAD=$SW_SRC/tests/tools/sip-events-load
 
-peers_init events-query 61
+peers_init events-query 65
 DB=$WORK/events.db
 export SIPWALL_EVENTS_DB=$DB
 PEERS_POLICY_EXTRA='limits { events-per-key 100000; event-window 1s; event-keys 65536 }'

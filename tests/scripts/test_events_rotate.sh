@@ -152,6 +152,12 @@ refused() { # what CONF-EDIT LINK: the error must name LINK
     sed -e "$edit" "$CONF" >"$WORK/link.conf"
     rm -f "$ADMIN"
     : >"$LOGF"
+    if "$SIPWALLD" -c "$WORK/link.conf" --check-config >"$WORK/check.out" 2>&1; then
+        bad "$what: --check-config says ok"
+    else
+        grep -q "symbolic link" "$WORK/check.out" && ok "$what: --check-config refuses it too" ||
+            bad "$what: --check-config said $(head -c 200 "$WORK/check.out")"
+    fi
     timeout 20 "$SIPWALLD" -c "$WORK/link.conf" >"$WORK/link.out" 2>&1 || rc=$?
     if [ $rc != 0 ] && grep -h "symbolic link" "$WORK/link.out" "$LOGF" 2>/dev/null | grep -q "$link"; then
         ok "$what: refused at start (status $rc): $(grep -h -m 1 "symbolic link" "$WORK/link.out" "$LOGF" | cut -c1-160)"
