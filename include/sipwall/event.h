@@ -497,6 +497,12 @@ typedef struct sw_exporter_stats {
  * certificates.  Does not connect.  NULL with a reason in err. */
 sw_exporter *sw_exporter_new(const sw_exporter_conf *c, char *err, size_t errlen) SW_WUR
     SW_NONNULL(1);
+/* Opens the exporter's handle on its store now, from the calling thread:
+ * a daemon does this before it drops privileges, since the store may sit
+ * in a directory only root can enter.  Optional: the thread opens the
+ * store itself (and retries every second) when it is not open yet.
+ * SW_OK, or SW_EIO with a reason in err. */
+int sw_exporter_open_store(sw_exporter *e, char *err, size_t errlen) SW_NONNULL(1);
 /* Starts the thread.  SW_OK or SW_EIO. */
 int sw_exporter_start(sw_exporter *e) SW_NONNULL(1);
 /* Asks the thread to stop and waits for it: up to a second for the

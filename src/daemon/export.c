@@ -54,6 +54,10 @@ int swd_exports_create(swd_daemon *d, char *err, size_t errlen)
             return SW_EINVAL;
         }
         d->nexporters = i + 1;
+        /* now, while we may still enter the store's directory (it is
+         * root's, 0700, in the shipped layout); else the thread retries */
+        if (sw_exporter_open_store(d->exporters[i], e, sizeof e) != SW_OK)
+            swd_warn("export", "export %s: %s; retrying every second", x->name, e);
     }
     return SW_OK;
 }

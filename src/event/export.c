@@ -57,6 +57,7 @@
 enum { LOG_CONNECT, LOG_HANDSHAKE, LOG_WRITE, LOG_STORE, LOG__COUNT };
 
 struct sw_exporter {
+    uint8_t cursor_read; /* the thread read its cursor from the store */
     char name[EXP_NAME_MAX];
     char cursor_name[EXP_NAME_MAX + 8];
     char *store_path, *host, *server_name, *hostname, *app_name, *version;
@@ -699,11 +700,8 @@ static void save_cursor(sw_exporter *e)
 static int open_store(sw_exporter *e)
 {
     char err[300];
-    sw_event_store_opts o;
-    memset(&o, 0, sizeof o);
-    e->store = sw_event_store_open(e->store_path, &o, err, sizeof err);
-    if (!e->store) {
-        EXP_LOG_LIMITED(e, LOG_STORE, 0, "event store %s: %s", e->store_path, err);
+    if (sw_exporter_open_store(e, err, sizeof err) != SW_OK) {
+        EXP_LOG_LIMITED(e, LOG_STORE, 0, "%s", err);
         return SW_EIO;
     }
     int64_t c = 0;
@@ -715,13 +713,32 @@ static int open_store(sw_exporter *e)
         return r;
     }
     atomic_store(&e->cursor, r == SW_OK ? c : 0);
+    e->cursor_read = 1;
+    return SW_OK;
+}
+
+int sw_exporter_open_store(sw_exporter *e, char *err, size_t errlen)
+{
+    if (e->store)
+        return SW_OK;
+    sw_event_store_opts o;
+    memset(&o, 0, sizeof o);
+    char why[300];
+    e->store = sw_event_store_open(e->store_path, &o, why, sizeof why);
+    if (!e->store) {
+        if (err && errlen)
+            snprintf(err, errlen, "event store %s: %s", e->store_path, why);
+        return SW_EIO;
+    }
     return SW_OK;
 }
 
 static void *exporter_main(void *arg)
 {
     sw_exporter *e = arg;
-    while (!atomic_load(&e->stop) && !e->store)
+    /* the store may have been opened before the privilege drop (the handle
+     * is used by this thread only from now on); the cursor is read here */
+    while (!atomic_load(&e->stop) && (!e->store || !e->cursor_read))
         if (open_store(e) != SW_OK)
             nap(e, 1000);
     while (!atomic_load(&e->stop)) {

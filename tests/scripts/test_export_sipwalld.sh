@@ -14,7 +14,12 @@ peers_init export_e2e 44
 export_pki
 COLL=127.$PEERS_NET.0.5
 PORT=6514
-STORE=$WORK/events.db
+# The shipped layout: the store in a directory only root may enter, and
+# sipwalld running as nobody after start.  The exporter's handle on the
+# store must be opened before the privilege drop (it could not be after).
+mkdir -p "$WORK/private"
+chmod 700 "$WORK/private"
+STORE=$WORK/private/events.db
 
 stats_json() { peers_stats; }
 exp_stat() { # FIELD
@@ -22,7 +27,7 @@ exp_stat() { # FIELD
 }
 
 coll_rsyslog_start c "$COLL" "$PORT"
-peers_start_proxy "events-db $STORE" \
+peers_start_proxy "events-db $STORE" "user nobody nogroup" \
     "export syslog siem tls $COLL:$PORT ca=$PKI/ca.pem cert=$PKI/client.pem key=$PKI/client.key server-name=localhost"
 
 # 40 requests with a scanner's User-Agent from partner alpha, 40 from a
@@ -67,5 +72,6 @@ check "every stored event at rsyslog once, in order ($out)" coll_check c "$last"
 check "the scanner's rule in the structured data" grep -q 'rule="cat1.scanner-signature"' "$WORK/c/received.log"
 check "the partner's address as src_ip" grep -q "src_ip=\"$ALPHA\"" "$WORK/c/received.log"
 check "the stranger's events too" grep -q "src_ip=\"$STRANGER\"" "$WORK/c/received.log"
+check "sipwalld runs as nobody" test "$(ps -o user= -p "$SIPWALLD_PID")" = nobody
 check "store ids in the structured data" grep -q "\[sipwall@32473 id=\"$last\"" "$WORK/c/received.log"
 peers_done
