@@ -417,8 +417,11 @@ int64_t sw_event_store_retain(sw_event_store *s, int64_t now_ns)
         int64_t cutoff = now_ns - s->o.max_age_s * INT64_C(1000000000);
         for (int i = 0; i < RETAIN_MAX_CHUNKS; i++) {
             d = delete_chunk(s,
+                             /* age never takes what an exporter has not sent
+                              * (ids above the lowest cursor); size does */
                              "DELETE FROM events WHERE id IN (SELECT id FROM events"
-                             " WHERE ts_ns < ?1 ORDER BY id LIMIT ?2)",
+                             " WHERE ts_ns < ?1 AND id <= (SELECT coalesce(min(id),"
+                             " 9223372036854775807) FROM cursors) ORDER BY id LIMIT ?2)",
                              cutoff, 1, RETAIN_CHUNK);
             if (d < 0)
                 return d;

@@ -369,6 +369,31 @@ static void test_retention_age(void **state)
     assert_string_equal(integrity(), "ok");
 }
 
+/* An exporter that has not sent an event holds it against retention by
+ * age (a collector outage must not lose events to the clock); retention
+ * by size still takes it (the disk comes first). */
+static void test_retention_age_waits_for_cursors(void **state)
+{
+    (void)state;
+    sw_event_store_opts o = {.max_age_s = 3600};
+    sw_event_store *s = open_store(&o);
+    assert_int_equal(append_n(s, 0, 300, T0 - 7200 * SEC, SEC / 10), SW_OK);
+    assert_int_equal(sw_event_store_cursor_set(s, "export:siem", 100), SW_OK);
+    assert_int_equal(sw_event_store_cursor_set(s, "export:soc", 250), SW_OK);
+    assert_int_equal(sw_event_store_retain(s, T0), 100); /* the lowest cursor */
+    static rows r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sw_event_store_scan(s, 0, SIZE_MAX, collect, &r), 200);
+    assert_int_equal(r.id[0], 101);
+    assert_int_equal(sw_event_store_cursor_set(s, "export:siem", 300), SW_OK);
+    assert_int_equal(sw_event_store_retain(s, T0), 150); /* now up to 250 */
+    assert_int_equal(sw_event_store_cursor_set(s, "export:soc", 300), SW_OK);
+    assert_int_equal(sw_event_store_retain(s, T0), 50);
+    assert_int_equal(sw_event_store_scan(s, 0, SIZE_MAX, collect, &r), 0);
+    sw_event_store_close(s);
+    assert_string_equal(integrity(), "ok");
+}
+
 static void test_retention_size(void **state)
 {
     (void)state;
@@ -543,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cursors_and_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_age_waits_for_cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
