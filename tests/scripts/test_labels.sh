@@ -43,7 +43,7 @@ labelled() {
 
 # ---- the project's own captures ----
 own="$SW_SRC/tests/data/labelled"
-"$SW_SRC/scripts/partners-to-policy" "$own/partners.tsv" --highrisk "$own/highrisk.tsv" \
+"$SW_SRC/scripts/partners-to-policy" --ports drop "$own/partners.tsv" --highrisk "$own/highrisk.tsv" \
     --location-feed "$own/subscribers.tsv" --country-code 44 >"$tmp/lab.policy"
 labelled "$own" --policy builtin:default --policy "$tmp/lab.policy"
 n_own=$(ls "$own"/*.labels.tsv 2>/dev/null | wc -l)
@@ -106,7 +106,7 @@ fi
 
 # ---- the shared corpus (outside check; absent in a user's clone) ----
 if [ -d "$SW_SHARED_CORPUS/pcap" ]; then
-    "$SW_SRC/scripts/partners-to-policy" "$SW_SHARED_CORPUS/pcap/partners.tsv" \
+    "$SW_SRC/scripts/partners-to-policy" --ports drop "$SW_SHARED_CORPUS/pcap/partners.tsv" \
         --highrisk "$SW_SHARED_CORPUS/pcap/highrisk_prefixes.tsv" >"$tmp/shared.policy"
     labelled "$SW_SHARED_CORPUS/pcap" --policy builtin:default --policy "$tmp/shared.policy"
 else
