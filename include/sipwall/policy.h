@@ -443,6 +443,15 @@ int sw_policy_load_text(const char *name, const char *text, size_t len, const ch
                         sw_policy **out, sw_policy_diags *diags) SW_WUR SW_NONNULL(1, 2, 5, 6);
 void sw_policy_free(sw_policy *p);
 
+/* Reads and checks paths[0..n) as sw_policy_load does and writes the merged
+ * policy (after overlays) in the policy language: one text that compiles to
+ * the same policy, and that dumps to the same text again.  List files and
+ * the location feed are named by absolute path.  Returns SW_OK and *text
+ * (malloc'd, NUL-terminated; its length in *len, which may be NULL), or what
+ * sw_policy_load would return (diagnostics in diags; *text NULL). */
+int sw_policy_dump(const char *const *paths, size_t n, char **text, size_t *len,
+                   sw_policy_diags *diags) SW_WUR SW_NONNULL(1, 3, 5);
+
 /* The text of the shipped default policy. */
 const char *sw_policy_default_text(size_t *len);
 

@@ -173,6 +173,12 @@ void pl_rule_action_clear(sw_rule_action *a);
 void pl_names_free(char ***names, uint32_t *n);
 void pl_privacy_clear(sw_privacy *p); /* frees the name lists */
 
+/* policy.c */
+/* Reads one policy file (or "builtin:default") as the next file of the
+ * policy: problems go to b->diags (b->io_error for a file that cannot be
+ * read). */
+void pl_parse_file(pl_build *b, const char *path);
+
 /* compile.c */
 int pl_compile(pl_build *b, sw_policy **out);
 

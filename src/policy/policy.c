@@ -101,7 +101,7 @@ static int finish(pl_build *b, sw_policy **out)
     return rc;
 }
 
-static void parse_file(pl_build *b, const char *path)
+void pl_parse_file(pl_build *b, const char *path)
 {
     if (strcmp(path, BUILTIN_DEFAULT) == 0) {
         size_t len;
@@ -154,7 +154,7 @@ int sw_policy_load(const char *const *paths, size_t n, sw_policy **out, sw_polic
         return SW_EINVAL;
     }
     for (size_t i = 0; i < n && !b.oom; i++)
-        parse_file(&b, paths[i]);
+        pl_parse_file(&b, paths[i]);
     return finish(&b, out);
 }
 
