@@ -1,5 +1,6 @@
 /* sipwall policy check: load policy files as one policy, print the
- * diagnostics, and a one-screen summary of what was compiled. */
+ * diagnostics, and a one-screen summary of what was compiled.
+ * sipwall policy dump: the merged policy in the policy language. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 static const char policy_usage[] =
     "usage: sipwall policy check FILE...\n"
+    "       sipwall policy dump [--policy FILE]... [FILE...]\n"
     "\n"
     "Reads, checks and compiles the FILEs as one policy (later files overlay\n"
     "earlier ones: a partner, zone, list, detector, role, rule with the same id,\n"
@@ -23,6 +25,13 @@ static const char policy_usage[] =
     "counts, rules per category and mode, detectors on / monitor / off, the\n"
     "patterns compiled, and the location feed (read now to count its numbers; a\n"
     "feed that cannot be read is reported but is not a policy error).\n"
+    "\n"
+    "policy dump writes the merged policy (FILEs and --policy files in the order\n"
+    "given, default builtin:default) to stdout in the policy language: every\n"
+    "definition once, as the later files left it, list files and the location\n"
+    "feed by absolute path, detector parameters and limits where they differ\n"
+    "from the defaults.  Loading the dump gives the same compiled policy, and\n"
+    "dumping it again gives the same text.\n"
     "\n"
     "options:\n"
     "  -h, --help   this text\n"
@@ -211,22 +220,75 @@ static int run_check(int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+static int run_dump(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"policy", required_argument, NULL, 'p'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    if (!paths) {
+        fprintf(stderr, "sipwall policy: out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
+    size_t n = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(policy_usage, stdout);
+            free(paths);
+            return CLI_EXIT_OK;
+        }
+        if (c == 'p') {
+            paths[n++] = optarg;
+            continue;
+        }
+        free(paths);
+        return cli_bad_option("policy", argv, longopts);
+    }
+    for (int i = optind; i < argc; i++)
+        paths[n++] = argv[i];
+    if (n == 0)
+        paths[n++] = "builtin:default";
+    static sw_policy_diags diags;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = sw_policy_dump(paths, n, &text, &len, &diags);
+    free(paths);
+    cli_print_policy_diags(NULL, &diags);
+    if (rc != SW_OK) {
+        fprintf(stderr, "sipwall policy: %u error%s\n", diags.errors, diags.errors == 1 ? "" : "s");
+        return rc == SW_EIO ? CLI_EXIT_USAGE : CLI_EXIT_FINDING;
+    }
+    int ok = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+    free(text);
+    if (!ok) {
+        fprintf(stderr, "sipwall policy: cannot write the dump\n");
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 static int policy_run(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("policy", "missing subcommand (check)");
+        return cli_usage("policy", "missing subcommand (check, dump)");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(policy_usage, stdout);
         return CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "check") == 0)
         return run_check(argc - 1, argv + 1);
-    return cli_usage("policy", "unknown subcommand '%s' (check)", argv[1]);
+    if (strcmp(argv[1], "dump") == 0)
+        return run_dump(argc - 1, argv + 1);
+    return cli_usage("policy", "unknown subcommand '%s' (check, dump)", argv[1]);
 }
 
 const cli_command cli_cmd_policy = {
     .name = "policy",
     .run = policy_run,
-    .summary = "check policy files and summarise them (policy check FILE...)",
+    .summary = "check policy files and summarise them, or dump the merged policy "
+               "(policy check|dump FILE...)",
     .usage = policy_usage,
 };
