@@ -179,6 +179,12 @@ void pl_privacy_clear(sw_privacy *p); /* frees the name lists */
  * read). */
 void pl_parse_file(pl_build *b, const char *path);
 
+/* lint.c */
+/* Whole-policy checks after every file is read: conditions naming a
+ * partner, zone, role or trust value that does not exist are errors at the
+ * value; a policy without rules is a warning. */
+void pl_lint(pl_build *b);
+
 /* compile.c */
 int pl_compile(pl_build *b, sw_policy **out);
 

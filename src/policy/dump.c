@@ -636,6 +636,7 @@ int sw_policy_dump(const char *const *paths, size_t n, char **text, size_t *len,
     pl_build_init(&b, diags);
     for (size_t i = 0; i < n && !b.oom; i++)
         pl_parse_file(&b, paths[i]);
+    pl_lint(&b);
     int rc = SW_OK;
     dw w = {0};
     if (b.oom)

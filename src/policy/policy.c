@@ -85,6 +85,7 @@ const char *sw_policy_default_text(size_t *len)
 static int finish(pl_build *b, sw_policy **out)
 {
     int rc;
+    pl_lint(b);
     if (b->oom)
         rc = SW_ENOMEM;
     else if (b->diags->errors)
