@@ -364,6 +364,10 @@ static int check_config(const char *path)
         swd_config_free(&cfg);
         return 1;
     }
+    if (!g->policy->core)
+        printf("warning: the policy has no partner with role core: traffic from the operator's "
+               "own side (IBCF/SBC) counts as ingress from the unknown zone (which the default "
+               "policy does not admit); add partner NAME { role core; address ... }\n");
     {
         /* exporters: their certificates and keys must load, as at start */
         swd_daemon *xd = calloc(1, sizeof *xd);
