@@ -57,6 +57,10 @@ int cli_parse_limits(const char *spec, struct sw_sip_limits *lim, char *err, siz
 struct sw_policy_diags;
 void cli_print_policy_diags(const char *prefix, const struct sw_policy_diags *d);
 
+/* sipwall policy explain ARGS (argv[0] is "explain"): policy_explain.c.
+ * Returns the command's exit status. */
+int cli_policy_explain(int argc, char **argv);
+
 /* Monotonic clock in ns, for elapsed times. */
 int64_t cli_now_ns(void);
 

@@ -12,6 +12,7 @@
 static const char policy_usage[] =
     "usage: sipwall policy check FILE...\n"
     "       sipwall policy dump [--policy FILE]... [FILE...]\n"
+    "       sipwall policy explain [--policy FILE]... --src IP[:PORT] FILE.sip\n"
     "\n"
     "Reads, checks and compiles the FILEs as one policy (later files overlay\n"
     "earlier ones: a partner, zone, list, detector, role, rule with the same id,\n"
@@ -32,6 +33,10 @@ static const char policy_usage[] =
     "feed by absolute path, detector parameters and limits where they differ\n"
     "from the defaults.  Loading the dump gives the same compiled policy, and\n"
     "dumping it again gives the same text.\n"
+    "\n"
+    "policy explain says what the policy does with one message from one source:\n"
+    "partner or zone, the rules that match, the detectors that count it, the\n"
+    "verdict and why (sipwall policy explain --help for its options).\n"
     "\n"
     "options:\n"
     "  -h, --help   this text\n"
@@ -273,7 +278,7 @@ static int run_dump(int argc, char **argv)
 static int policy_run(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("policy", "missing subcommand (check, dump)");
+        return cli_usage("policy", "missing subcommand (check, dump, explain)");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(policy_usage, stdout);
         return CLI_EXIT_OK;
@@ -282,13 +287,15 @@ static int policy_run(int argc, char **argv)
         return run_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "dump") == 0)
         return run_dump(argc - 1, argv + 1);
-    return cli_usage("policy", "unknown subcommand '%s' (check, dump)", argv[1]);
+    if (strcmp(argv[1], "explain") == 0)
+        return cli_policy_explain(argc - 1, argv + 1);
+    return cli_usage("policy", "unknown subcommand '%s' (check, dump, explain)", argv[1]);
 }
 
 const cli_command cli_cmd_policy = {
     .name = "policy",
     .run = policy_run,
-    .summary = "check policy files and summarise them, or dump the merged policy "
-               "(policy check|dump FILE...)",
+    .summary = "check policy files, dump the merged policy, explain a message "
+               "(policy check|dump|explain ...)",
     .usage = policy_usage,
 };
