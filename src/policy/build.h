@@ -182,8 +182,10 @@ void pl_parse_file(pl_build *b, const char *path);
 /* lint.c */
 /* Whole-policy checks after every file is read: conditions naming a
  * partner, zone, role or trust value that does not exist are errors at the
- * value; a policy without rules is a warning. */
+ * value. */
 void pl_lint(pl_build *b);
+/* Checks of the compiled policy, as warnings: a policy without rules. */
+void pl_lint_compiled(const sw_policy *p, sw_policy_diags *d);
 
 /* compile.c */
 int pl_compile(pl_build *b, sw_policy **out);

@@ -655,6 +655,8 @@ int sw_policy_dump(const char *const *paths, size_t n, char **text, size_t *len,
         rc = pl_compile(&b, &p);
         if (rc == SW_OK && b.oom)
             rc = SW_ENOMEM;
+        if (rc == SW_OK)
+            pl_lint_compiled(p, diags);
         sw_policy_free(p);
     }
     pl_build_free(&b);

@@ -7,8 +7,8 @@
  * untrusted (with `==`, `!=` and inline `in { … }` sets; STR fields compare
  * case-insensitively, and so does this).  Only the conditions of the rules
  * in force are checked: a rule replaced by a later file is not.
- * Warning: a policy without any rule (builtin:default left out of the
- * files, most likely). */
+ * Warning (pl_lint_compiled, once the policy compiled): a policy without
+ * any rule (builtin:default left out of the files, most likely). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -120,10 +120,12 @@ void pl_lint(pl_build *b)
     for (uint32_t i = 0; i < b->nrules; i++)
         check_expr(&l, b->rules[i]->expr, 0);
     free(l.names);
-    if (b->nrules == 0 && b->nfiles) {
-        pl_loc at = {0, 0, 0};
-        pl_warning(b, at,
-                   "the policy has no rules: only admission and the detectors screen (is "
-                   "builtin:default missing before this file?)");
-    }
+}
+
+void pl_lint_compiled(const sw_policy *p, sw_policy_diags *d)
+{
+    if (p->nrules == 0)
+        sw__diag_add(d, 1, p->nfiles ? p->files[0] : "", 0, 0,
+                     "the policy has no rules: only admission and the detectors screen (is "
+                     "builtin:default missing before this file?)");
 }

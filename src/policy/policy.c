@@ -94,6 +94,8 @@ static int finish(pl_build *b, sw_policy **out)
         rc = pl_compile(b, out);
     if (rc == SW_OK && b->oom)
         rc = SW_ENOMEM;
+    if (rc == SW_OK)
+        pl_lint_compiled(*out, b->diags);
     if (rc != SW_OK && *out) {
         sw_policy_free(*out);
         *out = NULL;
