@@ -50,6 +50,24 @@ static void check_policy(const sw_policy *p, const char *text, size_t len)
     }
     for (uint32_t i = 0; i < p->nrules; i++)
         FZ_CHECK(p->rules[i].cond < p->nconds);
+    /* peer lookups (address claims, with ports or not) land on a peer of
+     * the policy, and the memo hint agrees with the answer */
+    static const char *const srcs[] = {"192.0.2.10:5060", "192.0.2.10:5070", "10.0.0.1:1",
+                                       "[2001:db8::1]:5061", "[::]:65535", "0.0.0.0:0"};
+    for (size_t k = 0; k < sizeof srcs / sizeof srcs[0]; k++) {
+        sw_addr a;
+        FZ_CHECK(sw_addr_parse(srcs[k], &a) == SW_OK);
+        int pm = -1;
+        const sw_peer *pe = sw_policy_peer_lookup(p, &a, &pm);
+        FZ_CHECK(pe != NULL && pe->index < p->npeers && p->peers[pe->index] == pe);
+        FZ_CHECK(pm == 0 || pm == 1);
+        FZ_CHECK(pe == sw_policy_peer_for(p, &a));
+        if (!pm) { /* the answer holds for every port of the address */
+            a.port = (uint16_t)(a.port ^ 0x1234);
+            FZ_CHECK(sw_policy_peer_for(p, &a) == pe);
+        }
+        (void)sw_policy_partner_host(p, &a);
+    }
     sw_pattern_scratch *s = sw_policy_scratch_new(p);
     FZ_CHECK(s != NULL);
     for (int f = 0; f < SW_F__COUNT; f++)

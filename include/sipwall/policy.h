@@ -390,7 +390,8 @@ typedef struct sw_policy {
 
     sw_peer **peers;       /* partners and zones */
     uint32_t npeers;
-    sw_cidr_table *peer_addresses; /* source address -> peer index */
+    sw_cidr_table *peer_addresses; /* source address -> peer index (claims without a port) */
+    struct sw__port_claims *peer_ports; /* address:port claims (policy-internal); NULL = none */
     sw_string_set *peer_tls_ids;   /* TLS identity -> index of the first peer claiming it; may be NULL */
     const sw_peer *unknown;  /* the zone for unknown sources (always present) */
     const sw_peer *core;     /* NULL, or the first peer with role core */
@@ -461,8 +462,22 @@ int sw_policy_diag_format(const sw_policy_diag *d, char *buf, size_t len) SW_NON
 /* Scratch for the policy's pattern databases (one per thread). */
 sw_pattern_scratch *sw_policy_scratch_new(const sw_policy *p) SW_WUR SW_NONNULL(1);
 
-/* Peer lookup by source address: the partner, or the unknown zone. */
+/* Peer lookup by source address and port: the partner or zone with the
+ * most specific claim on it, or the unknown zone.  Claims are ordered by
+ * prefix length (longest first); at equal length a claim with the source's
+ * port (`address 192.0.2.10:5060`) beats one without.  A claim with a
+ * port matches that port only. */
 const sw_peer *sw_policy_peer_for(const sw_policy *p, const sw_addr *src) SW_NONNULL(1, 2);
+/* The same, and *port_matters: 1 when a claim with a port covers src's
+ * address (other ports of that address may belong to other peers), 0 when
+ * the answer holds for every port of the address (callers may remember it
+ * by address alone). */
+const sw_peer *sw_policy_peer_lookup(const sw_policy *p, const sw_addr *src, int *port_matters)
+    SW_NONNULL(1, 2, 3);
+/* 1 when a partner (not a zone) claims src's address, with any port or
+ * none (connection admission: a partner's trunk may connect from any
+ * port), else 0. */
+int sw_policy_partner_host(const sw_policy *p, const sw_addr *src) SW_NONNULL(1, 2);
 /* The partner whose `tls` identities name this certificate identity, or NULL. */
 const sw_peer *sw_policy_peer_by_tls_id(const sw_policy *p, sw_str id) SW_NONNULL(1);
 const sw_peer *sw_policy_peer_by_name(const sw_policy *p, const char *name) SW_NONNULL(1, 2);

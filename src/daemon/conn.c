@@ -237,7 +237,7 @@ static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transpo
 {
     /* a partner: the policy knows the source (HEP inputs are our own
      * sensors); outgoing connections go to our next hops */
-    int partner = outgoing || hep || !sw_policy_peer_for(w->gen->policy, peer)->is_zone;
+    int partner = outgoing || hep || sw_policy_partner_host(w->gen->policy, peer);
     swd_admit_verdict v = SWD_ADMIT_OK;
     if (w->nfree == 0) {
         w->c.conn_refused_slots++;

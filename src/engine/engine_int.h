@@ -162,6 +162,8 @@ struct sw_engine {
      * cleared when it changes); floods and calls repeat their addresses */
     struct sw__peer_memo {
         uint8_t family;
+        uint8_t port_matters;      /* the answer is for `port` only */
+        uint16_t port;
         uint8_t ip[16];
         const sw_peer *peer;
     } peer_memo[SW__PEER_MEMO];

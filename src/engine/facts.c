@@ -146,8 +146,9 @@ static int in_home(const sw_engine *e, const char *num, size_t len)
     return sw_prefix_set_lookup(e->pol->home.ranges, num + 1, len - 1, NULL) > 0;
 }
 
-/* sw_policy_peer_for through the engine's memo of recent addresses (only
- * family and address matter to it, not the port). */
+/* sw_policy_peer_for through the engine's memo of recent addresses: an
+ * answer is remembered for the address, and for its port too only where a
+ * claim with a port covers the address (trunks told apart by port). */
 static const sw_peer *peer_for(sw_engine *e, const sw_addr *a)
 {
     if (a->family != 4 && a->family != 6)
@@ -157,9 +158,13 @@ static const sw_peer *peer_for(sw_engine *e, const sw_addr *a)
     memcpy(&hi, a->ip + 8, 8);
     uint64_t h = (lo ^ (hi * UINT64_C(0x9e3779b97f4a7c15)) ^ a->family) * UINT64_C(0xff51afd7ed558ccd);
     struct sw__peer_memo *pm = &e->peer_memo[(h >> 58) & (SW__PEER_MEMO - 1)];
-    if (pm->peer && pm->family == a->family && memcmp(pm->ip, a->ip, 16) == 0)
+    if (pm->peer && pm->family == a->family && memcmp(pm->ip, a->ip, 16) == 0 &&
+        (!pm->port_matters || pm->port == a->port))
         return pm->peer;
-    pm->peer = sw_policy_peer_for(e->pol, a);
+    int port_matters;
+    pm->peer = sw_policy_peer_lookup(e->pol, a, &port_matters);
+    pm->port_matters = (uint8_t)port_matters;
+    pm->port = a->port;
     pm->family = a->family;
     memcpy(pm->ip, a->ip, 16);
     return pm->peer;

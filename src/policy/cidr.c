@@ -194,6 +194,12 @@ static int cidr_add(sw_cidr_table *t, const sw_addr *net, unsigned bits, uint32_
 
 int sw_cidr_table_lookup(const sw_cidr_table *t, const sw_addr *addr, uint32_t *value)
 {
+    return sw__cidr_table_lookup_bits(t, addr, value, NULL);
+}
+
+int sw__cidr_table_lookup_bits(const sw_cidr_table *t, const sw_addr *addr, uint32_t *value,
+                               unsigned *bits)
+{
     if (!t)
         return 0;
     const ctrie *tr;
@@ -210,12 +216,14 @@ int sw_cidr_table_lookup(const sw_cidr_table *t, const sw_addr *addr, uint32_t *
     /* the longest network seen on the way down wins */
     int found = tr->has_root;
     uint32_t v = tr->root_value;
+    unsigned len = 0;
     const mnode *n = &tr->m[0];
     for (unsigned lv = 0; lv < levels; lv++) {
         unsigned s = nibble_at(addr->ip, lv);
         if (n->len[s]) {
             found = 1;
             v = n->value[s];
+            len = lv * 4 + n->len[s];
         }
         uint32_t next = n->child[s];
         if (!next)
@@ -224,6 +232,8 @@ int sw_cidr_table_lookup(const sw_cidr_table *t, const sw_addr *addr, uint32_t *
     }
     if (found && value)
         *value = v;
+    if (found && bits)
+        *bits = len;
     return found;
 }
 
@@ -268,4 +278,66 @@ int sw_cidr_parse(const char *text, sw_addr *net, unsigned *bits)
             return SW_ERANGE;
     *bits = b;
     return SW_OK;
+}
+
+/* "PORT" after an address: 1..65535, decimal, no sign or leading zero. */
+static int port_parse(const char *p, uint16_t *port)
+{
+    if (*p < '1' || *p > '9')
+        return SW_EINVAL;
+    unsigned v = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return SW_EINVAL;
+        v = v * 10 + (unsigned)(*p - '0');
+        if (v > 65535)
+            return SW_EINVAL;
+    }
+    *port = (uint16_t)v;
+    return SW_OK;
+}
+
+int sw__peer_addr_parse(const char *text, sw_addr *net, unsigned *bits, uint16_t *port)
+{
+    char buf[INET6_ADDRSTRLEN + 8];
+    size_t n = strlen(text);
+    *port = 0;
+    if (n == 0 || n > 128)
+        return SW_EINVAL;
+    if (text[0] == '[') {
+        /* "[IPv6]", "[IPv6/len]", either with ":PORT" */
+        const char *close = strchr(text, ']');
+        if (!close || (size_t)(close - text - 1) >= sizeof buf || close == text + 1)
+            return SW_EINVAL;
+        memcpy(buf, text + 1, (size_t)(close - text - 1));
+        buf[close - text - 1] = '\0';
+        if (strchr(buf, '.') && !strchr(buf, ':'))
+            return SW_EINVAL; /* brackets are for IPv6 */
+        if (close[1] == ':') {
+            if (port_parse(close + 2, port) != SW_OK)
+                return SW_EINVAL;
+        } else if (close[1] != '\0') {
+            return SW_EINVAL;
+        }
+        int rc = sw_cidr_parse(buf, net, bits);
+        if (rc == SW_OK && net->family != 6)
+            return SW_EINVAL;
+        return rc;
+    }
+    const char *colon = strchr(text, ':');
+    if (colon && !strchr(colon + 1, ':')) {
+        /* one colon: IPv4 (or an IPv4 CIDR) and a port */
+        size_t hl = (size_t)(colon - text);
+        if (hl >= sizeof buf)
+            return SW_EINVAL;
+        memcpy(buf, text, hl);
+        buf[hl] = '\0';
+        if (port_parse(colon + 1, port) != SW_OK)
+            return SW_EINVAL;
+        int rc = sw_cidr_parse(buf, net, bits);
+        if (rc == SW_OK && net->family != 4)
+            return SW_EINVAL;
+        return rc;
+    }
+    return sw_cidr_parse(text, net, bits); /* IPv4 or IPv6 (no port without brackets) */
 }

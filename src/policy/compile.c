@@ -500,6 +500,121 @@ static sw_prefix_set *ranges_of(cctx *cc, const pl_items *it, uint32_t value, in
     return s;
 }
 
+/* Address claims with a port, gathered while the peers compile. */
+typedef struct pclaim {
+    sw_addr net;
+    unsigned bits;
+    uint16_t port;
+    uint32_t peer;
+    uint32_t seq;          /* order of definition (errors point at the later claim) */
+    const pl_item *it;
+} pclaim;
+
+typedef struct pclaims {
+    pclaim *v;
+    uint32_t n, cap;
+} pclaims;
+
+static int claims_add(pclaims *c, const sw_addr *net, unsigned bits, uint16_t port, uint32_t peer,
+                      const pl_item *it)
+{
+    if (c->n == c->cap) {
+        uint32_t ncap = c->cap ? c->cap * 2 : 16;
+        if (ncap > SW_POLICY_MAX_PEERS * 4u)
+            return SW_ENOMEM;
+        pclaim *v = realloc(c->v, (size_t)ncap * sizeof *v);
+        if (!v)
+            return SW_ENOMEM;
+        c->v = v;
+        c->cap = ncap;
+    }
+    c->v[c->n] = (pclaim){*net, bits, port, peer, c->n, it};
+    c->n++;
+    return SW_OK;
+}
+
+static int by_port_then_seq(const void *x, const void *y)
+{
+    const pclaim *a = x, *b = y;
+    if (a->port != b->port)
+        return a->port < b->port ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int by_bits_then_seq(const void *x, const void *y)
+{
+    const pclaim *a = x, *b = y;
+    if (a->bits != b->bits)
+        return a->bits < b->bits ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Builds sw_policy.peer_ports from the claims: one CIDR table per port
+ * (two peers claiming the same network and port is an error at the later
+ * claim), the port hash, and the hosts table. */
+static void compile_port_claims(cctx *cc, pclaims *c)
+{
+    pl_build *b = cc->b;
+    sw_policy *p = cc->p;
+    struct sw__port_claims *pc = calloc(1, sizeof *pc);
+    if (!pc) {
+        b->oom = 1;
+        return;
+    }
+    p->peer_ports = pc;
+    qsort(c->v, c->n, sizeof *c->v, by_port_then_seq);
+    uint32_t nports = 0;
+    for (uint32_t i = 0; i < c->n; i++)
+        if (i == 0 || c->v[i].port != c->v[i - 1].port)
+            nports++;
+    uint32_t slots = 4;
+    while (slots < nports * 2)
+        slots *= 2;
+    pc->mask = slots - 1;
+    pc->key = calloc(slots, sizeof *pc->key);
+    pc->table = calloc(slots, sizeof *pc->table);
+    pc->tables = calloc(nports, sizeof *pc->tables);
+    pc->hosts = sw_cidr_table_new();
+    if (!pc->key || !pc->table || !pc->tables || !pc->hosts) {
+        b->oom = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < c->n && !b->oom; i++) {
+        const pclaim *cl = &c->v[i];
+        if (i == 0 || cl->port != c->v[i - 1].port) {
+            if (!(pc->tables[pc->ntables] = sw_cidr_table_new())) {
+                b->oom = 1;
+                return;
+            }
+            uint32_t h = ((uint32_t)cl->port * 0x9e3779b1u) >> 16;
+            uint32_t s = h & pc->mask;
+            while (pc->key[s])
+                s = (s + 1) & pc->mask;
+            pc->key[s] = cl->port;
+            pc->table[s] = pc->ntables++;
+        }
+        uint32_t prev = 0;
+        int rc = sw__cidr_table_add_unique(pc->tables[pc->ntables - 1], &cl->net, cl->bits,
+                                           cl->peer, &prev);
+        if (rc == 1 && prev != cl->peer)
+            pl_error(b, cl->it->loc, "address %s already belongs to %s '%s'", cl->it->text,
+                     b->peers[prev]->is_zone ? "zone" : "partner", b->peers[prev]->name);
+        else if (rc < 0)
+            b->oom = 1;
+    }
+    /* hosts, shortest networks first: a network's flag also carries the
+     * flags of the networks around it, so the longest match answers */
+    qsort(c->v, c->n, sizeof *c->v, by_bits_then_seq);
+    for (uint32_t i = 0; i < c->n && !b->oom; i++) {
+        const pclaim *cl = &c->v[i];
+        uint32_t flag = b->peers[cl->peer]->is_zone ? 0 : 1, around = 0;
+        if (sw_cidr_table_lookup(pc->hosts, &cl->net, &around))
+            flag |= around;
+        if (sw_cidr_table_add(pc->hosts, &cl->net, cl->bits, flag) != SW_OK)
+            b->oom = 1;
+    }
+}
+
 static void compile_peers(cctx *cc)
 {
     pl_build *b = cc->b;
@@ -513,6 +628,7 @@ static void compile_peers(cctx *cc)
         pl_error(b, b->peers[0]->loc, "too many partners and zones (at most %u)", SW_POLICY_MAX_PEERS - 1);
         return;
     }
+    pclaims claims = {0};
     p->peers = calloc(n + 1, sizeof *p->peers);
     p->peer_addresses = sw_cidr_table_new();
     if (!p->peers || !p->peer_addresses) {
@@ -568,9 +684,15 @@ static void compile_peers(cctx *cc)
         for (uint32_t a = 0; a < d->addresses.n; a++) {
             sw_addr net;
             unsigned bits;
+            uint16_t port;
             const pl_item *it = &d->addresses.v[a];
-            if (sw_cidr_parse(it->text, &net, &bits) != SW_OK) {
+            if (sw__peer_addr_parse(it->text, &net, &bits, &port) != SW_OK) {
                 pl_error(b, it->loc, "bad address '%.80s'", it->text);
+                continue;
+            }
+            if (port) {
+                if (claims_add(&claims, &net, bits, port, i, it) != SW_OK)
+                    b->oom = 1;
                 continue;
             }
             uint32_t prev = 0;
@@ -582,6 +704,9 @@ static void compile_peers(cctx *cc)
                 b->oom = 1;
         }
     }
+    if (claims.n && !b->oom)
+        compile_port_claims(cc, &claims);
+    free(claims.v);
     if (!have_unknown && !b->oom) {
         sw_peer *pe = calloc(1, sizeof *pe);
         if (!pe) {

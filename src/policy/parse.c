@@ -261,7 +261,7 @@ typedef struct parser {
 static int is_word_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != 0 && strchr("+-._:/*@%", c) != NULL);
+           (c != 0 && strchr("+-._:/*@%[]", c) != NULL);
 }
 
 static pl_loc tok_loc(const parser *ps, const tok *t)
@@ -736,11 +736,20 @@ static int check_numbers(parser *ps, const pl_items *it, uint32_t from, const ch
     return rc;
 }
 
+/* A partner's or zone's `address` values: addresses and CIDRs, each
+ * optionally with a port ("192.0.2.10:5060", "[2001:db8::1]:5061"). */
 static int check_addresses(parser *ps, const pl_items *it, uint32_t from)
 {
     int rc = 0;
     for (uint32_t i = from; i < it->n; i++) {
-        const char *why = entry_problem(SW_LIST_ADDRESSES, it->v[i].text);
+        sw_addr a;
+        unsigned bits;
+        uint16_t port;
+        int prc = sw__peer_addr_parse(it->v[i].text, &a, &bits, &port);
+        const char *why = prc == SW_OK       ? NULL
+                          : prc == SW_ERANGE ? "host bits set beyond the prefix length"
+                                             : "not an IPv4/IPv6 address or CIDR, with an optional "
+                                               ":PORT (1-65535; IPv6 in brackets: [2001:db8::1]:5061)";
         if (why) {
             pl_error(ps->b, it->v[i].loc, "bad address '%s': %s", it->v[i].text, why);
             rc = -1;

@@ -219,6 +219,7 @@ void sw_policy_free(sw_policy *p)
         peer_free(p->peers[i]);
     free(p->peers);
     sw_cidr_table_free(p->peer_addresses);
+    sw__port_claims_free(p->peer_ports);
     sw_string_set_free(p->peer_tls_ids);
     for (uint32_t i = 0; i < p->nlists; i++)
         list_free(p->lists[i]);
@@ -244,6 +245,19 @@ void sw_policy_free(sw_policy *p)
     free(p);
 }
 
+void sw__port_claims_free(struct sw__port_claims *pc)
+{
+    if (!pc)
+        return;
+    for (uint32_t i = 0; i < pc->ntables; i++)
+        sw_cidr_table_free(pc->tables[i]);
+    free(pc->tables);
+    free(pc->key);
+    free(pc->table);
+    sw_cidr_table_free(pc->hosts);
+    free(pc);
+}
+
 /* ---- lookups ---------------------------------------------------------------------------------- */
 sw_pattern_scratch *sw_policy_scratch_new(const sw_policy *p)
 {
@@ -258,12 +272,53 @@ sw_pattern_scratch *sw_policy_scratch_new(const sw_policy *p)
     return s;
 }
 
-const sw_peer *sw_policy_peer_for(const sw_policy *p, const sw_addr *src)
+static const sw_cidr_table *port_table(const struct sw__port_claims *pc, uint16_t port)
+{
+    if (port == 0)
+        return NULL;
+    uint32_t h = ((uint32_t)port * 0x9e3779b1u) >> 16;
+    for (uint32_t i = h & pc->mask;; i = (i + 1) & pc->mask) {
+        if (pc->key[i] == port)
+            return pc->tables[pc->table[i]];
+        if (pc->key[i] == 0)
+            return NULL;
+    }
+}
+
+const sw_peer *sw_policy_peer_lookup(const sw_policy *p, const sw_addr *src, int *port_matters)
 {
     uint32_t v;
-    if (sw_cidr_table_lookup(p->peer_addresses, src, &v) && v < p->npeers)
+    unsigned bits = 0;
+    int found = sw__cidr_table_lookup_bits(p->peer_addresses, src, &v, &bits);
+    *port_matters = 0;
+    const struct sw__port_claims *pc = p->peer_ports;
+    if (pc && sw_cidr_table_lookup(pc->hosts, src, NULL)) {
+        *port_matters = 1;
+        const sw_cidr_table *t = port_table(pc, src->port);
+        uint32_t pv;
+        unsigned pbits;
+        if (t && sw__cidr_table_lookup_bits(t, src, &pv, &pbits) && (!found || pbits >= bits)) {
+            v = pv;
+            found = 1;
+        }
+    }
+    if (found && v < p->npeers)
         return p->peers[v];
     return p->unknown;
+}
+
+const sw_peer *sw_policy_peer_for(const sw_policy *p, const sw_addr *src)
+{
+    int port_matters;
+    return sw_policy_peer_lookup(p, src, &port_matters);
+}
+
+int sw_policy_partner_host(const sw_policy *p, const sw_addr *src)
+{
+    uint32_t v;
+    if (sw_cidr_table_lookup(p->peer_addresses, src, &v) && v < p->npeers && !p->peers[v]->is_zone)
+        return 1;
+    return p->peer_ports && sw_cidr_table_lookup(p->peer_ports->hosts, src, &v) && v;
 }
 
 const sw_peer *sw_policy_peer_by_tls_id(const sw_policy *p, sw_str id)

@@ -51,6 +51,33 @@ size_t sw__pattern_db_patterns(const sw_pattern_db *db);
 int sw__cidr_table_add_unique(sw_cidr_table *t, const sw_addr *net, unsigned bits,
                               uint32_t value, uint32_t *prev) SW_WUR;
 
+/* sw_cidr_table_lookup that also says how long the matching network is
+ * (bits may be NULL). */
+int sw__cidr_table_lookup_bits(const sw_cidr_table *t, const sw_addr *addr, uint32_t *value,
+                               unsigned *bits);
+/* A peer's `address` value: an address or CIDR as sw_cidr_parse takes it,
+ * optionally with a port: "192.0.2.10:5060", "192.0.2.0/28:5060",
+ * "[2001:db8::1]:5061", "[2001:db8::/48]:5061" ("[2001:db8::1]" alone is
+ * fine too; an IPv6 address without brackets has no port).  *port = 0 when
+ * none.  SW_OK, SW_ERANGE (host bits beyond the prefix), SW_EINVAL. */
+int sw__peer_addr_parse(const char *text, sw_addr *net, unsigned *bits, uint16_t *port) SW_WUR;
+
+/* A policy's address:port claims (sw_policy.peer_ports): per claimed port
+ * a CIDR table of the networks claimed with that port (-> peer index),
+ * found by an open-addressing hash on the port; and `hosts`, every network
+ * claimed with some port -> 1 when a partner (not a zone) claims it or a
+ * network around it with some port, else 0. */
+struct sw__port_claims {
+    uint32_t mask;           /* hash slots - 1 (a power of two minus one) */
+    uint16_t *key;           /* per slot: the port, 0 = empty */
+    uint32_t *table;         /* per slot: index into tables */
+    sw_cidr_table **tables;
+    uint32_t ntables;
+    sw_cidr_table *hosts;
+};
+
+void sw__port_claims_free(struct sw__port_claims *pc);
+
 /* ---- numbers ------------------------------------------------------------------ */
 /* Parses a numbers-list entry: "+4477009" (prefix) or "+447700900000-+447700900999"
  * (range; '+' optional on both ends).  Fills the digits (no '+') and
