@@ -36,6 +36,14 @@
  * distributed and realm rules. */
 #include "detect/detect_int.h"
 
+static void hit_user(sw_detect_hit *h, const char *user, size_t len)
+{
+    size_t n = len < sizeof h->username - 1 ? len : sizeof h->username - 1;
+    if (n)
+        memcpy(h->username, user, n);
+    h->username[n] = '\0';
+}
+
 static void pair_hit(sw__msg *m, int r, const sw__skey *src, int partner, const char *user,
                      size_t ulen, uint32_t fails, uint32_t att)
 {
@@ -46,6 +54,7 @@ static void pair_hit(sw__msg *m, int r, const sw__skey *src, int partner, const 
                                sw__p(d, SW_DP_BF_BLOCK));
     if (!h)
         return;
+    hit_user(h, user, ulen);
     uint32_t pct = att ? (uint32_t)((uint64_t)fails * 100 / att) : 100;
     sw__hit_reason(h, "%u failed digest authentications for user '%.*s' in %llds (%u%% of %u)",
                    fails, (int)ulen, user, (long long)(win / SW_NS_S), pct, att);
@@ -129,6 +138,7 @@ static void compromised_hit(sw__msg *m, const sw__txn *t, const char *scope, uin
     if (!h)
         return;
     h->confidence = 100; /* an accepted password after failed ones: not a guess */
+    hit_user(h, t->auth_user, t->auth_len);
     sw__hit_reason(h,
                    "user '%.*s' authenticated after %u failed digest authentications from the "
                    "same %s in %llds: the password was probably guessed",

@@ -52,6 +52,7 @@ static void test_compromised_after_guessing(void **state)
     assert_int_equal(h->block_ns, S(3600));
     assert_int_equal(evidence(h, "failures"), 12);
     assert_non_null(strstr(h->reason, "'1001'"));
+    assert_string_equal(h->username, "1001");
     /* the counts start again: the next success is no new compromise */
     reg(d, T0 + S(20), ATTACKER, &zone, "1001", 200, 0, TALLIES(&tc));
     assert_int_equal(tc.trips, 1);
@@ -72,6 +73,7 @@ static void test_compromised_below_threshold(void **state)
     assert_int_equal(tc.first_trip.confidence, 100);
     assert_int_equal(evidence(&tc.first_trip, "failures"), 3);
     assert_non_null(strstr(tc.first_trip.reason, "'admin'"));
+    assert_string_equal(tc.first_trip.username, "admin");
     sw_detectors_free(d);
 }
 
