@@ -73,7 +73,10 @@ static const char policy_text[] =
     "       domains example.org }\n"
     "partner core { role core; address 10.0.0.1/32 }\n"
     "zone unknown { admit screen; trust untrusted }\n"
-    "detector bruteforce { action drop; confidence 90 }\n"
+    "detector bruteforce { action drop; confidence 90\n"
+    "   compromised-failures 3; network-prefix-v4 22; network-prefix-v6 56\n"
+    "   network-window 20m; network-failures 30; network-users 8; network-failure-ratio 75%\n"
+    "   realm-failures 100; realm-users 16; realm-sources 6 }\n"
     "rule cat1.no-refer { category cat1; event policy_violation\n"
     "   when method == REFER and request\n"
     "   action drop; reason \"no REFER here\" }\n";
@@ -224,11 +227,30 @@ static void test_success_without_failures(void **state)
     assert_int_equal(sink.n, 0);
 }
 
+/* The policy language sets every new parameter. */
+static void test_policy_settings(void **state)
+{
+    (void)state;
+    const int64_t *p = policy->detectors[SW_DET_BRUTEFORCE].params;
+    assert_int_equal(p[SW_DP_BF_COMPROMISED_FAILURES], 3);
+    assert_int_equal(p[SW_DP_BF_NET_PREFIX_V4], 22);
+    assert_int_equal(p[SW_DP_BF_NET_PREFIX_V6], 56);
+    assert_int_equal(p[SW_DP_BF_NET_WINDOW], 1200 * SW_NS_S);
+    assert_int_equal(p[SW_DP_BF_NET_FAILURES], 30);
+    assert_int_equal(p[SW_DP_BF_NET_USERS], 8);
+    assert_int_equal(p[SW_DP_BF_NET_FAILURE_RATIO], 75);
+    assert_int_equal(p[SW_DP_BF_REALM_FAILURES], 100);
+    assert_int_equal(p[SW_DP_BF_REALM_USERS], 16);
+    assert_int_equal(p[SW_DP_BF_REALM_SOURCES], 6);
+    assert_int_equal(p[SW_DP_BF_FAILURES], 10); /* untouched: the default */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_success_after_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_success_without_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_settings, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
