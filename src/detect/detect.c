@@ -355,6 +355,7 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     uint32_t nn = d->lim.numbers ? d->lim.numbers : DEFAULT_ENTRIES;
     uint32_t nd = d->lim.dialogs ? d->lim.dialogs : DEFAULT_ENTRIES;
     uint32_t npeer = ns < 4096 ? ns : 4096; /* partners are configured, not attacker-made */
+    uint32_t nrealm = ns / 16 > 64 ? ns / 16 : 64;
     d->seed = cfg->seed;
     if (!d->seed && getrandom(&d->seed, sizeof d->seed, GRND_NONBLOCK) != (ssize_t)sizeof d->seed)
         d->seed = sw_hash64(&d, sizeof d, (uint64_t)(uintptr_t)cfg);
@@ -379,8 +380,10 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     d->bf_net = mk_table(cfg, i++, sizeof(sw__skey), sizeof(sw__bf_agg_st), ns, NULL, NULL);
     d->bf_netpair = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__bf_netpair_st), ns, NULL, NULL);
     /* realms are ours (a handful); random ones from an attacker evict
-     * each other, least recently used first */
-    d->bf_realm = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__bf_agg_st), npeer, NULL, NULL);
+     * each other, least recently used first.  sources/16 (at least 64)
+     * keeps the size linear in the limits, which the daemon's memory
+     * estimate relies on (4096 with the default limits). */
+    d->bf_realm = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__bf_agg_st), nrealm, NULL, NULL);
     for (unsigned k = 0; k < SW__NTABLES; k++) {
         if (!d->all[k]) {
             sw_detectors_free(d);
