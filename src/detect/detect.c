@@ -356,6 +356,7 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     uint32_t nd = d->lim.dialogs ? d->lim.dialogs : DEFAULT_ENTRIES;
     uint32_t npeer = ns < 4096 ? ns : 4096; /* partners are configured, not attacker-made */
     uint32_t nrealm = ns / 16 > 64 ? ns / 16 : 64;
+    uint32_t nnet = ns / 4 > 64 ? ns / 4 : 64, nnetpair = ns / 2 > 64 ? ns / 2 : 64;
     d->seed = cfg->seed;
     if (!d->seed && getrandom(&d->seed, sizeof d->seed, GRND_NONBLOCK) != (ssize_t)sizeof d->seed)
         d->seed = sw_hash64(&d, sizeof d, (uint64_t)(uintptr_t)cfg);
@@ -377,8 +378,11 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     d->wg_a = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_st), nn, NULL, NULL);
     d->wg_p = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_st), nn, NULL, NULL);
     d->lp = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__lp_st), nn, NULL, NULL);
-    d->bf_net = mk_table(cfg, i++, sizeof(sw__skey), sizeof(sw__bf_agg_st), ns, NULL, NULL);
-    d->bf_netpair = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__bf_netpair_st), ns, NULL, NULL);
+    /* a network holds many sources, so fewer entries: sources/4 networks,
+     * sources/2 (network, username) pairs */
+    d->bf_net = mk_table(cfg, i++, sizeof(sw__skey), sizeof(sw__bf_agg_st), nnet, NULL, NULL);
+    d->bf_netpair = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__bf_netpair_st), nnetpair,
+                             NULL, NULL);
     /* realms are ours (a handful); random ones from an attacker evict
      * each other, least recently used first.  sources/16 (at least 64)
      * keeps the size linear in the limits, which the daemon's memory
