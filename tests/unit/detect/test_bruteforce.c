@@ -179,6 +179,49 @@ static void test_network_spraying(void **state)
     sw_detectors_free(d);
 }
 
+static sw_addr ip6(uint16_t sub, uint16_t host)
+{
+    sw_addr a = {.family = 6, .port = 5060};
+    const uint8_t pfx[6] = {0x20, 0x01, 0x0d, 0xb8, 0x0a, 0x00}; /* 2001:db8:a00::/40 */
+    memcpy(a.ip, pfx, sizeof pfx);
+    a.ip[6] = (uint8_t)(sub >> 8);
+    a.ip[7] = (uint8_t)sub; /* the /64 */
+    a.ip[14] = (uint8_t)(host >> 8);
+    a.ip[15] = (uint8_t)host;
+    return a;
+}
+
+/* IPv6: four hosts of one /64 are one source already (and one /64
+ * network); four /64s of one /56 aggregate with network-prefix-v6 56. */
+static void test_network_spraying_ipv6(void **state)
+{
+    (void)state;
+    for (int pass = 0; pass < 2; pass++) {
+        static sw_detector_conf conf[SW_DET__COUNT];
+        default_conf(conf);
+        if (pass)
+            conf[SW_DET_BRUTEFORCE].params[SW_DP_BF_NET_PREFIX_V6] = 56;
+        sw_detectors *d = mk_det(conf, 4096, NULL);
+        tally tn = {.rule = "bruteforce.network"}, tsp = {.rule = "bruteforce.spraying"};
+        for (unsigned i = 0; i < 120; i++) {
+            char user[16];
+            snprintf(user, sizeof user, "v%03u", i % 60);
+            reg(d, T0 + S(10 * i), ip6((uint16_t)(0x1200 + i % 4), 0x10), &zone, user, 401, 0,
+                TALLIES(&tn, &tsp));
+        }
+        assert_int_equal(tsp.hits, 0);
+        if (!pass) {
+            assert_int_equal(tn.hits, 0); /* four /64s: four networks */
+        } else {
+            assert_int_equal(tn.trips, 1);
+            assert_int_equal(evidence(&tn.first_trip, "prefix_len"), 56);
+            assert_int_equal(evidence(&tn.first_trip, "sources"), 4);
+            assert_non_null(strstr(tn.first_trip.reason, "2001:db8:a00:1200::/56"));
+        }
+        sw_detectors_free(d);
+    }
+}
+
 static void test_network_compromised(void **state)
 {
     (void)state;
@@ -309,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_success_without_failures),
         cmocka_unit_test(test_stale_nonce_not_a_failure),
         cmocka_unit_test(test_network_spraying),
+        cmocka_unit_test(test_network_spraying_ipv6),
         cmocka_unit_test(test_network_compromised),
         cmocka_unit_test(test_partner_pcscf),
         cmocka_unit_test(test_realm_spread),
