@@ -57,6 +57,8 @@ typedef struct sw_detect_hit {
     uint8_t offender_kind;   /* sw_offender_kind */
     sw_addr offender_addr;   /* SOURCE */
     char offender[SW_NUMBER_MAX + 16]; /* CALLER/PREFIX/CALLEE/USER/PEER as text */
+    char username[48];       /* the digest username a brute-force hit is about
+                              * ("" = none); never the password or response */
     int64_t block_ns;        /* block the offender this long (0 = none) */
     char reason[256];        /* human explanation with the figures */
     uint8_t nevidence;

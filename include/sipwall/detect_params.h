@@ -41,6 +41,18 @@
     P(BRUTEFORCE, BF_DIST_FAILURES, "distributed-failures", COUNT, 50)               \
     P(BRUTEFORCE, BF_DIST_SOURCES, "distributed-sources", COUNT, 10)                 \
     P(BRUTEFORCE, BF_BLOCK, "block", DURATION, 3600 * SW_NS_S)                       \
+    /* D2: a success after failures (the password was found) */                      \
+    P(BRUTEFORCE, BF_COMPROMISED_FAILURES, "compromised-failures", COUNT, 2)         \
+    /* D2: slow spraying spread over a network, and over a whole realm */            \
+    P(BRUTEFORCE, BF_NET_PREFIX_V4, "network-prefix-v4", COUNT, 24) /* 8..32 */      \
+    P(BRUTEFORCE, BF_NET_PREFIX_V6, "network-prefix-v6", COUNT, 64) /* 16..64 */     \
+    P(BRUTEFORCE, BF_NET_WINDOW, "network-window", DURATION, 1800 * SW_NS_S)         \
+    P(BRUTEFORCE, BF_NET_FAILURES, "network-failures", COUNT, 40)                    \
+    P(BRUTEFORCE, BF_NET_USERS, "network-users", COUNT, 10)                          \
+    P(BRUTEFORCE, BF_NET_FAILURE_RATIO, "network-failure-ratio", PERCENT, 80)        \
+    P(BRUTEFORCE, BF_REALM_FAILURES, "realm-failures", COUNT, 150)                   \
+    P(BRUTEFORCE, BF_REALM_USERS, "realm-users", COUNT, 20)                          \
+    P(BRUTEFORCE, BF_REALM_SOURCES, "realm-sources", COUNT, 8)                       \
     /* D3: request floods */                                                         \
     P(FLOOD, FL_SRC_WINDOW, "source-window", DURATION, 2 * SW_NS_S)                  \
     P(FLOOD, FL_SRC_REQUESTS, "source-requests", COUNT, 30)                          \

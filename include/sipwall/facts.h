@@ -45,6 +45,7 @@ typedef struct sw_facts {
     sw_str user_agent;
     uint8_t has_credentials; /* Authorization / Proxy-Authorization */
     sw_str auth_user;        /* digest username */
+    sw_str auth_realm;       /* digest realm of those credentials */
     uint8_t challenge_stale; /* a 401/407 with stale=true */
     uint8_t contact_star;
     int64_t expires;         /* -1 when none */

@@ -345,6 +345,46 @@ def b12(rng, work):
              ["-inf", "{work}/flood.csv", "-r", "150", "-m", "300", "-l", "300"], 15)]
 
 
+SPRAY_PASSWORDS = ["Winter2026!", "Welcome1", "Password1", "Spring2026"]
+SPRAY_USERS = ["+4477008001%02d" % i for i in range(10, 50)]    # 40 subscribers
+SPRAY_ADDRS = A[14:18]                                           # four addresses of one /24
+
+
+def b13(rng, work):
+    """Password spraying, slow and spread: one guess every ~3 s in all, the
+    four addresses taking turns (each ~12 s apart), one password tried on
+    every user before the next; each guess is REGISTER/401, REGISTER with
+    the wrong digest/401."""
+    d = 175
+    acts = background(rng, d, n_alpha=30, users=6)
+    sprayers = [{"name": "spray%d" % i, "ip": ip, "port": 5277, "domain": "example.invalid",
+                 "ims": False, "ua": "Zoiper rv2.10.20.3", "actions": []}
+                for i, ip in enumerate(SPRAY_ADDRS)]
+    t = 5.0
+    for k in range(52):
+        user = SPRAY_USERS[k % len(SPRAY_USERS)]
+        pw = SPRAY_PASSWORDS[k // len(SPRAY_USERS)]
+        sprayers[k % 4]["actions"].append({"at": round(t, 3), "op": "register", "user": user,
+                                           "password": pw, "expires": 3600})
+        t += rng.uniform(2.7, 3.3)
+    return acts + sprayers, []
+
+
+SUCCESS_USER = "+447700800170"
+SUCCESS_GUESSES = ["123456", "0000", "password", lab.password(SUCCESS_USER)]
+
+
+def b14(rng, work):
+    """A brute force that succeeds early: three wrong guesses, the fourth
+    right (far below the guessing threshold)."""
+    d = 45
+    att = {"name": "luckycrack", "ip": A[18], "port": 5277, "domain": "example.invalid",
+           "ims": False, "ua": "MicroSIP/3.21.3",
+           "actions": [{"at": 8.0, "op": "bruteforce", "user": SUCCESS_USER,
+                        "passwords": SUCCESS_GUESSES, "interval": [4.1, 5.3, 4.7]}]}
+    return background(rng, d) + [att], []
+
+
 P = lab.PARTNER
 PLANS = [
     Plan("b01_legit", 101, 50, "legitimate traffic only: every partner", [
@@ -441,5 +481,19 @@ PLANS = [
                          "sipp [::1]:5260 invite_flood.xml -r 150 -m 300 -i %s" % A6[13],
                          "300 INVITEs in ~2 s to the unassigned block, 404 then ACK")],
          b12, needs_v6=[P["alpha"][3], P["bravo"][3], P["vnet"][3], A6[13]]),
+    Plan("b13_slow_spray", 113, 175,
+         "slow password spraying from four addresses of one /24, ~1 guess per 3 s", bg_eps() + [
+             Ep("slow-spray", "crack", SPRAY_ADDRS,
+                "actors.py register with wrong passwords from 4 addresses, 2.7-3.3 s apart",
+                "52 guesses: %d passwords tried over %d subscribers in turn, the 4 addresses "
+                "taking turns (~12 s apart each); REGISTER/401, REGISTER with Authorization/401"
+                % (2, len(SPRAY_USERS))),
+         ], b13),
+    Plan("b14_bruteforce_success", 114, 45, "REGISTER digest guessing that succeeds on the 4th guess",
+         bg_eps() + [
+             Ep("lucky-crack", "crack", [A[18]], "actors.py bruteforce interval 4.1-5.3 s",
+                "one Call-ID; REGISTER/401 then %d guesses 4-5 s apart, the last succeeds (200)"
+                % len(SUCCESS_GUESSES)),
+         ], b14),
 ]
 PLAN = {p.name: p for p in PLANS}

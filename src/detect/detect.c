@@ -308,7 +308,7 @@ static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-_Static_assert(offsetof(sw_detectors, lp) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
+_Static_assert(offsetof(sw_detectors, bf_realm) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
                "every table is in all[]");
 
 static void set_conf(sw_detectors *d, const sw_detect_config *cfg)
@@ -355,6 +355,8 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     uint32_t nn = d->lim.numbers ? d->lim.numbers : DEFAULT_ENTRIES;
     uint32_t nd = d->lim.dialogs ? d->lim.dialogs : DEFAULT_ENTRIES;
     uint32_t npeer = ns < 4096 ? ns : 4096; /* partners are configured, not attacker-made */
+    uint32_t nrealm = ns / 16 > 64 ? ns / 16 : 64;
+    uint32_t nnet = ns / 4 > 64 ? ns / 4 : 64, nnetpair = ns / 2 > 64 ? ns / 2 : 64;
     d->seed = cfg->seed;
     if (!d->seed && getrandom(&d->seed, sizeof d->seed, GRND_NONBLOCK) != (ssize_t)sizeof d->seed)
         d->seed = sw_hash64(&d, sizeof d, (uint64_t)(uintptr_t)cfg);
@@ -376,6 +378,16 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     d->wg_a = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_st), nn, NULL, NULL);
     d->wg_p = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_st), nn, NULL, NULL);
     d->lp = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__lp_st), nn, NULL, NULL);
+    /* a network holds many sources, so fewer entries: sources/4 networks,
+     * sources/2 (network, username) pairs */
+    d->bf_net = mk_table(cfg, i++, sizeof(sw__skey), sizeof(sw__bf_agg_st), nnet, NULL, NULL);
+    d->bf_netpair = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__bf_netpair_st), nnetpair,
+                             NULL, NULL);
+    /* realms are ours (a handful); random ones from an attacker evict
+     * each other, least recently used first.  sources/16 (at least 64)
+     * keeps the size linear in the limits, which the daemon's memory
+     * estimate relies on (4096 with the default limits). */
+    d->bf_realm = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__bf_agg_st), nrealm, NULL, NULL);
     for (unsigned k = 0; k < SW__NTABLES; k++) {
         if (!d->all[k]) {
             sw_detectors_free(d);
@@ -402,6 +414,9 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
         sw__p(d, SW_DP_WG_WINDOW),
         sw__p(d, SW_DP_WG_WINDOW),
         sw__p(d, SW_DP_LP_WINDOW),
+        sw__p(d, SW_DP_BF_NET_WINDOW),
+        sw__p(d, SW_DP_BF_NET_WINDOW),
+        sw__p(d, SW_DP_BF_NET_WINDOW),
     };
     memcpy(d->horizon, hz, sizeof hz);
     return d;
@@ -584,12 +599,15 @@ static int track_request(sw__msg *m)
     t->creds = f->has_credentials;
     t->auth_len = 0;
     t->auth_hash = 0;
+    t->realm_hash = 0;
     if (f->has_credentials) {
         size_t n = f->auth_user.len < SW__USER_MAX ? f->auth_user.len : SW__USER_MAX;
         if (n)
             memcpy(t->auth_user, f->auth_user.ptr, n);
         t->auth_len = (uint8_t)n;
         t->auth_hash = sw__hstr(d, SW__TAG_USER, f->auth_user.ptr, f->auth_user.len);
+        sw_str rl = f->auth_realm.len ? f->auth_realm : f->ruri_host;
+        t->realm_hash = sw__hstr(d, SW__TAG_REALM, rl.ptr, rl.len);
     }
     return 0;
 }

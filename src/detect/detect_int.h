@@ -227,7 +227,7 @@ typedef struct sw__hkey2 {
 typedef struct sw__txn sw__txn;
 typedef struct sw__dlg sw__dlg;
 
-#define SW__NTABLES 16
+#define SW__NTABLES 19
 
 struct sw_detectors {
     sw_detector_conf conf[SW_DET__COUNT]; /* copied: the policy may go away */
@@ -251,6 +251,7 @@ struct sw_detectors {
             sw_table *ir_caller, *ir_range; /* D5 */
             sw_table *wg_a, *wg_p; /* D6 */
             sw_table *lp;    /* D11 */
+            sw_table *bf_net, *bf_netpair, *bf_realm; /* D2 aggregates */
         };
         sw_table *all[SW__NTABLES];
     };
@@ -282,6 +283,7 @@ typedef struct sw__msg {
 struct sw__txn {
     int64_t last;       /* first field of every value: last activity */
     uint64_t auth_hash;
+    uint64_t realm_hash; /* digest realm (else Request-URI host) of the credentials */
     sw__skey src;       /* the requester */
     uint8_t auth_len;
     uint8_t creds, final_seen, partner, method, retrans;
@@ -356,6 +358,25 @@ typedef struct sw__bf_spray_st { /* source */
     uint16_t uh[SW__BF_SPRAY_USERS], ut[SW__BF_SPRAY_USERS];
 } sw__bf_spray_st;
 
+/* A source network (network-prefix-v4/-v6) or a realm: failures and
+ * attempts (final responses to credentialed requests), the usernames and
+ * sources they came from. */
+#define SW__BF_AGG_USERS 32
+#define SW__BF_AGG_SOURCES 16
+typedef struct sw__bf_agg_st {
+    int64_t last;
+    sw__ring2 fa;                /* failures (a), attempts (b) */
+    sw__trip trip;
+    uint32_t ubase, sbase;
+    uint16_t uh[SW__BF_AGG_USERS], ut[SW__BF_AGG_USERS];
+    uint16_t sh[SW__BF_AGG_SOURCES], st[SW__BF_AGG_SOURCES];
+} sw__bf_agg_st;
+
+typedef struct sw__bf_netpair_st { /* (source network, username) */
+    int64_t last;
+    sw__ring fail;
+} sw__bf_netpair_st;
+
 #define SW__BF_DIST_SOURCES 32
 typedef struct sw__bf_user_st {  /* username */
     int64_t last;
@@ -418,7 +439,7 @@ typedef struct sw__lp_st {       /* (source or partner, B) */
 /* Hash domains, so equal text of different kinds never shares a key. */
 enum {
     SW__TAG_CALLID = 1, SW__TAG_TXN, SW__TAG_SRC, SW__TAG_PEER, SW__TAG_A, SW__TAG_PREFIX,
-    SW__TAG_B, SW__TAG_USER, SW__TAG_RANGE, SW__TAG_TARGET, SW__TAG_CALLER
+    SW__TAG_B, SW__TAG_USER, SW__TAG_RANGE, SW__TAG_TARGET, SW__TAG_CALLER, SW__TAG_REALM
 };
 
 /* ---- helpers (detect.c) -------------------------------------------------------- */

@@ -662,6 +662,9 @@ static void run_detectors(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
         ev->expires_ns = expires;
         ev->reason = sw_str_make(h->reason, strnlen(h->reason, sizeof h->reason));
         (void)sw_event_add_str(ev, "offender", sw_str_make(id, strnlen(id, 40)));
+        if (h->username[0])
+            (void)sw_event_add_str(ev, "username",
+                                   sw_str_make(h->username, strnlen(h->username, sizeof h->username)));
         for (unsigned k = 0; k < h->nevidence && k < SW_DETECT_MAX_EVIDENCE; k++)
             if (h->evidence[k].key)
                 (void)sw_event_add_num(ev, h->evidence[k].key, h->evidence[k].num);

@@ -305,8 +305,10 @@ void sw__facts_build(sw_engine *e, const sw_engine_msg *in)
     if (h) {
         sw_auth a;
         f->has_credentials = 1;
-        if (sw_auth_parse(h->value, &a, &err) == SW_OK)
+        if (sw_auth_parse(h->value, &a, &err) == SW_OK) {
             f->auth_user = a.username;
+            f->auth_realm = a.realm;
+        }
     }
     if (!m->is_request && (m->status == 401 || m->status == 407)) {
         h = sw_sip_first(m, m->status == 401 ? SW_HDR_WWW_AUTHENTICATE : SW_HDR_PROXY_AUTHENTICATE);

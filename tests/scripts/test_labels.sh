@@ -48,7 +48,7 @@ own="$SW_SRC/tests/data/labelled"
 labelled "$own" --policy builtin:default --policy "$tmp/lab.policy"
 n_own=$(ls "$own"/*.labels.tsv 2>/dev/null | wc -l)
 checks=$((checks + 1))
-if [ "$n_own" -ge 10 ]; then pass "$n_own own labelled captures"; else fail "only $n_own own labelled captures"; fi
+if [ "$n_own" -ge 14 ]; then pass "$n_own own labelled captures"; else fail "only $n_own own labelled captures"; fi
 
 checks=$((checks + 1))
 if "$SW_SRC/scripts/make-labelled-captures" --check >"$tmp/regen.out" 2>&1; then
@@ -71,6 +71,24 @@ for pair in b02_scan_udp:svmap-sweep:scan.sweep b03_enum:svwar-enum:scan.enumera
         pass "$name: $episode detected by $rule without signatures"
     else
         fail "$name: $episode not detected by $rule without signatures"; grep -E '^episode' "$tmp/ns.out"
+    fi
+done
+
+# ---- brute force that is slow and spread, or that succeeds ----
+# b13: every address of the /24 stays below the per-source thresholds, so
+# only the network aggregate sees the spraying; b14: three wrong guesses
+# then the right one, far below the guessing threshold: only the success
+# after failures shows it.
+for pair in b13_slow_spray:slow-spray:bruteforce.network b14_bruteforce_success:lucky-crack:bruteforce.compromised; do
+    IFS=: read -r name episode rule <<<"$pair"
+    checks=$((checks + 1))
+    "$SIPWALL" check --policy builtin:default --policy "$tmp/lab.policy" \
+        --labels "$own/$name.labels.tsv" --events "$tmp/bf.jsonl" "$own/$name.pcap" >"$tmp/bf.out" 2>&1
+    if grep -E "^episode $episode .*rule=$rule DETECTED" "$tmp/bf.out" >/dev/null &&
+        ! grep -E '"rule":"bruteforce\.(guessing|spraying)"' "$tmp/bf.jsonl" >/dev/null; then
+        pass "$name: $episode detected by $rule alone"
+    else
+        fail "$name: $episode not detected by $rule alone"; grep -E '^episode' "$tmp/bf.out"
     fi
 done
 
