@@ -43,16 +43,21 @@ int sw_stream_handshake(sw_stream *s)
     return r;
 }
 
-ssize_t sw_stream_read(sw_stream *s, void *buf, size_t n)
+/* What read and write do first: a broken stream stays broken, and a
+ * stream whose handshake has not finished drives it. */
+static int io_ready(sw_stream *s)
 {
     if (s->broken)
         return SW_EIO;
     s->want = 0;
-    if (!s->done) {
-        int r = sw_stream_handshake(s);
-        if (r != SW_OK)
-            return r;
-    }
+    return s->done ? SW_OK : sw_stream_handshake(s);
+}
+
+ssize_t sw_stream_read(sw_stream *s, void *buf, size_t n)
+{
+    int ok = io_ready(s);
+    if (ok != SW_OK)
+        return ok;
     ssize_t r = s->ops->read(s, buf, n);
     if (r < 0 && r != SW_EAGAIN)
         s->broken = 1;
@@ -61,14 +66,9 @@ ssize_t sw_stream_read(sw_stream *s, void *buf, size_t n)
 
 ssize_t sw_stream_write(sw_stream *s, const void *buf, size_t n)
 {
-    if (s->broken)
-        return SW_EIO;
-    s->want = 0;
-    if (!s->done) {
-        int r = sw_stream_handshake(s);
-        if (r != SW_OK)
-            return r;
-    }
+    int ok = io_ready(s);
+    if (ok != SW_OK)
+        return ok;
     if (n == 0)
         return 0;
     ssize_t r = s->ops->write(s, buf, n);

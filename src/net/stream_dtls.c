@@ -32,16 +32,7 @@ static sw_stream *dtls_new(int fd, SSL_CTX *ctx, const char *host, int client)
         s->broken = 1;
     }
     SSL_set_bio(s->ssl, bio, bio);
-    if (client) {
-        SSL_set_connect_state(s->ssl);
-        if (sw__ssl_set_host(s->ssl, host, 1) != SW_OK) {
-            sw__stream_set_error(s, "cannot verify the name \"%s\"", host);
-            s->broken = 1;
-        }
-    } else {
-        SSL_set_accept_state(s->ssl);
-    }
-    ERR_clear_error();
+    sw__ssl_set_role(s, client, host);
     return s;
 }
 

@@ -38,5 +38,7 @@ void sw__stream_set_error(sw_stream *s, const char *fmt, ...) SW_PRINTF(2, 3);
 extern const sw__stream_ops sw__ssl_stream_ops;
 /* Puts verify_host on ssl (host or IP check, SNI for a DNS name on TLS). */
 int sw__ssl_set_host(SSL *ssl, const char *verify_host, int sni);
+/* Sets a new stream's TLS/DTLS side (stream_tls.c). */
+void sw__ssl_set_role(sw_stream *s, int client, const char *host);
 
 #endif

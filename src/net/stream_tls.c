@@ -234,6 +234,15 @@ static sw_stream *tls_new(int fd, SSL_CTX *ctx, const char *host, int client)
         ERR_clear_error();
         return NULL;
     }
+    sw__ssl_set_role(s, client, host);
+    return s;
+}
+
+/* The side of a new TLS or DTLS stream: a client checks the server's
+ * name (a stream whose name cannot be set is broken from the start), a
+ * server accepts.  Shared by both backends. */
+void sw__ssl_set_role(sw_stream *s, int client, const char *host)
+{
     if (client) {
         SSL_set_connect_state(s->ssl);
         if (sw__ssl_set_host(s->ssl, host, 1) != SW_OK) {
@@ -244,7 +253,6 @@ static sw_stream *tls_new(int fd, SSL_CTX *ctx, const char *host, int client)
         SSL_set_accept_state(s->ssl);
     }
     ERR_clear_error();
-    return s;
 }
 
 sw_stream *sw_stream_tls_server_new(int fd, SSL_CTX *ctx) { return tls_new(fd, ctx, NULL, 0); }
