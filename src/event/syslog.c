@@ -433,29 +433,20 @@ static void msg_cef(obuf *b, const sw_syslog_opts *o, const json_t *row, int64_t
     put_ext(b, "fname", jstr(row, "file"), max, cut);
     int has;
     json_int_t n;
-    if (jstr(row, "call_id").len) {
-        puts_(b, " cs1Label=callId");
-        put_ext(b, "cs1", jstr(row, "call_id"), max, cut);
-    }
-    if (jstr(row, "peer").len) {
-        puts_(b, " flexString1Label=peer");
-        put_ext(b, "flexString1", jstr(row, "peer"), max, cut);
-    }
-    if (jstr(row, "pai").len) {
-        puts_(b, " cs2Label=pai");
-        put_ext(b, "cs2", jstr(row, "pai"), max, cut);
-    }
-    if (jstr(row, "ruri").len) {
-        puts_(b, " cs3Label=ruri");
-        put_ext(b, "cs3", jstr(row, "ruri"), max, cut);
-    }
-    if (jstr(row, "mode").len) {
-        puts_(b, " cs4Label=mode");
-        put_ext(b, "cs4", jstr(row, "mode"), max, cut);
-    }
-    if (jstr(row, "method").len) {
-        puts_(b, " cs5Label=sipMethod");
-        put_ext(b, "cs5", jstr(row, "method"), max, cut);
+    /* CEF's custom strings: each labelled, in this order */
+    static const struct {
+        const char *field, *key, *label;
+    } custom[] = {
+        {"call_id", "cs1", " cs1Label=callId"}, {"peer", "flexString1", " flexString1Label=peer"},
+        {"pai", "cs2", " cs2Label=pai"},        {"ruri", "cs3", " cs3Label=ruri"},
+        {"mode", "cs4", " cs4Label=mode"},      {"method", "cs5", " cs5Label=sipMethod"},
+    };
+    for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++) {
+        sw_str cv = jstr(row, custom[i].field);
+        if (cv.len) {
+            puts_(b, custom[i].label);
+            put_ext(b, custom[i].key, cv, max, cut);
+        }
     }
     const json_t *evid = json_object_get(row, "evidence");
     if (json_is_object(evid) && json_object_size(evid)) {
