@@ -76,6 +76,28 @@ PARTNERS = [
 ]
 PARTNER = {p[0]: p for p in PARTNERS}
 
+# trunks told apart by port (b15, b16): name, role, address with port, IMS
+# domain, allowed CLI ranges, notes.  These partners are identified by
+# address AND port (trunks.tsv, converted with --ports keep), unlike the ones
+# above (partners.tsv, --ports drop: any port of the address).
+TRUNK4 = "127.0.0.161"               # one SBC address, two trunks (b15)
+SHARED6 = v6(160)                    # every peer of b16 shares this address
+TRUNKS = [
+    ("golf", "interconnect partner (Spain), trunk 1 of the shared SBC", "%s:5270" % TRUNK4,
+     "ims.mnc001.mcc214.3gppnetwork.org", [("+34911230000", "+34911239999")],
+     "calls with P-Asserted-Identity in its own range (b15)"),
+    ("hotel", "interconnect partner (Italy), trunk 2 of the shared SBC", "%s:5280" % TRUNK4,
+     "ims.mnc010.mcc222.3gppnetwork.org", [("+39061230000", "+39061239999")],
+     "spoofs golf's numbers and home numbers in b15"),
+    ("india", "interconnect partner (Switzerland) on the shared IPv6 address", "[%s]:5270" % SHARED6,
+     "ims.mnc001.mcc228.3gppnetwork.org", [("+41441230000", "+41441239999")],
+     "calls over IPv6 (b16)"),
+    ("juliet", "interconnect partner (Austria) on the shared IPv6 address", "[%s]:5280" % SHARED6,
+     "ims.mnc001.mcc232.3gppnetwork.org", [("+43151230000", "+43151239999")],
+     "OPTIONS keepalive and calls over IPv6 (b16)"),
+]
+TRUNK = {t[0]: t for t in TRUNKS}
+
 # attackers: unknown addresses
 ATTACKERS4 = ["127.0.0.%d" % i for i in range(170, 200)]
 ATTACKERS6 = [v6(i) for i in range(170, 200)]

@@ -3,7 +3,9 @@ NAME.frames.tsv (one row per frame).  Reads the pcap itself (no tshark).
 
 Membership: a frame belongs to the episode of its far end, the side that is
 not the edge (127.0.0.10:5260, [::1]:5260, or a scanned address): the
-episode whose addresses contain it.  ICMP/ICMPv6 errors are judged by the
+episode whose addresses contain it.  An episode address is an IP address
+(any port) or an endpoint "IP:PORT" / "[IPv6]:PORT" (that port only: trunks
+behind one address told apart by port); an endpoint wins over its address.  ICMP/ICMPv6 errors are judged by the
 datagram they quote.  When one address has several episodes, each Call-ID
 goes to the first episode whose rule matches the Call-ID's first INVITE
 from that address (rules: PAI outside the partner's CLI ranges; called
@@ -198,11 +200,17 @@ def rule_matches(rule, info):
     raise ValueError(rule)
 
 
+def ep_key(a):
+    """An episode address: "IP" -> IP, "IP:PORT" or "[IPv6]:PORT" -> (IP, PORT)."""
+    m = re.match(r"^\[([0-9a-fA-F:.]+)\]:([0-9]+)$", a) or re.match(r"^([0-9.]+):([0-9]+)$", a)
+    return (m.group(1), int(m.group(2))) if m else a
+
+
 def label(plan, pcap, labels_out, frames_out):
     by_addr = {}
     for ep in plan.episodes:
         for a in ep.addrs:
-            by_addr.setdefault(a, []).append(ep)
+            by_addr.setdefault(ep_key(a), []).append(ep)
     frames = list(read_pcap(pcap))
 
     # per-frame SIP messages (UDP: the datagram; TCP: reassembled per direction)
@@ -231,26 +239,30 @@ def label(plan, pcap, labels_out, frames_out):
 
     # far end of every frame, and Call-ID -> episode for shared addresses
     def far_of(f):
+        """-> (key of by_addr, far IP address), or None."""
         if f["proto"] in ("icmp", "icmp6"):
             if f["inner"] is None:
                 return None
-            cands = (f["inner"][0], f["inner"][2])
+            cands = ((f["inner"][0], f["inner"][1]), (f["inner"][2], f["inner"][3]))
         else:
-            cands = (f["src"], f["dst"])
+            cands = ((f["src"], f["sport"]), (f["dst"], f["dport"]))
         for c in cands:
             if c in by_addr:
-                return c
+                return c, c[0]
+        for c in cands:
+            if c[0] in by_addr:
+                return c[0], c[0]
         return None
 
     cid_ep = {}
     for f in frames:
         far = far_of(f)
-        if far is None or len(by_addr[far]) < 2 or f["src"] != far:
+        if far is None or len(by_addr[far[0]]) < 2 or f["src"] != far[1]:
             continue
         for sip, cid, info in f["msgs"]:
             if info and cid and cid not in cid_ep and info["method"] == "INVITE":
-                cid_ep[cid] = next((ep for ep in by_addr[far] if ep.rule and rule_matches(ep.rule, info)),
-                                   None)
+                cid_ep[cid] = next((ep for ep in by_addr[far[0]]
+                                    if ep.rule and rule_matches(ep.rule, info)), None)
     rows = {ep.label: dict(frames=[], src=set(), dst=set(), requests=0, calls=[], calling=[],
                            called=[]) for ep in plan.episodes}
     out = []
@@ -259,7 +271,7 @@ def label(plan, pcap, labels_out, frames_out):
         far = far_of(f)
         ep = None
         if far is not None:
-            eps = by_addr[far]
+            eps = by_addr[far[0]]
             default = next((e for e in eps if e.rule is None), eps[0])
             ep = default
             cids = [cid for _, cid, _ in f["msgs"] if cid]
@@ -284,7 +296,7 @@ def label(plan, pcap, labels_out, frames_out):
             continue
         r = rows[ep.label]
         r["frames"].append((f["no"], f["ts"]))
-        if f["src"] != far or f["proto"] not in ("udp", "tcp"):
+        if f["src"] != far[1] or f["proto"] not in ("udp", "tcp"):
             continue
         for sip, cid, info in f["msgs"]:
             if info is None:
