@@ -385,6 +385,117 @@ def b14(rng, work):
     return background(rng, d) + [att], []
 
 
+def trunk_actor(name, **kw):
+    """A partner of lab.TRUNKS: its socket is the address AND port of its row."""
+    t = lab.TRUNK[name]
+    m = t[2].rsplit(":", 1)
+    a = {"name": name, "ip": m[0].strip("[]"), "port": int(m[1]), "domain": t[3], "ims": True,
+         "actions": []}
+    a.update(kw)
+    return a
+
+
+def own_calls(rng, a, t0, t1, n, lo, hi, talk=(2, 6)):
+    """n answered calls from numbers of [lo, hi] (the partner's own range) to home."""
+    for at in spread(rng, t0, t1, n):
+        num = "+%d" % rng.randint(int(lo), int(hi))
+        a["actions"].append({"at": at, "op": "call", "from": num, "pai": num, "to": home_callee(rng),
+                             "talk": round(rng.uniform(*talk), 2)})
+    return a
+
+
+def b15(rng, work):
+    """Two trunks behind one SBC address: golf (port 5270) calls with its own
+    numbers; hotel (port 5280) asserts golf's numbers and home numbers."""
+    d = 50
+    golf = own_calls(rng, trunk_actor("golf"), 1.0, d - 10, 14, 34911230000, 34911239999)
+    hotel = trunk_actor("hotel")
+    for i, at in enumerate(spread(rng, 3.0, d - 10, 12)):
+        fake = ("+3491123%04d" % rng.randint(0, 9999)) if i % 3 else home_callee(rng)
+        hotel["actions"].append({"at": at, "op": "call", "from": fake, "pai": fake,
+                                 "to": home_callee(rng), "talk": round(rng.uniform(2, 4), 2)})
+    return [golf, hotel, bravo_keepalive(0.3, d - 1)], []
+
+
+def b16(rng, work):
+    """IPv6 only, every peer on one address: india (port 5270) calls, juliet
+    (port 5280) keepalives and calls, an INVITE flood from port 5291."""
+    d = 40
+    india = own_calls(rng, trunk_actor("india"), 0.5, d - 10, 10, 41441230000, 41441239999)
+    juliet = own_calls(rng, trunk_actor("juliet"), 2.0, d - 10, 5, 43151230000, 43151239999)
+    t = 0.7
+    while t < d - 1:
+        juliet["actions"].append({"at": round(t, 3), "op": "options"})
+        t += 4.0
+    juliet["actions"].sort(key=lambda a: a["at"])
+    rows = [("+44770088%04d" % i, "+3726%07d" % rng.randint(0, 9999999)) for i in range(500)]
+    csv_file(work, "flood.csv", rows)
+    return [india, juliet], [
+        sipp("invflood6", 12, "invite_flood.xml", (lab.SHARED6, 5291), "[::1]:5260", 5288,
+             ["-inf", "{work}/flood.csv", "-r", "120", "-m", "400", "-l", "300"], 15)]
+
+
+SPRAY2_ADDRS = ["127.166.5.%d" % i for i in range(20, 26)]     # six addresses of another /24
+SPRAY2_USERS = ["+4477008001%02d" % i for i in range(50, 96)]  # 46 subscribers, one guess each
+
+
+def b17(rng, work):
+    """Slow spraying, other parameters than b13: six addresses of another /24
+    picked at random for each guess, one password over 46 subscribers,
+    3.0-4.2 s apart in all, fresh Call-ID per guess."""
+    d = 185
+    acts = background(rng, d, n_alpha=30, users=6)
+    sprayers = [{"name": "spray2-%d" % i, "ip": ip, "port": 5266, "domain": "example.invalid",
+                 "ims": False, "ua": "sipcli/v1.8", "actions": []}
+                for i, ip in enumerate(SPRAY2_ADDRS)]
+    t = 6.0
+    for user in SPRAY2_USERS:
+        rng.choice(sprayers)["actions"].append({"at": round(t, 3), "op": "register", "user": user,
+                                                "password": "Summer2026!", "expires": 1800})
+        t += rng.uniform(3.0, 4.2)
+    return acts + [s for s in sprayers if s["actions"]], []
+
+
+SUCCESS2_USER = "+447700800175"
+SUCCESS2_GUESSES = ["1234", "0000", "12345678", "password1", "qwerty123", "iloveyou", "000000",
+                    lab.password(SUCCESS2_USER)]
+
+
+def b18(rng, work):
+    """A brute force that succeeds, other parameters than b14: IPv6, over one
+    TCP connection, seven wrong guesses 1.2-2.0 s apart, the eighth right."""
+    d = 40
+    att = {"name": "tcpcrack6", "ip": lab.ATTACKERS6[20], "port": 5277, "domain": "example.invalid",
+           "ims": False, "ua": "Bria 6.5.2", "transport": "tcp",
+           "actions": [{"at": 7.0, "op": "bruteforce", "user": SUCCESS2_USER,
+                        "passwords": SUCCESS2_GUESSES, "interval": [1.2, 1.7, 2.0, 1.4, 1.9]}]}
+    return background(rng, d) + [att], []
+
+
+IRSF_TARGETS = ["+88234567%04d", "+5378%06d", "+88160%06d", "+252611%06d"]
+
+
+def b19(rng, work):
+    """Attacks from partner addresses between the partner's legitimate
+    traffic: alpha (127.0.0.121:5270) places IRSF calls to high-risk ranges
+    in between its normal calls; from bravo's address (another port) svmap
+    sweeps while bravo's keepalives go on."""
+    d = 60
+    acts = background(rng, d, n_alpha=16)
+    alpha = acts[0]
+    for i, at in enumerate(spread(rng, 6.0, d - 14, 9)):
+        fmt = IRSF_TARGETS[i % len(IRSF_TARGETS)]
+        num = "+33639800%03d" % rng.randint(0, 999)
+        alpha["actions"].append({"at": at, "op": "call", "from": num, "pai": num,
+                                 "to": fmt % rng.randint(0, 9999),
+                                 "talk": round(rng.uniform(4, 9), 2)})
+    alpha["actions"].sort(key=lambda a: a["at"])
+    bravo_ip = lab.PARTNER["bravo"][2]
+    return acts, [
+        Proc("svmap", 20, ["svmap", "-p5260-5262", "127.0.0.9-127.0.0.11", "-b", bravo_ip,
+                           "-P", "5279", "-t", "0.08"], 20, env_home=True)]
+
+
 P = lab.PARTNER
 PLANS = [
     Plan("b01_legit", 101, 50, "legitimate traffic only: every partner", [
@@ -495,5 +606,60 @@ PLANS = [
                 "one Call-ID; REGISTER/401 then %d guesses 4-5 s apart, the last succeeds (200)"
                 % len(SUCCESS_GUESSES)),
          ], b14),
+    Plan("b15_trunk_ports", 115, 50,
+         "two trunks behind one address told apart by port; one spoofs the other's numbers", [
+             Ep("golf-calls", "legit", ["%s:5270" % lab.TRUNK4],
+                "actors.py call (trunk golf, %s:5270)" % lab.TRUNK4,
+                "calls with P-Asserted-Identity in golf's own range +34911230000-9999, answered"),
+             Ep("hotel-cli-spoof", "cli-spoof", ["%s:5280" % lab.TRUNK4],
+                "actors.py call (trunk hotel, %s:5280, same address as golf)" % lab.TRUNK4,
+                "every call asserts a number hotel may not: golf's range (2 of 3) or a home "
+                "number (1 of 3); hotel may only assert +39061230000-+39061239999"),
+             bg_eps()[1],
+         ], b15),
+    Plan("b16_v6_shared_address", 116, 40,
+         "IPv6 only, every peer on one address: two partners by port and an INVITE flood", [
+             Ep("india-calls", "legit", ["[%s]:5270" % lab.SHARED6],
+                "actors.py call (partner india, [%s]:5270)" % lab.SHARED6,
+                "calls in india's own range, answered"),
+             Ep("juliet-keepalive-calls", "legit", ["[%s]:5280" % lab.SHARED6],
+                "actors.py options every 4 s and calls (partner juliet, [%s]:5280)" % lab.SHARED6,
+                "OPTIONS answered 200; calls in juliet's own range, answered"),
+             Ep("invite-flood-shared-v6", "flood", ["[%s]:5291" % lab.SHARED6],
+                "sipp [::1]:5260 invite_flood.xml -r 120 -m 400 -i %s -p 5291" % lab.SHARED6,
+                "400 INVITEs in ~3.5 s to the unassigned block from the partners' address "
+                "(a port no partner claims), each 404 then ACK"),
+         ], b16, needs_v6=[lab.SHARED6]),
+    Plan("b17_slow_spray_six", 117, 185,
+         "slow password spraying from six addresses of another /24, ~1 guess per 3.6 s",
+         bg_eps() + [
+             Ep("slow-spray-six", "crack", SPRAY2_ADDRS,
+                "actors.py register with a wrong password from 6 addresses picked at random, "
+                "3.0-4.2 s apart",
+                "%d guesses: one password over %d subscribers, each guess from one of 6 addresses "
+                "of 127.166.5.0/24 picked at random, a fresh Call-ID each; REGISTER/401, "
+                "REGISTER with Authorization/401" % (len(SPRAY2_USERS), len(SPRAY2_USERS))),
+         ], b17),
+    Plan("b18_bruteforce_success_v6_tcp", 118, 40,
+         "REGISTER digest guessing over IPv6 TCP that succeeds on the 8th guess", bg_eps() + [
+             Ep("tcp-crack-v6", "crack", [lab.ATTACKERS6[20]],
+                "actors.py bruteforce over TCP from [%s]:5277, interval 1.2-2.0 s"
+                % lab.ATTACKERS6[20],
+                "one TCP connection, one Call-ID; REGISTER/401 then %d guesses 1.2-2.0 s apart, "
+                "the last succeeds (200)" % len(SUCCESS2_GUESSES)),
+         ], b18, needs_v6=[lab.ATTACKERS6[20]]),
+    Plan("b19_partner_interleaved", 119, 60,
+         "IRSF calls from partner alpha between its normal calls; svmap from bravo's address", [
+             Ep("irsf-alpha", "irsf", [P["alpha"][2]],
+                "actors.py call (alpha, called numbers in high-risk ranges)",
+                "9 answered calls to +882/+53/+881/+252 spread between alpha's normal calls, "
+                "same address and port", rule=("called_highrisk",)),
+             bg_eps()[0],
+             Ep("svmap-from-bravo", "scan", ["%s:5279" % P["bravo"][2]],
+                "svmap -p5260-5262 127.0.0.9-127.0.0.11 -b %s -P 5279 -t 0.08" % P["bravo"][2],
+                "OPTIONS sweep of 3 addresses x 3 ports from partner bravo's address (another "
+                "port) while its keepalives go on"),
+             bg_eps()[1], bg_eps()[2],
+         ], b19),
 ]
 PLAN = {p.name: p for p in PLANS}

@@ -45,10 +45,12 @@ labelled() {
 own="$SW_SRC/tests/data/labelled"
 "$SW_SRC/scripts/partners-to-policy" --ports drop "$own/partners.tsv" --highrisk "$own/highrisk.tsv" \
     --location-feed "$own/subscribers.tsv" --country-code 44 >"$tmp/lab.policy"
+# trunks.tsv: partners told apart by port (b15, b16), so their ports are kept
+"$SW_SRC/scripts/partners-to-policy" --ports keep "$own/trunks.tsv" >>"$tmp/lab.policy"
 labelled "$own" --policy builtin:default --policy "$tmp/lab.policy"
 n_own=$(ls "$own"/*.labels.tsv 2>/dev/null | wc -l)
 checks=$((checks + 1))
-if [ "$n_own" -ge 14 ]; then pass "$n_own own labelled captures"; else fail "only $n_own own labelled captures"; fi
+if [ "$n_own" -ge 19 ]; then pass "$n_own own labelled captures"; else fail "only $n_own own labelled captures"; fi
 
 checks=$((checks + 1))
 if "$SW_SRC/scripts/make-labelled-captures" --check >"$tmp/regen.out" 2>&1; then
@@ -79,7 +81,9 @@ done
 # only the network aggregate sees the spraying; b14: three wrong guesses
 # then the right one, far below the guessing threshold: only the success
 # after failures shows it.
-for pair in b13_slow_spray:slow-spray:bruteforce.network b14_bruteforce_success:lucky-crack:bruteforce.compromised; do
+for pair in b13_slow_spray:slow-spray:bruteforce.network b14_bruteforce_success:lucky-crack:bruteforce.compromised \
+    b17_slow_spray_six:slow-spray-six:bruteforce.network \
+    b18_bruteforce_success_v6_tcp:tcp-crack-v6:bruteforce.compromised; do
     IFS=: read -r name episode rule <<<"$pair"
     checks=$((checks + 1))
     "$SIPWALL" check --policy builtin:default --policy "$tmp/lab.policy" \
@@ -91,6 +95,57 @@ for pair in b13_slow_spray:slow-spray:bruteforce.network b14_bruteforce_success:
         fail "$name: $episode not detected by $rule alone"; grep -E '^episode' "$tmp/bf.out"
     fi
 done
+
+# b18: the success names the username, never the password (the digest
+# response is not copied either: the right guess's password is nowhere).
+b18pw=$(cd "$SW_SRC/scripts/labelled" && python3 -B -c 'import lab; print(lab.password("+447700800175"))')
+checks=$((checks + 1))
+"$SIPWALL" check --policy builtin:default --policy "$tmp/lab.policy" --events "$tmp/b18.jsonl" \
+    "$own/b18_bruteforce_success_v6_tcp.pcap" >/dev/null 2>&1
+if grep '"rule":"bruteforce.compromised"' "$tmp/b18.jsonl" | grep -q '+447700800175' &&
+    [ -n "$b18pw" ] && ! grep -qF "$b18pw" "$tmp/b18.jsonl"; then
+    pass "b18: bruteforce.compromised names +447700800175, the password appears nowhere"
+else
+    fail "b18: compromised event without the username, or the password in the events"
+fi
+
+# ---- trunks behind one address, told apart by port ----
+# b15: golf (:5270) and hotel (:5280) share 127.0.0.161; every event against
+# that address names hotel and comes from :5280.  b16: every peer is
+# fd00:5a11::160; the flood comes from :5291, which no partner claims, and
+# no event comes from a partner's port.  Without the ports the two rosters
+# cannot even be loaded (one address, two partners).
+checks=$((checks + 1))
+"$SIPWALL" check --policy builtin:default --policy "$tmp/lab.policy" --events "$tmp/b15.jsonl" \
+    "$own/b15_trunk_ports.pcap" >/dev/null 2>&1
+n15=$(grep -c '"src":"127.0.0.161:' "$tmp/b15.jsonl")
+bad15=$(grep '"src":"127.0.0.161:' "$tmp/b15.jsonl" | grep -v '"src":"127.0.0.161:5280"' | wc -l)
+golf15=$(grep -c '"peer":"golf"' "$tmp/b15.jsonl")
+hotel15=$(grep '"src":"127.0.0.161:5280"' "$tmp/b15.jsonl" | grep -c '"peer":"hotel"')
+if [ "$n15" -gt 0 ] && [ "$bad15" -eq 0 ] && [ "$golf15" -eq 0 ] && [ "$hotel15" -gt 0 ]; then
+    pass "b15: $n15 events on the shared address, all from hotel's port, $hotel15 name peer hotel, none golf"
+else
+    fail "b15: events=$n15 not-from-hotel=$bad15 naming-golf=$golf15 naming-hotel=$hotel15"
+fi
+checks=$((checks + 1))
+"$SIPWALL" check --policy builtin:default --policy "$tmp/lab.policy" --events "$tmp/b16.jsonl" \
+    "$own/b16_v6_shared_address.pcap" >/dev/null 2>&1
+n16=$(grep -c '"src":"\[fd00:5a11::160\]:5291"' "$tmp/b16.jsonl")
+bad16=$(grep -E '"src":"\[fd00:5a11::160\]:52[78]0"' "$tmp/b16.jsonl" | wc -l)
+if [ "$n16" -gt 0 ] && [ "$bad16" -eq 0 ] && grep -q '"event_type":"sip_flood"' "$tmp/b16.jsonl"; then
+    pass "b16: $n16 events from the flood's port, none from india's or juliet's"
+else
+    fail "b16: flood-port events=$n16, partner-port events=$bad16"
+fi
+checks=$((checks + 1))
+"$SW_SRC/scripts/partners-to-policy" --ports drop "$own/trunks.tsv" >"$tmp/trunks-noport.policy"
+if "$SIPWALL" policy check builtin:default "$tmp/trunks-noport.policy" >"$tmp/np.out" 2>&1; then
+    fail "trunks without their ports were accepted"
+elif grep -q "already belongs to partner 'golf'" "$tmp/np.out"; then
+    pass "trunks without ports refused: one address, two partners"
+else
+    fail "trunks without ports: unexpected message"; cat "$tmp/np.out"
+fi
 
 # ---- the HTML report ----
 first=$(ls "$own"/*.pcap | head -n 1)
