@@ -79,6 +79,8 @@ $ sipwall hidden-command
 ```
 
 A [bad anchor](#no-such-heading).
+
+    sipwall hidden-in-an-indented-block
 DOC
 "$doctest" --src "$bad" --build "$build" README.md >"$tmp/bad.out" 2>&1
 rc=$?
@@ -97,7 +99,8 @@ for want in \
     "README.md:25: doctest skip marker without a reason" \
     "README.md:30: fenced block with info string ''" \
     "README.md:34: a \`\`\`text block holds \`\$ \` commands" \
-    "README.md:38: links to README.md#no-such-heading, which has no such heading"; do
+    "README.md:38: links to README.md#no-such-heading, which has no such heading" \
+    "README.md:40: indented code block"; do
     checks=$((checks + 1))
     if grep -qF -- "$want" "$tmp/bad.out"; then
         pass "reported: $want"
