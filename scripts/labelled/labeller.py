@@ -9,7 +9,7 @@ behind one address told apart by port); an endpoint wins over its address.  ICMP
 datagram they quote.  When one address has several episodes, each Call-ID
 goes to the first episode whose rule matches the Call-ID's first INVITE
 from that address (rules: PAI outside the partner's CLI ranges; called
-number in a high-risk range), else to the episode without a rule; frames
+number in a high-risk range; called number with a given prefix), else to the episode without a rule; frames
 without a Call-ID (TCP handshakes, ICMP) go to the episode without a rule.
 
 TCP: each direction of a connection is reassembled in sequence order; a SIP
@@ -197,6 +197,8 @@ def rule_matches(rule, info):
         return not lab.in_ranges(calling, lab.PARTNER[rule[1]][5])
     if rule[0] == "called_highrisk":
         return lab.is_highrisk("+" + uri_user(info["ruri"]).lstrip("+"))
+    if rule[0] == "called_prefix":
+        return ("+" + uri_user(info["ruri"]).lstrip("+")).startswith(rule[1])
     raise ValueError(rule)
 
 

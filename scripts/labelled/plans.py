@@ -496,6 +496,27 @@ def b19(rng, work):
                            "-P", "5279", "-t", "0.08"], 20, env_home=True)]
 
 
+def b20(rng, work):
+    """An INVITE flood from a partner's own socket between its legitimate
+    calls: transit carrier delta (127.0.0.131:5270) places its normal
+    transit calls all along, and in the middle 240 INVITEs in ~2.4 s to the
+    unassigned block (each 404, then ACK)."""
+    d = 45
+    acts = background(rng, d, n_alpha=8)
+    dl = delta_transit(rng, 1, d - 14, 10)
+    for a in dl["actions"]:            # home numbers only: every legit call is answered
+        a["to"] = home_callee(rng)
+    t = 18.0
+    for i in range(240):
+        num = "+493090182%03d" % rng.randint(0, 999)
+        dl["actions"].append({"at": round(t, 3), "op": "call", "from": num, "pai": num,
+                              "to": "%s%04d" % (lab.UNASSIGNED_PREFIX, i), "talk": 1})
+        t += rng.uniform(0.007, 0.013)
+    dl["actions"].sort(key=lambda a: a["at"])
+    acts.append(dl)
+    return acts, []
+
+
 P = lab.PARTNER
 PLANS = [
     Plan("b01_legit", 101, 50, "legitimate traffic only: every partner", [
@@ -661,5 +682,15 @@ PLANS = [
                 "port) while its keepalives go on"),
              bg_eps()[1], bg_eps()[2],
          ], b19),
+    Plan("b20_partner_flood", 120, 45,
+         "INVITE flood from transit carrier delta's own socket between its normal calls", bg_eps() + [
+             Ep("invite-flood-delta", "flood", [P["delta"][2]],
+                "actors.py call x240 from delta, ~100/s, to the unassigned block",
+                "240 INVITEs in ~2.4 s from 127.0.0.131:5270 to +447700880000.. (unassigned), "
+                "each 404 then ACK, while delta's normal calls go on", rule=("called_prefix",
+                                                                            lab.UNASSIGNED_PREFIX)),
+             Ep("delta-transit", "legit", [P["delta"][2]], "actors.py call (transit carrier delta)",
+                "10 transit calls to home numbers, answered"),
+         ], b20),
 ]
 PLAN = {p.name: p for p in PLANS}

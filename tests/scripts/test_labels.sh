@@ -23,6 +23,12 @@ pass() { echo "ok:   $*"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# Detection gaps that a capture exposes, explained where the capture fails
+# (the capture stays as it is; the engine is to be fixed, not the capture).
+declare -A GAP=(
+    [b20_partner_flood]="invite-flood-delta: 240 INVITEs in 2.4 s from transit partner delta's own socket to unassigned numbers raise nothing: flood.source never applies to a partner and flood.peer-cps only to one with a contracted cps (partners.tsv has none); no rule looks at a partner's rate of failed calls"
+)
+
 # labelled DIR POLICY...: runs --labels on every DIR/*.labels.tsv capture
 labelled() {
     local dir=$1; shift
@@ -36,6 +42,7 @@ labelled() {
             pass "$name: $(grep '^summary' "$tmp/$name.out")"
         else
             fail "$name (exit $?):"
+            [ -n "${GAP[$name]:-}" ] && echo "  DETECTION GAP: ${GAP[$name]}"
             sed -n '/== ground truth/,$p' "$tmp/$name.out" | head -n 60
         fi
     done
@@ -50,7 +57,7 @@ own="$SW_SRC/tests/data/labelled"
 labelled "$own" --policy builtin:default --policy "$tmp/lab.policy"
 n_own=$(ls "$own"/*.labels.tsv 2>/dev/null | wc -l)
 checks=$((checks + 1))
-if [ "$n_own" -ge 19 ]; then pass "$n_own own labelled captures"; else fail "only $n_own own labelled captures"; fi
+if [ "$n_own" -ge 20 ]; then pass "$n_own own labelled captures"; else fail "only $n_own own labelled captures"; fi
 
 checks=$((checks + 1))
 if "$SW_SRC/scripts/make-labelled-captures" --check >"$tmp/regen.out" 2>&1; then
