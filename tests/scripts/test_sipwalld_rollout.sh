@@ -126,6 +126,8 @@ PY
 
 # ---- 3. the whole policy in monitor mode -------------------------------------------------------
 echo "mode monitor" >>"$ROLLOUT"
+"$SIPWALL" policy check builtin:default "$POLICY" "$ROLLOUT" >"$WORK/check.out" 2>&1
+check "policy check says the policy is monitor-only" grep -q '^mode: *monitor (policy-wide' "$WORK/check.out"
 reload "policy-wide mode monitor"
 check "the blocked source's OPTIONS is answered under mode monitor" [ "$(probe $LAB1 lab-phone)" = 200 ]
 sed -i 's/^mode monitor$/mode enforce/' "$ROLLOUT"
