@@ -124,6 +124,19 @@ r = r[:r.index("}\n")]
 sys.exit(0 if all(s in r for s in ("mode monitor", "action reject 403", "block 10m", "rollout test probe")) else 1)
 PY
 
+# policy explain screens with the merged rule (no daemon involved)
+echo "rule cat2.cli-range { mode monitor }" >"$WORK/explain-overlay.policy"
+explain() {
+    "$SIPWALL" policy explain --policy builtin:default --policy "$SW_SRC/etc/partners.example.policy" "$@" \
+        --src 198.51.100.33:5060 --dst 10.20.0.1:5060 "$SW_SRC/tests/data/ims/01-invite-volte.sip" 2>&1
+}
+explain >"$WORK/explain-enforce.out"
+explain --policy "$WORK/explain-overlay.policy" >"$WORK/explain-monitor.out"
+check "policy explain without the overlay: cat2.cli-range enforces reject 403" \
+    grep -q 'cat2.cli-range *enforce reject 403' "$WORK/explain-enforce.out"
+check "policy explain with the overlay: monitor reject 403, verdict allow" \
+    bash -c "grep -q 'cat2.cli-range *monitor reject 403' '$WORK/explain-monitor.out' && grep -q '^verdict *allow' '$WORK/explain-monitor.out'"
+
 # ---- 3. the whole policy in monitor mode -------------------------------------------------------
 echo "mode monitor" >>"$ROLLOUT"
 "$SIPWALL" policy check builtin:default "$POLICY" "$ROLLOUT" >"$WORK/check.out" 2>&1
