@@ -488,6 +488,14 @@ const sw_peer *sw_policy_peer_lookup(const sw_policy *p, const sw_addr *src, int
 int sw_policy_partner_host(const sw_policy *p, const sw_addr *src) SW_NONNULL(1, 2);
 /* The partner whose `tls` identities name this certificate identity, or NULL. */
 const sw_peer *sw_policy_peer_by_tls_id(const sw_policy *p, sw_str id) SW_NONNULL(1);
+/* The sending peer of a TLS connection from src whose certificate names
+ * ids[0..n) (as sipwalld decides it for a live connection): the partner
+ * whose tls-identity names the first of them that any partner claims;
+ * when none does and the partner src's address belongs to declares
+ * tls-identity values, the unknown zone (its certificate does not match);
+ * else NULL: decide by the address. */
+const sw_peer *sw_policy_peer_by_tls(const sw_policy *p, const sw_str *ids, unsigned n, const sw_addr *src)
+    SW_NONNULL(1, 4);
 const sw_peer *sw_policy_peer_by_name(const sw_policy *p, const char *name) SW_NONNULL(1, 2);
 const sw_list *sw_policy_list_by_name(const sw_policy *p, const char *name) SW_NONNULL(1, 2);
 
