@@ -153,6 +153,10 @@ reload "allowlist $LAB1"
 check "one event says the block was lifted (policy.allowlist, offender, list)" \
     [ "$(peers_events rule=policy.allowlist action=allow offender="^$LAB1\$" allowlist=allow-sources lifted_rule=cat1.rollout-probe)" = 1 ]
 check "no block in force" [ "$(active_blocks)" = 0 ]
+lifted() { peers_stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["engine"]["blocks_lifted"])'; }
+lifted_n=
+for _ in $(seq 30); do lifted_n=$(lifted); [ "$lifted_n" = 1 ] && break; sleep 0.1; done
+check "ctl stats counts the lift (engine.blocks_lifted $lifted_n)" [ "$lifted_n" = 1 ]
 check "the allowlisted source's OPTIONS is answered" [ "$(probe $LAB1 lab-phone)" = 200 ]
 reload "the same policy again"
 check "a second reload lifts nothing more" [ "$(peers_events rule=policy.allowlist)" = 1 ]
