@@ -13,18 +13,16 @@
  * as SIP by an inner stream (tcp_reasm.c's framing), its messages delivered
  * with transport TLS and the sender's certificate identities.
  *
- * The certificate is parsed with libcrypto (d2i_X509); the identities are
- * the ones sipwalld takes from a live connection (src/net/tls.c): subject
- * CN, then SAN DNS and URI values.  Buffers count against max_tcp_memory; a
+ * The certificate is parsed by src/net/tls.c (sw_tls_der_ids: libcrypto's
+ * d2i_X509, behind the TLS seam); the identities are the ones sipwalld
+ * takes from a live connection: subject CN, then SAN DNS and URI values.  Buffers count against max_tcp_memory; a
  * direction that cannot have the memory, or whose bytes are not TLS
  * records, is given up (stats.tls_bad) and treated as not SIP. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include "capture/capture_int.h"
+#include "sipwall/net.h"
 
 #define SW__TLS_MAX_RECORD (16384u + 2048u) /* TLSCiphertext.length limit, RFC 5246 §6.2.3 */
 #define SW__TLS_HELLO_CAP 4096u             /* bytes of a ServerHello read */
@@ -172,41 +170,14 @@ static sw__tcp_stream *reverse(sw_capture *c, const sw__tcp_stream *s)
 }
 
 /* ---- certificates ------------------------------------------------------------ */
-static void put_id(char *dst, const unsigned char *s, int n)
-{
-    int k = 0;
-    for (int i = 0; i < n && k < SW_CAPTURE_TLS_ID_LEN - 1; i++)
-        dst[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
-    dst[k] = '\0';
-}
+_Static_assert(SW_CAPTURE_TLS_ID_LEN == SW_TLS_ID_LEN, "one identity length for captures and sipwalld");
 
 unsigned sw__tls_cert_ids(const uint8_t *der, size_t len, char ids[][SW_CAPTURE_TLS_ID_LEN], unsigned max)
 {
-    if (len == 0 || len > SW__TLS_CERT_CAP || max == 0)
+    if (len > SW__TLS_CERT_CAP)
         return 0;
-    const unsigned char *q = der;
-    X509 *x = d2i_X509(NULL, &q, (long)len);
-    if (!x)
-        return 0;
-    unsigned n = 0;
-    X509_NAME *subj = X509_get_subject_name(x);
-    int idx = subj ? X509_NAME_get_index_by_NID(subj, NID_commonName, -1) : -1;
-    if (idx >= 0) {
-        ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
-        if (d)
-            put_id(ids[n++], ASN1_STRING_get0_data(d), ASN1_STRING_length(d));
-    }
-    GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && n < max; i++) {
-        const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
-        if (g->type == GEN_DNS || g->type == GEN_URI) {
-            const ASN1_IA5STRING *v = g->type == GEN_DNS ? g->d.dNSName : g->d.uniformResourceIdentifier;
-            put_id(ids[n++], ASN1_STRING_get0_data(v), ASN1_STRING_length(v));
-        }
-    }
-    GENERAL_NAMES_free(sans);
-    X509_free(x);
-    return n;
+    /* parsed where every OpenSSL call lives (src/net/, the TLS seam) */
+    return sw_tls_der_ids(der, len, ids, max);
 }
 
 static void report(sw_capture *c, const sw__tcp_stream *s, const struct sw__tls *t, int encrypted)
