@@ -278,6 +278,35 @@ static void test_national_numbers(void **state)
     sw_policy_free(p);
 }
 
+/* sw_policy_peer_by_tls: what sipwall check does with a captured TLS
+ * certificate (as sipwalld does with a live one). */
+static void test_peer_by_tls(void **state)
+{
+    (void)state;
+    sw_policy *p = load2("partner pa { address 192.0.2.10; tls-identity sbc-a.test }\n"
+                         "partner pb { address 198.51.100.1; tls-identity sbc-b.test, sip:sbc-b.test }\n"
+                         "partner pc { address 192.0.2.20 }\n",
+                         NULL, SW_OK);
+    sw_addr a10, a20, other;
+    assert_int_equal(sw_addr_parse("192.0.2.10:40001", &a10), SW_OK);
+    assert_int_equal(sw_addr_parse("192.0.2.20:40001", &a20), SW_OK);
+    assert_int_equal(sw_addr_parse("203.0.113.9:40001", &other), SW_OK);
+    sw_str b[2] = {sw_str_make("nothing.test", 12), sw_str_make("sip:sbc-b.test", 14)};
+    sw_str a[1] = {sw_str_make("sbc-a.test", 10)};
+    sw_str x[1] = {sw_str_make("stranger.test", 13)};
+    /* the certificate wins over the address: the first identity claimed */
+    assert_string_equal(sw_policy_peer_by_tls(p, b, 2, &a10)->name, "pb");
+    assert_string_equal(sw_policy_peer_by_tls(p, a, 1, &other)->name, "pa");
+    /* a certificate naming nobody from the address of a partner that
+     * declares identities: the unknown zone */
+    assert_ptr_equal(sw_policy_peer_by_tls(p, x, 1, &a10), p->unknown);
+    assert_ptr_equal(sw_policy_peer_by_tls(p, NULL, 0, &a10), p->unknown);
+    /* from a partner without identities, or an unknown address: the address decides */
+    assert_null(sw_policy_peer_by_tls(p, x, 1, &a20));
+    assert_null(sw_policy_peer_by_tls(p, x, 1, &other));
+    sw_policy_free(p);
+}
+
 static void test_prefix_overlaps(void **state)
 {
     (void)state;
@@ -304,6 +333,7 @@ int main(void)
         cmocka_unit_test_teardown(test_overlay_errors, teardown),
         cmocka_unit_test_teardown(test_dump_merged, teardown),
         cmocka_unit_test_teardown(test_national_numbers, teardown),
+        cmocka_unit_test_teardown(test_peer_by_tls, teardown),
         cmocka_unit_test_teardown(test_prefix_overlaps, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
