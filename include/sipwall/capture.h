@@ -22,6 +22,9 @@
 #include "sipwall/addr.h"
 #include "sipwall/sip.h"
 
+#define SW_CAPTURE_TLS_ID_LEN 128 /* one certificate identity, NUL included */
+#define SW_CAPTURE_TLS_MAX_IDS 8  /* identities kept per certificate */
+
 typedef struct sw_capture_limits {
     uint32_t max_frag_sets;      /* IP datagrams being reassembled at once */
     uint32_t max_frag_bytes;     /* one reassembled datagram */
@@ -60,6 +63,14 @@ typedef struct sw_capture_msg {
      * SW_EINCOMPLETE: a partial message held when the direction ended (FIN,
      * RST, idle timeout, end of capture: see the reason text). */
     sw_sip_error framing_error;
+    /* Added after the first version: */
+    /* SIP carried in TLS (transport SW_TRANSPORT_TLS; readable only when the
+     * connection negotiated a NULL cipher, see "TLS" below): the identities
+     * of the certificate the message's sender presented in the handshake,
+     * subject CN first, then SAN DNS and URI values (printable ASCII, '?'
+     * for anything else); ntls_ids 0 when it presented none. */
+    uint8_t ntls_ids;
+    const char (*tls_ids)[SW_CAPTURE_TLS_ID_LEN];
 } sw_capture_msg;
 
 /* Return non-zero to stop the run (sw_capture_run then returns that value). */
@@ -82,7 +93,42 @@ typedef struct sw_capture_stats {
     uint64_t tcp_incomplete;   /* partial messages delivered at FIN/RST/idle/flush */
     uint64_t tcp_memory_evictions; /* streams that gave their buffer up for the memory cap */
     uint64_t bad_timestamps;   /* frames whose time lay outside 1970..SW_CAPTURE_TS_MAX_NS (clamped) */
+    /* TLS on TCP (see "TLS" below): */
+    uint64_t tls_streams;      /* directions that began with a TLS handshake record */
+    uint64_t tls_certificates; /* certificates read from handshakes in clear (TLS 1.2 and earlier) */
+    uint64_t tls_encrypted_handshakes; /* TLS 1.3 ServerHellos: the certificates are encrypted */
+    uint64_t tls_null_cipher;  /* directions whose application data is readable (NULL cipher) */
+    uint64_t tls_unreadable;   /* directions that carried application data it could not read */
+    uint64_t tls_bad;          /* directions given up: not TLS records, a record over the buffer, no memory */
 } sw_capture_stats;
+
+/* ---- TLS ----------------------------------------------------------------
+ * A TCP direction whose first bytes after the SYN are a TLS handshake
+ * record is read as TLS records (at most 16384 + 2048 bytes each, as RFC
+ * 5246 allows).  Its handshake messages are followed until the direction's
+ * ChangeCipherSpec (or, for TLS 1.3, the ServerHello that says so): the
+ * ServerHello's cipher suite and version, and the leaf of a Certificate
+ * message (the server's, and the client's when the server asked for one),
+ * parsed with libcrypto; its subject CN and SAN DNS/URI values are the
+ * sender's identities.  Application data is readable only under a NULL
+ * cipher (plaintext followed by the MAC): then the SIP it carries is framed
+ * like a TCP stream and delivered with transport TLS and the sender's
+ * identities.  Any other cipher keeps the SIP unreadable (counted in
+ * tls_unreadable); the certificate is still reported to the TLS callback.
+ * Bounded: one Certificate message is read up to 16 KiB (a longer leaf is
+ * not parsed), one ServerHello up to 4 KiB, and the plaintext of a NULL
+ * cipher direction is held up to max_stream_buffer. */
+typedef struct sw_capture_tls_info {
+    sw_addr src, dst;      /* the sender of the certificate or ServerHello, and its peer */
+    uint64_t frame;
+    int64_t ts_ns;
+    uint8_t from_client;   /* 1: the connection's client sent it (client authentication) */
+    uint8_t encrypted;     /* 1: a TLS 1.3 ServerHello: no certificate can be read */
+    uint8_t nids;          /* identities of the certificate (0 with encrypted) */
+    const char (*ids)[SW_CAPTURE_TLS_ID_LEN];
+} sw_capture_tls_info;
+
+typedef void (*sw_capture_tls_cb)(void *ctx, const sw_capture_tls_info *info);
 
 typedef struct sw_capture sw_capture; /* opaque */
 
@@ -121,6 +167,10 @@ int64_t sw_capture_ts_ns(int64_t sec, int64_t nsec, int *clamped);
 int sw_capture_feed_frame(sw_capture *c, int dlt, const uint8_t *data, size_t caplen,
                           size_t origlen, int64_t ts_ns, sw_capture_cb cb, void *ctx)
     SW_NONNULL(1);
+/* Calls cb for every certificate read from a TLS handshake and every TLS
+ * 1.3 ServerHello (whose certificate is encrypted); NULL turns it off. */
+void sw_capture_set_tls_cb(sw_capture *c, sw_capture_tls_cb cb, void *ctx) SW_NONNULL(1);
+
 /* A reader not tied to a file (for sw_capture_feed_frame); free with sw_capture_free. */
 sw_capture *sw_capture_new(const sw_capture_limits *lim);
 /* Flushes streams and fragment sets still held (end of input): whole

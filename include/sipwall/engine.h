@@ -300,6 +300,8 @@ typedef struct sw_engine_stats {
     uint64_t verdicts[SW_ACTION__COUNT];
     uint64_t events, events_suppressed, monitor_hits;
     uint64_t blocked, admission_drops;
+    uint64_t blocks_refused;      /* blocks not set: the offender is allowlisted */
+    uint64_t blocks_lifted;       /* blocks a reload's allowlists lifted (policy.allowlist events) */
     uint32_t active_blocks;       /* in force in the store (shared: daemon-wide) */
     uint64_t state_migrated, state_dropped; /* entries carried over / dropped by limit changes */
     sw_detect_stats detect;

@@ -72,6 +72,11 @@ SSL_CTX *sw_tls_client_ctx(const char *cert, const char *key, const char *ca, sw
  * subjectAltName DNS and URI entries.  Returns how many were written
  * (0: no certificate). */
 unsigned sw_tls_peer_ids(SSL *ssl, char ids[][SW_TLS_ID_LEN], unsigned max) SW_NONNULL(1, 2);
+/* The same identities of a DER-encoded X.509 certificate der[0, len) (e.g.
+ * one read from a captured handshake; untrusted bytes: parsed by libcrypto,
+ * nothing verified).  0 when it does not parse. */
+unsigned sw_tls_der_ids(const uint8_t *der, size_t len, char ids[][SW_TLS_ID_LEN], unsigned max)
+    SW_NONNULL(3);
 
 /* DTLS 1.2 contexts (RFC 6347; OpenSSL 3.0 has no DTLS 1.3): the peer's
  * certificate is always verified against ca (required for a client; the

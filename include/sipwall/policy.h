@@ -41,6 +41,11 @@ int sw_prefix_set_add_range(sw_prefix_set *s, const char *lo, const char *hi, si
 size_t sw_prefix_set_lookup(const sw_prefix_set *s, const char *digits, size_t len,
                             uint32_t *value) SW_NONNULL(2);
 size_t sw_prefix_set_count(const sw_prefix_set *s);
+/* 1 when some number that starts with digits[0..len) is in the set: an
+ * entry is a prefix of digits, or an entry starts with digits (a prefix
+ * block on digits would cover it).  0 otherwise, also for s NULL or
+ * non-digits. */
+int sw_prefix_set_overlaps(const sw_prefix_set *s, const char *digits, size_t len);
 
 /* CIDR table: longest-prefix match over IPv4 and IPv6 networks. */
 typedef struct sw_cidr_table sw_cidr_table;
@@ -386,6 +391,9 @@ typedef struct sw_engine_limits {
 typedef struct sw_policy {
     char *name;            /* policy "…" */
     char *version;
+    uint8_t monitor;       /* top-level `mode monitor`: every rule, detector, zone
+                            * admission and the privacy profile below are compiled
+                            * monitor-only, and blocks in force are not enforced */
     sw_home home;
 
     sw_peer **peers;       /* partners and zones */
@@ -480,6 +488,14 @@ const sw_peer *sw_policy_peer_lookup(const sw_policy *p, const sw_addr *src, int
 int sw_policy_partner_host(const sw_policy *p, const sw_addr *src) SW_NONNULL(1, 2);
 /* The partner whose `tls` identities name this certificate identity, or NULL. */
 const sw_peer *sw_policy_peer_by_tls_id(const sw_policy *p, sw_str id) SW_NONNULL(1);
+/* The sending peer of a TLS connection from src whose certificate names
+ * ids[0..n) (as sipwalld decides it for a live connection): the partner
+ * whose tls-identity names the first of them that any partner claims;
+ * when none does and the partner src's address belongs to declares
+ * tls-identity values, the unknown zone (its certificate does not match);
+ * else NULL: decide by the address. */
+const sw_peer *sw_policy_peer_by_tls(const sw_policy *p, const sw_str *ids, unsigned n, const sw_addr *src)
+    SW_NONNULL(1, 4);
 const sw_peer *sw_policy_peer_by_name(const sw_policy *p, const char *name) SW_NONNULL(1, 2);
 const sw_list *sw_policy_list_by_name(const sw_policy *p, const char *name) SW_NONNULL(1, 2);
 

@@ -85,6 +85,11 @@ typedef struct sw__frag_table {
 /* ---- TCP reassembly (tcp_reasm.c) ---- */
 #define SW__TCP_MAX_OOO 16     /* disjoint out-of-order ranges held per direction */
 
+/* What a direction carries (sw__tcp_stream.kind). */
+enum { SW__TCP_UNKNOWN = 0, SW__TCP_SIP = 1, SW__TCP_OTHER = 2, SW__TCP_TLS = 3 };
+
+struct sw__tls; /* tls.c */
+
 typedef struct sw__tcp_range {
     uint32_t seq, end;         /* absolute sequence numbers, [seq, end) */
 } sw__tcp_range;
@@ -114,6 +119,9 @@ typedef struct sw__tcp_stream {
     sw__tcp_range ooo[SW__TCP_MAX_OOO]; /* sorted by seq, disjoint */
     sw_sip_framer fr;          /* framing of buf[0, len) resumed segment after segment;
                                   started afresh whenever synced becomes 1 */
+    struct sw__tls *tls;       /* kind TLS (or given up after it): the TLS state, owned;
+                                  an inner stream borrows its outer stream's */
+    uint8_t inner;             /* the plaintext of a TLS direction (tls.c), not a table entry */
 } sw__tcp_stream;
 
 typedef struct sw__tcp_table {
@@ -152,6 +160,8 @@ struct sw_capture {
     sw__frag_table frag;
     sw__tcp_table tcp;
     sw__endpoint eps[SW__EP_BUCKETS * SW__EP_WAYS];
+    sw_capture_tls_cb tls_cb;  /* sw_capture_set_tls_cb */
+    void *tls_ctx;
 };
 
 /* Counts a message and hands it to the callback; returns the callback's value. */
@@ -181,6 +191,31 @@ void sw__tcp_destroy(sw_capture *c);
 int sw__tcp_input(sw_capture *c, const sw__ip *ip, const sw__frame *f);
 int sw__tcp_expire(sw_capture *c, int64_t now_ns, const sw__frame *f);
 int sw__tcp_flush(sw_capture *c, const sw__frame *f);
+/* Frames SIP messages out of p[0, n) for direction s and delivers them (the
+ * stream framing of tcp_reasm.c, for tls.c's plaintext).  Sets *used to the
+ * bytes framed or dropped.  Returns the first non-zero callback value. */
+int sw__tcp_frame(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t n, size_t new_off,
+                  int ip_reassembled, const sw__frame *f, size_t *used);
+
+/* ---- TLS on TCP (tls.c) ---- */
+/* 1: p starts with a TLS handshake record holding a ClientHello or
+ * ServerHello; 0: it does not; -1: too few bytes to tell. */
+int sw__tls_looks_like(const uint8_t *p, size_t n);
+/* Makes s a TLS direction (client: it sent the ClientHello).  0, or -1 when
+ * the memory cannot be had. */
+int sw__tls_start(sw_capture *c, sw__tcp_stream *s, int client);
+/* Reads whole records of p[0, n) (the direction's in-order bytes); *used
+ * the bytes taken.  Returns the callback's non-zero value, 0, or -2 when the
+ * bytes are not TLS records or the memory ran out (give the direction up). */
+int sw__tls_input(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t n, const sw__frame *f,
+                  size_t *used);
+/* The identities of the certificate s's sender presented, into m. */
+void sw__tls_sender_ids(const sw__tcp_stream *s, sw_capture_msg *m);
+/* Frees s's TLS state (nothing for an inner stream). */
+void sw__tls_free(sw_capture *c, sw__tcp_stream *s);
+/* The subject CN and SAN DNS/URI values of a DER certificate (at most
+ * max); 0 when it does not parse. */
+unsigned sw__tls_cert_ids(const uint8_t *der, size_t len, char ids[][SW_CAPTURE_TLS_ID_LEN], unsigned max);
 
 /* Decodes an IPv6 extension-header chain starting with next header `nh` at
  * p[0..len).  Used for the packet and again for a reassembled payload. */

@@ -55,6 +55,12 @@ sw_capture *sw_capture_new(const sw_capture_limits *lim)
     return c;
 }
 
+void sw_capture_set_tls_cb(sw_capture *c, sw_capture_tls_cb cb, void *ctx)
+{
+    c->tls_cb = cb;
+    c->tls_ctx = ctx;
+}
+
 void sw_capture_free(sw_capture *c)
 {
     if (!c)

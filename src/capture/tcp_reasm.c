@@ -26,8 +26,6 @@
 
 #include "capture/capture_int.h"
 
-enum { SW__TCP_UNKNOWN = 0, SW__TCP_SIP = 1, SW__TCP_OTHER = 2 };
-
 enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04 };
 
 #define SW__TCP_MIN_BUF 4096u
@@ -73,6 +71,7 @@ static void on_evict(void *ctx, const void *key, void *value)
     sw_capture *c = ctx;
     c->stats.tcp_evicted++;
     drop_buffer(&c->tcp, value);
+    sw__tls_free(c, value);
 }
 
 int sw__tcp_init(sw_capture *c)
@@ -103,6 +102,7 @@ int sw__tcp_init(sw_capture *c)
 static void release(sw_capture *c, sw__tcp_stream *s)
 {
     drop_buffer(&c->tcp, s);
+    sw__tls_free(c, s);
     sw_table_remove_value(c->tcp.streams, s);
 }
 
@@ -193,6 +193,8 @@ static void discard_all(sw__tcp_stream *s)
     s->synced = 0;
     s->boundary = 0;
     s->at_start = 0;
+    if (s->kind == SW__TCP_TLS)
+        s->kind = SW__TCP_OTHER; /* records out of step: nothing more can be read */
 }
 
 /* ---- delivery --------------------------------------------------------- */
@@ -211,7 +213,9 @@ static int deliver(sw_capture *c, const sw__tcp_stream *s, const sw__frame *f, c
     memcpy(m.dst.ip, s->key.dst, 16);
     m.src.port = s->key.sport;
     m.dst.port = s->key.dport;
-    m.transport = SW_TRANSPORT_TCP;
+    m.transport = s->tls ? SW_TRANSPORT_TLS : SW_TRANSPORT_TCP;
+    if (s->tls)
+        sw__tls_sender_ids(s, &m);
     m.vlan = s->vlan;
     m.reassembled = (uint8_t)(reassembled != 0);
     if (ferr)
@@ -297,6 +301,32 @@ static int frame_loop(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t
 {
     size_t pos = 0;
     int rc = 0;
+    if (s->kind == SW__TCP_UNKNOWN && s->at_start && s->synced && !s->inner) {
+        /* a TLS handshake where SIP would start (tls.c) */
+        int l = sw__tls_looks_like(p, n);
+        if (l < 0) {
+            *used = 0;
+            return 0; /* wait for the record header */
+        }
+        if (l > 0) {
+            if (sw__tls_start(c, s, p[5] == 1) == 0) {
+                s->kind = SW__TCP_TLS;
+            } else {
+                s->kind = SW__TCP_OTHER;
+                c->stats.tls_bad++;
+            }
+        }
+    }
+    if (s->kind == SW__TCP_TLS) {
+        rc = sw__tls_input(c, s, p, n, f, used);
+        if (rc == -2) {
+            s->kind = SW__TCP_OTHER;
+            c->stats.tls_bad++;
+            *used = n;
+            rc = 0;
+        }
+        return rc;
+    }
     while (pos < n && rc == 0 && s->kind != SW__TCP_OTHER) {
         if (!s->synced && !resync(c, s, p, n, &pos))
             break;
@@ -375,6 +405,12 @@ static int frame_loop(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t
     return rc;
 }
 
+int sw__tcp_frame(sw_capture *c, sw__tcp_stream *s, const uint8_t *p, size_t n, size_t new_off,
+                  int ip_reassembled, const sw__frame *f, size_t *used)
+{
+    return frame_loop(c, s, p, n, new_off, ip_reassembled, f, used);
+}
+
 /* Moves out-of-order ranges that now touch the in-order data into it.
  * Returns whether any were moved. */
 static int absorb(sw__tcp_stream *s)
@@ -400,6 +436,10 @@ static int absorb(sw__tcp_stream *s)
 static int overflow(sw_capture *c, sw__tcp_stream *s, const sw__frame *f, int quiet)
 {
     int rc = 0;
+    if (s->kind == SW__TCP_TLS) {
+        s->kind = SW__TCP_OTHER; /* a record larger than the buffer: cannot be followed */
+        c->stats.tls_bad++;
+    }
     if (!quiet && s->kind == SW__TCP_SIP && s->synced && s->len) {
         sw_sip_error err = {SW_ELIMIT, s->len, "message larger than the stream buffer"};
         size_t dl = s->len < c->lim.sip.max_msg_size ? s->len : c->lim.sip.max_msg_size;
@@ -538,7 +578,7 @@ static int finalize(sw_capture *c, sw__tcp_stream *s, const sw__frame *f, const 
         rc = frame_loop(c, s, s->buf, s->len, s->new_off, 0, f, &used);
         consume(s, (uint32_t)used);
     }
-    if (rc == 0 && s->kind != SW__TCP_OTHER && s->len) {
+    if (rc == 0 && s->kind != SW__TCP_OTHER && s->kind != SW__TCP_TLS && s->len) {
         size_t q = 0;
         while (q < s->len && (s->buf[q] == '\r' || s->buf[q] == '\n'))
             q++;

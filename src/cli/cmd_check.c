@@ -57,6 +57,15 @@ enum { OPT_EVENTS = 256, OPT_QUIET, OPT_POLICY, OPT_REPORT, OPT_LABELS };
 
 #define TOP_N 10
 
+/* Certificates and TLS 1.3 handshakes seen in the captures, for the summary. */
+#define TLS_SHOWN 16
+typedef struct tls_seen {
+    sw_addr src, dst;
+    uint8_t from_client, encrypted;
+    char id[SW_CAPTURE_TLS_ID_LEN]; /* the first identity, "" = none */
+    char peer[64];                  /* what the policy makes of it */
+} tls_seen;
+
 typedef struct check_stats {
     uint64_t files_ok, files_failed, files_damaged;
     uint64_t messages, requests, responses, unknown_start;
@@ -69,6 +78,9 @@ typedef struct check_stats {
     cli_tally rules; /* events by event_type/rule */
     cli_src_table sources;
     sw_capture_stats cap; /* summed over files */
+    tls_seen tls[TLS_SHOWN];
+    uint32_t ntls;
+    uint64_t tls_more; /* seen beyond TLS_SHOWN */
 } check_stats;
 
 /* One line per capture in the summary. */
@@ -85,7 +97,43 @@ typedef struct check_run {
     int sink_error;
     int64_t last_ts;
     sw_report *report;
+    const sw_policy *policy;
 } check_run;
+
+/* The peer a TLS sender's certificate decides (NULL: its address decides). */
+static const sw_peer *tls_peer(const sw_policy *p, const char (*ids)[SW_CAPTURE_TLS_ID_LEN], unsigned n,
+                               const sw_addr *src)
+{
+    sw_str v[SW_CAPTURE_TLS_MAX_IDS];
+    if (n > SW_CAPTURE_TLS_MAX_IDS)
+        n = SW_CAPTURE_TLS_MAX_IDS;
+    for (unsigned i = 0; i < n; i++)
+        v[i] = sw_str_make(ids[i], strnlen(ids[i], SW_CAPTURE_TLS_ID_LEN));
+    return sw_policy_peer_by_tls(p, v, n, src);
+}
+
+static void on_tls(void *ctx, const sw_capture_tls_info *in)
+{
+    check_run *run = ctx;
+    check_stats *st = run->st;
+    if (st->ntls == TLS_SHOWN) {
+        st->tls_more++;
+        return;
+    }
+    tls_seen *t = &st->tls[st->ntls++];
+    memset(t, 0, sizeof *t);
+    t->src = in->src;
+    t->dst = in->dst;
+    t->from_client = in->from_client;
+    t->encrypted = in->encrypted;
+    if (in->nids)
+        snprintf(t->id, sizeof t->id, "%s", in->ids[0]);
+    const sw_peer *pe = in->encrypted ? NULL : tls_peer(run->policy, in->ids, in->nids, &in->src);
+    const char *how = pe ? "by certificate" : "by address";
+    if (!pe)
+        pe = sw_policy_peer_for(run->policy, &in->src);
+    snprintf(t->peer, sizeof t->peer, "%s %.32s %s", pe->is_zone ? "zone" : "partner", pe->name, how);
+}
 
 static void add_capture_stats(sw_capture_stats *sum, const sw_capture_stats *s)
 {
@@ -106,6 +154,12 @@ static void add_capture_stats(sw_capture_stats *sum, const sw_capture_stats *s)
     sum->skipped += s->skipped;
     sum->damaged += s->damaged;
     sum->bad_timestamps += s->bad_timestamps;
+    sum->tls_streams += s->tls_streams;
+    sum->tls_certificates += s->tls_certificates;
+    sum->tls_encrypted_handshakes += s->tls_encrypted_handshakes;
+    sum->tls_null_cipher += s->tls_null_cipher;
+    sum->tls_unreadable += s->tls_unreadable;
+    sum->tls_bad += s->tls_bad;
 }
 
 static int on_message(void *ctx, const sw_capture_msg *cm)
@@ -126,6 +180,8 @@ static int on_message(void *ctx, const sw_capture_msg *cm)
         .framing_error = cm->framing_error.code ? &cm->framing_error : NULL,
         .file = run->file,
     };
+    if (cm->transport == SW_TRANSPORT_TLS) /* the certificate decides the partner (tls-identity) */
+        meta.peer = tls_peer(run->policy, cm->tls_ids, cm->tls_ids ? cm->ntls_ids : 0, &cm->src);
     cli_verdict v;
     int r = cli_screen(run->scr, cm->data, cm->len, &meta, &v);
     if (cm->ts_ns > run->last_ts)
@@ -292,6 +348,31 @@ static void print_summary(FILE *out, const check_stats *st, const file_rec *file
     if (c->bad_timestamps)
         fprintf(out, "              %" PRIu64 " frames with a time outside 1970..2242 (clamped)\n",
                 c->bad_timestamps);
+    if (c->tls_streams) {
+        fprintf(out,
+                "tls           %" PRIu64 " TLS directions, %" PRIu64 " certificates read, %" PRIu64
+                " TLS 1.3 (certificates encrypted), %" PRIu64 " NULL cipher (SIP screened), %" PRIu64
+                " encrypted (SIP not readable), %" PRIu64 " given up\n",
+                c->tls_streams, c->tls_certificates, c->tls_encrypted_handshakes, c->tls_null_cipher,
+                c->tls_unreadable, c->tls_bad);
+        for (uint32_t i = 0; i < st->ntls; i++) {
+            const tls_seen *t = &st->tls[i];
+            char a[SW_ADDR_STRLEN], b[SW_ADDR_STRLEN];
+            if (sw_addr_format(&t->src, a, sizeof a) < 0)
+                snprintf(a, sizeof a, "?");
+            if (sw_addr_format(&t->dst, b, sizeof b) < 0)
+                snprintf(b, sizeof b, "?");
+            fprintf(out, "  %s -> %s  %s ", a, b, t->from_client ? "client" : "server");
+            if (t->encrypted)
+                fprintf(out, "TLS 1.3: certificate encrypted\n");
+            else if (t->id[0])
+                fprintf(out, "certificate %s: %s\n", t->id, t->peer);
+            else
+                fprintf(out, "certificate without a name: %s\n", t->peer);
+        }
+        if (st->tls_more)
+            fprintf(out, "  (%" PRIu64 " more not shown)\n", st->tls_more);
+    }
     fprintf(out, "events        %" PRIu64, st->events);
     if (events_path)
         fprintf(out, " written to %s (%" PRIu64 ")", strcmp(events_path, "-") ? events_path
@@ -538,7 +619,8 @@ static int run_check(int argc, char **argv)
             continue;
         }
         uint64_t msgs0 = st.messages, bad0 = st.malformed;
-        check_run run = {.scr = scr, .st = &st, .last_ts = last_ts, .report = report};
+        check_run run = {.scr = scr, .st = &st, .last_ts = last_ts, .report = report, .policy = policy};
+        sw_capture_set_tls_cb(cap, on_tls, &run);
         if (nfiles > 1)
             run.file = sw_str_make(path, strlen(path));
         int r = sw_capture_run(cap, on_message, &run);

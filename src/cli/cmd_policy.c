@@ -71,6 +71,8 @@ static void print_summary(const sw_policy *p)
     for (uint32_t i = 0; i < p->nfiles; i++)
         printf("%s%s", i ? ", " : "", p->files[i]);
     printf("\n");
+    if (p->monitor) /* only then: the usual summary stays as it was */
+        printf("mode:      monitor (policy-wide: every rule, detector and zone below is monitor-only)\n");
 
     printf("home:      plmn %s, country code %s, %zu number prefixes, %zu domains\n",
            p->home.plmn[0] ? p->home.plmn : "-",

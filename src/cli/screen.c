@@ -51,6 +51,7 @@ int cli_screen(cli_screener *s, const char *data, size_t len, const cli_meta *me
         .framing_error = meta->framing_error,
         .frame = meta->frame,
         .file = meta->file,
+        .peer = meta->peer,
     };
     sw_verdict ev;
     int r = sw_engine_screen(s->engine, &in, &ev);

@@ -19,6 +19,8 @@ typedef struct cli_meta {
     sw_sip_framing framing;             /* DATAGRAM for UDP, STREAM for TCP/TLS */
     const sw_sip_error *framing_error;  /* NULL, or the stream framer's error */
     sw_str file;                        /* capture file when several are screened */
+    const sw_peer *peer;                /* NULL: by source address; else the partner (or
+                                           zone) a TLS certificate decided */
 } cli_meta;
 
 /* What the screener decided and learnt.  Views point into the message or

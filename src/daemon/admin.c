@@ -82,6 +82,8 @@ char *swd_stats_json(swd_daemon *d)
     json_object_set_new(en, "events_suppressed", json_integer((json_int_t)es.events_suppressed));
     json_object_set_new(en, "blocked", json_integer((json_int_t)es.blocked));
     json_object_set_new(en, "admission_drops", json_integer((json_int_t)es.admission_drops));
+    json_object_set_new(en, "blocks_refused", json_integer((json_int_t)es.blocks_refused));
+    json_object_set_new(en, "blocks_lifted", json_integer((json_int_t)es.blocks_lifted));
     json_object_set_new(en, "active_blocks", json_integer((json_int_t)es.active_blocks));
     json_object_set_new(en, "state_migrated", json_integer((json_int_t)es.state_migrated));
     json_object_set_new(en, "state_dropped", json_integer((json_int_t)es.state_dropped));

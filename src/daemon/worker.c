@@ -874,6 +874,8 @@ void swd_workers_stats(swd_daemon *d, swd_counters *c, sw_engine_stats *es, uint
         es->monitor_hits += w->pub_es.monitor_hits;
         es->blocked += w->pub_es.blocked;
         es->admission_drops += w->pub_es.admission_drops;
+        es->blocks_refused += w->pub_es.blocks_refused;
+        es->blocks_lifted += w->pub_es.blocks_lifted;
         /* the store is shared: every engine reports the same daemon-wide count */
         if (w->pub_es.active_blocks > es->active_blocks)
             es->active_blocks = w->pub_es.active_blocks;

@@ -80,9 +80,10 @@ sw_engine *sw_engine_new(const sw_engine_config *cfg)
     if (need_scratch)
         e->scratch = sw_policy_scratch_new(p);
     int rx_ok = sw__rindex_build(p, &e->rx) == SW_OK;
+    int allow_ok = sw__allow_build(p, &e->allow) == SW_OK;
 
     if (!e->hdrs || !e->global || !e->events || !e->state || !e->rates || !e->det ||
-        (need_scratch && !e->scratch) || !rx_ok) {
+        (need_scratch && !e->scratch) || !rx_ok || !allow_ok) {
         sw_engine_free(e);
         return NULL;
     }
@@ -101,6 +102,7 @@ void sw_engine_free(sw_engine *e)
     sw_pattern_scratch_free(e->scratch);
     sw_location_feed_free(e->feed);
     sw__rindex_free(&e->rx);
+    sw__allow_free(&e->allow);
     free(e->global);
     free(e->hdrs);
     free(e);
@@ -150,6 +152,12 @@ int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
         sw_pattern_scratch_free(scratch);
         return SW_ENOMEM;
     }
+    sw__allow allow;
+    if (sw__allow_build(p, &allow) != SW_OK) {
+        sw__rindex_free(&rx);
+        sw_pattern_scratch_free(scratch);
+        return SW_ENOMEM;
+    }
     sw_detect_config dc;
     detect_config(p, 0, &dc);
     sw_engine_migration mig;
@@ -184,6 +192,7 @@ int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
         sw_table_free(rates);
         sw_pattern_scratch_free(scratch);
         sw__rindex_free(&rx);
+        sw__allow_free(&allow);
         return r == SW_ELIMIT ? SW_ENOMEM : r;
     }
     if (det) {
@@ -213,6 +222,11 @@ int sw_engine_set_policy(sw_engine *e, const sw_policy *p)
     sw__peer_memo_clear(e);
     e->pol = p;
     e->wg_prefix_digits = (uint32_t)p->detectors[SW_DET_WANGIRI].params[SW_DP_WG_PREFIX_DIGITS];
+    sw__allow_free(&e->allow);
+    e->allow = allow;
+    /* an allowlisted source or number is never blocked: the new policy's
+     * allowlists lift the blocks they cover (allow.c) */
+    (void)sw__allow_lift(e);
     return SW_OK;
 }
 

@@ -136,6 +136,20 @@ static inline int sw__cmask_has(const sw__cmask *m, unsigned cls)
 
 #define SW__PEER_MEMO 64 /* a power of two */
 
+/* allow.c: the allowlists of a policy (lists its allow rules test with
+ * `in`), by the block kind they cover. */
+typedef struct sw__allow_ref {
+    uint32_t list;                 /* index in sw_policy.lists */
+    uint32_t rule;                 /* the allow rule that tests it (sw_policy.rules) */
+    uint8_t kind;                  /* sw_offender_kind: SOURCE, CALLER, CALLEE or USER */
+} sw__allow_ref;
+
+typedef struct sw__allow {
+    sw__allow_ref *v;
+    uint32_t n;
+    sw_string_set *v6hosts;        /* /64 key of IPv6 entries longer than /64 -> index in v */
+} sw__allow;
+
 struct sw_engine {
     const sw_policy *pol;
     sw_event_sink *sink;
@@ -170,6 +184,7 @@ struct sw_engine {
     char srcid[40];                /* the source as an offender key, once srcid_ok */
     uint8_t srcid_ok;
     sw__rindex rx;                 /* of e->pol */
+    sw__allow allow;               /* of e->pol */
     unsigned cls;                  /* class of the message being screened */
 
     sw_detectors *det;
@@ -192,6 +207,17 @@ struct sw_engine {
     int sink_err;                  /* first sink error of this message */
     unsigned msg_events;
 };
+
+/* allow.c */
+/* Indexes p's allowlists.  SW_OK or SW_ENOMEM (*ax empty). */
+int sw__allow_build(const sw_policy *p, sw__allow *ax);
+void sw__allow_free(sw__allow *ax);
+/* The allowlist (of e->pol) that covers the block key kind/id (a source
+ * key as sw__key_source makes it, a number, a prefix, a username), or NULL. */
+const sw__allow_ref *sw__allowlisted(const sw_engine *e, uint8_t kind, const char *id);
+/* Removes every block in force in the store that e's allowlists cover,
+ * with one event each (rule policy.allowlist); returns how many. */
+uint32_t sw__allow_lift(sw_engine *e);
 
 /* facts.c */
 void sw__facts_build(sw_engine *e, const sw_engine_msg *in);

@@ -264,6 +264,16 @@ int sw__block_check(sw_engine *e, uint8_t kind, const char *id, sw_verdict *v)
         return 0;
     if (!id[0])
         return 0;
+    if (e->pol->monitor) {
+        /* policy-wide monitor mode: a block in force drops nothing; it
+         * counts as a monitor hit (the block's own event said why) */
+        sw_state_block b;
+        if (sw_state_block_get(e->state, kind, id, &b) == SW_OK && b.active && b.until > e->now) {
+            e->st.monitor_hits++;
+            v->monitor_hits++;
+        }
+        return 0;
+    }
     sw_state_where at = {.dst = e->facts.dst, .transport = e->facts.transport, .frame = e->cur_frame,
                          .file = e->cur_file};
     sw_state_block b;
@@ -288,6 +298,10 @@ int64_t sw__block_set(sw_engine *e, uint8_t kind, const char *id, int64_t dur_ns
 {
     if (!id[0] || dur_ns <= 0)
         return 0;
+    if (sw__allowlisted(e, kind, id)) {
+        e->st.blocks_refused++; /* an allowlisted source or number is never blocked */
+        return 0;
+    }
     sw_state_block b;
     memset(&b, 0, sizeof b);
     b.kind = kind;

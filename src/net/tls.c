@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,13 +129,9 @@ static void put_id(char *dst, const unsigned char *s, int n)
     dst[k] = '\0';
 }
 
-unsigned sw_tls_peer_ids(SSL *ssl, char ids[][SW_TLS_ID_LEN], unsigned max)
+/* Subject CN first, then the subjectAltName DNS and URI entries. */
+static unsigned cert_ids(X509 *cert, char ids[][SW_TLS_ID_LEN], unsigned max)
 {
-    X509 *cert = SSL_get1_peer_certificate(ssl);
-    if (!cert || max == 0) {
-        X509_free(cert);
-        return 0;
-    }
     unsigned n = 0;
     X509_NAME *subj = X509_get_subject_name(cert);
     int idx = subj ? X509_NAME_get_index_by_NID(subj, NID_commonName, -1) : -1;
@@ -152,6 +149,30 @@ unsigned sw_tls_peer_ids(SSL *ssl, char ids[][SW_TLS_ID_LEN], unsigned max)
         }
     }
     GENERAL_NAMES_free(sans);
+    return n;
+}
+
+unsigned sw_tls_peer_ids(SSL *ssl, char ids[][SW_TLS_ID_LEN], unsigned max)
+{
+    X509 *cert = SSL_get1_peer_certificate(ssl);
+    if (!cert || max == 0) {
+        X509_free(cert);
+        return 0;
+    }
+    unsigned n = cert_ids(cert, ids, max);
+    X509_free(cert);
+    return n;
+}
+
+unsigned sw_tls_der_ids(const uint8_t *der, size_t len, char ids[][SW_TLS_ID_LEN], unsigned max)
+{
+    if (len == 0 || len > (size_t)LONG_MAX || max == 0)
+        return 0;
+    const unsigned char *q = der;
+    X509 *cert = d2i_X509(NULL, &q, (long)len);
+    if (!cert)
+        return 0;
+    unsigned n = cert_ids(cert, ids, max);
     X509_free(cert);
     return n;
 }

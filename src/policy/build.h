@@ -106,6 +106,10 @@ typedef struct pl_rule {
     char *id;
     pl_loc loc;
     int has_category, has_action;
+    /* settings the block wrote itself (an overlay of an earlier rule
+     * changes only these): category, event, mode, confidence, events,
+     * reason, block */
+    uint8_t set_category, set_event, set_mode, set_confidence, set_events, set_reason, set_block;
     sw_category category;
     sw_event_type event;
     uint8_t monitor, confidence, events_each;
@@ -148,6 +152,11 @@ typedef struct pl_build {
     uint32_t nexprs, capexprs;
     pl_privacy privacy;
     pl_limits limits;
+    /* the top-level `mode` statement: monitor makes every rule, detector,
+     * zone admission, privacy profile and block monitor-only */
+    int mode_present;
+    uint8_t monitor;
+    pl_loc mode_loc;
 
     /* String comparisons made to find earlier definitions by name: linear
      * in the number of definitions (tests hold the parser to it). */

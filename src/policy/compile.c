@@ -20,6 +20,74 @@ typedef struct cctx {
     uint32_t anon; /* inline sets made so far (for their names) */
 } cctx;
 
+/* ---- national-format numbers ------------------------------------------------------
+ * The policy's numbers are E.164 ('+' optional).  A number that starts with
+ * 0 cannot be one (no country code starts with 0): "00…" is the
+ * international access prefix and is dropped; "0…" is national format and
+ * becomes +CC… when the home block says how (country-code, national-prefix
+ * 0), as the engine normalises the numbers of messages; otherwise it is an
+ * error at its place, since it would never equal a normalised number. */
+static int national_part(cctx *cc, const char *t, size_t n, pl_loc at, const char *whole, char *out,
+                         size_t cap, size_t *w)
+{
+    const sw_home *h = &cc->p->home;
+    size_t cl = strnlen(h->country_code, sizeof h->country_code);
+    const char *d = t;
+    size_t dn = n;
+    if (d[0] == '+' || d[0] != '0' || dn < 2) {
+        cl = 0; /* as written */
+    } else if (d[1] == '0') {
+        d += 2; /* 00: the international access prefix */
+        dn -= 2;
+        cl = 0;
+    } else if (h->national_prefix == '0' && cl) {
+        d += 1;
+        dn -= 1;
+    } else {
+        pl_error(cc->b, at,
+                 "national-format number '%.80s' that the home block cannot normalise (it needs "
+                 "country-code and national-prefix 0); write it in E.164, +CC…",
+                 whole);
+        return -1;
+    }
+    if (*w + 1 + cl + dn + 1 > cap)
+        return -1;
+    if (d != t)
+        out[(*w)++] = '+';
+    memcpy(out + *w, h->country_code, cl);
+    *w += cl;
+    memcpy(out + *w, d, dn);
+    *w += dn;
+    out[*w] = '\0';
+    return 0;
+}
+
+/* text as the tries and comparisons take it (buf when rewritten), or NULL
+ * after an error.  Ranges "lo-hi" are taken end by end. */
+static const char *phone_text(cctx *cc, const char *text, pl_loc at, char *buf, size_t cap)
+{
+    if (!strchr(text, '0') || (text[0] != '0' && !strstr(text, "-0")))
+        return text;
+    for (const char *q = text; *q; q++)
+        if (!((*q >= '0' && *q <= '9') || *q == '+' || *q == '-'))
+            return text; /* not a number: compared as written */
+    size_t w = 0;
+    buf[0] = '\0';
+    const char *dash = strchr(text, '-');
+    size_t n1 = dash ? (size_t)(dash - text) : strlen(text);
+    if (n1 == 0 || national_part(cc, text, n1, at, text, buf, cap, &w) != 0)
+        return n1 == 0 ? text : NULL;
+    if (dash) {
+        if (w + 2 > cap)
+            return NULL;
+        buf[w++] = '-';
+        buf[w] = '\0';
+        if (!dash[1] || national_part(cc, dash + 1, strlen(dash + 1), at, text, buf, cap, &w) != 0)
+            return dash[1] ? NULL : text;
+    }
+    return buf;
+}
+
 static const char *const kind_names[] = {"numbers", "addresses", "strings", "patterns"};
 
 static const char *type_desc(sw_field_type t)
@@ -115,11 +183,16 @@ static int64_t add_list(cctx *cc, const char *name, sw_list_kind kind, int anony
             return -1;
         int rc = SW_OK;
         switch (kind) {
-        case SW_LIST_NUMBERS:
-            rc = sw__number_entry_add(l->numbers, text, i);
+        case SW_LIST_NUMBERS: {
+            char nb[2 * SW_E164_MAX_DIGITS + 8];
+            const char *t = phone_text(cc, text, it->loc, nb, sizeof nb);
+            if (!t)
+                break; /* said why */
+            rc = sw__number_entry_add(l->numbers, t, i);
             if (rc == SW_EINVAL)
                 pl_error(b, it->loc, "bad E.164 number or range '%.80s'", text);
             break;
+        }
         case SW_LIST_ADDRESSES: {
             sw_addr a;
             unsigned bits;
@@ -317,7 +390,16 @@ static int64_t compile_expr(cctx *cc, const pl_rule *r, int32_t ei)
         C.op = SW_COND_CMP;
         C.cmp = e->cmp;
         C.num = e->num;
-        if (e->str) {
+        if (e->str && sw_field_type_of(f) == SW_FT_PHONE) {
+            char nb[2 * SW_E164_MAX_DIGITS + 8];
+            const char *t = strlen(e->str) <= SW_E164_MAX_DIGITS + 2
+                                ? phone_text(cc, e->str, e->val_loc, nb, sizeof nb)
+                                : e->str;
+            if (!t)
+                return -1;
+            C.str = dup_or_oom(cc, t);
+            C.str_len = C.str ? strlen(C.str) : 0;
+        } else if (e->str) {
             C.str = dup_or_oom(cc, e->str);
             C.str_len = C.str ? strlen(C.str) : 0;
         }
@@ -491,7 +573,11 @@ static sw_prefix_set *ranges_of(cctx *cc, const pl_items *it, uint32_t value, in
         return NULL;
     }
     for (uint32_t i = 0; i < it->n; i++) {
-        int rc = sw__number_entry_add(s, it->v[i].text, per_entry ? i : value);
+        char nb[2 * SW_E164_MAX_DIGITS + 8];
+        const char *t = phone_text(cc, it->v[i].text, it->v[i].loc, nb, sizeof nb);
+        if (!t)
+            continue; /* said why */
+        int rc = sw__number_entry_add(s, t, per_entry ? i : value);
         if (rc == SW_ENOMEM)
             cc->b->oom = 1;
         else if (rc != SW_OK)
@@ -653,7 +739,7 @@ static void compile_peers(cctx *cc)
                       : (rd->present && rd->has_methods) ? rd->methods
                                                           : (1u << SW_METHOD__COUNT) - 1;
         pe->admit = d->admit;
-        pe->admit_monitor = d->admit_monitor;
+        pe->admit_monitor = d->admit_monitor || b->monitor;
         pe->ranges = ranges_of(cc, &d->ranges, i, 0);
         pe->domains = string_set_of(cc, &d->domains);
         pe->realms = string_set_of(cc, &d->realms);
@@ -768,7 +854,7 @@ static void compile_rules(cctx *cc)
             r->id = dup_or_oom(cc, d->id);
             r->category = d->category;
             r->event = d->event;
-            r->monitor = d->monitor;
+            r->monitor = d->monitor || b->monitor; /* policy-wide monitor wins */
             r->confidence = d->confidence;
             r->events_each = d->events_each;
             r->reason = d->reason ? dup_or_oom(cc, d->reason) : NULL;
@@ -795,9 +881,14 @@ int pl_compile(pl_build *b, sw_policy **out)
     uint32_t errors_before = b->diags->errors;
 
     p->name = dup_or_oom(&cc, b->name ? b->name : "unnamed");
+    p->monitor = b->monitor;
     p->version = dup_or_oom(&cc, b->version ? b->version : "");
     p->files = b->files; /* moved: diagnostics below still name them */
     p->nfiles = b->nfiles;
+
+    /* the home's numbering plan first: national-format numbers below use it */
+    memcpy(p->home.country_code, b->home.cc, sizeof p->home.country_code);
+    p->home.national_prefix = b->home.np;
 
     /* named lists first, in the order they were defined */
     for (uint32_t i = 0; i < b->nlists && !b->oom; i++) {
@@ -808,8 +899,6 @@ int pl_compile(pl_build *b, sw_policy **out)
     p->home.ranges = ranges_of(&cc, &b->home.ranges, 0, 1);
     p->home.domains = string_set_of(&cc, &b->home.domains);
     memcpy(p->home.plmn, b->home.plmn, sizeof p->home.plmn);
-    memcpy(p->home.country_code, b->home.cc, sizeof p->home.country_code);
-    p->home.national_prefix = b->home.np;
 
     if (!b->oom)
         compile_peers(&cc);
@@ -818,6 +907,8 @@ int pl_compile(pl_build *b, sw_policy **out)
         const pl_detector *pd = &b->detectors[d];
         p->detectors[d] = pd->conf;
         p->detectors[d].list = -1;
+        if (b->monitor)
+            p->detectors[d].monitor = 1;
         if (pd->list_name) {
             int64_t li = find_list(&cc, pd->list_name);
             if (li < 0)
@@ -834,6 +925,9 @@ int pl_compile(pl_build *b, sw_policy **out)
 
     p->privacy = b->privacy.p; /* moves the name lists */
     memset(&b->privacy.p, 0, sizeof b->privacy.p);
+    if (b->monitor)
+        p->privacy.monitor = 1;
+    p->monitor = b->monitor;
     p->limits = b->limits.l;
     p->location_feed = b->location_feed;
     b->location_feed = NULL;

@@ -596,6 +596,8 @@ static void dump_build(dw *w, const pl_build *b)
         }
         put(w, "\n\n");
     }
+    if (b->mode_present && b->monitor)
+        put(w, "mode monitor   # policy-wide: every rule, detector, zone and block\n\n");
     if (b->location_feed) {
         put(w, "location-feed ");
         put_path(w, b->location_feed);

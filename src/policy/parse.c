@@ -1982,6 +1982,7 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
             if (c != SW_CAT_SYSTEM && strcmp(t->text, sw_category_name((sw_category)c)) == 0) {
                 r->category = (sw_category)c;
                 r->has_category = 1;
+                r->set_category = 1;
                 end_stmt(ps, "category");
                 return;
             }
@@ -2003,6 +2004,7 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
             fail(ps);
             return;
         }
+        r->set_event = 1;
         end_stmt(ps, "event");
     } else if (strcmp(s, "when") == 0) {
         if (r->expr >= 0) {
@@ -2025,21 +2027,29 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
             r->has_action = 1;
     } else if (strcmp(s, "block") == 0) {
         int64_t ns;
-        if (take_duration(ps, "block", &ns) == 0)
+        if (take_duration(ps, "block", &ns) == 0) {
             r->act.block_ns = ns;
+            r->set_block = 1;
+        }
     } else if (strcmp(s, "mode") == 0) {
         int v;
-        if (take_choice(ps, "mode", modes, &v) == 0)
+        if (take_choice(ps, "mode", modes, &v) == 0) {
             r->monitor = (uint8_t)v;
+            r->set_mode = 1;
+        }
     } else if (strcmp(s, "confidence") == 0) {
         uint64_t v;
-        if (take_uint(ps, "confidence", 0, 100, &v) == 0)
+        if (take_uint(ps, "confidence", 0, 100, &v) == 0) {
             r->confidence = (uint8_t)v;
+            r->set_confidence = 1;
+        }
     } else if (strcmp(s, "events") == 0) {
         static const char *const ev[] = {"summary", "each", NULL};
         int v;
-        if (take_choice(ps, "events", ev, &v) == 0)
+        if (take_choice(ps, "events", ev, &v) == 0) {
             r->events_each = (uint8_t)v;
+            r->set_events = 1;
+        }
     } else if (strcmp(s, "reason") == 0) {
         tok *t = take_value(ps, "a reason");
         if (!t) {
@@ -2048,11 +2058,45 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
         }
         free(r->reason);
         r->reason = dupstr(ps->b, t->text);
+        r->set_reason = 1;
         end_stmt(ps, "reason");
     } else {
         unknown_setting(ps, k, "rule",
                         "category, event, when, action, block, mode, confidence, events, reason");
     }
+}
+
+/* An overlay of an earlier rule: the settings r's block wrote replace
+ * o's, the others stay (docs/policy.md "Several files: overlay").  o keeps
+ * its place, id and line; r's owned values move to o. */
+static void rule_overlay(pl_rule *o, pl_rule *r)
+{
+    if (r->set_category)
+        o->category = r->category;
+    if (r->set_event)
+        o->event = r->event;
+    if (r->set_mode)
+        o->monitor = r->monitor;
+    if (r->set_confidence)
+        o->confidence = r->confidence;
+    if (r->set_events)
+        o->events_each = r->events_each;
+    if (r->set_reason) {
+        free(o->reason);
+        o->reason = r->reason;
+        r->reason = NULL;
+    }
+    if (r->expr >= 0) {
+        o->expr = r->expr;
+        o->loc = r->loc; /* the rule is where its condition is written */
+    }
+    int64_t block_ns = r->set_block ? r->act.block_ns : o->act.block_ns;
+    if (r->has_action) {
+        pl_rule_action_clear(&o->act);
+        o->act = r->act; /* moves the strip names */
+        memset(&r->act, 0, sizeof r->act);
+    }
+    o->act.block_ns = block_ns;
 }
 
 static void parse_rule(parser *ps, pl_loc at)
@@ -2081,6 +2125,23 @@ static void parse_rule(parser *ps, pl_loc at)
         return;
     }
     int ok = parse_block(ps, "rule", rule_stmt, r) == 0;
+    pl_rule *o = NULL;
+    for (uint32_t i = 0; i < b->nrules && !o; i++)
+        if (strcmp(b->rules[i]->id, r->id) == 0)
+            o = b->rules[i];
+    if (o) {
+        /* an overlay: what this block sets replaces the earlier rule's
+         * setting, the rest stays; a complete second definition in one
+         * file is still a mistake */
+        if (o->loc.file == ps->file && r->expr >= 0 && r->has_action) {
+            pl_error(b, at, "rule '%s' is defined twice in this file (first at line %u)", r->id,
+                     o->loc.line);
+        } else if (ok) {
+            rule_overlay(o, r);
+        }
+        rule_free(r);
+        return;
+    }
     if (ok && !r->has_category) {
         /* "cat1.method-not-allowed" names its category */
         const char *dot = strchr(r->id, '.');
@@ -2094,26 +2155,19 @@ static void parse_rule(parser *ps, pl_loc at)
                 r->has_category = 1;
             }
         }
-        if (!r->has_category)
-            pl_error(b, at, "rule '%s' has no category", r->id);
     }
-    if (ok && r->expr < 0)
-        pl_error(b, at, "rule '%s' has no 'when' condition", r->id);
-    if (ok && !r->has_action)
-        pl_error(b, at, "rule '%s' has no action", r->id);
-    for (uint32_t i = 0; i < b->nrules; i++) {
-        pl_rule *o = b->rules[i];
-        if (strcmp(o->id, r->id) != 0)
-            continue;
-        if (o->loc.file == ps->file) {
-            pl_error(b, at, "rule '%s' is defined twice in this file (first at line %u)", r->id,
-                     o->loc.line);
-            rule_free(r);
-            return;
-        }
-        rule_free(o); /* replaced by a later file; keeps its place */
-        b->rules[i] = r;
-        return;
+    if (ok && r->expr < 0 && !r->has_action) {
+        pl_error(b, at,
+                 "rule '%s' changes a rule that is not defined earlier (a new rule needs 'when' "
+                 "and 'action')",
+                 r->id);
+    } else {
+        if (ok && !r->has_category)
+            pl_error(b, at, "rule '%s' has no category", r->id);
+        if (ok && r->expr < 0)
+            pl_error(b, at, "rule '%s' has no 'when' condition", r->id);
+        if (ok && !r->has_action)
+            pl_error(b, at, "rule '%s' has no action", r->id);
     }
     pl_rule **v = grow_array(b, b->rules, &b->caprules, b->nrules, sizeof *v);
     if (!v) {
@@ -2250,10 +2304,17 @@ static void parse_top(parser *ps, const kw *k)
         parse_detector(ps, k->loc);
     } else if (strcmp(s, "rule") == 0) {
         parse_rule(ps, k->loc);
+    } else if (strcmp(s, "mode") == 0) {
+        int v;
+        if (take_choice(ps, "mode", modes, &v) == 0) {
+            b->mode_present = 1;
+            b->monitor = (uint8_t)v;
+            b->mode_loc = k->loc;
+        }
     } else {
         pl_error(b, k->loc,
-                 "unknown statement '%s' (policy, include, location-feed, home, role, partner, "
-                 "zone, list, privacy, limits, detector, rule)",
+                 "unknown statement '%s' (policy, mode, include, location-feed, home, role, "
+                 "partner, zone, list, privacy, limits, detector, rule)",
                  s);
         skip_stmt(ps);
     }

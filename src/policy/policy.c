@@ -329,6 +329,17 @@ const sw_peer *sw_policy_peer_by_tls_id(const sw_policy *p, sw_str id)
     return NULL;
 }
 
+const sw_peer *sw_policy_peer_by_tls(const sw_policy *p, const sw_str *ids, unsigned n, const sw_addr *src)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const sw_peer *pe = sw_policy_peer_by_tls_id(p, ids[i]);
+        if (pe)
+            return pe;
+    }
+    const sw_peer *by_addr = sw_policy_peer_for(p, src);
+    return by_addr->tls_ids ? p->unknown : NULL;
+}
+
 const sw_peer *sw_policy_peer_by_name(const sw_policy *p, const char *name)
 {
     for (uint32_t i = 0; i < p->npeers; i++)

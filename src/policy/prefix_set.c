@@ -228,3 +228,18 @@ int sw__number_entry_add(sw_prefix_set *s, const char *text, uint32_t value)
         return sw_prefix_set_add(s, lo, len, value);
     return sw_prefix_set_add_range(s, lo, hi, len, value);
 }
+
+int sw_prefix_set_overlaps(const sw_prefix_set *s, const char *digits, size_t len)
+{
+    if (!s || len == 0 || len > 20 || !is_digits(digits, len))
+        return 0;
+    uint32_t at = 0;
+    for (size_t i = 0; i < len; i++) {
+        at = s->nodes[at].child[(unsigned)(digits[i] - '0')];
+        if (at == NO_NODE)
+            return 0;
+        if (s->nodes[at].has_value)
+            return 1; /* an entry is a prefix of digits */
+    }
+    return 1; /* nodes exist only on the way to an entry: one starts with digits */
+}

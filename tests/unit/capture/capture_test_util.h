@@ -35,6 +35,8 @@ typedef struct ct_msg {
     uint8_t by_endpoint;
     int ferr;           /* framing_error.code */
     const char *freason;
+    uint8_t ntls_ids;   /* TLS: the sender's certificate identities, the first and third */
+    char tls_id0[SW_CAPTURE_TLS_ID_LEN], tls_id2[SW_CAPTURE_TLS_ID_LEN];
 } ct_msg;
 
 typedef struct ct_log {
@@ -88,6 +90,11 @@ static inline int ct_collect(void *ctx, const sw_capture_msg *m)
         c->by_endpoint = m->by_endpoint;
         c->ferr = m->framing_error.code;
         c->freason = m->framing_error.reason;
+        c->ntls_ids = m->ntls_ids;
+        if (m->ntls_ids && m->tls_ids)
+            snprintf(c->tls_id0, sizeof c->tls_id0, "%s", m->tls_ids[0]);
+        if (m->ntls_ids > 2 && m->tls_ids)
+            snprintf(c->tls_id2, sizeof c->tls_id2, "%s", m->tls_ids[2]);
     }
     return (log->stop_after > 0 && (int)log->total >= log->stop_after) ? 1 : 0;
 }

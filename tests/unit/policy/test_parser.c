@@ -164,7 +164,7 @@ static void test_diag_format_and_cap(void **state)
     char line[600];
     assert_true(sw_policy_diag_format(&diags.d[0], line, sizeof line) > 0);
     assert_string_equal(line, "many.policy:1:1: error: unknown statement 'nonsense' (policy, "
-                              "include, location-feed, home, role, partner, zone, list, "
+                              "mode, include, location-feed, home, role, partner, zone, list, "
                               "privacy, limits, detector, rule)");
     /* a column points at the token */
     const char *t2 = "rule cat1.x {\n  when   size > abc\n action drop\n}\n";
@@ -602,13 +602,16 @@ static void test_overlay(void **state)
     assert_int_equal(delta->role, SW_ROLE_ENTERPRISE);
     assert_ptr_equal(peer_at(p, "10.20.30.40"), delta);
     assert_int_equal(p->npeers, 5);
-    /* the replaced rule keeps its position and has the new contents */
+    /* the overlaid rule keeps its position; the condition and the action
+     * it sets replace the earlier ones, the settings it does not write
+     * (block, reason, confidence) stay */
     uint32_t pos = 0;
     const sw_rule *r = rule(p, "cat1.method-not-allowed", &pos);
     assert_int_equal(pos, 1);
     assert_int_equal(r->act.action, SW_ACTION_DROP);
-    assert_int_equal(r->act.block_ns, 0);
-    assert_null(r->reason);
+    assert_int_equal(r->act.block_ns, 3600 * SW_NS_S);
+    assert_string_equal(r->reason, "method not allowed on this interface");
+    assert_int_equal(r->confidence, 90);
     const sw_cond *root = &p->conds[r->cond];
     assert_int_equal(p->conds[root->b].op, SW_COND_CMP);
     assert_string_equal(p->conds[root->b].str, "MESSAGE");
