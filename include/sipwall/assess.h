@@ -146,6 +146,8 @@ int sw_assess_pace(sw_assess_run *r) SW_NONNULL(1);
 sw_assess_evidence *sw_assess_evidence_add(sw_assess_finding *f, const char *kind) SW_NONNULL(1, 2);
 int sw_assess_evidence_bytes(sw_assess_evidence *e, const void *sent, size_t sent_len,
                              const void *received, size_t received_len) SW_NONNULL(1);
+/* Sets (replaces) an evidence record's note, printf-style. */
+void sw_assess_evidence_note(sw_assess_evidence *e, const char *fmt, ...) SW_PRINTF(2, 3) SW_NONNULL(1, 2);
 /* Sets the outcome: result, severity and the summary (printf-style). */
 void sw_assess_set(sw_assess_finding *f, sw_assess_result res, sw_assess_severity sev,
                    const char *fmt, ...) SW_PRINTF(4, 5) SW_NONNULL(1, 4);
