@@ -73,6 +73,10 @@ typedef struct sw_assess_finding {
     int contradiction;       /* set by the questionnaire merge */
     sw_assess_evidence *evidence;
     size_t nevidence;
+    /* Passwords found or used (shown in the JSON as "secrets", masked
+     * wherever they appear in the HTML); set with sw_assess_secret. */
+    char secrets[4][64];
+    unsigned nsecrets;
 } sw_assess_finding;
 
 typedef struct sw_assess_options {
@@ -146,6 +150,10 @@ int sw_assess_pace(sw_assess_run *r) SW_NONNULL(1);
 sw_assess_evidence *sw_assess_evidence_add(sw_assess_finding *f, const char *kind) SW_NONNULL(1, 2);
 int sw_assess_evidence_bytes(sw_assess_evidence *e, const void *sent, size_t sent_len,
                              const void *received, size_t received_len) SW_NONNULL(1);
+/* Records a password the finding's summary or evidence carries (a found
+ * or a tried one), so the HTML masks it (src/assess/secret.c).  At most 4;
+ * longer than 63 bytes is cut; an empty one is ignored. */
+void sw_assess_secret(sw_assess_finding *f, const char *secret) SW_NONNULL(1, 2);
 /* Sets the outcome: result, severity and the summary (printf-style). */
 void sw_assess_set(sw_assess_finding *f, sw_assess_result res, sw_assess_severity sev,
                    const char *fmt, ...) SW_PRINTF(4, 5) SW_NONNULL(1, 4);
