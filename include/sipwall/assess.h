@@ -73,6 +73,10 @@ typedef struct sw_assess_finding {
     int contradiction;       /* set by the questionnaire merge */
     sw_assess_evidence *evidence;
     size_t nevidence;
+    /* Passwords found or used (shown in the JSON as "secrets", masked
+     * wherever they appear in the HTML); set with sw_assess_secret. */
+    char secrets[4][64];
+    unsigned nsecrets;
 } sw_assess_finding;
 
 typedef struct sw_assess_options {
@@ -148,6 +152,10 @@ int sw_assess_evidence_bytes(sw_assess_evidence *e, const void *sent, size_t sen
                              const void *received, size_t received_len) SW_NONNULL(1);
 /* Sets (replaces) an evidence record's note, printf-style. */
 void sw_assess_evidence_note(sw_assess_evidence *e, const char *fmt, ...) SW_PRINTF(2, 3) SW_NONNULL(1, 2);
+/* Records a password the finding's summary or evidence carries (a found
+ * or a tried one), so the HTML masks it (src/assess/secret.c).  At most 4;
+ * longer than 63 bytes is cut; an empty one is ignored. */
+void sw_assess_secret(sw_assess_finding *f, const char *secret) SW_NONNULL(1, 2);
 /* Sets the outcome: result, severity and the summary (printf-style). */
 void sw_assess_set(sw_assess_finding *f, sw_assess_result res, sw_assess_severity sev,
                    const char *fmt, ...) SW_PRINTF(4, 5) SW_NONNULL(1, 4);
@@ -162,6 +170,65 @@ void sw_assess_questionnaire_template(sw_assess_profile p, FILE *out) SW_NONNULL
  * "FILE:LINE: reason" in err. */
 sw_assess_questionnaire *sw_assess_questionnaire_load(const char *path, char *err, size_t errlen) SW_WUR;
 void sw_assess_questionnaire_free(sw_assess_questionnaire *q);
+/* The same from text in memory (at most SW_ASSESS_Q_MAX_BYTES): name is
+ * the file name used in errors and the report, dir the directory evidence
+ * paths are relative to.  Evidence paths must be relative and without
+ * "..".  Used by _load and by the fuzz target. */
+#define SW_ASSESS_Q_MAX_BYTES (1u << 20)
+sw_assess_questionnaire *sw_assess_questionnaire_parse(const char *text, size_t len, const char *name,
+                                                       const char *dir, char *err, size_t errlen)
+    SW_WUR SW_NONNULL(1, 3, 4);
+
+/* Basis of a control item (spec §1). */
+typedef enum sw_assess_basis {
+    SW_ASSESS_BASIS_NONE,
+    SW_ASSESS_BASIS_DECLARED,
+    SW_ASSESS_BASIS_DECLARED_EVIDENCE,
+    SW_ASSESS_BASIS_TESTED,
+} sw_assess_basis;
+/* "none", "declared", "declared+evidence", "tested". */
+const char *sw_assess_basis_name(sw_assess_basis b);
+/* "pass", "fail", ... and "critical", "high", ... (static). */
+const char *sw_assess_result_name(sw_assess_result r);
+const char *sw_assess_severity_name(sw_assess_severity s);
+
+/* One declared service: the contract NET-PORT-01 checks. */
+typedef struct sw_assess_service {
+    uint16_t port;
+    char proto[4];      /* "tcp" | "udp" */
+    char service[32];
+} sw_assess_service;
+/* The declared services of q (q may be NULL: 0). */
+size_t sw_assess_questionnaire_services(const sw_assess_questionnaire *q, const sw_assess_service **out);
+/* The number of answers of q (NULL: 0). */
+size_t sw_assess_questionnaire_nanswers(const sw_assess_questionnaire *q);
+
+/* One answer merged with the findings (spec §4). */
+typedef struct sw_assess_merged {
+    const char *id;              /* the answer's id (owned by q) */
+    unsigned control;            /* one SW_ASSESS_C bit; 0 when none */
+    sw_assess_result result;     /* merged_result */
+    sw_assess_severity severity; /* the weight of the item (of the failing test when tested) */
+    sw_assess_basis basis;
+    int contradiction;           /* a test contradicts the claim */
+    const char *decided_by;      /* the check id that decided; NULL: the claim */
+} sw_assess_merged;
+/* The merge rules of spec §4: for each answer of q (in file order) the
+ * findings of its checked_by checks decide when one of them passed or
+ * failed (a test beats a claim; a failed test against a claim of yes or
+ * partial sets contradiction on the answer and on the failing findings);
+ * otherwise the claim decides (yes + evidence: pass, declared+evidence;
+ * yes: unknown, declared; no: fail; partial: fail one severity lower; n/a
+ * with a detail: skipped, n/a without: unknown; no claim: unknown, none).
+ * Writes at most max entries to out; returns how many answers q has. */
+size_t sw_assess_questionnaire_merge(const sw_assess_questionnaire *q, sw_assess_finding *f, size_t nf,
+                                     sw_assess_merged *out, size_t max);
+/* The report's "questionnaire" member as JSON text (free()): {file,
+ * sha256, subject, declared_services, evidence[], answers[{id, control,
+ * en, claim, detail, evidence, checked_by, merged_result, basis, severity,
+ * contradiction, decided_by}]}; m/n as returned by the merge (n answers).
+ * q NULL gives the empty member (file null, empty lists).  NULL on ENOMEM. */
+char *sw_assess_questionnaire_json(const sw_assess_questionnaire *q, const sw_assess_merged *m, size_t n);
 
 /* ---- The report (src/assess/report.c, report_html.c) ---- */
 
