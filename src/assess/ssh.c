@@ -27,6 +27,8 @@ long sw__ssh_banner(const char *p, size_t n, sw_str *line)
             size_t l = len;
             if (l && p[off + l - 1] == '\r')
                 l--;
+            if (memchr(p + off, '\r', l)) /* a CR only before the LF */
+                return SW_EINVAL;
             if (l < 8 || (memcmp(p + off, "SSH-2.0-", 8) && (l < 9 || memcmp(p + off, "SSH-1.99-", 9))))
                 return SW_EINVAL;
             *line = sw_str_make(p + off, l);
