@@ -28,6 +28,11 @@ static const char *need_host(const sw_assess_options *o)
                                                                             : "host checks need --host or --profile iot";
 }
 
+static const char *need_log_sink(const sw_assess_options *o)
+{
+    return o->log_sink ? NULL : "the logging export check needs --log-sink tls:ADDR:PORT";
+}
+
 static const char *need_host_credential_tests(const sw_assess_options *o)
 {
     const char *why = need_host(o);
@@ -115,6 +120,11 @@ static const sw_assess_check catalogue[] = {
     {"NET-DEBUG-01", "Debug interfaces", SW_ASSESS_CRITICAL, SW_ASSESS_C(5), "5.6-4", "",
      "remove ADB, OpenOCD and gdbserver from release builds",
      "ADB CNXN on 5555, OpenOCD on 4444/6666, $qSupported on 3333/1234", need_host, sw__check_net_debug},
+    /* logging export (spec §3.4, src/assess/check_logsink.c) */
+    {"LOG-SINK-01", "Authentication failures exported over syslog/TLS", SW_ASSESS_MEDIUM, C(7), "5.7-2,5.10-1", "D2",
+     "Export authentication and integrity failures over syslog/TLS (RFC 5425) or DTLS (RFC 6012).",
+     "listens as an RFC 5425 collector on --log-sink; 3 REGISTERs with a wrong password; waits <= 60 s",
+     need_log_sink, sw__check_log_sink},
 };
 
 const sw_assess_check *sw_assess_catalogue(size_t *n)

@@ -88,7 +88,26 @@ sw_assess_evidence *sw__host_evidence(sw_assess_run *r, sw_assess_finding *f, co
  * starts "open"): tcp when udp == 0.  Returns how many (at most max). */
 size_t sw__host_open_ports(sw_assess_run *r, int udp, uint16_t *out, size_t max) SW_NONNULL(1, 3);
 
-/* ---- the checks (check_host.c), listed in catalogue.c ---- */
+/* ---- syslog as a collector receives it (syslog_in.c) ---- */
+#define SW__SYSLOG_MAX_MSG 8192u /* RFC 5425 4.3.1: what receivers SHOULD take */
+
+/* One syslog frame at p[0..n): octet counting (RFC 5425, RFC 6587 3.4.1:
+ * MSG-LEN SP MSG) when p starts with a digit, else non-transparent
+ * framing (one message per LF, RFC 6587 3.4.2; a trailing CR is dropped).
+ * Returns the bytes consumed (> 0) with *msg the message view, or
+ * SW_EINCOMPLETE, SW_EINVAL (a leading zero, no SP after the length),
+ * SW_ELIMIT (a message over max, max ≤ SW__SYSLOG_MAX_MSG). */
+long sw__syslog_frame_next(const char *p, size_t n, size_t max, sw_str *msg) SW_NONNULL(1, 4);
+/* The TIMESTAMP of an RFC 5424 message ("<PRI>1 TIMESTAMP ...") as Unix
+ * seconds (UTC, the offset applied).  SW_OK, or SW_EINVAL: not RFC 5424,
+ * the NILVALUE, or a malformed date. */
+int sw__syslog_5424_time(sw_str msg, int64_t *unix_s) SW_NONNULL(2);
+/* 1 when the address text ip occurs in msg as a whole token (not inside a
+ * longer number or name: "127.0.0.1" is not in "127.0.0.10"). */
+int sw__syslog_names(sw_str msg, const char *ip) SW_NONNULL(2);
+
+/* ---- the checks (check_host.c, check_logsink.c), listed in catalogue.c ---- */
+void sw__check_log_sink(sw_assess_run *r, sw_assess_finding *f);
 void sw__check_net_port(sw_assess_run *r, sw_assess_finding *f);
 void sw__check_net_banner(sw_assess_run *r, sw_assess_finding *f);
 void sw__check_net_telnet(sw_assess_run *r, sw_assess_finding *f);
