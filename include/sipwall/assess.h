@@ -150,7 +150,8 @@ void sw_assess_run_stats(const sw_assess_run *r, sw_assess_stats *out) SW_NONNUL
 int sw_assess_pace(sw_assess_run *r) SW_NONNULL(1);
 
 /* Evidence on a finding: a new zeroed record of kind (appended, owned by
- * the finding); NULL on ENOMEM.  _bytes copies sent/received. */
+ * the finding; its address stays valid while more are added); NULL on
+ * ENOMEM or past 256 records per finding.  _bytes copies sent/received. */
 sw_assess_evidence *sw_assess_evidence_add(sw_assess_finding *f, const char *kind) SW_NONNULL(1, 2);
 int sw_assess_evidence_bytes(sw_assess_evidence *e, const void *sent, size_t sent_len,
                              const void *received, size_t received_len) SW_NONNULL(1);

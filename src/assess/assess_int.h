@@ -57,6 +57,8 @@ const sw__assess_reply_copy *sw__assess_replies(const sw_assess_run *r, size_t *
 int sw__assess_pace_at(sw_assess_run *r, unsigned rate) SW_NONNULL(1);
 /* The bytes sent so far (stats). */
 void sw__assess_count_bytes(sw_assess_run *r, size_t n) SW_NONNULL(1);
+/* 1 when the target did not answer before the first check (exit 3). */
+int sw__assess_unreachable(const sw_assess_run *r) SW_NONNULL(1);
 /* 1 when the run must stop (budget, clock, target gone). */
 int sw__assess_stopped(const sw_assess_run *r) SW_NONNULL(1);
 /* Liveness bookkeeping: a failed liveness probe (counts toward the stop),
@@ -96,6 +98,7 @@ typedef struct sw__assess_reply {
     sw_sip_header hdrs[256];
     sw_sip_msg m;
     int parsed; /* 1 when m indexes buf */
+    int64_t rtt_ms; /* from the (last) send of the request to this reply */
 } sw__assess_reply;
 
 typedef struct sw__assess_xact {
@@ -262,11 +265,12 @@ void sw__check_tls03(sw_assess_run *r, sw_assess_finding *f);
 void sw__check_tls04(sw_assess_run *r, sw_assess_finding *f);
 void sw__check_tls05(sw_assess_run *r, sw_assess_finding *f);
 
-/* SIP-ROBUST-01's generated malformed requests: the i-th of n (n is
- * returned by the first call with i = 0 .. until it returns 0), pointing at
- * the target and back at c.  Returns the length written into out (may
- * hold NUL), 0 past the end; *name gets the case's name. */
+/* SIP-ROBUST-01's malformed requests: the i-th case (i = 0, 1, ... until
+ * it returns 0), pointing at the target and back at c.  Returns the length
+ * written into out (may hold NUL), 0 past the end; *name gets the case's
+ * name, *is_invalid 1 when the request breaks RFC 3261 (a 2xx to it is a
+ * finding), 0 when it is only large or unusual (liveness matters). */
 size_t sw__assess_mutation(const sw_assess_run *r, const sw__assess_conn *c, unsigned i, char *out,
-                           size_t cap, const char **name) SW_NONNULL(1, 2, 4, 6);
+                           size_t cap, const char **name, int *is_invalid) SW_NONNULL(1, 2, 4, 6, 7);
 
 #endif

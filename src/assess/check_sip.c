@@ -457,9 +457,8 @@ static int enum_one(sctx *x, const char *user, enum_row *row)
     snprintf(row->user, sizeof row->user, "%s", user);
     sw__assess_req q = {.method = "REGISTER", .to_user = user, .call_id = cid, .from_tag = tag, .cseq = 1,
                         .expires = 60, .contact = 1};
-    int64_t t0 = sw__assess_mono_ns();
     int st = xact(x, &q, 200, user);
-    row->rtt_ms = (sw__assess_mono_ns() - t0) / 1000000;
+    row->rtt_ms = st > 0 ? x->rep->rtt_ms : -1;
     memset(&row->fp, 0, sizeof row->fp);
     row->answered = st > 0 && x->rep->parsed;
     if (row->answered)
@@ -676,6 +675,7 @@ void sw__check_sip_cred01(sw_assess_run *r, sw_assess_finding *f)
                 nfound++;
                 size_t fl = strlen(found);
                 snprintf(found + fl, sizeof found - fl, "%s%s/%s", fl ? ", " : "", users[u], pw);
+                sw_assess_secret(f, pw);
                 /* remove our binding */
                 (void)login(x, users[u], pw, 0, NULL);
                 break; /* first success for this user */
@@ -776,6 +776,7 @@ void sw__check_sip_cred03(sw_assess_run *r, sw_assess_finding *f)
         const char *c = strchr(o->test_account, ':');
         snprintf(user, sizeof user, "%.*s", (int)(c - o->test_account), o->test_account);
         snprintf(pass, sizeof pass, "%s", c + 1);
+        sw_assess_secret(f, pass);
     } else {
         const char *const *fu;
         if (o->nknown_users)
@@ -935,7 +936,8 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
     size_t boff = 0;
     for (unsigned i = 0;; i++) {
         const char *name = NULL;
-        size_t len = sw__assess_mutation(r, x->c, i, x->buf, sizeof x->buf, &name);
+        int inval = 0;
+        size_t len = sw__assess_mutation(r, x->c, i, x->buf, sizeof x->buf, &name, &inval);
         if (len == 0)
             break;
         boff += (size_t)snprintf(last_batch + boff, sizeof last_batch - boff, "%s%s", boff ? ", " : "", name);
@@ -951,7 +953,7 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
         /* what comes back within 300 ms: a 400 or silence is right */
         sw__assess_xact w = {.call_id = NULL, .min_status = 200, .timeout_ms = 300, .ev = ev};
         int st = s == SW_OK ? sw__assess_xact_wait(r, x->c, &w, x->rep) : SW_EIO;
-        if (st >= 200 && st < 300) {
+        if (st >= 200 && st < 300 && inval) {
             ok2xx++;
             size_t bl = strlen(bad);
             snprintf(bad + bl, sizeof bad - bl, "%s%s", bl ? ", " : "", name);
@@ -961,8 +963,8 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
         else
             silent++;
         if (ev)
-            sw_assess_evidence_note(ev, "%s: %zu bytes, %s%d", name, len, st > 0 ? "answer " : "silence ",
-                                    st > 0 ? st : 0);
+            sw_assess_evidence_note(ev, "%s (%s): %zu bytes, %s%d", name, inval ? "invalid" : "valid but unusual",
+                                    len, st > 0 ? "answer " : "silence ", st > 0 ? st : 0);
         if (tr != SW_TRANSPORT_UDP && !sctx_reconnect(x)) {
             /* a fresh connection per malformed message on TCP/TLS; none: check liveness */
             if (!sw__assess_alive(r, f)) {
@@ -991,7 +993,7 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
     else if (sent == 0)
         sw_assess_set(f, SW_ASSESS_UNKNOWN, SW_ASSESS_INFO, "no malformed request could be sent");
     else if (ok2xx)
-        sw_assess_set(f, SW_ASSESS_FAIL, SW_ASSESS_LOW, "2xx to malformed requests (%s); alive throughout (%d sent)",
+        sw_assess_set(f, SW_ASSESS_FAIL, SW_ASSESS_LOW, "2xx to invalid requests (%s); alive throughout (%d sent)",
                       bad, sent);
     else
         sw_assess_set(f, SW_ASSESS_PASS, SW_ASSESS_INFO,

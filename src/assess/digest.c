@@ -125,7 +125,8 @@ static int cstr(sw_str s, char *out, size_t cap)
 {
     if (s.len >= cap)
         return SW_ELIMIT;
-    memcpy(out, s.ptr, s.len);
+    if (s.len)
+        memcpy(out, s.ptr, s.len);
     out[s.len] = '\0';
     return SW_OK;
 }

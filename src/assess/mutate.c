@@ -43,12 +43,20 @@ static void hostport(char *out, size_t cap, const char *ip, uint16_t port)
         snprintf(out, cap, "%s:%u", ip, (unsigned)port);
 }
 
+/* 1: invalid by RFC 3261's grammar or rules (a 2xx to it is a finding);
+ * 0: valid but large or odd (only liveness matters). */
+static const unsigned char invalid[] = {
+    0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+};
+_Static_assert(sizeof invalid == sizeof names / sizeof names[0], "one flag per case");
+
 size_t sw__assess_mutation(const sw_assess_run *r, const sw__assess_conn *c, unsigned i, char *out, size_t cap,
-                           const char **name)
+                           const char **name, int *is_invalid)
 {
     if (i >= sizeof names / sizeof names[0])
         return 0;
     *name = names[i];
+    *is_invalid = invalid[i];
     const sw__assess_target *t = sw__assess_target_of(r);
     sw_transport tr = sw__assess_conn_transport(c);
     char us[80], them[80], branch[40], cid[40], tag[20];

@@ -39,6 +39,7 @@ struct sw_assess_run {
     size_t nfound;
     SSL_CTX *sip_tls;
     char local_ip[48];
+    int unreachable;
 };
 
 const char *sw__assess_version(void) { return SW_VERSION; }
@@ -343,6 +344,7 @@ int sw_assess_run_all(sw_assess_run *r)
     r->check_deadline_mono = r->run_deadline_mono;
     int up = reachable(r);
     if (!up) {
+        r->unreachable = 1;
         r->stopped = 1;
         snprintf(r->stop_reason, sizeof r->stop_reason, "target %s unreachable", r->t.addr_text);
     }
@@ -501,11 +503,14 @@ sw_assess_evidence *sw_assess_evidence_add(sw_assess_finding *f, const char *kin
 {
     if (f->nevidence >= SW__ASSESS_MAX_EVIDENCE)
         return NULL;
-    sw_assess_evidence *ev = realloc(f->evidence, (f->nevidence + 1) * sizeof *ev);
-    if (!ev)
-        return NULL;
-    f->evidence = ev;
-    sw_assess_evidence *e = &ev[f->nevidence++];
+    /* all the records at once: a record's address stays valid while later
+     * ones are added (a check keeps filling an exchange it started) */
+    if (!f->evidence) {
+        f->evidence = calloc(SW__ASSESS_MAX_EVIDENCE, sizeof *f->evidence);
+        if (!f->evidence)
+            return NULL;
+    }
+    sw_assess_evidence *e = &f->evidence[f->nevidence++];
     memset(e, 0, sizeof *e);
     snprintf(e->kind, sizeof e->kind, "%s", kind);
     e->ts_ns = sw__assess_now_ns();
@@ -566,3 +571,5 @@ void sw__assess_set_local_ip(sw_assess_run *r, const char *ip)
 {
     snprintf(r->local_ip, sizeof r->local_ip, "%s", ip);
 }
+
+int sw__assess_unreachable(const sw_assess_run *r) { return r->unreachable; }

@@ -316,6 +316,7 @@ static int wait_replies(sw_assess_run *r, sw__assess_conn *c, const sw__assess_x
     unsigned copies = resend && c->t == SW_TRANSPORT_UDP ? (x->retransmit > 2 ? 2 : x->retransmit) : 0;
     int64_t start = sw__assess_mono_ns();
     int64_t end = start + (int64_t)timeout * 1000000;
+    int64_t sent_at = start;
     int64_t slice = (end - start) / (copies + 1);
     int64_t slice_end = start + slice;
     int best = 0, any = 0;
@@ -332,9 +333,11 @@ static int wait_replies(sw_assess_run *r, sw__assess_conn *c, const sw__assess_x
             slice_end += slice;
             if (sw__assess_send(r, c, resend, resend_len, NULL) != SW_OK)
                 return best ? best : SW_ELIMIT;
+            sent_at = sw__assess_mono_ns();
             continue;
         }
         index_reply(out, c->t);
+        out->rtt_ms = (sw__assess_mono_ns() - sent_at) / 1000000;
         if (x->ev)
             (void)sw_assess_evidence_bytes(x->ev, NULL, 0, out->buf, out->len);
         sw__assess_keep_reply(r, out->buf, out->len);

@@ -50,6 +50,42 @@ static void record_session(sw_tls_probe *p, const SSL *ssl)
         snprintf(p->info.cipher, sizeof p->info.cipher, "%s", SSL_CIPHER_get_name(c));
 }
 
+/* Alert names (RFC 8446 §6 and RFC 5246 §7.2; OpenSSL 3.0's own table
+ * lacks the TLS 1.3 ones, e.g. certificate_required). */
+static const char *alert_name(int d)
+{
+    switch (d) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return NULL;
+    }
+}
+
 static void on_msg(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
 {
     (void)version;
@@ -61,7 +97,11 @@ static void on_msg(int write_p, int version, int content_type, const void *buf, 
             p->info.alert_tx = b[1];
         } else {
             p->info.alert_rx = b[1];
-            snprintf(p->info.alert_text, sizeof p->info.alert_text, "%s", SSL_alert_desc_string_long(b[1]));
+            const char *n = alert_name(b[1]);
+            if (n)
+                snprintf(p->info.alert_text, sizeof p->info.alert_text, "%s (%d)", n, b[1]);
+            else
+                snprintf(p->info.alert_text, sizeof p->info.alert_text, "alert %d", b[1]);
         }
     } else if (content_type == SSL3_RT_HANDSHAKE && !write_p && len >= 1 && b[0] == 2) {
         p->info.server_hello = 1;
