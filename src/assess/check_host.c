@@ -613,8 +613,12 @@ void sw__check_net_http(sw_assess_run *r, sw_assess_finding *f)
                                      find_ci(buf, (size_t)len, "type=password"));
             if (ch || form) {
                 nfound++;
-                snprintf(found + strlen(found), sizeof found - strlen(found), "%shttp://%u%s (%s)",
-                         nfound > 1 ? ", " : "", ports[i], admin_paths[k], ch ? ch : "login form");
+                char hp[SW_ADDR_STRLEN] = "?";
+                sw_addr ha;
+                if (sw__host_addr(r, ports[i], &ha) == SW_OK)
+                    sw_addr_format(&ha, hp, sizeof hp);
+                snprintf(found + strlen(found), sizeof found - strlen(found), "%shttp://%s%s (%s)",
+                         nfound > 1 ? ", " : "", hp, admin_paths[k], ch ? ch : "login form");
                 if (ch && f->nevidence)
                     sw_assess_evidence_note(&f->evidence[f->nevidence - 1], "challenge %s %u %s", ch, ports[i],
                                             admin_paths[k]);
