@@ -8,6 +8,7 @@
 #   TLS-03 vs openssl s_client -tls1_2 -cipher SUITE, per suite
 #   TLS-04 vs openssl s_client -verify_hostname (right and wrong name)
 #   TLS-05 vs openssl s_client without a client certificate
+#   and TLS-02/03 against a weak openssl s_server (TLS 1.0 up, every suite)
 # env: SIPWALL, SW_SRC.  Runs as root.
 set -u
 SW_SRC=${SW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -18,6 +19,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 T=$(mktemp -d /tmp/swa-tools.XXXXXX)
 NI=swa-tool-i
 NH=swa-tool-h
+NW=swa-tool-w
 fails=0
 ok() { echo "ok:   $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -25,6 +27,7 @@ cleanup() {
     swa_stop_all
     swa_ns_delete $NI
     swa_ns_delete $NH
+    swa_ns_delete $NW
     if [ "$fails" -eq 0 ]; then rm -rf "$T"; else echo "kept $T"; fi
 }
 trap cleanup EXIT
@@ -124,6 +127,45 @@ if grep -q 'alert certificate required\|alert handshake failure' "$T/nocert.out"
 else
     bad "TLS-05 $(finding "$T/tls.json" TLS-05 result) vs s_client: $(grep -i 'alert\|SIP/2.0' "$T/nocert.out" | head -3)"
 fi
+
+# --- a weak TLS server (openssl s_server: TLS 1.0 up, every suite) -------------------
+swa_ns_create $NW || exit 1
+ip netns exec $NW openssl s_server -accept 127.0.0.1:5061 -cert "$H/server.crt" -key "$H/server.key" \
+    -min_protocol TLSv1 -cipher 'ALL:@SECLEVEL=0' -quiet >"$T/weak.log" 2>&1 </dev/null &
+SWA_PIDS+=($!)
+swa_wait_port $NW tcp 127.0.0.1 5061 || bad "openssl s_server did not start"
+ip netns exec $NW "$SIPWALL" assess 'sip:127.0.0.1:5061;transport=tls' --only TLS-02,TLS-03 --timeout 1000 \
+    --json "$T/weak.json" >"$T/weak.out" 2>&1
+tls02=$(finding "$T/weak.json" TLS-02 summary)
+notes=$(py 'import json,sys; r=json.load(open(sys.argv[1])); f=[f for f in r["findings"] if f["id"]=="TLS-03"][0]
+print("\n".join(e["note"] or "" for e in f["evidence"]))' "$T/weak.json")
+wclient() { # ARGS...
+    echo Q | ip netns exec $NW timeout 10 openssl s_client -connect 127.0.0.1:5061 "$@" >"$T/sclient.out" 2>&1
+    grep -qE '^New, (TLS|SSL)v[0-9.]+, Cipher is [A-Z0-9]' "$T/sclient.out"
+}
+if [ "$(finding "$T/weak.json" TLS-02 result)/$(finding "$T/weak.json" TLS-02 severity)" = fail/high ]; then
+    ok "weak server: TLS-02 fail/high: $tls02"
+else
+    bad "weak server: TLS-02 $(finding "$T/weak.json" TLS-02 result): $tls02"
+fi
+for v in "tls1 TLSv1 " "tls1_1 TLSv1.1" "tls1_2 TLSv1.2"; do
+    set -- $v
+    if wclient -"$1" -cipher 'DEFAULT:@SECLEVEL=0'; then theirs=accepted; else theirs=refused; fi
+    case "$tls02" in *"$2 $theirs"*) ok "weak server: TLS-02 and s_client -$1 agree: $theirs" ;;
+    *) bad "weak server: TLS-02 says [$tls02], s_client -$1: $theirs" ;; esac
+done
+for s in ADH-AES128-SHA ECDHE-ECDSA-AES128-SHA AES128-SHA DES-CBC3-SHA ECDHE-ECDSA-AES128-GCM-SHA256; do
+    if wclient -tls1_2 -cipher "$s:@SECLEVEL=0"; then theirs="handshake done"; else theirs="refused"; fi
+    if printf '%s\n' "$notes" | grep -q "^TLS 1.2 $s: $theirs"; then
+        ok "weak server: TLS-03 and s_client agree on $s: $theirs"
+    elif printf '%s\n' "$notes" | grep -q "^TLS 1.2 $s: not testable"; then
+        ok "weak server: $s not testable with this OpenSSL (s_client: $theirs)"
+    else
+        bad "weak server: TLS-03 on $s: [$(printf '%s\n' "$notes" | grep "TLS 1.2 $s:")], s_client: $theirs"
+    fi
+done
+[ "$(finding "$T/weak.json" TLS-03 result)" = fail ] && ok "weak server: TLS-03 fail: $(finding "$T/weak.json" TLS-03 summary)" ||
+    bad "weak server: TLS-03 $(finding "$T/weak.json" TLS-03 result)"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
