@@ -289,6 +289,8 @@ void sw_assess_run_plan(sw_assess_run *r, FILE *out)
             sw_transport_name(r->t.transport), r->o.host ? "; host checks: " : "",
             r->o.host ? r->o.host : "");
     fprintf(out, "profile:  %s\n", profile_name(r->o.profile));
+    if (r->o.bind)
+        fprintf(out, "source:   %s\n", r->o.bind);
     fprintf(out, "limits:   %u requests/s, %u packets, %u ms per transaction, %d s per check, %d s per run,"
                  " stop after %d liveness failures\n",
             r->o.rate, r->o.packet_budget, r->o.timeout_ms, SW__ASSESS_CHECK_SECONDS,
