@@ -102,6 +102,7 @@ typedef struct sw_assess_options {
     unsigned packet_budget;    /* default 1000 */
     unsigned timeout_ms;       /* one transaction, default 2000 */
     int dry_run;
+    const char *bind;          /* source IP address of every connection, NULL = the kernel's choice */
 } sw_assess_options;
 
 typedef struct sw_assess_run sw_assess_run;

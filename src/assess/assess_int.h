@@ -247,6 +247,32 @@ size_t sw__assess_leaks(const sw_sip_msg *m, const char *ours, const char *targe
 /* 1 when the IPv4/IPv6 literal text is internal (see above). */
 int sw__assess_ip_internal(sw_str ip);
 
+/* ---- scoring (report.c) ---- */
+/* One item of a control (a finding or a merged questionnaire answer). */
+typedef struct sw__assess_item {
+    sw_assess_result res;
+    sw_assess_severity fail_sev; /* the severity it failed with */
+    sw_assess_severity pass_sev; /* its check's worst severity: what a pass weighs */
+    int tested_or_evidence;      /* basis tested or declared+evidence */
+} sw__assess_item;
+
+typedef struct sw__assess_score {
+    int passed_weight, decided_weight, decided, applicable;
+    int fails_high, fails_gap, strong, any_fail;
+} sw__assess_score;
+
+/* Adds an item (skipped ones are not applicable).  Weights: critical 10,
+ * high 5, medium 3, low 1, info 0. */
+void sw__assess_score_add(sw__assess_score *s, const sw__assess_item *it) SW_NONNULL(1, 2);
+/* 100 x passed / decided weight; 100 when only weightless items were
+ * decided and none failed; 0 when nothing was decided. */
+double sw__assess_score_value(const sw__assess_score *s) SW_NONNULL(1);
+/* 100 x decided / applicable (0 when none applies). */
+double sw__assess_score_coverage(const sw__assess_score *s) SW_NONNULL(1);
+/* "fail" (a critical/high fail), "gap" (a medium/low fail), "pass" (every
+ * decided item passed, one tested or declared with evidence), "unknown". */
+const char *sw__assess_score_status(const sw__assess_score *s) SW_NONNULL(1);
+
 /* ---- the checks (check_sip.c, check_tls.c) ---- */
 void sw__check_sip_fp(sw_assess_run *r, sw_assess_finding *f);
 void sw__check_sip_auth01(sw_assess_run *r, sw_assess_finding *f);

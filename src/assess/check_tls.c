@@ -57,6 +57,9 @@ static void probe(sw_assess_run *r, sw_assess_finding *f, const sw_tls_probe_opt
     sw__assess_conn *c = sw__assess_conn_open_ctx(r, SW_TRANSPORT_TLS, tls_port(r), sw_tls_probe_ctx(p), out->err,
                                                   sizeof out->err);
     out->tcp = c != NULL || strncmp(out->err, "connect", 7) != 0;
+    /* a hello this OpenSSL could not even build tested nothing */
+    if (!c && (strstr(out->err, "no protocols available") || strstr(out->err, "no ciphers available")))
+        out->made = 0;
     if (c && options) {
         sw__assess_reply *rep = malloc(sizeof *rep);
         char cid[40], tag[20], buf[2048];
@@ -80,6 +83,12 @@ static void probe(sw_assess_run *r, sw_assess_finding *f, const sw_tls_probe_opt
     snprintf(out->version, sizeof out->version, "%s", in->version);
     snprintf(out->cipher, sizeof out->cipher, "%s", in->cipher);
     snprintf(out->alert, sizeof out->alert, "%s", in->alert_rx >= 0 ? in->alert_text : "");
+    if (!out->made) {
+        if (ev)
+            sw_assess_evidence_note(ev, "%s: not testable with this OpenSSL (%s)", label, out->err);
+        sw_tls_probe_free(p);
+        return;
+    }
     if (ev) {
         if (chain && in->chain_pem)
             (void)sw_assess_evidence_bytes(ev, NULL, 0, in->chain_pem, strlen(in->chain_pem));

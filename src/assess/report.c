@@ -222,46 +222,44 @@ static json_t *evidence_json(const sw_assess_evidence *e)
     return o;
 }
 
-/* One control item for scoring. */
-typedef struct item {
-    sw_assess_result res;
-    sw_assess_severity fail_sev, pass_sev;
-    int tested_or_evidence;
-} item;
-
-typedef struct score {
-    int pw, dw, decided, applicable, fails_hi, fails_med, strong;
-    int any_fail;
-} score;
-
-static void add_item(score *s, const item *it)
+void sw__assess_score_add(sw__assess_score *s, const sw__assess_item *it)
 {
     if (it->res == SW_ASSESS_SKIPPED)
         return;
     s->applicable++;
     if (it->res == SW_ASSESS_PASS) {
         s->decided++;
-        s->pw += weight(it->pass_sev);
-        s->dw += weight(it->pass_sev);
+        s->passed_weight += weight(it->pass_sev);
+        s->decided_weight += weight(it->pass_sev);
         s->strong |= it->tested_or_evidence;
     } else if (it->res == SW_ASSESS_FAIL) {
         s->decided++;
-        s->dw += weight(it->fail_sev);
+        s->decided_weight += weight(it->fail_sev);
         if (weight(it->fail_sev) > 0) {
             s->any_fail = 1;
             if (it->fail_sev >= SW_ASSESS_HIGH)
-                s->fails_hi = 1;
+                s->fails_high = 1;
             else
-                s->fails_med = 1;
+                s->fails_gap = 1;
         }
     }
 }
 
-static double score_of(const score *s)
+double sw__assess_score_value(const sw__assess_score *s)
 {
-    if (s->dw > 0)
-        return 100.0 * s->pw / s->dw;
+    if (s->decided_weight > 0)
+        return 100.0 * s->passed_weight / s->decided_weight;
     return s->decided && !s->any_fail ? 100.0 : 0.0;
+}
+
+double sw__assess_score_coverage(const sw__assess_score *s)
+{
+    return s->applicable ? 100.0 * s->decided / s->applicable : 0.0;
+}
+
+const char *sw__assess_score_status(const sw__assess_score *s)
+{
+    return s->fails_high ? "fail" : s->fails_gap ? "gap" : s->decided && s->strong ? "pass" : "unknown";
 }
 
 char *sw_assess_report_json(sw_assess_run *r, const sw_assess_questionnaire *q, sw_assess_severity fail_on,
@@ -347,36 +345,35 @@ char *sw_assess_report_json(sw_assess_run *r, const sw_assess_questionnaire *q, 
 
     /* controls */
     json_t *controls = json_array();
-    score all = {0};
+    sw__assess_score all = {0};
     for (int c = 1; c <= 7; c++) {
-        score s = {0};
+        sw__assess_score s = {0};
         json_t *fids = json_array(), *cids = json_array();
         for (size_t i = 0; i < nf; i++) {
             if (!(f[i].controls & SW_ASSESS_C(c)))
                 continue;
             json_array_append_new(fids, json_string(f[i].id));
-            item it = {f[i].result, f[i].severity, worst_of(f[i].id, f[i].severity), 1};
-            add_item(&s, &it);
+            sw__assess_item it = {f[i].result, f[i].severity, worst_of(f[i].id, f[i].severity), 1};
+            sw__assess_score_add(&s, &it);
         }
         for (size_t i = 0; i < nq; i++) {
             if (m[i].control != SW_ASSESS_C(c))
                 continue;
             json_array_append_new(cids, json_string(m[i].id));
-            item it = {m[i].result, m[i].severity, m[i].severity,
+            sw__assess_item it = {m[i].result, m[i].severity, m[i].severity,
                        m[i].basis == SW_ASSESS_BASIS_TESTED || m[i].basis == SW_ASSESS_BASIS_DECLARED_EVIDENCE};
-            add_item(&s, &it);
+            sw__assess_score_add(&s, &it);
         }
-        const char *status = s.fails_hi ? "fail" : s.fails_med ? "gap" : s.decided && s.strong ? "pass" : "unknown";
+        const char *status = sw__assess_score_status(&s);
         char cid[4];
         snprintf(cid, sizeof cid, "C%d", c);
         json_t *co = json_object();
         json_object_set_new(co, "id", json_string(cid));
         json_object_set_new(co, "title", json_string(control_titles[c - 1]));
         json_object_set_new(co, "status", json_string(status));
-        json_object_set_new(co, "score", json_real((double)(long long)(score_of(&s) * 10) / 10.0));
+        json_object_set_new(co, "score", json_real((double)(long long)(sw__assess_score_value(&s) * 10) / 10.0));
         json_object_set_new(co, "coverage",
-                            json_real(s.applicable ? (double)(long long)(1000.0 * s.decided / s.applicable) / 10.0
-                                                   : 0.0));
+                            json_real((double)(long long)(sw__assess_score_coverage(&s) * 10) / 10.0));
         json_object_set_new(co, "findings", fids);
         json_object_set_new(co, "claims", cids);
         json_array_append_new(controls, co);
@@ -411,8 +408,8 @@ char *sw_assess_report_json(sw_assess_run *r, const sw_assess_questionnaire *q, 
             json_array_append_new(sec, json_string(f[i].secrets[k]));
         json_object_set_new(fo, "secrets", sec);
         json_array_append_new(findings, fo);
-        item it = {f[i].result, f[i].severity, worst_of(f[i].id, f[i].severity), 1};
-        add_item(&all, &it);
+        sw__assess_item it = {f[i].result, f[i].severity, worst_of(f[i].id, f[i].severity), 1};
+        sw__assess_score_add(&all, &it);
         switch (f[i].result) {
         case SW_ASSESS_FAIL:
             counts[f[i].severity < 5 ? f[i].severity : 0]++;
@@ -446,8 +443,8 @@ char *sw_assess_report_json(sw_assess_run *r, const sw_assess_questionnaire *q, 
     }
     json_object_set_new(root, "questionnaire", qj);
     for (size_t i = 0; i < nq; i++) {
-        item it = {m[i].result, m[i].severity, m[i].severity, 0};
-        add_item(&all, &it);
+        sw__assess_item it = {m[i].result, m[i].severity, m[i].severity, 0};
+        sw__assess_score_add(&all, &it);
         if (m[i].result == SW_ASSESS_FAIL && m[i].severity >= fail_on)
             exit1 = 1;
     }
@@ -465,7 +462,7 @@ char *sw_assess_report_json(sw_assess_run *r, const sw_assess_questionnaire *q, 
     json_object_set_new(cn, "skipped", json_integer(nskipped));
     json_object_set_new(cn, "error", json_integer(nerror));
     json_object_set_new(sum, "counts", cn);
-    json_object_set_new(sum, "score", json_real((double)(long long)(score_of(&all) * 10) / 10.0));
+    json_object_set_new(sum, "score", json_real((double)(long long)(sw__assess_score_value(&all) * 10) / 10.0));
     *exit_code = sw__assess_unreachable(r) ? 3 : exit1;
     json_object_set_new(sum, "exit_code", json_integer(*exit_code));
     json_object_set_new(root, "summary", sum);

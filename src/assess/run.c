@@ -202,6 +202,8 @@ sw_assess_run *sw_assess_run_new(const sw_assess_options *o, char *err, size_t e
     if (r->o.timeout_ms > 10000)
         r->o.timeout_ms = 10000;
     r->budget_left = r->o.packet_budget;
+    r->run_deadline_mono = sw__assess_mono_ns() + (int64_t)SW__ASSESS_RUN_SECONDS * 1000000000;
+    r->check_deadline_mono = r->run_deadline_mono;
     r->st.rate_used = r->o.rate;
     size_t n;
     sw_assess_catalogue(&n);
@@ -289,6 +291,8 @@ void sw_assess_run_plan(sw_assess_run *r, FILE *out)
             sw_transport_name(r->t.transport), r->o.host ? "; host checks: " : "",
             r->o.host ? r->o.host : "");
     fprintf(out, "profile:  %s\n", profile_name(r->o.profile));
+    if (r->o.bind)
+        fprintf(out, "source:   %s\n", r->o.bind);
     fprintf(out, "limits:   %u requests/s, %u packets, %u ms per transaction, %d s per check, %d s per run,"
                  " stop after %d liveness failures\n",
             r->o.rate, r->o.packet_budget, r->o.timeout_ms, SW__ASSESS_CHECK_SECONDS,

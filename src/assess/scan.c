@@ -222,7 +222,12 @@ size_t sw__assess_leaks(const sw_sip_msg *m, const char *ours, const char *targe
             while (k < v.len && tokch((unsigned char)v.ptr[k]))
                 k++;
             sw_str tok = sw_str_make(v.ptr + s, k - s);
-            /* strip a :port from an IPv4 or name token; keep IPv6 whole */
+            /* a scheme first ("sip:host:port"), then a :port from an IPv4
+             * or name token; IPv6 (several colons) is kept whole */
+            if (tok.len > 4 && strncasecmp(tok.ptr, "sip:", 4) == 0)
+                tok = sw_str_make(tok.ptr + 4, tok.len - 4);
+            else if (tok.len > 5 && strncasecmp(tok.ptr, "sips:", 5) == 0)
+                tok = sw_str_make(tok.ptr + 5, tok.len - 5);
             size_t colons = 0;
             for (size_t q = 0; q < tok.len; q++)
                 colons += tok.ptr[q] == ':';
@@ -230,13 +235,11 @@ size_t sw__assess_leaks(const sw_sip_msg *m, const char *ours, const char *targe
                 const char *c = memchr(tok.ptr, ':', tok.len);
                 sw_str left = sw_str_make(tok.ptr, (size_t)(c - tok.ptr));
                 sw_str right = sw_str_make(c + 1, tok.len - left.len - 1);
-                /* "sip:host" keeps the right part; "host:5060" the left */
+                /* "host:5060" keeps the host; "x:host" (another scheme) the host */
                 int right_num = right.len > 0;
                 for (size_t q = 0; q < right.len; q++)
                     right_num &= isdigit((unsigned char)right.ptr[q]) != 0;
                 tok = right_num ? left : right;
-            } else if (colons > 1 && tok.len > 4 && strncasecmp(tok.ptr, "sip:", 4) == 0) {
-                tok = sw_str_make(tok.ptr + 4, tok.len - 4);
             }
             while (tok.len && (tok.ptr[tok.len - 1] == '.' || tok.ptr[tok.len - 1] == ':'))
                 tok.len--;

@@ -73,6 +73,23 @@ sw__assess_conn *sw__assess_conn_open_ctx(sw_assess_run *r, sw_transport t, uint
         return NULL;
     }
     int64_t deadline = sw__assess_mono_ns() + (int64_t)o->timeout_ms * 1000000;
+    if (o->bind) {
+        /* the operator's source address (e.g. a declared partner's) */
+        sw_addr b;
+        struct sockaddr_storage bs;
+        if (sw_addr_parse(o->bind, &b) != SW_OK || b.family != to.family) {
+            snprintf(err, errlen, "--bind %s: not an address of the target's family", o->bind);
+            close(fd);
+            return NULL;
+        }
+        b.port = 0;
+        socklen_t bl = sw_addr_to_sockaddr(&b, &bs);
+        if (bind(fd, (struct sockaddr *)&bs, bl) != 0) {
+            snprintf(err, errlen, "bind %s: %s", o->bind, strerror(errno));
+            close(fd);
+            return NULL;
+        }
+    }
     if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
         if (errno != EINPROGRESS) {
             snprintf(err, errlen, "connect %s: %s", tg->ip_text, strerror(errno));

@@ -1,78 +1,94 @@
 #!/usr/bin/python3
-"""Checks a sipwall assess JSON report against expectations, one per line
-of the EXPECT file (blank lines and # comments skipped):
+"""expect.py REPORT.json EXPECTATION...: checks a `sipwall assess` JSON report.
 
-  finding ID RESULT [SEVERITY]     the check's result (and severity)
-  evidence ID TEXT...              TEXT occurs in the finding's evidence
-                                   (sent, received or note) or summary
-  secret ID TEXT                   TEXT is among the finding's secrets
-  control ID STATUS                a control's status (pass|fail|gap|unknown)
-  answer ID RESULT [contradiction] a questionnaire answer's merged result
-  only-pass-or-skipped PREFIX      every finding whose id starts with PREFIX
-                                   is pass or skipped
-
-usage: expect.py REPORT.json EXPECT   prints ok/FAIL lines; exit 1 on a FAIL
-"""
+Each EXPECTATION is one of
+  ID=RESULT[/SEVERITY]      the finding's result (and severity)      SIP-AUTH-01=fail/critical
+  ID=R1|R2                  one of several results                   SIP-ROBUST-01=pass|fail
+  ID~TEXT                   TEXT in the summary                      SIP-CRED-01~1001/1234
+  ID>sent:TEXT              TEXT in some evidence's sent bytes       SIP-AUTH-01>sent:CANCEL sip:
+  ID>received:TEXT          TEXT in some evidence's received bytes
+  ID>note:TEXT              TEXT in some evidence's note
+  ID#secret:TEXT            TEXT among the finding's secrets
+  exit=N                    summary.exit_code
+  control:CN=STATUS         a control's status                       control:C1=fail
+  evidence-ok               every evidence has a 64-hex sha256 of sent+received and an RFC 3339 ts
+Prints ok/FAIL per expectation; exit 1 when any failed."""
+import hashlib
 import json
+import re
 import sys
 
 
-def main(argv):
-    if len(argv) != 3:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
-    rep = json.load(open(argv[1]))
-    fnd = {f["id"]: f for f in rep.get("findings", [])}
-    ctl = {c["id"]: c for c in rep.get("controls", [])}
-    ans = {a["id"]: a for a in rep.get("questionnaire", {}).get("answers", [])}
+def main():
+    rep = json.load(open(sys.argv[1]))
+    fnd = {f["id"]: f for f in rep["findings"]}
     fails = 0
-
-    def out(ok, what):
-        nonlocal fails
-        print(("ok:   " if ok else "FAIL: ") + what)
-        fails += 0 if ok else 1
-
-    for raw in open(argv[2]):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        w = line.split()
-        kind = w[0]
-        if kind == "finding":
-            f = fnd.get(w[1])
-            got = (f["result"], f["severity"]) if f else ("missing", "-")
-            want_sev = w[3] if len(w) > 3 else None
-            ok = f is not None and got[0] == w[2] and (want_sev is None or got[1] == want_sev)
-            out(ok, f"{w[1]} {w[2]}{' ' + want_sev if want_sev else ''} (got {got[0]} {got[1]}: "
-                    f"{(f or {}).get('summary', '')[:160]})")
-        elif kind == "evidence":
-            f = fnd.get(w[1], {})
-            text = line.split(None, 2)[2]
-            hay = [f.get("summary", "")]
-            for e in f.get("evidence", []):
-                hay += [e.get("sent") or "", e.get("received") or "", e.get("note") or ""]
-            out(any(text in h for h in hay), f"{w[1]} evidence holds {text!r}")
-        elif kind == "secret":
-            out(w[2] in fnd.get(w[1], {}).get("secrets", []), f"{w[1]} secret {w[2]!r} listed")
-        elif kind == "control":
-            c = ctl.get(w[1], {})
-            out(c.get("status") == w[2], f"control {w[1]} {w[2]} (got {c.get('status')}, score {c.get('score')}, "
-                                         f"coverage {c.get('coverage')})")
-        elif kind == "answer":
-            a = ans.get(w[1], {})
-            contra = len(w) > 3 and w[3] == "contradiction"
-            ok = a.get("merged_result") == w[2] and bool(a.get("contradiction")) == contra
-            out(ok, f"answer {w[1]} {w[2]}{' contradiction' if contra else ''} (got {a.get('merged_result')}, "
-                    f"contradiction {a.get('contradiction')})")
-        elif kind == "only-pass-or-skipped":
-            pre = w[1] if len(w) > 1 else ""
-            bad = [f"{i}={f['result']}" for i, f in fnd.items()
-                   if i.startswith(pre) and f["result"] not in ("pass", "skipped")]
-            out(not bad, f"every {pre}* finding pass or skipped{' (not: ' + ', '.join(bad) + ')' if bad else ''}")
-        else:
-            out(False, f"unknown expectation: {line}")
+    for e in sys.argv[2:]:
+        ok, why = check(rep, fnd, e)
+        print(("ok:   " if ok else "FAIL: ") + e + ("" if ok else "  (" + why + ")"))
+        fails += not ok
     return 1 if fails else 0
 
 
+def unesc(s, enc):
+    if s is None:
+        return b""
+    if enc != "escaped":
+        return s.encode("utf-8")
+    out, i = bytearray(), 0
+    while i < len(s):
+        if s[i] == "\\" and s[i + 1] == "\\":
+            out += b"\\"
+            i += 2
+        elif s[i] == "\\" and s[i + 1] == "x":
+            out.append(int(s[i + 2:i + 4], 16))
+            i += 4
+        else:
+            out += s[i].encode("utf-8")
+            i += 1
+    return bytes(out)
+
+
+def check(rep, fnd, e):
+    if e.startswith("exit="):
+        got = rep["summary"]["exit_code"]
+        return got == int(e[5:]), "exit_code %s" % got
+    if e.startswith("control:"):
+        cid, want = e[8:].split("=", 1)
+        c = [c for c in rep["controls"] if c["id"] == cid][0]
+        return c["status"] == want, "status %s" % c["status"]
+    if e == "evidence-ok":
+        for f in rep["findings"]:
+            for ev in f["evidence"]:
+                enc = ev.get("encoding", "text")
+                h = hashlib.sha256(unesc(ev["sent"], enc) + unesc(ev["received"], enc)).hexdigest()
+                if h != ev["sha256"]:
+                    return False, "%s: sha256 %s != %s" % (f["id"], ev["sha256"], h)
+                if not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", ev["ts"]):
+                    return False, "%s: ts %s" % (f["id"], ev["ts"])
+        return True, ""
+    m = re.match(r"^([A-Z0-9-]+)(=|~|>sent:|>received:|>note:|#secret:)(.*)$", e)
+    if not m:
+        return False, "bad expectation"
+    fid, op, arg = m.groups()
+    if fid not in fnd:
+        return False, "no finding %s" % fid
+    f = fnd[fid]
+    if op == "=":
+        res, _, sev = arg.partition("/")
+        ok = f["result"] in res.split("|") and (not sev or f["severity"] == sev)
+        return ok, "%s/%s: %s" % (f["result"], f["severity"], f["summary"])
+    if op == "~":
+        return arg in f["summary"], f["summary"]
+    if op == "#secret:":
+        return arg in f.get("secrets", []), str(f.get("secrets"))
+    key = op[1:-1]
+    for ev in f["evidence"]:
+        v = ev.get(key)
+        if v and arg in v:
+            return True, ""
+    return False, "not in any evidence %s of %d" % (key, len(f["evidence"]))
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

@@ -20,14 +20,14 @@ at_done() {
     [ "$AT_FAILS" -eq 0 ]
 }
 
-# at_expect REPORT EXPECT: every line of the expectation file (tests/assess/expect.py)
+# at_expect REPORT EXPECT: every line of the expectation file (tests/assess/expect_file.py)
 at_expect() {
     local line
     while IFS= read -r line; do
         case $line in ok:*) AT_CHECKS=$((AT_CHECKS + 1)); echo "$line" ;;
         FAIL:*) AT_CHECKS=$((AT_CHECKS + 1)); AT_FAILS=$((AT_FAILS + 1)); echo "$line" ;;
         *) echo "$line" ;; esac
-    done < <(/usr/bin/python3 "$SW_SRC/tests/assess/expect.py" "$1" "$2" 2>&1)
+    done < <(/usr/bin/python3 "$SW_SRC/tests/assess/expect_file.py" "$1" "$2" 2>&1)
 }
 
 # at_schema REPORT: valid against docs/assess-report.schema.json
