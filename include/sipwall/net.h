@@ -157,4 +157,65 @@ const char *sw_stream_error(const sw_stream *s) SW_NONNULL(1);
 /* close_notify best effort (non-blocking), close(fd), free.  NULL is fine. */
 void sw_stream_close(sw_stream *s);
 
+/* ---- TLS probes (sipwall assess) ------------------------------------------
+ * A client context that offers what a server should refuse (security level
+ * 0), pinned to one protocol version or one TLS <= 1.2 suite, optionally
+ * presenting a client certificate or a freshly made self-signed one.  The
+ * chain is verified against ca (else the system store) and the name is
+ * checked, but neither stops the handshake: the outcome is recorded
+ * (sw_tls_probe_get) for the caller to judge.  Use the context with
+ * sw_stream_tls_client_new(fd, sw_tls_probe_ctx(p), NULL) on one
+ * connection; everything is captured while the handshake runs, so it is
+ * there also when the handshake failed.  One probe per handshake. */
+enum {
+    SW_TLS_V_SSL3 = 0x0300,
+    SW_TLS_V_1_0 = 0x0301,
+    SW_TLS_V_1_1 = 0x0302,
+    SW_TLS_V_1_2 = 0x0303,
+    SW_TLS_V_1_3 = 0x0304,
+};
+
+typedef struct sw_tls_probe_opts {
+    int version;           /* SW_TLS_V_* pinned (min = max), 0 = any */
+    const char *cipher12;  /* one OpenSSL suite name, TLS <= 1.2 only; NULL = all */
+    const char *ca;        /* CA file the chain is checked against; NULL = system store */
+    const char *cert, *key; /* client certificate (PEM), or NULL */
+    int self_signed;       /* present a fresh self-signed certificate instead */
+    const char *name;      /* DNS name or IP literal the leaf must carry; NULL = none */
+} sw_tls_probe_opts;
+
+typedef struct sw_tls_probe_info {
+    int server_hello;      /* the server answered our hello (version/suite accepted) */
+    int handshake_done;
+    char version[16];      /* negotiated, e.g. "TLSv1.2" ("" before the server hello) */
+    char cipher[64];       /* negotiated suite */
+    int alert_rx, alert_tx; /* alert descriptions received / sent, -1 none */
+    char alert_text[64];   /* of alert_rx */
+    int verify_error;      /* first X509_V_ERR_* (0 = chain verified) */
+    int verify_depth;
+    char verify_text[128];
+    unsigned ncerts;       /* certificates the server sent */
+    char *chain_pem;       /* leaf first; owned by the probe */
+    char leaf_sha256[100]; /* AA:BB:... */
+    char leaf_subject[256], leaf_issuer[256];
+    int key_bits;
+    char key_type[16];     /* RSA, EC, Ed25519, DSA, other */
+    char sig_alg[64];
+    int sig_sha1;          /* SHA-1 (or MD5) signature */
+    int days_left;
+    int expired, not_yet_valid;
+    int name_checked, name_ok;
+} sw_tls_probe_info;
+
+typedef struct sw_tls_probe sw_tls_probe;
+
+/* NULL with the reason in err when the context cannot be made as asked
+ * (e.g. this OpenSSL cannot offer SSLv3 or that suite: the caller reports
+ * the case as untestable, not as refused). */
+sw_tls_probe *sw_tls_probe_new(const sw_tls_probe_opts *o, char *err, size_t errlen) SW_NONNULL(1);
+SSL_CTX *sw_tls_probe_ctx(sw_tls_probe *p) SW_NONNULL(1);
+/* What the handshake showed so far (valid until sw_tls_probe_free). */
+const sw_tls_probe_info *sw_tls_probe_get(sw_tls_probe *p) SW_NONNULL(1);
+void sw_tls_probe_free(sw_tls_probe *p);
+
 #endif

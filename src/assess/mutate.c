@@ -1,0 +1,175 @@
+/* SIP-ROBUST-01's malformed requests: our own cases in the style of the
+ * RFC 4475 invalid set plus generated oversize/framing mutations.  Every
+ * case is built around the target (request URI, To) and us (top Via,
+ * From, Contact at the connection's own address), so whatever the target
+ * answers comes back to the tester and nobody else is ever named. */
+#include <stdio.h>
+#include <string.h>
+
+#include "assess/assess_int.h"
+
+typedef struct mparts {
+    const char *method;      /* default OPTIONS */
+    char ruri[6000];         /* default sip:target */
+    const char *version;     /* default SIP/2.0 */
+    const char *via_extra;   /* appended to our Via's parameters */
+    unsigned extra_vias;     /* Via headers after ours (naming us too) */
+    int no_call_id;
+    const char *cseq;        /* default "1 OPTIONS" */
+    const char *cl;          /* Content-Length value; NULL = the body's length */
+    const char *headers;     /* extra header lines (each with CRLF) */
+    size_t body_len;         /* a body of 'x' of this length */
+    const char *from_display;
+    int nul_in_header;
+    unsigned folds;          /* a header folded this many times */
+    size_t long_header;      /* a header value of this many 'a' */
+} mparts;
+
+static const char *const names[] = {
+    "oversize-header-8k",  "oversize-uri-5k",   "cl-larger-than-body", "cl-negative",
+    "cl-not-a-number",     "cl-twice",          "nul-in-header",       "deep-folding-100",
+    "via-100",             "body-64k",          "version-sip-7",       "unknown-uri-scheme",
+    "no-call-id",          "cseq-method-mismatch", "cseq-overflow",    "max-forwards-overflow",
+    "bad-escape-in-uri",   "control-in-method", "space-in-uri",        "expires-overflow",
+    "via-port-overflow",   "unterminated-quote", "header-without-colon", "broken-ipv6-via",
+    "empty-method",        "lf-only-line-ends",
+};
+
+static void hostport(char *out, size_t cap, const char *ip, uint16_t port)
+{
+    if (strchr(ip, ':'))
+        snprintf(out, cap, "[%s]:%u", ip, (unsigned)port);
+    else
+        snprintf(out, cap, "%s:%u", ip, (unsigned)port);
+}
+
+/* 1: invalid by RFC 3261's grammar or rules (a 2xx to it is a finding);
+ * 0: valid but large or odd (only liveness matters). */
+static const unsigned char invalid[] = {
+    0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+};
+_Static_assert(sizeof invalid == sizeof names / sizeof names[0], "one flag per case");
+
+size_t sw__assess_mutation(const sw_assess_run *r, const sw__assess_conn *c, unsigned i, char *out, size_t cap,
+                           const char **name, int *is_invalid)
+{
+    if (i >= sizeof names / sizeof names[0])
+        return 0;
+    *name = names[i];
+    *is_invalid = invalid[i];
+    const sw__assess_target *t = sw__assess_target_of(r);
+    sw_transport tr = sw__assess_conn_transport(c);
+    char us[80], them[80], branch[40], cid[40], tag[20];
+    hostport(us, sizeof us, sw__assess_conn_local_ip(c), sw__assess_conn_local_port(c));
+    hostport(them, sizeof them, t->ip_text, t->port);
+    sw__assess_new_branch(branch);
+    sw__assess_new_callid(cid);
+    sw__assess_new_tag(tag);
+    const char *vt = tr == SW_TRANSPORT_TLS ? "TLS" : tr == SW_TRANSPORT_TCP ? "TCP" : "UDP";
+    static mparts p;
+    memset(&p, 0, sizeof p);
+    p.method = "OPTIONS";
+    p.version = "SIP/2.0";
+    p.cseq = "1 OPTIONS";
+    snprintf(p.ruri, sizeof p.ruri, "sip:%s", them);
+    char hdr[256];
+    switch (i) {
+    case 0: p.long_header = 8000; break;
+    case 1: {
+        int k = snprintf(p.ruri, sizeof p.ruri, "sip:");
+        memset(p.ruri + k, 'u', 5000);
+        snprintf(p.ruri + k + 5000, sizeof p.ruri - (size_t)k - 5000, "@%s", them);
+        break;
+    }
+    case 2: p.cl = "9999"; p.body_len = 10; break;
+    case 3: p.cl = "-1"; break;
+    case 4: p.cl = "abc"; break;
+    case 5: p.headers = "Content-Length: 0\r\n"; p.cl = "12"; p.body_len = 12; break;
+    case 6: p.nul_in_header = 1; break;
+    case 7: p.folds = 100; break;
+    case 8: p.extra_vias = 99; break;
+    case 9: p.body_len = tr == SW_TRANSPORT_UDP ? 64000 : 64000; p.headers = "Content-Type: text/plain\r\n"; break;
+    case 10: p.version = "SIP/7.0"; break;
+    case 11: snprintf(p.ruri, sizeof p.ruri, "nope:%s", them); break;
+    case 12: p.no_call_id = 1; break;
+    case 13: p.cseq = "1 INVITE"; break;
+    case 14: p.cseq = "4294967296 OPTIONS"; break;
+    case 15: p.headers = "Max-Forwards: 99999999999999999999\r\n"; break;
+    case 16: snprintf(p.ruri, sizeof p.ruri, "sip:sipwall%%zz@%s", them); break;
+    case 17: p.method = "OPT\x01IONS"; p.cseq = "1 OPT\x01IONS"; break;
+    case 18: snprintf(p.ruri, sizeof p.ruri, "sip:sip wall@%s", them); break;
+    case 19: p.headers = "Expires: 4294967296999\r\n"; break;
+    case 20: p.via_extra = ";received=1.2.3"; snprintf(hdr, sizeof hdr, "Via: SIP/2.0/%s %s:99999;branch=z9hG4bK-x\r\n", vt,
+                                                      sw__assess_conn_local_ip(c));
+             p.headers = hdr; break;
+    case 21: p.from_display = "\"sipwall unterminated "; break;
+    case 22: p.headers = "This header has no colon\r\n"; break;
+    case 23: snprintf(hdr, sizeof hdr, "Via: SIP/2.0/%s [::1;branch=z9hG4bK-y\r\n", vt); p.headers = hdr; break;
+    case 24: p.method = ""; break;
+    case 25: break; /* handled below: LF line ends */
+    default: return 0;
+    }
+    size_t len = 0;
+#define PUT(...)                                                                 \
+    do {                                                                         \
+        int w_ = snprintf(out + len, cap > len ? cap - len : 0, __VA_ARGS__);    \
+        if (w_ < 0 || (size_t)w_ >= cap - len)                                   \
+            return 0;                                                            \
+        len += (size_t)w_;                                                       \
+    } while (0)
+    PUT("%s %s %s\r\n", p.method, p.ruri, p.version);
+    PUT("Via: SIP/2.0/%s %s;branch=%s;rport%s\r\n", vt, us, branch, p.via_extra ? p.via_extra : "");
+    for (unsigned k = 0; k < p.extra_vias; k++)
+        PUT("Via: SIP/2.0/%s %s;branch=z9hG4bK-swa-v%u\r\n", vt, us, k);
+    PUT("Max-Forwards: 70\r\n");
+    PUT("From: %s<sip:sipwall@%s>;tag=%s\r\n", p.from_display ? p.from_display : "", us, tag);
+    PUT("To: <sip:%s>\r\n", them);
+    if (!p.no_call_id)
+        PUT("Call-ID: %s\r\n", cid);
+    PUT("CSeq: %s\r\n", p.cseq);
+    PUT("Contact: <sip:sipwall@%s>\r\n", us);
+    PUT("User-Agent: sipwall-assess/%s\r\n", sw__assess_version());
+    if (p.headers)
+        PUT("%s", p.headers);
+    if (p.long_header) {
+        PUT("X-Sipwall-Long: ");
+        if (cap - len < p.long_header + 3)
+            return 0;
+        memset(out + len, 'a', p.long_header);
+        len += p.long_header;
+        PUT("\r\n");
+    }
+    if (p.nul_in_header) {
+        PUT("Subject: sipwall");
+        if (cap - len < 8)
+            return 0;
+        out[len++] = '\0';
+        PUT("nul\r\n");
+    }
+    if (p.folds) {
+        PUT("Subject: sipwall");
+        for (unsigned k = 0; k < p.folds; k++)
+            PUT("\r\n folded-%u", k);
+        PUT("\r\n");
+    }
+    if (p.cl)
+        PUT("Content-Length: %s\r\n\r\n", p.cl);
+    else
+        PUT("Content-Length: %zu\r\n\r\n", p.body_len);
+    if (p.body_len) {
+        if (cap - len < p.body_len)
+            return 0;
+        memset(out + len, 'x', p.body_len);
+        len += p.body_len;
+    }
+#undef PUT
+    if (i == 25) {
+        /* every CRLF becomes a bare LF (RFC 4475 §3.1.2 style) */
+        size_t k = 0;
+        for (size_t j = 0; j < len; j++)
+            if (!(out[j] == '\r' && j + 1 < len && out[j + 1] == '\n'))
+                out[k++] = out[j];
+        len = k;
+    }
+    return len;
+}
