@@ -6,7 +6,7 @@
 #   swa-sip-h  the hardened Kamailio (TLS only, mutual TLS, pike, sanity,
 #              failed-login throttle)
 # Each SIP and TLS check's outcome and evidence are checked in the JSON
-# report (tests/assess/expect.py), the report is validated against
+# report (tests/assess/check_report.py), the report is validated against
 # docs/assess-report.schema.json, --dry-run sends nothing, an unreachable
 # target exits 3.  Prints per target the duration and the packets sent.
 # env: SIPWALL, SW_SRC.  Runs as root (namespaces).
@@ -16,7 +16,7 @@ SIPWALL=${SIPWALL:-$SW_SRC/build/sipwall}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 . "$SW_SRC/tests/assess/sip_targets.sh"
-EXPECT="/usr/bin/python3 $SW_SRC/tests/assess/expect.py"
+EXPECT="/usr/bin/python3 $SW_SRC/tests/assess/check_report.py"
 T=$(mktemp -d /tmp/swa-sip.XXXXXX)
 NI=swa-sip-i
 NH=swa-sip-h
