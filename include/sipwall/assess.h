@@ -89,6 +89,10 @@ typedef struct sw_assess_options {
     size_t nknown_users;
     const char *test_account;  /* "USER:PASS" or NULL */
     const char *log_sink;      /* "tls:ADDR:PORT" or NULL */
+    /* LOG-SINK-01's collector: its certificate and key (the ones the
+     * device's exporter is told to trust), and optionally the CA that
+     * signs the device's client certificate (checked when given). */
+    const char *log_sink_cert, *log_sink_key, *log_sink_ca;
     const char *questionnaire; /* YAML file or NULL */
     const char *only;          /* comma-separated check ids to run, NULL = all that apply */
     int credential_tests;

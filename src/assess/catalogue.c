@@ -2,6 +2,7 @@
  * contract (what it sends, severity, controls, EN 303 645 provisions, SIP
  * threats, remediation).  docs/assess.md describes each. */
 #include "assess/assess_int.h"
+#include "assess/host_int.h"
 
 #define C SW_ASSESS_C
 
@@ -19,6 +20,23 @@ static const char *need_mtls(const sw_assess_options *o)
 {
     return o->profile == SW_ASSESS_PROFILE_SBC || o->require_mtls ? NULL
                                                                   : "mutual TLS is expected only with --profile sbc or --require-mtls";
+}
+
+static const char *need_host(const sw_assess_options *o)
+{
+    return o->profile == SW_ASSESS_PROFILE_IOT || (o->host && o->host[0]) ? NULL
+                                                                            : "host checks need --host or --profile iot";
+}
+
+static const char *need_log_sink(const sw_assess_options *o)
+{
+    return o->log_sink ? NULL : "the logging export check needs --log-sink tls:ADDR:PORT";
+}
+
+static const char *need_host_credential_tests(const sw_assess_options *o)
+{
+    const char *why = need_host(o);
+    return why ? why : need_credential_tests(o);
 }
 
 static const sw_assess_check catalogue[] = {
@@ -74,6 +92,39 @@ static const sw_assess_check catalogue[] = {
      "require_certificate with pinned partner CAs.",
      "handshakes with no client certificate and with a fresh self-signed one, then OPTIONS", need_mtls,
      sw__check_tls05},
+    /* host and device (spec §3.3, src/assess/check_host.c) */
+    {"NET-PORT-01", "Listening ports against the declared services", SW_ASSESS_CRITICAL, SW_ASSESS_C(5),
+     "5.6-1,5.6-5,5.6-4", "", "disable or firewall undeclared services; remove telnet, ADB and debug daemons from release builds",
+     "TCP connect to 24 ports, UDP probes (SIP OPTIONS, SNMP get, CoAP GET, DTLS hello, SSDP)", need_host,
+     sw__check_net_port},
+    {"NET-BANNER-01", "Service banners disclose versions", SW_ASSESS_LOW, SW_ASSESS_C(5), "5.6-2", "",
+     "remove product and version from banners (ServerTokens, DebianBanner no, server.tag)",
+     "reads the first bytes of each open TCP service; HEAD / on silent HTTP ports", need_host, sw__check_net_banner},
+    {"NET-TELNET-01", "Telnet (cleartext login)", SW_ASSESS_CRITICAL, SW_ASSESS_C(4) | SW_ASSESS_C(5),
+     "5.5-1,5.6-1", "", "remove telnetd; SSH with keys or nothing", "telnet connect, every option refused, reads 2 s",
+     need_host, sw__check_net_telnet},
+    {"NET-HTTP-01", "Login over plaintext HTTP", SW_ASSESS_HIGH, SW_ASSESS_C(4), "5.5-7", "",
+     "HTTPS or nothing for administration; redirect http:// to https://",
+     "GET / and 9 admin paths over http:// on open HTTP ports", need_host, sw__check_net_http},
+    {"NET-MQTT-01", "Anonymous MQTT", SW_ASSESS_CRITICAL, SW_ASSESS_C(1) | SW_ASSESS_C(5), "5.5-4", "",
+     "MQTT over TLS with client certificates (require_certificate, allow_anonymous false)",
+     "MQTT CONNECT without credentials (1883 plain, 8883 TLS without a client certificate), DISCONNECT on success",
+     need_host, sw__check_net_mqtt},
+    {"NET-SSH-01", "SSH algorithms", SW_ASSESS_MEDIUM, SW_ASSESS_C(4), "5.5-1", "",
+     "curve25519/ECDH key exchange, AEAD or CTR ciphers with SHA-2 MACs; DebianBanner no",
+     "SSH identification line, then reads the server KEXINIT (no key exchange)", need_host, sw__check_net_ssh},
+    {"NET-DEFCRED-01", "Default device credentials", SW_ASSESS_CRITICAL, SW_ASSESS_C(1), "5.1-1", "",
+     "unique per-device credentials; no default accounts",
+     "<= 10 user/password pairs on telnet and HTTP Basic, SNMP public/private; stops at the first success",
+     need_host_credential_tests, sw__check_net_defcred},
+    {"NET-DEBUG-01", "Debug interfaces", SW_ASSESS_CRITICAL, SW_ASSESS_C(5), "5.6-4", "",
+     "remove ADB, OpenOCD and gdbserver from release builds",
+     "ADB CNXN on 5555, OpenOCD on 4444/6666, $qSupported on 3333/1234", need_host, sw__check_net_debug},
+    /* logging export (spec §3.4, src/assess/check_logsink.c) */
+    {"LOG-SINK-01", "Authentication failures exported over syslog/TLS", SW_ASSESS_MEDIUM, C(7), "5.7-2,5.10-1", "D2",
+     "Export authentication and integrity failures over syslog/TLS (RFC 5425) or DTLS (RFC 6012).",
+     "listens as an RFC 5425 collector on --log-sink; 3 REGISTERs with a wrong password; waits <= 60 s",
+     need_log_sink, sw__check_log_sink},
 };
 
 const sw_assess_check *sw_assess_catalogue(size_t *n)

@@ -237,8 +237,12 @@ static void h_header(FILE *o, const json_t *rep)
     esc(o, jstr(tool, "version"));
     fputs(" · run ", o);
     esc(o, jstr(run, "id"));
-    fprintf(o, "<br>limits: max rate %.0f/s · packets sent %.0f · credential tests %s · duration %.1f s</div></header>\n",
-            jnum(lim, "max_rate", 0), jnum(lim, "packets_sent", 0),
+    double mr = jnum(lim, "max_rate", 0);
+    fprintf(o, "<br>limits: rate %.0f/s · flood check %s", jnum(lim, "rate", 10), mr > 0 ? "at " : "off");
+    if (mr > 0)
+        fprintf(o, "%.0f/s", mr);
+    fprintf(o, " · packets sent %.0f of %.0f · credential tests %s · duration %.1f s</div></header>\n",
+            jnum(lim, "packets_sent", 0), jnum(lim, "packet_budget", 1000),
             json_is_true(json_object_get(lim, "credential_tests")) ? "on" : "off", jnum(lim, "duration_s", 0));
 }
 
@@ -676,9 +680,11 @@ static void h_method(FILE *o, const json_t *rep)
     esc(o, jstr(run, "started"));
     fputs(" / ", o);
     esc(o, jstr(run, "finished"));
-    fprintf(o, "</td></tr><tr><th>packets sent</th><td>%.0f</td></tr><tr><th>max rate</th><td>%.0f/s</td></tr>"
+    fprintf(o, "</td></tr><tr><th>packets sent</th><td>%.0f of a budget of %.0f (%.0f bytes)</td></tr>"
+               "<tr><th>rate</th><td>%.0f/s; flood check %.0f/s (0: off)</td></tr>"
                "<tr><th>duration</th><td>%.1f s</td></tr><tr><th>credential tests</th><td>%s</td></tr>",
-            jnum(lim, "packets_sent", 0), jnum(lim, "max_rate", 0), jnum(lim, "duration_s", 0),
+            jnum(lim, "packets_sent", 0), jnum(lim, "packet_budget", 1000), jnum(lim, "bytes_sent", 0),
+            jnum(lim, "rate", 10), jnum(lim, "max_rate", 0), jnum(lim, "duration_s", 0),
             json_is_true(json_object_get(lim, "credential_tests")) ? "enabled (--credential-tests)" : "off");
     if (json_is_object(opts)) {
         const char *k;

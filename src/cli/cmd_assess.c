@@ -37,6 +37,9 @@ static const char assess_usage[] =
     "  --packet-budget N      packets of the whole run (default 1000)\n"
     "  --timeout MS           one transaction (default 2000)\n"
     "  --log-sink tls:ADDR:PORT  act as the syslog collector for LOG-SINK-01\n"
+    "  --log-sink-cert F --log-sink-key F  the collector's certificate (what the\n"
+    "                         device's exporter trusts)\n"
+    "  --log-sink-ca F        CA of the device's client certificate (checked when given)\n"
     "  --require-mtls         expect mutual TLS (implied by --profile sbc)\n"
     "  --only IDS             run only these checks (comma-separated ids)\n"
     "  --bind ADDR            send from this local address (e.g. a declared partner's)\n"
@@ -111,6 +114,7 @@ static const char *sev_word(sw_assess_severity s)
 enum {
     O_PROFILE = 256, O_HOST, O_Q, O_QT, O_CA, O_TLSNAME, O_CCERT, O_CKEY, O_INVITE, O_KNOWN, O_TEST, O_CRED,
     O_MAXRATE, O_RATE, O_BUDGET, O_TIMEOUT, O_LOGSINK, O_MTLS, O_ONLY, O_JSON, O_HTML, O_FAILON, O_DRY,
+    O_LSCERT, O_LSKEY, O_LSCA,
     O_BIND,
 };
 
@@ -134,6 +138,9 @@ static int assess_run(int argc, char **argv)
         {"packet-budget", required_argument, NULL, O_BUDGET},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"log-sink", required_argument, NULL, O_LOGSINK},
+        {"log-sink-cert", required_argument, NULL, O_LSCERT},
+        {"log-sink-key", required_argument, NULL, O_LSKEY},
+        {"log-sink-ca", required_argument, NULL, O_LSCA},
         {"require-mtls", no_argument, NULL, O_MTLS},
         {"only", required_argument, NULL, O_ONLY},
         {"json", required_argument, NULL, O_JSON},
@@ -194,6 +201,9 @@ static int assess_run(int argc, char **argv)
                 return cli_usage("assess", "--timeout wants 100..10000 ms");
             break;
         case O_LOGSINK: o.log_sink = optarg; break;
+        case O_LSCERT: o.log_sink_cert = optarg; break;
+        case O_LSKEY: o.log_sink_key = optarg; break;
+        case O_LSCA: o.log_sink_ca = optarg; break;
         case O_MTLS: o.require_mtls = 1; break;
         case O_ONLY: o.only = optarg; break;
         case O_JSON: json_path = optarg; break;
