@@ -5,6 +5,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -925,21 +927,106 @@ void sw__check_sip_leak(sw_assess_run *r, sw_assess_finding *f)
 
 /* ---- SIP-ROBUST-01 ---- */
 
+/* The operator's own set (--robust-dir): up to 64 regular files named
+ * *.dat or *.sip, in name order; a manifest.tsv (file TAB section TAB
+ * verdict ...) marks the "invalid" ones.  Names are malloc'd. */
+#define ROBUST_MAX_FILES 64
+typedef struct robust_files {
+    char *name[ROBUST_MAX_FILES];
+    int invalid[ROBUST_MAX_FILES];
+    size_t n;
+} robust_files;
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void robust_files_load(const char *dir, robust_files *rf)
+{
+    memset(rf, 0, sizeof *rf);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) && rf->n < ROBUST_MAX_FILES) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || (strcmp(de->d_name + l - 4, ".dat") && strcmp(de->d_name + l - 4, ".sip")))
+            continue;
+        char *nm = strdup(de->d_name);
+        if (nm)
+            rf->name[rf->n++] = nm;
+    }
+    closedir(d);
+    qsort(rf->name, rf->n, sizeof rf->name[0], cmp_str);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.tsv", dir);
+    FILE *m = fopen(path, "r");
+    if (!m)
+        return;
+    char line[2048];
+    for (int lines = 0; lines < 1000 && fgets(line, sizeof line, m); lines++) {
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!t2)
+            continue;
+        *t1 = '\0';
+        int inval = strncmp(t2 + 1, "invalid", 7) == 0;
+        for (size_t i = 0; i < rf->n; i++)
+            if (!strcmp(rf->name[i], line))
+                rf->invalid[i] = inval;
+    }
+    fclose(m);
+}
+
+/* Reads dir/name (at most cap bytes; larger files are skipped: 0). */
+static size_t robust_file_read(const char *dir, const char *name, char *buf, size_t cap)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    size_t n = fread(buf, 1, cap, fp);
+    int more = fgetc(fp) != EOF;
+    fclose(fp);
+    return more ? 0 : n;
+}
+
 void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
 {
     sw_transport tr = sw__assess_target_of(r)->transport;
+    const sw_assess_options *o = sw_assess_opts(r);
     sctx *x = sctx_open(r, f);
     if (!x)
         return;
-    int sent = 0, ok2xx = 0, lost = 0, silent = 0, answered = 0;
+    robust_files rf = {0};
+    if (o->robust_dir)
+        robust_files_load(o->robust_dir, &rf);
+    char *file = rf.n ? malloc(SW__ASSESS_MSG_MAX) : NULL;
+    int sent = 0, ok2xx = 0, lost = 0, silent = 0, answered = 0, from_files = 0;
     char last_batch[400] = "", bad[256] = "";
     size_t boff = 0;
+    unsigned ngen = 0;
     for (unsigned i = 0;; i++) {
         const char *name = NULL;
         int inval = 0;
-        size_t len = sw__assess_mutation(r, x->c, i, x->buf, sizeof x->buf, &name, &inval);
-        if (len == 0)
-            break;
+        size_t len = 0;
+        if (i == ngen) {
+            len = sw__assess_mutation(r, x->c, i, x->buf, sizeof x->buf, &name, &inval);
+            if (len)
+                ngen++;
+        }
+        if (!len) {
+            /* past the generated cases: the operator's files, rewritten */
+            size_t k = i - ngen;
+            if (k >= rf.n || !file)
+                break;
+            name = rf.name[k];
+            inval = rf.invalid[k];
+            size_t fl = robust_file_read(o->robust_dir, name, file, SW__ASSESS_MSG_MAX);
+            len = fl ? sw__assess_rewrite(r, x->c, file, fl, x->buf, sizeof x->buf) : 0;
+            if (!len)
+                continue; /* a response, unreadable or too large: not sent */
+            from_files++;
+        }
         boff += (size_t)snprintf(last_batch + boff, sizeof last_batch - boff, "%s%s", boff ? ", " : "", name);
         if (boff >= sizeof last_batch)
             boff = sizeof last_batch - 1;
@@ -967,16 +1054,12 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
                                     len, st > 0 ? "answer " : "silence ", st > 0 ? st : 0);
         if (tr != SW_TRANSPORT_UDP && !sctx_reconnect(x)) {
             /* a fresh connection per malformed message on TCP/TLS; none: check liveness */
-            if (!sw__assess_alive(r, f)) {
-                lost = 1;
-                break;
-            }
-            if (!sctx_reconnect(x)) {
+            if (!sw__assess_alive(r, f) || !sctx_reconnect(x)) {
                 lost = 1;
                 break;
             }
         }
-        if ((i + 1) % 5 == 0) {
+        if (sent % 5 == 0) {
             if (!sw__assess_alive(r, f)) {
                 lost = 1;
                 break;
@@ -985,6 +1068,9 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
             last_batch[0] = '\0';
         }
     }
+    free(file);
+    for (size_t k = 0; k < rf.n; k++)
+        free(rf.name[k]);
     if (!lost && sent % 5 && !sw__assess_alive(r, f))
         lost = 1;
     if (lost)
@@ -993,12 +1079,14 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
     else if (sent == 0)
         sw_assess_set(f, SW_ASSESS_UNKNOWN, SW_ASSESS_INFO, "no malformed request could be sent");
     else if (ok2xx)
-        sw_assess_set(f, SW_ASSESS_FAIL, SW_ASSESS_LOW, "2xx to invalid requests (%s); alive throughout (%d sent)",
-                      bad, sent);
+        sw_assess_set(f, SW_ASSESS_FAIL, SW_ASSESS_LOW,
+                      "2xx to invalid requests (%s); alive throughout (%d sent, %d from --robust-dir)", bad, sent,
+                      from_files);
     else
         sw_assess_set(f, SW_ASSESS_PASS, SW_ASSESS_INFO,
-                      "%d malformed requests: %d answered with an error, %d silence; alive after every 5", sent,
-                      answered, silent);
+                      "%d malformed requests (%d from --robust-dir): %d answered with an error, %d silence; alive "
+                      "after every 5",
+                      sent, from_files, answered, silent);
     sctx_close(x);
 }
 

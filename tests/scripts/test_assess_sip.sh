@@ -89,8 +89,13 @@ else
 fi
 
 # --- the insecure device ---------------------------------------------------------------
+# The RFC 4475 messages of the outside corpus, when it is there, join
+# SIP-ROBUST-01 (rewritten; the project's own cases run without them).
+ROBUST=()
+RFC4475=${SW_SHARED_CORPUS:-/nonexistent}/rfc4475
+[ -f "$RFC4475/clerr.dat" ] && ROBUST=(--robust-dir "$RFC4475")
 ip netns exec $NI "$SIPWALL" assess 'sip:127.0.0.1:5060;transport=udp' --credential-tests --max-rate 100 \
-    --json "$T/insecure.json" --fail-on high >"$T/insecure.out" 2>&1
+    "${ROBUST[@]}" --json "$T/insecure.json" --fail-on high >"$T/insecure.out" 2>&1
 rc=$?
 [ $rc -eq 1 ] && ok "insecure: exit 1 (fails at or above high)" || { bad "insecure: exit $rc"; cat "$T/insecure.out"; }
 expect "$T/insecure.json" exit=1 evidence-ok \
@@ -109,6 +114,25 @@ expect "$T/insecure.json" exit=1 evidence-ok \
     control:C1=fail control:C4=fail control:C5=fail
 schema "$T/insecure.json"
 figures insecure "$T/insecure.json"
+if [ ${#ROBUST[@]} -gt 0 ]; then
+    # clerr.dat went out as OPTIONS to the target, from us, its Content-Length lie kept
+    expect "$T/insecure.json" 'SIP-ROBUST-01>note:clerr.dat (invalid)' 'SIP-ROBUST-01>sent:CSeq: 8 OPTIONS' \
+        'SIP-ROBUST-01>sent:Content-Length: 9999' 'SIP-ROBUST-01~from --robust-dir'
+    # the top Via of every request sent names us (lower ones may stay: replies go to the top)
+    if /usr/bin/python3 -c 'import json,sys,re
+r=json.load(open(sys.argv[1])); f=[f for f in r["findings"] if f["id"]=="SIP-ROBUST-01"][0]
+bad=[]
+for e in f["evidence"]:
+    if not e["sent"]: continue
+    vias=[l for l in re.split(r"\r?\n", e["sent"]) if re.match(r"(?i)(via|v)\s*:", l)]
+    if vias and not re.search(r"SIP/2.0/\w+ 127\.0\.0\.1:\d+;branch=z9hG4bK-swa-", vias[0]): bad.append(vias[0])
+print(bad[:3]); sys.exit(1 if bad else 0)' "$T/insecure.json"; then
+        ok "rewritten RFC 4475 requests carry our Via on top"
+    else
+        bad "a request of SIP-ROBUST-01 went out with a top Via not ours"
+    fi
+fi
+
 
 # --- the hardened device (TLS only, mutual TLS) ------------------------------------------
 H=$T/hard
