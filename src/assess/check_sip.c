@@ -275,9 +275,6 @@ void sw__check_sip_auth01(sw_assess_run *r, sw_assess_finding *f)
     const char *sp = memchr(x->buf, ' ', (size_t)n);
     const char *sp2 = sp ? memchr(sp + 1, ' ', (size_t)n - (size_t)(sp + 1 - x->buf)) : NULL;
     snprintf(ruri, sizeof ruri, "%.*s", sp && sp2 ? (int)(sp2 - sp - 1) : 0, sp ? sp + 1 : "");
-    char invite_copy[4096];
-    size_t ilen = (size_t)n < sizeof invite_copy ? (size_t)n : 0;
-    memcpy(invite_copy, x->buf, ilen);
     sw_assess_evidence *ev = sw_assess_evidence_add(f, "sip-exchange");
     sw__assess_xact t = {.call_id = cid, .method = "INVITE", .min_status = 180, .retransmit = 1, .ev = ev};
     int st = sw__assess_xact_run(r, x->c, x->buf, (size_t)n, &t, x->rep);
@@ -296,7 +293,7 @@ void sw__check_sip_auth01(sw_assess_run *r, sw_assess_finding *f)
         char druri[512];
         dialog_ruri(x->rep, druri, sizeof druri, ruri);
         end_call(x, druri, cid, tag, ttag[0] ? ttag : NULL, fixed_ruri ? NULL : user);
-    } else if (st >= 300 && ilen) {
+    } else if (st >= 300) {
         /* ACK of a non-2xx final: same branch, the To tag of the answer */
         sw__assess_req ack = {.method = "ACK", .ruri = ruri, .to_user = fixed_ruri ? NULL : user, .call_id = cid,
                               .from_tag = tag, .to_tag = ttag[0] ? ttag : NULL, .branch = branch, .cseq = 1,
