@@ -50,7 +50,8 @@ expect() { # REPORT EXPECTATION...
 }
 figures() { # LABEL REPORT
     /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[2])); l=r["run"]["limits"]
-print("figures: %s: %.1f s, %d packets, %d bytes, score %s" % (sys.argv[1], l["duration_s"], l["packets_sent"], l["bytes_sent"], r["summary"]["score"]))' "$1" "$2"
+print("figures: %s: %.1f s, %d packets, %d bytes, score %s; %s" % (sys.argv[1], l["duration_s"], l["packets_sent"], l["bytes_sent"], r["summary"]["score"],
+      " ".join("%s %s %g" % (c["id"], c["status"], c["score"]) for c in r["controls"])))' "$1" "$2"
 }
 schema() { # REPORT
     if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && [ -f "$SW_SRC/docs/assess-report.schema.json" ]; then
