@@ -39,7 +39,8 @@ typedef struct ls_conn {
     sw_stream *s;
     int secure;       /* 1 TLS, 0 plain */
     int handshaken;
-    sw_assess_evidence *e;
+    long ev;          /* index of its evidence record in the finding (-1: none);
+                       * an index, not a pointer: adding records moves them */
     char *buf;
     size_t len;
     unsigned msgs, named;
@@ -119,24 +120,36 @@ static void conn_close(ls_conn *c)
     sw_stream_close(c->s);
     free(c->buf);
     memset(c, 0, sizeof *c);
+    c->ev = -1;
 }
 
 /* Reads what is there, frames it, counts the messages that name ip with a
  * fresh timestamp.  0 while the connection lives, -1 when it ended. */
-static int conn_read(ls_conn *c, const char *ip, int64_t now_s, unsigned *named_out)
+static sw_assess_evidence *conn_ev(sw_assess_finding *f, const ls_conn *c)
 {
+    return c->ev >= 0 && (size_t)c->ev < f->nevidence ? &f->evidence[c->ev] : NULL;
+}
+
+static int conn_read(sw_assess_finding *f, ls_conn *c, const char *ip, int64_t now_s, unsigned *named_out)
+{
+    int ended = 0;
     for (int spins = 0; spins < 64; spins++) {
-        if (c->len == LS_BUF)
-            return -1; /* the ceiling: stop listening to this one */
+        if (c->len == LS_BUF) {
+            ended = 1; /* the ceiling: stop listening to this one */
+            break;
+        }
         ssize_t g = sw_stream_read(c->s, c->buf + c->len, LS_BUF - c->len);
         if (g == SW_EAGAIN)
             break;
-        if (g <= 0)
-            return -1;
+        if (g <= 0) {
+            ended = 1; /* closed or broken: what came before it still counts */
+            break;
+        }
         size_t old = c->len;
         c->len += (size_t)g;
-        if (c->e)
-            sw_assess_evidence_bytes(c->e, NULL, 0, c->buf + old, (size_t)g);
+        sw_assess_evidence *e = conn_ev(f, c);
+        if (e)
+            sw_assess_evidence_bytes(e, NULL, 0, c->buf + old, (size_t)g);
     }
     size_t off = 0;
     for (;;) {
@@ -158,7 +171,7 @@ static int conn_read(ls_conn *c, const char *ip, int64_t now_s, unsigned *named_
     /* keep the unframed rest at the front (the evidence has every byte) */
     memmove(c->buf, c->buf + off, c->len - off);
     c->len -= off;
-    return 0;
+    return ended ? -1 : 0;
 }
 
 void sw__check_log_sink(sw_assess_run *r, sw_assess_finding *f)
@@ -236,6 +249,8 @@ void sw__check_log_sink(sw_assess_run *r, sw_assess_finding *f)
     /* collect */
     ls_conn conns[LS_CONNS];
     memset(conns, 0, sizeof conns);
+    for (int i = 0; i < LS_CONNS; i++)
+        conns[i].ev = -1;
     unsigned named_tls = 0, named_plain = 0, msgs = 0, nconns = 0;
     int64_t start = mono_ms(), deadline = start + LS_WAIT_S * 1000, last_match = 0;
     while (mono_ms() < deadline) {
@@ -286,13 +301,10 @@ void sw__check_log_sink(sw_assess_run *r, sw_assess_finding *f)
                     continue;
                 }
                 nconns++;
-                c->e = sw__host_evidence(r, f, "log-sink", c->secure ? "tls" : "tcp", fd, 0);
-                if (c->e) {
-                    /* the collector's side is the local one */
-                    char loc[64];
-                    snprintf(loc, sizeof loc, "%s", c->e->local);
-                    snprintf(c->e->local, sizeof c->e->local, "%s", loc[0] ? loc : sinktext);
-                }
+                sw_assess_evidence *e = sw__host_evidence(r, f, "log-sink", c->secure ? "tls" : "tcp", fd, 0);
+                c->ev = e ? (long)(e - f->evidence) : -1;
+                if (e && !e->local[0]) /* the collector's side is the local one */
+                    snprintf(e->local, sizeof e->local, "%s", sinktext);
                 continue;
             }
             ls_conn *c = &conns[map[j]];
@@ -301,16 +313,16 @@ void sw__check_log_sink(sw_assess_run *r, sw_assess_finding *f)
                 if (h == SW_EAGAIN)
                     continue;
                 if (h != SW_OK) {
-                    if (c->e)
-                        sw_assess_evidence_note(c->e, "TLS handshake failed: %s", sw_stream_error(c->s));
+                    if (conn_ev(f, c))
+                        sw_assess_evidence_note(conn_ev(f, c), "TLS handshake failed: %s", sw_stream_error(c->s));
                     conn_close(c);
                     continue;
                 }
                 c->handshaken = 1;
-                if (c->e) {
+                if (conn_ev(f, c)) {
                     char ids[SW_TLS_MAX_IDS][SW_TLS_ID_LEN];
                     unsigned n = sw_stream_peer_ids(c->s, ids, SW_TLS_MAX_IDS);
-                    sw_assess_evidence_note(c->e, "%s%s%s", sw_stream_version(c->s),
+                    sw_assess_evidence_note(conn_ev(f, c), "%s%s%s", sw_stream_version(c->s),
                                             n ? ", peer certificate " : c->secure ? ", no peer certificate" : "",
                                             n ? ids[0] : "");
                 }
@@ -319,7 +331,7 @@ void sw__check_log_sink(sw_assess_run *r, sw_assess_finding *f)
             clock_gettime(CLOCK_REALTIME, &now);
             unsigned named_now = 0;
             unsigned before = c->msgs;
-            int rc = conn_read(c, ip, (int64_t)now.tv_sec, &named_now);
+            int rc = conn_read(f, c, ip, (int64_t)now.tv_sec, &named_now);
             msgs += c->msgs - before;
             if (named_now) {
                 last_match = mono_ms();
@@ -334,8 +346,9 @@ void sw__check_log_sink(sw_assess_run *r, sw_assess_finding *f)
     }
     char per[320] = "";
     for (int i = 0; i < LS_CONNS; i++) {
-        if (conns[i].s && conns[i].e && !conns[i].e->note)
-            sw_assess_evidence_note(conns[i].e, "%s", conns[i].secure ? "TLS" : "plaintext");
+        sw_assess_evidence *e = conns[i].s ? conn_ev(f, &conns[i]) : NULL;
+        if (e && !e->note)
+            sw_assess_evidence_note(e, "%s", conns[i].secure ? "TLS" : "plaintext");
         conn_close(&conns[i]);
     }
     close(lfd);

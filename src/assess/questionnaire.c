@@ -926,7 +926,7 @@ char *sw_assess_questionnaire_json(const sw_assess_questionnaire *q, const sw_as
     for (size_t i = 0; q && i < q->nanswers; i++) {
         const q_answer *a = &q->answers[i];
         const sw_assess_merged *mm = i < n && m ? &m[i] : NULL;
-        char ctl[4] = "";
+        char ctl[12] = "";
         if (a->control)
             snprintf(ctl, sizeof ctl, "C%u", a->control);
         json_t *x = json_pack(

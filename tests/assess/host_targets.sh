@@ -16,6 +16,7 @@
 #   host_pki DIR             test CA, server cert (CN sbc.test, SAN
 #                            DNS:sbc.test,IP:127.0.0.1), device client cert
 #                            (CN iot-0001), a self-signed rogue cert
+#   HOST_TELNET_PID          the telnet listener's PID (a test may stop it early)
 #   host_targets_stop        kills every recorded PID (SIGTERM, then KILL
 #                            after 3 s), checks each namespace is empty and
 #                            deletes it
@@ -95,6 +96,7 @@ EOS
     chmod 755 "$w/fakelogin.sh"
     ip netns exec "$ns" socat TCP-LISTEN:23,bind=127.0.0.1,reuseaddr,fork \
         EXEC:"/usr/sbin/telnetd -h -E $w/fakelogin.sh",nofork >"$w/telnet.log" 2>&1 &
+    HOST_TELNET_PID=$!
     HOST_PIDS+=($!)
     # HTTP admin with Basic admin/admin
     echo '<html><body>IoT-GW-100</body></html>' >"$w/www/index.html"

@@ -14,7 +14,10 @@
 #     found open; ssh-audit fails the sshd as NET-SSH-01 does, and flags
 #     every algorithm NET-SSH-01 names;
 #   - the HTML renders in headless Chromium in an empty namespace (PNG, no
-#     console message, the top gap on the page), passwords masked.
+#     console message, the top gap on the page), passwords masked;
+#   - with telnet stopped, a second run (--only the port, HTTP and default
+#     credential checks) finds admin/admin through HTTP Basic instead, and
+#     the HTML masks the Basic credentials.
 # Prints FIGURES: duration, packets, score per control.
 set -uo pipefail
 SW_SRC=${SW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -83,6 +86,16 @@ at_chromium "$EMPTY" "$W/report.html" "$W"
 check "the found password is masked in the HTML" bash -c "grep -q 'accepts \*\*\*\*\* / \*\*\*\*\*' '$W/report.html'"
 check "no script, no external resource in the HTML" \
     bash -c "! grep -Eqi '<script|src=|href=|url\\(' '$W/report.html'"
+
+# telnet gone: the default credentials are found over HTTP Basic
+kill "$HOST_TELNET_PID" 2>/dev/null
+for i in $(seq 30); do ip netns exec "$NS" ss -Hltn "sport = :23" | grep -q . || break; sleep 0.1; done
+ip netns exec "$NS" timeout 60 "$SIPWALL" assess "sip:127.0.0.1:5060;transport=udp" --profile iot \
+    --only NET-PORT-01,NET-HTTP-01,NET-DEFCRED-01 --credential-tests \
+    --json "$W/http.json" --html "$W/http.html" >"$W/http.out" 2>"$W/http.err"
+printf 'finding NET-DEFCRED-01 fail critical\nevidence NET-DEFCRED-01 HTTP Basic on tcp 80 /admin/ accepts admin / admin\nevidence NET-DEFCRED-01 Authorization: Basic YWRtaW46YWRtaW4=\nsecret NET-DEFCRED-01 admin\n' >"$W/http.expect"
+at_expect "$W/http.json" "$W/http.expect"
+check "the HTML masks the Basic credentials" bash -c "grep -q 'Authorization: Basic \*\*\*\*' '$W/http.html' && ! grep -q 'YWRtaW46YWRtaW4=' '$W/http.html'"
 
 /usr/bin/python3 - "$W/report.json" "$t0" "$t1" <<'PY'
 import json, sys
