@@ -127,6 +127,19 @@ static void to_tag(sw__assess_reply *rep, char *out, size_t cap)
 
 static int is_challenge(int st) { return st == 401 || st == 407; }
 
+/* Appends ", item" (or "item" first) to a list in buf while it fits. */
+static void list_add(char *buf, size_t cap, const char *item)
+{
+    size_t fl = strlen(buf), il = strlen(item);
+    if (fl + il + 3 > cap)
+        return;
+    if (fl) {
+        memcpy(buf + fl, ", ", 2);
+        fl += 2;
+    }
+    memcpy(buf + fl, item, il + 1);
+}
+
 /* ---- SIP-FP-01 ---- */
 
 void sw__check_sip_fp(sw_assess_run *r, sw_assess_finding *f)
@@ -402,8 +415,7 @@ void sw__check_sip_auth03(sw_assess_run *r, sw_assess_finding *f)
             roff = sizeof results - 1;
         if (st >= 200 && st < 300) {
             fails++;
-            size_t fl = strlen(failed);
-            snprintf(failed + fl, sizeof failed - fl, "%s%s", fl ? ", " : "", m[i].method);
+            list_add(failed, sizeof failed, m[i].method);
         } else if (st == 401 || st == 407 || st == 403 || st == 405 || st == 481 || st == 489 || st == 501) {
             passes++;
         } else {
@@ -531,8 +543,7 @@ void sw__check_sip_enum(sw_assess_run *r, sw_assess_finding *f)
             differ++;
             rtt_found[nfound++] = rows[i].rtt_ms;
             sw__assess_add_found_user(r, rows[i].user);
-            size_t fl = strlen(found);
-            snprintf(found + fl, sizeof found - fl, "%s%s", fl ? ", " : "", rows[i].user);
+            list_add(found, sizeof found, rows[i].user);
         } else {
             rtt_same[nsame++] = rows[i].rtt_ms;
         }
@@ -1039,8 +1050,7 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
         int st = s == SW_OK ? sw__assess_xact_wait(r, x->c, &w, x->rep) : SW_EIO;
         if (st >= 200 && st < 300 && inval) {
             ok2xx++;
-            size_t bl = strlen(bad);
-            snprintf(bad + bl, sizeof bad - bl, "%s%s", bl ? ", " : "", name);
+            list_add(bad, sizeof bad, name);
         }
         if (st > 0)
             answered++;
