@@ -7,7 +7,13 @@
  * ASan and UBSan: a fingerprint equals itself; its text and every leak are
  * NUL-terminated within their arrays; the leak count stays within max; a
  * digest header, when one is built, fits the buffer, ends CRLF and starts
- * with the right header name. */
+ * with the right header name.  The same bytes also go through the
+ * --robust-dir rewriter (sw__assess_rewrite, against a run and a connected
+ * UDP socket made once; nothing is sent): its output fits, is never a
+ * response, and its request line names the target. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +31,28 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void rewrite(const char *in, size_t len)
+{
+    static sw_assess_run *r;
+    static sw__assess_conn *c;
+    static char out[SW__ASSESS_MSG_MAX + 1];
+    if (!r) {
+        sw_assess_options o = {.target_uri = "sip:127.0.0.1:9;transport=udp"};
+        r = sw_assess_run_new(&o, NULL, 0);
+        c = r ? sw__assess_conn_open(r, SW_TRANSPORT_UDP, 0, NULL, 0) : NULL;
+        FZ_CHECK(r && c);
+    }
+    size_t n = sw__assess_rewrite(r, c, in, len, out, SW__ASSESS_MSG_MAX);
+    FZ_CHECK(n <= SW__ASSESS_MSG_MAX);
+    if (n == 0)
+        return;
+    FZ_CHECK(n < 4 || memcmp(out, "SIP/", 4) != 0);
+    /* the request line names the target, whatever the input said */
+    const char *nl = memchr(out, '\n', n);
+    size_t fl = nl ? (size_t)(nl - out) : n;
+    FZ_CHECK(memmem(out, fl, "sip:127.0.0.1:9", 15) != NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > SW__ASSESS_MSG_MAX)
@@ -33,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf)
         return 0;
     memcpy(buf, data, size);
+    rewrite(buf, size);
     static sw_sip_header hdrs[256];
     static sw_sip_msg m;
     sw_sip_limits lim;
