@@ -103,6 +103,7 @@ typedef struct sw_assess_options {
     unsigned timeout_ms;       /* one transaction, default 2000 */
     int dry_run;
     const char *bind;          /* source IP address of every connection, NULL = the kernel's choice */
+    const char *robust_dir;    /* SIP-ROBUST-01 also sends these files (*.dat, *.sip), rewritten; NULL = none */
 } sw_assess_options;
 
 typedef struct sw_assess_run sw_assess_run;

@@ -299,4 +299,14 @@ void sw__check_tls05(sw_assess_run *r, sw_assess_finding *f);
 size_t sw__assess_mutation(const sw_assess_run *r, const sw__assess_conn *c, unsigned i, char *out,
                            size_t cap, const char **name, int *is_invalid) SW_NONNULL(1, 2, 4, 6, 7);
 
+/* One request of the operator's own set (a file of --robust-dir, e.g. the
+ * RFC 4475 messages) rewritten to point at the target and back at us: the
+ * request URI becomes the target (separators as written), the first Via,
+ * every From and Contact name us, Route headers are dropped, an INVITE
+ * becomes an OPTIONS (request line and CSeq: no call); the rest,
+ * malformations included, stays.  Returns the length in out, 0 for a
+ * response or when it does not fit. */
+size_t sw__assess_rewrite(const sw_assess_run *r, const sw__assess_conn *c, const char *in, size_t len, char *out,
+                          size_t cap) SW_NONNULL(1, 2, 3, 5);
+
 #endif

@@ -5,6 +5,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -124,6 +126,19 @@ static void to_tag(sw__assess_reply *rep, char *out, size_t cap)
 }
 
 static int is_challenge(int st) { return st == 401 || st == 407; }
+
+/* Appends ", item" (or "item" first) to a list in buf while it fits. */
+static void list_add(char *buf, size_t cap, const char *item)
+{
+    size_t fl = strlen(buf), il = strlen(item);
+    if (fl + il + 3 > cap)
+        return;
+    if (fl) {
+        memcpy(buf + fl, ", ", 2);
+        fl += 2;
+    }
+    memcpy(buf + fl, item, il + 1);
+}
 
 /* ---- SIP-FP-01 ---- */
 
@@ -273,9 +288,6 @@ void sw__check_sip_auth01(sw_assess_run *r, sw_assess_finding *f)
     const char *sp = memchr(x->buf, ' ', (size_t)n);
     const char *sp2 = sp ? memchr(sp + 1, ' ', (size_t)n - (size_t)(sp + 1 - x->buf)) : NULL;
     snprintf(ruri, sizeof ruri, "%.*s", sp && sp2 ? (int)(sp2 - sp - 1) : 0, sp ? sp + 1 : "");
-    char invite_copy[4096];
-    size_t ilen = (size_t)n < sizeof invite_copy ? (size_t)n : 0;
-    memcpy(invite_copy, x->buf, ilen);
     sw_assess_evidence *ev = sw_assess_evidence_add(f, "sip-exchange");
     sw__assess_xact t = {.call_id = cid, .method = "INVITE", .min_status = 180, .retransmit = 1, .ev = ev};
     int st = sw__assess_xact_run(r, x->c, x->buf, (size_t)n, &t, x->rep);
@@ -294,7 +306,7 @@ void sw__check_sip_auth01(sw_assess_run *r, sw_assess_finding *f)
         char druri[512];
         dialog_ruri(x->rep, druri, sizeof druri, ruri);
         end_call(x, druri, cid, tag, ttag[0] ? ttag : NULL, fixed_ruri ? NULL : user);
-    } else if (st >= 300 && ilen) {
+    } else if (st >= 300) {
         /* ACK of a non-2xx final: same branch, the To tag of the answer */
         sw__assess_req ack = {.method = "ACK", .ruri = ruri, .to_user = fixed_ruri ? NULL : user, .call_id = cid,
                               .from_tag = tag, .to_tag = ttag[0] ? ttag : NULL, .branch = branch, .cseq = 1,
@@ -403,8 +415,7 @@ void sw__check_sip_auth03(sw_assess_run *r, sw_assess_finding *f)
             roff = sizeof results - 1;
         if (st >= 200 && st < 300) {
             fails++;
-            size_t fl = strlen(failed);
-            snprintf(failed + fl, sizeof failed - fl, "%s%s", fl ? ", " : "", m[i].method);
+            list_add(failed, sizeof failed, m[i].method);
         } else if (st == 401 || st == 407 || st == 403 || st == 405 || st == 481 || st == 489 || st == 501) {
             passes++;
         } else {
@@ -532,8 +543,7 @@ void sw__check_sip_enum(sw_assess_run *r, sw_assess_finding *f)
             differ++;
             rtt_found[nfound++] = rows[i].rtt_ms;
             sw__assess_add_found_user(r, rows[i].user);
-            size_t fl = strlen(found);
-            snprintf(found + fl, sizeof found - fl, "%s%s", fl ? ", " : "", rows[i].user);
+            list_add(found, sizeof found, rows[i].user);
         } else {
             rtt_same[nsame++] = rows[i].rtt_ms;
         }
@@ -925,21 +935,106 @@ void sw__check_sip_leak(sw_assess_run *r, sw_assess_finding *f)
 
 /* ---- SIP-ROBUST-01 ---- */
 
+/* The operator's own set (--robust-dir): up to 64 regular files named
+ * *.dat or *.sip, in name order; a manifest.tsv (file TAB section TAB
+ * verdict ...) marks the "invalid" ones.  Names are malloc'd. */
+#define ROBUST_MAX_FILES 64
+typedef struct robust_files {
+    char *name[ROBUST_MAX_FILES];
+    int invalid[ROBUST_MAX_FILES];
+    size_t n;
+} robust_files;
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void robust_files_load(const char *dir, robust_files *rf)
+{
+    memset(rf, 0, sizeof *rf);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) && rf->n < ROBUST_MAX_FILES) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || (strcmp(de->d_name + l - 4, ".dat") && strcmp(de->d_name + l - 4, ".sip")))
+            continue;
+        char *nm = strdup(de->d_name);
+        if (nm)
+            rf->name[rf->n++] = nm;
+    }
+    closedir(d);
+    qsort(rf->name, rf->n, sizeof rf->name[0], cmp_str);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.tsv", dir);
+    FILE *m = fopen(path, "r");
+    if (!m)
+        return;
+    char line[2048];
+    for (int lines = 0; lines < 1000 && fgets(line, sizeof line, m); lines++) {
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!t2)
+            continue;
+        *t1 = '\0';
+        int inval = strncmp(t2 + 1, "invalid", 7) == 0;
+        for (size_t i = 0; i < rf->n; i++)
+            if (!strcmp(rf->name[i], line))
+                rf->invalid[i] = inval;
+    }
+    fclose(m);
+}
+
+/* Reads dir/name (at most cap bytes; larger files are skipped: 0). */
+static size_t robust_file_read(const char *dir, const char *name, char *buf, size_t cap)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    size_t n = fread(buf, 1, cap, fp);
+    int more = fgetc(fp) != EOF;
+    fclose(fp);
+    return more ? 0 : n;
+}
+
 void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
 {
     sw_transport tr = sw__assess_target_of(r)->transport;
+    const sw_assess_options *o = sw_assess_opts(r);
     sctx *x = sctx_open(r, f);
     if (!x)
         return;
-    int sent = 0, ok2xx = 0, lost = 0, silent = 0, answered = 0;
+    robust_files rf = {0};
+    if (o->robust_dir)
+        robust_files_load(o->robust_dir, &rf);
+    char *file = rf.n ? malloc(SW__ASSESS_MSG_MAX) : NULL;
+    int sent = 0, ok2xx = 0, lost = 0, silent = 0, answered = 0, from_files = 0;
     char last_batch[400] = "", bad[256] = "";
     size_t boff = 0;
+    unsigned ngen = 0;
     for (unsigned i = 0;; i++) {
         const char *name = NULL;
         int inval = 0;
-        size_t len = sw__assess_mutation(r, x->c, i, x->buf, sizeof x->buf, &name, &inval);
-        if (len == 0)
-            break;
+        size_t len = 0;
+        if (i == ngen) {
+            len = sw__assess_mutation(r, x->c, i, x->buf, sizeof x->buf, &name, &inval);
+            if (len)
+                ngen++;
+        }
+        if (!len) {
+            /* past the generated cases: the operator's files, rewritten */
+            size_t k = i - ngen;
+            if (k >= rf.n || !file)
+                break;
+            name = rf.name[k];
+            inval = rf.invalid[k];
+            size_t fl = robust_file_read(o->robust_dir, name, file, SW__ASSESS_MSG_MAX);
+            len = fl ? sw__assess_rewrite(r, x->c, file, fl, x->buf, sizeof x->buf) : 0;
+            if (!len)
+                continue; /* a response, unreadable or too large: not sent */
+            from_files++;
+        }
         boff += (size_t)snprintf(last_batch + boff, sizeof last_batch - boff, "%s%s", boff ? ", " : "", name);
         if (boff >= sizeof last_batch)
             boff = sizeof last_batch - 1;
@@ -955,8 +1050,7 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
         int st = s == SW_OK ? sw__assess_xact_wait(r, x->c, &w, x->rep) : SW_EIO;
         if (st >= 200 && st < 300 && inval) {
             ok2xx++;
-            size_t bl = strlen(bad);
-            snprintf(bad + bl, sizeof bad - bl, "%s%s", bl ? ", " : "", name);
+            list_add(bad, sizeof bad, name);
         }
         if (st > 0)
             answered++;
@@ -967,16 +1061,12 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
                                     len, st > 0 ? "answer " : "silence ", st > 0 ? st : 0);
         if (tr != SW_TRANSPORT_UDP && !sctx_reconnect(x)) {
             /* a fresh connection per malformed message on TCP/TLS; none: check liveness */
-            if (!sw__assess_alive(r, f)) {
-                lost = 1;
-                break;
-            }
-            if (!sctx_reconnect(x)) {
+            if (!sw__assess_alive(r, f) || !sctx_reconnect(x)) {
                 lost = 1;
                 break;
             }
         }
-        if ((i + 1) % 5 == 0) {
+        if (sent % 5 == 0) {
             if (!sw__assess_alive(r, f)) {
                 lost = 1;
                 break;
@@ -985,6 +1075,9 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
             last_batch[0] = '\0';
         }
     }
+    free(file);
+    for (size_t k = 0; k < rf.n; k++)
+        free(rf.name[k]);
     if (!lost && sent % 5 && !sw__assess_alive(r, f))
         lost = 1;
     if (lost)
@@ -993,12 +1086,14 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
     else if (sent == 0)
         sw_assess_set(f, SW_ASSESS_UNKNOWN, SW_ASSESS_INFO, "no malformed request could be sent");
     else if (ok2xx)
-        sw_assess_set(f, SW_ASSESS_FAIL, SW_ASSESS_LOW, "2xx to invalid requests (%s); alive throughout (%d sent)",
-                      bad, sent);
+        sw_assess_set(f, SW_ASSESS_FAIL, SW_ASSESS_LOW,
+                      "2xx to invalid requests (%s); alive throughout (%d sent, %d from --robust-dir)", bad, sent,
+                      from_files);
     else
         sw_assess_set(f, SW_ASSESS_PASS, SW_ASSESS_INFO,
-                      "%d malformed requests: %d answered with an error, %d silence; alive after every 5", sent,
-                      answered, silent);
+                      "%d malformed requests (%d from --robust-dir): %d answered with an error, %d silence; alive "
+                      "after every 5",
+                      sent, from_files, answered, silent);
     sctx_close(x);
 }
 

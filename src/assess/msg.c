@@ -65,9 +65,8 @@ long sw__assess_build(const sw_assess_run *r, const sw__assess_conn *c, const sw
                       size_t cap)
 {
     const sw__assess_target *t = sw__assess_target_of(r);
-    char us[80], them[80], branch[40];
+    char us[80], branch[40];
     hostport(us, sizeof us, sw__assess_conn_local_ip(c), sw__assess_conn_local_port(c));
-    hostport(them, sizeof them, t->ip_text, t->port);
     /* the target as the operator named it when it is a name (the
      * certificate and virtual hosting go by it), else its address */
     const char *thost = t->host;
@@ -118,6 +117,5 @@ long sw__assess_build(const sw_assess_run *r, const sw__assess_conn *c, const sw
         put(&b, "%s", q->body);
     if (b.over)
         return SW_ELIMIT;
-    (void)them;
     return (long)b.len;
 }

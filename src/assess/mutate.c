@@ -3,8 +3,12 @@
  * case is built around the target (request URI, To) and us (top Via,
  * From, Contact at the connection's own address), so whatever the target
  * answers comes back to the tester and nobody else is ever named. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "assess/assess_int.h"
 
@@ -172,4 +176,128 @@ size_t sw__assess_mutation(const sw_assess_run *r, const sw__assess_conn *c, uns
         len = k;
     }
     return len;
+}
+
+/* ---- files of the operator's own set (--robust-dir), rewritten ----
+ * An INVITE is sent as OPTIONS (request line and CSeq): an open relay must
+ * not get a call out of the robustness check. */
+
+/* 1 when line (at p, n bytes, no line end) starts with header `name` or
+ * its compact form `c` followed by optional WSP and ':'. */
+static int header_is(const char *p, size_t n, const char *name, char c)
+{
+    size_t k = strlen(name), i;
+    if (n > k && strncasecmp(p, name, k) == 0)
+        i = k;
+    else if (c && n > 1 && (p[0] == c || p[0] == (c ^ 0x20)))
+        i = 1;
+    else
+        return 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    return i < n && p[i] == ':';
+}
+
+size_t sw__assess_rewrite(const sw_assess_run *r, const sw__assess_conn *c, const char *in, size_t len, char *out,
+                          size_t cap)
+{
+    const sw__assess_target *t = sw__assess_target_of(r);
+    sw_transport tr = sw__assess_conn_transport(c);
+    if (len < 8 || strncmp(in, "SIP/", 4) == 0)
+        return 0; /* responses are not sent */
+    char us[80], them[80], branch[40], tag[20];
+    hostport(us, sizeof us, sw__assess_conn_local_ip(c), sw__assess_conn_local_port(c));
+    hostport(them, sizeof them, t->ip_text, t->port);
+    sw__assess_new_branch(branch);
+    sw__assess_new_tag(tag);
+    const char *vt = tr == SW_TRANSPORT_TLS ? "TLS" : tr == SW_TRANSPORT_TCP ? "TCP" : "UDP";
+    /* the header section ends at the first empty line (CRLF or LF) */
+    size_t hend = len;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (in[i] == '\n' && (in[i + 1] == '\n' || (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n'))) {
+            hend = i + 1;
+            break;
+        }
+    }
+    size_t o = 0;
+#define EMIT(p, n)                                                               \
+    do {                                                                         \
+        if ((size_t)(n) > cap - o)                                               \
+            return 0;                                                            \
+        memcpy(out + o, (p), (size_t)(n));                                       \
+        o += (size_t)(n);                                                        \
+    } while (0)
+    int via_done = 0, skipping = 0;
+    char line[256];
+    for (size_t pos = 0; pos < hend;) {
+        const char *nl = memchr(in + pos, '\n', hend - pos);
+        size_t end = nl ? (size_t)(nl - in) + 1 : hend; /* past the LF */
+        size_t body = end - pos;                         /* the line with its end */
+        size_t text = body;
+        while (text && (in[pos + text - 1] == '\n' || in[pos + text - 1] == '\r'))
+            text--;
+        const char *eol = in + pos + text;
+        size_t eoln = body - text;
+        const char *p = in + pos;
+        if (pos == 0) {
+            /* request line: METHOD, the separators as written, the URI
+             * replaced by the target, the rest as written */
+            size_t m = 0;
+            while (m < text && p[m] != ' ')
+                m++;
+            size_t u = m;
+            while (u < text && p[u] == ' ')
+                u++;
+            size_t ue = u;
+            while (ue < text && p[ue] != ' ')
+                ue++;
+            /* an INVITE becomes an OPTIONS: whatever the target does with
+             * it, no call is set up (safety rule: no call completed) */
+            if (m == 6 && !strncmp(p, "INVITE", 6)) {
+                EMIT("OPTIONS", 7);
+                EMIT(p + m, u - m);
+            } else {
+                EMIT(p, u);
+            }
+            int angle = u < text && p[u] == '<';
+            int n = snprintf(line, sizeof line, "%ssip:%s%s", angle ? "<" : "", them, angle ? ">" : "");
+            EMIT(line, n);
+            EMIT(p + ue, text - ue);
+            EMIT(eol, eoln);
+        } else if ((p[0] == ' ' || p[0] == '\t') && text) {
+            if (!skipping)
+                EMIT(p, body); /* a fold of a header kept */
+        } else if (!via_done && header_is(p, text, "Via", 'v')) {
+            via_done = 1;
+            skipping = 1;
+            int n = snprintf(line, sizeof line, "Via: SIP/2.0/%s %s;branch=%s;rport", vt, us, branch);
+            EMIT(line, n);
+            EMIT(eol, eoln);
+        } else if (header_is(p, text, "From", 'f')) {
+            skipping = 1;
+            int n = snprintf(line, sizeof line, "From: <sip:sipwall@%s>;tag=%s", us, tag);
+            EMIT(line, n);
+            EMIT(eol, eoln);
+        } else if (header_is(p, text, "Contact", 'm')) {
+            skipping = 1;
+            int n = snprintf(line, sizeof line, "Contact: <sip:sipwall@%s>", us);
+            EMIT(line, n);
+            EMIT(eol, eoln);
+        } else if (header_is(p, text, "CSeq", 0) && memmem(p, text, "INVITE", 6)) {
+            skipping = 0;
+            const char *iv = memmem(p, text, "INVITE", 6);
+            EMIT(p, iv - p);
+            EMIT("OPTIONS", 7);
+            EMIT(iv + 6, body - (size_t)(iv + 6 - p));
+        } else if (header_is(p, text, "Route", 0)) {
+            skipping = 1; /* a Route would send the request on to hosts in the file */
+        } else {
+            skipping = 0;
+            EMIT(p, body);
+        }
+        pos = end;
+    }
+    EMIT(in + hend, len - hend);
+#undef EMIT
+    return o;
 }

@@ -25,7 +25,8 @@ void sw__assess_fp_of(const sw_sip_msg *m, sw__assess_fp *fp)
     memset(fp, 0, sizeof *fp);
     fp->status = m->status;
     size_t rl = m->reason.len < sizeof fp->reason - 1 ? m->reason.len : sizeof fp->reason - 1;
-    memcpy(fp->reason, m->reason.ptr, rl);
+    if (rl) /* a request has no reason phrase (NULL view) */
+        memcpy(fp->reason, m->reason.ptr, rl);
     fp->body_len = m->body.len;
     /* header names: long forms, lowercase, each once, sorted */
     char store[256][40];

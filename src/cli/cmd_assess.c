@@ -43,6 +43,9 @@ static const char assess_usage[] =
     "  --require-mtls         expect mutual TLS (implied by --profile sbc)\n"
     "  --only IDS             run only these checks (comma-separated ids)\n"
     "  --bind ADDR            send from this local address (e.g. a declared partner's)\n"
+    "  --robust-dir DIR       SIP-ROBUST-01 also sends DIR's *.dat/*.sip requests (e.g. the\n"
+    "                         RFC 4475 set), rewritten to point at the target and back at us;\n"
+    "                         a manifest.tsv with verdict \"invalid\" marks the malformed ones\n"
     "  --json F               write the JSON report (schema sipwall-assess/1)\n"
     "  --html F               write the self-contained HTML report\n"
     "  --fail-on SEV          exit 1 on a fail at or above SEV (critical, high, medium,\n"
@@ -115,7 +118,7 @@ enum {
     O_PROFILE = 256, O_HOST, O_Q, O_QT, O_CA, O_TLSNAME, O_CCERT, O_CKEY, O_INVITE, O_KNOWN, O_TEST, O_CRED,
     O_MAXRATE, O_RATE, O_BUDGET, O_TIMEOUT, O_LOGSINK, O_MTLS, O_ONLY, O_JSON, O_HTML, O_FAILON, O_DRY,
     O_LSCERT, O_LSKEY, O_LSCA,
-    O_BIND,
+    O_BIND, O_ROBUSTDIR,
 };
 
 static int assess_run(int argc, char **argv)
@@ -148,6 +151,7 @@ static int assess_run(int argc, char **argv)
         {"fail-on", required_argument, NULL, O_FAILON},
         {"dry-run", no_argument, NULL, O_DRY},
         {"bind", required_argument, NULL, O_BIND},
+        {"robust-dir", required_argument, NULL, O_ROBUSTDIR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -214,6 +218,7 @@ static int assess_run(int argc, char **argv)
             break;
         case O_DRY: o.dry_run = 1; break;
         case O_BIND: o.bind = optarg; break;
+        case O_ROBUSTDIR: o.robust_dir = optarg; break;
         case 'h': fputs(assess_usage, stdout); return CLI_EXIT_OK;
         default: return cli_bad_option("assess", argv, longopts);
         }

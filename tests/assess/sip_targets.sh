@@ -37,10 +37,12 @@ swa_ns_create() {
 }
 
 swa_ns_delete() {
-    local left i
-    for i in $(seq 1 50); do # children of a stopped Kamailio leave on their own
+    local left i p
+    for i in $(seq 1 100); do # children of a stopped Kamailio leave on their own
         left=$(ip netns pids "$1" 2>/dev/null)
         [ -n "$left" ] || break
+        # after 5 s, what is still in our own namespace is killed by its PID
+        if [ "$i" -eq 50 ]; then for p in $left; do kill -9 "$p" 2>/dev/null; done; fi
         sleep 0.1
     done
     [ -z "$left" ] || echo "namespace $1 still has processes: $left" >&2

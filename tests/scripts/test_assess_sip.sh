@@ -6,7 +6,7 @@
 #   swa-sip-h  the hardened Kamailio (TLS only, mutual TLS, pike, sanity,
 #              failed-login throttle)
 # Each SIP and TLS check's outcome and evidence are checked in the JSON
-# report (tests/assess/expect.py), the report is validated against
+# report (tests/assess/check_report.py), the report is validated against
 # docs/assess-report.schema.json, --dry-run sends nothing, an unreachable
 # target exits 3.  Prints per target the duration and the packets sent.
 # env: SIPWALL, SW_SRC.  Runs as root (namespaces).
@@ -16,7 +16,7 @@ SIPWALL=${SIPWALL:-$SW_SRC/build/sipwall}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 . "$SW_SRC/tests/assess/sip_targets.sh"
-EXPECT="/usr/bin/python3 $SW_SRC/tests/assess/expect.py"
+EXPECT="/usr/bin/python3 $SW_SRC/tests/assess/check_report.py"
 T=$(mktemp -d /tmp/swa-sip.XXXXXX)
 NI=swa-sip-i
 NH=swa-sip-h
@@ -50,7 +50,8 @@ expect() { # REPORT EXPECTATION...
 }
 figures() { # LABEL REPORT
     /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[2])); l=r["run"]["limits"]
-print("figures: %s: %.1f s, %d packets, %d bytes, score %s" % (sys.argv[1], l["duration_s"], l["packets_sent"], l["bytes_sent"], r["summary"]["score"]))' "$1" "$2"
+print("figures: %s: %.1f s, %d packets, %d bytes, score %s; %s" % (sys.argv[1], l["duration_s"], l["packets_sent"], l["bytes_sent"], r["summary"]["score"],
+      " ".join("%s %s %g" % (c["id"], c["status"], c["score"]) for c in r["controls"])))' "$1" "$2"
 }
 schema() { # REPORT
     if /usr/bin/python3 -c 'import jsonschema' 2>/dev/null && [ -f "$SW_SRC/docs/assess-report.schema.json" ]; then
@@ -89,8 +90,13 @@ else
 fi
 
 # --- the insecure device ---------------------------------------------------------------
+# The RFC 4475 messages of the outside corpus, when it is there, join
+# SIP-ROBUST-01 (rewritten; the project's own cases run without them).
+ROBUST=()
+RFC4475=${SW_SHARED_CORPUS:-/nonexistent}/rfc4475
+[ -f "$RFC4475/clerr.dat" ] && ROBUST=(--robust-dir "$RFC4475")
 ip netns exec $NI "$SIPWALL" assess 'sip:127.0.0.1:5060;transport=udp' --credential-tests --max-rate 100 \
-    --json "$T/insecure.json" --fail-on high >"$T/insecure.out" 2>&1
+    "${ROBUST[@]}" --json "$T/insecure.json" --fail-on high >"$T/insecure.out" 2>&1
 rc=$?
 [ $rc -eq 1 ] && ok "insecure: exit 1 (fails at or above high)" || { bad "insecure: exit $rc"; cat "$T/insecure.out"; }
 expect "$T/insecure.json" exit=1 evidence-ok \
@@ -109,6 +115,25 @@ expect "$T/insecure.json" exit=1 evidence-ok \
     control:C1=fail control:C4=fail control:C5=fail
 schema "$T/insecure.json"
 figures insecure "$T/insecure.json"
+if [ ${#ROBUST[@]} -gt 0 ]; then
+    # clerr.dat went out as OPTIONS to the target, from us, its Content-Length lie kept
+    expect "$T/insecure.json" 'SIP-ROBUST-01>note:clerr.dat (invalid)' 'SIP-ROBUST-01>sent:CSeq: 8 OPTIONS' \
+        'SIP-ROBUST-01>sent:Content-Length: 9999' 'SIP-ROBUST-01~from --robust-dir'
+    # the top Via of every request sent names us (lower ones may stay: replies go to the top)
+    if /usr/bin/python3 -c 'import json,sys,re
+r=json.load(open(sys.argv[1])); f=[f for f in r["findings"] if f["id"]=="SIP-ROBUST-01"][0]
+bad=[]
+for e in f["evidence"]:
+    if not e["sent"]: continue
+    vias=[l for l in re.split(r"\r?\n", e["sent"]) if re.match(r"(?i)(via|v)\s*:", l)]
+    if vias and not re.search(r"SIP/2.0/\w+ 127\.0\.0\.1:\d+;branch=z9hG4bK-swa-", vias[0]): bad.append(vias[0])
+print(bad[:3]); sys.exit(1 if bad else 0)' "$T/insecure.json"; then
+        ok "rewritten RFC 4475 requests carry our Via on top"
+    else
+        bad "a request of SIP-ROBUST-01 went out with a top Via not ours"
+    fi
+fi
+
 
 # --- the hardened device (TLS only, mutual TLS) ------------------------------------------
 H=$T/hard

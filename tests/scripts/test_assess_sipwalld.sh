@@ -18,7 +18,7 @@ set -u
 . "${SW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/peers/lib.sh"
 peers_init assess-sipwalld 184
 SIPWALL=${SIPWALL:-${SW_BUILD:-$SW_SRC/build}/sipwall}
-EXPECT="/usr/bin/python3 $SW_SRC/tests/assess/expect.py"
+EXPECT="/usr/bin/python3 $SW_SRC/tests/assess/check_report.py"
 peers_make_certs
 PKI=$WORK/pki
 peers_start_proxy "listen tls $SW_IC:5061 side=interconnect cert=$PKI/server.pem key=$PKI/server.key ca=$PKI/ca.pem verify=required"

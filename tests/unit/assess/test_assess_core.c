@@ -444,6 +444,53 @@ static void test_report_members(void **state)
     sw_assess_run_free(r);
 }
 
+/* --robust-dir files are rewritten to point at the target and back at us,
+ * and an INVITE becomes an OPTIONS; the malformations stay. */
+static void test_rewrite(void **state)
+{
+    (void)state;
+    char err[256];
+    sw_assess_options o = {0};
+    sw_assess_run *r = new_run(&o, err, sizeof err);
+    /* a connected UDP socket sends nothing until written to */
+    sw__assess_conn *c = sw__assess_conn_open(r, SW_TRANSPORT_UDP, 0, err, sizeof err);
+    assert_non_null(c);
+    const char in[] = "INVITE  sip:bob@example.com SIP/2.0\r\n"
+                      "v: SIP/2.0/UDP host.example.com;branch=z9hG4bK1\r\n"
+                      " ;received=192.0.2.9\r\n"
+                      "Via: SIP/2.0/UDP second.example.com;branch=z9hG4bK2\r\n"
+                      "Route: <sip:elsewhere.example.net;lr>\r\n"
+                      "f: \"unterminated <sip:a@example.com>;tag=1\r\n"
+                      "To: <sip:bob@example.com>\r\n"
+                      "m: <sip:a@client.example.com>\r\n"
+                      "CSeq: 7 INVITE\r\n"
+                      "Call-ID: x\r\n"
+                      "Content-Length: 9999\r\n\r\nv=0\r\n";
+    char out[2048];
+    size_t n = sw__assess_rewrite(r, c, in, sizeof in - 1, out, sizeof out - 1);
+    assert_true(n > 0);
+    out[n] = '\0';
+    char want[128];
+    snprintf(want, sizeof want, "OPTIONS  sip:127.0.0.1:9 SIP/2.0\r\nVia: SIP/2.0/UDP %s:%u;branch=",
+             sw__assess_conn_local_ip(c), sw__assess_conn_local_port(c));
+    assert_int_equal(strncmp(out, want, strlen(want)), 0);
+    assert_null(strstr(out, "host.example.com"));     /* our Via replaced theirs */
+    assert_null(strstr(out, "received=192.0.2.9"));   /* with its fold */
+    assert_non_null(strstr(out, "second.example.com")); /* the second Via stays */
+    assert_null(strstr(out, "elsewhere.example.net")); /* no Route */
+    assert_null(strstr(out, "client.example.com"));
+    assert_non_null(strstr(out, "From: <sip:sipwall@"));
+    assert_non_null(strstr(out, "Contact: <sip:sipwall@"));
+    assert_non_null(strstr(out, "CSeq: 7 OPTIONS\r\n"));
+    assert_non_null(strstr(out, "To: <sip:bob@example.com>\r\n"));
+    assert_non_null(strstr(out, "Content-Length: 9999\r\n\r\nv=0\r\n")); /* the malformation stays */
+    /* responses are not sent; what does not fit is not sent */
+    assert_int_equal(sw__assess_rewrite(r, c, "SIP/2.0 200 OK\r\n\r\n", 19, out, sizeof out), 0);
+    assert_int_equal(sw__assess_rewrite(r, c, in, sizeof in - 1, out, 64), 0);
+    sw__assess_conn_close(c);
+    sw_assess_run_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,7 +500,7 @@ int main(void)
         cmocka_unit_test(test_liveness_stop),   cmocka_unit_test(test_evidence_stable),
         cmocka_unit_test(test_fingerprint),     cmocka_unit_test(test_product_level),
         cmocka_unit_test(test_leaks),           cmocka_unit_test(test_scoring),
-        cmocka_unit_test(test_report_members),
+        cmocka_unit_test(test_report_members), cmocka_unit_test(test_rewrite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""expect.py REPORT.json EXPECTATION...: checks a `sipwall assess` JSON report.
+"""check_report.py REPORT.json EXPECTATION...: checks a `sipwall assess` JSON report.
 
 Each EXPECTATION is one of
   ID=RESULT[/SEVERITY]      the finding's result (and severity)      SIP-AUTH-01=fail/critical
