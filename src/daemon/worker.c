@@ -640,6 +640,8 @@ static void *worker_main(void *arg)
     swd_worker *w = arg;
     struct epoll_event evs[256];
     int64_t next_tick = 0;
+    w->now = swd_now_ns();
+    atomic_store_explicit(&w->m.heartbeat_ns, w->now, memory_order_relaxed); /* alive from the start */
     while (!atomic_load_explicit(&w->d->stop, memory_order_relaxed)) {
         take_policy(w);
         /* input left over from a turn's budget: no wait */
