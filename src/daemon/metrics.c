@@ -407,7 +407,10 @@ static void put_blocks(sw_metrics *m, swd_daemon *d, int64_t now)
     if (!bc)
         return;
     bc->now = now;
-    sw_state_block_foreach(d->state, count_block, bc);
+    /* The walk takes the store's lock over every entry: only when there is
+     * an entry to count (the per-kind counts are read without a lock). */
+    if (atomic_load_explicit(&sw_state_kinds(d->state)[SW_STATE_KIND_ALL], memory_order_relaxed))
+        sw_state_block_foreach(d->state, count_block, bc);
     if (sw_metrics_family(m, "sipwall_blocks_active", SW_METRIC_GAUGE,
                           "Blocks in force, by offender kind") == SW_OK)
         for (unsigned k = 0; offender_kind_name(k); k++) {
