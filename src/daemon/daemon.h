@@ -75,6 +75,8 @@ typedef struct swd_ring_rec {
 } swd_ring_rec;
 int swd_ring_peek(swd_ring *r, swd_ring_rec *out);
 void swd_ring_pop(swd_ring *r);
+/* Bytes waiting (any thread; a snapshot, for the metrics). */
+size_t swd_ring_used(const swd_ring *r);
 
 /* ---- counters -------------------------------------------------------------- */
 #define SWD_COUNTER_LIST(X)                                                              \

@@ -264,6 +264,20 @@ static void put_workers(sw_metrics *m, swd_daemon *d, int64_t now)
             (void)sw_metrics_double(m, &l, 1, hb ? (double)(now - hb) / 1e9 : -1.0);
         }
     }
+    if (sw_metrics_family(m, "sipwall_inbox_bytes", SW_METRIC_GAUGE,
+                          "Bytes waiting in each worker's inboxes (messages and sends handed over "
+                          "by the other workers; full: sipwall_drops_total{reason=\"inbox\"})") ==
+        SW_OK) {
+        for (unsigned i = 0; i < d->nworkers; i++) {
+            uint64_t used = 0;
+            for (unsigned k = 0; k < d->nworkers; k++)
+                if (d->workers[i]->inbox[k])
+                    used += swd_ring_used(d->workers[i]->inbox[k]);
+            snprintf(id, sizeof id, "%u", i);
+            sw_metric_label l = {"worker", id};
+            (void)sw_metrics_u64(m, &l, 1, used);
+        }
+    }
     if (sw_metrics_family(m, "sipwall_screening_duration_seconds", SW_METRIC_HISTOGRAM,
                           "Time sw_engine_screen took per message, all workers") == SW_OK) {
         uint64_t counts[SWD_LAT_BOUNDS + 1] = {0};

@@ -32,7 +32,8 @@ REQUIRED=(sipwall_messages_total sipwall_verdicts_total sipwall_detector_trips_t
     sipwall_blocks_active sipwall_event_queue_depth sipwall_events_dropped_total sipwall_drops_total
     sipwall_event_store_lag_events sipwall_exporter_up sipwall_exporter_lag_events
     sipwall_tls_handshakes_total sipwall_worker_cpu_seconds_total
-    sipwall_screening_duration_seconds sipwall_policy_reloads_total)
+    sipwall_screening_duration_seconds sipwall_policy_reloads_total sipwall_inbox_bytes
+    sipwall_worker_heartbeat_age_seconds sipwall_connections_open)
 
 scrape() { # FILE: GET /metrics into FILE (headers into FILE.h); fails on non-200
     curl -sf -m 5 -D "$1.h" -o "$1" "$URL/metrics"
