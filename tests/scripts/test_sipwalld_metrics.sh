@@ -5,10 +5,11 @@
 #   1. /health 200 with its JSON; /metrics has the 0.0.4 content type,
 #      passes `promtool check metrics` (stdin) and our own checks (every
 #      required family, no duplicate series, +Inf bucket = _count).
-#   2. after SIPp calls from a partner and junk from a stranger the values
+#   2. after SIPp calls from a partner, junk and an svmap scan from strangers the values
 #      moved: messages in on the interconnect listener, out on the core
 #      one, verdicts for partner alpha and for the unknown zone, the
-#      latency histogram's count, the workers' CPU.
+#      latency histogram's count, the workers' CPU, events, an active block of
+#      kind source and blocks set (the scanner).
 #   3. `ctl reload`: no counter series lower than before, none gone.
 #   4. `ctl metrics` passes promtool too; the dashboard
 #      (etc/grafana/sipwall.json) uses only names the scrape has.
@@ -66,6 +67,9 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((sys.argv[1], 0))
 for i in range(5):
     u.sendto(b"OPTIONS sip:x@y SIP/2.0\r\n\r\n", (sys.argv[2], 5060))
 PY
+# a scanner (SIPVicious svmap) from a stranger: the signature rule blocks it
+command -v svmap >/dev/null 2>&1 || die "svmap not installed (scripts/install-deps: sipvicious)"
+timeout 60 svmap -p5060 "$SW_IC" -b "$STRANGER_NET.5" -P 5277 -t 0.05 >"$WORK/svmap.log" 2>&1
 sleep 1.3 # the engine's totals are folded in once a second
 scrape "$WORK/m1.txt" || die "GET /metrics failed after traffic"
 check "promtool passes after traffic" sh -c "promtool check metrics < '$WORK/m1.txt'"
@@ -77,12 +81,18 @@ check "messages out on the core listener >= $((N * 3)) ($core_out)" [ "$core_out
 alpha=$(value "$WORK/m1.txt" sipwall_verdicts_total partner=alpha action=allow)
 check "verdicts allow for partner alpha >= $((N * 3)) ($alpha)" [ "$alpha" -ge $((N * 3)) ]
 unk=$(value "$WORK/m1.txt" sipwall_verdicts_total partner=unknown)
-check "verdicts for the unknown zone >= 5 ($unk)" [ "$unk" -ge 5 ]
+check "verdicts for the unknown zone >= 6: junk and the scan ($unk)" [ "$unk" -ge 6 ]
 c0=$(value "$WORK/m0.txt" sipwall_screening_duration_seconds_count)
 c1=$(value "$WORK/m1.txt" sipwall_screening_duration_seconds_count)
 check "screening histogram count moved $c0 -> $c1" [ "$c1" -ge $((c0 + N * 3)) ]
 scr=$(value "$WORK/m1.txt" sipwall_screened_messages_total)
 check "screened messages equal the histogram count ($scr, $c1)" [ "$scr" = "$c1" ]
+ev=$(value "$WORK/m1.txt" sipwall_engine_events_total)
+check "engine events counted after the scan ($ev)" [ "$ev" -ge 1 ]
+nb=$(value "$WORK/m1.txt" sipwall_blocks_active kind=source)
+check "the scanner's source is an active block ($nb)" [ "$nb" -ge 1 ]
+bs=$(value "$WORK/m1.txt" sipwall_blocks_set_total)
+check "blocks set counted ($bs)" [ "$bs" -ge 1 ]
 cpu=$(value "$WORK/m1.txt" sipwall_worker_cpu_seconds_total)
 check "worker CPU > 0 ($cpu s)" python3 -c "import sys; sys.exit(not float('$cpu') > 0)"
 
