@@ -9,7 +9,8 @@
 #      moved: messages in on the interconnect listener, out on the core
 #      one, verdicts for partner alpha and for the unknown zone, the
 #      latency histogram's count, the workers' CPU, events, an active block of
-#      kind source and blocks set (the scanner).
+#      kind source and blocks set (the scanner), TLS handshakes ok (openssl
+#      s_client) and failed (plain text to the TLS port).
 #   3. `ctl reload`: no counter series lower than before, none gone.
 #   4. `ctl metrics` passes promtool too; the dashboard
 #      (etc/grafana/sipwall.json) uses only names the scrape has.
@@ -41,7 +42,10 @@ scrape() { # FILE: GET /metrics into FILE (headers into FILE.h); fails on non-20
 }
 value() { $CHECK value "$@"; }
 
-peers_start_proxy "metrics listen $SW_IC:$MPORT" "events-db $WORK/events.db"
+peers_make_certs
+PKI=$WORK/pki
+peers_start_proxy "metrics listen $SW_IC:$MPORT" "events-db $WORK/events.db" \
+    "listen tls $SW_IC:5061 side=interconnect cert=$PKI/server.pem key=$PKI/server.key ca=$PKI/ca.pem verify=optional"
 peers_wait_listen tcp "$SW_IC" $MPORT 5 || die "metrics listener not up"
 
 # ---- 1. health and a first scrape -------------------------------------------------------
@@ -70,6 +74,20 @@ PY
 # a scanner (SIPVicious svmap) from a stranger: the signature rule blocks it
 command -v svmap >/dev/null 2>&1 || die "svmap not installed (scripts/install-deps: sipvicious)"
 timeout 60 svmap -p5060 "$SW_IC" -b "$STRANGER_NET.5" -P 5277 -t 0.05 >"$WORK/svmap.log" 2>&1
+# TLS: one handshake that completes (openssl s_client), one that cannot
+# (plain text to the TLS port)
+timeout 15 openssl s_client -connect "$SW_IC:5061" -CAfile "$PKI/ca.pem" -servername sipwalld.test \
+    -no_ign_eof </dev/null >"$WORK/s_client.log" 2>&1
+python3 - "$SW_IC" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 5061), timeout=5)
+s.sendall(b"OPTIONS sip:x@y SIP/2.0\r\n\r\n" * 4)
+try:
+    s.recv(100)
+except OSError:
+    pass
+s.close()
+PY
 sleep 1.3 # the engine's totals are folded in once a second
 scrape "$WORK/m1.txt" || die "GET /metrics failed after traffic"
 check "promtool passes after traffic" sh -c "promtool check metrics < '$WORK/m1.txt'"
@@ -87,6 +105,9 @@ c1=$(value "$WORK/m1.txt" sipwall_screening_duration_seconds_count)
 check "screening histogram count moved $c0 -> $c1" [ "$c1" -ge $((c0 + N * 3)) ]
 scr=$(value "$WORK/m1.txt" sipwall_screened_messages_total)
 check "screened messages equal the histogram count ($scr, $c1)" [ "$scr" = "$c1" ]
+tok=$(value "$WORK/m1.txt" sipwall_tls_handshakes_total result=ok)
+tfail=$(value "$WORK/m1.txt" sipwall_tls_handshakes_total result=failed)
+check "TLS handshakes: ok $tok >= 1 (s_client), failed $tfail >= 1 (plain text)" [ "$tok" -ge 1 -a "$tfail" -ge 1 ]
 ev=$(value "$WORK/m1.txt" sipwall_engine_events_total)
 check "engine events counted after the scan ($ev)" [ "$ev" -ge 1 ]
 nb=$(value "$WORK/m1.txt" sipwall_blocks_active kind=source)
