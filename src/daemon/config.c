@@ -1165,6 +1165,7 @@ static int d_metrics(cfg_parser *p)
                                 "no authentication: add allow-remote=yes to expose it anyway",
                     CFG_SHOW, p->words.w[2]);
     c->has_metrics = 1;
+    c->metrics_line = p->line;
     return SW_OK;
 }
 

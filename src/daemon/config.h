@@ -208,6 +208,7 @@ typedef struct swd_config {
     sw_addr metrics_addr;   /* valid when has_metrics */
     uint8_t has_metrics;
     uint8_t metrics_allow_remote; /* a non-loopback address was allowed explicitly */
+    int metrics_line;
 } swd_config;
 
 /* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success

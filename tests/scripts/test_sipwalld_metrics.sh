@@ -174,5 +174,12 @@ cp "$CONF" "$WORK/remote.conf"
 sed -i "s#^metrics listen .*#metrics listen 192.0.2.1:$MPORT#" "$WORK/remote.conf"
 check "--check-config refuses a non-loopback metrics listener" \
     sh -c "! '$SIPWALLD' -c '$WORK/remote.conf' --check-config >'$WORK/remote.log' 2>&1 && grep -q allow-remote '$WORK/remote.log'"
+# a second daemon's config on other SIP addresses but this metrics port:
+# --check-config names the line (start would fail at the same bind)
+sed -e "s#$SW_IC:5060#127.$PEERS_NET.0.40:5060#g" -e "s#$SW_IC:5061#127.$PEERS_NET.0.40:5061#" \
+    -e "s#$SW_CORE_IF:5060#127.$PEERS_NET.0.41:5060#" -e "s#^admin .*#admin $WORK/admin2.sock#" \
+    -e "s#^events-db .*##" "$CONF" >"$WORK/second.conf"
+check "--check-config reports the metrics port in use (line and reason)" \
+    sh -c "! '$SIPWALLD' -c '$WORK/second.conf' --check-config >'$WORK/second.log' 2>&1 && grep -q 'metrics listen' '$WORK/second.log' && grep -qi 'in use' '$WORK/second.log'"
 check "sipwalld still answers on its admin socket" peers_sipwalld_alive
 peers_done
