@@ -9,7 +9,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 15
 CMAKE ?= cmake
 
-.PHONY: all deps build demo test unit fuzz fuzz-smoke bench clean examples
+.PHONY: all deps build demo test unit fuzz fuzz-smoke bench clean examples install
+PREFIX ?= /usr/local
+DESTDIR ?=
 
 all: build
 
@@ -56,6 +58,16 @@ bench: deps
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 	@bench/run $(BUILD)
 	@bench/proxy/run $(BUILD)
+
+# Installs the programs, docs, examples, systemd unit, logrotate file and
+# /etc/sipwall/sipwalld.conf (cmake/install.cmake; README "Installing").
+# PREFIX (default /usr/local) and DESTDIR as usual.  Builds $(BUILD) first
+# when it has not been configured yet; an existing build dir is installed
+# as it is configured.
+install:
+	@[ -f $(BUILD)/CMakeCache.txt ] || $(MAKE) build
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target sipwall sipwalld
+	DESTDIR="$(DESTDIR)" $(CMAKE) --install $(BUILD) --prefix "$(PREFIX)"
 
 # Re-makes examples/demo.pcap with SIPp and SIPVicious on loopback (needs root for tcpdump).
 examples: build

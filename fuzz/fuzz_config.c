@@ -123,6 +123,16 @@ static void check_config(const swd_config *c)
              (c->events_queue >= SWD_EVENTS_MIN_QUEUE && c->events_queue <= SWD_EVENTS_MAX_QUEUE));
     FZ_CHECK(c->events_db != NULL || (c->events_db_max_age_s == 0 && c->events_db_max_bytes == 0 &&
                                       c->events_queue == 0));
+    /* metrics listen: a port, and loopback unless allowed explicitly */
+    if (c->has_metrics) {
+        check_port(&c->metrics_addr);
+        static const uint8_t v6_loopback[16] = {[15] = 1};
+        int loopback = c->metrics_addr.family == 4 ? c->metrics_addr.ip[0] == 127
+                                                   : memcmp(c->metrics_addr.ip, v6_loopback, 16) == 0;
+        FZ_CHECK(loopback || c->metrics_allow_remote);
+    } else {
+        FZ_CHECK(!c->metrics_allow_remote);
+    }
 }
 
 static void check_zeroed(const swd_config *c)

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "daemon/admin.h"
+#include "daemon/metrics.h"
+#include "daemon/worker.h"
 #include "daemon/reload.h"
 
 static int sun_of(const char *path, struct sockaddr_un *sa)
@@ -153,8 +155,36 @@ void swd_admin_serve(swd_daemon *d, int lfd)
         reply = msg;
     } else if (strcmp(cmd, "stats") == 0) {
         reply = swd_stats_json(d);
+    } else if (strcmp(cmd, "metrics") == 0) { /* the Prometheus text (docs/metrics.md) */
+        size_t len;
+        reply = swd_metrics_text(d, &len);
+        if (reply && len && reply[len - 1] == '\n')
+            reply[len - 1] = '\0'; /* the newline below ends it */
+        if (!reply) {
+            snprintf(msg, sizeof msg, "error: out of memory for the metrics");
+            reply = msg;
+        }
+    } else if (strcmp(cmd, "health") == 0) {
+        char *j = NULL;
+        int ok = swd_health(d, &j);
+        snprintf(msg, sizeof msg, "%s %s", ok ? "ok" : "error: unhealthy", j ? j : "{}");
+        free(j);
+        reply = msg;
+#ifdef SWD_TEST_HOOKS
+    } else if (strncmp(cmd, "debug-stall ", 12) == 0) {
+        /* test builds only: worker W sleeps MS ms once (a stuck worker for /health) */
+        unsigned wk = 0, ms = 0;
+        if (sscanf(cmd + 12, "%u %u", &wk, &ms) == 2 && wk < d->nworkers && ms <= 60000) {
+            atomic_store(&d->workers[wk]->m.stall_ms, (int64_t)ms);
+            swd_workers_wake(d);
+            snprintf(msg, sizeof msg, "ok worker %u stalls %u ms", wk, ms);
+        } else {
+            snprintf(msg, sizeof msg, "error: debug-stall WORKER MS (MS <= 60000)");
+        }
+        reply = msg;
+#endif
     } else {
-        snprintf(msg, sizeof msg, "error: unknown command (reload, reopen, stats)");
+        snprintf(msg, sizeof msg, "error: unknown command (reload, reopen, stats, metrics, health)");
         reply = msg;
     }
     if (reply) {
@@ -171,8 +201,19 @@ void swd_admin_serve(swd_daemon *d, int lfd)
 
 int swd_admin_client(const char *conf_path, int argc, char **argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "usage: sipwalld -c FILE ctl reload|reopen|stats\n");
+    /* one command; its words are joined (debug-stall W MS in test builds) */
+    char cmd[100];
+    size_t cl = 0;
+    for (int i = 0; i < argc; i++) {
+        int k = snprintf(cmd + cl, sizeof cmd - cl, "%s%s", i ? " " : "", argv[i]);
+        if (k < 0 || (size_t)k >= sizeof cmd - cl) {
+            argc = 0;
+            break;
+        }
+        cl += (size_t)k;
+    }
+    if (argc < 1 || (argc > 1 && strcmp(argv[0], "debug-stall") != 0)) {
+        fprintf(stderr, "usage: sipwalld -c FILE ctl reload|reopen|stats|metrics|health\n");
         return 2;
     }
     swd_config cfg;
@@ -198,17 +239,23 @@ int swd_admin_client(const char *conf_path, int argc, char **argv)
         return 1;
     }
     swd_config_free(&cfg);
-    dprintf(fd, "%s\n", argv[0]);
+    dprintf(fd, "%s\n", cmd);
     shutdown(fd, SHUT_WR);
-    char buf[65536];
+    /* the answer is copied through whole (metrics can be large); its
+     * first bytes say whether it is a success */
+    char buf[65536], head[3] = {0};
     size_t n = 0;
     for (;;) {
-        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
-        if (r <= 0 || (n += (size_t)r) == sizeof buf - 1)
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
             break;
+        for (size_t i = 0; n + i < 2 && i < (size_t)r; i++)
+            head[n + i] = buf[i];
+        n += (size_t)r;
+        fwrite(buf, 1, (size_t)r, stdout);
     }
     close(fd);
-    buf[n] = '\0';
-    fputs(buf, stdout);
-    return strncmp(buf, "ok", 2) == 0 || buf[0] == '{' ? 0 : 1;
+    return strncmp(head, "ok", 2) == 0 || head[0] == '{' || strncmp(head, "# ", 2) == 0 ? 0 : 1;
 }

@@ -31,6 +31,7 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_TLS_CLIENT, D_LIMITS, D_CAPTURE, D_HEP,
        D_EVENTS_DB,
        D_EXPORT,
+       D_METRICS,
        D__COUNT };
 
 enum { L_MAX_CONNECTIONS, L_MAX_CONNECTIONS_PER_IP, L_IDLE_TIMEOUT, L_HANDSHAKE_TIMEOUT,
@@ -1135,6 +1136,39 @@ static int d_export(cfg_parser *p)
     return SW_OK;
 }
 
+/* metrics listen ADDR:PORT [allow-remote=yes|no]: the plain-HTTP
+ * /metrics and /health listener (docs/metrics.md).  Loopback only unless
+ * allow-remote=yes: the text tells an onlooker the traffic and the
+ * partners, and the listener has no authentication. */
+static int d_metrics(cfg_parser *p)
+{
+    int rc = nargs(p, 2, 3, "metrics listen ADDR:PORT [allow-remote=yes|no]");
+    if (rc)
+        return rc;
+    if (strcmp(p->words.w[1], "listen") != 0)
+        return fail(p, p->line, "usage: metrics listen ADDR:PORT [allow-remote=yes|no]");
+    static const char *const keys[] = {"allow-remote"};
+    const char *v[1];
+    if ((rc = options(p, "metrics", 3, keys, 1, v)) != SW_OK)
+        return rc;
+    swd_config *c = p->c;
+    if ((rc = parse_hostport(p, "metrics listen", p->words.w[2], &c->metrics_addr)) != SW_OK)
+        return rc;
+    if (v[0] && strcmp(v[0], "yes") != 0 && strcmp(v[0], "no") != 0)
+        return fail(p, p->line, "metrics: allow-remote='%.*s' is not yes or no", CFG_SHOW, v[0]);
+    c->metrics_allow_remote = v[0] && strcmp(v[0], "yes") == 0;
+    int loopback = c->metrics_addr.family == 4
+                       ? c->metrics_addr.ip[0] == 127
+                       : memcmp(c->metrics_addr.ip, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+    if (!loopback && !c->metrics_allow_remote)
+        return fail(p, p->line, "metrics listen: %.*s is not a loopback address; the listener has "
+                                "no authentication: add allow-remote=yes to expose it anyway",
+                    CFG_SHOW, p->words.w[2]);
+    c->has_metrics = 1;
+    c->metrics_line = p->line;
+    return SW_OK;
+}
+
 static const struct directive {
     const char *name;
     int (*fn)(cfg_parser *);
@@ -1161,6 +1195,7 @@ static const struct directive {
     [D_HEP] = {"hep", d_hep, 1},
     [D_EVENTS_DB] = {"events-db", d_events_db, 0},
     [D_EXPORT] = {"export", d_export, 1},
+    [D_METRICS] = {"metrics", d_metrics, 0},
 };
 
 /* ---- lines -------------------------------------------------------------------- */

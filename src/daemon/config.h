@@ -203,6 +203,12 @@ typedef struct swd_config {
 
     swd_export exports[SWD_MAX_EXPORTS];
     unsigned nexports;
+
+    /* metrics listen ADDR:PORT [allow-remote=yes] (docs/metrics.md) */
+    sw_addr metrics_addr;   /* valid when has_metrics */
+    uint8_t has_metrics;
+    uint8_t metrics_allow_remote; /* a non-loopback address was allowed explicitly */
+    int metrics_line;
 } swd_config;
 
 /* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success

@@ -451,6 +451,7 @@ static int tls_step(swd_worker *w, swd_conn *c)
     int r = sw_stream_handshake(c->st);
     if (r == SW_OK) {
         c->state = CS_OPEN;
+        w->c.tls_handshakes++;
         c->nids = sw_stream_peer_ids(c->st, c->ids, SW_TLS_MAX_IDS);
         char as[SW_ADDR_STRLEN];
         if (sw_addr_format(&c->peer, as, sizeof as) < 0)
@@ -490,7 +491,7 @@ static int tls_step(swd_worker *w, swd_conn *c)
 static void pend_sent(swd_worker *w, swd_conn *c)
 {
     while (c->npend && c->pend[c->pend_head].end <= c->wq_sent) {
-        swd_count_sent(w, c->pend[c->pend_head].kind);
+        swd_count_sent(w, c->pend[c->pend_head].kind, c->iface);
         c->pend_head = (c->pend_head + 1) % c->pend_cap;
         c->npend--;
     }

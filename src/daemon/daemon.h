@@ -75,6 +75,8 @@ typedef struct swd_ring_rec {
 } swd_ring_rec;
 int swd_ring_peek(swd_ring *r, swd_ring_rec *out);
 void swd_ring_pop(swd_ring *r);
+/* Bytes waiting (any thread; a snapshot, for the metrics). */
+size_t swd_ring_used(const swd_ring *r);
 
 /* ---- counters -------------------------------------------------------------- */
 #define SWD_COUNTER_LIST(X)                                                              \
@@ -87,7 +89,7 @@ void swd_ring_pop(swd_ring *r);
     X(hep_bad) X(hep_auth_failed)                                                       \
     X(accept_backoff) X(conn_refused_fd) X(conn_refused_slots) X(conn_refused_ip)       \
     X(conn_refused_net) X(conn_refused_reserve) X(conn_closed_stranger_idle)            \
-    X(tls_log_suppressed)
+    X(tls_log_suppressed) X(tls_handshakes)
 
 typedef struct swd_counters {
 #define SWD__CTR(n) uint64_t n;
@@ -163,6 +165,9 @@ int swd_events_reopen(swd_daemon *d, char *msg, size_t msglen);
 /* Called about once a second by the control loop: logs (warn) how many
  * events were dropped or failed to be written since the last call. */
 void swd_events_tick(swd_daemon *d);
+/* The pipeline's counters now (zeroes when there is no pipeline); any
+ * thread (the metrics, daemon/metrics.c). */
+void swd_events_pipeline_stats(swd_daemon *d, sw_event_pipeline_stats *out);
 /* Adds the pipeline's counters to the "stats" JSON object (a json_t *). */
 void swd_events_stats(swd_daemon *d, void *out);
 /* Drains every queue into the outputs, stops the writer, closes all.

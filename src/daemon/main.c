@@ -30,13 +30,14 @@
 
 #include "daemon/admin.h"
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "daemon/reload.h"
 #include "daemon/startcheck.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sipwalld -c FILE [--check-config]\n"
-               "       sipwalld -c FILE ctl reload|reopen|stats\n"
+               "       sipwalld -c FILE ctl reload|reopen|stats|metrics|health\n"
                "       sipwalld --version\n"
                "Runs sipwall's inline SIP firewall / passive sensor (docs/sipwalld.md).\n");
 }
@@ -203,6 +204,7 @@ static int run(const char *path)
     d->started_ns = swd_now_ns();
     d->nworkers = swd_worker_count(&cfg);
     int rc = 1, sigfd = -1, admin_fd = -1, wrote_pid = 0;
+    swd_metrics_http *metrics_http = NULL; /* metrics listen (daemon/metrics.c) */
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGHUP);
@@ -257,6 +259,8 @@ static int run(const char *path)
         goto out;
     if (swd_exports_start(d, err, sizeof err) != SW_OK)
         goto out;
+    if (cfg.has_metrics && !(metrics_http = swd_metrics_http_start(d, err, sizeof err)))
+        goto out;
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
              g->policy->name ? g->policy->name : "unnamed");
@@ -268,6 +272,7 @@ static int run(const char *path)
 out:
     if (rc)
         swd_err("main", "%s", err);
+    swd_metrics_http_stop(metrics_http); /* it reads the workers: stopped before they go */
     atomic_store(&d->stop, 1);
     swd_workers_join(d);
     /* a reload still compiling cannot be interrupted: the process ends

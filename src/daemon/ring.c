@@ -42,6 +42,14 @@ swd_ring *swd_ring_new(size_t bytes)
 
 void swd_ring_free(swd_ring *r) { free(r); }
 
+size_t swd_ring_used(const swd_ring *r)
+{
+    /* tail first: head read after it is never behind it */
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    return head - tail;
+}
+
 int swd_ring_put(swd_ring *r, uint32_t kind, const void *hdr, size_t hlen, const void *data,
                  size_t dlen)
 {

@@ -268,6 +268,13 @@ void swd_events_tick(swd_daemon *d)
     *l = st;
 }
 
+void swd_events_pipeline_stats(swd_daemon *d, sw_event_pipeline_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (d->events)
+        sw_event_pipeline_stats_get(d->events->pipe, out);
+}
+
 void swd_events_stats(swd_daemon *d, void *out)
 {
     json_t *o = json_object_get(out, "events") ? NULL : json_object();

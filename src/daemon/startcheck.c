@@ -215,6 +215,9 @@ int swd_check_binds(const swd_config *cfg, char *err, size_t errlen)
         if (rc != SW_OK)
             return rc;
     }
+    if (cfg->has_metrics) /* the HTTP listener (daemon/metrics.c) */
+        return try_bind(cfg, cfg->metrics_line, "metrics listen", SW_TRANSPORT_TCP, &cfg->metrics_addr,
+                        err, errlen);
     return SW_OK;
 }
 

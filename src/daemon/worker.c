@@ -73,7 +73,7 @@ static void tx_flush(swd_worker *w)
             for (int k = 0; k < n; k++) {
                 w->c.tx_udp++;
                 w->c.tx_bytes += w->tx[off + (unsigned)k].msg_len;
-                swd_count_sent(w, w->txkind[off + (unsigned)k]);
+                swd_count_sent(w, w->txkind[off + (unsigned)k], w->txiface[off + (unsigned)k]);
             }
             off += (unsigned)n;
         }
@@ -90,8 +90,10 @@ char *swd_tx_slot(swd_worker *w, size_t *cap)
     return w->txbuf + (size_t)w->ntx * SWD_MAX_DGRAM;
 }
 
-void swd_count_sent(swd_worker *w, unsigned kind)
+void swd_count_sent(swd_worker *w, unsigned kind, unsigned iface)
 {
+    if (iface < SWD_MAX_LISTENS)
+        swd_wmetrics_bump(&w->m.tx[iface]);
     if (kind == SWD_TX_REQUEST)
         w->c.requests_forwarded++;
     else if (kind == SWD_TX_RESPONSE)
@@ -100,9 +102,11 @@ void swd_count_sent(swd_worker *w, unsigned kind)
         w->c.replies++;
 }
 
-static void tx_commit(swd_worker *w, int fd, const sw_addr *to, size_t len, unsigned kind)
+static void tx_commit(swd_worker *w, int fd, unsigned iface, const sw_addr *to, size_t len,
+                      unsigned kind)
 {
     unsigned i = w->ntx;
+    w->txiface[i] = (uint8_t)iface;
     if (i == 0)
         w->tx_since = swd_now_ns();
     w->txfd[i] = fd;
@@ -117,18 +121,18 @@ static void tx_commit(swd_worker *w, int fd, const sw_addr *to, size_t len, unsi
     w->ntx++;
 }
 
-/* The UDP socket of this worker to send from toward `side`: the listener
+/* The UDP listener of this worker to send from toward `side`: the listener
  * the message is tied to when it is UDP, else any UDP listener on that side
- * with the destination's address family. */
-static int udp_fd_for(swd_worker *w, unsigned iface, const sw_addr *to)
+ * with the destination's address family; -1 when none. */
+static int udp_iface_for(swd_worker *w, unsigned iface, const sw_addr *to)
 {
     const swd_daemon *d = w->d;
     if (iface < d->cfg->nlistens && w->udp[iface] >= 0 && d->ifaces[iface].addr.family == to->family)
-        return w->udp[iface];
+        return (int)iface;
     sw_side side = iface < d->cfg->nlistens ? d->ifaces[iface].side : SW_SIDE_CORE;
     for (unsigned i = 0; i < d->cfg->nlistens; i++)
         if (w->udp[i] >= 0 && d->ifaces[i].side == side && d->ifaces[i].addr.family == to->family)
-            return w->udp[i];
+            return (int)i;
     return -1;
 }
 
@@ -138,12 +142,12 @@ void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr 
 {
     char *data = w->txbuf + (size_t)w->ntx * SWD_MAX_DGRAM;
     if (t == SW_TRANSPORT_UDP || t == SW_TRANSPORT_UNKNOWN) {
-        int fd = udp_fd_for(w, iface, to);
-        if (fd < 0) {
+        int ui = udp_iface_for(w, iface, to);
+        if (ui < 0) {
             w->c.dropped_no_route++;
             return;
         }
-        tx_commit(w, fd, to, len, kind);
+        tx_commit(w, w->udp[ui], (unsigned)ui, to, len, kind);
         return;
     }
     unsigned owner = sw_sock_owner(to, w->d->nworkers);
@@ -302,6 +306,18 @@ static void forward_request(swd_worker *w, sw_sip_msg *msg, const sw_verdict *v,
     swd_send_slot(w, (unsigned)oi, t, &to, (size_t)n, SWD_TX_REQUEST);
 }
 
+/* Screens one message, timed for the latency histogram and counted by
+ * verdict (daemon/metrics.h).  A sink error is counted by the sink. */
+static void screen(swd_worker *w, const sw_engine_msg *m, sw_verdict *v)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    (void)sw_engine_screen(w->engine, m, v);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    swd_wmetrics_latency(&w->m, (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec));
+    swd_wmetrics_verdict(&w->m, w->gen ? w->gen->gen : 0, v);
+}
+
 static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *in)
 {
     sw_proxy_resp *r = &w->resp;
@@ -329,7 +345,7 @@ static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *i
         }
     }
     sw_verdict v;
-    (void)sw_engine_screen(w->engine, m, &v);
+    screen(w, m, &v);
     if (res != SW_PROXY_FORWARD || n <= 0 || !r->hop.has_addr || r->out_iface >= w->d->cfg->nlistens) {
         w->c.dropped_proxy++;
         return;
@@ -373,6 +389,9 @@ static int core_request_owner(swd_worker *w, const char *data, size_t len, const
 void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_msg_in *in)
 {
     swd_daemon *d = w->d;
+    /* received on a listener (a hand-over was counted where it came in) */
+    if (!in->sensor && !in->handed && in->iface < d->cfg->nlistens)
+        swd_wmetrics_bump(&w->m.rx[in->iface]);
     if (!in->sensor && !in->handed && d->nworkers > 1 && in->iface < d->cfg->nlistens &&
         d->ifaces[in->iface].side == SW_SIDE_CORE && !in->framing_error) {
         /* A response (or a spiral) carrying our branch belongs to the worker
@@ -415,7 +434,7 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
         return;
     }
     sw_verdict v;
-    (void)sw_engine_screen(w->engine, &m, &v); /* a sink error is counted by the sink */
+    screen(w, &m, &v);
     if (in->sensor || d->cfg->mode == SWD_MODE_PASSIVE)
         return;
     sw_sip_msg *msg = v.facts ? v.facts->msg : NULL;
@@ -593,6 +612,7 @@ static void publish(swd_worker *w)
 {
     sw_engine_stats es;
     sw_engine_get_stats(w->engine, &es);
+    swd_wmetrics_publish(&w->m, &es);
     pthread_mutex_lock(&w->pub_mu);
     w->pub = w->c;
     w->pub_es = es;
@@ -600,16 +620,37 @@ static void publish(swd_worker *w)
     pthread_mutex_unlock(&w->pub_mu);
 }
 
+#ifdef SWD_TEST_HOOKS
+/* Test builds only (SW_TEST_HOOKS): `ctl debug-stall WORKER MS` makes the
+ * worker sleep once, as a worker stuck in a long computation would, so
+ * that /health can be seen to turn 503. */
+static void stall_hook(swd_worker *w)
+{
+    int64_t ms = atomic_exchange_explicit(&w->m.stall_ms, 0, memory_order_relaxed);
+    if (ms > 0) {
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+}
+#endif
+
 static void *worker_main(void *arg)
 {
     swd_worker *w = arg;
     struct epoll_event evs[256];
     int64_t next_tick = 0;
+    w->now = swd_now_ns();
+    atomic_store_explicit(&w->m.heartbeat_ns, w->now, memory_order_relaxed); /* alive from the start */
     while (!atomic_load_explicit(&w->d->stop, memory_order_relaxed)) {
         take_policy(w);
         /* input left over from a turn's budget: no wait */
         int n = epoll_wait(w->epfd, evs, 256, w->nready ? 0 : swd_conn_wait_ms(w, 200));
         w->now = swd_now_ns();
+        atomic_store_explicit(&w->m.heartbeat_ns, w->now, memory_order_relaxed); /* /health */
+#ifdef SWD_TEST_HOOKS
+        stall_hook(w);
+#endif
         for (int i = 0; i < n; i++) {
             unsigned kind = SWD_EP_KIND(evs[i].data.u64);
             uint32_t idx = SWD_EP_IDX(evs[i].data.u64);

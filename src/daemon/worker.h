@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "sipwall/table.h"
 
 #define SWD_BATCH 64
@@ -120,6 +121,7 @@ struct swd_worker {
     struct sockaddr_storage txaddr[SWD_BATCH];
     int txfd[SWD_BATCH];
     uint8_t txkind[SWD_BATCH]; /* SWD_TX_* of each datagram waiting */
+    uint8_t txiface[SWD_BATCH]; /* the listener whose socket sends it */
     unsigned ntx;
     int64_t tx_since; /* when the oldest datagram waiting in tx was queued */
     char *txbuf;
@@ -133,6 +135,7 @@ struct swd_worker {
     sw_sip_header rhdrs[SWD_RESP_HDRS];
 
     swd_counters c;
+    swd_wmetrics m;          /* metrics this worker writes, scrapes read (daemon/metrics.h) */
     pthread_mutex_t pub_mu;
     swd_counters pub;
     sw_engine_stats pub_es;
@@ -148,8 +151,8 @@ char *swd_tx_slot(swd_worker *w, size_t *cap);
 void swd_send_slot(swd_worker *w, unsigned iface, sw_transport t, const sw_addr *to, size_t len,
                    unsigned kind);
 /* Counts one message of kind SWD_TX_* as sent (requests_forwarded,
- * responses_forwarded, replies). */
-void swd_count_sent(swd_worker *w, unsigned kind);
+ * responses_forwarded, replies) from listener iface (>= nlistens: none). */
+void swd_count_sent(swd_worker *w, unsigned kind, unsigned iface);
 void swd_hop_failed(swd_worker *w, const sw_addr *to);
 
 /* conn.c */

@@ -18,10 +18,16 @@ static void test_order_and_content(void **state)
     (void)state;
     swd_ring *r = swd_ring_new(4096);
     assert_non_null(r);
+    assert_int_equal(swd_ring_used(r), 0);
+    size_t used = 0;
     for (uint32_t i = 0; i < 10; i++) {
         char data[64];
         snprintf(data, sizeof data, "message %u", i);
         assert_int_equal(swd_ring_put(r, i + 1, &i, sizeof i, data, strlen(data)), SW_OK);
+        /* the metrics' depth: grows by each whole record (16-byte header, 8-aligned) */
+        size_t now = swd_ring_used(r);
+        assert_true(now >= used + 16 + sizeof i + strlen(data) && now <= used + 16 + sizeof i + strlen(data) + 7);
+        used = now;
     }
     for (uint32_t i = 0; i < 10; i++) {
         swd_ring_rec rec;
@@ -39,6 +45,7 @@ static void test_order_and_content(void **state)
     }
     swd_ring_rec rec;
     assert_int_equal(swd_ring_peek(r, &rec), 0);
+    assert_int_equal(swd_ring_used(r), 0);
     swd_ring_free(r);
 }
 
