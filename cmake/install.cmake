@@ -21,6 +21,9 @@ install(TARGETS sipwall sipwalld RUNTIME DESTINATION bin
                     WORLD_READ WORLD_EXECUTE)
 
 file(GLOB SW_DOCS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/docs/*.md)
+# docs/README.md is how to write the docs (for contributors), and its name
+# would replace the project's README.
+list(FILTER SW_DOCS EXCLUDE REGEX "/docs/README\\.md$")
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${SW_DOCS} DESTINATION share/doc/sipwall
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${CMAKE_SOURCE_DIR}/etc/sipwalld.conf.example

@@ -37,7 +37,7 @@ for f in /usr/share/doc/sipwall/README.md /usr/share/doc/sipwall/sipwalld.md \
 done
 check "/etc/sipwall 0750" mode_is /etc/sipwall 750
 check "/etc/sipwall/sipwalld.conf 0640" mode_is /etc/sipwall/sipwalld.conf 640
-n=$(ls "$SW_SRC"/docs/*.md | wc -l)
+n=$(ls "$SW_SRC"/docs/*.md | grep -vc /README.md)
 m=$(ls "$D"/usr/share/doc/sipwall/*.md | grep -vc README.md)
 check "every docs/*.md installed ($m of $n)" [ "$m" = "$n" ]
 ww=$(find "$D" -perm /022 ! -type l -printf '%m %p\n')
