@@ -112,9 +112,12 @@ static void learn(const sw_detectors *d, sw__peer_st *ps, int64_t ts)
     learn_step(ps, n / win_s, tau);
     int64_t gaps = s - ps->bucket - 1;
     if (gaps > 4 * (int64_t)tau) {
-        ps->base = 0; /* idle for four time constants: under 2% is left */
-        ps->nbuckets = ps->nbuckets > UINT32_MAX - (uint32_t)(4 * tau) ? UINT32_MAX
-                                                                        : ps->nbuckets + 4 * tau;
+        /* Idle for four time constants (under 2% would be left): its rate
+         * is unknown again, e.g. traffic coming back after a failover.
+         * Learn afresh, with the warm-up's guard. */
+        ps->base = 0;
+        ps->nbuckets = 0;
+        ps->first = ts ? ts : 1;
     } else {
         for (int64_t i = 0; i < gaps; i++)
             learn_step(ps, 0.0, tau);
@@ -146,6 +149,13 @@ static void peer_burst(sw__msg *m, sw__peer_st *ps)
     char what[40];
     snprintf(what, sizeof what, "new calls in %llds", (long long)(w / SW_NS_S));
     sw_detect_hit *h = peer_hit(m, r, "flood.peer-burst", what, n, limit);
+    /* A call we refuse is a failed call: its dialog goes and no answer of
+     * the far end will be counted, so the burst stays failing while the
+     * excess is refused. */
+    if (h && !h->monitor && (h->action == SW_ACTION_REJECT || h->action == SW_ACTION_DROP)) {
+        uint32_t calls, fails;
+        sw__ring2_add(&ps->burst, m->ts, sw__rw(d, SW_DP_FL_BURST_WINDOW), 0, 1, &calls, &fails);
+    }
     if (!h || !h->trip)
         return;
     const sw_peer *p = m->f->peer;
