@@ -149,6 +149,12 @@ static void peer_burst(sw__msg *m, sw__peer_st *ps)
     char what[40];
     snprintf(what, sizeof what, "new calls in %llds", (long long)(w / SW_NS_S));
     sw_detect_hit *h = peer_hit(m, r, "flood.peer-burst", what, n, limit);
+    /* Retry-After: the window, not retry-after.  A partner's SBC that
+     * honours RFC 3261 21.5.4 sends us nothing for that long; the excess
+     * has left the window by then, and a long pause would cut the
+     * partner's legitimate calls too (the trunk is not to be blocked). */
+    if (h && h->action == SW_ACTION_REJECT)
+        h->retry_after_s = sw__secs(w);
     /* A call we refuse is a failed call: its dialog goes and no answer of
      * the far end will be counted, so the burst stays failing while the
      * excess is refused. */
