@@ -70,6 +70,7 @@
     P(FLOOD, FL_BURST_FAILURE_RATIO, "peer-burst-failure-ratio", PERCENT, 50)        \
     P(FLOOD, FL_BASELINE, "peer-baseline", DURATION, 300 * SW_NS_S)                  \
     P(FLOOD, FL_WARMUP, "peer-warmup", DURATION, 600 * SW_NS_S)                      \
+    P(FLOOD, FL_PEER_IDLE, "peer-idle", DURATION, 60 * SW_NS_S)                      \
     /* D4: repeated malformed messages from one source */                            \
     P(MALFORMED, MF_WINDOW, "window", DURATION, 60 * SW_NS_S)                        \
     P(MALFORMED, MF_COUNT, "count", COUNT, 5)                                        \

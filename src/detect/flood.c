@@ -14,8 +14,9 @@
  * rate).  The rate is learned per window-long bucket: a running mean over
  * the first peer-baseline, then an EWMA with that time constant; a bucket
  * teaches at most the threshold, so a burst never raises its own limit.
- * Until the partner has been seen for peer-warmup the learned rate is not
- * trusted on its own: the burst must also fail (at least
+ * Until the partner has been seen for peer-warmup (again after peer-idle
+ * without a new call) the learned rate is not trusted on its own: the
+ * burst must also fail (at least
  * peer-burst-failure-ratio of the window's new calls answered >= 400, not
  * busy or cancelled) -- a failover or a big partner's first minutes bring
  * calls that connect, a flood to guessed or unassigned numbers does not. */
@@ -95,8 +96,19 @@ static void learn_step(sw__peer_st *ps, double sample, uint32_t tau_buckets)
         ps->nbuckets++;
 }
 
+/* x to the power e, by squaring (no libm, O(log e)). */
+static double pow_u(double x, uint64_t e)
+{
+    double r = 1.0;
+    for (; e; e >>= 1, x *= x)
+        if (e & 1)
+            r *= x;
+    return r;
+}
+
 /* Closes the buckets before ts's: the one counted, then the empty ones
- * since (an idle partner's rate decays). */
+ * since (an idle partner's rate decays; in closed form, so a long gap
+ * costs no more than a short one). */
 static void learn(const sw_detectors *d, sw__peer_st *ps, int64_t ts)
 {
     int64_t w = sw__p(d, SW_DP_FL_BURST_WINDOW);
@@ -111,6 +123,11 @@ static void learn(const sw_detectors *d, sw__peer_st *ps, int64_t ts)
     double n = ps->bucket_n < cap ? (double)ps->bucket_n : cap;
     learn_step(ps, n / win_s, tau);
     int64_t gaps = s - ps->bucket - 1;
+    /* Silent for peer-idle: what comes back (a failover's return, a
+     * restart of its SBC) is warming up again.  The rate learned so far
+     * still counts, but alone it no longer trips. */
+    if (gaps * w >= sw__p(d, SW_DP_FL_PEER_IDLE))
+        ps->first = ts ? ts : 1;
     if (gaps > 4 * (int64_t)tau) {
         /* Idle for four time constants (under 2% would be left): its rate
          * is unknown again, e.g. traffic coming back after a failover.
@@ -118,9 +135,16 @@ static void learn(const sw_detectors *d, sw__peer_st *ps, int64_t ts)
         ps->base = 0;
         ps->nbuckets = 0;
         ps->first = ts ? ts : 1;
-    } else {
-        for (int64_t i = 0; i < gaps; i++)
-            learn_step(ps, 0.0, tau);
+    } else if (gaps > 0) {
+        uint64_t g = (uint64_t)gaps;
+        if (ps->nbuckets < tau) { /* running mean: k zeros scale it by n / (n + k) */
+            uint64_t k = g < tau - ps->nbuckets ? g : tau - ps->nbuckets;
+            ps->base *= (double)ps->nbuckets / (double)(ps->nbuckets + k);
+            ps->nbuckets += (uint32_t)k;
+            g -= k;
+        }
+        ps->base *= pow_u(1.0 - 1.0 / tau, g); /* EWMA: (1 - alpha) per zero */
+        ps->nbuckets = g > UINT32_MAX - ps->nbuckets ? UINT32_MAX : ps->nbuckets + (uint32_t)g;
     }
     ps->bucket = s;
     ps->bucket_n = 0;

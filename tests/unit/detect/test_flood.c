@@ -328,8 +328,24 @@ static void test_flood_peer_burst_baseline(void **state)
     assert_int_equal(t.trips, 1);
     assert_true(evidence(&t.first_trip, "threshold") <= thr);
 
-    /* Gone for two hours (traffic failed over elsewhere) and back at its
-     * old rate: learned afresh, nothing while the calls connect. */
+    /* Silent for ten minutes (traffic failed over elsewhere; the learned
+     * rate decays meanwhile) and back at its old rate: warming up again,
+     * nothing while the calls connect ... */
+    t = (tally){.rule = "flood.peer-burst"};
+    ts += S(600);
+    end = ts + S(60);
+    for (; ts < end; ts += MS(33), i++)
+        burst_call(d, &big, src, i, ts, 200, &t);
+    assert_int_equal(t.hits, 0);
+    /* ... but a failing burst still trips while it warms up. */
+    end = ts + S(3);
+    for (; ts < end; ts += MS(3), i++)
+        burst_call(d, &big, src, i, ts, 404, &t);
+    assert_int_equal(t.trips, 1);
+    assert_int_equal(evidence(&t.first_trip, "learning"), 1);
+
+    /* Gone for two hours and back at its old rate: learned afresh,
+     * nothing while the calls connect. */
     t = (tally){.rule = "flood.peer-burst"};
     ts += S(7200);
     end = ts + S(60);
