@@ -63,6 +63,14 @@
     P(FLOOD, FL_CALLER_WINDOW, "caller-window", DURATION, 10 * SW_NS_S)              \
     P(FLOOD, FL_CALLER_INVITES, "caller-invites", COUNT, 20)                         \
     P(FLOOD, FL_RETRY_AFTER, "retry-after", DURATION, 30 * SW_NS_S)                  \
+    /* D3: a partner's burst over its own learned rate (no contract needed) */      \
+    P(FLOOD, FL_BURST_WINDOW, "peer-burst-window", DURATION, 2 * SW_NS_S)            \
+    P(FLOOD, FL_BURST_FLOOR, "peer-burst-floor", COUNT, 40)                          \
+    P(FLOOD, FL_BURST_FACTOR, "peer-burst-factor", PERCENT, 400)                     \
+    P(FLOOD, FL_BURST_FAILURE_RATIO, "peer-burst-failure-ratio", PERCENT, 50)        \
+    P(FLOOD, FL_BASELINE, "peer-baseline", DURATION, 300 * SW_NS_S)                  \
+    P(FLOOD, FL_WARMUP, "peer-warmup", DURATION, 600 * SW_NS_S)                      \
+    P(FLOOD, FL_PEER_IDLE, "peer-idle", DURATION, 60 * SW_NS_S)                      \
     /* D4: repeated malformed messages from one source */                            \
     P(MALFORMED, MF_WINDOW, "window", DURATION, 60 * SW_NS_S)                        \
     P(MALFORMED, MF_COUNT, "count", COUNT, 5)                                        \

@@ -517,6 +517,52 @@ def b20(rng, work):
     return acts, []
 
 
+WRONG44_PREFIX = "+44207946"      # other +44 numbers: the edge answers 404
+
+
+def b21(rng, work):
+    """A partner flood with other parameters than b20: carrier echo
+    (127.0.0.141:5270), slower and longer -- 300 INVITEs at ~25/s over
+    ~12 s to other +44 numbers (404 each) -- between echo's normal calls."""
+    d = 50
+    acts = background(rng, d, n_alpha=8)
+    ec = echo_calls(rng, 1, d - 14, 8)
+    t = 15.0
+    for i in range(300):
+        num = "+22507%08d" % rng.randint(0, 99999999)
+        ec["actions"].append({"at": round(t, 3), "op": "call", "from": num, "pai": num,
+                              "to": "%s%04d" % (WRONG44_PREFIX, rng.randint(0, 9999)), "talk": 1})
+        t += rng.uniform(0.032, 0.048)
+    ec["actions"].sort(key=lambda a: a["at"])
+    acts.append(ec)
+    return acts, []
+
+
+def b22(rng, work):
+    """A partner's legitimate busy-hour ramp that must not trip: transit
+    carrier delta goes from ~1 to ~26 new calls/s over 15 s and holds it
+    for 5 s (over the burst floor, before any rate is learned); the calls
+    connect (onward routing and home numbers, answered), about one in seven
+    fails (404 to other +44 numbers), as in a real busy hour."""
+    d = 40
+    acts = background(rng, d, n_alpha=8)
+    dl = actor("delta")
+    t, t_ramp, t_end = 3.0, 20.0, 25.0
+    while t < t_end:
+        rate = 1.0 + 25.0 * min(1.0, max(0.0, (t - 5.0) / (t_ramp - 5.0)))
+        num = "+493090182%03d" % rng.randint(0, 999)
+        r = rng.random()
+        to = ("%s%04d" % (WRONG44_PREFIX, rng.randint(0, 9999)) if r < 0.14 else
+              home_callee(rng) if r < 0.3 else
+              "+34915550%03d" % rng.randint(0, 999) if r < 0.65 else
+              "+3906555%04d" % rng.randint(0, 9999))
+        dl["actions"].append({"at": round(t, 3), "op": "call", "from": num, "pai": num, "to": to,
+                              "talk": round(rng.uniform(0.5, 1.5), 2)})
+        t += rng.uniform(0.7, 1.3) / rate
+    acts.append(dl)
+    return acts, []
+
+
 P = lab.PARTNER
 PLANS = [
     Plan("b01_legit", 101, 50, "legitimate traffic only: every partner", [
@@ -692,5 +738,23 @@ PLANS = [
              Ep("delta-transit", "legit", [P["delta"][2]], "actors.py call (transit carrier delta)",
                 "10 transit calls to home numbers, answered"),
          ], b20),
+    Plan("b21_partner_slow_flood", 121, 50,
+         "slower, longer INVITE flood from carrier echo's own socket between its normal calls",
+         bg_eps() + [
+             Ep("invite-flood-echo", "flood", [P["echo"][2]],
+                "actors.py call x300 from echo, ~25/s, to other +44 numbers",
+                "300 INVITEs in ~12 s from 127.0.0.141:5270 to %sxxxx (not ours), each 404 "
+                "then ACK, while echo's normal calls go on" % WRONG44_PREFIX,
+                rule=("called_prefix", WRONG44_PREFIX)),
+             Ep("echo-calls", "legit", [P["echo"][2]], "actors.py call (international carrier echo)",
+                "8 calls from distinct +22507 numbers to home, answered"),
+         ], b21),
+    Plan("b22_partner_busy_ramp", 122, 40,
+         "a partner's legitimate busy-hour ramp to ~26 calls/s that must not trip", bg_eps() + [
+             Ep("delta-busy-ramp", "legit", [P["delta"][2]],
+                "actors.py call (delta, ~1 to ~26 calls/s over 15 s, held 5 s)",
+                "transit calls to +34/+39 (200 after 0.8-1.6 s) and home numbers (180, 200), "
+                "about 1 in 7 to other +44 numbers (404); talk 0.5-1.5 s"),
+         ], b22),
 ]
 PLAN = {p.name: p for p in PLANS}

@@ -758,6 +758,8 @@ static void response(sw__msg *m)
         g->answer_ms = sw__dlg_ms(g, m->ts);
     } else if (f->status >= 300 && f->status != 401 && f->status != 407) {
         /* 401/407: the caller retries with credentials, same call. */
+        if (g->flags & SW__DLG_PARTNER)
+            sw__flood_failed(m, g, f->status);
         end_call(m, g, f->status == 487 ? END_CANCEL : END_REJECT);
     }
 }

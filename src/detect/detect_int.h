@@ -398,6 +398,14 @@ typedef struct sw__peer_st {     /* a partner: INVITE rate and live calls */
     uint32_t gen;
     uint32_t active;
     sw__trip cps_trip, conc_trip;
+    /* flood.peer-burst: the partner's own rate, learned */
+    sw__ring2 burst;             /* new calls (a), failed calls (b) in peer-burst-window */
+    sw__trip burst_trip;
+    int64_t first;               /* its first new call */
+    int64_t bucket;              /* index (ts / peer-burst-window) of the bucket counted */
+    uint32_t bucket_n;           /* new calls in that bucket */
+    uint32_t nbuckets;           /* buckets learned so far */
+    double base;                 /* learned rate: new calls per second (EWMA) */
 } sw__peer_st;
 
 typedef struct sw__ir_caller_st { /* A, or the source when A is missing */
@@ -539,6 +547,8 @@ void sw__bf_response(sw__msg *m, const sw__txn *t, uint16_t status);
 void sw__flood_request(sw__msg *m);
 void sw__flood_call(sw__msg *m, sw__dlg *g);
 void sw__flood_release(sw_detectors *d, sw__dlg *g);
+/* A final failure (status >= 400) to the initial INVITE of a partner's call. */
+void sw__flood_failed(sw__msg *m, sw__dlg *g, uint16_t status);
 /* D4 */
 void sw__malformed(sw__msg *m);
 /* D5 */

@@ -203,6 +203,177 @@ static void test_flood_peer_concurrency(void **state)
     sw_detectors_free(d);
 }
 
+/* One new call from a partner, distinct A and B, and (status != 0) its
+ * final answer 5 ms later; the burst rule's hits go into t. */
+static void burst_call(sw_detectors *d, const sw_peer *peer, sw_addr src, unsigned i, int64_t ts,
+                       uint16_t status, tally *t)
+{
+    tmsg m, resp;
+    sw_detect_result r;
+    char cid[48], a[32], b[32];
+    snprintf(cid, sizeof cid, "pb-%s-%u", peer->name, i);
+    snprintf(a, sizeof a, "+4930%08u", i);
+    snprintf(b, sizeof b, "+4420%08u", i);
+    invite(d, &m, ts, peer, src, cid, a, b, &r);
+    tally_add(t, &r, ts);
+    for (unsigned k = 0; k < r.nhits; k++)
+        if (strcmp(r.hits[k].rule, "flood.peer-burst") != 0 && strcmp(r.hits[k].rule, "flood.peer-cps") != 0)
+            fail_msg("call %u: %s: %s", i, r.hits[k].rule, r.hits[k].reason);
+    if (status) {
+        t_resp(&resp, &m, ts + MS(5), status);
+        r = obs(d, &resp);
+        tally_add(t, &r, ts);
+    }
+}
+
+/* flood.peer-burst while the partner's rate is still being learned: only
+ * a burst that fails trips; a burst whose calls connect (a failover, a big
+ * partner's first minutes) does not. */
+static void test_flood_peer_burst_learning(void **state)
+{
+    (void)state;
+    sw_detectors *d = mk_default();
+    sw_peer delta = {.name = "delta", .role = SW_ROLE_TRANSIT};
+    sw_peer echo = {.name = "echo", .role = SW_ROLE_TRANSIT};
+    sw_addr dsrc = ip4(0xCB007107u, 5060), esrc = ip4(0xCB007108u, 5060);
+    tally t = {.rule = "flood.peer-burst"}, te = {.rule = "flood.peer-burst"};
+    unsigned i = 0;
+    /* normal: a call every 4 s, answered */
+    for (; i < 10; i++)
+        burst_call(d, &delta, dsrc, i, T0 + S(4 * i), 200, &t);
+    assert_int_equal(t.hits, 0);
+    /* 100 calls/s to numbers that do not exist: 404 each */
+    int64_t t1 = T0 + S(41);
+    for (unsigned k = 0; k < 200; k++, i++)
+        burst_call(d, &delta, dsrc, i, t1 + MS(10 * k), 404, &t);
+    assert_int_equal(t.trips, 1);
+    /* the 41st call in the window is over the floor (40) */
+    assert_true(t.first_trip_msg <= 2 * 10 + 2 * 41);
+    const sw_detect_hit *h = &t.first_trip;
+    assert_int_equal(h->offender_kind, SW_OFFENDER_PEER);
+    assert_string_equal(h->offender, "delta");
+    assert_int_equal(h->action, SW_ACTION_REJECT);
+    assert_int_equal(h->status, 503);
+    assert_int_equal(h->retry_after_s, 2); /* the window: a short back-off, not a 30 s outage */
+    assert_int_equal(h->block_ns, 0);
+    assert_int_equal(evidence(h, "count"), 41);
+    assert_int_equal(evidence(h, "threshold"), 40);
+    assert_int_equal(evidence(h, "learning"), 1);
+    assert_true(evidence(h, "failed") >= 20);
+    assert_non_null(strstr(h->reason, "partner delta"));
+    /* the excess is refused (hits), one event */
+    assert_true(t.hits > 100);
+
+    /* echo: same shape, but its calls ring and are answered (a failover
+     * brings live traffic): nothing while learning. */
+    i = 0;
+    for (; i < 10; i++)
+        burst_call(d, &echo, esrc, i, T0 + S(4 * i), 200, &te);
+    for (unsigned k = 0; k < 200; k++, i++)
+        burst_call(d, &echo, esrc, i, t1 + MS(10 * k), k % 3 ? 200 : 486, &te);
+    assert_int_equal(te.hits, 0);
+    sw_detectors_free(d);
+}
+
+/* After the warm-up the learned rate sets the limit: a big partner's
+ * steady busy hour and a doubling after a failover pass; four times its
+ * rate trips even when the calls connect; a contract (cps) keeps
+ * flood.peer-cps instead. */
+static void test_flood_peer_burst_baseline(void **state)
+{
+    (void)state;
+    sw_detectors *d = mk_default();
+    sw_peer big = {.name = "big", .role = SW_ROLE_INTERCONNECT};
+    sw_addr src = ip4(0xCB007109u, 5060);
+    tally t = {.rule = "flood.peer-burst"};
+    unsigned i = 0;
+    int64_t ts = T0;
+    /* 11 min at 30 calls/s (60 per window, over the floor), no answers
+     * seen: while learning a busy partner is not accused */
+    for (; ts < T0 + S(660); ts += MS(33), i++)
+        burst_call(d, &big, src, i, ts, 0, &t);
+    assert_int_equal(t.hits, 0);
+    /* 30 s of a failover: twice the rate, still under 4x */
+    int64_t end = ts + S(30);
+    for (; ts < end; ts += MS(16), i++)
+        burst_call(d, &big, src, i, ts, 0, &t);
+    assert_int_equal(t.hits, 0);
+    /* back to normal, then 5 s at 10x: trips on rate alone */
+    end = ts + S(60);
+    for (; ts < end; ts += MS(33), i++)
+        burst_call(d, &big, src, i, ts, 0, &t);
+    assert_int_equal(t.hits, 0);
+    end = ts + S(5);
+    for (; ts < end; ts += MS(3), i++)
+        burst_call(d, &big, src, i, ts, 0, &t);
+    assert_int_equal(t.trips, 1);
+    const sw_detect_hit *h = &t.first_trip;
+    assert_string_equal(h->offender, "big");
+    assert_int_equal(evidence(h, "learning"), 0);
+    assert_int_equal(evidence(h, "failed"), 0);
+    int64_t base = evidence(h, "baseline_mcps"), thr = evidence(h, "threshold");
+    assert_true(base > 25000 && base < 40000); /* about 30/s learned */
+    assert_true(thr > 200 && thr < 320);       /* 4 x 30/s x 2 s */
+    assert_int_equal(evidence(h, "count"), thr + 1);
+
+    /* The burst did not teach: a minute later the limit is the same. */
+    t = (tally){.rule = "flood.peer-burst"};
+    ts += S(60);
+    end = ts + S(60);
+    for (; ts < end; ts += MS(33), i++)
+        burst_call(d, &big, src, i, ts, 0, &t);
+    end = ts + S(5);
+    for (; ts < end; ts += MS(3), i++)
+        burst_call(d, &big, src, i, ts, 0, &t);
+    assert_int_equal(t.trips, 1);
+    assert_true(evidence(&t.first_trip, "threshold") <= thr);
+
+    /* Silent for ten minutes (traffic failed over elsewhere; the learned
+     * rate decays meanwhile) and back at its old rate: warming up again,
+     * nothing while the calls connect ... */
+    t = (tally){.rule = "flood.peer-burst"};
+    ts += S(600);
+    end = ts + S(60);
+    for (; ts < end; ts += MS(33), i++)
+        burst_call(d, &big, src, i, ts, 200, &t);
+    assert_int_equal(t.hits, 0);
+    /* ... but a failing burst still trips while it warms up. */
+    end = ts + S(3);
+    for (; ts < end; ts += MS(3), i++)
+        burst_call(d, &big, src, i, ts, 404, &t);
+    assert_int_equal(t.trips, 1);
+    assert_int_equal(evidence(&t.first_trip, "learning"), 1);
+
+    /* Gone for two hours and back at its old rate: learned afresh,
+     * nothing while the calls connect. */
+    t = (tally){.rule = "flood.peer-burst"};
+    ts += S(7200);
+    end = ts + S(60);
+    for (; ts < end; ts += MS(33), i++)
+        burst_call(d, &big, src, i, ts, 200, &t);
+    assert_int_equal(t.hits, 0);
+
+    /* A partner with a contracted cps: flood.peer-cps, never peer-burst. */
+    sw_peer cps = {.name = "contracted", .role = SW_ROLE_INTERCONNECT, .cps = 50};
+    tally tb = {.rule = "flood.peer-burst"}, tc = {.rule = "flood.peer-cps"};
+    for (unsigned k = 0; k < 300; k++) {
+        tmsg m;
+        sw_detect_result r;
+        char cid[32], b[32];
+        snprintf(cid, sizeof cid, "c-%u", k);
+        snprintf(b, sizeof b, "+4420%08u", k);
+        invite(d, &m, ts + MS(5 * k), &cps, CARRIER, cid, "+33123456789", b, &r);
+        tally_add(&tb, &r, m.f.ts_ns);
+        tally_add(&tc, &r, m.f.ts_ns);
+        tmsg resp;
+        t_resp(&resp, &m, ts + MS(5 * k + 1), 404);
+        r = obs(d, &resp);
+    }
+    assert_int_equal(tb.hits, 0);
+    assert_int_equal(tc.trips, 1);
+    sw_detectors_free(d);
+}
+
 static void test_flood_callee_caller(void **state)
 {
     (void)state;
@@ -347,6 +518,8 @@ int main(void)
         cmocka_unit_test(test_retransmissions),
         cmocka_unit_test(test_flood_peer_cps),
         cmocka_unit_test(test_flood_peer_concurrency),
+        cmocka_unit_test(test_flood_peer_burst_learning),
+        cmocka_unit_test(test_flood_peer_burst_baseline),
         cmocka_unit_test(test_flood_callee_caller),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_ipv6_prefix),
