@@ -118,6 +118,7 @@ typedef struct swd_daemon {
     struct swd_reloader *reloader; /* policy reloads off the control thread (reload.h) */
     sw_exporter *exporters[SWD_MAX_EXPORTS]; /* export syslog lines (daemon/export.c) */
     unsigned nexporters;
+    struct swd_api *api;        /* the HTTPS admin API (daemon/api.c); NULL = none */
 } swd_daemon;
 
 /* The shared store's ceiling for a policy; on reload the store is resized
