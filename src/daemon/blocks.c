@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "daemon/worker.h"
 #include "sipwall/detect.h"
 
 typedef struct listing {
@@ -130,6 +131,17 @@ int swd_block_add(swd_daemon *d, const char *kind, const char *key, int64_t dur_
         if (sw_addr_parse(ip, &b.src) != SW_OK)
             memset(&b.src, 0, sizeof b.src);
     }
+    if (k == SW_OFFENDER_SOURCE && b.src.family) {
+        /* the engine never applies a source block to a configured partner
+         * (an IPv6 /64 may be shared): say so rather than pretend */
+        const swd_policy_gen *g = atomic_load(&d->policy);
+        if (g && sw_policy_partner_host(g->policy, &b.src)) {
+            snprintf(msg, msglen,
+                     "error: %s is a configured partner's address; source blocks never apply to partners "
+                     "(block its numbers, or change the policy)", id);
+            return SW_ECONFLICT;
+        }
+    }
     /* an operator's duration is what it says: no repeat-offence doubling */
     (void)sw_state_block_remove(d->state, k, id);
     sw_state_block ev;
@@ -190,6 +202,7 @@ char *swd_partners_json(swd_daemon *d)
         json_object_set_new(o, "addresses", json_integer(p->naddresses));
         json_object_set_new(o, "cps", json_integer(p->cps));
         json_object_set_new(o, "concurrency", json_integer(p->concurrency));
+        swd_partners_add_json(d, g, i, o); /* live: messages, verdicts, blocked */
         json_array_append_new(arr, o);
     }
     json_t *o = json_object();

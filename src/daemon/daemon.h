@@ -140,7 +140,8 @@ void swd_workers_stats(swd_daemon *d, swd_counters *c, sw_engine_stats *es, uint
 
 /* ---- blocks for operators (src/daemon/blocks.c) ------------------------------
  * The functions behind `sipwalld ctl blocks|block|unblock` and the admin
- * API; any thread (the state store is thread-safe).  Each change is an
+ * API (which hands its commands to the control thread); control thread
+ * only (swd_block_add reads the policy in force).  Each change is an
  * audit event naming who and from where. */
 /* {"blocks":[{kind,key,origin,rule,reason,created,expires,hits,offences}],
  * "total":N,"truncated":bool}: the blocks in force, at most limit of them
@@ -148,7 +149,9 @@ void swd_workers_stats(swd_daemon *d, swd_counters *c, sw_engine_stats *es, uint
 char *swd_blocks_json(swd_daemon *d, size_t limit);
 /* Blocks kind/key for dur_s seconds (1..86400) with a reason (origin
  * admin; an existing entry of that key is replaced, not doubled).  SW_OK
- * with "ok …" in msg, or SW_EINVAL / SW_ENOTFOUND with "error: …". */
+ * with "ok …" in msg, or SW_EINVAL / SW_ENOTFOUND / SW_ECONFLICT (a
+ * partner's source address: source blocks never apply to partners) with
+ * "error: …". */
 int swd_block_add(swd_daemon *d, const char *kind, const char *key, int64_t dur_s, const char *reason,
                   const char *who, const sw_addr *from, char *msg, size_t msglen);
 /* Lifts the block on kind/key (removes its entry).  SW_OK, SW_ENOTFOUND
@@ -156,8 +159,10 @@ int swd_block_add(swd_daemon *d, const char *kind, const char *key, int64_t dur_
 int swd_unblock(swd_daemon *d, const char *kind, const char *key, const char *who,
                 const sw_addr *from, char *msg, size_t msglen);
 
-/* {"partners":[{name,role,trusted,addresses,cps,concurrency}],
- * "policy_generation":N}: the configured partners of the policy in force
+/* {"partners":[{name,role,trusted,addresses,cps,concurrency,messages,
+ * verdicts{},blocked,workers_counted,counted}],"policy_generation":N}: the
+ * configured partners of the policy in force with their live counters
+ * (daemon/partners.c)
  * (malloc'd; NULL on no memory).  Control thread only (it frees old
  * policy generations). */
 char *swd_partners_json(swd_daemon *d);

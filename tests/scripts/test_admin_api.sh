@@ -296,8 +296,21 @@ r=$(auth "$URL/v1/events?type=sip_scan&src=$SCANNER&limit=5")
 check "the scanner's events by src and type" [ "$(echo "$r" | jget 'd["count"]')" -ge 1 ]
 r=$(auth "$URL/v1/events?type=admin_change&since=-1h&until=-30m")
 check "a time window with nothing in it: 0 events" [ "$(echo "$r" | jget 'd["count"]')" = 0 ]
-r=$(auth "$URL/v1/partners")
-check "partners lists alpha" bash -c "echo '$r' | jget '[p[\"name\"] for p in d[\"partners\"]]' | grep -q alpha"
+python3 "$T/send.py" "$ALPHA" "$IC" "$PORT" alpha1
+python3 "$T/send.py" "$ALPHA" "$IC" "$PORT" alpha2
+reached alpha2 || true
+alpha_counts() { # the workers publish their counters once a second
+    local r
+    for _ in $(seq 1 30); do
+        r=$(auth "$URL/v1/partners")
+        echo "$r" | jget '[(p["messages"], p["verdicts"]["allow"]) for p in d["partners"] if p["name"]=="alpha"]' |
+            grep -qx '\[(2, 2)\]' && return 0
+        sleep 0.1
+    done
+    echo "partners: $r" >&2
+    return 1
+}
+check "partners lists alpha with its live counters (2 messages, 2 allowed)" alpha_counts
 
 # ---- sipwall admin (libcurl) ------------------------------------------------------------------------
 export SIPWALL_ADMIN_URL=$URL SIPWALL_ADMIN_CACERT=$P/ca.pem
