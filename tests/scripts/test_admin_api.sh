@@ -108,7 +108,14 @@ start() { # STDERR-FILE
     done
     die "sipwalld did not come up"
 }
-stop() { kill "$DPID"; wait "$DPID" 2>/dev/null || true; DPID=; }
+stop() { # STDERR-FILE: a clean stop, nothing from the sanitizers
+    local rc=0
+    kill "$DPID"
+    wait "$DPID" || rc=$?
+    DPID=
+    check "sipwalld stopped cleanly (exit $rc, no sanitizer report)" \
+        bash -c "[ $rc = 0 ] && ! grep -qE 'Sanitizer|runtime error' '$1'"
+}
 
 # the core: counts what reaches it (one Call-ID a line)
 cat > "$T/core.py" <<'PY'
@@ -332,9 +339,23 @@ printf 'wrong\n' > "$T/badtoken"
 rc=0; "$SIPWALL" admin --token-file "$T/badtoken" status > /dev/null 2>&1 || rc=$?
 check "sipwall admin with a wrong token: exit 1" [ "$rc" = 1 ]
 
-# ---- client certificates ------------------------------------------------------------------------------
-stop
-write_conf client-ca "$P/ca.pem"
+# ---- the local socket: the same functions, audited as ctl ---------------------------------------------
+out=$(ctl block callee +4930555 120 ctl test)
+check "ctl block ($out)" like "$out" 'ok blocked callee +4930555 for 120 s'
+out=$(ctl blocks)
+check "ctl blocks lists it with origin admin" bash -c "echo '$out' | grep -q '\"key\":\"+4930555\",\"origin\":\"admin\"'"
+out=$(ctl unblock callee +4930555)
+check "ctl unblock" like "$out" 'ok unblocked callee +4930555'
+rc=0; out=$(ctl unblock bogus x) || rc=$?
+check "ctl unblock of an unknown kind: exit 1" bash -c "[ $rc = 1 ] && [[ '$out' == 'error: unknown block kind'* ]]"
+sleep 0.3
+r=$(auth "$URL/v1/events?type=admin_change&rule=admin.unblock&limit=1")
+check "ctl's changes are audited as the local socket" \
+    bash -c "echo '$r' | jget 'd[\"events\"][0][\"event\"][\"evidence\"][\"who\"]' | grep -qx 'ctl (local socket)'"
+
+# ---- client certificates, connection cap -------------------------------------------------------------
+stop "$T/start1.err"
+write_conf client-ca "$P/ca.pem" max-conns 4 timeout 2
 start "$T/start2.err"
 check "a restart prints no credential" bash -c "! grep -q ADMIN-TOKEN '$T/start2.err'"
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$P/ca.pem" -H "Authorization: Bearer $TOKEN" "$URL/v1/status" || true)
@@ -351,7 +372,24 @@ sleep 0.5
 r=$(auth --cert "$P/client.pem" --key "$P/client.key" "$URL/v1/events?type=admin_change&rule=admin.block&limit=1")
 check "the audit event names the certificate identity" \
     bash -c "echo '$r' | jget 'd[\"events\"][0][\"event\"][\"evidence\"][\"who\"]' | grep -qx 'token cert:client'"
-stop
+# four idle connections (no TLS handshake) take every slot: the listener
+# pauses, the next client waits until the 2 s timeout frees them
+python3 -c '
+import socket, sys, time
+ss = [socket.create_connection((sys.argv[1], int(sys.argv[2]))) for _ in range(4)]
+time.sleep(6)
+' "$IC" "$API_PORT" &
+IDLE=$!
+sleep 0.3
+t0=$(date +%s.%N)
+r=$(auth --max-time 10 --cert "$P/client.pem" --key "$P/client.key" "$URL/v1/status")
+t1=$(date +%s.%N)
+waited=$(echo "$t1 - $t0" | bc -l)
+kill "$IDLE" 2>/dev/null || true
+wait "$IDLE" 2>/dev/null || true
+check "max-conns 4: a fifth client waits for a slot, timeout 2 frees idle ones (waited ${waited} s)" \
+    bash -c "[[ '$r' == 200* ]] && [ \"\$(echo '$waited > 1.4 && $waited < 5' | bc -l)\" = 1 ]"
+stop "$T/start2.err"
 
 if [ "$fails" -ne 0 ]; then
     for f in "$T"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done
