@@ -1150,8 +1150,6 @@ static int d_admin_api(cfg_parser *p)
     int rc = parse_hostport(p, "admin-api listen", p->words.w[2], &a->addr);
     if (rc)
         return rc;
-    if (a->addr.port == 0)
-        return fail(p, p->line, "admin-api listen: a port is required (e.g. 127.0.0.1:8443)");
     a->line = p->line;
     a->max_conns = 64;
     a->timeout_s = 10;
