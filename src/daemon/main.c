@@ -392,6 +392,20 @@ static int check_config(const char *path)
             return 1;
         }
     }
+    if (cfg.api.on) {
+        /* the admin API's certificate and key must load, as at start */
+        char why[512];
+        SSL_CTX *x = sw_tls_server_ctx(cfg.api.cert, cfg.api.key, cfg.api.client_ca,
+                                       cfg.api.client_ca ? SW_TLS_VERIFY_REQUIRED : SW_TLS_VERIFY_NONE, why,
+                                       sizeof why);
+        if (!x) {
+            fprintf(stderr, "%s:%d: admin-api: %s\n", path, cfg.api.line, why);
+            swd_policy_gen_free(g);
+            swd_config_free(&cfg);
+            return 1;
+        }
+        sw_tls_ctx_free(x);
+    }
     printf("%s: ok — mode %s, %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs; "
            "policy %s with %u rules; %u workers, about %llu MiB of engine state, %llu file descriptors\n",
            path, swd_mode_name(cfg.mode), cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures,
