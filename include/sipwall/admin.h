@@ -33,7 +33,7 @@ typedef enum sw_admin_op {
 #define SW_ADMIN_EVENTS_DEFAULT 100
 #define SW_ADMIN_EVENTS_MAX 10000
 #define SW_ADMIN_BLOCKS_DEFAULT 1000
-#define SW_ADMIN_BLOCKS_MAX 100000
+#define SW_ADMIN_BLOCKS_MAX 20000 /* about 7 MB of JSON */
 #define SW_ADMIN_DURATION_MAX_S 86400 /* the longest block (the state store's cap) */
 
 typedef struct sw_admin_req {

@@ -79,7 +79,10 @@ static struct bufferevent *new_conn(struct event_base *base, void *arg)
     }
     /* NULL would make evhttp serve this connection in plain text: every
      * request checks that its connection is TLS (on_request) */
-    return sw_https_bev_new(base, s->c.tls, conn_gone, s);
+    struct bufferevent *bev = sw_https_bev_new(base, s->c.tls, conn_gone, s);
+    if (!bev)
+        conn_gone(s); /* nothing will call it for this one */
+    return bev;
 }
 
 /* ---- replies ------------------------------------------------------------------------- */

@@ -333,15 +333,30 @@ int swd_admin_client(const char *conf_path, int argc, char **argv)
     swd_config_free(&cfg);
     dprintf(fd, "%s\n", line);
     shutdown(fd, SHUT_WR);
-    char buf[65536];
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
-        if (r <= 0 || (n += (size_t)r) == sizeof buf - 1)
+    /* a block list may be large: read it all (64 MiB at most) */
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 == cap) {
+            char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r <= 0)
             break;
+        n += (size_t)r;
     }
     close(fd);
+    if (!buf) {
+        fprintf(stderr, "sipwalld: out of memory\n");
+        return 1;
+    }
     buf[n] = '\0';
     fputs(buf, stdout);
-    return strncmp(buf, "ok", 2) == 0 || buf[0] == '{' || buf[0] == '[' ? 0 : 1;
+    int rc = strncmp(buf, "ok", 2) == 0 || buf[0] == '{' || buf[0] == '[' ? 0 : 1;
+    free(buf);
+    return rc;
 }

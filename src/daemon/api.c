@@ -270,10 +270,15 @@ static char *run(void *ctx, const sw_admin_req *r, const char *who, const sw_add
     case SW_ADMIN_BLOCKS:
         snprintf(cmd, sizeof cmd, "blocks %zu", r->limit);
         return via_ctl(a, who, from, cmd, CTL_TIMEOUT_MS, status, 400);
-    case SW_ADMIN_BLOCK_ADD:
+    case SW_ADMIN_BLOCK_ADD: {
         /* kind and key are plain words (request.c); the reason is the rest of the line */
         snprintf(cmd, sizeof cmd, "block %s %s %lld %s", r->kind, r->key, (long long)r->duration_s, r->reason);
-        return via_ctl(a, who, from, cmd, CTL_TIMEOUT_MS, status, 400);
+        const char *why = NULL;
+        char *reply = ctl_call(a, who, from, cmd, CTL_TIMEOUT_MS, &why);
+        if (!reply)
+            return err_body(status, 503, why ? why : "unavailable");
+        return text_reply(reply, strstr(reply, "configured partner") ? 409 : 400, status);
+    }
     case SW_ADMIN_UNBLOCK: {
         snprintf(cmd, sizeof cmd, "unblock %s %s", r->kind, r->key);
         const char *why = NULL;

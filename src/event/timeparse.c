@@ -41,7 +41,7 @@ static int days_in_month(int y, int m)
     return m == 2 && leap ? 29 : d[m - 1];
 }
 
-#define MAX_RELATIVE_S (100LL * 366 * 86400) /* a century back is enough for any store */
+#define MAX_RELATIVE_S SW_EVENT_TIME_MAX_RELATIVE_S
 
 static int parse_relative(const char *s, int64_t now_ns, int64_t *out)
 {

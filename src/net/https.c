@@ -52,8 +52,12 @@ struct bufferevent *sw_https_bev_new(struct event_base *base, SSL_CTX *ctx, void
     }
     struct bufferevent *bev =
         bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-    if (!bev)
-        SSL_free(ssl); /* calls fn: the caller counted nothing yet, see net.h */
+    if (!bev) {
+        /* a failure never calls fn (net.h): take the hook off first */
+        free(SSL_get_ex_data(ssl, ex_index));
+        SSL_set_ex_data(ssl, ex_index, NULL);
+        SSL_free(ssl);
+    }
     return bev;
 }
 
