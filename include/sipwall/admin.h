@@ -86,7 +86,7 @@ typedef struct sw_admin_limits {
     uint32_t capacity;       /* sources tracked; 0 = 4096 */
     uint32_t burst;          /* attempts a source may make at once; 0 = 5 */
     uint32_t per_min;        /* refill a minute per source; 0 = 12 */
-    uint32_t global_per_s;   /* hashed attempts a second, all sources; 0 = 20 */
+    uint32_t global_per_s;   /* hashed attempts a second, all sources; 0 = 5 */
     uint32_t max_concurrent; /* verifications at once; 0 = 2 */
 } sw_admin_limits;
 

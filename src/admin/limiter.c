@@ -44,7 +44,7 @@ sw_admin_limiter *sw_admin_limiter_new(const sw_admin_limits *l)
     if (!x->lim.per_min)
         x->lim.per_min = 12;
     if (!x->lim.global_per_s)
-        x->lim.global_per_s = 20;
+        x->lim.global_per_s = 5;
     if (!x->lim.max_concurrent)
         x->lim.max_concurrent = 2;
     sw_table_config tc = {.key_size = sizeof(srckey), .value_size = sizeof(bucket),

@@ -225,6 +225,9 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *why = "";
     int st = authenticate(s, req, bev, &from, who, sizeof who, &why);
     if (st != 200) {
+        /* a refused client reconnects for its next try: it cannot sit on
+         * one of the max_conns slots sending guesses */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
         if (st == 401)
             evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
                               "Bearer realm=\"sipwalld\"");

@@ -374,13 +374,16 @@ check "the audit event names the certificate identity" \
     bash -c "echo '$r' | jget 'd[\"events\"][0][\"event\"][\"evidence\"][\"who\"]' | grep -qx 'token cert:client'"
 # four idle connections (no TLS handshake) take every slot: the listener
 # pauses, the next client waits until the 2 s timeout frees them
+rm -f "$T/idle.ready"
 python3 -c '
 import socket, sys, time
 ss = [socket.create_connection((sys.argv[1], int(sys.argv[2]))) for _ in range(4)]
+time.sleep(0.2)  # the server has accepted them (the listener pauses at 4)
+open(sys.argv[3], "w").close()
 time.sleep(6)
-' "$IC" "$API_PORT" &
+' "$IC" "$API_PORT" "$T/idle.ready" &
 IDLE=$!
-sleep 0.3
+for _ in $(seq 1 50); do [ -e "$T/idle.ready" ] && break; sleep 0.1; done
 t0=$(date +%s.%N)
 r=$(auth --max-time 10 --cert "$P/client.pem" --key "$P/client.key" "$URL/v1/status")
 t1=$(date +%s.%N)
