@@ -145,7 +145,7 @@ struct swd_worker {
 };
 
 /* ---- per-partner counters (src/daemon/partners.c) ---------------------------- */
-#define SWD_PARTNER_CTR_MAX 4096 /* partners counted per policy (peers beyond are not) */
+#define SWD_PARTNER_CTR_MAX 1024 /* partners counted per policy (peers beyond are not); 3 x 72 KiB per worker */
 typedef struct swd_partner_ctr {
     uint64_t messages;            /* screened, sent by this partner */
     uint64_t verdicts[SW_ACTION__COUNT];
