@@ -264,9 +264,18 @@ static char *run(void *ctx, const sw_admin_req *r, const char *who, const sw_add
     switch (r->op) {
     case SW_ADMIN_STATUS:
         return via_ctl(a, who, from, "stats", CTL_TIMEOUT_MS, status, 500);
-    case SW_ADMIN_RELOAD:
+    case SW_ADMIN_RELOAD: {
         /* 409: the policy in force stays, the one on disk is refused */
-        return via_ctl(a, who, from, "reload", CTL_RELOAD_TIMEOUT_MS, status, 409);
+        const char *why = NULL;
+        char *reply = ctl_call(a, who, from, "reload", CTL_RELOAD_TIMEOUT_MS, &why);
+        /* the request was audited by the control thread; the outcome too */
+        char detail[400];
+        snprintf(detail, sizeof detail, "reload outcome: %.380s", reply ? reply : why ? why : "no answer");
+        swd_audit(a->d, SW_EVT_ADMIN_CHANGE, "admin.reload", who, from, "reload", detail);
+        if (!reply)
+            return err_body(status, 503, why ? why : "unavailable");
+        return text_reply(reply, 409, status);
+    }
     case SW_ADMIN_BLOCKS:
         snprintf(cmd, sizeof cmd, "blocks %zu", r->limit);
         return via_ctl(a, who, from, cmd, CTL_TIMEOUT_MS, status, 400);

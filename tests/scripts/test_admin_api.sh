@@ -299,6 +299,10 @@ check "the brute force's refused logins are events ($nf, as many as were hashed:
     bash -c "[ $nf -eq $n401 ] && echo '$r' | jget 'all(e[\"event\"][\"src\"].startswith(\"$BRUTE:\") for e in d[\"events\"])' | grep -qx True"
 r=$(auth "$URL/v1/events?type=admin_change&rule=admin.unblock")
 check "rule filter: one unblock" [ "$(echo "$r" | jget 'd["count"]')" = 1 ]
+r=$(auth "$URL/v1/events?type=admin_change&rule=admin.reload")
+check "the reloads' outcomes are audited: one ok, one refused with file:line" \
+    bash -c "echo '$r' | jget '[e[\"event\"][\"reason\"] for e in d[\"events\"]]' | grep -q 'reload outcome: ok generation' &&
+             echo '$r' | jget '[e[\"event\"][\"reason\"] for e in d[\"events\"]]' | grep -q 'reload outcome: error: the policy does not load.*partners.policy:3:'"
 r=$(auth "$URL/v1/events?type=sip_scan&src=$SCANNER&limit=5")
 check "the scanner's events by src and type" [ "$(echo "$r" | jget 'd["count"]')" -ge 1 ]
 r=$(auth "$URL/v1/events?type=admin_change&since=-1h&until=-30m")
