@@ -164,6 +164,7 @@ int sw_admin_server_start(sw_admin_server *s, char *err, size_t errlen) SW_NONNU
 void sw_admin_server_free(sw_admin_server *s);
 typedef struct sw_admin_server_stats {
     uint64_t requests, auth_failures, throttled, conns, conns_now;
+    sw_admin_limiter_stats limiter;
 } sw_admin_server_stats;
 void sw_admin_server_stats_get(sw_admin_server *s, sw_admin_server_stats *out) SW_NONNULL(1, 2);
 

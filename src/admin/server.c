@@ -362,4 +362,5 @@ void sw_admin_server_stats_get(sw_admin_server *s, sw_admin_server_stats *out)
     out->throttled = atomic_load(&s->throttled);
     out->conns = atomic_load(&s->conns);
     out->conns_now = atomic_load(&s->conns_gauge);
+    sw_admin_limiter_stats_get(s->lim, &out->limiter);
 }

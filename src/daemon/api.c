@@ -262,8 +262,30 @@ static char *run(void *ctx, const sw_admin_req *r, const char *who, const sw_add
     swd_api *a = ctx;
     char cmd[512];
     switch (r->op) {
-    case SW_ADMIN_STATUS:
-        return via_ctl(a, who, from, "stats", CTL_TIMEOUT_MS, status, 500);
+    case SW_ADMIN_STATUS: {
+        char *body = via_ctl(a, who, from, "stats", CTL_TIMEOUT_MS, status, 500);
+        json_t *o = *status == 200 && body ? json_loads(body, 0, NULL) : NULL;
+        if (!o)
+            return body;
+        /* the API's own counters (this thread's) next to the daemon's */
+        sw_admin_server_stats st;
+        sw_admin_server_stats_get(a->srv, &st);
+        json_t *x = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "requests",
+                              (json_int_t)st.requests, "auth_failures", (json_int_t)st.auth_failures,
+                              "throttled", (json_int_t)st.throttled, "connections", (json_int_t)st.conns,
+                              "connections_now", (json_int_t)st.conns_now, "limiter", "verifications",
+                              (json_int_t)st.limiter.taken, "refused_source", (json_int_t)st.limiter.refused_source,
+                              "refused_global", (json_int_t)st.limiter.refused_global, "refused_busy",
+                              (json_int_t)st.limiter.refused_busy, "evictions", (json_int_t)st.limiter.evictions);
+        if (x)
+            json_object_set_new(o, "admin_api", x);
+        char *out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(o);
+        if (!out)
+            return body;
+        free(body);
+        return out;
+    }
     case SW_ADMIN_RELOAD: {
         /* 409: the policy in force stays, the one on disk is refused */
         const char *why = NULL;

@@ -224,6 +224,9 @@ r=$(auth "$URL/v1/status")
 check "another address with the credential still gets in during the brute force" like "$r" '200*'
 r=$(api --interface "$BRUTE" -H "Authorization: Bearer guess-again" "$URL/v1/status")
 check "the brute forcer is still refused without hashing: 429 ($r)" like "$r" '429 *too many attempts*'
+r=$(auth "$URL/v1/status")
+thr=$(echo "$r" | jget 'd["admin_api"]["throttled"]')
+check "status counts the throttled attempts ($thr >= $n429 + 1)" [ "$thr" -ge $((n429 + 1)) ]
 
 # ---- blocks -----------------------------------------------------------------------------------
 python3 "$T/send.py" "$SCANNER" "$IC" "$PORT" scan1 friendly-scanner
