@@ -147,11 +147,13 @@ typedef struct sw_admin_server_config {
     sw_admin_cred *cred;       /* borrowed */
     sw_admin_limits limits;
     unsigned max_conns;        /* connections at once; 0 = 64 */
-    unsigned timeout_s;        /* read/write/idle per connection; 0 = 10 */
+    unsigned timeout_s;        /* read/write/idle per connection; 0 = 10; a connection
+                                * lives SW_ADMIN_LIFETIME_TIMEOUTS times this at most */
     const sw_admin_ops *ops;
     void *ctx;
 } sw_admin_server_config;
 
+#define SW_ADMIN_LIFETIME_TIMEOUTS 5
 typedef struct sw_admin_server sw_admin_server;
 
 /* Binds the listener now (before privileges drop); nothing is served
@@ -164,6 +166,7 @@ int sw_admin_server_start(sw_admin_server *s, char *err, size_t errlen) SW_NONNU
 void sw_admin_server_free(sw_admin_server *s);
 typedef struct sw_admin_server_stats {
     uint64_t requests, auth_failures, throttled, conns, conns_now;
+    uint64_t conns_expired;    /* cut at the end of their lifetime */
     sw_admin_limiter_stats limiter;
 } sw_admin_server_stats;
 void sw_admin_server_stats_get(sw_admin_server *s, sw_admin_server_stats *out) SW_NONNULL(1, 2);

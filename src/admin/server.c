@@ -38,7 +38,7 @@ struct sw_admin_server {
     int started;
     unsigned conns_now; /* the server's thread only */
     int paused;
-    atomic_uint_least64_t requests, auth_failures, throttled, conns;
+    atomic_uint_least64_t requests, auth_failures, throttled, conns, expired;
     atomic_uint_least32_t conns_gauge;
 };
 
@@ -55,9 +55,25 @@ static int64_t now_ns(void)
 
 /* ---- connections ----------------------------------------------------------------- */
 
+/* One connection: its lifetime timer.  evhttp's timeout is per read, so a
+ * client trickling a byte at a time would keep its slot for ever; at the
+ * end of its lifetime the connection's timeouts become 1 ms and evhttp
+ * closes it at the next pause, by its own timeout path (re-armed every
+ * second in case evhttp set them back). */
+typedef struct conn {
+    sw_admin_server *s;
+    struct bufferevent *bev;
+    struct event *timer;
+    int expired;
+} conn;
+
 static void conn_gone(void *arg)
 {
-    sw_admin_server *s = arg;
+    conn *c = arg;
+    sw_admin_server *s = c->s;
+    if (c->timer)
+        event_free(c->timer);
+    free(c);
     if (s->conns_now)
         s->conns_now--;
     atomic_store(&s->conns_gauge, s->conns_now);
@@ -65,6 +81,18 @@ static void conn_gone(void *arg)
         evconnlistener_enable(evhttp_bound_socket_get_listener(s->bound));
         s->paused = 0;
     }
+}
+
+static void conn_expire(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    conn *c = arg;
+    if (!c->expired)
+        atomic_fetch_add(&c->s->expired, 1);
+    c->expired = 1;
+    struct timeval now = {0, 1000}, again = {1, 0};
+    bufferevent_set_timeouts(c->bev, &now, &now);
+    event_add(c->timer, &again);
 }
 
 static struct bufferevent *new_conn(struct event_base *base, void *arg)
@@ -79,9 +107,28 @@ static struct bufferevent *new_conn(struct event_base *base, void *arg)
     }
     /* NULL would make evhttp serve this connection in plain text: every
      * request checks that its connection is TLS (on_request) */
-    struct bufferevent *bev = sw_https_bev_new(base, s->c.tls, conn_gone, s);
-    if (!bev)
-        conn_gone(s); /* nothing will call it for this one */
+    conn *c = calloc(1, sizeof *c);
+    struct bufferevent *bev = NULL;
+    if (c) {
+        c->s = s;
+        c->timer = evtimer_new(base, conn_expire, c);
+        bev = c->timer ? sw_https_bev_new(base, s->c.tls, conn_gone, c) : NULL;
+    }
+    if (!bev) {
+        if (c) {
+            if (c->timer)
+                event_free(c->timer);
+            free(c);
+        }
+        /* nothing will call conn_gone for this one: uncount it here */
+        if (s->conns_now)
+            s->conns_now--;
+        atomic_store(&s->conns_gauge, s->conns_now);
+        return NULL;
+    }
+    c->bev = bev;
+    struct timeval life = {(time_t)s->c.timeout_s * SW_ADMIN_LIFETIME_TIMEOUTS, 0};
+    event_add(c->timer, &life);
     return bev;
 }
 
@@ -362,5 +409,6 @@ void sw_admin_server_stats_get(sw_admin_server *s, sw_admin_server_stats *out)
     out->throttled = atomic_load(&s->throttled);
     out->conns = atomic_load(&s->conns);
     out->conns_now = atomic_load(&s->conns_gauge);
+    out->conns_expired = atomic_load(&s->expired);
     sw_admin_limiter_stats_get(s->lim, &out->limiter);
 }

@@ -270,10 +270,11 @@ static char *run(void *ctx, const sw_admin_req *r, const char *who, const sw_add
         /* the API's own counters (this thread's) next to the daemon's */
         sw_admin_server_stats st;
         sw_admin_server_stats_get(a->srv, &st);
-        json_t *x = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "requests",
+        json_t *x = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "requests",
                               (json_int_t)st.requests, "auth_failures", (json_int_t)st.auth_failures,
                               "throttled", (json_int_t)st.throttled, "connections", (json_int_t)st.conns,
-                              "connections_now", (json_int_t)st.conns_now, "limiter", "verifications",
+                              "connections_now", (json_int_t)st.conns_now, "connections_expired",
+                              (json_int_t)st.conns_expired, "limiter", "verifications",
                               (json_int_t)st.limiter.taken, "refused_source", (json_int_t)st.limiter.refused_source,
                               "refused_global", (json_int_t)st.limiter.refused_global, "refused_busy",
                               (json_int_t)st.limiter.refused_busy, "evictions", (json_int_t)st.limiter.evictions);

@@ -399,6 +399,30 @@ kill "$IDLE" 2>/dev/null || true
 wait "$IDLE" 2>/dev/null || true
 check "max-conns 4: a fifth client waits for a slot, timeout 2 frees idle ones (waited ${waited} s)" \
     bash -c "[[ '$r' == 200* ]] && [ \"\$(echo '$waited > 1.4 && $waited < 5' | bc -l)\" = 1 ]"
+# a slow loris: a TLS record of 16 KiB announced, then a byte a second (each
+# within the 2 s timeout); the connection lives 5 timeouts (10 s) at most
+slow=$(timeout 30 python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"\x16\x03\x01\x40\x00")
+t = time.time()
+try:
+    while time.time() - t < 20:
+        s.sendall(b"\x01")
+        time.sleep(1)
+        s.setblocking(False)
+        try:
+            if s.recv(100) == b"":
+                break
+        except BlockingIOError:
+            pass
+        s.setblocking(True)
+except OSError:
+    pass
+print("%.1f" % (time.time() - t))
+' "$IC" "$API_PORT")
+check "a client trickling its handshake is cut at the connection's lifetime (after ${slow} s, 10 s)" \
+    bash -c "[ \"\$(echo '$slow >= 8 && $slow < 14' | bc -l)\" = 1 ]"
 stop "$T/start2.err"
 
 if [ "$fails" -ne 0 ]; then
