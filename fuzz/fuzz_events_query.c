@@ -41,7 +41,7 @@ static void fz_time(const char *s)
     if (cli_events_parse_time(s, FZ_NOW, &t, err, sizeof err) == 0) {
         /* relative: at most a century back; absolute: from 1970 (less a day's
          * offset) to where ns since the epoch still fit in 64 bits */
-        FZ_CHECK(t >= FZ_NOW - MAX_RELATIVE_S * NS);
+        FZ_CHECK(t >= FZ_NOW - SW_EVENT_TIME_MAX_RELATIVE_S * NS);
         FZ_CHECK(t >= -86400LL * NS || s[0] == '-');
     } else {
         FZ_CHECK(err[0] != '\0');

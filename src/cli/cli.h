@@ -33,6 +33,7 @@ extern const cli_command cli_cmd_check;
 extern const cli_command cli_cmd_policy;
 extern const cli_command cli_cmd_events;
 extern const cli_command cli_cmd_assess;
+extern const cli_command cli_cmd_admin;
 
 /* Prints "sipwall CMD: message" and a pointer to the help on stderr;
  * returns CLI_EXIT_USAGE so callers can `return cli_usage(...)`. */

@@ -162,6 +162,17 @@ typedef struct swd_export {
     int line;
 } swd_export;
 
+/* admin-api listen …: the HTTPS admin API (docs/admin-api.md) */
+typedef struct swd_admin_api {
+    uint8_t on;
+    sw_addr addr;
+    char *cert, *key;
+    char *client_ca;        /* NULL: no client certificate asked */
+    char *credential;       /* the Argon2id hash file (made at first start) */
+    uint32_t max_conns, timeout_s;
+    int line;
+} swd_admin_api;
+
 typedef struct swd_config {
     char *path;             /* the name given to load/parse */
     swd_mode mode;          /* default inline */
@@ -209,6 +220,7 @@ typedef struct swd_config {
     uint8_t has_metrics;
     uint8_t metrics_allow_remote; /* a non-loopback address was allowed explicitly */
     int metrics_line;
+    swd_admin_api api;      /* admin-api; api.on = 0: none */
 } swd_config;
 
 /* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success

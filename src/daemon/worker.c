@@ -346,6 +346,7 @@ static void handle_response(swd_worker *w, sw_engine_msg *m, const swd_msg_in *i
     }
     sw_verdict v;
     screen(w, m, &v);
+    swd_partners_count(w, &v);
     if (res != SW_PROXY_FORWARD || n <= 0 || !r->hop.has_addr || r->out_iface >= w->d->cfg->nlistens) {
         w->c.dropped_proxy++;
         return;
@@ -435,6 +436,7 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
     }
     sw_verdict v;
     screen(w, &m, &v);
+    swd_partners_count(w, &v);
     if (in->sensor || d->cfg->mode == SWD_MODE_PASSIVE)
         return;
     sw_sip_msg *msg = v.facts ? v.facts->msg : NULL;
@@ -604,6 +606,7 @@ static void take_policy(swd_worker *w)
         sw_engine_set_location_feed(w->engine, g->feeds[w->id]);
         g->feeds[w->id] = NULL;
     }
+    swd_partners_regen(w, w->gen, g); /* before the ack: the old generation is alive */
     w->gen = g;
     atomic_store_explicit(&w->acked, g->gen, memory_order_release);
 }
@@ -617,6 +620,7 @@ static void publish(swd_worker *w)
     w->pub = w->c;
     w->pub_es = es;
     w->pub_conns = w->nconns;
+    swd_partners_publish(w);
     pthread_mutex_unlock(&w->pub_mu);
 }
 
@@ -744,6 +748,11 @@ static swd_worker *worker_new(swd_daemon *d, unsigned id, char *err, size_t errl
         sw_engine_set_location_feed(w->engine, g->feeds[id]);
         g->feeds[id] = NULL;
     }
+    if (swd_partners_init(w) != SW_OK) {
+        snprintf(err, errlen, "out of memory");
+        return w;
+    }
+    swd_partners_regen(w, NULL, g);
     w->gen = g;
     atomic_store(&w->acked, g->gen);
     for (unsigned i = 0; i < d->nworkers; i++)
@@ -779,6 +788,7 @@ static void worker_free(swd_worker *w)
         close(w->wakefd);
     free(w->rxbuf);
     free(w->txbuf);
+    swd_partners_fini(w);
     pthread_mutex_destroy(&w->pub_mu);
     free(w);
 }

@@ -140,7 +140,34 @@ struct swd_worker {
     swd_counters pub;
     sw_engine_stats pub_es;
     uint64_t pub_conns;
+
+    /* per-partner counters (src/daemon/partners.c): indexed by the peer's
+     * index in pctr_gen's policy; pub_pctr under pub_mu */
+    struct swd_partner_ctr *pctr, *pctr_tmp, *pub_pctr;
+    const struct swd_policy_gen *pctr_gen, *pub_pctr_gen;
 };
+
+/* ---- per-partner counters (src/daemon/partners.c) ---------------------------- */
+#define SWD_PARTNER_CTR_MAX 1024 /* partners counted per policy (peers beyond are not); 3 x 72 KiB per worker */
+typedef struct swd_partner_ctr {
+    uint64_t messages;            /* screened, sent by this partner */
+    uint64_t verdicts[SW_ACTION__COUNT];
+    uint64_t blocked;             /* dropped by a block (its numbers, users) */
+} swd_partner_ctr;
+/* Allocates the arrays (worker creation): SW_OK or SW_ENOMEM. */
+int swd_partners_init(swd_worker *w);
+void swd_partners_fini(swd_worker *w);
+/* The worker takes generation g after old (NULL at creation): counts move
+ * by partner name. */
+void swd_partners_regen(swd_worker *w, const swd_policy_gen *old, const swd_policy_gen *g);
+/* One screened message (the worker's thread). */
+void swd_partners_count(swd_worker *w, const sw_verdict *v);
+/* Copies the counts for the control thread; call with pub_mu held. */
+void swd_partners_publish(swd_worker *w);
+/* Adds the sums of partner idx of generation g (the one in force) to the
+ * JSON object obj (a json_t *): messages, verdicts, blocked.  Control
+ * thread. */
+void swd_partners_add_json(swd_daemon *d, const swd_policy_gen *g, uint32_t idx, void *obj);
 
 int swd_ep_add(swd_worker *w, int fd, uint32_t events, unsigned kind, uint32_t idx);
 int swd_ep_mod(swd_worker *w, int fd, uint32_t events, unsigned kind, uint32_t idx);

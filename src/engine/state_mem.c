@@ -169,6 +169,9 @@ static int64_t m_block_set(void *self, const sw_state_block *b, int64_t dur_ns, 
     e->b.src = b->src;
     e->b.dst = b->dst;
     e->b.transport = b->transport;
+    e->b.origin = b->origin;
+    memcpy(e->b.reason, b->reason, sizeof e->b.reason);
+    e->b.reason[SW_STATE_REASON_MAX - 1] = '\0';
     m->blocks_set++;
     pthread_mutex_unlock(&m->mu);
     return until;
@@ -197,6 +200,7 @@ static int m_block_hit(void *self, uint8_t kind, const char *id, int64_t now, co
             }
         } else {
             e->b.suppressed++;
+            e->b.hits++;
             e->b.last = now;
             e->b.frame = at->frame;
             e->b.file = at->file;
