@@ -382,7 +382,10 @@ static int merge(sw_redis *r, const sw_state_block *b)
     return sw_state_block_put(r->mirror, b, &ev, &nev) == SW_OK;
 }
 
-static int send_op(sw_redis *r, const qop *o, char *err, size_t errlen)
+/* Sends one write and publishes it.  nx: only when Redis has no such key
+ * (a resync restoring what Redis lost must not overwrite an unblock or a
+ * newer block written meanwhile). */
+static int send_op(sw_redis *r, const qop *o, int nx, char *err, size_t errlen)
 {
     char key[KEY_MAX], val[VALUE_MAX + 2], ms[32];
     size_t kl = key_of(r, o->b.kind, o->b.id, key);
@@ -396,10 +399,14 @@ static int send_op(sw_redis *r, const qop *o, char *err, size_t errlen)
             return SW_OK; /* cannot happen: ids and rules are bounded; never retry forever */
         int64_t keep = o->b.until + SW_STATE_BLOCK_CAP_NS;
         int ml = snprintf(ms, sizeof ms, "%lld", (long long)(keep / 1000000));
-        const char *argv[5] = {"SET", key, val + 2, "PXAT", ms};
-        size_t lens[5] = {3, kl, (size_t)vl, 4, (size_t)ml};
-        if ((rc = call(r, &r->cmd, 5, argv, lens, &v, err, errlen)) != SW_OK)
+        const char *argv[6] = {"SET", key, val + 2, "PXAT", ms, "NX"};
+        size_t lens[6] = {3, kl, (size_t)vl, 4, (size_t)ml, 2};
+        if ((rc = call(r, &r->cmd, nx ? 6 : 5, argv, lens, &v, err, errlen)) != SW_OK)
             return rc;
+        if (nx && v->type == SW_RESP_NIL) { /* the key is there: nothing to restore */
+            sw_resp_free(v);
+            return SW_OK;
+        }
         int good = is_status(v, "OK");
         if (!good)
             snprintf(err, errlen, "SET refused: %.160s", v->type == SW_RESP_ERROR ? v->str : "unexpected reply");
@@ -440,7 +447,7 @@ static int flush_queue(sw_redis *r, char *err, size_t errlen)
 {
     qop o;
     while (!atomic_load(&r->stop) && peek_op(r, &o)) {
-        int rc = send_op(r, &o, err, errlen);
+        int rc = send_op(r, &o, 0, err, errlen);
         if (rc != SW_OK)
             return rc; /* kept at the head: sent again after the reconnection */
         pop_op(r);
@@ -647,7 +654,7 @@ static int resync(sw_redis *r, char *err, size_t errlen)
                 /* Redis lost it (or never got it): ours to send again,
                  * while it still counts for the doubling */
                 qop o = {OP_SET, b};
-                if (b.until + SW_STATE_BLOCK_CAP_NS > now && (rc = send_op(r, &o, err, errlen)) != SW_OK)
+                if (b.until + SW_STATE_BLOCK_CAP_NS > now && (rc = send_op(r, &o, 1, err, errlen)) != SW_OK)
                     break;
             }
             free(mine.v);
