@@ -162,6 +162,20 @@ typedef struct swd_export {
     int line;
 } swd_export;
 
+/* state redis HOST:PORT [user=] [password-file=] [prefix=] [node=] [ca= cert=
+ *   key= server-name=] [queue=]: the cluster state store (docs/cluster.md) */
+typedef struct swd_state_redis {
+    int line;              /* 0 = not configured (the in-process store) */
+    sw_addr addr;          /* IP literal and port */
+    char *user;            /* ACL user; NULL = none */
+    char *password_file;   /* mode 0600 or stricter; NULL = no AUTH */
+    char *prefix;          /* keys and channel, default "sipwall:" */
+    char *node;            /* this node's name; NULL = HOSTNAME:PID at start */
+    char *ca, *cert, *key; /* TLS when ca is set; cert and key: our client certificate */
+    char *server_name;     /* what Redis' certificate must name; NULL = the chain only */
+    uint32_t queue;        /* writes waiting for Redis, at most (default 65536) */
+} swd_state_redis;
+
 typedef struct swd_config {
     char *path;             /* the name given to load/parse */
     swd_mode mode;          /* default inline */
@@ -203,6 +217,8 @@ typedef struct swd_config {
 
     swd_export exports[SWD_MAX_EXPORTS];
     unsigned nexports;
+
+    swd_state_redis state_redis;
 } swd_config;
 
 /* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success
