@@ -49,6 +49,7 @@ typedef struct sw_state_store sw_state_store;
 
 #define SW_STATE_ID_MAX 40   /* offender key: NUL-padded bytes */
 #define SW_STATE_RULE_MAX 64 /* rule name, a copy (the policy may be swapped) */
+#define SW_STATE_REASON_MAX 128 /* an operator's reason for a block */
 #define SW_STATE_BLOCK_CAP_NS (INT64_C(24) * 3600 * SW_NS_S) /* the longest block */
 #define SW_STATE_KIND_ALL 255 /* kinds[255]: entries of every kind (no block kind is 255) */
 
@@ -71,7 +72,32 @@ typedef struct sw_state_block {
     sw_transport transport;
     uint64_t frame;
     sw_str file;
+    /* who set it and why (the admin API lists them) */
+    uint8_t origin;               /* sw_block_origin */
+    char reason[SW_STATE_REASON_MAX]; /* free text (admin and feed blocks); "" for rules */
+    uint64_t hits;                /* messages dropped by this entry in all (never reset) */
 } sw_state_block;
+
+/* Where a block came from. */
+typedef enum sw_block_origin {
+    SW_BLOCK_ORIGIN_RULE = 0,     /* a policy rule or a detector */
+    SW_BLOCK_ORIGIN_ADMIN = 1,    /* an operator (admin API, sipwalld ctl) */
+    SW_BLOCK_ORIGIN_FEED = 2,     /* a block list feed */
+} sw_block_origin;
+
+/* "rule", "admin", "feed"; NULL for anything else. */
+const char *sw_block_origin_name(unsigned origin);
+/* The offender kinds' names ("source", "caller", "caller_prefix", "callee",
+ * "user", "peer"); NULL for anything else. */
+const char *sw_offender_kind_name(unsigned kind);
+/* The kind of a name above: SW_OK with *kind, or SW_ENOTFOUND. */
+int sw_offender_kind_lookup(const char *name, uint8_t *kind) SW_NONNULL(1, 2);
+/* The store key of an offender given as text by an operator: a source is
+ * an IP address (IPv6 keys its /64, "2001:db8::/64" and any address in it
+ * are accepted), in the form the engine uses; numbers and users are taken
+ * as they are (1..SW_STATE_ID_MAX-1 printable bytes, no space).  id is
+ * NUL-padded.  SW_OK, or SW_EINVAL for text that cannot be such a key. */
+int sw_state_block_key(uint8_t kind, const char *text, char id[SW_STATE_ID_MAX]) SW_NONNULL(2, 3);
 
 /* Where a dropped message was seen (block_hit records it). */
 typedef struct sw_state_where {

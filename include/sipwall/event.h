@@ -278,6 +278,16 @@ int sw_event_store_query(sw_event_store *s, const sw_event_query *q,
                          int (*cb)(void *arg, const sw_event_row *row), void *arg)
     SW_NONNULL(1, 2, 3);
 
+/* A time as an operator writes it (`sipwall events --since`, the admin
+ * API's events query): RFC 3339 ("2026-12-07T10:00:00Z",
+ * "2026-12-07T10:00:00.250+01:00"; 't', 'z' and a blank for 'T'
+ * accepted), a date alone ("2026-12-07", midnight UTC), "now", or relative
+ * to now_ns: "-90s", "-10m", "-2h", "-1d", "-1w" (a minus sign, digits, one
+ * unit).  SW_OK with *out in ns since the epoch, or SW_EINVAL with a
+ * message in err. */
+int sw_event_parse_time(const char *s, int64_t now_ns, int64_t *out, char *err, size_t errlen)
+    SW_NONNULL(1, 3, 4);
+
 /* Applies retention now: deletes the oldest rows (in chunks) older than
  * max_age_s before now_ns, then while the database's used size
  * (page_count - freelist_count pages) is above max_bytes, down to 90% of

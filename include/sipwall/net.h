@@ -82,6 +82,24 @@ SSL_CTX *sw_dtls_server_ctx(const char *cert, const char *key, const char *ca, c
 /* Frees a context made by any of the functions above; NULL is fine. */
 void sw_tls_ctx_free(SSL_CTX *ctx);
 
+/* ---- HTTPS (the admin API's evhttp server, src/net/https.c) ----------------- */
+struct bufferevent;
+struct event_base;
+/* A server-side TLS bufferevent (libevent bufferevent_openssl, accepting,
+ * closes its fd and SSL when freed) for evhttp_set_bevcb: a new SSL from
+ * ctx (sw_tls_server_ctx; with VERIFY_REQUIRED the handshake refuses a
+ * client without a valid certificate).  fn(arg), when given, is called
+ * once when the connection's SSL object is freed (connection counting);
+ * also when this call fails after making it, so count before calling.
+ * NULL on no memory. */
+struct bufferevent *sw_https_bev_new(struct event_base *base, SSL_CTX *ctx, void (*fn)(void *), void *arg)
+    SW_NONNULL(1, 2);
+/* The client certificate's identities on such a bufferevent, as
+ * sw_tls_peer_ids (0: none, or not a TLS bufferevent). */
+unsigned sw_https_peer_ids(struct bufferevent *bev, char ids[][SW_TLS_ID_LEN], unsigned max) SW_NONNULL(1, 2);
+/* 1 when bev is a TLS bufferevent (made by sw_https_bev_new), else 0. */
+int sw_https_is_tls(struct bufferevent *bev) SW_NONNULL(1);
+
 /* ---- Streams ---------------------------------------------------------------
  * One interface over a connected non-blocking socket, plain or secured:
  * TCP, TLS over TCP, DTLS over a connected UDP socket (src/net/stream.c,

@@ -24,7 +24,9 @@
     X(LOCATION_PROBE, "location_probe")                                    \
     X(PRIVACY_LEAK, "privacy_leak")                                        \
     X(POLICY_VIOLATION, "policy_violation")                                \
-    X(EVENT_LOSS, "event_loss") /* sipwall itself lost event records */
+    X(EVENT_LOSS, "event_loss") /* sipwall itself lost event records */   \
+    X(ADMIN_AUTH_FAILURE, "admin_auth_failure") /* a refused admin login */ \
+    X(ADMIN_CHANGE, "admin_change") /* an operator changed something (audit) */
 
 typedef enum sw_event_type {
 #define SW__EVT_ENUM(id, name) SW_EVT_##id,

@@ -1,4 +1,5 @@
-/* The admin socket and `sipwalld ctl` (daemon/admin.h). */
+/* The admin socket and `sipwalld ctl` (daemon/admin.h); the admin API
+ * hands its commands to the control thread through the same function. */
 
 #include <errno.h>
 #include <jansson.h>
@@ -137,62 +138,196 @@ char *swd_stats_json(swd_daemon *d)
     return s;
 }
 
+/* Reads until nlines newlines arrived (1 s at most); NUL-terminates. */
+static size_t read_lines(int fd, char *buf, size_t size, int nlines)
+{
+    size_t n = 0;
+    int64_t deadline = swd_now_ns() + 1000000000;
+    for (;;) {
+        int seen = 0;
+        for (size_t i = 0; i < n; i++)
+            seen += buf[i] == '\n';
+        if (seen >= nlines || n >= size - 1)
+            break;
+        int64_t left = (deadline - swd_now_ns()) / 1000000;
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+            break;
+        ssize_t r = read(fd, buf + n, size - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* Splits cmd at spaces into at most max words (the last one keeps the
+ * rest of the line: a block's reason). */
+static int words(char *cmd, char **w, int max)
+{
+    int n = 0;
+    char *p = cmd;
+    while (*p && n < max) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        w[n++] = p;
+        if (n == max)
+            break;
+        p += strcspn(p, " ");
+        if (*p)
+            *p++ = '\0';
+    }
+    return n;
+}
+
+static void reply_text(int fd, const char *reply)
+{
+    size_t len = strlen(reply);
+    while (len) {
+        ssize_t w = write(fd, reply, len);
+        if (w <= 0)
+            break;
+        reply += w;
+        len -= (size_t)w;
+    }
+    ssize_t w2 = write(fd, "\n", 1);
+    (void)w2;
+}
+
+/* One command line from a client of the local socket (who "ctl", from
+ * NULL) or from the admin API (its authenticated identity and address);
+ * answers on fd and closes it (a reload answers later, see reload.h). */
+static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const sw_addr *from)
+{
+    char msg[700];
+    char *reply = NULL;
+    char *w[5];
+    int nw = words(cmd, w, 5);
+    if (nw == 1 && strcmp(w[0], "reload") == 0) {
+        swd_info("admin", "reload requested by %s", who);
+        char detail[200];
+        char fromtxt[SW_ADDR_STRLEN] = "local";
+        if (from && from->family)
+            (void)sw_addr_format(from, fromtxt, sizeof fromtxt);
+        snprintf(detail, sizeof detail, "reload requested (the outcome follows in the log and the reply)");
+        swd_audit(d, SW_EVT_ADMIN_CHANGE, "admin.reload", who, from, "reload", detail);
+        if (swd_reloader_request(d->reloader, fd) == SW_OK)
+            return; /* the reloader answers and closes fd when the new policy is in force */
+        snprintf(msg, sizeof msg, "error: too many reloads waiting; try again");
+        reply = msg;
+    } else if (nw == 1 && strcmp(w[0], "reopen") == 0) {
+        swd_info("admin", "reopen requested by %s", who);
+        (void)swd_events_reopen(d, msg, sizeof msg);
+        reply = msg;
+    } else if (nw == 1 && strcmp(w[0], "stats") == 0) {
+        reply = swd_stats_json(d);
+    } else if ((nw == 1 || nw == 2) && strcmp(w[0], "blocks") == 0) {
+        char *end = NULL;
+        unsigned long lim = nw == 2 ? strtoul(w[1], &end, 10) : SWD_BLOCKS_LIST_DEFAULT;
+        if (nw == 2 && (!*w[1] || *end || lim == 0 || lim > SWD_BLOCKS_LIST_MAX)) {
+            snprintf(msg, sizeof msg, "error: blocks [LIMIT]: LIMIT is 1..%d", SWD_BLOCKS_LIST_MAX);
+            reply = msg;
+        } else {
+            reply = swd_blocks_json(d, lim);
+            if (!reply) {
+                snprintf(msg, sizeof msg, "error: out of memory");
+                reply = msg;
+            }
+        }
+    } else if (nw == 3 && strcmp(w[0], "unblock") == 0) {
+        (void)swd_unblock(d, w[1], w[2], who, from, msg, sizeof msg);
+        reply = msg;
+    } else if (nw >= 4 && strcmp(w[0], "block") == 0) {
+        char *end = NULL;
+        long long secs = strtoll(w[3], &end, 10);
+        if (!*w[3] || *end) {
+            snprintf(msg, sizeof msg, "error: block KIND KEY SECONDS [REASON]: SECONDS is a number");
+        } else {
+            (void)swd_block_add(d, w[1], w[2], secs, nw == 5 ? w[4] : "", who, from, msg, sizeof msg);
+        }
+        reply = msg;
+    } else if (nw == 1 && strcmp(w[0], "partners") == 0) {
+        reply = swd_partners_json(d);
+        if (!reply) {
+            snprintf(msg, sizeof msg, "error: out of memory");
+            reply = msg;
+        }
+    } else {
+        snprintf(msg, sizeof msg,
+                 "error: unknown command (reload, reopen, stats, blocks [LIMIT], "
+                 "block KIND KEY SECONDS [REASON], unblock KIND KEY, partners)");
+        reply = msg;
+    }
+    reply_text(fd, reply);
+    if (reply != msg)
+        free(reply);
+    close(fd);
+}
+
 void swd_admin_serve(swd_daemon *d, int lfd)
 {
     int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
         return;
-    char cmd[128];
-    size_t n = 0;
-    int64_t deadline = swd_now_ns() + 1000000000;
-    while (n < sizeof cmd - 1 && !memchr(cmd, '\n', n)) {
-        int64_t left = (deadline - swd_now_ns()) / 1000000;
-        struct pollfd pf = {fd, POLLIN, 0};
-        if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
-            break;
-        ssize_t r = read(fd, cmd + n, sizeof cmd - 1 - n);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    cmd[n] = '\0';
+    char cmd[1024];
+    read_lines(fd, cmd, sizeof cmd, 1);
     cmd[strcspn(cmd, "\r\n")] = '\0';
-    char msg[700];
-    char *reply = NULL;
-    if (strcmp(cmd, "reload") == 0) {
-        swd_info("admin", "reload requested on the admin socket");
-        if (swd_reloader_request(d->reloader, fd) == SW_OK)
-            return; /* the reloader answers and closes fd when the new policy is in force */
-        snprintf(msg, sizeof msg, "error: too many reloads waiting; try again");
-        reply = msg;
-    } else if (strcmp(cmd, "reopen") == 0) {
-        swd_info("admin", "reopen requested on the admin socket");
-        (void)swd_events_reopen(d, msg, sizeof msg);
-        reply = msg;
-    } else if (strcmp(cmd, "stats") == 0) {
-        reply = swd_stats_json(d);
-    } else {
-        snprintf(msg, sizeof msg, "error: unknown command (reload, reopen, stats)");
-        reply = msg;
+    serve_cmd(d, fd, cmd, "ctl (local socket)", NULL);
+}
+
+void swd_admin_serve_api(swd_daemon *d, int fd)
+{
+    /* "WHO\nFROM\nCOMMAND\n", written by the API thread before it handed fd over */
+    char buf[2048];
+    read_lines(fd, buf, sizeof buf, 3);
+    char *who = buf, *fromtxt = NULL, *cmd = NULL;
+    char *nl = strchr(who, '\n');
+    if (nl) {
+        *nl = '\0';
+        fromtxt = nl + 1;
+        nl = strchr(fromtxt, '\n');
     }
-    if (reply) {
-        size_t len = strlen(reply);
-        ssize_t w1 = write(fd, reply, len);
-        ssize_t w2 = write(fd, "\n", 1);
-        (void)w1;
-        (void)w2;
-        if (reply != msg)
-            free(reply);
+    if (nl) {
+        *nl = '\0';
+        cmd = nl + 1;
+        cmd[strcspn(cmd, "\r\n")] = '\0';
     }
-    close(fd);
+    if (!cmd) {
+        reply_text(fd, "error: malformed internal request");
+        close(fd);
+        return;
+    }
+    sw_addr from;
+    memset(&from, 0, sizeof from);
+    if (sw_addr_parse(fromtxt, &from) != SW_OK)
+        memset(&from, 0, sizeof from);
+    serve_cmd(d, fd, cmd, who, &from);
 }
 
 int swd_admin_client(const char *conf_path, int argc, char **argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "usage: sipwalld -c FILE ctl reload|reopen|stats\n");
+    if (argc < 1) {
+        fprintf(stderr, "usage: sipwalld -c FILE ctl reload|reopen|stats|blocks [LIMIT]|"
+                        "block KIND KEY SECONDS [REASON]|unblock KIND KEY|partners\n");
         return 2;
     }
+    char line[1024];
+    size_t at = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t len = strlen(argv[i]);
+        if (strchr(argv[i], '\n') || at + len + 2 > sizeof line) {
+            fprintf(stderr, "sipwalld: ctl: command too long or has a newline\n");
+            return 2;
+        }
+        if (i)
+            line[at++] = ' ';
+        memcpy(line + at, argv[i], len);
+        at += len;
+    }
+    line[at] = '\0';
     swd_config cfg;
     char err[1024];
     memset(&cfg, 0, sizeof cfg);
@@ -216,7 +351,7 @@ int swd_admin_client(const char *conf_path, int argc, char **argv)
         return 1;
     }
     swd_config_free(&cfg);
-    dprintf(fd, "%s\n", argv[0]);
+    dprintf(fd, "%s\n", line);
     shutdown(fd, SHUT_WR);
     char buf[65536];
     size_t n = 0;
@@ -228,5 +363,5 @@ int swd_admin_client(const char *conf_path, int argc, char **argv)
     close(fd);
     buf[n] = '\0';
     fputs(buf, stdout);
-    return strncmp(buf, "ok", 2) == 0 || buf[0] == '{' ? 0 : 1;
+    return strncmp(buf, "ok", 2) == 0 || buf[0] == '{' || buf[0] == '[' ? 0 : 1;
 }

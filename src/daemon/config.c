@@ -32,6 +32,7 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_EVENTS_DB,
        D_EXPORT,
        D_STATE,
+       D_ADMIN_API,
        D__COUNT };
 
 enum { L_MAX_CONNECTIONS, L_MAX_CONNECTIONS_PER_IP, L_IDLE_TIMEOUT, L_HANDSHAKE_TIMEOUT,
@@ -1210,6 +1211,87 @@ static int d_state(cfg_parser *p)
     return SW_OK;
 }
 
+/* admin-api listen ADDR:PORT cert FILE key FILE [client-ca FILE]
+ *           [credential FILE] [max-conns N] [timeout SECONDS] [allow-remote]
+ * The HTTPS admin API (docs/admin-api.md): off unless configured, a
+ * loopback address unless allow-remote is given. */
+static int d_admin_api(cfg_parser *p)
+{
+    swd_admin_api *a = &p->c->api;
+    static const char usage[] = "usage: admin-api listen ADDR:PORT cert FILE key FILE [client-ca FILE] "
+                                "[credential FILE] [max-conns N] [timeout SECONDS] [allow-remote]";
+    if (p->words.n < 3 || strcmp(p->words.w[1], "listen") != 0)
+        return fail(p, p->line, "%s", usage);
+    int rc = parse_hostport(p, "admin-api listen", p->words.w[2], &a->addr);
+    if (rc)
+        return rc;
+    if (a->addr.port == 0)
+        return fail(p, p->line, "admin-api listen: a port is required (e.g. 127.0.0.1:8443)");
+    a->line = p->line;
+    a->max_conns = 64;
+    a->timeout_s = 10;
+    int remote = 0;
+    for (unsigned i = 3; i < p->words.n; i++) {
+        const char *k = p->words.w[i];
+        if (strcmp(k, "allow-remote") == 0) {
+            remote = 1;
+            continue;
+        }
+        if (i + 1 >= p->words.n)
+            return fail(p, p->line, "admin-api: '%.*s' needs a value; %s", CFG_SHOW, k, usage);
+        const char *v = p->words.w[++i];
+        char **slot = NULL;
+        if (strcmp(k, "cert") == 0)
+            slot = &a->cert;
+        else if (strcmp(k, "key") == 0)
+            slot = &a->key;
+        else if (strcmp(k, "client-ca") == 0)
+            slot = &a->client_ca;
+        else if (strcmp(k, "credential") == 0)
+            slot = &a->credential;
+        if (slot) {
+            if (*slot)
+                return fail(p, p->line, "admin-api: %s given twice", k);
+            if (!(*slot = dup_path(p, "admin-api", v)))
+                return SW_EINVAL;
+        } else if (strcmp(k, "max-conns") == 0) {
+            if ((rc = number(p, "admin-api max-conns", v, 1, 1024, 0, &a->max_conns)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "timeout") == 0) {
+            if ((rc = number(p, "admin-api timeout", v, 1, 300, 0, &a->timeout_s)) != SW_OK)
+                return rc;
+        } else {
+            return fail(p, p->line, "admin-api: unknown option '%.*s'; %s", CFG_SHOW, k, usage);
+        }
+    }
+    if (!a->cert || !a->key)
+        return fail(p, p->line, "admin-api: cert and key are required (HTTPS only)");
+    int loopback = (a->addr.family == 4 && a->addr.ip[0] == 127) ||
+                   (a->addr.family == 6 && memcmp(a->addr.ip, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0);
+    if (!loopback && !remote)
+        return fail(p, p->line, "admin-api: %.*s is not a loopback address; add allow-remote to serve "
+                                "the admin API beyond this host (and consider client-ca)",
+                    CFG_SHOW, p->words.w[2]);
+    if (!a->credential) {
+        /* next to the secret by default: the daemon's state directory */
+        const char *sec = p->c->secret_path;
+        if (!sec)
+            return fail(p, p->line, "admin-api: give credential FILE (or a secret line before this one: "
+                                    "the credential then goes next to it)");
+        const char *slash = strrchr(sec, '/');
+        size_t dl = slash ? (size_t)(slash - sec + 1) : 0;
+        char path[CFG_PATH_MAX];
+        if (dl + sizeof "admin-api.hash" > sizeof path)
+            return fail(p, p->line, "admin-api: credential path too long");
+        memcpy(path, sec, dl);
+        memcpy(path + dl, "admin-api.hash", sizeof "admin-api.hash");
+        if (!(a->credential = dup_str(p, path)))
+            return SW_ENOMEM;
+    }
+    a->on = 1;
+    return SW_OK;
+}
+
 static const struct directive {
     const char *name;
     int (*fn)(cfg_parser *);
@@ -1237,6 +1319,7 @@ static const struct directive {
     [D_EVENTS_DB] = {"events-db", d_events_db, 0},
     [D_EXPORT] = {"export", d_export, 1},
     [D_STATE] = {"state", d_state, 0},
+    [D_ADMIN_API] = {"admin-api", d_admin_api, 0},
 };
 
 /* ---- lines -------------------------------------------------------------------- */
@@ -1565,6 +1648,10 @@ void swd_config_free(swd_config *c)
     free(c->events_db);
     free(c->log);
     free(c->admin);
+    free(c->api.cert);
+    free(c->api.key);
+    free(c->api.client_ca);
+    free(c->api.credential);
     free(c->secret_path);
     for (unsigned i = 0; i < c->npolicies; i++)
         free(c->policies[i]);

@@ -175,6 +175,16 @@ typedef struct swd_state_redis {
     char *server_name;     /* what Redis' certificate must name; NULL = the chain only */
     uint32_t queue;        /* writes waiting for Redis, at most (default 65536) */
 } swd_state_redis;
+/* admin-api listen …: the HTTPS admin API (docs/admin-api.md) */
+typedef struct swd_admin_api {
+    uint8_t on;
+    sw_addr addr;
+    char *cert, *key;
+    char *client_ca;        /* NULL: no client certificate asked */
+    char *credential;       /* the Argon2id hash file (made at first start) */
+    uint32_t max_conns, timeout_s;
+    int line;
+} swd_admin_api;
 
 typedef struct swd_config {
     char *path;             /* the name given to load/parse */
@@ -219,6 +229,7 @@ typedef struct swd_config {
     unsigned nexports;
 
     swd_state_redis state_redis;
+    swd_admin_api api;      /* admin-api; api.on = 0: none */
 } swd_config;
 
 /* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success

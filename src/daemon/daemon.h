@@ -120,6 +120,7 @@ typedef struct swd_daemon {
     struct swd_reloader *reloader; /* policy reloads off the control thread (reload.h) */
     sw_exporter *exporters[SWD_MAX_EXPORTS]; /* export syslog lines (daemon/export.c) */
     unsigned nexporters;
+    struct swd_api *api;        /* the HTTPS admin API (daemon/api.c); NULL = none */
 } swd_daemon;
 
 /* The shared store's ceiling for a policy; on reload the store is resized
@@ -145,6 +146,30 @@ void swd_workers_free(swd_daemon *d);
 uint64_t swd_workers_policy_acked(swd_daemon *d);
 /* Sums the workers' published counters and engine statistics. */
 void swd_workers_stats(swd_daemon *d, swd_counters *c, sw_engine_stats *es, uint64_t *conns);
+
+/* ---- blocks for operators (src/daemon/blocks.c) ------------------------------
+ * The functions behind `sipwalld ctl blocks|block|unblock` and the admin
+ * API; any thread (the state store is thread-safe).  Each change is an
+ * audit event naming who and from where. */
+/* {"blocks":[{kind,key,origin,rule,reason,created,expires,hits,offences}],
+ * "total":N,"truncated":bool}: the blocks in force, at most limit of them
+ * (malloc'd; NULL on no memory). */
+char *swd_blocks_json(swd_daemon *d, size_t limit);
+/* Blocks kind/key for dur_s seconds (1..86400) with a reason (origin
+ * admin; an existing entry of that key is replaced, not doubled).  SW_OK
+ * with "ok …" in msg, or SW_EINVAL / SW_ENOTFOUND with "error: …". */
+int swd_block_add(swd_daemon *d, const char *kind, const char *key, int64_t dur_s, const char *reason,
+                  const char *who, const sw_addr *from, char *msg, size_t msglen);
+/* Lifts the block on kind/key (removes its entry).  SW_OK, SW_ENOTFOUND
+ * (no such block), SW_EINVAL (bad kind or key); msg as above. */
+int swd_unblock(swd_daemon *d, const char *kind, const char *key, const char *who,
+                const sw_addr *from, char *msg, size_t msglen);
+
+/* {"partners":[{name,role,trusted,addresses,cps,concurrency}],
+ * "policy_generation":N}: the configured partners of the policy in force
+ * (malloc'd; NULL on no memory).  Control thread only (it frees old
+ * policy generations). */
+char *swd_partners_json(swd_daemon *d);
 
 /* JSON for the admin socket's "stats" (malloc'd). */
 char *swd_stats_json(swd_daemon *d);
@@ -174,6 +199,14 @@ int swd_events_reopen(swd_daemon *d, char *msg, size_t msglen);
 void swd_events_tick(swd_daemon *d);
 /* Adds the pipeline's counters to the "stats" JSON object (a json_t *). */
 void swd_events_stats(swd_daemon *d, void *out);
+/* An audit event, category system: type SW_EVT_ADMIN_CHANGE for a change
+ * an operator made (rule e.g. "admin.unblock"), SW_EVT_ADMIN_AUTH_FAILURE
+ * for a refused login.  who: the credential or certificate identity; from:
+ * the client's address (NULL or family 0: the local socket); what: the
+ * operation ("unblock"); detail: the outcome in words.  Logged, and written
+ * through the pipeline's last producer (under a lock: any thread).  */
+void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *who,
+               const sw_addr *from, const char *what, const char *detail);
 /* Drains every queue into the outputs, stops the writer, closes all.
  * After the workers have stopped.  NULL-safe. */
 void swd_events_close(swd_daemon *d);

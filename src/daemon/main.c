@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "daemon/admin.h"
+#include "daemon/api.h"
 #include "daemon/daemon.h"
 #include "daemon/reload.h"
 #include "daemon/startcheck.h"
@@ -149,11 +150,13 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
 {
     int64_t last_tick = swd_now_ns();
     while (!atomic_load(&d->stop)) {
-        /* the admin socket comes last: without one, poll skips it */
-        struct pollfd pf[3] = {{sigfd, POLLIN, 0},
+        /* the admin socket comes last: without one, poll skips it; the
+         * admin API's hand-over is -1 (ignored by poll) without an API */
+        struct pollfd pf[4] = {{sigfd, POLLIN, 0},
                                {swd_reloader_fd(d->reloader), POLLIN, 0},
+                               {swd_api_fd(d), POLLIN, 0},
                                {admin_fd, POLLIN, 0}};
-        int n = poll(pf, admin_fd >= 0 ? 3 : 2, swd_reloader_poll_ms(d->reloader, 1000));
+        int n = poll(pf, admin_fd >= 0 ? 4 : 3, swd_reloader_poll_ms(d->reloader, 1000));
         swd_reloader_poll(d->reloader);
         if (n > 0 && (pf[0].revents & POLLIN)) {
             struct signalfd_siginfo si;
@@ -169,7 +172,9 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
                 }
             }
         }
-        if (n > 0 && admin_fd >= 0 && (pf[2].revents & POLLIN))
+        if (n > 0 && (pf[2].revents & POLLIN))
+            swd_api_poll(d);
+        if (n > 0 && admin_fd >= 0 && (pf[3].revents & POLLIN))
             swd_admin_serve(d, admin_fd);
         int64_t now = swd_now_ns();
         if (now - last_tick >= 1000000000) {
@@ -240,6 +245,8 @@ static int run(const char *path)
         goto out;
     if (cfg.admin && (admin_fd = swd_admin_listen(cfg.admin, err, sizeof err)) < 0)
         goto out;
+    if (swd_api_create(d, err, sizeof err) != SW_OK) /* binds and reads its files as root */
+        goto out;
     if (cfg.pid_file) {
         if (swd_pid_file_write(cfg.pid_file, err, sizeof err) != SW_OK)
             goto out;
@@ -255,6 +262,8 @@ static int run(const char *path)
         goto out;
     if (swd_exports_start(d, err, sizeof err) != SW_OK)
         goto out;
+    if (swd_api_start(d, err, sizeof err) != SW_OK)
+        goto out;
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
              g->policy->name ? g->policy->name : "unnamed");
@@ -267,6 +276,7 @@ out:
     if (rc)
         swd_err("main", "%s", err);
     atomic_store(&d->stop, 1);
+    swd_api_free(d); /* its thread first: it hands commands to the control loop */
     swd_workers_join(d);
     /* a reload still compiling cannot be interrupted: the process ends
      * without it once everything else is closed (see below) */

@@ -39,7 +39,20 @@ swd_policy_gen *swd_policy_gen_load(const swd_config *cfg, unsigned nworkers, ui
     int r = sw_policy_load(paths, n, &g->policy, diags);
     log_diags(diags);
     if (r != SW_OK) {
-        snprintf(err, errlen, "the policy does not load (%u errors; see the log)", diags->errors);
+        /* the errors themselves, so that whoever asked (ctl reload, the
+         * admin API) reads what to fix, not "see the log" */
+        size_t at = (size_t)snprintf(err, errlen, "the policy does not load (%u error%s)", diags->errors,
+                                     diags->errors == 1 ? "" : "s");
+        unsigned shown = 0;
+        char line[600];
+        for (uint32_t i = 0; i < diags->n && shown < 5 && at < errlen; i++) {
+            if (diags->d[i].warning || sw_policy_diag_format(&diags->d[i], line, sizeof line) < 0)
+                continue;
+            at += (size_t)snprintf(err + at, errlen - at, "%s%s", shown ? "; " : ": ", line);
+            shown++;
+        }
+        if (shown < diags->errors && at < errlen)
+            snprintf(err + at, errlen - at, "; and %u more (see the log)", diags->errors - shown);
         free(diags);
         free(g);
         return NULL;

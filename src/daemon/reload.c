@@ -32,7 +32,7 @@ struct swd_reloader {
     uint64_t gen;         /* being compiled or published */
     int64_t t0, ack_deadline;
     swd_policy_gen *result, *old;
-    char err[512];
+    char err[2048];
     char smsg[200];       /* what the shared state store said about the reload */
     int again;            /* a request arrived during this reload */
     int cur[RELOAD_MAX_WAITERS], ncur;   /* admin clients waiting for this reload */
@@ -165,7 +165,7 @@ void swd_reloader_poll(swd_reloader *r)
         pthread_join(r->th, NULL);
         if (!r->result) {
             swd_err("reload", "reload failed, the running policy stays: %s", r->err);
-            char msg[600];
+            char msg[2200];
             snprintf(msg, sizeof msg, "error: %s; the running policy stays", r->err);
             answer(r->cur, &r->ncur, msg);
             r->state = R_IDLE;

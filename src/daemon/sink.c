@@ -22,6 +22,9 @@ struct swd_events {
     sw_event_store *store;  /* owned here, written by the pipeline's writer */
     sw_event_sink *file;    /* owned here, written by the pipeline's writer */
     sw_event_pipeline_stats last; /* at the previous tick */
+    /* the audit producer (the last one): shared by the control thread and
+     * the admin API's thread, so it is taken under a lock */
+    pthread_mutex_t audit_mu;
 };
 
 /* A path where a symbolic link stands is refused: the daemon opens these
@@ -162,7 +165,7 @@ int swd_events_open(swd_daemon *d, char *err, size_t errlen)
                      cfg->events, (unsigned long long)cut);
     }
     sw_event_pipeline_opts po = {
-        .producers = d->nworkers,
+        .producers = d->nworkers + 1, /* + the audit producer (swd_audit) */
         .queue_records = cfg->events_queue ? cfg->events_queue : SWD_EVENTS_DEFAULT_QUEUE,
         .store = e->store,
         .sinks = &e->file,
@@ -176,6 +179,7 @@ int swd_events_open(swd_daemon *d, char *err, size_t errlen)
         free(e);
         return SW_ENOMEM;
     }
+    pthread_mutex_init(&e->audit_mu, NULL);
     d->events = e;
     swd_info("events", "events: store %s, file %s, %u queues of %u events",
              cfg->events_db ? cfg->events_db : "none", cfg->events ? cfg->events : "none",
@@ -312,6 +316,36 @@ void swd_events_close(swd_daemon *d)
                 (unsigned long long)st.abandoned);
     (void)sw_event_sink_close(e->file);
     sw_event_store_close(e->store);
+    pthread_mutex_destroy(&e->audit_mu);
     free(e);
     d->events = NULL;
+}
+
+void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *who,
+               const sw_addr *from, const char *what, const char *detail)
+{
+    char fromtxt[SW_ADDR_STRLEN] = "local";
+    if (from && from->family)
+        (void)sw_addr_format(from, fromtxt, sizeof fromtxt);
+    if (type == SW_EVT_ADMIN_AUTH_FAILURE)
+        swd_warn("audit", "%s refused: who=%s from=%s %s", what, who, fromtxt, detail);
+    else
+        swd_info("audit", "%s by %s from %s: %s", what, who, fromtxt, detail);
+    if (!d->events)
+        return;
+    sw_event ev;
+    sw_event_init(&ev, type, SW_CAT_SYSTEM, rule);
+    ev.ts_ns = swd_now_ns();
+    ev.action = type == SW_EVT_ADMIN_AUTH_FAILURE ? SW_ACTION_REJECT : SW_ACTION_ALLOW;
+    ev.reason = sw_str_make(detail, strlen(detail));
+    if (from && from->family)
+        ev.src = *from;
+    (void)sw_event_add_str(&ev, "who", sw_str_make(who, strlen(who)));
+    (void)sw_event_add_str(&ev, "what", sw_str_make(what, strlen(what)));
+    (void)sw_event_add_str(&ev, "from", sw_str_make(fromtxt, strlen(fromtxt)));
+    pthread_mutex_lock(&d->events->audit_mu);
+    sw_event_sink *s = sw_event_pipeline_producer(d->events->pipe, d->nworkers);
+    if (s)
+        (void)sw_event_emit(s, &ev);
+    pthread_mutex_unlock(&d->events->audit_mu);
 }

@@ -120,3 +120,60 @@ int sw_state_block_put(sw_state_store *s, const sw_state_block *b, sw_state_bloc
         return SW_EUSAGE;
     return s->ops.block_put(s->self, b, evicted, nevicted);
 }
+
+/* ---- names and keys for operators ------------------------------------------------ */
+
+static const char *const origin_names[] = {"rule", "admin", "feed"};
+
+const char *sw_block_origin_name(unsigned origin)
+{
+    return origin < sizeof origin_names / sizeof origin_names[0] ? origin_names[origin] : NULL;
+}
+
+static const char *const kind_names[] = {
+    [SW_OFFENDER_SOURCE] = "source", [SW_OFFENDER_CALLER] = "caller",
+    [SW_OFFENDER_CALLER_PREFIX] = "caller_prefix", [SW_OFFENDER_CALLEE] = "callee",
+    [SW_OFFENDER_USER] = "user", [SW_OFFENDER_PEER] = "peer",
+};
+
+const char *sw_offender_kind_name(unsigned kind)
+{
+    return kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : NULL;
+}
+
+int sw_offender_kind_lookup(const char *name, uint8_t *kind)
+{
+    for (unsigned i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++) {
+        if (strcmp(kind_names[i], name) == 0) {
+            *kind = (uint8_t)i;
+            return SW_OK;
+        }
+    }
+    return SW_ENOTFOUND;
+}
+
+int sw_state_block_key(uint8_t kind, const char *text, char id[SW_STATE_ID_MAX])
+{
+    memset(id, 0, SW_STATE_ID_MAX);
+    size_t n = strnlen(text, SW_STATE_ID_MAX);
+    if (n == 0 || n >= SW_STATE_ID_MAX || !sw_offender_kind_name(kind))
+        return SW_EINVAL;
+    if (kind == SW_OFFENDER_SOURCE) {
+        char ip[SW_STATE_ID_MAX];
+        memcpy(ip, text, n + 1);
+        if (n > 3 && strcmp(ip + n - 3, "/64") == 0)
+            ip[n - 3] = '\0';
+        sw_addr a;
+        if (sw_addr_parse(ip, &a) != SW_OK || (a.family != 4 && a.family != 6))
+            return SW_EINVAL;
+        if (strchr(text, '/') && a.family != 6)
+            return SW_EINVAL;
+        sw__key_source(&a, id);
+        return id[0] ? SW_OK : SW_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (text[i] <= 0x20 || text[i] >= 0x7f)
+            return SW_EINVAL;
+    memcpy(id, text, n);
+    return SW_OK;
+}

@@ -161,6 +161,9 @@ static void copy_origin(sw_state_block *dst, const sw_state_block *b)
     dst->src = b->src;
     dst->dst = b->dst;
     dst->transport = b->transport;
+    dst->origin = b->origin;
+    memcpy(dst->reason, b->reason, sizeof dst->reason);
+    dst->reason[SW_STATE_REASON_MAX - 1] = '\0';
 }
 
 static int64_t m_block_set(void *self, const sw_state_block *b, int64_t dur_ns, sw_state_block *evicted,
@@ -232,6 +235,7 @@ static int m_block_hit(void *self, uint8_t kind, const char *id, int64_t now, co
             }
         } else {
             e->b.suppressed++;
+            e->b.hits++;
             e->b.last = now;
             e->b.frame = at->frame;
             e->b.file = at->file;

@@ -1998,7 +1998,8 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
             fail(ps);
             return;
         }
-        if (r->event == SW_EVT_EVENT_LOSS) { /* sipwall's own health: no rule may claim it */
+        if (r->event == SW_EVT_EVENT_LOSS || r->event == SW_EVT_ADMIN_AUTH_FAILURE ||
+            r->event == SW_EVT_ADMIN_CHANGE) { /* sipwall's own: no rule may claim them */
             err_at(ps, t, "event type '%s' is reserved for sipwall's own events", t->text);
             fail(ps);
             return;
