@@ -1,8 +1,10 @@
 /* The wire format of one block in Redis and on the channel
  * (include/sipwall/cluster.h): one line of space-separated fields,
  *   1 NODE WROTE KIND OFFENCES ACTIVE SINCE UNTIL TYPE CATEGORY TRANSPORT SRC DST IDHEX RULEHEX
+ *     ORIGIN REASONHEX
  * numbers in decimal, addresses as sw_addr_format ("-" when unset), the
- * offender key and the rule name in hex (they are bytes).  Another node's
+ * offender key, the rule name and the reason in hex (they are bytes; "-"
+ * when empty).  Another node's
  * value is outside input: decode checks every field and its range. */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +13,7 @@
 
 #include "sipwall/cluster.h"
 
-#define WIRE_MAX 640 /* the longest valid line is about 400 bytes */
+#define WIRE_MAX 1024 /* the longest valid line is about 720 bytes */
 
 static const char hexd[] = "0123456789abcdef";
 
@@ -27,18 +29,19 @@ static size_t hex_of(const char *s, size_t n, char *out)
 
 int sw_cluster_block_encode(const sw_state_block *b, const char *node, int64_t wrote_ns, char *buf, size_t len)
 {
-    char id[2 * SW_STATE_ID_MAX + 1], rule[2 * SW_STATE_RULE_MAX + 1];
+    char id[2 * SW_STATE_ID_MAX + 1], rule[2 * SW_STATE_RULE_MAX + 1], reason[2 * SW_STATE_REASON_MAX + 1];
     char src[SW_ADDR_STRLEN] = "-", dst[SW_ADDR_STRLEN] = "-";
     hex_of(b->id, strnlen(b->id, SW_STATE_ID_MAX - 1), id);
     hex_of(b->rule, strnlen(b->rule, SW_STATE_RULE_MAX - 1), rule);
+    hex_of(b->reason, strnlen(b->reason, SW_STATE_REASON_MAX - 1), reason);
     if (b->src.family && sw_addr_format(&b->src, src, sizeof src) < 0)
         strcpy(src, "-");
     if (b->dst.family && sw_addr_format(&b->dst, dst, sizeof dst) < 0)
         strcpy(dst, "-");
-    int n = snprintf(buf, len, "1 %s %lld %u %u %u %lld %lld %d %d %d %s %s %s %s", node, (long long)wrote_ns,
+    int n = snprintf(buf, len, "1 %s %lld %u %u %u %lld %lld %d %d %d %s %s %s %s %u %s", node, (long long)wrote_ns,
                      b->kind, b->offences, b->active ? 1u : 0u, (long long)b->since, (long long)b->until,
                      (int)b->type, (int)b->category, (int)b->transport, src, dst, id[0] ? id : "-",
-                     rule[0] ? rule : "-");
+                     rule[0] ? rule : "-", (unsigned)b->origin, reason[0] ? reason : "-");
     if (n < 0 || (size_t)n >= len)
         return SW_ELIMIT;
     return n;
@@ -98,14 +101,14 @@ int sw_cluster_block_decode(const char *buf, size_t n, sw_state_block *b, char o
         return SW_EINVAL;
     memcpy(line, buf, n);
     line[n] = '\0';
-    char *f[16], *save = NULL;
+    char *f[18], *save = NULL;
     unsigned k = 0;
     for (char *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-        if (k == 16)
+        if (k == 18)
             return SW_EINVAL;
         f[k++] = t;
     }
-    if (k != 15 || strcmp(f[0], "1") != 0)
+    if (k != 17 || strcmp(f[0], "1") != 0)
         return SW_EINVAL;
     size_t nl = strlen(f[1]);
     if (nl == 0 || nl > 64)
@@ -122,8 +125,12 @@ int sw_cluster_block_decode(const char *buf, size_t n, sw_state_block *b, char o
         return SW_EINVAL;
     if (addr_field(f[11], &b->src) != SW_OK || addr_field(f[12], &b->dst) != SW_OK ||
         unhex(f[13], b->id, SW_STATE_ID_MAX) != SW_OK || unhex(f[14], b->rule, SW_STATE_RULE_MAX) != SW_OK ||
-        !b->id[0])
+        unhex(f[16], b->reason, SW_STATE_REASON_MAX) != SW_OK || !b->id[0])
         return SW_EINVAL;
+    long long origin_v;
+    if (num(f[15], 0, SW_BLOCK_ORIGIN_FEED, &origin_v) != SW_OK)
+        return SW_EINVAL;
+    b->origin = (uint8_t)origin_v;
     memcpy(origin, f[1], nl + 1);
     *wrote_ns = v[0];
     b->kind = (uint8_t)v[1];

@@ -40,7 +40,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define SCAN_COUNT "256"
-#define VALUE_MAX 640
+#define VALUE_MAX 1024
 #define KEY_MAX 256
 
 enum { OP_SET = 1, OP_DEL = 2 };
@@ -463,7 +463,7 @@ static int parse_id(unsigned kind, const char *idhex, sw_state_block *b)
     int64_t wrote;
     if (strlen(idhex) > 2 * SW_STATE_ID_MAX)
         return SW_EINVAL;
-    snprintf(val, sizeof val, "1 x 0 %u 0 0 0 1 0 0 0 - - %s -", kind, idhex);
+    snprintf(val, sizeof val, "1 x 0 %u 0 0 0 1 0 0 0 - - %s - 0 -", kind, idhex);
     return sw_cluster_block_decode(val, strlen(val), b, origin, &wrote);
 }
 

@@ -144,7 +144,9 @@ static void test_block_wire(void **state)
     b.since = INT64_C(1790000000000000000);
     b.until = b.since + INT64_C(600000000000);
     assert_int_equal(sw_addr_parse("127.178.0.10:5060", &b.src), SW_OK);
-    char buf[700], origin[65];
+    b.origin = SW_BLOCK_ORIGIN_ADMIN;
+    memset(b.reason, 'r', sizeof b.reason - 1); /* the longest reason fits */
+    char buf[1024], origin[65];
     int64_t wrote;
     int n = sw_cluster_block_encode(&b, "node-a", 77, buf, sizeof buf);
     assert_true(n > 0);
@@ -161,35 +163,41 @@ static void test_block_wire(void **state)
     assert_int_equal(d.category, b.category);
     assert_true(sw_addr_eq(&d.src, &b.src));
     assert_int_equal(d.dst.family, 0);
+    assert_int_equal(d.origin, SW_BLOCK_ORIGIN_ADMIN);
+    assert_string_equal(d.reason, b.reason);
     assert_int_equal(sw_cluster_block_encode(&b, "node-a", 77, buf, 20), SW_ELIMIT);
     /* refused: each field out of range, a NUL byte in the key, wrong counts */
     static const char *const bad[] = {
         "",
-        "2 n 0 1 1 1 10 20 0 0 0 - - 41 -",
-        "1 n 0 255 1 1 10 20 0 0 0 - - 41 -",
-        "1 n 0 1 17 1 10 20 0 0 0 - - 41 -",
-        "1 n 0 1 1 2 10 20 0 0 0 - - 41 -",
-        "1 n 0 1 1 1 20 20 0 0 0 - - 41 -",
-        "1 n 0 1 1 1 10 20 999 0 0 - - 41 -",
-        "1 n 0 1 1 1 10 20 0 99 0 - - 41 -",
-        "1 n 0 1 1 1 10 20 0 0 9 - - 41 -",
-        "1 n 0 1 1 1 10 20 0 0 0 nope - 41 -",
-        "1 n 0 1 1 1 10 20 0 0 0 - - - -",
-        "1 n 0 1 1 1 10 20 0 0 0 - - 4100 -",
-        "1 n 0 1 1 1 10 20 0 0 0 - - 4 -",
-        "1 n 0 1 1 1 10 20 0 0 0 - - 4g -",
-        "1 n 0 1 1 1 10 20 0 0 0 - - 41",
-        "1 n 0 1 1 1 10 20 0 0 0 - - 41 - extra",
-        "1 n 0 1 1 1 10 20x 0 0 0 - - 41 -",
-        "1 n 0 1 1 1 10 99999999999999999999 0 0 0 - - 41 -",
+        "2 n 0 1 1 1 10 20 0 0 0 - - 41 - 0 -",
+        "1 n 0 255 1 1 10 20 0 0 0 - - 41 - 0 -",
+        "1 n 0 1 17 1 10 20 0 0 0 - - 41 - 0 -",
+        "1 n 0 1 1 2 10 20 0 0 0 - - 41 - 0 -",
+        "1 n 0 1 1 1 20 20 0 0 0 - - 41 - 0 -",
+        "1 n 0 1 1 1 10 20 999 0 0 - - 41 - 0 -",
+        "1 n 0 1 1 1 10 20 0 99 0 - - 41 - 0 -",
+        "1 n 0 1 1 1 10 20 0 0 9 - - 41 - 0 -",
+        "1 n 0 1 1 1 10 20 0 0 0 nope - 41 - 0 -",
+        "1 n 0 1 1 1 10 20 0 0 0 - - - - 0 -",
+        "1 n 0 1 1 1 10 20 0 0 0 - - 4100 - 0 -",
+        "1 n 0 1 1 1 10 20 0 0 0 - - 4 - 0 -",
+        "1 n 0 1 1 1 10 20 0 0 0 - - 4g - 0 -",
+        "1 n 0 1 1 1 10 20 0 0 0 - - 41 - 0",
+        "1 n 0 1 1 1 10 20 0 0 0 - - 41 - 0 - extra",
+        "1 n 0 1 1 1 10 20x 0 0 0 - - 41 - 0 -",
+        "1 n 0 1 1 1 10 99999999999999999999 0 0 0 - - 41 - 0 -",
+        "1 n 0 1 1 1 10 20 0 0 0 - - 41 - 3 -",
+        "1 n 0 1 1 1 10 20 0 0 0 - - 41 - 0 4",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (sw_cluster_block_decode(bad[i], strlen(bad[i]), &d, origin, &wrote) != SW_EINVAL)
             fail_msg("accepted: '%s'", bad[i]);
     }
-    static const char good[] = "1 n 0 1 1 1 10 20 0 0 0 - - 41 -";
+    static const char good[] = "1 n 0 1 1 1 10 20 0 0 0 - - 41 - 1 6869";
     assert_int_equal(sw_cluster_block_decode(good, sizeof good - 1, &d, origin, &wrote), SW_OK);
     assert_string_equal(d.id, "A");
+    assert_int_equal(d.origin, SW_BLOCK_ORIGIN_ADMIN);
+    assert_string_equal(d.reason, "hi");
 }
 
 int main(void)
