@@ -219,12 +219,14 @@ static int send_all(conn *c, const char *buf, size_t n, int64_t deadline, char *
     return SW_OK;
 }
 
-/* Reads what the stream has without waiting: SW_OK (maybe nothing),
- * SW_EIO (closed or broken, err says why). */
+/* Reads what the stream has without waiting, at most 64 KiB, so that the
+ * caller drains the replies before more is buffered (a burst of messages
+ * never reaches the reader's ceiling): SW_OK (maybe nothing), SW_EIO
+ * (closed or broken, err says why). */
 static int pull(conn *c, char *err, size_t errlen)
 {
     char buf[16384];
-    for (;;) {
+    for (int round = 0; round < 4; round++) {
         ssize_t n = sw_stream_read(c->s, buf, sizeof buf);
         if (n > 0) {
             int rc = sw_resp_feed(c->rd, buf, (size_t)n);
@@ -242,6 +244,7 @@ static int pull(conn *c, char *err, size_t errlen)
             snprintf(err, errlen, "read failed: %s", sw_stream_error(c->s)[0] ? sw_stream_error(c->s) : "closed");
         return n == SW_EAUTH ? SW_EAUTH : SW_EIO;
     }
+    return SW_OK;
 }
 
 /* The next reply, waiting until the deadline. */
@@ -520,15 +523,29 @@ static int seen_cmp(const void *a, const void *b)
     return strncmp(x->id, y->id, SW_STATE_ID_MAX);
 }
 
+/* A growing list of keys, at most max (then full = 1). */
 typedef struct gather {
     seen *v;
-    size_t n, cap;
+    size_t n, cap, max;
+    int full;
 } gather;
 
 static void gather_one(void *ctx, sw_state_block *b)
 {
     gather *g = ctx;
-    if (g->n < g->cap) {
+    if (g->n == g->cap && g->cap < g->max) {
+        size_t cap = g->cap ? g->cap * 2 : 1024;
+        if (cap > g->max)
+            cap = g->max;
+        seen *v = realloc(g->v, cap * sizeof *v);
+        if (v) {
+            g->v = v;
+            g->cap = cap;
+        }
+    }
+    if (g->n == g->cap) {
+        g->full = 1;
+    } else {
         g->v[g->n].kind = b->kind;
         memcpy(g->v[g->n].id, b->id, SW_STATE_ID_MAX);
         g->n++;
@@ -607,11 +624,9 @@ static int resync(sw_redis *r, char *err, size_t errlen)
     int64_t t0 = mono_ns();
     sw_state_stats ms;
     sw_state_stats_get(r->mirror, &ms);
-    gather in_redis = {NULL, 0, (size_t)ms.capacity * 2 + 1024};
-    if (!(in_redis.v = malloc(in_redis.cap * sizeof *in_redis.v))) {
-        snprintf(err, errlen, "out of memory");
-        return SW_ENOMEM;
-    }
+    /* bounded: a Redis with more keys than twice our capacity is not
+     * followed for the "what Redis lacks" pass */
+    gather in_redis = {NULL, 0, 0, (size_t)ms.capacity * 2 + 1024, 0};
     char match[KEY_MAX], cursor[32] = "0";
     int ml = snprintf(match, sizeof match, "%sb:*", r->prefix);
     uint64_t loaded = 0;
@@ -638,27 +653,26 @@ static int resync(sw_redis *r, char *err, size_t errlen)
             rc = SW_EIO;
         }
     } while (rc == SW_OK && strcmp(cursor, "0") != 0 && !atomic_load(&r->stop));
-    if (rc == SW_OK && in_redis.n < in_redis.cap) { /* complete: what Redis lacks is known */
-        qsort(in_redis.v, in_redis.n, sizeof *in_redis.v, seen_cmp);
-        gather mine = {malloc((size_t)ms.capacity * sizeof(seen)), 0, ms.capacity};
-        if (mine.v) {
-            sw_state_block_foreach(r->mirror, gather_one, &mine);
-            int64_t now = wall_ns();
-            for (size_t i = 0; i < mine.n; i++) {
-                if (bsearch(&mine.v[i], in_redis.v, in_redis.n, sizeof *in_redis.v, seen_cmp) ||
-                    queued_for(r, mine.v[i].kind, mine.v[i].id))
-                    continue;
-                sw_state_block b;
-                if (sw_state_block_get(r->mirror, mine.v[i].kind, mine.v[i].id, &b) != SW_OK)
-                    continue;
-                /* Redis lost it (or never got it): ours to send again,
-                 * while it still counts for the doubling */
-                qop o = {OP_SET, b};
-                if (b.until + SW_STATE_BLOCK_CAP_NS > now && (rc = send_op(r, &o, 1, err, errlen)) != SW_OK)
-                    break;
-            }
-            free(mine.v);
+    if (rc == SW_OK && !in_redis.full) { /* complete: what Redis lacks is known */
+        if (in_redis.n)
+            qsort(in_redis.v, in_redis.n, sizeof *in_redis.v, seen_cmp);
+        gather mine = {NULL, 0, 0, ms.capacity, 0};
+        sw_state_block_foreach(r->mirror, gather_one, &mine);
+        int64_t now = wall_ns();
+        for (size_t i = 0; i < mine.n; i++) {
+            if ((in_redis.n && bsearch(&mine.v[i], in_redis.v, in_redis.n, sizeof *in_redis.v, seen_cmp)) ||
+                queued_for(r, mine.v[i].kind, mine.v[i].id))
+                continue;
+            sw_state_block b;
+            if (sw_state_block_get(r->mirror, mine.v[i].kind, mine.v[i].id, &b) != SW_OK)
+                continue;
+            /* Redis lost it (or never got it): ours to send again,
+             * while it still counts for the doubling */
+            qop o = {OP_SET, b};
+            if (b.until + SW_STATE_BLOCK_CAP_NS > now && (rc = send_op(r, &o, 1, err, errlen)) != SW_OK)
+                break;
         }
+        free(mine.v);
     }
     free(in_redis.v);
     if (rc == SW_OK) {

@@ -9,6 +9,8 @@
  *   - Redis killed: both answer from their mirrors, A blocks and unblocks
  *     on; Redis back (empty: no persistence): they converge (B gets A's
  *     outage blocks, A's earlier blocks are sent again);
+ *   - a full queue: writes dropped and counted, sent by the next resync;
+ *     a burst of 6000 blocks reaches the other node;
  *   - a wrong password: AUTH refused, counted, logged without the
  *     password, the store keeps working locally;
  *   - TLS to redis-server with a throwaway PKI (tests/peers/mkpki.sh). */
@@ -143,6 +145,8 @@ static void log_to(void *ctx, int level, const char *msg)
         l->n += (size_t)n;
 }
 
+static uint32_t node_queue = 1024, node_capacity = 4096;
+
 static sw_state_store *node(const char *name, const char *password, SSL_CTX *tls, sw_redis **h, logbuf *l)
 {
     sw_redis_config c;
@@ -156,8 +160,8 @@ static sw_state_store *node(const char *name, const char *password, SSL_CTX *tls
     c.node = name;
     c.tls = tls;
     c.tls_name = tls ? "localhost" : NULL;
-    c.capacity = 4096;
-    c.queue = 1024;
+    c.capacity = node_capacity;
+    c.queue = node_queue;
     c.connect_timeout_ms = 500;
     c.log = l ? log_to : NULL;
     c.log_ctx = l;
@@ -450,12 +454,70 @@ static void test_tls(void **state)
     redis_kill();
 }
 
+/* A full queue drops writes (counted, the worker never waits) and the
+ * next resync sends them; a burst of 6000 blocks reaches the other node,
+ * none dropped, its subscriber connection kept. */
+static void test_queue_full_then_resync_and_burst(void **state)
+{
+    (void)state;
+    node_queue = 16;
+    sw_redis *ha, *hb, *hc;
+    logbuf la = {.n = 0};
+    sw_state_store *a = node("q-a", SECRET, NULL, &ha, &la); /* Redis is not there yet */
+    char id[32];
+    int64_t now = wall();
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof id, "10.178.2.%d", i);
+        assert_true(set(a, SW_OFFENDER_SOURCE, id, now, 600 * SEC) > 0);
+    }
+    sw_redis_stats st;
+    sw_redis_stats_get(ha, &st);
+    assert_int_equal(st.queued, 16);
+    assert_int_equal(st.dropped, 84);
+    redis_start(0);
+    node_queue = 65536;
+    node_capacity = 8192;
+    sw_state_store *b = node("q-b", SECRET, NULL, &hb, NULL);
+    wait_connected(ha, 1);
+    wait_connected(hb, 1);
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof id, "10.178.2.%d", i);
+        if (until_seen(b, SW_OFFENDER_SOURCE, id, 1, 1, 3000) < 0)
+            fail_msg("block %s dropped from A's full queue never reached B", id);
+    }
+    /* the burst */
+    sw_state_store *c = node("q-c", SECRET, NULL, &hc, NULL);
+    wait_connected(hc, 1);
+    now = wall();
+    for (int i = 0; i < 6000; i++) {
+        snprintf(id, sizeof id, "10.179.%d.%d", i / 250, i % 250);
+        assert_true(set(c, SW_OFFENDER_SOURCE, id, now, 600 * SEC) > 0);
+    }
+    assert_true(until_seen(b, SW_OFFENDER_SOURCE, "10.179.23.249", 1, 1, 20000) >= 0);
+    for (int i = 0; i < 6000; i += 97) {
+        snprintf(id, sizeof id, "10.179.%d.%d", i / 250, i % 250);
+        assert_int_equal(hit(b, SW_OFFENDER_SOURCE, id, wall()), 1);
+    }
+    sw_redis_stats_get(hb, &st);
+    assert_int_equal(st.connects, 1); /* never dropped */
+    assert_int_equal(st.failures, 0);
+    sw_redis_stats_get(hc, &st);
+    assert_int_equal(st.dropped, 0);
+    sw_state_free(c);
+    sw_state_free(b);
+    sw_state_free(a);
+    node_queue = 1024;
+    node_capacity = 4096;
+    redis_kill();
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_nodes),
         cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_queue_full_then_resync_and_burst),
         cmocka_unit_test(test_tls),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
