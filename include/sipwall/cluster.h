@@ -96,6 +96,7 @@ typedef struct sw_redis_stats {
     uint64_t sent;                /* writes done in Redis */
     uint64_t queued;              /* writes waiting now */
     uint64_t dropped;             /* writes dropped: the queue was full */
+    uint64_t refused;             /* writes Redis answered with an error (ACL, read-only): dropped */
     uint64_t applied;             /* other nodes' changes applied to the mirror (pub/sub) */
     uint64_t resyncs;             /* resynchronisations from Redis */
     uint64_t resync_loaded;       /* entries loaded by the last one */

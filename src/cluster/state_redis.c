@@ -83,7 +83,7 @@ struct sw_redis {
 
     /* the thread's own */
     conn cmd, sub;
-    char last_err[256];
+    char last_err[256], last_refusal[256];
 };
 
 static int64_t mono_ns(void)
@@ -148,7 +148,7 @@ static int peek_op(sw_redis *r, qop *out)
     return have;
 }
 
-static void pop_op(sw_redis *r)
+static void pop_op(sw_redis *r, int sent)
 {
     pthread_mutex_lock(&r->mu);
     if (r->qn) {
@@ -156,7 +156,10 @@ static void pop_op(sw_redis *r)
         r->qn--;
     }
     r->st.queued = r->qn;
-    r->st.sent++;
+    if (sent)
+        r->st.sent++;
+    else
+        r->st.refused++;
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -387,7 +390,9 @@ static int merge(sw_redis *r, const sw_state_block *b)
 
 /* Sends one write and publishes it.  nx: only when Redis has no such key
  * (a resync restoring what Redis lost must not overwrite an unblock or a
- * newer block written meanwhile). */
+ * newer block written meanwhile).  SW_OK; SW_ECONFLICT when Redis answered
+ * with an error (an ACL without our keys, a read-only replica: sending it
+ * again would fail again); SW_EIO and the others: the connection failed. */
 static int send_op(sw_redis *r, const qop *o, int nx, char *err, size_t errlen)
 {
     char key[KEY_MAX], val[VALUE_MAX + 2], ms[32];
@@ -410,12 +415,12 @@ static int send_op(sw_redis *r, const qop *o, int nx, char *err, size_t errlen)
             sw_resp_free(v);
             return SW_OK;
         }
-        int good = is_status(v, "OK");
+        int good = is_status(v, "OK"), refused = v->type == SW_RESP_ERROR;
         if (!good)
-            snprintf(err, errlen, "SET refused: %.160s", v->type == SW_RESP_ERROR ? v->str : "unexpected reply");
+            snprintf(err, errlen, "SET refused: %.160s", refused ? v->str : "unexpected reply");
         sw_resp_free(v);
         if (!good)
-            return SW_EIO;
+            return refused ? SW_ECONFLICT : SW_EIO;
         const char *pv[3] = {"PUBLISH", r->channel, val};
         size_t pl[3] = {7, strlen(r->channel), (size_t)vl + 2};
         rc = call(r, &r->cmd, 3, pv, pl, &v, err, errlen);
@@ -427,12 +432,12 @@ static int send_op(sw_redis *r, const qop *o, int nx, char *err, size_t errlen)
         size_t lens[5] = {3, kl, (size_t)tl, 2, (size_t)ml};
         if ((rc = call(r, &r->cmd, 5, argv, lens, &v, err, errlen)) != SW_OK)
             return rc;
-        int good = is_status(v, "OK");
+        int good = is_status(v, "OK"), refused = v->type == SW_RESP_ERROR;
         if (!good)
-            snprintf(err, errlen, "SET refused: %.160s", v->type == SW_RESP_ERROR ? v->str : "unexpected reply");
+            snprintf(err, errlen, "SET refused: %.160s", refused ? v->str : "unexpected reply");
         sw_resp_free(v);
         if (!good)
-            return SW_EIO;
+            return refused ? SW_ECONFLICT : SW_EIO;
         int vl = snprintf(val, sizeof val, "R %s %u %s", r->node, o->b.kind, key + kl - 2 * strnlen(o->b.id, SW_STATE_ID_MAX - 1));
         const char *pv[3] = {"PUBLISH", r->channel, val};
         size_t pl[3] = {7, strlen(r->channel), (size_t)vl};
@@ -440,7 +445,7 @@ static int send_op(sw_redis *r, const qop *o, int nx, char *err, size_t errlen)
     }
     if (rc == SW_OK && v && v->type == SW_RESP_ERROR) {
         snprintf(err, errlen, "PUBLISH refused: %.160s", v->str);
-        rc = SW_EIO;
+        rc = SW_ECONFLICT;
     }
     sw_resp_free(v);
     return rc;
@@ -451,9 +456,18 @@ static int flush_queue(sw_redis *r, char *err, size_t errlen)
     qop o;
     while (!atomic_load(&r->stop) && peek_op(r, &o)) {
         int rc = send_op(r, &o, 0, err, errlen);
+        if (rc == SW_ECONFLICT) {
+            /* dropped, counted and said (once per reason): the mirror keeps
+             * the block, and a resync sends it again if Redis lacks it */
+            if (strcmp(err, r->last_refusal) != 0)
+                logf_(r, 4, "redis: %s; the write is dropped (counted in cluster.refused)", err);
+            snprintf(r->last_refusal, sizeof r->last_refusal, "%s", err);
+            pop_op(r, 0);
+            continue;
+        }
         if (rc != SW_OK)
             return rc; /* kept at the head: sent again after the reconnection */
-        pop_op(r);
+        pop_op(r, 1);
     }
     return SW_OK;
 }
@@ -669,8 +683,14 @@ static int resync(sw_redis *r, char *err, size_t errlen)
             /* Redis lost it (or never got it): ours to send again,
              * while it still counts for the doubling */
             qop o = {OP_SET, b};
-            if (b.until + SW_STATE_BLOCK_CAP_NS > now && (rc = send_op(r, &o, 1, err, errlen)) != SW_OK)
-                break;
+            if (b.until + SW_STATE_BLOCK_CAP_NS > now && (rc = send_op(r, &o, 1, err, errlen)) != SW_OK) {
+                if (rc != SW_ECONFLICT)
+                    break;
+                rc = SW_OK; /* refused by Redis: counted, the next ones may pass */
+                pthread_mutex_lock(&r->mu);
+                r->st.refused++;
+                pthread_mutex_unlock(&r->mu);
+            }
         }
         free(mine.v);
     }

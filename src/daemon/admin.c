@@ -112,6 +112,7 @@ char *swd_stats_json(swd_daemon *d)
         json_object_set_new(cl, "sent", json_integer((json_int_t)rs.sent));
         json_object_set_new(cl, "queued", json_integer((json_int_t)rs.queued));
         json_object_set_new(cl, "dropped", json_integer((json_int_t)rs.dropped));
+        json_object_set_new(cl, "refused", json_integer((json_int_t)rs.refused));
         json_object_set_new(cl, "applied", json_integer((json_int_t)rs.applied));
         json_object_set_new(cl, "resyncs", json_integer((json_int_t)rs.resyncs));
         json_object_set_new(cl, "resync_loaded", json_integer((json_int_t)rs.resync_loaded));

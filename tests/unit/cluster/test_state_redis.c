@@ -146,6 +146,7 @@ static void log_to(void *ctx, int level, const char *msg)
 }
 
 static uint32_t node_queue = 1024, node_capacity = 4096;
+static const char *node_prefix = "sipwall:";
 
 static sw_state_store *node(const char *name, const char *password, SSL_CTX *tls, sw_redis **h, logbuf *l)
 {
@@ -156,7 +157,7 @@ static sw_state_store *node(const char *name, const char *password, SSL_CTX *tls
     assert_int_equal(sw_addr_parse(where, &c.addr), SW_OK);
     c.user = "sipwall";
     c.password = password;
-    c.prefix = "sipwall:";
+    c.prefix = node_prefix;
     c.node = name;
     c.tls = tls;
     c.tls_name = tls ? "localhost" : NULL;
@@ -511,12 +512,48 @@ static void test_queue_full_then_resync_and_burst(void **state)
     redis_kill();
 }
 
+/* Keys outside the ACL user's pattern: Redis refuses the write (NOPERM);
+ * it is dropped and counted, said once, and the connection stays (a
+ * write that would fail again is never retried in a loop). */
+static void test_refused_write_is_dropped(void **state)
+{
+    (void)state;
+    redis_start(0);
+    node_prefix = "other:";
+    sw_redis *h;
+    logbuf l = {.n = 0};
+    sw_state_store *s = node("n-x", SECRET, NULL, &h, &l);
+    node_prefix = "sipwall:";
+    wait_connected(h, 1);
+    assert_true(set(s, SW_OFFENDER_SOURCE, "10.178.6.1", wall(), 60 * SEC) > 0);
+    assert_true(set(s, SW_OFFENDER_SOURCE, "10.178.6.2", wall(), 60 * SEC) > 0);
+    sw_redis_stats st;
+    for (int i = 0; i < 300; i++) {
+        sw_redis_stats_get(h, &st);
+        if (st.refused >= 2)
+            break;
+        sleep_ms(10);
+    }
+    assert_int_equal(st.refused, 2);
+    assert_int_equal(st.queued, 0);
+    assert_int_equal(st.connects, 1);
+    assert_int_equal(st.connected, 1);
+    assert_non_null(strstr(l.text, "NOPERM"));
+    /* said once for the same reason */
+    const char *first = strstr(l.text, "NOPERM");
+    assert_null(strstr(first + 1, "NOPERM"));
+    assert_int_equal(hit(s, SW_OFFENDER_SOURCE, "10.178.6.1", wall()), 1);
+    sw_state_free(s);
+    redis_kill();
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_nodes),
         cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_refused_write_is_dropped),
         cmocka_unit_test(test_queue_full_then_resync_and_burst),
         cmocka_unit_test(test_tls),
     };
