@@ -16,7 +16,8 @@
  *     so that a resync can tell "unblocked elsewhere" (remove it here) from
  *     "Redis lost it" (a restart without persistence, or a write dropped
  *     from the full queue: this node sends its entry again).
- *   - reconnects with a backoff (100 ms doubling to 5 s).
+ *   - reconnects with a backoff (100 ms doubling to 1 s: a node is back in
+ *     step at most about a second after Redis is).
  * A key lives until the block's end plus 24 h (SW_STATE_BLOCK_CAP_NS): an
  * ended block still doubles a repeat offence within a day, on every node.
  * The renewal is computed by the node that sets the block, from its mirror,
@@ -38,7 +39,7 @@
 #include "sipwall/cluster.h"
 
 #define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
+#define BACKOFF_MAX_MS 1000
 #define SCAN_COUNT "256"
 #define VALUE_MAX 1024
 #define KEY_MAX 256

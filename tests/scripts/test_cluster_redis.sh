@@ -11,11 +11,15 @@
 #     (empty): they converge, B refuses A's outage block; the resync time
 #     is measured;
 #   - a third node with a wrong password: a clear log line without the
-#     password, screening goes on locally.
+#     password, screening goes on locally;
+#   - a fourth node over TLS (our OpenSSL stream, client certificate) to a
+#     TLS-only redis-server with a throwaway PKI: connected, its block
+#     stored in Redis.
 # Every process is stopped by its PID; every wait is bounded.
 set -euo pipefail
 SIPWALLD=${SIPWALLD:-build/sipwalld}
 SW_BUILD=${SW_BUILD:-build}
+SW_SRC=${SW_SRC:-$(pwd)}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 T=$(mktemp -d "$SW_BUILD/test_cluster_redis.XXXXXX")
@@ -26,8 +30,9 @@ REDIS_IP=$NET.0.1
 REDIS_PORT=6379
 PIDS=()
 REDIS_PID=
+TLS_PID=
 cleanup() {
-    for p in "${PIDS[@]}" $REDIS_PID; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}" $REDIS_PID $TLS_PID; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -54,7 +59,7 @@ redis_start() {
 cat > "$T/partners.policy" <<EOF
 partner core {
     role core
-    address $NET.0.13/32, $NET.0.23/32, $NET.0.33/32
+    address $NET.0.13/32, $NET.0.23/32, $NET.0.33/32, $NET.0.43/32
 }
 partner alpha {
     role interconnect
@@ -63,7 +68,7 @@ partner alpha {
 }
 EOF
 
-node_conf() { # NAME IC_IP CORE_IP FORWARD_IP PASSWORD_FILE
+node_conf() { # NAME IC_IP CORE_IP FORWARD_IP PASSWORD_FILE [STATE LINE]
     cat > "$T/$1.conf" <<EOF
 mode inline
 workers 1
@@ -77,7 +82,7 @@ secret $T/$1.secret
 listen udp $2:5060 side=interconnect
 listen udp $3:5060 side=core
 forward udp:$4:5070
-state redis $REDIS_IP:$REDIS_PORT user=sipwall password-file=$5 prefix=sipwall: node=$1
+${6:-state redis $REDIS_IP:$REDIS_PORT user=sipwall password-file=$5 prefix=sipwall: node=$1}
 EOF
 }
 node_start() { # NAME
@@ -122,7 +127,7 @@ cat > "$T/drive.py" <<'PY'
 import socket, statistics, sys, time
 NET = "127.179"
 NODES = {"a": (NET + ".0.11", NET + ".0.13"), "b": (NET + ".0.21", NET + ".0.23"),
-         "c": (NET + ".0.31", NET + ".0.33")}
+         "c": (NET + ".0.31", NET + ".0.33"), "d": (NET + ".0.41", NET + ".0.43")}
 cores = {}
 for n, (_, core_ip) in NODES.items():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -284,7 +289,27 @@ drive expect c $NET.1.200 +4930888000 +4930123888 fwd || fail "C does not forwar
 drive trip c $NET.1.201 +4930888001 88 || fail "C does not block locally"
 ok "a node with a wrong password logs '$(grep -o 'AUTH as sipwall refused[^;]*' "$T/c.log" | head -1)' and screens locally"
 
-for n in a b c; do
+# ---- TLS: a TLS-only redis-server, client certificates required ---------------------------
+sh "$SW_SRC/tests/peers/mkpki.sh" "$T/pki" > /dev/null 2>&1 || fail "mkpki"
+TLS_IP=$NET.0.2
+redis-server --bind "$TLS_IP" --port 0 --tls-port "$REDIS_PORT" --tls-cert-file "$T/pki/server.pem" \
+    --tls-key-file "$T/pki/server.key" --tls-ca-cert-file "$T/pki/ca.pem" --tls-auth-clients yes \
+    --save '' --appendonly no --dir "$T" --daemonize no --logfile "$T/redis-tls.log" --user default off \
+    --user sipwall on ">$SECRET" "~sipwall:*" "&*" "+@all" "-@dangerous" </dev/null >/dev/null 2>&1 &
+TLS_PID=$!
+for _ in $(seq 1 100); do ss -H -lnt "sport = :$REDIS_PORT" | grep -q "$TLS_IP" && break; sleep 0.05; done
+node_conf d $NET.0.41 $NET.0.42 $NET.0.43 "$T/redis.pass" \
+    "state redis $TLS_IP:$REDIS_PORT user=sipwall password-file=$T/redis.pass node=d ca=$T/pki/ca.pem cert=$T/pki/client.pem key=$T/pki/client.key server-name=localhost"
+node_start d
+wait_connected d 1
+grep -q "connected as node d over TLS" "$T/d.log" || fail "no TLS connection line in d.log"
+drive trip d $NET.1.210 +4930999001 77 || fail "D does not block"
+keys=$(redis-cli -h "$TLS_IP" -p "$REDIS_PORT" --tls --cacert "$T/pki/ca.pem" --cert "$T/pki/client.pem" \
+    --key "$T/pki/client.key" --user sipwall --pass "$SECRET" --no-auth-warning --scan --pattern 'sipwall:b:*')
+[ -n "$keys" ] || fail "D's block is not in the TLS Redis"
+ok "a node over TLS (client certificate, server-name=localhost) stores its block in a TLS-only Redis"
+
+for n in a b c d; do
     eval "p=\$PID_$n"
     kill -TERM "$p"
     wait "$p" || fail "sipwalld $n exit status"
