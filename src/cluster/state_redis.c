@@ -987,7 +987,7 @@ sw_state_store *sw_state_redis_new(const sw_redis_config *c, sw_redis **handle, 
     r->timeout_ms = c->connect_timeout_ms > 0 ? c->connect_timeout_ms : 2000;
     r->log = c->log;
     r->log_ctx = c->log_ctx;
-    r->qcap = c->queue ? c->queue : 65536;
+    r->qcap = c->queue ? c->queue : 16384;
     r->q = calloc(r->qcap, sizeof *r->q);
     r->prefix = strdup(c->prefix);
     r->node = strdup(c->node);

@@ -173,7 +173,7 @@ typedef struct swd_state_redis {
     char *node;            /* this node's name; NULL = HOSTNAME:PID at start */
     char *ca, *cert, *key; /* TLS when ca is set; cert and key: our client certificate */
     char *server_name;     /* what Redis' certificate must name; NULL = the chain only */
-    uint32_t queue;        /* writes waiting for Redis, at most (default 65536) */
+    uint32_t queue;        /* writes waiting for Redis, at most (default 16384) */
 } swd_state_redis;
 /* admin-api listen …: the HTTPS admin API (docs/admin-api.md) */
 typedef struct swd_admin_api {
