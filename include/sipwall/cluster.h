@@ -80,7 +80,7 @@ typedef struct sw_redis_config {
     SSL_CTX *tls;                 /* borrowed, must outlive the store; NULL = plain TCP */
     const char *tls_name;         /* the name Redis' certificate must carry; NULL = the chain only */
     uint32_t capacity;            /* the mirror's block entries (1..1<<26) */
-    uint32_t queue;               /* writes waiting for Redis, at most (0 = 16384; about 340 bytes each) */
+    uint32_t queue;               /* writes waiting for Redis, at most (0 = 16384; about 380 bytes each) */
     int connect_timeout_ms;       /* per connection attempt and per reply (0 = 2000) */
     sw_cluster_log_fn log;        /* NULL = silent; called from the background thread */
     void *log_ctx;
