@@ -168,9 +168,16 @@ typedef struct sw_state_ops {
     int (*resize)(void *self, uint32_t capacity, uint64_t *migrated, uint64_t *dropped);
     void (*stats)(void *self, sw_state_stats *out);
     void (*free)(void *self);
+    /* Optional (NULL: SW_EUSAGE from sw_state_block_put): installs the
+     * entry b as given (since, until, offences, active, rule, ...; the
+     * renewal rule is not applied), replacing one of the same kind/id, for
+     * a replica that copies another node's decision into its local view.
+     * Eviction as block_set.  SW_OK. */
+    int (*block_put)(void *self, const sw_state_block *b, sw_state_block *evicted, int *nevicted);
 } sw_state_ops;
 
-/* Wraps a backend (self, and the ops it implements; all are required).
+/* Wraps a backend (self, and the ops it implements; all but block_put are
+ * required).
  * The store owns self from then on (ops->free on sw_state_free).  NULL on
  * a missing op or no memory (then self is freed). */
 sw_state_store *sw_state_new(const sw_state_ops *ops, void *self) SW_WUR SW_NONNULL(1, 2);
@@ -198,6 +205,10 @@ uint64_t sw_state_window_take_held(sw_state_store *s, uint64_t key) SW_NONNULL(1
 int sw_state_resize(sw_state_store *s, uint32_t capacity, uint64_t *migrated, uint64_t *dropped)
     SW_WUR SW_NONNULL(1, 3, 4);
 void sw_state_stats_get(sw_state_store *s, sw_state_stats *out) SW_NONNULL(1, 2);
+/* block_put above: SW_EUSAGE when the backend has none, or for an empty
+ * id, kind SW_STATE_KIND_ALL or until <= since. */
+int sw_state_block_put(sw_state_store *s, const sw_state_block *b, sw_state_block *evicted,
+                       int *nevicted) SW_NONNULL(1, 2, 3, 4);
 
 /* The renewal rule every backend applies in block_set (one place, so that
  * backends agree): fills *nb's since/until/offences/active from the

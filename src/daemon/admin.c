@@ -16,6 +16,7 @@
 #include "daemon/metrics.h"
 #include "daemon/worker.h"
 #include "daemon/reload.h"
+#include "sipwall/cluster.h"
 
 static int sun_of(const char *path, struct sockaddr_un *sa)
 {
@@ -103,6 +104,26 @@ char *swd_stats_json(swd_daemon *d)
         json_object_set_new(st, "migrated", json_integer((json_int_t)ss.migrated));
         json_object_set_new(st, "dropped", json_integer((json_int_t)ss.dropped));
         json_object_set_new(o, "state", st);
+    }
+    if (d->redis) { /* state redis: the cluster's connection (docs/cluster.md) */
+        sw_redis_stats rs;
+        sw_redis_stats_get(d->redis, &rs);
+        json_t *cl = json_object();
+        json_object_set_new(cl, "connected", json_boolean(rs.connected));
+        json_object_set_new(cl, "connects", json_integer((json_int_t)rs.connects));
+        json_object_set_new(cl, "failures", json_integer((json_int_t)rs.failures));
+        json_object_set_new(cl, "auth_failures", json_integer((json_int_t)rs.auth_failures));
+        json_object_set_new(cl, "sent", json_integer((json_int_t)rs.sent));
+        json_object_set_new(cl, "queued", json_integer((json_int_t)rs.queued));
+        json_object_set_new(cl, "dropped", json_integer((json_int_t)rs.dropped));
+        json_object_set_new(cl, "refused", json_integer((json_int_t)rs.refused));
+        json_object_set_new(cl, "applied", json_integer((json_int_t)rs.applied));
+        json_object_set_new(cl, "resyncs", json_integer((json_int_t)rs.resyncs));
+        json_object_set_new(cl, "resync_loaded", json_integer((json_int_t)rs.resync_loaded));
+        json_object_set_new(cl, "resync_ms", json_real((double)rs.resync_ns / 1e6));
+        json_object_set_new(cl, "lag_last_ms", json_real((double)rs.lag_last_ns / 1e6));
+        json_object_set_new(cl, "lag_max_ms", json_real((double)rs.lag_max_ns / 1e6));
+        json_object_set_new(o, "cluster", cl);
     }
     json_t *vd = json_object();
     for (unsigned a = 0; a < SW_ACTION__COUNT; a++)

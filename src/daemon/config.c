@@ -32,6 +32,7 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_EVENTS_DB,
        D_EXPORT,
        D_METRICS,
+       D_STATE,
        D_ADMIN_API,
        D__COUNT };
 
@@ -1170,6 +1171,80 @@ static int d_metrics(cfg_parser *p)
     return SW_OK;
 }
 
+/* ---- state redis (docs/cluster.md) ------------------------------------------------ */
+
+static const char *const state_keys[] = {"user", "password-file", "prefix", "node", "ca",
+                                         "cert", "key", "server-name", "queue"};
+enum { SK_USER, SK_PASSWORD_FILE, SK_PREFIX, SK_NODE, SK_CA, SK_CERT, SK_KEY, SK_SERVER_NAME,
+       SK_QUEUE, SK__COUNT };
+
+/* 1..max printable bytes, no space */
+static int word_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 127)
+            return 0;
+    return 1;
+}
+
+static int d_state(cfg_parser *p)
+{
+    swd_state_redis *r = &p->c->state_redis;
+    if (p->words.n < 3 || strcmp(p->words.w[1], "redis") != 0)
+        return fail(p, p->line,
+                    "usage: state redis IP:PORT [user=NAME password-file=FILE] [prefix=sipwall:] "
+                    "[node=NAME] [ca=FILE [cert=FILE key=FILE] [server-name=NAME]] [queue=N]");
+    int rc = parse_hostport(p, "state redis", p->words.w[2], &r->addr);
+    if (rc)
+        return rc;
+    const char *v[SK__COUNT];
+    if ((rc = options(p, "state redis", 3, state_keys, SK__COUNT, v)) != SW_OK)
+        return rc;
+    if (v[SK_USER] && !word_ok(v[SK_USER], 128))
+        return fail(p, p->line, "state redis: user= must be 1..128 printable characters");
+    if (v[SK_USER] && !v[SK_PASSWORD_FILE])
+        return fail(p, p->line, "state redis: user= needs password-file=");
+    if (v[SK_PREFIX] && !word_ok(v[SK_PREFIX], 64))
+        return fail(p, p->line, "state redis: prefix= must be 1..64 printable characters");
+    if (v[SK_NODE] && !word_ok(v[SK_NODE], 64))
+        return fail(p, p->line, "state redis: node= must be 1..64 printable characters");
+    if (!v[SK_CA] && (v[SK_CERT] || v[SK_KEY] || v[SK_SERVER_NAME]))
+        return fail(p, p->line, "state redis: cert=, key= and server-name= need ca= (TLS)");
+    if (!v[SK_CERT] != !v[SK_KEY])
+        return fail(p, p->line, "state redis: cert= and key= go together");
+    if (v[SK_QUEUE] && (rc = number(p, "state redis queue", v[SK_QUEUE], 16, 1u << 22, 0,
+                                    &r->queue)) != SW_OK)
+        return rc;
+    r->line = p->line;
+    if ((v[SK_USER] && !(r->user = dup_str(p, v[SK_USER]))) ||
+        !(r->prefix = dup_str(p, v[SK_PREFIX] ? v[SK_PREFIX] : "sipwall:")) ||
+        (v[SK_NODE] && !(r->node = dup_str(p, v[SK_NODE]))) ||
+        (v[SK_SERVER_NAME] && !(r->server_name = dup_str(p, v[SK_SERVER_NAME]))))
+        return SW_ENOMEM;
+    if ((v[SK_PASSWORD_FILE] &&
+         !(r->password_file = dup_path(p, "state redis password-file", v[SK_PASSWORD_FILE]))) ||
+        (v[SK_CA] && !(r->ca = dup_path(p, "state redis ca", v[SK_CA]))) ||
+        (v[SK_CERT] && !(r->cert = dup_path(p, "state redis cert", v[SK_CERT]))) ||
+        (v[SK_KEY] && !(r->key = dup_path(p, "state redis key", v[SK_KEY]))))
+        return SW_EINVAL;
+    if (r->password_file) {
+        if ((rc = check_readable(p, p->line, "state redis password-file", r->password_file)) != SW_OK)
+            return rc;
+        struct stat st;
+        if (stat(r->password_file, &st) == 0 && (st.st_mode & 077))
+            return fail(p, p->line, "state redis password-file %.*s: readable by others (mode %03o; chmod 600)",
+                        256, r->password_file, (unsigned)(st.st_mode & 0777));
+    }
+    if ((r->ca && (rc = check_readable(p, p->line, "state redis ca", r->ca)) != SW_OK) ||
+        (r->cert && (rc = check_readable(p, p->line, "state redis cert", r->cert)) != SW_OK) ||
+        (r->key && (rc = check_readable(p, p->line, "state redis key", r->key)) != SW_OK))
+        return rc;
+    return SW_OK;
+}
+
 /* admin-api listen ADDR:PORT cert FILE key FILE [client-ca FILE]
  *           [credential FILE] [max-conns N] [timeout SECONDS] [allow-remote]
  * The HTTPS admin API (docs/admin-api.md): off unless configured, a
@@ -1276,6 +1351,7 @@ static const struct directive {
     [D_EVENTS_DB] = {"events-db", d_events_db, 0},
     [D_EXPORT] = {"export", d_export, 1},
     [D_METRICS] = {"metrics", d_metrics, 0},
+    [D_STATE] = {"state", d_state, 0},
     [D_ADMIN_API] = {"admin-api", d_admin_api, 0},
 };
 
@@ -1638,6 +1714,14 @@ void swd_config_free(swd_config *c)
         free(c->exports[i].store);
         free(c->exports[i].hostname);
     }
+    free(c->state_redis.user);
+    free(c->state_redis.password_file);
+    free(c->state_redis.prefix);
+    free(c->state_redis.node);
+    free(c->state_redis.ca);
+    free(c->state_redis.cert);
+    free(c->state_redis.key);
+    free(c->state_redis.server_name);
     memset(c, 0, sizeof *c);
 }
 

@@ -162,6 +162,19 @@ typedef struct swd_export {
     int line;
 } swd_export;
 
+/* state redis HOST:PORT [user=] [password-file=] [prefix=] [node=] [ca= cert=
+ *   key= server-name=] [queue=]: the cluster state store (docs/cluster.md) */
+typedef struct swd_state_redis {
+    int line;              /* 0 = not configured (the in-process store) */
+    sw_addr addr;          /* IP literal and port */
+    char *user;            /* ACL user; NULL = none */
+    char *password_file;   /* mode 0600 or stricter; NULL = no AUTH */
+    char *prefix;          /* keys and channel, default "sipwall:" */
+    char *node;            /* this node's name; NULL = HOSTNAME:PID at start */
+    char *ca, *cert, *key; /* TLS when ca is set; cert and key: our client certificate */
+    char *server_name;     /* what Redis' certificate must name; NULL = the chain only */
+    uint32_t queue;        /* writes waiting for Redis, at most (default 16384) */
+} swd_state_redis;
 /* admin-api listen …: the HTTPS admin API (docs/admin-api.md) */
 typedef struct swd_admin_api {
     uint8_t on;
@@ -220,6 +233,7 @@ typedef struct swd_config {
     uint8_t has_metrics;
     uint8_t metrics_allow_remote; /* a non-loopback address was allowed explicitly */
     int metrics_line;
+    swd_state_redis state_redis;
     swd_admin_api api;      /* admin-api; api.on = 0: none */
 } swd_config;
 

@@ -117,6 +117,8 @@ typedef struct swd_daemon {
     /* Blocks and the daemon-wide counters, shared by every worker's engine
      * (created with the first policy, sized by its `limits blocks`). */
     sw_state_store *state;
+    struct sw_redis *redis;     /* the Redis backend of state, NULL = in-process (state.c) */
+    SSL_CTX *redis_tls;         /* its TLS client context, NULL = plain */
     struct swd_reloader *reloader; /* policy reloads off the control thread (reload.h) */
     sw_exporter *exporters[SWD_MAX_EXPORTS]; /* export syslog lines (daemon/export.c) */
     unsigned nexporters;
@@ -127,6 +129,13 @@ typedef struct swd_daemon {
  * to it before the workers take the policy (state.c: logs what moved). */
 uint32_t swd_state_capacity(const sw_policy *p);
 int swd_state_reload(swd_daemon *d, const sw_policy *p, char *msg, size_t msglen);
+/* Creates d->state: the in-process store, or the Redis backend when the
+ * config has `state redis` (reads the password file and the TLS files
+ * now, before privileges drop; the connection is made in the background).
+ * SW_OK, or an error with the reason in err. */
+int swd_state_open(swd_daemon *d, uint32_t capacity, char *err, size_t errlen);
+/* Frees d->state and what swd_state_open made. */
+void swd_state_close(swd_daemon *d);
 
 /* Creates the workers and binds every socket (before privileges drop). */
 int swd_workers_create(swd_daemon *d, char *err, size_t errlen);

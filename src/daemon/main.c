@@ -233,10 +233,8 @@ static int run(const char *path)
     /* the memory check first: the shared store is sized by the same limits */
     if (swd_check_engine_memory(g->policy, d->nworkers, NULL, err, sizeof err) != SW_OK)
         goto out;
-    if (!(d->state = sw_state_mem_new(swd_state_capacity(g->policy)))) {
-        snprintf(err, sizeof err, "out of memory for the state store");
+    if (swd_state_open(d, swd_state_capacity(g->policy), err, sizeof err) != SW_OK)
         goto out;
-    }
     if (!(d->reloader = swd_reloader_new(d, 1))) {
         snprintf(err, sizeof err, "reloader: %s", strerror(errno));
         goto out;
@@ -313,7 +311,7 @@ out:
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);
     swd_policy_gen_free(atomic_load(&d->policy));
-    sw_state_free(d->state);
+    swd_state_close(d);
     if (wrote_pid)
         remove_runtime_file("pid file", cfg.pid_file);
     memset(d->secret, 0, sizeof d->secret);

@@ -113,6 +113,14 @@ void sw_state_stats_get(sw_state_store *s, sw_state_stats *out)
     s->ops.stats(s->self, out);
 }
 
+int sw_state_block_put(sw_state_store *s, const sw_state_block *b, sw_state_block *evicted, int *nevicted)
+{
+    *nevicted = 0;
+    if (!s->ops.block_put || !b->id[0] || b->kind == SW_STATE_KIND_ALL || b->until <= b->since)
+        return SW_EUSAGE;
+    return s->ops.block_put(s->self, b, evicted, nevicted);
+}
+
 /* ---- names and keys for operators ------------------------------------------------ */
 
 static const char *const origin_names[] = {"rule", "admin", "feed"};

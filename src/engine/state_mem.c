@@ -122,59 +122,94 @@ static void drop_entry(mem *m, ment *e)
 
 /* ---- ops ----------------------------------------------------------------------------- */
 
+/* The entry of b->kind/b->id, created when missing (a full store evicts
+ * the one that expires soonest first); under the lock. */
+static ment *entry_for(mem *m, const sw_state_block *b, sw_state_block *evicted, int *nevicted, int *created)
+{
+    blkey k;
+    mk_key(&k, b->kind, b->id);
+    ment *e = sw_table_peek(m->blocks, &k);
+    *created = 0;
+    if (e)
+        return e;
+    if (m->n == m->cap) {
+        ment *v = m->heap[0];
+        *evicted = v->b;
+        *nevicted = 1;
+        m->evictions++;
+        drop_entry(m, v);
+    }
+    int c;
+    e = sw_table_upsert(m->blocks, &k, &c); /* never evicts: count < capacity */
+    memset(&e->b, 0, sizeof e->b);
+    e->b.kind = b->kind;
+    memcpy(e->b.id, k.id, sizeof e->b.id);
+    heap_put(m, m->n, e);
+    m->n++;
+    count_kind(m, b->kind, 1);
+    *created = 1;
+    return e;
+}
+
+/* What a set or a put copies from the request. */
+static void copy_origin(sw_state_block *dst, const sw_state_block *b)
+{
+    memcpy(dst->rule, b->rule, sizeof dst->rule);
+    dst->rule[SW_STATE_RULE_MAX - 1] = '\0';
+    dst->type = b->type;
+    dst->category = b->category;
+    dst->src = b->src;
+    dst->dst = b->dst;
+    dst->transport = b->transport;
+    dst->origin = b->origin;
+    memcpy(dst->reason, b->reason, sizeof dst->reason);
+    dst->reason[SW_STATE_REASON_MAX - 1] = '\0';
+}
+
 static int64_t m_block_set(void *self, const sw_state_block *b, int64_t dur_ns, sw_state_block *evicted,
                            int *nevicted)
 {
     mem *m = self;
-    blkey k;
-    mk_key(&k, b->kind, b->id);
+    int created;
     pthread_mutex_lock(&m->mu);
-    ment *e = sw_table_peek(m->blocks, &k);
-    int64_t until;
-    if (e) {
-        uint8_t was_active = e->b.active;
-        sw_state_block nb = e->b;
-        until = sw_state_block_renew(&e->b, b, dur_ns, &nb);
-        e->b.since = nb.since;
-        e->b.until = nb.until;
-        e->b.offences = nb.offences;
-        e->b.active = 1;
-        if (!was_active)
-            m->active++;
-        heap_fix(m, e->heap);
-    } else {
-        if (m->n == m->cap) {
-            ment *v = m->heap[0];
-            *evicted = v->b;
-            *nevicted = 1;
-            m->evictions++;
-            drop_entry(m, v);
-        }
-        int created;
-        e = sw_table_upsert(m->blocks, &k, &created); /* never evicts: count < capacity */
-        memset(&e->b, 0, sizeof e->b);
-        e->b.kind = b->kind;
-        memcpy(e->b.id, k.id, sizeof e->b.id);
-        until = sw_state_block_renew(NULL, b, dur_ns, &e->b);
-        heap_put(m, m->n, e);
-        m->n++;
-        sift_up(m, m->n - 1);
+    ment *e = entry_for(m, b, evicted, nevicted, &created);
+    uint8_t was_active = created ? 0 : e->b.active;
+    sw_state_block nb = e->b;
+    int64_t until = sw_state_block_renew(created ? NULL : &e->b, b, dur_ns, &nb);
+    e->b.since = nb.since;
+    e->b.until = nb.until;
+    e->b.offences = nb.offences;
+    e->b.active = 1;
+    if (!was_active)
         m->active++;
-        count_kind(m, b->kind, 1);
-    }
-    memcpy(e->b.rule, b->rule, sizeof e->b.rule);
-    e->b.rule[SW_STATE_RULE_MAX - 1] = '\0';
-    e->b.type = b->type;
-    e->b.category = b->category;
-    e->b.src = b->src;
-    e->b.dst = b->dst;
-    e->b.transport = b->transport;
-    e->b.origin = b->origin;
-    memcpy(e->b.reason, b->reason, sizeof e->b.reason);
-    e->b.reason[SW_STATE_REASON_MAX - 1] = '\0';
+    heap_fix(m, e->heap);
+    copy_origin(&e->b, b);
     m->blocks_set++;
     pthread_mutex_unlock(&m->mu);
     return until;
+}
+
+static int m_block_put(void *self, const sw_state_block *b, sw_state_block *evicted, int *nevicted)
+{
+    mem *m = self;
+    int created;
+    pthread_mutex_lock(&m->mu);
+    ment *e = entry_for(m, b, evicted, nevicted, &created);
+    uint8_t was_active = created ? 0 : e->b.active;
+    e->b.since = b->since;
+    e->b.until = b->until;
+    e->b.offences = b->offences;
+    e->b.active = b->active ? 1 : 0;
+    if (was_active != e->b.active) {
+        if (e->b.active)
+            m->active++;
+        else if (m->active)
+            m->active--;
+    }
+    heap_fix(m, e->heap);
+    copy_origin(&e->b, b);
+    pthread_mutex_unlock(&m->mu);
+    return SW_OK;
 }
 
 static int m_block_hit(void *self, uint8_t kind, const char *id, int64_t now, const sw_state_where *at,
@@ -427,6 +462,7 @@ static const sw_state_ops mem_ops = {
     .resize = m_resize,
     .stats = m_stats,
     .free = m_free,
+    .block_put = m_block_put,
 };
 
 sw_state_store *sw_state_mem_new(uint32_t capacity)

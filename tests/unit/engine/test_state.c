@@ -599,10 +599,59 @@ static void test_reload_other_limits_keeps_state(void **state)
     sw_policy_free(p4);
 }
 
+/* block_put (a replica's copy of another node's decision): the entry as
+ * given, no renewal; counts follow; an inactive put is kept for the
+ * doubling; a full store evicts as block_set. */
+static void test_block_put_installs_as_given(void **state)
+{
+    (void)state;
+    sw_state_store *s = sw_state_mem_new(2);
+    assert_non_null(s);
+    sw_state_block b = req(SW_OFFENDER_SOURCE, "10.0.0.1", T0), got, ev;
+    b.until = T0 + S(600);
+    b.offences = 3;
+    b.active = 1;
+    int nev, ended;
+    assert_int_equal(sw_state_block_put(s, &b, &ev, &nev), SW_OK);
+    assert_int_equal(nev, 0);
+    assert_int_equal(sw_state_block_get(s, SW_OFFENDER_SOURCE, "10.0.0.1", &got), SW_OK);
+    assert_int_equal(got.offences, 3);
+    assert_true(got.until == T0 + S(600));
+    assert_int_equal(sw_state_kinds(s)[SW_OFFENDER_SOURCE], 1);
+    assert_int_equal(hit(s, SW_OFFENDER_SOURCE, "10.0.0.1", T0 + S(599), &got, &ended), 1);
+    /* a put over an entry replaces it (here: ended early) */
+    b.until = T0 + S(10);
+    b.active = 0;
+    assert_int_equal(sw_state_block_put(s, &b, &ev, &nev), SW_OK);
+    assert_int_equal(hit(s, SW_OFFENDER_SOURCE, "10.0.0.1", T0 + S(11), &got, &ended), 0);
+    sw_state_stats st;
+    sw_state_stats_get(s, &st);
+    assert_int_equal(st.entries, 1);
+    assert_int_equal(st.active, 0);
+    /* the doubling sees the offences that were put: 3 earlier -> x8 */
+    assert_true(set(s, SW_OFFENDER_SOURCE, "10.0.0.1", T0 + S(20), S(60), NULL) == T0 + S(20) + 8 * S(60));
+    /* full: the soonest to expire goes */
+    b = req(SW_OFFENDER_SOURCE, "10.0.0.2", T0);
+    b.until = T0 + S(5);
+    b.active = 1;
+    assert_int_equal(sw_state_block_put(s, &b, &ev, &nev), SW_OK);
+    b = req(SW_OFFENDER_SOURCE, "10.0.0.3", T0);
+    b.until = T0 + S(50);
+    b.active = 1;
+    assert_int_equal(sw_state_block_put(s, &b, &ev, &nev), SW_OK);
+    assert_int_equal(nev, 1);
+    assert_string_equal(ev.id, "10.0.0.2");
+    /* refused: until <= since */
+    b.until = b.since;
+    assert_int_equal(sw_state_block_put(s, &b, &ev, &nev), SW_EUSAGE);
+    sw_state_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_hit_end_and_doubling),
+        cmocka_unit_test(test_block_put_installs_as_given),
         cmocka_unit_test(test_ceiling_evicts_soonest_to_expire),
         cmocka_unit_test(test_window_counter),
         cmocka_unit_test(test_resize_migrates_and_reports),
