@@ -423,22 +423,25 @@ static void run_rule(sw_engine *e, const sw_rule *r, sw_verdict *v, int *termina
     fired_add(e, r, act, status, expires);
 }
 
-/* "also": the ids of the fired rules but skip (and how many more). */
-static void also_list(sw_engine *e, sw_event *ev, int skip)
+/* "also": the ids of the fired rules but skip and the one named
+ * dropped_by (and how many more). */
+static void also_list(sw_engine *e, sw_event *ev, int skip, const char *dropped_by)
 {
     size_t n = 0;
-    unsigned named = 0;
+    unsigned named = 0, skipped = 0;
     for (unsigned i = 0; i < e->nfired && i < SW__FIRED_MAX; i++) {
-        if ((int)i == skip)
-            continue;
         const char *id = e->fired[i].r ? e->fired[i].r->id : "cat0.admission";
+        if ((int)i == skip || (dropped_by && strcmp(id, dropped_by) == 0)) {
+            skipped++;
+            continue;
+        }
         int k = snprintf(e->also + n, sizeof e->also - n, "%s%s", n ? " " : "", id);
         if (k < 0 || (size_t)k >= sizeof e->also - n)
             break;
         n += (size_t)k;
         named++;
     }
-    unsigned more = e->nfired - (skip >= 0 ? 1u : 0u) - named;
+    unsigned more = e->nfired - skipped - named;
     if (more) {
         int k = snprintf(e->also + n, sizeof e->also - n, "%s+%u more", n ? " " : "", more);
         if (k > 0 && (size_t)k < sizeof e->also - n)
@@ -508,9 +511,12 @@ static void rules_event(sw_engine *e, const sw_engine_msg *in, const sw_verdict 
     } else {
         actual_action(e, v, &ev->action, &ev->action_status);
     }
-    if (!monitor && stopped_by_other(v, r ? r->id : admission_rule))
-        (void)sw_event_add_str(ev, "dropped_by", sw_str_make(v->rule, strlen(v->rule)));
-    also_list(e, ev, d);
+    const char *by = NULL;
+    if (!monitor && stopped_by_other(v, r ? r->id : admission_rule)) {
+        by = v->rule;
+        (void)sw_event_add_str(ev, "dropped_by", sw_str_make(by, strlen(by)));
+    }
+    also_list(e, ev, d, by);
     if (!r) {
         /* one key per zone: a random-source flood stays one event per window */
         if (sw__event_allowed(e, "cat0.admission", 0xff, f->peer->name, ev))
@@ -811,7 +817,7 @@ static void detector_events(sw_engine *e, const sw_engine_msg *in, const sw_verd
         if (other)
             (void)sw_event_add_str(ev, "dropped_by", sw_str_make(vt->rule, strlen(vt->rule)));
         if (e->nfired)
-            also_list(e, ev, -1);
+            also_list(e, ev, -1, other ? vt->rule : NULL);
         for (unsigned k = 0; k < h->nevidence && k < SW_DETECT_MAX_EVIDENCE; k++)
             if (h->evidence[k].key)
                 (void)sw_event_add_num(ev, h->evidence[k].key, h->evidence[k].num);
