@@ -734,6 +734,31 @@ static void offender_id(sw_engine *e, const sw_detect_hit *h, char id[40])
     }
 }
 
+/* 1 when hit h is about the message's sender, the offender its rules are
+ * about: its source, its calling number or its credentials.  A hit about
+ * another offender (the called number, a partner, the receiver of a
+ * response) is another incident: the rules' event stays separate. */
+static int hit_on_sender(const sw_engine *e, const sw_detect_hit *h)
+{
+    switch (h->offender_kind) {
+    case SW_OFFENDER_SOURCE: return same_source_key(&h->offender_addr, &e->facts.src);
+    case SW_OFFENDER_CALLER:
+    case SW_OFFENDER_CALLER_PREFIX:
+    case SW_OFFENDER_USER: return 1;
+    default: return 0;
+    }
+}
+
+/* 1 when a detector's hit on this message is about its sender: the
+ * detector, not the rules, names what the message is. */
+static int classified(const sw_engine *e)
+{
+    for (unsigned i = 0; i < e->dr.nhits && i < SW_DETECT_MAX_HITS; i++)
+        if (hit_on_sender(e, &e->dr.hits[i]))
+            return 1;
+    return 0;
+}
+
 /* The window an incident of detector d's offender lasts (limiter.c). */
 static int64_t detector_window(const sw_engine *e, sw_detector_id d)
 {
@@ -816,7 +841,7 @@ static void detector_events(sw_engine *e, const sw_engine_msg *in, const sw_verd
                                    sw_str_make(h->username, strnlen(h->username, sizeof h->username)));
         if (other)
             (void)sw_event_add_str(ev, "dropped_by", sw_str_make(vt->rule, strlen(vt->rule)));
-        if (e->nfired)
+        if (e->nfired && hit_on_sender(e, h))
             also_list(e, ev, -1, other ? vt->rule : NULL);
         for (unsigned k = 0; k < h->nevidence && k < SW_DETECT_MAX_EVIDENCE; k++)
             if (h->evidence[k].key)
@@ -981,7 +1006,7 @@ int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
     }
     run_privacy(e, in, v);
     detector_hits(e, v);
-    if (e->nfired && !e->dr.nhits && !e->dr.retransmission)
+    if (e->nfired && !e->dr.retransmission && !classified(e))
         rules_event(e, in, v);
     detector_events(e, in, v);
 done:

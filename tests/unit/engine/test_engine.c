@@ -185,7 +185,6 @@ static const char *invite(const char *via_ip, const char *a, const char *b, cons
 }
 
 /* ---- cat 0 --------------------------------------------------------------------- */
-static const rec *find_rule(const char *rule);
 static void test_unknown_zone_dropped_one_event(void **state)
 {
     (void)state;
@@ -198,17 +197,21 @@ static void test_unknown_zone_dropped_one_event(void **state)
         assert_int_equal(v.action, SW_ACTION_DROP);
         assert_true(v.admission);
     }
-    /* one zone-wide key: events-per-key (10) admission events, not 50;
-     * then the flood detector names what the dropped traffic is (one
-     * INVITE flood toward one callee): its messages are the flood's, held
-     * back under the flood's keys, not admission drops any more */
+    /* one zone-wide key: events-per-key (10) admission events, not 50 */
     assert_int_equal(count_rule("cat0.admission"), 10);
     assert_int_equal(sw_engine_flush(engine, now_ns), SW_OK);
-    const rec *fl = find_rule("flood.callee");
-    assert_non_null(fl);
-    assert_int_equal(fl->type, SW_EVT_SIP_FLOOD);
-    assert_int_equal(fl->action, SW_ACTION_DROP);
-    assert_int_equal(count_rule("cat0.admission"), 10);
+    /* the rest is summarised, except what the flood detector names: one
+     * caller flooding one callee from random sources (its messages are the
+     * flood's, docs/events.md "Which event") */
+    int found = 0, flood = 0;
+    for (size_t i = 0; i < sink.n; i++) {
+        if (strcmp(sink.ev[i].rule, "cat0.admission") == 0 && sink.ev[i].suppressed > 0 &&
+            sink.ev[i].suppressed <= 40)
+            found = 1;
+        flood |= strcmp(sink.ev[i].rule, "flood.caller") == 0 && sink.ev[i].type == SW_EVT_SIP_FLOOD;
+    }
+    assert_true(found);
+    assert_true(flood);
 }
 
 static void test_partner_call_allowed(void **state)
