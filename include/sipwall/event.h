@@ -299,6 +299,7 @@ typedef struct sw_event_query {
     const char *peer;
     const char *rule;
     const char *incident; /* incident_id (schema 2 stores only) */
+    const char *mode;     /* "enforce", "monitor" or "passive" (read from the JSON: no index) */
     int64_t after_id;     /* id > after_id (following: the last id seen) */
     size_t limit;         /* at most this many rows; 0 = all */
     uint8_t newest;       /* with limit: the newest `limit` matches (still in id order) */

@@ -187,7 +187,7 @@ int cli_events_parse_args(int argc, char **argv, int64_t now_ns, cli_events_opts
                           size_t errlen)
 {
     enum { O_DB = 1, O_SINCE, O_UNTIL, O_TYPE, O_SRC, O_PEER, O_RULE, O_LIMIT, O_JSON, O_FOLLOW,
-           O_HELP, O_INCIDENT };
+           O_HELP, O_INCIDENT, O_MODE };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, O_DB},       {"since", required_argument, NULL, O_SINCE},
         {"until", required_argument, NULL, O_UNTIL}, {"type", required_argument, NULL, O_TYPE},
@@ -195,6 +195,7 @@ int cli_events_parse_args(int argc, char **argv, int64_t now_ns, cli_events_opts
         {"rule", required_argument, NULL, O_RULE},   {"limit", required_argument, NULL, O_LIMIT},
         {"json", no_argument, NULL, O_JSON},         {"follow", no_argument, NULL, O_FOLLOW},
         {"help", no_argument, NULL, O_HELP},         {"incident", required_argument, NULL, O_INCIDENT},
+        {"mode", required_argument, NULL, O_MODE},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     const char *env = getenv("SIPWALL_EVENTS_DB");
@@ -265,6 +266,11 @@ int cli_events_parse_args(int argc, char **argv, int64_t now_ns, cli_events_opts
             o->incident = a;
             break;
         }
+        case O_MODE:
+            if (strcmp(a, "enforce") != 0 && strcmp(a, "monitor") != 0 && strcmp(a, "passive") != 0)
+                return err_out(err, errlen, "--mode: '%.64s' is not enforce, monitor or passive", a);
+            o->mode = a;
+            break;
         case O_LIMIT: {
             char *end;
             errno = 0;
@@ -324,7 +330,7 @@ int cli_events_match(const cli_events_opts *o, int64_t ts_ns, const char *json, 
         return 0;
     if (o->has_until && ts_ns >= o->until_ns)
         return 0;
-    if (!o->type && !o->src[0] && !o->peer && !o->rule && !o->incident)
+    if (!o->type && !o->src[0] && !o->peer && !o->rule && !o->incident && !o->mode)
         return 1;
     json_t *j = json_loadb(json, len, JSON_DISABLE_EOF_CHECK, NULL);
     if (!json_is_object(j)) {
@@ -340,6 +346,8 @@ int cli_events_match(const cli_events_opts *o, int64_t ts_ns, const char *json, 
     if (ok && o->peer && (!(v = peer_of(j)) || strcmp(v, o->peer) != 0))
         ok = 0;
     if (ok && o->incident && (!(v = jstr(j, "incident_id")) || strcmp(v, o->incident) != 0))
+        ok = 0;
+    if (ok && o->mode && (!(v = jstr(j, "mode")) || strcmp(v, o->mode) != 0))
         ok = 0;
     if (ok && o->src[0]) {
         char ip[CLI_EVENTS_IP_MAX];

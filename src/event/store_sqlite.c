@@ -351,11 +351,12 @@ int sw_event_store_query(sw_event_store *s, const sw_event_query *q,
     /* Fixed clauses with numbered parameters, so the text is bounded and
      * nothing from the caller is ever pasted into SQL. */
     char sql[640];
-    int n = snprintf(sql, 512, "SELECT id, ts_ns, json FROM events WHERE id > ?1%s%s%s%s%s%s%s",
+    int n = snprintf(sql, 512, "SELECT id, ts_ns, json FROM events WHERE id > ?1%s%s%s%s%s%s%s%s",
                      q->since_ns ? " AND ts_ns >= ?2" : "", q->until_ns ? " AND ts_ns < ?3" : "",
                      q->type ? " AND type = ?4" : "", q->src ? " AND src = ?5" : "",
                      q->peer ? " AND peer = ?6" : "", q->rule ? " AND rule = ?7" : "",
-                     q->incident ? " AND incident = ?9" : "");
+                     q->incident ? " AND incident = ?9" : "",
+                     q->mode ? " AND json_extract(json, '$.mode') = ?10" : "");
     if (q->limit && q->newest)
         n += snprintf(sql + n, 512 - (size_t)n, " ORDER BY id DESC LIMIT ?8");
     else
@@ -384,6 +385,8 @@ int sw_event_store_query(sw_event_store *s, const sw_event_query *q,
         sqlite3_bind_text(st, 7, q->rule, -1, SQLITE_STATIC);
     if (q->incident)
         sqlite3_bind_text(st, 9, q->incident, -1, SQLITE_STATIC);
+    if (q->mode)
+        sqlite3_bind_text(st, 10, q->mode, -1, SQLITE_STATIC);
     if (q->limit)
         sqlite3_bind_int64(st, 8, q->limit > INT64_MAX ? -1 : (int64_t)q->limit);
     return run_rows(s, st, cb, arg);

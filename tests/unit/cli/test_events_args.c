@@ -243,6 +243,12 @@ static void test_format_line(void **state)
     assert_int_equal(cli_events_parse_args(3, av, 0, &o, errb, sizeof errb), 0);
     assert_true(cli_events_match(&o, 0, p, strlen(p)));
     assert_false(cli_events_match(&o, 0, a, strlen(a)));
+    char *md[] = {"events", "--mode", "passive", NULL};
+    assert_int_equal(cli_events_parse_args(3, md, 0, &o, errb, sizeof errb), 0);
+    assert_true(cli_events_match(&o, 0, p, strlen(p)));
+    assert_false(cli_events_match(&o, 0, a, strlen(a))); /* enforce */
+    char *badm[] = {"events", "--mode", "would", NULL};
+    assert_int_equal(cli_events_parse_args(3, badm, 0, &o, errb, sizeof errb), -1);
     char *bad[] = {"events", "--incident", "0011'; DROP", NULL};
     assert_int_equal(cli_events_parse_args(3, bad, 0, &o, errb, sizeof errb), -1);
     cli_events_format_line(8, "{broken", 7, line, sizeof line);

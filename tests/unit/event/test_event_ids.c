@@ -91,6 +91,7 @@ static void append(sw_event_store *s, sw_event_ids *g, size_t n, const char *inc
         sw_event_init(&ev, SW_EVT_SIP_SCAN, SW_CAT_BEHAVIOURAL, "scan.sweep");
         ev.ts_ns = ts;
         snprintf(ev.incident_id, sizeof ev.incident_id, "%s", inc);
+        ev.passive = inc[0] == 'c';
         sw_event_id_next(g, ev.ts_ns, ev.event_id);
         assert_int_equal(sw_event_rec_fill(&recs[i], &ev), SW_OK);
     }
@@ -147,6 +148,13 @@ static void store_restart_and_incident(void **state)
     q.incident = "aaaaaaaaaaaaaaaa";
     n = 0;
     assert_int_equal(sw_event_store_query(s, &q, collect, &n), 3000);
+    /* --mode: read from the JSON */
+    sw_event_query qm = {.mode = "passive"};
+    n = 0;
+    assert_int_equal(sw_event_store_query(s, &qm, collect, &n), 10);
+    qm.mode = "enforce";
+    n = 0;
+    assert_int_equal(sw_event_store_query(s, &qm, collect, &n), 6000);
     sw_event_store_close(s);
     store_path(path, sizeof path);
 }
