@@ -128,6 +128,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ev.file = f[9];
     ev.src.family = (b0 & 2) ? 6 : 4;
     memcpy(ev.src.ip, data + (size > 16 ? size - 16 : 0), size >= 16 ? 16 : 0);
+    /* the truth fields: a listener, an incident of any bytes, an id */
+    ev.listener = f[10];
+    ev.passive = (uint8_t)(b0 >> 7);
+    memcpy(ev.incident_id, f[11].ptr ? f[11].ptr : "",
+           f[11].len < SW_EVENT_INCIDENT_LEN - 1 ? f[11].len : SW_EVENT_INCIDENT_LEN - 1);
+    static sw_event_ids ids;
+    if (!ids.node)
+        sw_event_ids_init(&ids);
+    sw_event_id_next(&ids, ts, ev.event_id);
     (void)sw_event_add_str(&ev, "a", f[10]);
     (void)sw_event_add_str(&ev, "b", f[11]);
     (void)sw_event_add_str(&ev, "a", f[12]); /* a repeated key */
@@ -145,6 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz_event: %s: %.*s\n", err.text, (int)r.json_len, r.json);
     FZ_CHECK(o && json_is_object(o));
     FZ_CHECK((json_object_get(o, "peer") != NULL) == (ev.peer.len > 0));
+    FZ_CHECK((json_object_get(o, "listener") != NULL) == (ev.listener.len > 0));
+    FZ_CHECK(json_is_string(json_object_get(o, "event_id")));
     FZ_CHECK(json_is_string(json_object_get(o, "event_type")));
     json_decref(o);
     check_name(r.peer);
@@ -158,6 +169,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(sw_event_store_scan(store, last - 1, 1, compare, &g) == 1 && g.rows == 1);
     if (r.src[0]) {
         sw_event_query q = {.src = r.src, .after_id = last - 1};
+        g.rows = 0;
+        FZ_CHECK(sw_event_store_query(store, &q, compare, &g) == 1);
+    }
+    if (r.incident[0]) {
+        sw_event_query q = {.incident = r.incident, .after_id = last - 1};
         g.rows = 0;
         FZ_CHECK(sw_event_store_query(store, &q, compare, &g) == 1);
     }

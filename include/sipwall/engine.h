@@ -11,7 +11,17 @@
  *   (cat 1-3, in order) -> privacy profile -> detectors -> verdict.
  * Every non-allow decision and every monitor-mode hit is an event, capped
  * per (rule, offender) and summarised, so a flood never becomes an event
- * storm.  All state is bounded by the policy's limits. */
+ * storm.  All state is bounded by the policy's limits.
+ *
+ * One message gives at most one event per offender (docs/events.md "Which
+ * event"): a detector's classification names the attack even when cat0
+ * admission, a rule or a block decided the message (evidence "dropped_by");
+ * several rules on one message are one event (the one that decided, the
+ * others in evidence "also"); a retransmission gives none.  An event's
+ * action is what happened to the message (inline: the reply sent, or
+ * drop); a passive engine's events say "mode":"passive".  Every event gets
+ * an event_id and an incident_id (offender, type and window, kept in the
+ * shared state store so that every worker names an episode alike). */
 #ifndef SIPWALL_ENGINE_H
 #define SIPWALL_ENGINE_H
 
@@ -253,6 +263,13 @@ typedef struct sw_engine_msg {
      * since the Unix epoch; 0 = none.  Evidence only: events about the
      * message carry it as "capture_ts"; the clock stays ts_ns. */
     int64_t capture_ts_ns;
+    /* sipwalld: the name of the listener the message came in on, for
+     * events ("listener"); a view that must live until the call returns.
+     * Empty = none. */
+    sw_str listener;
+    /* 1: this message is only observed (a sensor or HEP copy in an inline
+     * daemon): its events say "mode":"passive" as in a passive engine. */
+    uint8_t observed;
 } sw_engine_msg;
 
 #define SW_VERDICT_MAX_NAMES 16

@@ -28,6 +28,9 @@
 #define SW_EVENT_MAX_EVIDENCE 16  /* key/value pairs per event */
 #define SW_EVENT_FIELD_MAX 256    /* bytes kept of any string value */
 
+#define SW_EVENT_ID_LEN 37        /* a UUID in text, and its NUL */
+#define SW_EVENT_INCIDENT_LEN 17  /* 16 hex digits, and its NUL */
+
 typedef enum sw_evidence_kind { SW_EVIDENCE_NUM = 1, SW_EVIDENCE_STR = 2 } sw_evidence_kind;
 
 typedef struct sw_evidence {
@@ -46,11 +49,19 @@ typedef struct sw_event {
     uint8_t confidence;     /* 0..100 (values above 100 are written as 100) */
     uint8_t monitor;        /* 1: a monitor-only rule hit; the action is what
                              * enforcement would have done ("mode":"monitor") */
+    uint8_t passive;        /* 1: the message was only observed (sipwall check, a
+                             * passive or sensor/HEP sipwalld): nothing could be
+                             * enforced, the action is what inline would have done
+                             * ("mode":"passive"; wins over monitor) */
     int64_t expires_ns;     /* a block set by this decision ends then; 0 = none */
     const char *rule;       /* static rule id, e.g. "sip.malformed" (required) */
     sw_str reason;          /* human explanation; may quote message bytes */
 
     sw_str peer;            /* the partner the policy identified ("peer"); empty = none */
+    sw_str listener;        /* sipwalld: the name of the listener the message came in
+                             * on ("listener"); empty = none (captures) */
+    char event_id[SW_EVENT_ID_LEN];       /* unique id ("event_id"); "" = none */
+    char incident_id[SW_EVENT_INCIDENT_LEN]; /* the episode it belongs to ("incident_id"); "" = none */
     sw_addr src, dst;       /* family 0 = unknown (field left out) */
     sw_transport transport;
 
@@ -72,6 +83,26 @@ typedef struct sw_event {
  * action is SW_ACTION_TAG and the confidence 100 until set otherwise. */
 void sw_event_init(sw_event *ev, sw_event_type type, sw_category cat, const char *rule)
     SW_NONNULL(1, 4);
+
+/* Event ids: UUIDv7 (RFC 9562 §5.7) text, "0191c2a4-7b3e-7d21-8f00-0000000a1b2c".
+ * The 48-bit time is the event's (ms since 1970), the 74 random bits are a
+ * 42-bit node drawn from the kernel's random source when the generator is
+ * made, then a 32-bit counter.  One generator per thread (workers, the
+ * pipeline's writer, one `sipwall check`): ids of one generator never
+ * repeat (the counter), and two generators (two workers, or two runs of the
+ * daemon on one store) collide only if their nodes do, one chance in 2^42
+ * per pair; no state survives a restart and none needs to. */
+typedef struct sw_event_ids {
+    uint64_t node;  /* 42 bits */
+    uint32_t seq;
+} sw_event_ids;
+
+/* Draws a new node (getrandom(2); the time and the address of g when that
+ * fails) and resets the counter. */
+void sw_event_ids_init(sw_event_ids *g) SW_NONNULL(1);
+/* Writes the next id for an event at ts_ns (clamped to 0 .. 2^48-1 ms)
+ * into out (SW_EVENT_ID_LEN bytes, NUL-terminated). */
+void sw_event_id_next(sw_event_ids *g, int64_t ts_ns, char out[SW_EVENT_ID_LEN]) SW_NONNULL(1, 3);
 
 /* Appends evidence.  key must be a static NUL-terminated identifier; str is
  * a view that must live until the event is emitted.  Returns SW_OK, or
@@ -95,9 +126,9 @@ size_t sw_event_sanitize(sw_str in, size_t max, char *out, int *truncated) SW_NO
 
 /* The event as one JSON object on one line (no trailing newline), field
  * names as in DESIGN.md "Interfaces":
- *   ts event_type category rule action [action_status] mode reason confidence
- *   [expires]
- *   [peer] [src dst] transport [method | status] [call_id from to pai ruri]
+ *   ts [event_id] [incident_id] event_type category rule action [action_status]
+ *   mode reason confidence [expires]
+ *   [peer] [listener] [src dst] transport [method | status] [call_id from to pai ruri]
  *   [frame] [file] [evidence{}] [truncated{field: original_bytes}]
  * Bracketed fields are left out when empty/zero.  Returns a malloc'd
  * NUL-terminated string (free() it) and its length in *len, or NULL when
@@ -186,6 +217,7 @@ struct sw_event_rec {
     char src[SW_ADDR_STRLEN];         /* source IP, no port ("" = unknown) */
     char peer[SW_EVENT_REC_NAME_MAX]; /* sanitised, "" = none */
     char rule[SW_EVENT_REC_NAME_MAX];
+    char incident[SW_EVENT_INCIDENT_LEN]; /* the event's incident_id, "" = none */
     char *json;                       /* sw_event_json's text, malloc'd, owned */
     size_t json_len;
 };
@@ -266,6 +298,8 @@ typedef struct sw_event_query {
     const char *src;
     const char *peer;
     const char *rule;
+    const char *incident; /* incident_id (schema 2 stores only) */
+    const char *mode;     /* "enforce", "monitor" or "passive" (read from the JSON: no index) */
     int64_t after_id;     /* id > after_id (following: the last id seen) */
     size_t limit;         /* at most this many rows; 0 = all */
     uint8_t newest;       /* with limit: the newest `limit` matches (still in id order) */

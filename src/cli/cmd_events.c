@@ -15,7 +15,8 @@
 
 static const char events_usage[] =
     "usage: sipwall events [--db PATH] [--since T] [--until T] [--type TYPE] [--src IP]\n"
-    "                      [--peer NAME] [--rule RULE] [--limit N] [--json] [--follow]\n"
+    "                      [--peer NAME] [--rule RULE] [--incident ID] [--mode MODE]\n"
+    "                      [--limit N] [--json] [--follow]\n"
     "\n"
     "Prints the events sipwalld stored in its event database (events-db), oldest first,\n"
     "one readable line each, or with --json the stored JSON objects, one per line.\n"
@@ -29,6 +30,8 @@ static const char events_usage[] =
     "  --src IP       source address (any port)\n"
     "  --peer NAME    the partner the policy identified\n"
     "  --rule RULE    rule id (e.g. sip.malformed)\n"
+    "  --incident ID  the events of one incident (incident_id, 16 hex digits)\n"
+    "  --mode MODE    enforce, monitor or passive (passive: nothing was enforced)\n"
     "  --limit N      only the newest N matching events (with --follow: then the new ones)\n"
     "  --json         the stored JSON objects (as the events file has them)\n"
     "  --follow, -f   keep printing new events as they are stored, until SIGINT/SIGTERM\n"
@@ -79,6 +82,8 @@ static void to_query(const cli_events_opts *o, sw_event_query *q)
     q->src = o->src[0] ? o->src : NULL;
     q->peer = o->peer;
     q->rule = o->rule;
+    q->incident = o->incident;
+    q->mode = o->mode;
 }
 
 /* Prints the matching rows stored after r->last_id, EVENTS_CHUNK per read

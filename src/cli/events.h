@@ -21,6 +21,8 @@ typedef struct cli_events_opts {
     char src[CLI_EVENTS_IP_MAX]; /* canonical IP text, "" = any */
     const char *peer;        /* partner name, NULL = any */
     const char *rule;        /* rule id, NULL = any */
+    const char *incident;    /* incident_id, NULL = any */
+    const char *mode;        /* "enforce", "monitor" or "passive", NULL = any */
     uint64_t limit;          /* only the newest this many matches (still oldest first); 0 = all */
     uint8_t json, follow, help;
 } cli_events_opts;

@@ -12,6 +12,7 @@
 
 #include "events.h"
 #include "sipwall/event.h"
+#include "sipwall/event.h"
 
 #define NS 1000000000LL
 
@@ -77,14 +78,16 @@ int cli_events_parse_args(int argc, char **argv, int64_t now_ns, cli_events_opts
                           size_t errlen)
 {
     enum { O_DB = 1, O_SINCE, O_UNTIL, O_TYPE, O_SRC, O_PEER, O_RULE, O_LIMIT, O_JSON, O_FOLLOW,
-           O_HELP };
+           O_HELP, O_INCIDENT, O_MODE };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, O_DB},       {"since", required_argument, NULL, O_SINCE},
         {"until", required_argument, NULL, O_UNTIL}, {"type", required_argument, NULL, O_TYPE},
         {"src", required_argument, NULL, O_SRC},     {"peer", required_argument, NULL, O_PEER},
         {"rule", required_argument, NULL, O_RULE},   {"limit", required_argument, NULL, O_LIMIT},
         {"json", no_argument, NULL, O_JSON},         {"follow", no_argument, NULL, O_FOLLOW},
-        {"help", no_argument, NULL, O_HELP},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, O_HELP},         {"incident", required_argument, NULL, O_INCIDENT},
+        {"mode", required_argument, NULL, O_MODE},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     const char *env = getenv("SIPWALL_EVENTS_DB");
     o->db = env && *env ? env : CLI_EVENTS_DEFAULT_DB;
@@ -142,6 +145,22 @@ int cli_events_parse_args(int argc, char **argv, int64_t now_ns, cli_events_opts
             if (!plain_word(a))
                 return err_out(err, errlen, "--rule: '%.64s' is not a rule id", a);
             o->rule = a;
+            break;
+        case O_INCIDENT: {
+            size_t k = strlen(a);
+            int hex = k == SW_EVENT_INCIDENT_LEN - 1;
+            for (size_t i = 0; hex && i < k; i++)
+                hex = (a[i] >= '0' && a[i] <= '9') || (a[i] >= 'a' && a[i] <= 'f');
+            if (!hex)
+                return err_out(err, errlen, "--incident: '%.64s' is not an incident id (16 hex digits)",
+                               a);
+            o->incident = a;
+            break;
+        }
+        case O_MODE:
+            if (strcmp(a, "enforce") != 0 && strcmp(a, "monitor") != 0 && strcmp(a, "passive") != 0)
+                return err_out(err, errlen, "--mode: '%.64s' is not enforce, monitor or passive", a);
+            o->mode = a;
             break;
         case O_LIMIT: {
             char *end;
@@ -202,7 +221,7 @@ int cli_events_match(const cli_events_opts *o, int64_t ts_ns, const char *json, 
         return 0;
     if (o->has_until && ts_ns >= o->until_ns)
         return 0;
-    if (!o->type && !o->src[0] && !o->peer && !o->rule)
+    if (!o->type && !o->src[0] && !o->peer && !o->rule && !o->incident && !o->mode)
         return 1;
     json_t *j = json_loadb(json, len, JSON_DISABLE_EOF_CHECK, NULL);
     if (!json_is_object(j)) {
@@ -216,6 +235,10 @@ int cli_events_match(const cli_events_opts *o, int64_t ts_ns, const char *json, 
     if (ok && o->rule && (!(v = jstr(j, "rule")) || strcmp(v, o->rule) != 0))
         ok = 0;
     if (ok && o->peer && (!(v = peer_of(j)) || strcmp(v, o->peer) != 0))
+        ok = 0;
+    if (ok && o->incident && (!(v = jstr(j, "incident_id")) || strcmp(v, o->incident) != 0))
+        ok = 0;
+    if (ok && o->mode && (!(v = jstr(j, "mode")) || strcmp(v, o->mode) != 0))
         ok = 0;
     if (ok && o->src[0]) {
         char ip[CLI_EVENTS_IP_MAX];
@@ -256,12 +279,19 @@ void cli_events_format_line(int64_t id, const char *json, size_t jlen, char *out
         const char *rule = jstr(j, "rule"), *src = jstr(j, "src"), *peer = peer_of(j);
         const char *method = jstr(j, "method"), *reason = jstr(j, "reason"), *mode = jstr(j, "mode");
         json_t *st = json_object_get(j, "status");
+        const char *inc = jstr(j, "incident_id"), *lis = jstr(j, "listener");
         put(out, len, &at, "%s %s%s %s %s", ts ? ts : "-", act ? act : "-",
-            mode && strcmp(mode, "monitor") == 0 ? "(monitor)" : "", type ? type : "-",
-            rule ? rule : "-");
+            mode && strcmp(mode, "monitor") == 0   ? "(monitor)"
+            : mode && strcmp(mode, "passive") == 0 ? "(passive)"
+                                                   : "",
+            type ? type : "-", rule ? rule : "-");
         put(out, len, &at, " src=%s", src ? src : "-");
         if (peer)
             put(out, len, &at, " peer=%s", peer);
+        if (lis)
+            put(out, len, &at, " listener=%s", lis);
+        if (inc)
+            put(out, len, &at, " incident=%s", inc);
         if (method)
             put(out, len, &at, " method=%s", method);
         else if (json_is_integer(st))

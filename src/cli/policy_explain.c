@@ -35,6 +35,7 @@ typedef struct ex_event {
     uint16_t status;
     uint8_t monitor;
     char reason[384];
+    char also[256];   /* evidence "also": the other rules that matched the message */
 } ex_event;
 
 /* A sink that keeps the events of one message. */
@@ -60,6 +61,11 @@ static int ex_emit(sw_event_sink *s, const sw_event *ev)
     int cut = 0;
     size_t n = sw_event_sanitize(ev->reason, 120, clean, &cut);
     snprintf(e->reason, sizeof e->reason, "%.*s%s", (int)n, clean, cut ? "…" : "");
+    e->also[0] = '\0';
+    for (unsigned i = 0; i < ev->nevidence && i < SW_EVENT_MAX_EVIDENCE; i++)
+        if (ev->evidence[i].kind == SW_EVIDENCE_STR && strcmp(ev->evidence[i].key, "also") == 0)
+            snprintf(e->also, sizeof e->also, "%.*s", (int)ev->evidence[i].str.len,
+                     ev->evidence[i].str.ptr);
     return SW_OK;
 }
 
@@ -217,14 +223,31 @@ static int explain_rules(const char *const *paths, size_t n, const sw_engine_msg
                sw_category_name(allow->category));
         shown++;
     }
-    for (unsigned i = 0; i < sink.n; i++) {
-        const ex_event *e = &sink.ev[i];
-        const sw_rule *r = rule_by_id(p, e->rule);
-        if (!r || !e->monitor)
+    /* The rules of the message's event (its rule, and the others in
+     * "also": one event per message), in the policy's order.  In this copy
+     * every rule that is not an allow rule is monitor-only, so a rule named
+     * by an event matched. */
+    for (uint32_t k = 0; k < p->nrules; k++) {
+        const sw_rule *r = &p->rules[k];
+        const char *why = NULL;
+        for (unsigned i = 0; i < sink.n && !why; i++) {
+            const ex_event *e = &sink.ev[i];
+            if (e->rule && strcmp(e->rule, r->id) == 0) {
+                why = e->reason;
+                break;
+            }
+            size_t idl = strlen(r->id);
+            for (const char *a = e->also; (a = strstr(a, r->id)) != NULL; a += idl)
+                if ((a == e->also || a[-1] == ' ') && (a[idl] == ' ' || a[idl] == '\0')) {
+                    why = r->reason ? r->reason : "matches";
+                    break;
+                }
+        }
+        if (!why)
             continue;
         printf("  %-32s %-12s ", r->id, sw_category_name(r->category));
         print_action(r->act.action, r->act.status);
-        printf(": %s\n", e->reason);
+        printf(": %s\n", why);
         shown++;
     }
     if (!shown)

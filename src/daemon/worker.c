@@ -429,6 +429,11 @@ void swd_handle_message(swd_worker *w, const char *data, size_t len, const swd_m
     if (!in->sensor && in->iface < d->cfg->nlistens)
         m.sip_limits = &d->cfg->sip_limits[d->ifaces[in->iface].side]; /* limits side=… */
     m.capture_ts_ns = in->capture_ts_ns;
+    /* events name the listener; a sensor's copy was only observed */
+    if (!in->sensor && in->iface < d->cfg->nlistens)
+        m.listener = sw_str_make(d->cfg->listens[in->iface].name,
+                                 strnlen(d->cfg->listens[in->iface].name, SWD_LISTEN_NAME_MAX));
+    m.observed = in->sensor;
     if (!in->sensor && d->cfg->mode == SWD_MODE_INLINE && !in->framing_error && len > 8 &&
         memcmp(data, "SIP/", 4) == 0) {
         handle_response(w, &m, in);

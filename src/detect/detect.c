@@ -583,7 +583,9 @@ static int track_request(sw__msg *m)
     int created;
     sw__txn *t = sw_table_upsert(d->txn, &k, &created);
     if (!created) {
-        if (m->ts - t->last < TXN_LIFETIME) {
+        /* a copy from another source is a replay, not a retransmission:
+         * it counts (and is reported) as a request of its own */
+        if (m->ts - t->last < TXN_LIFETIME && memcmp(&t->src, &m->src, sizeof t->src) == 0) {
             if (t->retrans < MAX_RETRANS) {
                 t->retrans++;
                 return 1;

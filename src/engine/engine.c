@@ -74,6 +74,7 @@ sw_engine *sw_engine_new(const sw_engine_config *cfg)
     sw_detect_config dc;
     detect_config(p, cfg->seed, &dc);
     e->det = sw_detectors_new(&dc);
+    sw_event_ids_init(&e->ids);
     e->wg_prefix_digits = (uint32_t)p->detectors[SW_DET_WANGIRI].params[SW_DP_WG_PREFIX_DIGITS];
 
     int need_scratch = needs_scratch(p);
@@ -276,6 +277,8 @@ static void event_from_facts(sw_engine *e, sw_event *ev, const sw_engine_msg *in
     ev->ruri = f->ruri_user;
     ev->frame = in->frame;
     ev->file = in->file;
+    ev->listener = in->listener;
+    ev->passive = e->msg_passive;
     if (in->capture_ts_ns)
         (void)sw_event_add_num(ev, "capture_ts", in->capture_ts_ns);
 }
@@ -372,8 +375,39 @@ static const char *source_id(sw_engine *e)
     return e->srcid;
 }
 
-static void run_rule(sw_engine *e, const sw_rule *r, const sw_engine_msg *in, sw_verdict *v,
-                     int *terminal)
+/* What happened to the message, as its events say it: the verdict's
+ * action, with the status the proxy answers (sipwalld's worker: a reject
+ * with its status, a rate-limit with 503); a response or a message that
+ * did not parse cannot be answered and is dropped. */
+static void actual_action(const sw_engine *e, const sw_verdict *v, sw_action *a, uint16_t *status)
+{
+    *a = v->action;
+    *status = 0;
+    if (*a != SW_ACTION_REJECT && *a != SW_ACTION_RATE_LIMIT)
+        return;
+    if (!e->facts.is_request || !e->facts.msg)
+        *a = SW_ACTION_DROP;
+    else
+        *status = v->status ? v->status : 503;
+}
+
+/* 1 when the message was dropped, rejected or limited by another decision
+ * than rule (the verdict's rule names it). */
+static int stopped_by_other(const sw_verdict *v, const char *rule)
+{
+    return severity[v->action] >= severity[SW_ACTION_RATE_LIMIT] && v->rule && rule &&
+           v->rule != rule && strcmp(v->rule, rule) != 0;
+}
+
+static void fired_add(sw_engine *e, const sw_rule *r, sw_action act, uint16_t status, int64_t expires)
+{
+    if (e->nfired < SW__FIRED_MAX)
+        e->fired[e->nfired] = (struct sw__fired){r, act, status, expires};
+    if (e->nfired < UINT8_MAX)
+        e->nfired++;
+}
+
+static void run_rule(sw_engine *e, const sw_rule *r, sw_verdict *v, int *terminal)
 {
     const sw_facts *f = &e->facts;
     sw_action act = r->act.action;
@@ -382,24 +416,7 @@ static void run_rule(sw_engine *e, const sw_rule *r, const sw_engine_msg *in, sw
         return; /* under its rate: nothing happens */
     if (r->event == SW_EVT_SIP_MALFORMED && f->malformed)
         malformed_action(e, &act, &status);
-
-    sw_event *ev = &e->ev;
-    event_from_facts(e, ev, in, r->event, r->category, r->id);
-    ev->action = act;
-    ev->action_status = act == SW_ACTION_REJECT ? status : 0;
-    ev->confidence = r->confidence;
-    ev->monitor = r->monitor;
-    size_t n = 0;
-    if (f->malformed)
-        n = malformed_detail(e, ev, in, e->reason, sizeof e->reason);
-    const char *why = r->reason ? r->reason : "";
-    int k = snprintf(e->reason + n, sizeof e->reason - n, "%s%s", n && why[0] ? " — " : "", why);
-    if (k > 0)
-        n += (size_t)k < sizeof e->reason - n ? (size_t)k : sizeof e->reason - n - 1;
-    if (!n)
-        n = (size_t)snprintf(e->reason, sizeof e->reason, "rule %s matched", r->id);
-    ev->reason = sw_str_make(e->reason, n);
-
+    int64_t expires = 0;
     if (r->monitor) {
         e->st.monitor_hits++;
         v->monitor_hits++;
@@ -412,13 +429,115 @@ static void run_rule(sw_engine *e, const sw_rule *r, const sw_engine_msg *in, sw
         }
         apply(v, act, status, r->act.retry_after_s, r->id, r->category, r->event);
         if (r->act.block_ns > 0 && f->peer->is_zone)
-            ev->expires_ns = sw__block_set(e, SW_OFFENDER_SOURCE, source_id(e), r->act.block_ns, r->id,
-                                           r->event, r->category, &f->src);
+            expires = sw__block_set(e, SW_OFFENDER_SOURCE, source_id(e), r->act.block_ns, r->id,
+                                    r->event, r->category, &f->src);
         if (act == SW_ACTION_DROP || act == SW_ACTION_REJECT || act == SW_ACTION_RATE_LIMIT)
             *terminal = 1;
     }
-    if (sw__event_allowed(e, r->id, SW_OFFENDER_SOURCE, source_id(e), ev))
+    fired_add(e, r, act, status, expires);
+}
+
+/* "also": the ids of the fired rules but skip and the one named
+ * dropped_by (and how many more). */
+static void also_list(sw_engine *e, sw_event *ev, int skip, const char *dropped_by)
+{
+    size_t n = 0;
+    unsigned named = 0, skipped = 0;
+    for (unsigned i = 0; i < e->nfired && i < SW__FIRED_MAX; i++) {
+        const char *id = e->fired[i].r ? e->fired[i].r->id : "cat0.admission";
+        if ((int)i == skip || (dropped_by && strcmp(id, dropped_by) == 0)) {
+            skipped++;
+            continue;
+        }
+        int k = snprintf(e->also + n, sizeof e->also - n, "%s%s", n ? " " : "", id);
+        if (k < 0 || (size_t)k >= sizeof e->also - n)
+            break;
+        n += (size_t)k;
+        named++;
+    }
+    unsigned more = e->nfired - skipped - named;
+    if (more) {
+        int k = snprintf(e->also + n, sizeof e->also - n, "%s+%u more", n ? " " : "", more);
+        if (k > 0 && (size_t)k < sizeof e->also - n)
+            n += (size_t)k;
+    }
+    if (n)
+        (void)sw_event_add_str(ev, "also", sw_str_make(e->also, n));
+}
+
+static const char admission_rule[] = "cat0.admission";
+static void admission_event(sw_engine *e, const sw_engine_msg *in, sw_event *ev);
+
+/* The one event of the rules that fired on this message (none when a
+ * detector named the attack: its event says which rule stopped it). */
+static void rules_event(sw_engine *e, const sw_engine_msg *in, const sw_verdict *v)
+{
+    const sw_facts *f = &e->facts;
+    unsigned nf = e->nfired < SW__FIRED_MAX ? e->nfired : SW__FIRED_MAX;
+    /* the event: the first rule that names an attack (an event type other
+     * than policy_violation), else the verdict's rule, else the first
+     * enforced, else the first; the verdict's rule, when it is another,
+     * is named as dropped_by */
+    int d = -1, named = -1, first_enf = -1;
+    for (unsigned i = 0; i < nf; i++) {
+        const sw_rule *r = e->fired[i].r;
+        const char *id = r ? r->id : "cat0.admission";
+        if (d < 0 && v->rule && strcmp(v->rule, id) == 0)
+            d = (int)i;
+        int mon = r ? r->monitor : f->peer->admit_monitor;
+        if (first_enf < 0 && !mon)
+            first_enf = (int)i;
+        if (named < 0 && r && r->event != SW_EVT_POLICY_VIOLATION && !mon)
+            named = (int)i;
+    }
+    if (named >= 0)
+        d = named;
+    if (d < 0)
+        d = first_enf >= 0 ? first_enf : 0;
+    const struct sw__fired *fd = &e->fired[d];
+    const sw_rule *r = fd->r;
+    sw_event *ev = &e->ev;
+    uint8_t monitor;
+    if (!r) {
+        admission_event(e, in, ev);
+        monitor = f->peer->admit_monitor;
+    } else {
+        event_from_facts(e, ev, in, r->event, r->category, r->id);
+        ev->confidence = r->confidence;
+        monitor = r->monitor;
+        ev->expires_ns = fd->expires;
+        size_t n = 0;
+        if (f->malformed)
+            n = malformed_detail(e, ev, in, e->reason, sizeof e->reason);
+        const char *why = r->reason ? r->reason : "";
+        int k = snprintf(e->reason + n, sizeof e->reason - n, "%s%s", n && why[0] ? " — " : "", why);
+        if (k > 0)
+            n += (size_t)k < sizeof e->reason - n ? (size_t)k : sizeof e->reason - n - 1;
+        if (!n)
+            n = (size_t)snprintf(e->reason, sizeof e->reason, "rule %s matched", r->id);
+        ev->reason = sw_str_make(e->reason, n);
+    }
+    if (monitor) {
+        /* what enforcement would have done */
+        ev->monitor = 1;
+        ev->action = fd->act;
+        ev->action_status = fd->act == SW_ACTION_REJECT ? fd->status : 0;
+    } else {
+        actual_action(e, v, &ev->action, &ev->action_status);
+    }
+    const char *by = NULL;
+    if (!monitor && stopped_by_other(v, r ? r->id : admission_rule)) {
+        by = v->rule;
+        (void)sw_event_add_str(ev, "dropped_by", sw_str_make(by, strlen(by)));
+    }
+    also_list(e, ev, d, by);
+    if (!r) {
+        /* one key per zone: a random-source flood stays one event per window */
+        if (sw__event_allowed(e, "cat0.admission", 0xff, f->peer->name, ev))
+            sw__event_emit(e, ev);
+    } else if (sw__event_allowed(e, r->id, SW_OFFENDER_SOURCE, source_id(e), ev)) {
         sw__event_emit(e, ev);
+    }
 }
 
 /* ---- privacy and topology (D8, D9) -------------------------------------------- */
@@ -546,7 +665,7 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
          * third-party identities) the strip is routine border hygiene and
          * only counted; from a source that is not a partner at all it is an
          * injection attempt and an event. */
-        if ((f->peer->is_zone || pv->monitor) &&
+        if ((f->peer->is_zone || pv->monitor) && !e->dr.retransmission &&
             sw__event_allowed(e, rule, SW_OFFENDER_SOURCE, source_id(e), ev))
             sw__event_emit(e, ev);
     }
@@ -567,7 +686,7 @@ static void run_privacy(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
                 v->strip.bits[1] |= present.bits[1];
                 apply(v, SW_ACTION_STRIP, 0, 0, "privacy.egress", SW_CAT_CAT1, SW_EVT_PRIVACY_LEAK);
             }
-            if (e->passive || pv->monitor) {
+            if ((e->passive || pv->monitor) && !e->dr.retransmission) {
                 /* passive: the proxy was not there to strip it, so it leaked */
                 const char *rule = "privacy.egress";
                 sw_event *ev = &e->ev;
@@ -629,37 +748,87 @@ static void offender_id(sw_engine *e, const sw_detect_hit *h, char id[40])
     }
 }
 
-static void run_detectors(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
+/* 1 when hit h is about the message's sender, the offender its rules are
+ * about: its source, its calling number or its credentials.  A hit about
+ * another offender (the called number, a partner, the receiver of a
+ * response) is another incident: the rules' event stays separate. */
+static int hit_on_sender(const sw_engine *e, const sw_detect_hit *h)
 {
-    sw_detect_result dr;
-    sw_detectors_observe(e->det, &e->facts, &dr);
-    v->retransmission = dr.retransmission;
-    if (dr.retransmission)
-        e->st.retransmissions++;
-    for (unsigned i = 0; i < dr.nhits && i < SW_DETECT_MAX_HITS; i++) {
-        const sw_detect_hit *h = &dr.hits[i];
-        char id[40];
-        offender_id(e, h, id);
-        int64_t expires = 0;
+    switch (h->offender_kind) {
+    case SW_OFFENDER_SOURCE: return same_source_key(&h->offender_addr, &e->facts.src);
+    case SW_OFFENDER_CALLER:
+    case SW_OFFENDER_CALLER_PREFIX:
+    case SW_OFFENDER_USER: return 1;
+    default: return 0;
+    }
+}
+
+/* 1 when a detector's hit on this message is about its sender: the
+ * detector, not the rules, names what the message is. */
+static int classified(const sw_engine *e)
+{
+    for (unsigned i = 0; i < e->dr.nhits && i < SW_DETECT_MAX_HITS; i++)
+        if (hit_on_sender(e, &e->dr.hits[i]))
+            return 1;
+    return 0;
+}
+
+/* The window an incident of detector d's offender lasts (limiter.c). */
+static int64_t detector_window(const sw_engine *e, sw_detector_id d)
+{
+    const int64_t *p = e->pol->detectors[d].params;
+    switch (d) {
+    case SW_DET_SCAN: return p[SW_DP_SCAN_WINDOW];
+    case SW_DET_BRUTEFORCE: return p[SW_DP_BF_WINDOW];
+    case SW_DET_MALFORMED: return p[SW_DP_MF_WINDOW];
+    case SW_DET_IRSF: return p[SW_DP_IRSF_WINDOW];
+    case SW_DET_WANGIRI: return p[SW_DP_WG_WINDOW];
+    case SW_DET_LOCATION_PROBE: return p[SW_DP_LP_WINDOW];
+    default: return 0; /* floods: the event window */
+    }
+}
+
+/* The detectors' hits on this message (e->dr, observed before the rules):
+ * enforced into va (blocks set), then one event per trip, whose action is
+ * what happened to the message (vt: the final verdict) and which names
+ * the decision that stopped it when that was another ("dropped_by"). */
+static void detector_hits(sw_engine *e, sw_verdict *va)
+{
+    const sw_detect_result *dr = &e->dr;
+    for (unsigned i = 0; i < dr->nhits && i < SW_DETECT_MAX_HITS; i++) {
+        const sw_detect_hit *h = &dr->hits[i];
+        e->det_expires[i] = 0;
         if (!h->monitor) {
-            apply(v, h->action, h->status, h->retry_after_s, h->rule, h->category, h->type);
+            apply(va, h->action, h->status, h->retry_after_s, h->rule, h->category, h->type);
             if (h->trip && h->block_ns > 0 && h->offender_kind != SW_OFFENDER_PEER &&
                 !(h->offender_kind == SW_OFFENDER_SOURCE &&
                   !(e->facts.is_request ? e->facts.peer : e->facts.dst_peer)->is_zone)) {
+                char id[40];
+                offender_id(e, h, id);
                 const sw_addr *who = &e->facts.src;
                 if (h->offender_kind == SW_OFFENDER_SOURCE && !e->facts.is_request)
                     who = &e->facts.dst; /* tripped by the answer to the offender */
-                expires = sw__block_set(e, h->offender_kind, id, h->block_ns, h->rule, h->type,
-                                        h->category, who);
+                e->det_expires[i] = sw__block_set(e, h->offender_kind, id, h->block_ns, h->rule, h->type,
+                                           h->category, who);
             }
         } else if (h->trip) {
             e->st.monitor_hits++;
-            v->monitor_hits++;
+            va->monitor_hits++;
         }
-        if (!h->trip) {
+        if (!h->trip)
             e->st.events_suppressed++;
+    }
+}
+
+static void detector_events(sw_engine *e, const sw_engine_msg *in, const sw_verdict *vt)
+{
+    const sw_detect_result *dr = &e->dr;
+    for (unsigned i = 0; i < dr->nhits && i < SW_DETECT_MAX_HITS; i++) {
+        const sw_detect_hit *h = &dr->hits[i];
+        if (!h->trip)
             continue;
-        }
+        char id[40];
+        offender_id(e, h, id);
         sw_event *ev = &e->ev;
         event_from_facts(e, ev, in, h->type, h->category, h->rule);
         if (!e->facts.is_request && h->offender_kind == SW_OFFENDER_SOURCE &&
@@ -669,21 +838,32 @@ static void run_detectors(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
             ev->src = e->facts.dst;
             ev->dst = e->facts.src;
         }
-        ev->action = h->action;
-        ev->action_status = h->action == SW_ACTION_REJECT ? h->status : 0;
+        int other = stopped_by_other(vt, h->rule);
+        if (other || !h->monitor) {
+            actual_action(e, vt, &ev->action, &ev->action_status);
+        } else {
+            ev->action = h->action; /* monitor: what enforcement would have done */
+            ev->action_status = h->action == SW_ACTION_REJECT ? h->status : 0;
+            ev->monitor = 1;
+        }
         ev->confidence = h->confidence;
-        ev->monitor = h->monitor;
-        ev->expires_ns = expires;
+        ev->expires_ns = e->det_expires[i];
         ev->reason = sw_str_make(h->reason, strnlen(h->reason, sizeof h->reason));
         (void)sw_event_add_str(ev, "offender", sw_str_make(id, strnlen(id, 40)));
         if (h->username[0])
             (void)sw_event_add_str(ev, "username",
                                    sw_str_make(h->username, strnlen(h->username, sizeof h->username)));
+        if (other)
+            (void)sw_event_add_str(ev, "dropped_by", sw_str_make(vt->rule, strlen(vt->rule)));
+        if (e->nfired && hit_on_sender(e, h))
+            also_list(e, ev, -1, other ? vt->rule : NULL);
         for (unsigned k = 0; k < h->nevidence && k < SW_DETECT_MAX_EVIDENCE; k++)
             if (h->evidence[k].key)
                 (void)sw_event_add_num(ev, h->evidence[k].key, h->evidence[k].num);
+        e->inc_win = detector_window(e, h->detector);
         if (sw__event_allowed(e, h->rule, h->offender_kind, id, ev))
             sw__event_emit(e, ev);
+        e->inc_win = 0;
     }
 }
 
@@ -731,29 +911,29 @@ static int blocked(sw_engine *e, sw_verdict *v)
     return 0;
 }
 
-static void admission(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
+/* The cat0 event of the message (rules_event emits it). */
+static void admission_event(sw_engine *e, const sw_engine_msg *in, sw_event *ev)
 {
     const sw_peer *z = e->facts.peer;
-    static const char rule[] = "cat0.admission";
-    sw_event *ev = &e->ev;
-    event_from_facts(e, ev, in, SW_EVT_POLICY_VIOLATION, SW_CAT_CAT0, rule);
-    ev->action = SW_ACTION_DROP;
-    ev->monitor = z->admit_monitor;
+    event_from_facts(e, ev, in, SW_EVT_POLICY_VIOLATION, SW_CAT_CAT0, admission_rule);
     ev->confidence = 100;
     set_reason(e, ev,
-                     "source is not a configured partner (zone %s admits nothing); further drops are summarised per zone",
-                     z->name);
+               "source is not a configured partner (zone %s admits nothing); further drops are summarised per zone",
+               z->name);
+}
+
+static void admission(sw_engine *e, sw_verdict *v)
+{
+    const sw_peer *z = e->facts.peer;
     if (!z->admit_monitor) {
-        apply(v, SW_ACTION_DROP, 0, 0, rule, SW_CAT_CAT0, SW_EVT_POLICY_VIOLATION);
+        apply(v, SW_ACTION_DROP, 0, 0, admission_rule, SW_CAT_CAT0, SW_EVT_POLICY_VIOLATION);
         v->admission = 1;
         e->st.admission_drops++;
     } else {
         e->st.monitor_hits++;
         v->monitor_hits++;
     }
-    /* one key per zone: a random-source flood stays one event per window */
-    if (sw__event_allowed(e, rule, 0xff, z->name, ev))
-        sw__event_emit(e, ev);
+    fired_add(e, NULL, SW_ACTION_DROP, 0, 0);
 }
 
 sw_sip_msg *sw_engine_preparse(sw_engine *e, const sw_engine_msg *in)
@@ -793,15 +973,21 @@ int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
         e->st.malformed++;
 
     e->srcid_ok = 0;
+    e->nfired = 0;
+    e->msg_passive = e->passive || in->observed;
     if (blocked(e, v)) {
         /* enforcement stays the block's drop, but the detectors still
          * learn what the blocked source is doing (a scanner that turns to
-         * password guessing is reported as such) */
+         * password guessing is reported as such, dropped_by the block) */
         e->st.blocked++;
+        sw_detectors_observe(e->det, &e->facts, &e->dr);
+        if (e->dr.retransmission)
+            e->st.retransmissions++;
+        v->retransmission = e->dr.retransmission;
         sw_verdict dv;
         memset(&dv, 0, sizeof dv);
-        run_detectors(e, in, &dv);
-        v->retransmission = dv.retransmission;
+        detector_hits(e, &dv);
+        detector_events(e, in, v);
         goto done;
     }
 
@@ -816,16 +1002,27 @@ int sw_engine_screen(sw_engine *e, const sw_engine_msg *in, sw_verdict *v)
             goto done;
         }
     }
+    /* The detectors see the message first (their state does not depend on
+     * the verdict), so that what they make of it decides the event: a
+     * classified offender's message is reported as the attack, whatever
+     * rule stops it, and a retransmission is reported by nothing. */
+    sw_detectors_observe(e->det, &e->facts, &e->dr);
+    v->retransmission = e->dr.retransmission;
+    if (e->dr.retransmission)
+        e->st.retransmissions++;
     if (f->peer->is_zone && f->peer->admit == SW_ADMIT_DROP)
-        admission(e, in, v);
+        admission(e, v);
     int terminal = 0;
     for (; rl < rend && !terminal; rl++) {
         const sw_rule *r = &p->rules[*rl];
         if (sw__cond_eval(e, r->cond))
-            run_rule(e, r, in, v, &terminal);
+            run_rule(e, r, v, &terminal);
     }
     run_privacy(e, in, v);
-    run_detectors(e, in, v);
+    detector_hits(e, v);
+    if (e->nfired && !e->dr.retransmission && !classified(e))
+        rules_event(e, in, v);
+    detector_events(e, in, v);
 done:
     e->st.verdicts[v->action]++;
     v->events = e->msg_events;

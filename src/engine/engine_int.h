@@ -135,6 +135,7 @@ static inline int sw__cmask_has(const sw__cmask *m, unsigned cls)
 }
 
 #define SW__PEER_MEMO 64 /* a power of two */
+#define SW__FIRED_MAX 8  /* rules of one message named in its event (more: counted in "also") */
 
 /* allow.c: the allowlists of a policy (lists its allow rules test with
  * `in`), by the block kind they cover. */
@@ -199,6 +200,22 @@ struct sw_engine {
     uint32_t wg_prefix_digits;     /* for caller-prefix blocks */
 
     sw_event ev;
+    sw_event_ids ids;              /* event_id generator (sw__event_emit) */
+    sw_detect_result dr;           /* the detectors' findings on this message */
+    int64_t det_expires[SW_DETECT_MAX_HITS]; /* blocks its hits set */
+    /* the rules that fired on this message: one event for all (engine.c) */
+    struct sw__fired {
+        const sw_rule *r;          /* NULL: cat0 admission */
+        sw_action act;
+        uint16_t status;
+        int64_t expires;
+    } fired[SW__FIRED_MAX];
+    uint8_t nfired;
+    uint8_t msg_passive;           /* this message's events say "mode":"passive" */
+    int64_t inc_win;               /* the incident window of the event being emitted; 0 = event window */
+    int64_t inc_fixed;             /* != 0: the incident's start, not from the store (block summaries) */
+    sw_str listener;               /* the message's listener (events) */
+    char also[256];                /* evidence "also": the other rules that fired */
     char reason[512];
     char block_rule[SW__RULE_MAX]; /* the verdict's rule when a block dropped the message */
     char summary_reason[256];

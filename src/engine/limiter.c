@@ -76,8 +76,57 @@ static void where_put(sw_event *ev, const sw__where *w)
     ev->file = w->file;
 }
 
+/* The incident an event belongs to: its offender (evidence "offender",
+ * else its source as an offender key) and type, in a window kept in the
+ * state store (shared by every worker), so that the events of one episode
+ * carry one id and a new episode (after the window) gets another.  The
+ * window starts with the episode's first event and lasts the detector's
+ * window (at least the event window): a longer attack is a new incident
+ * per window, each with its own id.  With e->inc_fixed set (a block's
+ * summary) the incident is that of the block: offender, type and the
+ * block's start, without asking the store. */
+static void incident_of(sw_engine *e, sw_event *ev)
+{
+    char id[40];
+    const char *off = NULL;
+    size_t len = 0;
+    for (unsigned i = 0; i < ev->nevidence && i < SW_EVENT_MAX_EVIDENCE; i++)
+        if (ev->evidence[i].kind == SW_EVIDENCE_STR && ev->evidence[i].key &&
+            strcmp(ev->evidence[i].key, "offender") == 0) {
+            off = ev->evidence[i].str.ptr;
+            len = ev->evidence[i].str.len;
+            break;
+        }
+    if (!off || !len) {
+        sw__key_source(&ev->src, id);
+        off = id;
+        len = strnlen(id, sizeof id);
+    }
+    const sw_engine_limits *L = &e->pol->limits;
+    int64_t win = L->event_window_ns > 0 ? L->event_window_ns : 60 * SW_NS_S;
+    if (e->inc_win > win)
+        win = e->inc_win;
+    uint64_t key = sw_hash64(off, len, UINT64_C(0x1c1de47000) + (uint64_t)ev->type);
+    uint64_t h[2] = {key, (uint64_t)e->inc_fixed};
+    if (!e->inc_fixed) {
+        sw_state_window cur, rolled;
+        (void)sw_state_window_hit(e->state, key, e->now, win, 1, UINT64_MAX, &cur, &rolled);
+        h[1] = (uint64_t)cur.start;
+    }
+    uint64_t v = sw_hash64(h, sizeof h, 0x1c1de47u);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++)
+        ev->incident_id[i] = hex[(v >> (60 - 4 * i)) & 15];
+    ev->incident_id[16] = '\0';
+}
+
 void sw__event_emit(sw_engine *e, sw_event *ev)
 {
+    if (e->passive)
+        ev->passive = 1;
+    if (!ev->incident_id[0])
+        incident_of(e, ev);
+    sw_event_id_next(&e->ids, ev->ts_ns, ev->event_id);
     e->st.events++;
     e->msg_events++;
     if (!e->sink)
@@ -254,7 +303,11 @@ void sw__block_summary(sw_engine *e, const sw_state_block *b)
                     .file = b->file};
     where_put(&ev, &at);
     ev.expires_ns = b->until;
+    /* the block's own incident (offender, type, start of the block): this
+     * may run inside the store's foreach, which must not call the store */
+    e->inc_fixed = b->since ? b->since : 1;
     sw__event_emit(e, &ev);
+    e->inc_fixed = 0;
 }
 
 int sw__block_check(sw_engine *e, uint8_t kind, const char *id, sw_verdict *v)

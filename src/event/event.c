@@ -3,10 +3,13 @@
 #include "sipwall/event.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "event_int.h"
+#include "sipwall/table.h"
 
 void sw_event_init(sw_event *ev, sw_event_type type, sw_category cat, const char *rule)
 {
@@ -17,6 +20,44 @@ void sw_event_init(sw_event *ev, sw_event_type type, sw_category cat, const char
     ev->rule = rule;
     ev->action = SW_ACTION_TAG;
     ev->confidence = 100;
+}
+
+void sw_event_ids_init(sw_event_ids *g)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) {
+        /* no kernel randomness (very early boot): the time and where g lives */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = sw_hash64(&ts, sizeof ts, (uint64_t)(uintptr_t)g);
+    }
+    g->node = r & ((UINT64_C(1) << 42) - 1);
+    g->seq = 0;
+}
+
+void sw_event_id_next(sw_event_ids *g, int64_t ts_ns, char out[SW_EVENT_ID_LEN])
+{
+    int64_t ms = ts_ns > 0 ? ts_ns / 1000000 : 0;
+    if (ms > (INT64_C(1) << 48) - 1)
+        ms = (INT64_C(1) << 48) - 1;
+    uint32_t seq = g->seq++;
+    /* rand_a (12 bits): the node's top 12; rand_b (62): its other 30, the counter */
+    uint64_t hi = ((uint64_t)ms << 16) | (UINT64_C(7) << 12) | ((g->node >> 30) & 0xfff);
+    uint64_t lo = (UINT64_C(2) << 62) | ((g->node & ((UINT64_C(1) << 30) - 1)) << 32) | seq;
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 15; i >= 0; i--) {
+        *o++ = hex[(hi >> (i * 4)) & 15];
+        if (i == 8 || i == 4)
+            *o++ = '-';
+    }
+    *o++ = '-';
+    for (int i = 15; i >= 0; i--) {
+        *o++ = hex[(lo >> (i * 4)) & 15];
+        if (i == 12)
+            *o++ = '-';
+    }
+    *o = '\0';
 }
 
 int sw_event_add_num(sw_event *ev, const char *key, int64_t value)
@@ -190,13 +231,20 @@ json_t *sw__event_to_jansson(const sw_event *ev)
     const char *act = sw_action_name(ev->action);
     int r = 0;
     r |= set_cstr(o, "ts", ts, &trunc);
+    if (ev->event_id[0])
+        r |= set_str(o, "event_id", sw_str_make(ev->event_id, strnlen(ev->event_id, SW_EVENT_ID_LEN - 1)),
+                     &trunc);
+    if (ev->incident_id[0])
+        r |= set_str(o, "incident_id",
+                     sw_str_make(ev->incident_id, strnlen(ev->incident_id, SW_EVENT_INCIDENT_LEN - 1)),
+                     &trunc);
     r |= set_cstr(o, "event_type", type ? type : "unknown", &trunc);
     r |= set_cstr(o, "category", cat ? cat : "unknown", &trunc);
     r |= set_cstr(o, "rule", ev->rule ? ev->rule : "", &trunc);
     r |= set_cstr(o, "action", act ? act : "unknown", &trunc);
     if (ev->action_status)
         r |= set_int(o, "action_status", ev->action_status);
-    r |= set_cstr(o, "mode", ev->monitor ? "monitor" : "enforce", &trunc);
+    r |= set_cstr(o, "mode", ev->passive ? "passive" : ev->monitor ? "monitor" : "enforce", &trunc);
     r |= set_str(o, "reason", ev->reason, &trunc);
     r |= set_int(o, "confidence", ev->confidence > 100 ? 100 : ev->confidence);
     if (ev->expires_ns) {
@@ -205,6 +253,7 @@ json_t *sw__event_to_jansson(const sw_event *ev)
             r |= set_cstr(o, "expires", exp, &trunc);
     }
     r |= set_opt_str(o, "peer", ev->peer, &trunc);
+    r |= set_opt_str(o, "listener", ev->listener, &trunc);
     r |= set_addr(o, "src", &ev->src);
     r |= set_addr(o, "dst", &ev->dst);
     r |= set_cstr(o, "transport", sw_transport_name(ev->transport), &trunc);
@@ -342,6 +391,8 @@ int sw_event_rec_fill(sw_event_rec *r, const sw_event *ev)
         r->src[0] = '\0';
     rec_name(r->peer, ev->peer);
     rec_name(r->rule, ev->rule ? sw_str_make(ev->rule, strlen(ev->rule)) : SW_STR_NULL);
+    memcpy(r->incident, ev->incident_id, sizeof r->incident);
+    r->incident[sizeof r->incident - 1] = '\0';
     r->json = sw_event_json(ev, &r->json_len);
     if (!r->json) {
         r->json_len = 0;

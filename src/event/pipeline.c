@@ -69,6 +69,7 @@ struct sw_event_pipeline {
     uint64_t reported;    /* drops already told in a summary */
     int64_t last_summary;
     unsigned next_q;      /* round-robin start */
+    sw_event_ids ids;     /* for the event_loss events it adds */
 };
 
 static int64_t mono_ns(void)
@@ -206,6 +207,7 @@ static void maybe_summary(sw_event_pipeline *p, int final)
     sw_event_init(&ev, SW_EVT_EVENT_LOSS, SW_CAT_SYSTEM, "sipwall.events_dropped");
     ev.ts_ns = real_ns();
     ev.action = SW_ACTION_ALLOW; /* traffic was screened as usual: only records are lost */
+    sw_event_id_next(&p->ids, ev.ts_ns, ev.event_id);
     ev.reason = sw_str_make(reason, n < 0 ? 0 : (size_t)n < sizeof reason ? (size_t)n : sizeof reason - 1);
     (void)sw_event_add_num(&ev, "dropped", (int64_t)delta);
     (void)sw_event_add_num(&ev, "dropped_total", (int64_t)d);
@@ -391,6 +393,7 @@ sw_event_pipeline *sw_event_pipeline_new(const sw_event_pipeline_opts *o, char *
         return NULL;
     }
     p->o = *o;
+    sw_event_ids_init(&p->ids);
     if (!p->o.queue_records)
         p->o.queue_records = 4096;
     if (p->o.queue_records > ((size_t)1 << 24)) {

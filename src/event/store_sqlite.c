@@ -13,7 +13,7 @@
 
 #include "sipwall/event.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: the incident column */
 #define STORE_BUSY_MS 5000          /* wait this long for another writer or a checkpoint */
 #define STORE_WAL_LIMIT (64 << 20)  /* the WAL file is cut back to this after a checkpoint */
 #define RETAIN_CHUNK 2000           /* rows per retention transaction */
@@ -34,12 +34,14 @@ static const char schema_sql[] =
     " src TEXT NOT NULL DEFAULT '',"
     " peer TEXT NOT NULL DEFAULT '',"
     " rule TEXT NOT NULL DEFAULT '',"
-    " json TEXT NOT NULL);"
+    " json TEXT NOT NULL,"
+    " incident TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ns);"
     "CREATE INDEX IF NOT EXISTS events_type ON events(type);"
     "CREATE INDEX IF NOT EXISTS events_src ON events(src);"
     "CREATE INDEX IF NOT EXISTS events_peer ON events(peer);"
     "CREATE INDEX IF NOT EXISTS events_rule ON events(rule);"
+    "CREATE INDEX IF NOT EXISTS events_incident ON events(incident);"
     "CREATE TABLE IF NOT EXISTS cursors(name TEXT PRIMARY KEY, id INTEGER NOT NULL)"
     " WITHOUT ROWID;";
 
@@ -117,21 +119,25 @@ static int setup_writer(sw_event_store *s)
     }
     if ((r = query_int(s, "PRAGMA user_version", &v)) != SW_OK)
         return r;
-    if (v != 0 && v != STORE_SCHEMA_VERSION) {
+    if (v != 0 && v != 1 && v != STORE_SCHEMA_VERSION) {
         snprintf(s->err, sizeof s->err, "event store schema version %" PRId64 " (this sipwall reads %d)",
                  v, STORE_SCHEMA_VERSION);
         return SW_EFORMAT;
     }
     if ((r = exec(s, "BEGIN IMMEDIATE")) != SW_OK)
         return r;
-    if ((r = exec(s, schema_sql)) != SW_OK ||
-        (r = exec(s, "PRAGMA user_version=1")) != SW_OK || (r = exec(s, "COMMIT")) != SW_OK) {
+    /* version 1 (before incident ids): the column is added, old rows get '' */
+    if ((v == 1 && (r = exec(s, "ALTER TABLE events ADD COLUMN incident TEXT NOT NULL DEFAULT ''")) !=
+                       SW_OK) ||
+        (r = exec(s, schema_sql)) != SW_OK ||
+        (r = exec(s, "PRAGMA user_version=2")) != SW_OK ||
+        (r = exec(s, "COMMIT")) != SW_OK) {
         rollback(s);
         return r;
     }
     rc = sqlite3_prepare_v3(s->db,
-                            "INSERT INTO events(ts_ns, type, src, peer, rule, json)"
-                            " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                            "INSERT INTO events(ts_ns, type, src, peer, rule, json, incident)"
+                            " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                             -1, SQLITE_PREPARE_PERSISTENT, &s->ins, NULL);
     return rc == SQLITE_OK ? SW_OK : fail(s, rc, "prepare insert");
 }
@@ -143,7 +149,7 @@ static int check_reader(sw_event_store *s)
     int r = query_int(s, "PRAGMA user_version", &v);
     if (r != SW_OK)
         return r;
-    if (v != STORE_SCHEMA_VERSION) {
+    if (v != 1 && v != STORE_SCHEMA_VERSION) { /* 1: no incident column */
         snprintf(s->err, sizeof s->err, "not a sipwall event store (schema version %" PRId64 ")", v);
         return SW_EFORMAT;
     }
@@ -225,6 +231,7 @@ int sw_event_store_append(sw_event_store *s, const sw_event_rec *recs, size_t n)
         sqlite3_bind_text(s->ins, 5, e->rule, -1, SQLITE_STATIC);
         sqlite3_bind_text(s->ins, 6, e->json ? e->json : "{}", e->json ? (int)e->json_len : 2,
                           SQLITE_STATIC);
+        sqlite3_bind_text(s->ins, 7, e->incident, -1, SQLITE_STATIC);
         rc = sqlite3_step(s->ins);
         sqlite3_reset(s->ins);
         if (rc != SQLITE_DONE) {
@@ -344,10 +351,12 @@ int sw_event_store_query(sw_event_store *s, const sw_event_query *q,
     /* Fixed clauses with numbered parameters, so the text is bounded and
      * nothing from the caller is ever pasted into SQL. */
     char sql[640];
-    int n = snprintf(sql, 512, "SELECT id, ts_ns, json FROM events WHERE id > ?1%s%s%s%s%s%s",
+    int n = snprintf(sql, 512, "SELECT id, ts_ns, json FROM events WHERE id > ?1%s%s%s%s%s%s%s%s",
                      q->since_ns ? " AND ts_ns >= ?2" : "", q->until_ns ? " AND ts_ns < ?3" : "",
                      q->type ? " AND type = ?4" : "", q->src ? " AND src = ?5" : "",
-                     q->peer ? " AND peer = ?6" : "", q->rule ? " AND rule = ?7" : "");
+                     q->peer ? " AND peer = ?6" : "", q->rule ? " AND rule = ?7" : "",
+                     q->incident ? " AND incident = ?9" : "",
+                     q->mode ? " AND json_extract(json, '$.mode') = ?10" : "");
     if (q->limit && q->newest)
         n += snprintf(sql + n, 512 - (size_t)n, " ORDER BY id DESC LIMIT ?8");
     else
@@ -374,6 +383,10 @@ int sw_event_store_query(sw_event_store *s, const sw_event_query *q,
         sqlite3_bind_text(st, 6, q->peer, -1, SQLITE_STATIC);
     if (q->rule)
         sqlite3_bind_text(st, 7, q->rule, -1, SQLITE_STATIC);
+    if (q->incident)
+        sqlite3_bind_text(st, 9, q->incident, -1, SQLITE_STATIC);
+    if (q->mode)
+        sqlite3_bind_text(st, 10, q->mode, -1, SQLITE_STATIC);
     if (q->limit)
         sqlite3_bind_int64(st, 8, q->limit > INT64_MAX ? -1 : (int64_t)q->limit);
     return run_rows(s, st, cb, arg);

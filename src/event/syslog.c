@@ -302,7 +302,8 @@ static void put_msg_text(obuf *b, sw_str v, size_t max, int *cut)
 /* Fields of the row in the order they are written as SD params. */
 static const char *const sd_fields[] = {"event_type", "category", "rule", "action",
                                         "action_status", "mode", "confidence", "expires",
-                                        "peer", NULL /* src, dst */, "transport", "method", "status",
+                                        "peer", "listener", "event_id", "incident_id",
+                                        NULL /* src, dst */, "transport", "method", "status",
                                         "call_id", "from", "to", "pai", "ruri", "frame", "file"};
 
 static void put_addr_params(obuf *b, const json_t *row, const char *key, size_t max, int *cut)
@@ -440,6 +441,8 @@ static void msg_cef(obuf *b, const sw_syslog_opts *o, const json_t *row, int64_t
         {"call_id", "cs1", " cs1Label=callId"}, {"peer", "flexString1", " flexString1Label=peer"},
         {"pai", "cs2", " cs2Label=pai"},        {"ruri", "cs3", " cs3Label=ruri"},
         {"mode", "cs4", " cs4Label=mode"},      {"method", "cs5", " cs5Label=sipMethod"},
+        {"incident_id", "flexString2", " flexString2Label=incidentId"},
+        {"event_id", "deviceExternalId", ""},   {"listener", "deviceInboundInterface", ""},
     };
     for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++) {
         sw_str cv = jstr(row, custom[i].field);
@@ -518,7 +521,8 @@ static int ecs_endpoint(json_t *doc, const char *name, sw_str addr, size_t max, 
     return r;
 }
 
-static const char *const ecs_sip_fields[] = {"event_type", "category", "mode", "peer", "transport",
+static const char *const ecs_sip_fields[] = {"event_type", "category", "mode", "peer", "listener",
+                                             "event_id", "incident_id", "transport",
                                              "method", "call_id", "from", "to", "pai", "ruri",
                                              "expires", "file"};
 static const char *const ecs_sip_ints[] = {"confidence", "action_status", "status", "frame"};

@@ -388,8 +388,10 @@ static void section_offenders(hw *w, const sw_report *r)
                 v[n++] = r->off[i];
         qsort(v, n, sizeof *v, cmp_off);
         size_t show = n < HTML_TOP_OFFENDERS ? n : HTML_TOP_OFFENDERS;
-        put(w, "<table><tr><th>#</th><th>source</th><th>events</th><th>enforced</th>"
-               "<th>event types</th><th>first</th><th>last</th></tr>\n");
+        /* a passive run enforced nothing: the column is what inline would have */
+        putf(w, "<table><tr><th>#</th><th>source</th><th>events</th><th>%s</th>"
+                "<th>event types</th><th>first</th><th>last</th></tr>\n",
+             r->passive && r->passive == r->events ? "would be enforced" : "enforced");
         for (size_t i = 0; i < show; i++) {
             char ip[SW_ADDR_STRLEN];
             if (sw_addr_format_ip(&v[i].ip, ip, sizeof ip) < 0)
@@ -531,7 +533,9 @@ static void event_row(hw *w, size_t idx, const rp_event *e)
     putf(w, "</td><td>%s</td><td>%s", cat_name(e->category), act_name(e->action));
     if (e->action_status)
         putf(w, " %u", e->action_status);
-    if (e->monitor)
+    if (e->passive)
+        put(w, " <span class=\"mon\">(passive: would)</span>");
+    else if (e->monitor)
         put(w, " <span class=\"mon\">(monitor)</span>");
     if (e->expires) {
         put(w, "<br>until ");

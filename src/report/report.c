@@ -316,6 +316,7 @@ static int keep_event(sw_report *r, const sw_event *ev, const char *rule)
     k->action = (uint8_t)ev->action;
     k->confidence = ev->confidence > 100 ? 100 : ev->confidence;
     k->monitor = ev->monitor != 0;
+    k->passive = ev->passive != 0;
     k->transport = (uint8_t)ev->transport;
     k->nevid = (uint8_t)nevid;
     r->nev++;
@@ -341,6 +342,8 @@ static int report_emit(sw_event_sink *s, const sw_event *ev)
                                                          : SW_ACTION__COUNT]++;
     if (ev->monitor)
         r->monitor++;
+    if (ev->passive)
+        r->passive++;
     const char *rname = ev->rule ? ev->rule : "(none)";
     const char *rule = sw__strtab_intern(&r->names, rname, strnlen(rname, 128));
     count_rule(r, ev, rule);

@@ -74,6 +74,7 @@ typedef struct rp_event {
     const char *rule;  /* interned */
     uint16_t status, action_status;
     uint8_t type, category, action, confidence, monitor, transport, nevid;
+    uint8_t passive;   /* "mode":"passive": nothing was enforced */
     rp_kstr s[RP__NSTR];
     rp_evid *evid;     /* inside blob */
     char *blob;        /* one allocation: evidence array, then the strings */
@@ -112,6 +113,7 @@ struct sw_report {
     uint64_t by_cat[SW_CAT__COUNT + 1];
     uint64_t by_action[SW_ACTION__COUNT + 1];
     uint64_t monitor;
+    uint64_t passive;  /* events of a passive run (nothing enforced) */
     uint64_t type_monitor[SW_EVT__COUNT + 1];
     sw__strtab names;  /* rules and evidence keys */
     rp_rule *rules;

@@ -231,6 +231,26 @@ static void test_format_line(void **state)
     cli_events_format_line(7, a, strlen(a), line, sizeof line);
     assert_string_equal(line, "2026-12-07T10:00:00.000Z reject sip_scan scan.ua src=192.0.2.7:5060 "
                               "peer=alpha method=OPTIONS \"scanner  User-Agent\"");
+    const char *p = "{\"ts\":\"2026-12-07T10:00:00.000Z\",\"incident_id\":\"00112233aabbccdd\","
+                    "\"event_type\":\"sip_scan\",\"rule\":\"scan.sweep\",\"action\":\"drop\","
+                    "\"mode\":\"passive\",\"listener\":\"ic-udp\",\"src\":\"192.0.2.7:5060\"}";
+    cli_events_format_line(9, p, strlen(p), line, sizeof line);
+    assert_string_equal(line, "2026-12-07T10:00:00.000Z drop(passive) sip_scan scan.sweep "
+                              "src=192.0.2.7:5060 listener=ic-udp incident=00112233aabbccdd");
+    cli_events_opts o;
+    char errb[200];
+    char *av[] = {"events", "--incident", "00112233aabbccdd", NULL};
+    assert_int_equal(cli_events_parse_args(3, av, 0, &o, errb, sizeof errb), 0);
+    assert_true(cli_events_match(&o, 0, p, strlen(p)));
+    assert_false(cli_events_match(&o, 0, a, strlen(a)));
+    char *md[] = {"events", "--mode", "passive", NULL};
+    assert_int_equal(cli_events_parse_args(3, md, 0, &o, errb, sizeof errb), 0);
+    assert_true(cli_events_match(&o, 0, p, strlen(p)));
+    assert_false(cli_events_match(&o, 0, a, strlen(a))); /* enforce */
+    char *badm[] = {"events", "--mode", "would", NULL};
+    assert_int_equal(cli_events_parse_args(3, badm, 0, &o, errb, sizeof errb), -1);
+    char *bad[] = {"events", "--incident", "0011'; DROP", NULL};
+    assert_int_equal(cli_events_parse_args(3, bad, 0, &o, errb, sizeof errb), -1);
     cli_events_format_line(8, "{broken", 7, line, sizeof line);
     assert_string_equal(line, "#8 {broken");
     char tiny[10];

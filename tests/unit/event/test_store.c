@@ -207,7 +207,7 @@ static void test_pragmas(void **state)
     assert_int_equal(stat(p, &fst), 0);
     assert_int_equal(fst.st_mode & 0777, 0640);
     sw_event_store_close(s);
-    assert_int_equal(sql_int("PRAGMA user_version"), 1);
+    assert_int_equal(sql_int("PRAGMA user_version"), 2);
     sqlite3 *db;
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);

@@ -347,6 +347,42 @@ static void ecs_fields(void **state)
 
 /* The three characters RFC 5424 §6.3.3 escapes, control characters, NUL
  * and non-ASCII in values and in the MSG. */
+/* The truth fields (event_id, incident_id, listener, mode passive) reach
+ * every format. */
+static void truth_fields(void **state)
+{
+    (void)state;
+    sw_event ev;
+    known_event(&ev);
+    ev.passive = 1;
+    ev.listener = SW_STR_LIT("ic-udp");
+    snprintf(ev.event_id, sizeof ev.event_id, "%s", "0191c2a4-7b3e-7d21-8f00-0000000a1b2c");
+    snprintf(ev.incident_id, sizeof ev.incident_id, "%s", "00112233aabbccdd");
+    char v[64];
+    const char *m = fmt(&opts_5424, &ev, 7, NULL);
+    assert_non_null(sd_param(m, "mode", v, sizeof v));
+    assert_string_equal(v, "passive");
+    assert_non_null(sd_param(m, "listener", v, sizeof v));
+    assert_string_equal(v, "ic-udp");
+    assert_non_null(sd_param(m, "event_id", v, sizeof v));
+    assert_string_equal(v, "0191c2a4-7b3e-7d21-8f00-0000000a1b2c");
+    assert_non_null(sd_param(m, "incident_id", v, sizeof v));
+    assert_string_equal(v, "00112233aabbccdd");
+    sw_syslog_opts o = opts_5424;
+    o.format = SW_EXPORT_CEF;
+    m = fmt(&o, &ev, 7, NULL);
+    assert_non_null(strstr(m, " cs4=passive"));
+    assert_non_null(strstr(m, " flexString2Label=incidentId flexString2=00112233aabbccdd"));
+    assert_non_null(strstr(m, " deviceExternalId=0191c2a4-7b3e-7d21-8f00-0000000a1b2c"));
+    assert_non_null(strstr(m, " deviceInboundInterface=ic-udp"));
+    o.format = SW_EXPORT_ECS;
+    m = fmt(&o, &ev, 7, NULL);
+    assert_non_null(strstr(m, "\"incident_id\":\"00112233aabbccdd\""));
+    assert_non_null(strstr(m, "\"event_id\":\"0191c2a4-7b3e-7d21-8f00-0000000a1b2c\""));
+    assert_non_null(strstr(m, "\"listener\":\"ic-udp\""));
+    assert_non_null(strstr(m, "\"mode\":\"passive\""));
+}
+
 static void escaping(void **state)
 {
     (void)state;
@@ -590,6 +626,7 @@ int main(void)
         cmocka_unit_test(sequence_ids),   cmocka_unit_test(size_ceiling),
         cmocka_unit_test(grammar_random), cmocka_unit_test(bad_rows),
         cmocka_unit_test(framing),        cmocka_unit_test(format_names),
+        cmocka_unit_test(truth_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,30 @@ static char *write_report(const sw_report *r, const sw_report_meta *m, const cha
 
 /* ---- the HTML report ---------------------------------------------------------------- */
 
+/* A passive run enforced nothing: each event says it would have, and the
+ * offenders' column says "would be enforced". */
+static void test_html_passive(void **state)
+{
+    (void)state;
+    sw_report *r = sw_report_new(10);
+    assert_non_null(r);
+    sw_event_sink *s = sw_report_sink(r);
+    sw_event ev = mkev(SW_EVT_SIP_SCAN, SW_ACTION_DROP, "scan.sweep", "192.0.2.66:5061", T0);
+    ev.passive = 1;
+    assert_int_equal(sw_event_emit(s, &ev), SW_OK);
+    assert_int_equal(sw_event_sink_close(s), SW_OK);
+    sw_report_meta m;
+    memset(&m, 0, sizeof m);
+    m.title = "passive.pcap";
+    m.messages = 1;
+    size_t len;
+    char *html = write_report(r, &m, "passive.html", &len);
+    assert_contains(html, "drop <span class=\"mon\">(passive: would)</span>");
+    assert_contains(html, "<th>would be enforced</th>");
+    free(html);
+    sw_report_free(r);
+}
+
 static void test_html_basic(void **state)
 {
     (void)state;
@@ -428,6 +452,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_html_basic),
+        cmocka_unit_test(test_html_passive),
         cmocka_unit_test(test_html_empty_and_errors),
         cmocka_unit_test(test_html_bounded),
         cmocka_unit_test(test_timeline_widen),
