@@ -23,6 +23,8 @@ typedef enum sw_admin_op {
     SW_ADMIN_UNBLOCK,     /* DELETE /v1/blocks/{kind}/{key} */
     SW_ADMIN_EVENTS,      /* GET /v1/events?since=&until=&type=&src=&peer=&rule=&after=&limit= */
     SW_ADMIN_PARTNERS,    /* GET /v1/partners */
+    SW_ADMIN_METRICS,     /* GET /metrics: Prometheus text 0.0.4 (docs/metrics.md) */
+    SW_ADMIN_HEALTH,      /* GET /health: 200 or 503 with a small JSON */
 } sw_admin_op;
 
 #define SW_ADMIN_KIND_MAX 32

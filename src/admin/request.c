@@ -206,6 +206,14 @@ int sw_admin_route(const char *method, const char *target, int64_t now_ns, sw_ad
         if (!get)
             return bad(err, errlen, 405, "/v1/partners takes GET");
         r->op = SW_ADMIN_PARTNERS;
+    } else if (PATH_IS("/metrics")) {
+        if (!get)
+            return bad(err, errlen, 405, "/metrics takes GET");
+        r->op = SW_ADMIN_METRICS;
+    } else if (PATH_IS("/health")) {
+        if (!get)
+            return bad(err, errlen, 405, "/health takes GET");
+        r->op = SW_ADMIN_HEALTH;
     } else if (PATH_IS("/v1/events")) {
         if (!get)
             return bad(err, errlen, 405, "/v1/events takes GET");

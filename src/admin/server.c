@@ -166,6 +166,20 @@ static void send_json(struct evhttp_request *req, int status, const char *body)
         evbuffer_free(b);
 }
 
+/* The Prometheus text as it is (it ends with its own newline). */
+static void send_metrics(struct evhttp_request *req, int status, const char *body)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    struct evbuffer *b = evbuffer_new();
+    if (b)
+        evbuffer_add(b, body, strlen(body));
+    evhttp_send_reply(req, status, reason_of(status), b);
+    if (b)
+        evbuffer_free(b);
+}
+
 static void send_error(struct evhttp_request *req, int status, const char *msg)
 {
     char *body = sw_admin_error_json(status, msg);
@@ -308,7 +322,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         send_error(req, 500, "out of memory");
         return;
     }
-    send_json(req, status, out);
+    if (r.op == SW_ADMIN_METRICS && status == 200)
+        send_metrics(req, status, out);
+    else
+        send_json(req, status, out);
     free(out);
 }
 

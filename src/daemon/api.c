@@ -21,6 +21,7 @@
 
 #include "daemon/admin.h"
 #include "daemon/api.h"
+#include "daemon/metrics.h"
 #include "sipwall/admin.h"
 
 #define CTL_REPLY_MAX (16u << 20)    /* a block list of 100000 entries fits */
@@ -323,6 +324,22 @@ static char *run(void *ctx, const sw_admin_req *r, const char *who, const sw_add
         return via_ctl(a, who, from, "partners", CTL_TIMEOUT_MS, status, 500);
     case SW_ADMIN_EVENTS:
         return events(a, r, status);
+    case SW_ADMIN_METRICS: { /* the same text as `metrics listen` and `ctl metrics` */
+        size_t len = 0;
+        char *text = swd_metrics_text(a->d, &len);
+        if (!text)
+            return err_body(status, 500, "out of memory for the metrics");
+        *status = 200;
+        return text;
+    }
+    case SW_ADMIN_HEALTH: {
+        char *j = NULL;
+        int ok = swd_health(a->d, &j);
+        if (!j)
+            return err_body(status, 500, "out of memory");
+        *status = ok ? 200 : 503;
+        return j;
+    }
     }
     return err_body(status, 404, "no such operation");
 }

@@ -260,6 +260,15 @@ check "a partner's address cannot be blocked by source: 409 ($r)" like "$r" '409
 r=$(auth -X POST -d '{"kind":"source","key":"192.0.2.1","duration":"2d"}' "$URL/v1/blocks")
 check "a duration above 24 h: 400 naming the member" like "$r" '400 *duration*'
 
+# ---- metrics and health on the same HTTPS server -------------------------------------------------
+r=$(api --interface "$GOOD" "$URL/metrics"); check "GET /metrics without a credential: 401" like "$r" '401*'
+check "GET /metrics: Prometheus text 0.0.4 that promtool accepts" bash -c \
+    "set -o pipefail; curl -sSf --cacert '$P/ca.pem' -H 'Authorization: Bearer $TOKEN' --interface '$GOOD' \
+       -D '$T/metrics.hdr' '$URL/metrics' > '$T/metrics.txt' && grep -qi '^content-type: text/plain; version=0.0.4' '$T/metrics.hdr' \
+       && grep -q '^sipwall_' '$T/metrics.txt' && promtool check metrics < '$T/metrics.txt'"
+r=$(auth "$URL/health"); check "GET /health: 200 with the workers' state ($r)" like "$r" '200 {*'
+r=$(auth -X POST "$URL/metrics"); check "POST /metrics: 405" like "$r" '405 *'
+
 # ---- errors --------------------------------------------------------------------------------------
 r=$(auth "$URL/v1/nothing"); check "unknown path: 404 JSON" like "$r" '404 {"error"*'
 r=$(auth -X PUT "$URL/v1/status"); check "wrong method: 405 JSON" like "$r" '405 {"error"*'
