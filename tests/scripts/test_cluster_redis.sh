@@ -5,7 +5,7 @@
 #     one range); each is refused by node B within 1 s: the propagation time
 #     (first call to B that is held, minus the call that tripped A) is
 #     measured, median and worst printed;
-#   - `sipwalld ctl unblock` on B lifts the block on A;
+#   - an unblock through B's admin API (HTTPS) lifts the block on A;
 #   - Redis killed: both nodes keep screening with their local state (the
 #     blocks held on both, a new trip on A held on A); Redis started again
 #     (empty): they converge, B refuses A's outage block; the resync time
@@ -113,6 +113,11 @@ wait_connected() { # NODE MIN_CONNECTS
 redis_start
 node_conf a $NET.0.11 $NET.0.12 $NET.0.13 "$T/redis.pass"
 node_conf b $NET.0.21 $NET.0.22 $NET.0.23 "$T/redis.pass"
+# B also serves the admin API (the unblock below goes through it); its
+# server certificate names localhost, which curl maps to $NET.0.29
+sh "$SW_SRC/tests/peers/mkpki.sh" "$T/pki" > /dev/null 2>&1 || fail "mkpki"
+API_PORT=18443
+echo "admin-api listen $NET.0.29:$API_PORT cert $T/pki/server.pem key $T/pki/server.key" >> "$T/b.conf"
 node_start a
 node_start b
 wait_connected a 1
@@ -241,11 +246,14 @@ echo "node b cluster stats: $(cstat b "s['cluster']")"
 
 # ---- an unblock on B lifts the block on A -----------------------------------------------
 drive expect a $NET.1.10 +4930555000 +442079460001 held || fail "caller 0 not held on A before the unblock"
-r=$(ctl b unblock caller +4930555000)
-echo "$r" | grep -q "^ok" || fail "ctl unblock on b: $r"
+TOKEN=$(awk '/^ADMIN-TOKEN /{print $2}' "$T/b-stderr.log")
+[ -n "$TOKEN" ] || fail "B printed no admin API credential"
+r=$(curl -sS --cacert "$T/pki/ca.pem" --resolve "localhost:$API_PORT:$NET.0.29" -H "Authorization: Bearer $TOKEN" \
+    -X DELETE -w ' %{http_code}' "https://localhost:$API_PORT/v1/blocks/caller/%2B4930555000" 2>&1)
+case "$r" in *' 200') ;; *) fail "DELETE /v1/blocks/caller/+4930555000 on B's admin API: $r" ;; esac
 ms=$(drive until a $NET.1.10 +4930555000 +442079460001 fwd 1) || fail "the unblock on B did not lift the block on A: $ms"
 drive expect a $NET.1.11 +4930555001 +442079460101 held || fail "another caller's block went too"
-ok "sipwalld ctl unblock on B lifted the block on A (${ms} ms); other blocks stay"
+ok "an unblock through B's admin API lifted the block on A (${ms} ms); other blocks stay"
 
 # ---- Redis down: both nodes screen with their local state ---------------------------------
 kill -KILL "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true; REDIS_PID=
@@ -290,7 +298,6 @@ drive trip c $NET.1.201 +4930888001 88 || fail "C does not block locally"
 ok "a node with a wrong password logs '$(grep -o 'AUTH as sipwall refused[^;]*' "$T/c.log" | head -1)' and screens locally"
 
 # ---- TLS: a TLS-only redis-server, client certificates required ---------------------------
-sh "$SW_SRC/tests/peers/mkpki.sh" "$T/pki" > /dev/null 2>&1 || fail "mkpki"
 TLS_IP=$NET.0.2
 redis-server --bind "$TLS_IP" --port 0 --tls-port "$REDIS_PORT" --tls-cert-file "$T/pki/server.pem" \
     --tls-key-file "$T/pki/server.key" --tls-ca-cert-file "$T/pki/ca.pem" --tls-auth-clients yes \
