@@ -81,6 +81,10 @@ $ sipwall hidden-command
 A [bad anchor](#no-such-heading).
 
     sipwall hidden-in-an-indented-block
+
+```console
+$ sleep 37.25 &
+```
 DOC
 "$doctest" --src "$bad" --build "$build" README.md >"$tmp/bad.out" 2>&1
 rc=$?
@@ -100,7 +104,8 @@ for want in \
     "README.md:30: fenced block with info string ''" \
     "README.md:34: a \`\`\`text block holds \`\$ \` commands" \
     "README.md:38: links to README.md#no-such-heading, which has no such heading" \
-    "README.md:40: indented code block"; do
+    "README.md:40: indented code block" \
+    "README.md:42: the page leaves a process of this block running"; do
     checks=$((checks + 1))
     if grep -qF -- "$want" "$tmp/bad.out"; then
         pass "reported: $want"
@@ -108,6 +113,12 @@ for want in \
         fail "not reported: $want"
     fi
 done
+checks=$((checks + 1))
+if pgrep -f 'sleep 37[.]25' >/dev/null; then
+    fail "the process the bad page left running was not killed"
+else
+    pass "the process the bad page left running was killed"
+fi
 [ "$fails" -eq 0 ] || cat "$tmp/bad.out"
 
 # ---- and accepts a correct one: wildcards, exit codes, saved files ----
@@ -151,6 +162,18 @@ $ ping -c1 192.0.2.1
 ```
 
 Links: [here](#a-heading), `tests/tools/doctest`.
+
+A daemon started in one block serves the next; the page stops it by PID:
+
+```console
+$ sleep 30 & echo $! >sleeper.pid
+```
+
+```console
+$ kill -0 $(cat sleeper.pid) && echo still running
+still running
+$ kill $(cat sleeper.pid)
+```
 DOC
 mkdir -p "$good/tests/tools" && cp "$doctest" "$good/tests/tools/doctest"
 checks=$((checks + 1))
