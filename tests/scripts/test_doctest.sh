@@ -121,7 +121,8 @@ else
 fi
 [ "$fails" -eq 0 ] || cat "$tmp/bad.out"
 
-# ---- and accepts a correct one: wildcards, exit codes, saved files ----
+# ---- and accepts a correct one: wildcards, exit codes, saved files, a daemon
+#      across blocks, cd and variables across commands ----
 good="$tmp/good"
 mkdir -p "$good"
 cat >"$good/README.md" <<'DOC'
@@ -173,6 +174,9 @@ $ sleep 30 & echo $! >sleeper.pid
 $ kill -0 $(cat sleeper.pid) && echo still running
 still running
 $ kill $(cat sleeper.pid)
+$ export GREETING=hello; cd tests
+$ echo "$GREETING from $(basename "$PWD")"
+hello from tests
 ```
 DOC
 mkdir -p "$good/tests/tools" && cp "$doctest" "$good/tests/tools/doctest"
