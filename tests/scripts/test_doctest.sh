@@ -4,11 +4,14 @@
 # blocks compared with their output, policy blocks through `sipwall policy
 # check`, conf blocks through `sipwalld --check-config`, cited paths and
 # links) and must pass.  Then the checker itself: a scratch document with
-# one mistake of each kind must fail with the file:line of each mistake,
-# and a correct one using every wildcard must pass.
+# one mistake of each kind must fail with the file:line of each mistake
+# (a process left running is one, and is killed), and a correct one using
+# every wildcard, a daemon across blocks and a shell's state across
+# commands must pass.
 #
 # env: SIPWALL, SIPWALLD (the built binaries; their folder is the build
-# folder), SW_SRC (repo root).  Loopback: 127.166.0.0/16 only.
+# folder), SW_SRC (repo root).  Loopback: the documents use 127.166.0.0/16
+# and 127.224.0.0/14 (docs/README.md); the scratch documents here 127.166 only.
 set -u
 
 SIPWALL=${SIPWALL:?set SIPWALL to the built sipwall binary}
