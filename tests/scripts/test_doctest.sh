@@ -201,5 +201,38 @@ else
     fail "tolerance not enforced"; cat "$tmp/tol.out"
 fi
 
+# stopped from outside (timeout, ctest), the checker still stops what a page started
+stopped="$tmp/stopped"
+mkdir -p "$stopped"
+cat >"$stopped/README.md" <<DOC
+# stopped
+
+\`\`\`console
+\$ sleep 41.75 & echo \$! >$stopped/a.pid
+\`\`\`
+
+\`\`\`console
+\$ sleep 50 & echo \$! >$stopped/b.pid; wait
+\`\`\`
+DOC
+timeout 4 "$doctest" --src "$stopped" --build "$build" README.md >"$tmp/stopped.out" 2>&1
+rc=$?
+checks=$((checks + 1))
+sleep 0.5
+left=
+for f in "$stopped/a.pid" "$stopped/b.pid"; do
+    [ -s "$f" ] || { left="$left (no $f)"; continue; }
+    # alive and not a zombie (an orphan's reaper may be slow to reap it)
+    case $(ps -o stat= -p "$(cat "$f")" 2>/dev/null) in
+    "" | Z*) ;;
+    *) left="$left $(cat "$f")"; kill "$(cat "$f")" ;;
+    esac
+done
+if [ "$rc" -eq 124 ] && [ -z "$left" ]; then
+    pass "a checker stopped by SIGTERM stops the pages' processes"
+else
+    fail "stopped checker: exit $rc, left running:$left"
+fi
+
 echo "$((checks - fails))/$checks checks passed"
 [ "$fails" -eq 0 ]
