@@ -16,6 +16,10 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "sipwall/table.h"
+
+#define SWD_AUDIT_INCIDENTS 64
+#define SWD_AUDIT_INCIDENT_NS (INT64_C(600) * SW_NS_S)
 
 struct swd_events {
     sw_event_pipeline *pipe;
@@ -25,6 +29,11 @@ struct swd_events {
     /* the audit producer (the last one): shared by the control thread and
      * the admin API's thread, so it is taken under a lock */
     pthread_mutex_t audit_mu;
+    /* under audit_mu: the audit events' ids, and their incidents (who,
+     * what kind, from where, within SWD_AUDIT_INCIDENT_NS of the first),
+     * in a small table that reuses its oldest slot when full */
+    sw_event_ids audit_ids;
+    struct { uint64_t key; int64_t start; } audit_inc[SWD_AUDIT_INCIDENTS];
 };
 
 /* A path where a symbolic link stands is refused: the daemon opens these
@@ -180,6 +189,7 @@ int swd_events_open(swd_daemon *d, char *err, size_t errlen)
         return SW_ENOMEM;
     }
     pthread_mutex_init(&e->audit_mu, NULL);
+    sw_event_ids_init(&e->audit_ids);
     d->events = e;
     swd_info("events", "events: store %s, file %s, %u queues of %u events",
              cfg->events_db ? cfg->events_db : "none", cfg->events ? cfg->events : "none",
@@ -328,6 +338,49 @@ void swd_events_close(swd_daemon *d)
     d->events = NULL;
 }
 
+/* An audit event's event_id, and its incident_id: the same rule (what
+ * kind of change or refusal) from the same address (any port) within 10 minutes of
+ * the first is one incident (a login brute force is one episode).  Under
+ * audit_mu. */
+static void audit_ids(swd_events *e, sw_event *ev, const char *rule, const sw_addr *from)
+{
+    sw_event_id_next(&e->audit_ids, ev->ts_ns, ev->event_id);
+    char k[SW_STATE_RULE_MAX + 1 + 17];
+    size_t rl = strnlen(rule, SW_STATE_RULE_MAX);
+    memcpy(k, rule, rl);
+    k[rl] = '|';
+    memset(k + rl + 1, 0, 17);
+    if (from && from->family) { /* the address, not the port: each try is a new connection */
+        k[rl + 1] = (char)from->family;
+        memcpy(k + rl + 2, from->ip, 16);
+    }
+    uint64_t key = sw_hash64(k, rl + 1 + 17, UINT64_C(0xa0d17));
+    unsigned slot = 0, oldest = 0;
+    int found = 0;
+    for (unsigned i = 0; i < SWD_AUDIT_INCIDENTS; i++) {
+        if (e->audit_inc[i].key == key) {
+            slot = i;
+            found = 1;
+            break;
+        }
+        if (e->audit_inc[i].start < e->audit_inc[oldest].start)
+            oldest = i;
+    }
+    if (!found || ev->ts_ns - e->audit_inc[slot].start >= SWD_AUDIT_INCIDENT_NS ||
+        ev->ts_ns < e->audit_inc[slot].start) {
+        if (!found)
+            slot = oldest;
+        e->audit_inc[slot].key = key;
+        e->audit_inc[slot].start = ev->ts_ns;
+    }
+    uint64_t h[2] = {key, (uint64_t)e->audit_inc[slot].start};
+    uint64_t v = sw_hash64(h, sizeof h, UINT64_C(0xa0d17));
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++)
+        ev->incident_id[i] = hex[(v >> (60 - 4 * i)) & 15];
+    ev->incident_id[16] = '\0';
+}
+
 void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *who,
                const sw_addr *from, const char *what, const char *detail)
 {
@@ -351,6 +404,7 @@ void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *
     (void)sw_event_add_str(&ev, "what", sw_str_make(what, strlen(what)));
     (void)sw_event_add_str(&ev, "from", sw_str_make(fromtxt, strlen(fromtxt)));
     pthread_mutex_lock(&d->events->audit_mu);
+    audit_ids(d->events, &ev, rule, from);
     sw_event_sink *s = sw_event_pipeline_producer(d->events->pipe, d->nworkers);
     if (s)
         (void)sw_event_emit(s, &ev);

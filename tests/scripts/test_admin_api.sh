@@ -309,6 +309,8 @@ r=$(auth "$URL/v1/events?type=admin_auth_failure&src=$BRUTE&limit=1000")
 nf=$(echo "$r" | jget 'd["count"]')
 check "the brute force's refused logins are events ($nf, as many as were hashed: $n401)" \
     bash -c "[ $nf -eq $n401 ] && echo '$r' | jget 'all(e[\"event\"][\"src\"].startswith(\"$BRUTE:\") for e in d[\"events\"])' | grep -qx True"
+check "audit events carry an event_id each and one incident_id per source and kind ($nf refused logins)" \
+    bash -c "echo '$r' | jget 'len(set(e[\"event\"][\"event_id\"] for e in d[\"events\"]))==len(d[\"events\"]) and len(set(e[\"event\"][\"incident_id\"] for e in d[\"events\"]))==1' | grep -qx True"
 r=$(auth "$URL/v1/events?type=admin_change&rule=admin.unblock")
 check "rule filter: one unblock" [ "$(echo "$r" | jget 'd["count"]')" = 1 ]
 r=$(auth "$URL/v1/events?type=admin_change&rule=admin.reload")
