@@ -58,7 +58,10 @@ static void fz_route(unsigned m, const uint8_t *d, size_t n)
     if (st != 200) {
         FZ_CHECK(err[0] != '\0');
     } else {
-        FZ_CHECK(r.op >= SW_ADMIN_STATUS && r.op <= SW_ADMIN_PARTNERS);
+        FZ_CHECK(r.op >= SW_ADMIN_STATUS && r.op <= SW_ADMIN_HEALTH);
+        if (r.op == SW_ADMIN_METRICS || r.op == SW_ADMIN_HEALTH || r.op == SW_ADMIN_STATUS ||
+            r.op == SW_ADMIN_PARTNERS || r.op == SW_ADMIN_EVENTS)
+            FZ_CHECK(strcmp(methods[m], "GET") == 0);
         if (r.op == SW_ADMIN_UNBLOCK) {
             FZ_CHECK(printable(r.kind, 0, 0) && printable(r.key, 0, 0));
             FZ_CHECK(strcmp(methods[m], "DELETE") == 0);
