@@ -303,7 +303,7 @@ static int dial(sw_redis *r, conn *c, char *err, size_t errlen)
     int64_t deadline = mono_ns() + (int64_t)r->timeout_ms * 1000000;
     int fd = sw_sock_tcp_connect(&r->addr, e, sizeof e);
     if (fd < 0) {
-        snprintf(err, errlen, "connect: %s", e);
+        snprintf(err, errlen, "connect: %.200s", e);
         return SW_EIO;
     }
     struct pollfd p = {fd, POLLOUT, 0};
@@ -356,7 +356,7 @@ static int dial(sw_redis *r, conn *c, char *err, size_t errlen)
         }
         sw_resp_free(v);
         if (rc != SW_OK) {
-            snprintf(err, errlen, "AUTH: %s", e);
+            snprintf(err, errlen, "AUTH: %.200s", e);
             conn_close(c);
             return rc;
         }
