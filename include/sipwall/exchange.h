@@ -298,13 +298,15 @@ sw_quarantine_stats sw_quarantine_stats_get(const sw_quarantine *q) SW_NONNULL(1
 /* Entry i, 0 = oldest held; NULL past the end.  Valid until the next add. */
 const sw_quarantine_entry *sw_quarantine_get(const sw_quarantine *q, size_t i) SW_NONNULL(1);
 
-/* Verifies a batch: a JSON array of FSE objects, or an envelope
- * {"objects":[...]} (at most SW_BATCH_MAX objects, 64 MiB).  Every object
- * that verifies goes to accept (which returns 0 to go on); every one that
- * does not goes to the quarantine — the rest of the batch is processed
- * either way.  Returns the number accepted (>= 0), or SW_EINVAL when the
- * batch itself is not an array/envelope (nothing processed; reason in
- * err).  *quarantined (may be NULL) receives the count of this batch. */
+/* Verifies a batch: a JSON array of FSE objects (at most SW_BATCH_MAX
+ * objects, 64 MiB).  Each element is cut out of the array and decoded on
+ * its own.  Every object that verifies goes to accept (which returns 0 to
+ * go on); every one that does not (malformed, unknown producer or kid, bad
+ * or missing signature) goes to the quarantine with its bytes as received
+ * — the rest of the batch is processed either way.  Returns the number
+ * accepted (>= 0), or SW_EINVAL when the input is not an array (nothing
+ * processed; reason in err).  *quarantined (may be NULL) receives the count
+ * of this batch. */
 #define SW_BATCH_MAX 100000
 int sw_fse_verify_batch(const sw_fse_keyring *kr, const char *buf, size_t len,
                         sw_quarantine *q, int64_t now_ms,
