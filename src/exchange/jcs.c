@@ -288,7 +288,8 @@ int sw__jcs_dump(const json_t *v, sw__xbuf *b)
             m[k].val = val;
             k++;
         }
-        qsort(m, k, sizeof *m, member_cmp);
+        if (k > 1)
+            qsort(m, k, sizeof *m, member_cmp);
         sw__xbuf_put(b, "{", 1);
         for (size_t i = 0; i < k; i++) {
             if (i)
