@@ -317,7 +317,10 @@ char *sw_jcs(const char *json, size_t len, size_t *outlen, char *err, size_t err
         return NULL;
     }
     json_error_t je;
-    json_t *root = json_loadb(json, len, SW__JSON_STRICT | JSON_DECODE_ANY, &je);
+    /* Every number is an IEEE-754 double (RFC 8785 §3.2.2.3), integers of any
+     * size included. */
+    json_t *root =
+        json_loadb(json, len, SW__JSON_STRICT | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &je);
     if (!root) {
         sw__xerr(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
         return NULL;

@@ -103,6 +103,27 @@ static void test_sort_is_utf16(void **state)
     free(c);
 }
 
+/* Integers beyond int64 are numbers like any other (found by fuzz_exchange:
+ * JCS output that could not be canonicalised again). */
+static void test_big_integers(void **state)
+{
+    (void)state;
+    const char *in = "[100000000000000000000,1e20,-18446744073709551616,9007199254740993]";
+    size_t len;
+    char err[128];
+    char *c = sw_jcs(in, strlen(in), &len, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    assert_string_equal(c, "[100000000000000000000,100000000000000000000,-18446744073709552000,"
+                           "9007199254740992]");
+    size_t len2;
+    char *c2 = sw_jcs(c, len, &len2, err, sizeof err);
+    assert_non_null(c2);
+    assert_string_equal(c, c2);
+    free(c2);
+    free(c);
+}
+
 static void test_corpus_vectors(void **state)
 {
     (void)state;
@@ -128,7 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers_appendix_b), cmocka_unit_test(test_own_vector),
         cmocka_unit_test(test_refusals),           cmocka_unit_test(test_sort_is_utf16),
-        cmocka_unit_test(test_corpus_vectors),
+        cmocka_unit_test(test_corpus_vectors),     cmocka_unit_test(test_big_integers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
