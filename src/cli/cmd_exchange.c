@@ -16,6 +16,7 @@ static const char exchange_usage[] =
     "       sipwall exchange verify --partner ORG=JWKS [--partner ...] FILE\n"
     "       sipwall exchange jws-sign --key KEY.pem --kid KID [--alg A] [--b64 B] PAYLOAD\n"
     "       sipwall exchange jws-verify --jwks JWKS PAYLOAD JWS\n"
+    "       sipwall exchange policy-check FILE\n"
     "\n"
     "keygen writes a new Ed25519 private key (PKCS#8 PEM, mode 0600, never over\n"
     "an existing file) and its public JWKS, the file partners load.\n"
@@ -26,8 +27,11 @@ static const char exchange_usage[] =
     "the verified objects go to stdout (one per line), each object that fails to\n"
     "stderr as \"quarantined: ORG ID: REASON\".\n"
     "jws-sign / jws-verify sign and verify raw payload bytes (interop checks).\n"
+    "policy-check reads an export policy and prints its trust groups, or the\n"
+    "first error as \"FILE: line N: reason\".\n"
     "\n"
-    "exit status: 0 ok, 1 verification failed (verify: any object quarantined),\n"
+    "exit status: 0 ok, 1 verification failed (verify: any object quarantined;\n"
+    "policy-check: the policy has an error),\n"
     "2 usage error or unreadable input.\n";
 
 #define CMD "exchange"
@@ -352,6 +356,23 @@ static int cmd_jws_verify(const xopts *o, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+static int cmd_policy_check(int argc, char **argv)
+{
+    if (argc != 1)
+        return cli_usage(CMD, "policy-check FILE");
+    char err[512];
+    sw_export_policy *p = sw_export_policy_load(argv[0], err, sizeof err);
+    if (!p) {
+        fprintf(stderr, "%s\n", err);
+        return CLI_EXIT_FINDING;
+    }
+    const char *g;
+    for (size_t i = 0; (g = sw_export_policy_group(p, i)) != NULL; i++)
+        printf("group %s\n", g);
+    sw_export_policy_free(p);
+    return CLI_EXIT_OK;
+}
+
 static int exchange_run(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -379,6 +400,8 @@ static int exchange_run(int argc, char **argv)
         return cmd_jws_sign(&o, rest, rv);
     if (strcmp(sub, "jws-verify") == 0)
         return cmd_jws_verify(&o, rest, rv);
+    if (strcmp(sub, "policy-check") == 0)
+        return cmd_policy_check(rest, rv);
     return cli_usage(CMD, "unknown subcommand '%s'", sub);
 }
 
