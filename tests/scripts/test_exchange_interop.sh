@@ -69,6 +69,18 @@ to() { local out=$1; shift; "$@" > "$out"; }
 check "sipwall signs 20 objects (b64 false)" to "$T/signed.json" "$SIPWALL" exchange sign --key "$T/k.pem" --kid ZZ01:2026-12 "$T/objs.json"
 check "sipwall signs 20 objects (b64 true)" to "$T/signed64.json" "$SIPWALL" exchange sign --key "$T/k.pem" --kid ZZ01:2026-12 --b64 true "$T/objs.json"
 
+# Every object sipwall wrote is valid against docs/fse-v1.schema.json.
+schema_ok() {
+    "$PY" - "$SW_SRC/docs/fse-v1.schema.json" "$1" <<'PYEOF'
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+bad = [e.message for o in json.load(open(sys.argv[2])) for e in v.iter_errors(o)]
+print(*bad[:3], sep="\n", file=sys.stderr)
+sys.exit(1 if bad else 0)
+PYEOF
+}
+check "20 signed objects valid against docs/fse-v1.schema.json" schema_ok "$T/signed.json"
+
 # Split into payload (object without sig, as Python serialises it sorted)
 # and JWS; sipwall's own JCS of the payload must be the same bytes.
 split() { # split SIGNED.json PREFIX
