@@ -1,10 +1,10 @@
 /* sipwall — Ed25519 keys, JWKS and detached JWS (RFC 7515 App. F, RFC 7797,
  * RFC 8037) on OpenSSL 3 EVP.  The only algorithm is Ed25519, named
  * "EdDSA" or "Ed25519"; every other alg is refused before any crypto. */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +165,43 @@ static int jwk_bytes(const json_t *jwk, const char *name, unsigned char out[ED25
     return SW_OK;
 }
 
+static const unsigned char pkcs8_prefix[16] = {0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06,
+                                               0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20};
+
+/* The seed of an Ed25519 "PRIVATE KEY" PEM (PKCS#8 v1, RFC 8410 §7). */
+static int pkcs8_pem_seed(const char *text, size_t len, unsigned char d[ED25519_LEN])
+{
+    static const char begin[] = "-----BEGIN PRIVATE KEY-----", end[] = "-----END PRIVATE KEY-----";
+    const char *b = memmem(text, len, begin, sizeof begin - 1);
+    if (!b)
+        return SW_EINVAL;
+    b += sizeof begin - 1;
+    const char *e = memmem(b, len - (size_t)(b - text), end, sizeof end - 1);
+    if (!e)
+        return SW_EINVAL;
+    char b64[128];
+    size_t n = 0;
+    for (const char *p = b; p < e; p++) {
+        if (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')
+            continue;
+        if (n == sizeof b64 - 1)
+            return SW_EINVAL;
+        b64[n++] = *p;
+    }
+    unsigned char der[96];
+    if (n != 64) /* 48 bytes of DER */
+        return SW_EINVAL;
+    int dl = EVP_DecodeBlock(der, (const unsigned char *)b64, (int)n);
+    if (dl != 48 || memcmp(der, pkcs8_prefix, sizeof pkcs8_prefix) != 0) {
+        OPENSSL_cleanse(der, sizeof der);
+        return SW_EINVAL;
+    }
+    memcpy(d, der + sizeof pkcs8_prefix, ED25519_LEN);
+    OPENSSL_cleanse(der, sizeof der);
+    OPENSSL_cleanse(b64, sizeof b64);
+    return SW_OK;
+}
+
 sw_jws_key *sw_jws_key_load(const char *path, const char *kid, char *err, size_t errlen)
 {
     if (!kid_ok(kid)) {
@@ -193,17 +230,12 @@ sw_jws_key *sw_jws_key_load(const char *path, const char *kid, char *err, size_t
         if (!pk)
             sw__xerr(err, errlen, "%s: not an OKP/Ed25519 JWK with \"d\"", path);
     } else {
-        BIO *bio = BIO_new_mem_buf(text, (int)len);
-        if (bio)
-            pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-        BIO_free(bio);
-        if (pk && EVP_PKEY_get_id(pk) != EVP_PKEY_ED25519) {
-            EVP_PKEY_free(pk);
-            pk = NULL;
-            sw__xerr(err, errlen, "%s: not an Ed25519 key", path);
-        } else if (!pk) {
-            sw__xerr(err, errlen, "%s: not a PEM private key", path);
-        }
+        unsigned char d[ED25519_LEN];
+        if (pkcs8_pem_seed(text, len, d) == SW_OK)
+            pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, sizeof d);
+        OPENSSL_cleanse(d, sizeof d);
+        if (!pk)
+            sw__xerr(err, errlen, "%s: not an Ed25519 PKCS#8 PEM private key", path);
     }
     OPENSSL_cleanse(text, len);
     free(text);
@@ -227,28 +259,36 @@ const char *sw_jws_key_kid(const sw_jws_key *k) { return k->kid; }
 
 int sw_jws_key_write_private(const sw_jws_key *k, const char *path, char *err, size_t errlen)
 {
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (!bio || !PEM_write_bio_PrivateKey(bio, k->pk, NULL, NULL, 0, NULL, NULL)) {
-        BIO_free(bio);
+    /* PKCS#8 of an Ed25519 seed (RFC 8410): a fixed 16-byte prefix and the
+     * 32-byte seed; base64 in 64-column lines (RFC 7468). */
+    unsigned char der[sizeof pkcs8_prefix + ED25519_LEN];
+    size_t dl = ED25519_LEN;
+    memcpy(der, pkcs8_prefix, sizeof pkcs8_prefix);
+    if (!EVP_PKEY_get_raw_private_key(k->pk, der + sizeof pkcs8_prefix, &dl) ||
+        dl != ED25519_LEN) {
         sw__xerr(err, errlen, "cannot encode the key");
         return SW_EIO;
     }
-    char *data;
-    long n = BIO_get_mem_data(bio, &data);
+    char pem[200];
+    int bl = EVP_EncodeBlock((unsigned char *)pem + 28, der, (int)sizeof der);
+    OPENSSL_cleanse(der, sizeof der);
+    memcpy(pem, "-----BEGIN PRIVATE KEY-----\n", 28);
+    size_t n = 28 + (size_t)bl;
+    memcpy(pem + n, "\n-----END PRIVATE KEY-----\n", 27);
+    n += 27;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         sw__xerr(err, errlen, "%s: %s", path, strerror(errno));
-        BIO_free(bio);
+        OPENSSL_cleanse(pem, sizeof pem);
         return SW_EIO;
     }
     int rc = SW_OK;
-    if (fchmod(fd, 0600) != 0 || write(fd, data, (size_t)n) != (ssize_t)n || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || write(fd, pem, n) != (ssize_t)n || fsync(fd) != 0) {
         sw__xerr(err, errlen, "%s: %s", path, strerror(errno));
         rc = SW_EIO;
     }
     close(fd);
-    OPENSSL_cleanse(data, (size_t)n);
-    BIO_free(bio);
+    OPENSSL_cleanse(pem, sizeof pem);
     if (rc != SW_OK)
         unlink(path);
     return rc;
