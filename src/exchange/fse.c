@@ -206,9 +206,15 @@ int sw_fse_format_ts(int64_t ms, char out[SW_FSE_TS_LEN])
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, SW_FSE_TS_LEN, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
-             (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
-             (int)(rem % 1000));
+    /* The ranges above make it exactly 24 characters; the compiler cannot
+     * see that, hence the roomy buffer. */
+    char tmp[96];
+    int n = snprintf(tmp, sizeof tmp, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
+                     (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
+                     (int)(rem % 1000));
+    if (n != SW_FSE_TS_LEN - 1)
+        return SW_ERANGE;
+    memcpy(out, tmp, SW_FSE_TS_LEN);
     return SW_OK;
 }
 
