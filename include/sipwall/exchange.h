@@ -170,6 +170,11 @@ char *sw_fse_encode(const sw_fse *o, int with_sig, size_t *len) SW_WUR SW_NONNUL
 int sw_fse_decode(const char *buf, size_t len, sw_fse *out, char *err, size_t errlen)
     SW_WUR SW_NONNULL(1, 3);
 
+/* Makes o a withdrawal of itself: revoked, a new version (modified = now_ms,
+ * or one ms after the current version when the clock is behind it), the
+ * signature cleared (sign again).  SW_OK or SW_ERANGE. */
+int sw_fse_revoke(sw_fse *o, int64_t now_ms) SW_NONNULL(1);
+
 /* ---- JCS (RFC 8785) ---------------------------------------------------------
  * Canonicalises JSON text: members sorted by UTF-16 code units, strings
  * escaped only where JSON requires, numbers as ECMAScript writes them.

@@ -775,3 +775,14 @@ int sw_fse_decode(const char *buf, size_t len, sw_fse *out, char *err, size_t er
         memset(out, 0, sizeof *out);
     return rc;
 }
+
+int sw_fse_revoke(sw_fse *o, int64_t now_ms)
+{
+    int64_t m = now_ms > o->modified_ms ? now_ms : o->modified_ms + 1;
+    if (m < 0 || m > TS_MAX_MS)
+        return SW_ERANGE;
+    o->revoked = 1;
+    o->modified_ms = m;
+    o->sig[0] = '\0';
+    return SW_OK;
+}

@@ -260,12 +260,84 @@ static void test_verify_batch(void **state)
     sw_jws_key_free(k);
 }
 
+/* Rotation: a partner's JWKS with the old and the new key verifies both;
+ * once the old key is dropped its objects are quarantined as unknown-kid.
+ * A header kid that is not producer.kid is refused even under a valid
+ * signature.  Revocation is a new, signed version. */
+static void test_rotation_and_revocation(void **state)
+{
+    (void)state;
+    char err[256];
+    sw_jws_key *k1 = sw_jws_key_generate("ZZ01:1"), *k2 = sw_jws_key_generate("ZZ01:2");
+    assert_non_null(k1);
+    assert_non_null(k2);
+    char *j1 = sw_jws_key_public_jwks(k1), *j2 = sw_jws_key_public_jwks(k2);
+    /* both keys in one JWKS: {"keys":[K1,K2]} from the two one-key documents */
+    char both[1024];
+    snprintf(both, sizeof both, "%.*s,%s", (int)strlen(j1) - 2, j1, j2 + strlen("{\"keys\":["));
+    sw_jwks *s12 = sw_jwks_parse(both, strlen(both), err, sizeof err);
+    if (!s12)
+        fail_msg("%s: %s", both, err);
+    assert_int_equal(sw_jwks_count(s12), 2);
+    sw_fse_keyring *kr = sw_fse_keyring_new();
+    assert_int_equal(sw_fse_keyring_set(kr, "ZZ01", s12), SW_OK);
+    sw_fse o1, o2, out;
+    load_example(&o1);
+    o2 = o1;
+    assert_int_equal(sw_fse_sign(&o1, k1, SW_JWS_EDDSA, 0), SW_OK);
+    assert_int_equal(sw_fse_sign(&o2, k2, SW_JWS_ED25519, 1), SW_OK);
+    size_t l1, l2;
+    char *t1 = sw_fse_encode(&o1, 1, &l1), *t2 = sw_fse_encode(&o2, 1, &l2);
+    assert_int_equal(sw_fse_verify(kr, t1, l1, &out, err, sizeof err), SW_OK);
+    assert_int_equal(sw_fse_verify(kr, t2, l2, &out, err, sizeof err), SW_OK);
+    /* the old key leaves the JWKS */
+    assert_int_equal(sw_fse_keyring_set(kr, "ZZ01", sw_jwks_parse(j2, strlen(j2), NULL, 0)),
+                     SW_OK);
+    assert_int_equal(sw_fse_verify(kr, t1, l1, &out, err, sizeof err), SW_ENOTFOUND);
+    assert_int_equal(sw_fse_verify(kr, t2, l2, &out, err, sizeof err), SW_OK);
+    /* producer.kid says ZZ01:1, the (valid) signature is by ZZ01:2 */
+    sw_fse m = o1;
+    snprintf(m.kid, sizeof m.kid, "ZZ01:1");
+    m.sig[0] = '\0';
+    size_t pl;
+    char *payload = sw_fse_encode(&m, 0, &pl);
+    assert_int_equal(sw_jws_sign_detached(k2, SW_JWS_EDDSA, 0, payload, pl, m.sig), SW_OK);
+    size_t ml;
+    char *mt = sw_fse_encode(&m, 1, &ml);
+    err[0] = '\0';
+    assert_int_equal(sw_fse_verify(kr, mt, ml, &out, err, sizeof err), SW_EAUTH);
+    assert_non_null(strstr(err, "is not producer.kid"));
+    /* revocation: a later version, re-signed */
+    sw_fse r = o2;
+    assert_int_equal(sw_fse_revoke(&r, o2.modified_ms - 5000), SW_OK); /* clock behind */
+    assert_int_equal(r.revoked, 1);
+    assert_int_equal(r.modified_ms, o2.modified_ms + 1);
+    assert_string_equal(r.sig, "");
+    assert_string_equal(r.id, o2.id);
+    assert_int_equal(sw_fse_sign(&r, k2, SW_JWS_EDDSA, 0), SW_OK);
+    size_t rl;
+    char *rt = sw_fse_encode(&r, 1, &rl);
+    assert_non_null(strstr(rt, "\"revoked\":true"));
+    assert_int_equal(sw_fse_verify(kr, rt, rl, &out, err, sizeof err), SW_OK);
+    assert_int_equal(out.revoked, 1);
+    free(rt);
+    free(mt);
+    free(payload);
+    free(t1);
+    free(t2);
+    free(j1);
+    free(j2);
+    sw_fse_keyring_free(kr);
+    sw_jws_key_free(k1);
+    sw_jws_key_free(k2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uuid5),           cmocka_unit_test(test_ts),
         cmocka_unit_test(test_codec),           cmocka_unit_test(test_decode_refusals),
-        cmocka_unit_test(test_verify_batch),
+        cmocka_unit_test(test_verify_batch),    cmocka_unit_test(test_rotation_and_revocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
