@@ -1,0 +1,166 @@
+/* sipwall — exchange formats: what one operator's indicators look like to
+ * the tools its partners already run.
+ *
+ *   STIX 2.1 bundle   identity, TLP 2.0 marking-definitions, our
+ *                     extension-definition (telco-fse), one indicator per
+ *                     indicator (STIX pattern), one sighting per indicator
+ *   MISP feed dir     manifest.json, <event-uuid>.json, hashes.csv
+ *   CSV               one line per indicator (RFC 4180)
+ *   APIBAN (input)    {"ipaddress":[...],"ID":...} into indicators
+ *
+ * The renderers work on sw_xo_ind, a flat view of an FSE v1 object
+ * (docs/exchange.md) whose strings are the FSE wire names ("sip_scan",
+ * "ipv4", "AMBER", ...), so an FSE object from the exchange model maps
+ * onto it field by field.  They copy nothing and keep nothing: the views
+ * only need to live for the call.  Output is deterministic: the same
+ * indicators give byte-identical files (ids are UUIDv5 of FSE ids; no
+ * clock is read). */
+#ifndef SIPWALL_EXCHANGE_FMT_H
+#define SIPWALL_EXCHANGE_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sipwall/common.h"
+#include "sipwall/event.h"
+
+#define SW_XO_UUID_LEN 37 /* UUID text and its NUL */
+#define SW_XO_VALUE_MAX 256 /* bytes of an indicator value (FSE limit) */
+
+/* The producer: one STIX identity, one MISP Orgc. */
+typedef struct sw_xo_producer {
+    const char *org;  /* short org code, e.g. TADIG "ZZ01" (required, printable ASCII) */
+    const char *name; /* display name; NULL = "sipwall <org>" */
+} sw_xo_producer;
+
+/* One indicator (an FSE v1 object without its signature envelope). */
+typedef struct sw_xo_ind {
+    char id[SW_XO_UUID_LEN];    /* FSE id (UUID text); the STIX indicator id is "indicator--" + id */
+    const char *event_type;     /* FSE event_type, e.g. "sip_scan" (required) */
+    const char *fraud_class;    /* optional (NULL) */
+    const char *fs_category;    /* optional (NULL) */
+    const char *kind;           /* ipv4 ipv6 cidr e164 e164_prefix e164_hmac imsi_hmac
+                                 * imei_hmac sip_uri user_agent trunk (required) */
+    const char *value;          /* required, <= SW_XO_VALUE_MAX bytes, UTF-8 */
+    const char *hmac_key_id;    /* for *_hmac kinds (required there), else NULL */
+    const char *severity;       /* low medium high critical */
+    const char *action;         /* monitor alert rate_limit block divert */
+    const char *tlp;            /* CLEAR GREEN AMBER AMBER+STRICT RED */
+    const char *sig;            /* detached JWS "hdr..sig"; NULL = unsigned */
+    int64_t first_seen_ns, last_seen_ns, modified_ns, valid_until_ns;
+    uint32_t count;             /* 1 .. 999999999 */
+    uint8_t confidence;         /* 0 .. 100 */
+    uint8_t revoked;
+} sw_xo_ind;
+
+/* Checks one indicator against the rules above (kinds, enums, ranges,
+ * value syntax for ipv4/ipv6/cidr/e164/e164_prefix/hex HMACs, no control
+ * bytes).  SW_OK or SW_EINVAL with a reason in why (may be NULL). */
+int sw_xo_ind_check(const sw_xo_ind *x, const char **why) SW_NONNULL(1);
+
+/* UUIDv5 (RFC 9562 §5.5): SHA-1 of the 16-byte namespace and name, as
+ * lower-case text in out.  SW_OK or SW_ENOMEM (OpenSSL failed). */
+int sw_xo_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[SW_XO_UUID_LEN])
+    SW_NONNULL(1, 4);
+/* Parses UUID text (36 chars, any case) into 16 bytes.  SW_OK or SW_EINVAL. */
+int sw_xo_uuid_parse(const char *text, uint8_t out[16]) SW_NONNULL(1, 2);
+
+/* The producer's identity id "identity--<UUIDv5(sipwall ns, "identity|"+org)>"
+ * and the FSE id namespace of the producer (UUIDv5(sipwall ns, "fse|"+org)). */
+void sw_xo_identity_id(const sw_xo_producer *p, char out[64]) SW_NONNULL(1, 2);
+void sw_xo_producer_ns(const sw_xo_producer *p, uint8_t ns[16]) SW_NONNULL(1, 2);
+
+/* ---- STIX 2.1 --------------------------------------------------------------- */
+/* The STIX pattern of an indicator into buf (NUL-terminated):
+ *   ipv4/ipv6       [ipv4-addr:value = '203.0.113.7']
+ *   cidr            [ipv4-addr:value ISSUBSET '198.51.100.0/24'] (ipv6-addr for v6)
+ *   e164            [phone-number:value = '+88213012345']
+ *   e164_prefix     [phone-number:value LIKE '+882130%']
+ *   *_hmac          [x-sipwall-hashed-id:value = '<hex>' AND x-sipwall-hashed-id:key_id = '<kid>'
+ *                    AND x-sipwall-hashed-id:id_type = 'e164|imsi|imei']
+ *   sip_uri         [url:value = 'sip:...']
+ *   user_agent      [user-agent:value = 'friendly-scanner']
+ *   trunk           [x-sipwall-trunk:value = '...']
+ * Quotes and backslashes in values are escaped (\' \\).  Returns the
+ * length, SW_ELIMIT when buf is too small, SW_EINVAL for an unknown kind. */
+int sw_stix_pattern(const sw_xo_ind *x, char *buf, size_t len) SW_NONNULL(1, 2);
+
+/* The id of the TLP 2.0 marking-definition for an FSE tlp name, or NULL. */
+const char *sw_stix_tlp_id(const char *tlp);
+
+/* A STIX 2.1 bundle of the n indicators as JSON (malloc'd, NUL-terminated;
+ * free()), its length in *len.  Objects, in this order: the identity, the
+ * TLP 2.0 marking-definitions used, the telco-fse extension-definition,
+ * then per indicator its indicator and (when count > 0 and not revoked)
+ * a sighting.  Indicators are checked with sw_xo_ind_check first: NULL
+ * with *why set when one fails (its index in *bad when bad != NULL), or
+ * when memory runs out (*why = "out of memory"). */
+char *sw_stix_bundle(const sw_xo_producer *p, const sw_xo_ind *v, size_t n, size_t *len,
+                     const char **why, size_t *bad) SW_WUR SW_NONNULL(1, 4, 5);
+
+/* ---- MISP feed ---------------------------------------------------------------
+ * One MISP event per (UTC day of last_seen, event_type), attributes typed
+ * and categorised by kind (valid per MISP describeTypes):
+ *   ipv4/ipv6/cidr -> ip-src / Network activity      e164 -> phone-number / Financial fraud
+ *   e164_prefix    -> prtn / Financial fraud           user_agent -> user-agent / Network activity
+ *   sip_uri        -> uri / Network activity           *_hmac, trunk -> text / Other (to_ids false)
+ * Revoked indicators are left out (a MISP feed has no withdrawal; the
+ * event's timestamp changes so consumers re-fetch).  Writes
+ * <dir>/<uuid>.json, manifest.json, hashes.csv (dir must exist; files are
+ * replaced through a temporary name).  SW_OK, or SW_EINVAL (an indicator
+ * fails sw_xo_ind_check) / SW_EIO / SW_ENOMEM with a reason in errbuf. */
+int sw_misp_feed_write(const char *dir, const sw_xo_producer *p, const sw_xo_ind *v, size_t n,
+                       char *errbuf, size_t errlen) SW_WUR SW_NONNULL(1, 2, 5);
+
+/* ---- CSV ---------------------------------------------------------------------
+ * Header then one line per indicator:
+ *   id,modified,event_type,kind,value,confidence,severity,action,tlp,valid_until,revoked,count
+ * Every text field is quoted (RFC 4180, "" for "); a free-text value
+ * (user_agent, sip_uri, trunk) that starts with = + - @ TAB or CR gets a
+ * leading ' so spreadsheets do not run it as a formula.  SW_OK or SW_EIO. */
+int sw_xo_csv_write(FILE *fp, const sw_xo_ind *v, size_t n) SW_WUR SW_NONNULL(1);
+
+/* ---- from events (sipwall check --export-*) -----------------------------------
+ * A bounded set of indicators built from detector events, merged by
+ * (kind, value, event_type):
+ *   sip_scan, sip_bruteforce, sip_flood  -> the source IP (ipv4/ipv6)
+ *   irsf_call                            -> the called range (e164_prefix,
+ *                                           the matched prefix evidence)
+ *   wangiri_cli                          -> the calling A-number (e164)
+ * Every other event type is not shared (subscriber identifiers, victims'
+ * numbers and raw SIP never leave).  Ids are UUIDv5 in the producer's
+ * namespace of "kind|value|event_type" (stable across runs). */
+typedef struct sw_xo_set sw_xo_set;
+
+/* A set holding at most max indicators (further new ones are counted in
+ * sw_xo_set_dropped, never stored).  NULL when memory runs out. */
+sw_xo_set *sw_xo_set_new(const sw_xo_producer *p, size_t max) SW_WUR SW_NONNULL(1);
+void sw_xo_set_free(sw_xo_set *s);
+/* Adds what ev shares, if anything.  Returns 1 when ev was shareable, 0
+ * when not, SW_ELIMIT when the set is full (counted), SW_ENOMEM. */
+int sw_xo_set_add_event(sw_xo_set *s, const sw_event *ev) SW_NONNULL(1, 2);
+/* The indicators, sorted by id (views valid until the next add or free). */
+const sw_xo_ind *sw_xo_set_items(sw_xo_set *s, size_t *n) SW_NONNULL(1, 2);
+uint64_t sw_xo_set_dropped(const sw_xo_set *s) SW_NONNULL(1);
+/* An event sink that feeds the set (for a tee); closing it leaves the set. */
+sw_event_sink *sw_xo_set_sink(sw_xo_set *s) SW_WUR SW_NONNULL(1);
+
+/* ---- APIBAN (consumer input) --------------------------------------------------
+ * An APIBAN reply {"ipaddress":["198.51.100.7", ...], "ID":"1700000000"}
+ * (ID a string or a number; "none" = nothing more).  Only UTF-8 JSON of at
+ * most SW_APIBAN_MAX_BYTES is read; entries that are not IPv4/IPv6
+ * addresses are counted in *skipped and ignored; at most cap addresses are
+ * kept (the rest counted in *skipped too).  Each becomes a sip_scan
+ * indicator (kind ipv4/ipv6, confidence `confidence`, action block,
+ * severity medium, TLP CLEAR, valid 7 days from now_ns, id UUIDv5 in the
+ * namespace of producer "apiban" ) with its value copied into vals[i].
+ * Returns the number of indicators, or SW_EINVAL (not an APIBAN reply:
+ * reason in why) / SW_ELIMIT (too large).  cursor gets the ID as text
+ * ("" when absent), NUL-terminated, cut to cursor_len - 1. */
+#define SW_APIBAN_MAX_BYTES (1u << 20)
+int sw_apiban_parse(const char *buf, size_t len, int64_t now_ns, uint8_t confidence, sw_xo_ind *out,
+                    char (*vals)[64], size_t cap, size_t *skipped, char *cursor, size_t cursor_len,
+                    const char **why) SW_WUR SW_NONNULL(5, 6, 8, 9);
+
+#endif
