@@ -1,0 +1,31 @@
+/* sipwall check --export-*: what a capture's detections would share with
+ * partners (docs/exchange.md "Offline export"). */
+#ifndef SIPWALL_CLI_EXPORT_H
+#define SIPWALL_CLI_EXPORT_H
+
+#include <stdio.h>
+
+#include "sipwall/event.h"
+#include "sipwall/exchange_fmt.h"
+
+typedef struct cli_export {
+    const char *stix, *misp, *csv; /* output paths, NULL = not asked for */
+    const char *org;               /* producer org (--export-org), default "local" */
+    sw_xo_set *set;
+} cli_export;
+
+/* 1 when any export was asked for. */
+int cli_export_wanted(const cli_export *x);
+/* Handles one --export-* option (getopt's name without dashes, optarg);
+ * returns 1 when it was one, 0 when not, CLI_EXIT_USAGE (after a message)
+ * when misused. */
+int cli_export_option(cli_export *x, const char *name, const char *arg);
+/* Makes the indicator set; returns its sink (to tee with the others) or
+ * NULL when out of memory. */
+sw_event_sink *cli_export_start(cli_export *x);
+/* Writes the asked-for files; a line per file on out unless quiet.
+ * CLI_EXIT_OK or CLI_EXIT_USAGE (a message on stderr). */
+int cli_export_finish(cli_export *x, FILE *out, int quiet);
+void cli_export_free(cli_export *x);
+
+#endif
