@@ -373,16 +373,13 @@ sw_export_policy *sw_export_policy_parse(const char *text, size_t len, char *err
     copy[len] = '\0';
     char why[200];
     int ln = 0, ok = 1;
-    char *save = NULL;
-    /* strtok_r would skip empty lines and lose the count: walk by hand. */
-    (void)save;
+    /* Walk line by line (strtok would skip empty lines and lose the count). */
     for (char *line = copy; line && ok;) {
         char *nl = memchr(line, '\n', (size_t)(copy + len - line));
         if (nl)
             *nl = '\0';
         ln++;
-        if (memchr(line, '\0', (size_t)((nl ? nl : copy + len) - line)) !=
-            (nl ? nl : copy + len)) {
+        if (memchr(line, '\0', (size_t)((nl ? nl : copy + len) - line)) != NULL) {
             snprintf(why, sizeof why, "NUL byte");
             ok = 0;
             break;
