@@ -24,6 +24,7 @@
 
 #include "sipwall/common.h"
 #include "sipwall/event.h"
+#include "sipwall/exchange.h"
 
 #define SW_XO_UUID_LEN 37 /* UUID text and its NUL */
 #define SW_XO_VALUE_MAX 256 /* bytes of an indicator value (FSE limit) */
@@ -122,29 +123,43 @@ int sw_misp_feed_write(const char *dir, const sw_xo_producer *p, const sw_xo_ind
 int sw_xo_csv_write(FILE *fp, const sw_xo_ind *v, size_t n) SW_WUR SW_NONNULL(1);
 
 /* ---- from events (sipwall check --export-*) -----------------------------------
- * A bounded set of indicators built from detector events, merged by
- * (kind, value, event_type):
- *   sip_scan, sip_bruteforce, sip_flood  -> the source IP (ipv4/ipv6)
- *   irsf_call                            -> the called range (e164_prefix,
- *                                           the matched prefix evidence)
- *   wangiri_cli                          -> the calling A-number (e164)
- * Every other event type is not shared (subscriber identifiers, victims'
- * numbers and raw SIP never leave).  Ids are UUIDv5 in the producer's
- * namespace of "kind|value|event_type" (stable across runs). */
+ * A bounded set of FSE objects made from detector events by the export
+ * policy (sw_fse_from_event, sipwall/exchange.h), merged by id: an
+ * indicator seen again widens first_seen/last_seen, adds its count, keeps
+ * the highest confidence and the newest modified.  Without a policy, a
+ * built-in one for producer org and trust group "local" shares the FSE
+ * defaults: the source address of sip_scan (TTL 7 d), sip_bruteforce
+ * (24 h) and sip_flood (1 h, rate_limit), the called range of irsf_call
+ * (7 digits, 30 d) and the caller of wangiri_cli (72 h), at TLP AMBER.
+ * Nothing else leaves: victims' numbers and raw SIP never do. */
 typedef struct sw_xo_set sw_xo_set;
 
 /* A set holding at most max indicators (further new ones are counted in
- * sw_xo_set_dropped, never stored).  NULL when memory runs out. */
-sw_xo_set *sw_xo_set_new(const sw_xo_producer *p, size_t max) SW_WUR SW_NONNULL(1);
+ * sw_xo_set_dropped, never stored) for trust group group of policy (NULL:
+ * the policy's first group).  policy NULL: the built-in policy of org.
+ * policy must outlive the set.  NULL when memory runs out or the group
+ * does not exist. */
+sw_xo_set *sw_xo_set_new(const char *org, const sw_export_policy *policy, const char *group, size_t max)
+    SW_WUR;
 void sw_xo_set_free(sw_xo_set *s);
 /* Adds what ev shares, if anything.  Returns 1 when ev was shareable, 0
- * when not, SW_ELIMIT when the set is full (counted), SW_ENOMEM. */
+ * when not, SW_ELIMIT when the set is full (counted), another SW_E*. */
 int sw_xo_set_add_event(sw_xo_set *s, const sw_event *ev) SW_NONNULL(1, 2);
-/* The indicators, sorted by id (views valid until the next add or free). */
+/* Adds (merges) one object; its signature is dropped (sign at the end). */
+int sw_xo_set_add_fse(sw_xo_set *s, const sw_fse *o) SW_NONNULL(1, 2);
+/* Signs every object (sw_fse_sign: detached JWS, "b64":false as
+ * exchange.md 2.3 has it).  SW_OK or the first error. */
+int sw_xo_set_sign(sw_xo_set *s, const sw_jws_key *k, sw_jws_alg alg) SW_WUR SW_NONNULL(1, 2);
+/* The objects sorted by id, and as indicator views (valid until the next
+ * add, sign or free). */
+const sw_fse *sw_xo_set_fse(sw_xo_set *s, size_t *n) SW_NONNULL(1, 2);
 const sw_xo_ind *sw_xo_set_items(sw_xo_set *s, size_t *n) SW_NONNULL(1, 2);
 uint64_t sw_xo_set_dropped(const sw_xo_set *s) SW_NONNULL(1);
 /* An event sink that feeds the set (for a tee); closing it leaves the set. */
 sw_event_sink *sw_xo_set_sink(sw_xo_set *s) SW_WUR SW_NONNULL(1);
+
+/* The indicator view of an FSE object (views into o). */
+void sw_xo_from_fse(const sw_fse *o, sw_xo_ind *x) SW_NONNULL(1, 2);
 
 /* ---- APIBAN (consumer input) --------------------------------------------------
  * An APIBAN reply {"ipaddress":["198.51.100.7", ...], "ID":"1700000000"}

@@ -18,8 +18,9 @@
 static const char check_usage[] =
     "usage: sipwall check [--policy FILE]... [--events FILE] [--report FILE.html]\n"
     "                     [--labels LABELS.tsv] [--quiet]\n"
+    "                     [--export-policy FILE [--export-group GROUP] | --export-org ORG]\n"
     "                     [--export-stix FILE] [--export-misp DIR] [--export-csv FILE]\n"
-    "                     [--export-org ORG] CAPTURE...\n"
+    "                     [--export-fse FILE] [--sign-key KEY [--sign-kid KID]] CAPTURE...\n"
     "\n"
     "Screens every SIP message in the pcap/pcapng CAPTURE files (UDP, IP fragments\n"
     "reassembled, TCP streams reassembled and framed by Content-Length, SIP found\n"
@@ -54,7 +55,14 @@ static const char check_usage[] =
     "                  A-numbers; never a subscriber's number, never raw SIP\n"
     "  --export-misp DIR   the same as a MISP feed directory (created if needed)\n"
     "  --export-csv FILE   the same as CSV ('-' = stdout)\n"
-    "  --export-org ORG    the producer's org code in the exports (default local)\n"
+    "  --export-fse FILE   the same as FSE v1 objects (a JSON array)\n"
+    "  --export-policy FILE  the export policy (docs/exchange.md): which detections\n"
+    "                  become indicators, at which TLP, confidence and TTL, HMAC\n"
+    "                  keys; default: the built-in FSE defaults\n"
+    "  --export-group GROUP  the trust group to export for (default: the policy's first)\n"
+    "  --export-org ORG    the producer's org code under the built-in policy (default local)\n"
+    "  --sign-key KEY  sign every object (Ed25519 PKCS#8 PEM or JWK; detached JWS,\n"
+    "                  EdDSA) with key id --sign-kid KID (default ORG:1)\n"
     "  -h, --help      this text\n"
     "\n"
     "exit status: 0 done (whether or not events were found); 1 --labels found a\n"
@@ -495,6 +503,11 @@ static int run_check(int argc, char **argv)
         {"export-misp", required_argument, NULL, OPT_EXPORT},
         {"export-csv", required_argument, NULL, OPT_EXPORT},
         {"export-org", required_argument, NULL, OPT_EXPORT},
+        {"export-fse", required_argument, NULL, OPT_EXPORT},
+        {"export-policy", required_argument, NULL, OPT_EXPORT},
+        {"export-group", required_argument, NULL, OPT_EXPORT},
+        {"sign-key", required_argument, NULL, OPT_EXPORT},
+        {"sign-kid", required_argument, NULL, OPT_EXPORT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -611,7 +624,8 @@ static int run_check(int argc, char **argv)
     file_rec *files = calloc((size_t)nfiles, sizeof *files);
     if (stats_init(&st) < 0 || !tee || !files || (report_path && (!report || !report_sink)) ||
         (labels && !labels_sink) || (cli_export_wanted(&exp) && !exp_sink) || !(scr = cli_screener_new(NULL, policy, tee))) {
-        fprintf(stderr, "sipwall check: out of memory\n");
+        if (!cli_export_wanted(&exp) || exp_sink) /* else cli_export_start said why */
+            fprintf(stderr, "sipwall check: out of memory\n");
         free(files);
         stats_free(&st);
         sw_event_sink_close(tee);

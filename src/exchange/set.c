@@ -1,71 +1,31 @@
 /* Indicators from detector events: what `sipwall check --export-*` shares.
  *
- * Only abuse infrastructure leaves: a scanning / guessing / flooding
- * source address, an IRSF destination (range), a Wangiri A-number (range).
- * The callers and callees of ordinary calls, user names and raw SIP never
- * do: nothing of the event but those values is kept. */
-#include <arpa/inet.h>
+ * Each event goes through the export policy (sw_fse_from_event: which
+ * event types are shared, as what indicator, for which trust group, at
+ * which TLP; the anti-echo rule; numbers in clear only where allowed) and
+ * the resulting FSE objects are merged by id (the same kind, value and
+ * event type from the same producer).  Without a policy a built-in one
+ * shares the FSE defaults (docs/exchange.md "Offline export"). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exchange/xo_int.h"
 #include "sipwall/exchange_fmt.h"
 
-#define NS_PER_S 1000000000LL
-
-typedef struct xo_item {
-    sw_xo_ind ind;
-    char value[SW_XO_VALUE_MAX + 1];
-} xo_item;
+#define NS_PER_MS 1000000LL
+#define BUILTIN_GROUP "local"
 
 struct sw_xo_set {
-    sw_event_sink sink; /* sw_xo_set_sink */
-    uint8_t ns[16];
+    sw_event_sink sink; /* sw_xo_set_sink; first member */
+    sw_export_policy *own; /* the built-in policy, or NULL */
+    const sw_export_policy *policy;
+    char group[SW_FSE_NAME_MAX];
     size_t n, max;
     uint64_t dropped;
-    xo_item *items; /* max entries, allocated at new */
-    sw_xo_ind *view; /* sorted copy for sw_xo_set_items */
+    sw_fse *items;   /* max entries, allocated at new (pages touched as used) */
+    sw_xo_ind *view; /* sw_xo_set_items */
 };
-
-typedef struct share_rule {
-    sw_event_type type;
-    const char *event_type, *fraud_class, *severity, *action;
-    int64_t ttl_s; /* FSE default TTLs (docs/exchange.md) */
-} share_rule;
-
-static const share_rule rules[] = {
-    {SW_EVT_SIP_SCAN, "sip_scan", NULL, "medium", "block", 7 * 86400},
-    {SW_EVT_SIP_BRUTEFORCE, "sip_bruteforce", "pbx_hacking", "high", "block", 86400},
-    {SW_EVT_SIP_FLOOD, "sip_flood", NULL, "high", "rate_limit", 3600},
-    {SW_EVT_IRSF_CALL, "irsf_call", "irsf", "high", "block", 30 * 86400},
-    {SW_EVT_WANGIRI_CLI, "wangiri_cli", "wangiri", "high", "block", 72 * 3600},
-};
-
-static int ev_str(const sw_event *ev, const char *key, char *out, size_t len)
-{
-    for (unsigned i = 0; i < ev->nevidence && i < SW_EVENT_MAX_EVIDENCE; i++) {
-        const sw_evidence *e = &ev->evidence[i];
-        if (e->kind == SW_EVIDENCE_STR && strcmp(e->key, key) == 0 && e->str.len < len && e->str.ptr) {
-            memcpy(out, e->str.ptr, e->str.len);
-            out[e->str.len] = '\0';
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* '+' and 1..15 digits, copied from a view. */
-static int e164_from(sw_str s, char *out, size_t len, size_t min_digits)
-{
-    if (!s.ptr || s.len < 1 + min_digits || s.len > 16 || s.len >= len || s.ptr[0] != '+')
-        return 0;
-    for (size_t i = 1; i < s.len; i++)
-        if (s.ptr[i] < '0' || s.ptr[i] > '9')
-            return 0;
-    memcpy(out, s.ptr, s.len);
-    out[s.len] = '\0';
-    return 1;
-}
 
 static int on_emit(sw_event_sink *sk, const sw_event *ev)
 {
@@ -88,7 +48,28 @@ static int on_close(sw_event_sink *sk)
 static const sw_event_sink_ops set_ops = {.name = "exchange", .emit = on_emit, .flush = on_flush,
                                           .close = on_close};
 
-sw_xo_set *sw_xo_set_new(const sw_xo_producer *p, size_t max)
+/* The FSE defaults (exchange.md 2.5): TTLs per family, the indicator each
+ * family shares (the source address; the IRSF called range; the Wangiri
+ * caller), TLP AMBER. */
+static sw_export_policy *builtin_policy(const char *org)
+{
+    char ns[SW_FSE_UUID_LEN], node[SW_FSE_UUID_LEN], text[1024], err[256];
+    if (sw_fse_producer_ns(org, ns) != SW_OK || sw_uuid5(ns, "node|offline", 12, node) != SW_OK)
+        return NULL;
+    int n = snprintf(text, sizeof text,
+                     "producer %s %s\n"
+                     "export sip_scan to " BUILTIN_GROUP " ttl 7d severity medium\n"
+                     "export sip_bruteforce to " BUILTIN_GROUP " ttl 24h severity high\n"
+                     "export sip_flood to " BUILTIN_GROUP " ttl 1h severity high action rate_limit\n"
+                     "export irsf_call to " BUILTIN_GROUP " ttl 30d severity high\n"
+                     "export wangiri_cli to " BUILTIN_GROUP " ttl 72h severity high\n",
+                     org, node);
+    if (n < 0 || (size_t)n >= sizeof text)
+        return NULL;
+    return sw_export_policy_parse(text, (size_t)n, err, sizeof err);
+}
+
+sw_xo_set *sw_xo_set_new(const char *org, const sw_export_policy *policy, const char *group, size_t max)
 {
     sw_xo_set *s = calloc(1, sizeof *s);
     if (!s)
@@ -96,19 +77,37 @@ sw_xo_set *sw_xo_set_new(const sw_xo_producer *p, size_t max)
     s->max = max;
     s->items = calloc(max ? max : 1, sizeof *s->items);
     s->view = calloc(max ? max : 1, sizeof *s->view);
-    if (!s->items || !s->view) {
-        sw_xo_set_free(s);
-        return NULL;
+    if (!s->items || !s->view)
+        goto fail;
+    if (!policy) {
+        if (!org || !(s->own = builtin_policy(org)))
+            goto fail;
+        policy = s->own;
+        group = BUILTIN_GROUP;
     }
-    sw_xo_producer_ns(p, s->ns);
+    if (!group)
+        group = sw_export_policy_group(policy, 0);
+    if (!group || strlen(group) >= sizeof s->group)
+        goto fail;
+    int known = 0;
+    for (size_t i = 0; sw_export_policy_group(policy, i); i++)
+        known |= strcmp(sw_export_policy_group(policy, i), group) == 0;
+    if (!known)
+        goto fail; /* nothing would ever be shared: say so, not export nothing */
+    snprintf(s->group, sizeof s->group, "%s", group);
+    s->policy = policy;
     s->sink.ops = &set_ops;
     return s;
+fail:
+    sw_xo_set_free(s);
+    return NULL;
 }
 
 void sw_xo_set_free(sw_xo_set *s)
 {
     if (!s)
         return;
+    sw_export_policy_free(s->own);
     free(s->items);
     free(s->view);
     free(s);
@@ -118,112 +117,98 @@ sw_event_sink *sw_xo_set_sink(sw_xo_set *s) { return &s->sink; }
 
 uint64_t sw_xo_set_dropped(const sw_xo_set *s) { return s->dropped; }
 
-int sw_xo_set_add_event(sw_xo_set *s, const sw_event *ev)
+int sw_xo_set_add_fse(sw_xo_set *s, const sw_fse *o)
 {
-    const share_rule *ru = NULL;
-    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
-        if (rules[i].type == ev->type)
-            ru = &rules[i];
-    if (!ru)
-        return 0;
-    char value[SW_XO_VALUE_MAX + 1], prefix[64];
-    const char *kind;
-    switch (ev->type) {
-    case SW_EVT_SIP_SCAN:
-    case SW_EVT_SIP_BRUTEFORCE:
-    case SW_EVT_SIP_FLOOD:
-        if (ev->src.family != 4 && ev->src.family != 6) /* sw_addr's own values */
-            return 0;
-        if (sw_addr_format_ip(&ev->src, value, sizeof value) < 0)
-            return 0;
-        kind = ev->src.family == 4 ? "ipv4" : "ipv6";
-        break;
-    case SW_EVT_IRSF_CALL:
-        /* The destination range when the detector names it, else the
-         * called (premium-rate) number itself: the fraudster's, not a
-         * subscriber's.  The calling number is the victim's: never. */
-        if (ev_str(ev, "prefix", prefix, sizeof prefix) &&
-            e164_from(sw_str_make(prefix, strlen(prefix)), value, sizeof value, 1))
-            kind = "e164_prefix";
-        else if (e164_from(ev->ruri, value, sizeof value, 6))
-            kind = "e164";
-        else
-            return 0;
-        break;
-    case SW_EVT_WANGIRI_CLI:
-        /* wangiri.prefix names the rotating A-number range as offender. */
-        if (ev_str(ev, "offender", prefix, sizeof prefix) &&
-            e164_from(sw_str_make(prefix, strlen(prefix)), value, sizeof value, 1))
-            kind = ev->rule && strcmp(ev->rule, "wangiri.prefix") == 0 ? "e164_prefix" : "e164";
-        else if (e164_from(ev->from, value, sizeof value, 6))
-            kind = "e164";
-        else
-            return 0;
-        if (strcmp(kind, "e164") == 0 && strlen(value) < 7)
-            kind = "e164_prefix";
-        break;
-    default:
-        return 0;
-    }
-
-    char name[SW_XO_VALUE_MAX + 64], id[SW_XO_UUID_LEN];
-    int n = snprintf(name, sizeof name, "%s|%s|%s", kind, value, ru->event_type);
-    if (n < 0 || (size_t)n >= sizeof name)
-        return 0;
-    if (sw_xo_uuid5(s->ns, name, (size_t)n, id) != SW_OK)
-        return SW_ENOMEM;
-    int64_t ts = ev->ts_ns;
     for (size_t i = 0; i < s->n; i++) {
-        sw_xo_ind *x = &s->items[i].ind;
-        if (strcmp(x->id, id) != 0)
+        sw_fse *x = &s->items[i];
+        if (strcmp(x->id, o->id) != 0)
             continue;
-        if (ts < x->first_seen_ns)
-            x->first_seen_ns = ts;
-        if (ts > x->last_seen_ns)
-            x->last_seen_ns = ts;
-        x->modified_ns = x->last_seen_ns;
-        x->valid_until_ns = x->last_seen_ns + ru->ttl_s * NS_PER_S;
-        if (x->count < 999999999u)
-            x->count++;
-        if (ev->confidence > x->confidence)
-            x->confidence = ev->confidence > 100 ? 100 : ev->confidence;
+        /* One indicator seen again: widen the window, add the counts; the
+         * newest observation is the version.  The signature is stale now. */
+        if (o->first_seen_ms < x->first_seen_ms)
+            x->first_seen_ms = o->first_seen_ms;
+        if (o->last_seen_ms > x->last_seen_ms)
+            x->last_seen_ms = o->last_seen_ms;
+        if (o->modified_ms > x->modified_ms)
+            x->modified_ms = o->modified_ms;
+        if (o->valid_until_ms > x->valid_until_ms)
+            x->valid_until_ms = o->valid_until_ms;
+        x->count = x->count + o->count > SW_FSE_COUNT_MAX ? SW_FSE_COUNT_MAX : x->count + o->count;
+        if (o->confidence > x->confidence)
+            x->confidence = o->confidence;
+        x->sig[0] = '\0';
         return 1;
     }
     if (s->n == s->max) {
         s->dropped++;
         return SW_ELIMIT;
     }
-    xo_item *it = &s->items[s->n++];
-    memset(it, 0, sizeof *it);
-    memcpy(it->ind.id, id, sizeof id);
-    snprintf(it->value, sizeof it->value, "%s", value);
-    it->ind.event_type = ru->event_type;
-    it->ind.fraud_class = ru->fraud_class;
-    it->ind.fs_category = NULL;
-    it->ind.kind = kind;
-    it->ind.value = it->value;
-    it->ind.severity = ru->severity;
-    it->ind.action = ru->action;
-    it->ind.tlp = "AMBER";
-    it->ind.first_seen_ns = it->ind.last_seen_ns = it->ind.modified_ns = ts;
-    it->ind.valid_until_ns = ts + ru->ttl_s * NS_PER_S;
-    it->ind.count = 1;
-    it->ind.confidence = ev->confidence > 100 ? 100 : ev->confidence;
+    s->items[s->n] = *o;
+    s->items[s->n].sig[0] = '\0';
+    s->n++;
     return 1;
+}
+
+int sw_xo_set_add_event(sw_xo_set *s, const sw_event *ev)
+{
+    sw_fse o;
+    int r = sw_fse_from_event(s->policy, s->group, ev, &o);
+    if (r <= 0)
+        return r;
+    return sw_xo_set_add_fse(s, &o);
 }
 
 static int by_id(const void *a, const void *b)
 {
-    return strcmp(((const sw_xo_ind *)a)->id, ((const sw_xo_ind *)b)->id);
+    return strcmp(((const sw_fse *)a)->id, ((const sw_fse *)b)->id);
+}
+
+const sw_fse *sw_xo_set_fse(sw_xo_set *s, size_t *n)
+{
+    qsort(s->items, s->n, sizeof *s->items, by_id);
+    *n = s->n;
+    return s->items;
+}
+
+int sw_xo_set_sign(sw_xo_set *s, const sw_jws_key *k, sw_jws_alg alg)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        int r = sw_fse_sign(&s->items[i], k, alg, 0);
+        if (r != SW_OK)
+            return r;
+    }
+    return SW_OK;
 }
 
 const sw_xo_ind *sw_xo_set_items(sw_xo_set *s, size_t *n)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        s->view[i] = s->items[i].ind;
-        s->view[i].value = s->items[i].value;
-    }
-    qsort(s->view, s->n, sizeof *s->view, by_id);
-    *n = s->n;
+    const sw_fse *v = sw_xo_set_fse(s, n);
+    for (size_t i = 0; i < *n; i++)
+        sw_xo_from_fse(&v[i], &s->view[i]);
     return s->view;
+}
+
+static const char *opt(const char *s) { return s[0] ? s : NULL; }
+
+void sw_xo_from_fse(const sw_fse *o, sw_xo_ind *x)
+{
+    memset(x, 0, sizeof *x);
+    memcpy(x->id, o->id, sizeof x->id);
+    x->event_type = o->event_type;
+    x->fraud_class = opt(o->fraud_class);
+    x->fs_category = opt(o->fs_category);
+    x->kind = sw_fse_kind_name(o->kind);
+    x->value = o->value;
+    x->hmac_key_id = opt(o->key_id);
+    x->severity = sw_fse_severity_name(o->severity);
+    x->action = sw_fse_action_name(o->action);
+    x->tlp = sw_fse_tlp_name(o->tlp);
+    x->sig = opt(o->sig);
+    x->first_seen_ns = o->first_seen_ms * NS_PER_MS;
+    x->last_seen_ns = o->last_seen_ms * NS_PER_MS;
+    x->modified_ns = o->modified_ms * NS_PER_MS;
+    x->valid_until_ns = o->valid_until_ms * NS_PER_MS;
+    x->count = o->count < 1 ? 1 : o->count > SW_FSE_COUNT_MAX ? SW_FSE_COUNT_MAX : (uint32_t)o->count;
+    x->confidence = (uint8_t)(o->confidence < 0 ? 0 : o->confidence > 100 ? 100 : o->confidence);
+    x->revoked = o->revoked != 0;
 }

@@ -281,11 +281,11 @@ static sw_event scan_event(const char *ip, int64_t ts, uint8_t conf)
 static void event_set(void **st)
 {
     (void)st;
-    sw_xo_producer p = {.org = "ZZ01"};
-    sw_xo_set *s = sw_xo_set_new(&p, 3);
+    sw_xo_set *s = sw_xo_set_new("ZZ01", NULL, NULL, 3);
     assert_non_null(s);
     sw_event a = scan_event("203.0.113.7:5060", T0, 60);
     sw_event a2 = scan_event("203.0.113.7:5062", T0 + 30 * S, 85);
+    assert_int_equal(sw_event_add_num(&a2, "count", 5), SW_OK);
     assert_int_equal(sw_xo_set_add_event(s, &a), 1);
     assert_int_equal(sw_xo_set_add_event(s, &a2), 1);
 
@@ -293,9 +293,8 @@ static void event_set(void **st)
     sw_event_init(&w, SW_EVT_WANGIRI_CLI, SW_CAT_BEHAVIOURAL, "wangiri.prefix");
     w.ts_ns = T0 + 5 * S;
     w.confidence = 85;
-    w.from = SW_STR_LIT("+2250712345007");
-    w.to = SW_STR_LIT("+447700900555");
-    assert_int_equal(sw_event_add_str(&w, "offender", SW_STR_LIT("+2250712345")), SW_OK);
+    w.from = SW_STR_LIT("+2250712345007"); /* the Wangiri caller: shared */
+    w.to = SW_STR_LIT("+447700900555");    /* the victim: never */
     assert_int_equal(sw_xo_set_add_event(s, &w), 1);
 
     sw_event irsf;
@@ -306,7 +305,7 @@ static void event_set(void **st)
     irsf.ruri = SW_STR_LIT("+882345678010");
     assert_int_equal(sw_xo_set_add_event(s, &irsf), 1);
 
-    /* not shareable */
+    /* not shareable under the built-in policy */
     sw_event pv;
     sw_event_init(&pv, SW_EVT_PAI_INJECTION, SW_CAT_CAT1, "privacy.trust-domain");
     pv.ts_ns = T0;
@@ -315,10 +314,10 @@ static void event_set(void **st)
     sw_event noip;
     sw_event_init(&noip, SW_EVT_SIP_FLOOD, SW_CAT_BEHAVIOURAL, "flood.source");
     assert_int_equal(sw_xo_set_add_event(s, &noip), 0);
-    /* an IRSF call whose called number is not E.164 */
-    sw_event irsf2 = irsf;
-    irsf2.ruri = SW_STR_LIT("sip:premium@203.0.113.1");
-    assert_int_equal(sw_xo_set_add_event(s, &irsf2), 0);
+    /* anti-echo: a block caused by a partner's indicator is not re-shared */
+    sw_event echo = scan_event("198.51.100.99:5060", T0, 90);
+    assert_int_equal(sw_event_add_str(&echo, SW_EXPORT_ORIGIN_KEY, SW_STR_LIT(SW_EXPORT_ORIGIN_FEED)), SW_OK);
+    assert_int_equal(sw_xo_set_add_event(s, &echo), 0);
 
     /* full: the fourth distinct indicator is dropped and counted */
     sw_event b = scan_event("[2001:db8::9]:5060", T0, 60);
@@ -330,47 +329,106 @@ static void event_set(void **st)
     assert_int_equal(n, 3);
     int found = 0;
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(sw_xo_ind_check(&v[i], NULL), SW_OK);
+        const char *why = NULL;
+        assert_int_equal(sw_xo_ind_check(&v[i], &why), SW_OK);
         assert_true(i == 0 || strcmp(v[i - 1].id, v[i].id) < 0);
         assert_null(strstr(v[i].value, "447700900"));
         assert_null(strstr(v[i].value, "49309018"));
         if (!strcmp(v[i].value, "203.0.113.7")) {
             found |= 1;
             assert_string_equal(v[i].kind, "ipv4");
-            assert_int_equal(v[i].count, 2);
+            assert_int_equal(v[i].count, 6); /* 1 + the second event's count 5 */
             assert_int_equal(v[i].confidence, 85);
             assert_int_equal(v[i].first_seen_ns, T0);
             assert_int_equal(v[i].last_seen_ns, T0 + 30 * S);
+            assert_int_equal(v[i].modified_ns, T0 + 30 * S);
             assert_int_equal(v[i].valid_until_ns, T0 + 30 * S + 7 * 86400 * S);
-        } else if (!strcmp(v[i].value, "+2250712345")) {
+            assert_string_equal(v[i].tlp, "AMBER");
+        } else if (!strcmp(v[i].value, "+2250712345007")) {
             found |= 2;
-            assert_string_equal(v[i].kind, "e164_prefix");
-            assert_string_equal(v[i].event_type, "wangiri_cli");
-        } else if (!strcmp(v[i].value, "+882345678010")) {
-            found |= 4;
             assert_string_equal(v[i].kind, "e164");
+            assert_string_equal(v[i].event_type, "wangiri_cli");
+            assert_int_equal(v[i].valid_until_ns - v[i].last_seen_ns, 72 * 3600 * S);
+        } else if (!strcmp(v[i].value, "+8823456")) {
+            found |= 4; /* the called range, 7 digits, never the full number */
+            assert_string_equal(v[i].kind, "e164_prefix");
             assert_string_equal(v[i].fraud_class, "irsf");
         }
     }
     assert_int_equal(found, 7);
 
-    /* ids are stable: another set, same producer, same id */
-    sw_xo_set *s2 = sw_xo_set_new(&p, 3);
-    assert_int_equal(sw_xo_set_add_event(s2, &a), 1);
-    size_t n2 = 0;
-    const sw_xo_ind *v2 = sw_xo_set_items(s2, &n2);
+    /* ids are ex-a's deterministic FSE ids */
+    char id[SW_FSE_UUID_LEN];
+    assert_int_equal(sw_fse_make_id("ZZ01", SW_FSE_KIND_IPV4, "203.0.113.7", "sip_scan", id), SW_OK);
     int same = 0;
     for (size_t i = 0; i < n; i++)
-        same += !strcmp(v[i].id, v2[0].id);
+        same += !strcmp(v[i].id, id);
     assert_int_equal(same, 1);
-    /* and through the sink */
+
+    /* signing: every object gets a detached JWS that verifies */
+    sw_jws_key *k = sw_jws_key_generate("ZZ01:1");
+    assert_non_null(k);
+    assert_int_equal(sw_xo_set_sign(s, k, SW_JWS_EDDSA), SW_OK);
+    char *jwks_text = sw_jws_key_public_jwks(k);
+    char err[256];
+    sw_jwks *jwks = sw_jwks_parse(jwks_text, strlen(jwks_text), err, sizeof err);
+    assert_non_null(jwks);
+    sw_fse_keyring *kr = sw_fse_keyring_new();
+    assert_int_equal(sw_fse_keyring_set(kr, "ZZ01", jwks), SW_OK);
+    size_t nf = 0;
+    const sw_fse *f = sw_xo_set_fse(s, &nf);
+    assert_int_equal(nf, 3);
+    for (size_t i = 0; i < nf; i++) {
+        size_t len = 0;
+        char *t = sw_fse_encode(&f[i], 1, &len);
+        assert_non_null(t);
+        sw_fse back;
+        assert_int_equal(sw_fse_verify(kr, t, len, &back, err, sizeof err), SW_OK);
+        free(t);
+    }
+    v = sw_xo_set_items(s, &n);
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(v[i].sig);
+    /* merging a new observation drops the stale signature */
+    assert_int_equal(sw_xo_set_add_event(s, &a), 1);
+    v = sw_xo_set_items(s, &n);
+    int unsigned_n = 0;
+    for (size_t i = 0; i < n; i++)
+        unsigned_n += v[i].sig == NULL;
+    assert_int_equal(unsigned_n, 1);
+    sw_fse_keyring_free(kr);
+    free(jwks_text);
+    sw_jws_key_free(k);
+
+    /* through the sink */
+    sw_xo_set *s2 = sw_xo_set_new("ZZ01", NULL, NULL, 3);
     sw_event_sink *sk = sw_xo_set_sink(s2);
     assert_int_equal(sw_event_emit(sk, &w), SW_OK);
-    v2 = sw_xo_set_items(s2, &n2);
-    assert_int_equal(n2, 2);
+    assert_int_equal(sw_event_emit(sk, &pv), SW_OK);
+    size_t n2 = 0;
+    (void)sw_xo_set_items(s2, &n2);
+    assert_int_equal(n2, 1);
     assert_int_equal(sw_event_sink_close(sk), SW_OK);
     sw_xo_set_free(s2);
     sw_xo_set_free(s);
+
+    /* an explicit policy and group; a group it does not export to */
+    const char *pol = "producer ZZ02 6f1c2a1e-6a5e-4b0e-9c1d-2f6f8f7f0a11\n"
+                      "export sip_scan to partners tlp GREEN ttl 2d confidence 40\n";
+    sw_export_policy *ep = sw_export_policy_parse(pol, strlen(pol), err, sizeof err);
+    assert_non_null(ep);
+    assert_null(sw_xo_set_new(NULL, ep, "nobody", 3));
+    sw_xo_set *s3 = sw_xo_set_new(NULL, ep, NULL, 3);
+    assert_non_null(s3);
+    assert_int_equal(sw_xo_set_add_event(s3, &a), 1);
+    assert_int_equal(sw_xo_set_add_event(s3, &w), 0);
+    const sw_fse *f3 = sw_xo_set_fse(s3, &n2);
+    assert_int_equal(n2, 1);
+    assert_string_equal(f3[0].org, "ZZ02");
+    assert_int_equal(f3[0].tlp, SW_FSE_TLP_GREEN);
+    assert_int_equal(f3[0].confidence, 40);
+    sw_xo_set_free(s3);
+    sw_export_policy_free(ep);
 }
 
 int main(void)
