@@ -235,6 +235,9 @@ int sw_xo_ind_check(const sw_xo_ind *x, const char **why)
             if (!w && (!x->hmac_key_id || !x->hmac_key_id[0] || strlen(x->hmac_key_id) > 64 ||
                        !sw__xo_valid_utf8_text(x->hmac_key_id, strlen(x->hmac_key_id))))
                 w = "HMAC indicator without a key id";
+        } else if (x->hmac_key_id) {
+            /* it would be rendered, so it is checked: only HMAC kinds have one */
+            w = "key id on an indicator that is not an HMAC";
         }
     }
     if (why)

@@ -140,6 +140,11 @@ static void checks(void **st)
     assert_int_equal(sw_xo_ind_check(&y, NULL), SW_EINVAL); /* no key id */
     y.hmac_key_id = "k1";
     assert_int_equal(sw_xo_ind_check(&y, NULL), SW_OK);
+    /* a key id on another kind would be rendered unchecked (fuzz finding
+     * fuzz/regressions/xo_render/key-id-on-non-hmac-kind) */
+    y = x;
+    y.hmac_key_id = "\xff";
+    assert_int_equal(sw_xo_ind_check(&y, NULL), SW_EINVAL);
 }
 
 /* ---- our minimal STIX 2.1 object schema ------------------------------------ */
