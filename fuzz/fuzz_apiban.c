@@ -1,6 +1,6 @@
 /* libFuzzer target: APIBAN replies (sw_apiban_parse), the consumer input
  * format of the exchange layer, then what we would make of them
- * (sw_stix_bundle, sw_xo_csv_write).
+ * (sw_stix_bundle, sw_xo_csv_write), and sw_apiban_parse_fse.
  *
  * Input: byte 0 picks the capacity (bits 0-3: 0..15 indicators) and the
  * cursor buffer (bits 4-7: 1..16 bytes); the rest is the reply body.
@@ -64,6 +64,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fclose(fp);
     }
     free(csv);
+
+    /* the FSE form: the same count, every object valid and the same ids */
+    sw_fse f[16];
+    char err[256];
+    size_t skipped2 = 0;
+    int m = sw_apiban_parse_fse(buf, size - 1, 1764547200000LL, 60, f, cap, &skipped2, cursor, curlen, &why);
+    FZ_CHECK(m == n && skipped2 == skipped);
+    for (int i = 0; i < m; i++) {
+        FZ_CHECK(sw_fse_validate(&f[i], err, sizeof err) == SW_OK);
+        FZ_CHECK(strcmp(f[i].id, out[i].id) == 0);
+    }
     free(buf);
     return 0;
 }

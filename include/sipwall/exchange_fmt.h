@@ -67,10 +67,8 @@ int sw_xo_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[SW_
 /* Parses UUID text (36 chars, any case) into 16 bytes.  SW_OK or SW_EINVAL. */
 int sw_xo_uuid_parse(const char *text, uint8_t out[16]) SW_NONNULL(1, 2);
 
-/* The producer's identity id "identity--<UUIDv5(sipwall ns, "identity|"+org)>"
- * and the FSE id namespace of the producer (UUIDv5(sipwall ns, "fse|"+org)). */
+/* The producer's identity id "identity--<UUIDv5(sipwall ns, "identity|"+org)>". */
 void sw_xo_identity_id(const sw_xo_producer *p, char out[64]) SW_NONNULL(1, 2);
-void sw_xo_producer_ns(const sw_xo_producer *p, uint8_t ns[16]) SW_NONNULL(1, 2);
 
 /* ---- STIX 2.1 --------------------------------------------------------------- */
 /* The STIX pattern of an indicator into buf (NUL-terminated):
@@ -163,19 +161,28 @@ void sw_xo_from_fse(const sw_fse *o, sw_xo_ind *x) SW_NONNULL(1, 2);
 
 /* ---- APIBAN (consumer input) --------------------------------------------------
  * An APIBAN reply {"ipaddress":["198.51.100.7", ...], "ID":"1700000000"}
- * (ID a string or a number; "none" = nothing more).  Only UTF-8 JSON of at
- * most SW_APIBAN_MAX_BYTES is read; entries that are not IPv4/IPv6
- * addresses are counted in *skipped and ignored; at most cap addresses are
- * kept (the rest counted in *skipped too).  Each becomes a sip_scan
- * indicator (kind ipv4/ipv6, confidence `confidence`, action block,
- * severity medium, TLP CLEAR, valid 7 days from now_ns, id UUIDv5 in the
- * namespace of producer "apiban" ) with its value copied into vals[i].
- * Returns the number of indicators, or SW_EINVAL (not an APIBAN reply:
- * reason in why) / SW_ELIMIT (too large).  cursor gets the ID as text
- * ("" when absent), NUL-terminated, cut to cursor_len - 1. */
+ * (ID a string or a number; "none" = nothing more).  Only JSON of at most
+ * SW_APIBAN_MAX_BYTES is read, duplicate keys refused; entries that are
+ * not IPv4/IPv6 address strings are counted in *skipped and ignored; at
+ * most cap addresses are kept (the rest counted in *skipped too).  Each
+ * becomes a sip_scan indicator of producer SW_APIBAN_ORG: kind ipv4/ipv6
+ * (canonical text, copied into vals[i]), confidence `confidence`, action
+ * block, severity medium, TLP CLEAR, valid 7 days (APIBAN's listing
+ * period) from now_ns, id sw_fse_make_id(SW_APIBAN_ORG, kind, value,
+ * "sip_scan").  Returns the number of indicators, or SW_EINVAL (not an
+ * APIBAN reply: reason in why) / SW_ELIMIT (too large).  cursor gets the
+ * ID (only [A-Za-z0-9._-] kept, cut to cursor_len - 1; "" when absent). */
 #define SW_APIBAN_MAX_BYTES (1u << 20)
+#define SW_APIBAN_ORG "apiban"
 int sw_apiban_parse(const char *buf, size_t len, int64_t now_ns, uint8_t confidence, sw_xo_ind *out,
                     char (*vals)[64], size_t cap, size_t *skipped, char *cursor, size_t cursor_len,
                     const char **why) SW_WUR SW_NONNULL(5, 6, 8, 9);
+/* The same as FSE v1 objects (unsigned; producer SW_APIBAN_ORG, node
+ * UUIDv5 of the producer's namespace), what the consumer merges like any
+ * partner's, with the trust the configuration gives APIBAN.  cap is at
+ * most 65536.  Returns the count or a negative SW_E* (SW_ENOMEM too). */
+int sw_apiban_parse_fse(const char *buf, size_t len, int64_t now_ms, uint8_t confidence, sw_fse *out,
+                        size_t cap, size_t *skipped, char *cursor, size_t cursor_len, const char **why)
+    SW_WUR SW_NONNULL(5, 7, 8);
 
 #endif

@@ -6,6 +6,7 @@
  * the caller's capacity of them. */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -64,8 +65,6 @@ int sw_apiban_parse(const char *buf, size_t len, int64_t now_ns, uint8_t confide
         snprintf(cursor, cursor_len, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
     }
 
-    uint8_t ns[16];
-    sw_xo_producer_ns(&(sw_xo_producer){.org = "apiban"}, ns);
     size_t n = 0, i;
     json_t *e;
     json_array_foreach(ips, i, e) {
@@ -91,9 +90,10 @@ int sw_apiban_parse(const char *buf, size_t len, int64_t now_ns, uint8_t confide
         x->event_type = "sip_scan";
         x->kind = fam == AF_INET ? "ipv4" : "ipv6";
         x->value = vals[n];
-        char name[128];
-        int k = snprintf(name, sizeof name, "%s|%s|sip_scan", x->kind, vals[n]);
-        if (sw_xo_uuid5(ns, name, (size_t)k, x->id) != SW_OK) {
+        /* the FSE id of producer "apiban": the same address is the same
+         * object on every poll, and the same as sw_apiban_parse_fse's */
+        if (sw_fse_make_id(SW_APIBAN_ORG, fam == AF_INET ? SW_FSE_KIND_IPV4 : SW_FSE_KIND_IPV6, vals[n],
+                           "sip_scan", x->id) != SW_OK) {
             (*skipped)++;
             continue;
         }
@@ -108,4 +108,54 @@ int sw_apiban_parse(const char *buf, size_t len, int64_t now_ns, uint8_t confide
     }
     json_decref(root);
     return (int)n;
+}
+
+int sw_apiban_parse_fse(const char *buf, size_t len, int64_t now_ms, uint8_t confidence, sw_fse *out,
+                        size_t cap, size_t *skipped, char *cursor, size_t cursor_len, const char **why)
+{
+    enum { CHUNK = 64 };
+    sw_xo_ind ind[CHUNK];
+    char vals[CHUNK][64];
+    char node[SW_FSE_UUID_LEN], ns[SW_FSE_UUID_LEN];
+    if (cap > CHUNK * 1024)
+        cap = CHUNK * 1024;
+    /* One parse per CHUNK would re-read the reply; instead parse once into
+     * a heap array of the caller's capacity. */
+    sw_xo_ind *iv = cap > CHUNK ? calloc(cap, sizeof *iv) : ind;
+    char(*vv)[64] = cap > CHUNK ? calloc(cap, sizeof *vv) : vals;
+    if (!iv || !vv) {
+        if (iv != ind)
+            free(iv);
+        if (vv != vals)
+            free(vv);
+        if (why)
+            *why = "out of memory";
+        *skipped = 0;
+        return SW_ENOMEM;
+    }
+    int n = sw_apiban_parse(buf, len, now_ms * 1000000, confidence, iv, vv, cap, skipped, cursor, cursor_len, why);
+    if (n > 0 && (sw_fse_producer_ns(SW_APIBAN_ORG, ns) != SW_OK || sw_uuid5(ns, "node|apiban", 11, node) != SW_OK))
+        n = SW_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        sw_fse *o = &out[i];
+        memset(o, 0, sizeof *o);
+        memcpy(o->id, iv[i].id, sizeof o->id);
+        snprintf(o->org, sizeof o->org, "%s", SW_APIBAN_ORG);
+        memcpy(o->node, node, sizeof o->node);
+        snprintf(o->event_type, sizeof o->event_type, "sip_scan");
+        o->kind = strcmp(iv[i].kind, "ipv4") == 0 ? SW_FSE_KIND_IPV4 : SW_FSE_KIND_IPV6;
+        snprintf(o->value, sizeof o->value, "%s", vv[i]);
+        o->first_seen_ms = o->last_seen_ms = o->modified_ms = now_ms;
+        o->valid_until_ms = now_ms + APIBAN_TTL_S * 1000LL;
+        o->count = 1;
+        o->confidence = iv[i].confidence;
+        o->severity = SW_FSE_SEV_MEDIUM;
+        o->action = SW_FSE_ACT_BLOCK;
+        o->tlp = SW_FSE_TLP_CLEAR;
+    }
+    if (iv != ind)
+        free(iv);
+    if (vv != vals)
+        free(vv);
+    return n;
 }

@@ -72,16 +72,6 @@ void sw_xo_identity_id(const sw_xo_producer *p, char out[64])
     snprintf(out, 64, "identity--%s", u);
 }
 
-void sw_xo_producer_ns(const sw_xo_producer *p, uint8_t ns[16])
-{
-    char name[160], u[SW_XO_UUID_LEN];
-    int n = snprintf(name, sizeof name, "fse|%s", p->org);
-    if (n < 0 || (size_t)n >= sizeof name)
-        n = (int)sizeof name - 1;
-    if (sw_xo_uuid5(sw__xo_root_ns, name, (size_t)n, u) != SW_OK || sw_xo_uuid_parse(u, ns) != SW_OK)
-        memset(ns, 0, 16);
-}
-
 static int in_list(const char *s, const char *const *list)
 {
     if (!s)

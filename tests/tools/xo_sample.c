@@ -44,15 +44,13 @@ int main(int argc, char **argv)
     enum { N = sizeof k / sizeof k[0] };
     static const char *const tlps[] = {"CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"};
     sw_xo_ind v[N];
-    uint8_t ns[16];
     sw_xo_producer p = {.org = "ZZ01", .name = "Example Operator ZZ01"};
-    sw_xo_producer_ns(&p, ns);
     for (size_t i = 0; i < N; i++) {
         sw_xo_ind *x = &v[i];
-        char name[400];
+        sw_fse_kind kind;
         memset(x, 0, sizeof *x);
-        int n = snprintf(name, sizeof name, "%s|%s|%s", k[i].kind, k[i].value, k[i].et);
-        if (sw_xo_uuid5(ns, name, (size_t)n, x->id) != SW_OK)
+        if (sw_fse_kind_lookup(k[i].kind, &kind) != SW_OK ||
+            sw_fse_make_id(p.org, kind, k[i].value, k[i].et, x->id) != SW_OK)
             return 1;
         x->event_type = k[i].et;
         x->kind = k[i].kind;

@@ -261,6 +261,32 @@ static void apiban(void **st)
         assert_non_null(why);
     }
     assert_int_equal(sw_apiban_parse(NULL, 0, T0, 60, out, vals, 4, &skipped, cur, sizeof cur, &why), SW_EINVAL);
+
+    /* as FSE objects: valid, encodable, the same ids as above */
+    sw_fse f[3];
+    char err[256];
+    n = sw_apiban_parse_fse(ok, strlen(ok), T0 / 1000000, 60, f, 3, &skipped, cur, sizeof cur, &why);
+    assert_int_equal(n, 3);
+    assert_int_equal(skipped, 2);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(sw_fse_validate(&f[i], err, sizeof err), SW_OK);
+        assert_string_equal(f[i].org, SW_APIBAN_ORG);
+        assert_int_equal(f[i].tlp, SW_FSE_TLP_CLEAR);
+        assert_int_equal(f[i].valid_until_ms - f[i].first_seen_ms, 7 * 86400 * 1000LL);
+    }
+    assert_string_equal(f[0].id, out[0].id);
+    assert_string_equal(f[1].value, "2001:db8::1");
+    char id[SW_FSE_UUID_LEN];
+    assert_int_equal(sw_fse_make_id("apiban", SW_FSE_KIND_IPV4, "198.51.100.7", "sip_scan", id), SW_OK);
+    assert_string_equal(f[0].id, id);
+    size_t elen = 0;
+    char *enc = sw_fse_encode(&f[0], 1, &elen);
+    assert_non_null(enc);
+    sw_fse back;
+    assert_int_equal(sw_fse_decode(enc, elen, &back, err, sizeof err), SW_OK);
+    free(enc);
+    assert_int_equal(sw_apiban_parse_fse("[]", 2, T0 / 1000000, 60, f, 3, &skipped, cur, sizeof cur, &why),
+                     SW_EINVAL);
     assert_int_equal(sw_apiban_parse(ok, SW_APIBAN_MAX_BYTES + 1, T0, 60, out, vals, 4, &skipped, cur, sizeof cur,
                                      &why),
                      SW_ELIMIT);
