@@ -33,6 +33,9 @@
 typedef struct sw_xo_producer {
     const char *org;  /* short org code, e.g. TADIG "ZZ01" (required, printable ASCII) */
     const char *name; /* display name; NULL = "sipwall <org>" */
+    uint8_t tlp1;     /* STIX: mark with the TLP 1.0 ids built into STIX 2.1 (CLEAR
+                       * as WHITE; AMBER+STRICT, which TLP 1.0 cannot say, as RED)
+                       * for consumers that do not know TLP 2.0 */
 } sw_xo_producer;
 
 /* One indicator (an FSE v1 object without its signature envelope). */

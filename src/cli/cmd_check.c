@@ -20,7 +20,8 @@ static const char check_usage[] =
     "                     [--labels LABELS.tsv] [--quiet]\n"
     "                     [--export-policy FILE [--export-group GROUP] | --export-org ORG]\n"
     "                     [--export-stix FILE] [--export-misp DIR] [--export-csv FILE]\n"
-    "                     [--export-fse FILE] [--sign-key KEY [--sign-kid KID]] CAPTURE...\n"
+    "                     [--export-fse FILE] [--export-tlp1] [--sign-key KEY [--sign-kid KID]]\n"
+    "                     CAPTURE...\n"
     "\n"
     "Screens every SIP message in the pcap/pcapng CAPTURE files (UDP, IP fragments\n"
     "reassembled, TCP streams reassembled and framed by Content-Length, SIP found\n"
@@ -60,6 +61,8 @@ static const char check_usage[] =
     "                  become indicators, at which TLP, confidence and TTL, HMAC\n"
     "                  keys; default: the built-in FSE defaults\n"
     "  --export-group GROUP  the trust group to export for (default: the policy's first)\n"
+    "  --export-tlp1   STIX markings with the TLP 1.0 ids for legacy consumers (CLEAR\n"
+    "                  as WHITE, AMBER+STRICT as RED)\n"
     "  --export-org ORG    the producer's org code under the built-in policy (default local)\n"
     "  --sign-key KEY  sign every object (Ed25519 PKCS#8 PEM or JWK; detached JWS,\n"
     "                  EdDSA) with key id --sign-kid KID (default ORG:1)\n"
@@ -508,6 +511,7 @@ static int run_check(int argc, char **argv)
         {"export-group", required_argument, NULL, OPT_EXPORT},
         {"sign-key", required_argument, NULL, OPT_EXPORT},
         {"sign-kid", required_argument, NULL, OPT_EXPORT},
+        {"export-tlp1", no_argument, NULL, OPT_EXPORT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

@@ -14,6 +14,12 @@ int cli_export_wanted(const cli_export *x) { return x->stix || x->misp || x->csv
 int cli_export_option(cli_export *x, const char *name, const char *arg)
 {
     const char **slot = NULL;
+    if (!strcmp(name, "export-tlp1")) {
+        x->tlp1 = 1;
+        return 1;
+    }
+    if (!arg)
+        return cli_usage("check", "--%s needs a value", name);
     if (!strcmp(name, "export-stix"))
         slot = &x->stix;
     else if (!strcmp(name, "export-misp"))
@@ -148,7 +154,7 @@ int cli_export_finish(cli_export *x, FILE *out, int quiet)
     size_t n = 0, nf = 0;
     const sw_fse *f = sw_xo_set_fse(x->set, &nf);
     /* The producer is the policy's (every object carries it). */
-    sw_xo_producer p = {.org = nf ? f[0].org : x->org ? x->org : "local"};
+    sw_xo_producer p = {.org = nf ? f[0].org : x->org ? x->org : "local", .tlp1 = (uint8_t)x->tlp1};
     const sw_xo_ind *v = sw_xo_set_items(x->set, &n);
     if (sw_xo_set_dropped(x->set))
         fprintf(stderr, "sipwall check: export: %llu indicators over the limit of %d were not exported\n",

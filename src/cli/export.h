@@ -14,6 +14,7 @@ typedef struct cli_export {
     const char *org;                     /* --export-org (built-in policy), default "local" */
     const char *policy_path, *group;     /* --export-policy, --export-group */
     const char *key_path, *kid;          /* --sign-key, --sign-kid */
+    int tlp1;                            /* --export-tlp1 */
     sw_export_policy *policy;
     sw_jws_key *key;
     sw_xo_set *set;

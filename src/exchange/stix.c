@@ -28,18 +28,44 @@ static const struct {
 };
 #define NTLP (sizeof tlp2 / sizeof tlp2[0])
 
+/* TLP 1.0, the markings built into STIX 2.1 (§7.2.1.4), for consumers that
+ * do not know TLP 2.0.  Same order as tlp2: CLEAR is WHITE, and
+ * AMBER+STRICT, which TLP 1.0 cannot say, becomes RED (never looser). */
+static const struct {
+    const char *name, *value, *id;
+} tlp1[] = {
+    {"TLP:WHITE", "white", "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"},
+    {"TLP:GREEN", "green", "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"},
+    {"TLP:AMBER", "amber", "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"},
+    {"TLP:RED", "red", "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"},
+    {"TLP:RED", "red", "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"},
+};
+_Static_assert(sizeof tlp1 / sizeof tlp1[0] == NTLP, "one TLP 1.0 marking per TLP 2.0 level");
+
 /* Our property-extension: fixed (random, version 4) ids, defined by the sipwall project's
  * identity (not by the producer: every producer uses the same extension). */
 #define FSE_EXT_ID "extension-definition--2b8a5f0e-7c1d-4e4a-9f3b-6d0c8e1a4b72"
 #define PROJECT_IDENTITY "identity--8d5e3c1a-4f2b-4a6e-b7c9-0e1d2f3a4b5c"
 #define FIXED_TS "2026-01-01T00:00:00.000Z"
 
-const char *sw_stix_tlp_id(const char *tlp)
+static int tlp_index(const char *tlp)
 {
     for (size_t i = 0; tlp && i < NTLP; i++)
         if (strcmp(tlp, tlp2[i].fse) == 0)
-            return tlp2[i].id;
-    return NULL;
+            return (int)i;
+    return -1;
+}
+
+const char *sw_stix_tlp_id(const char *tlp)
+{
+    int i = tlp_index(tlp);
+    return i < 0 ? NULL : tlp2[i].id;
+}
+
+static const char *marking_id(const char *tlp, int v1)
+{
+    int i = tlp_index(tlp);
+    return i < 0 ? NULL : v1 ? tlp1[i].id : tlp2[i].id;
 }
 
 /* Appends s to buf at *o escaping ' and \ as STIX pattern strings need. */
@@ -205,6 +231,22 @@ static json_t *marking(size_t i, int *bad)
     return o;
 }
 
+static json_t *marking_v1(size_t i, int *bad)
+{
+    json_t *o = sdo("marking-definition", tlp1[i].id, "2017-01-20T00:00:00.000Z", NULL, bad);
+    json_t *d = json_object();
+    if (!o || !d) {
+        json_decref(d);
+        *bad = 1;
+        return o;
+    }
+    set_s(o, "definition_type", "tlp", bad);
+    set_s(o, "name", tlp1[i].name, bad);
+    set_s(d, "tlp", tlp1[i].value, bad);
+    set(o, "definition", d, bad);
+    return o;
+}
+
 static json_t *extension_def(int *bad)
 {
     json_t *o = sdo("extension-definition", FSE_EXT_ID, FIXED_TS, FIXED_TS, bad);
@@ -224,7 +266,7 @@ static json_t *extension_def(int *bad)
     return o;
 }
 
-static json_t *indicator(const sw_xo_ind *x, const char *ident, int *bad)
+static json_t *indicator(const sw_xo_ind *x, const char *ident, int v1, int *bad)
 {
     char id[64], created[SW_EVENT_TS_LEN], modified[SW_EVENT_TS_LEN], until[SW_EVENT_TS_LEN];
     char pattern[3 * SW_XO_VALUE_MAX + 256], name[SW_XO_VALUE_MAX + 96], label[96];
@@ -264,7 +306,7 @@ static json_t *indicator(const sw_xo_ind *x, const char *ident, int *bad)
     set(o, "labels", labels, bad);
     if (x->revoked)
         set(o, "revoked", json_true(), bad);
-    set(o, "object_marking_refs", str_array1(sw_stix_tlp_id(x->tlp)), bad);
+    set(o, "object_marking_refs", str_array1(marking_id(x->tlp, v1)), bad);
     json_t *ext = json_object(), *e = json_object();
     if (!ext || !e) {
         json_decref(ext);
@@ -290,7 +332,7 @@ static json_t *indicator(const sw_xo_ind *x, const char *ident, int *bad)
     return o;
 }
 
-static json_t *sighting(const sw_xo_ind *x, const char *ident, int *bad)
+static json_t *sighting(const sw_xo_ind *x, const char *ident, int v1, int *bad)
 {
     char id[64], u[SW_XO_UUID_LEN], name[96], ind[64];
     char created[SW_EVENT_TS_LEN], modified[SW_EVENT_TS_LEN], first[SW_EVENT_TS_LEN], last[SW_EVENT_TS_LEN];
@@ -315,7 +357,7 @@ static json_t *sighting(const sw_xo_ind *x, const char *ident, int *bad)
     set(o, "count", json_integer(x->count), bad);
     set_s(o, "sighting_of_ref", ind, bad);
     set(o, "where_sighted_refs", str_array1(ident), bad);
-    set(o, "object_marking_refs", str_array1(sw_stix_tlp_id(x->tlp)), bad);
+    set(o, "object_marking_refs", str_array1(marking_id(x->tlp, v1)), bad);
     return o;
 }
 
@@ -381,14 +423,19 @@ char *sw_stix_bundle(const sw_xo_producer *p, const sw_xo_ind *v, size_t n, size
     set_s(b, "id", bid, &bad);
     push(objs, identity(ident, pname, "organization", &bad), &bad);
     push(objs, identity(PROJECT_IDENTITY, "sipwall project", "organization", &bad), &bad);
-    for (size_t t = 0; t < NTLP; t++)
-        if (used[t])
+    for (size_t t = 0; t < NTLP; t++) {
+        if (!used[t])
+            continue;
+        if (!p->tlp1)
             push(objs, marking(t, &bad), &bad);
+        else if (t != NTLP - 1 || !used[t - 1]) /* AMBER+STRICT and RED share RED */
+            push(objs, marking_v1(t, &bad), &bad);
+    }
     push(objs, extension_def(&bad), &bad);
     for (size_t i = 0; i < n && !bad; i++) {
-        push(objs, indicator(&v[i], ident, &bad), &bad);
+        push(objs, indicator(&v[i], ident, p->tlp1, &bad), &bad);
         if (!v[i].revoked)
-            push(objs, sighting(&v[i], ident, &bad), &bad);
+            push(objs, sighting(&v[i], ident, p->tlp1, &bad), &bad);
     }
     set(b, "objects", objs, &bad);
     char *out = bad ? NULL : json_dumps(b, JSON_COMPACT | JSON_ENSURE_ASCII);

@@ -265,7 +265,7 @@ if [ -d "$interop/stix" ] && [ -d "$schemas" ] && $PY -c 'import jsonschema' 2>/
     if ! "$SW_BUILD/xo-sample" "$tmp/sample"; then
         fail "xo-sample"
     fi
-    for f in "$tmp/b.json" "$tmp/sample/bundle.json"; do
+    for f in "$tmp/b.json" "$tmp/sample/bundle.json" "$tmp/sample/bundle-tlp1.json"; do
         if $PY "$interop/stix/stix_validate.py" "$schemas" "$f" >"$tmp/v.out" 2>&1; then
             pass "OASIS STIX 2.1 schemas, object by object: $(basename "$f")"
         else

@@ -5,7 +5,8 @@
  *
  *   xo-sample OUTDIR
  *
- * Writes OUTDIR/bundle.json, OUTDIR/patterns.txt (one pattern a line),
+ * Writes OUTDIR/bundle.json, OUTDIR/bundle-tlp1.json (TLP 1.0 markings),
+ * OUTDIR/patterns.txt (one pattern a line),
  * OUTDIR/misp/ and OUTDIR/indicators.csv.  Exit 1 on any failure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,15 @@ int main(int argc, char **argv)
     }
     snprintf(path, sizeof path, "%s/bundle.json", argv[1]);
     FILE *fp = fopen(path, "w");
+    if (!fp || fwrite(b, 1, len, fp) != len || fclose(fp) != 0)
+        return 1;
+    free(b);
+    /* the same with TLP 1.0 markings */
+    p.tlp1 = 1;
+    b = sw_stix_bundle(&p, v, N, &len, &why, &bad);
+    p.tlp1 = 0;
+    snprintf(path, sizeof path, "%s/bundle-tlp1.json", argv[1]);
+    fp = b ? fopen(path, "w") : NULL;
     if (!fp || fwrite(b, 1, len, fp) != len || fclose(fp) != 0)
         return 1;
     free(b);

@@ -238,8 +238,14 @@ static void check_object(json_t *o, const char *identity)
         assert_non_null(json_object_get(o, "schema"));
         assert_non_null(json_object_get(o, "version"));
     } else if (!strcmp(type, "marking-definition")) {
-        assert_non_null(json_object_get(json_object_get(o, "extensions"),
-                                        "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"));
+        if (json_object_get(o, "definition_type")) { /* TLP 1.0 */
+            assert_string_equal(json_string_value(json_object_get(o, "definition_type")), "tlp");
+            assert_string_equal(created, "2017-01-20T00:00:00.000Z");
+            assert_non_null(json_string_value(json_object_get(json_object_get(o, "definition"), "tlp")));
+        } else {
+            assert_non_null(json_object_get(json_object_get(o, "extensions"),
+                                            "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"));
+        }
     } else {
         assert_string_equal(type, "identity");
         assert_non_null(json_object_get(o, "name"));
@@ -340,6 +346,50 @@ static void bundle_objects(void **st)
     assert_null(sw_stix_bundle(&q, v, 0, &len, &why, NULL));
 }
 
+static void tlp1_markings(void **st)
+{
+    (void)st;
+    sw_xo_ind v[3] = {
+        mk("6f1c2a1e-6a5e-5b0e-9c1d-2f6f8f7f0a11", "ipv4", "203.0.113.7"),
+        mk("0c7b5b88-8ff7-5a4d-aa9d-feb398cd0061", "ipv4", "203.0.113.8"),
+        mk("1d5d3c8c-1f7a-5b8a-9c3e-5a6b7c8d9e0f", "ipv4", "203.0.113.9"),
+    };
+    v[0].tlp = "CLEAR";
+    v[1].tlp = "AMBER+STRICT";
+    v[2].tlp = "RED";
+    sw_xo_producer p = {.org = "ZZ01", .tlp1 = 1};
+    size_t len = 0;
+    const char *why = NULL;
+    char *b = sw_stix_bundle(&p, v, 3, &len, &why, NULL);
+    assert_non_null(b);
+    json_error_t e;
+    json_t *root = json_loads(b, JSON_REJECT_DUPLICATES, &e);
+    assert_non_null(root);
+    char ident[64];
+    sw_xo_identity_id(&p, ident);
+    json_t *o;
+    size_t i, marks = 0;
+    const char *white = "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9";
+    const char *red = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed";
+    json_array_foreach(json_object_get(root, "objects"), i, o) {
+        check_object(o, ident);
+        const char *t = json_string_value(json_object_get(o, "type"));
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (!strcmp(t, "marking-definition")) {
+            marks++;
+            assert_true(!strcmp(id, white) || !strcmp(id, red));
+        }
+        if (!strcmp(t, "indicator")) {
+            const char *m = json_string_value(json_array_get(json_object_get(o, "object_marking_refs"), 0));
+            assert_string_equal(m, strstr(id, "6f1c2a1e") ? white : red); /* never looser */
+        }
+    }
+    assert_int_equal(marks, 2); /* WHITE, and one RED for both */
+    assert_null(strstr(b, "tlp_2_0"));
+    json_decref(root);
+    free(b);
+}
+
 static void tlp_ids(void **st)
 {
     (void)st;
@@ -354,7 +404,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(uuid5_vector), cmocka_unit_test(patterns), cmocka_unit_test(checks),
-        cmocka_unit_test(bundle_objects), cmocka_unit_test(tlp_ids),
+        cmocka_unit_test(bundle_objects), cmocka_unit_test(tlp1_markings), cmocka_unit_test(tlp_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
