@@ -190,6 +190,10 @@ int sw_misp_feed_write(const char *dir, const sw_xo_producer *p, const sw_xo_ind
         snprintf(err, errlen, "producer org missing or not printable");
         return SW_EINVAL;
     }
+    if (p->name && (!p->name[0] || strlen(p->name) > 190 || !sw__xo_valid_utf8_text(p->name, strlen(p->name)))) {
+        snprintf(err, errlen, "producer name not printable");
+        return SW_EINVAL;
+    }
     for (size_t i = 0; i < n; i++)
         if (sw_xo_ind_check(&v[i], &why) != SW_OK) {
             snprintf(err, errlen, "indicator %zu: %s", i, why);

@@ -25,7 +25,36 @@ struct sw_xo_set {
     uint64_t dropped;
     sw_fse *items;   /* max entries, allocated at new (pages touched as used) */
     sw_xo_ind *view; /* sw_xo_set_items */
+    uint32_t *slots; /* open addressing on the id: item index + 1, 0 = free */
+    size_t nslots;   /* a power of two >= 2 * max */
+    int sorted;      /* items are sorted (slots must be rebuilt before an add) */
 };
+
+static size_t id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *id; id++)
+        h = (h ^ (uint8_t)*id) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* The slot of id: the one holding it, or the free one where it goes. */
+static size_t slot_of(const sw_xo_set *s, const char *id)
+{
+    size_t i = id_hash(id) & (s->nslots - 1);
+    while (s->slots[i] && strcmp(s->items[s->slots[i] - 1].id, id) != 0)
+        i = (i + 1) & (s->nslots - 1);
+    return i;
+}
+
+/* Sorting moved the items: index them again. */
+static void reindex(sw_xo_set *s)
+{
+    memset(s->slots, 0, s->nslots * sizeof *s->slots);
+    for (size_t k = 0; k < s->n; k++)
+        s->slots[slot_of(s, s->items[k].id)] = (uint32_t)(k + 1);
+    s->sorted = 0;
+}
 
 static int on_emit(sw_event_sink *sk, const sw_event *ev)
 {
@@ -74,10 +103,16 @@ sw_xo_set *sw_xo_set_new(const char *org, const sw_export_policy *policy, const 
     sw_xo_set *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    if (max > UINT32_MAX / 4)
+        goto fail;
     s->max = max;
+    s->nslots = 2;
+    while (s->nslots < 2 * max)
+        s->nslots *= 2;
     s->items = calloc(max ? max : 1, sizeof *s->items);
     s->view = calloc(max ? max : 1, sizeof *s->view);
-    if (!s->items || !s->view)
+    s->slots = calloc(s->nslots, sizeof *s->slots);
+    if (!s->items || !s->view || !s->slots)
         goto fail;
     if (!policy) {
         if (!org || !(s->own = builtin_policy(org)))
@@ -110,6 +145,7 @@ void sw_xo_set_free(sw_xo_set *s)
     sw_export_policy_free(s->own);
     free(s->items);
     free(s->view);
+    free(s->slots);
     free(s);
 }
 
@@ -119,10 +155,11 @@ uint64_t sw_xo_set_dropped(const sw_xo_set *s) { return s->dropped; }
 
 int sw_xo_set_add_fse(sw_xo_set *s, const sw_fse *o)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        sw_fse *x = &s->items[i];
-        if (strcmp(x->id, o->id) != 0)
-            continue;
+    if (s->sorted)
+        reindex(s);
+    size_t slot = slot_of(s, o->id);
+    if (s->slots[slot]) {
+        sw_fse *x = &s->items[s->slots[slot] - 1];
         /* One indicator seen again: widen the window, add the counts; the
          * newest observation is the version.  The signature is stale now. */
         if (o->first_seen_ms < x->first_seen_ms)
@@ -146,6 +183,7 @@ int sw_xo_set_add_fse(sw_xo_set *s, const sw_fse *o)
     s->items[s->n] = *o;
     s->items[s->n].sig[0] = '\0';
     s->n++;
+    s->slots[slot] = (uint32_t)s->n;
     return 1;
 }
 
@@ -166,6 +204,7 @@ static int by_id(const void *a, const void *b)
 const sw_fse *sw_xo_set_fse(sw_xo_set *s, size_t *n)
 {
     qsort(s->items, s->n, sizeof *s->items, by_id);
+    s->sorted = 1;
     *n = s->n;
     return s->items;
 }

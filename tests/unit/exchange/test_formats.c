@@ -174,6 +174,9 @@ static void misp_feed(void **st)
     assert_non_null(strstr(err, "indicator 0"));
     /* a directory that does not exist */
     v[0].value = "203.0.113.7";
+    sw_xo_producer badname = {.org = "ZZ01", .name = "\xff"};
+    assert_int_equal(sw_misp_feed_write(dir, &badname, v, 6, err, sizeof err), SW_EINVAL);
+    assert_string_equal(err, "producer name not printable");
     assert_int_equal(sw_misp_feed_write("/nonexistent/sw-misp", &p, v, 6, err, sizeof err), SW_EIO);
 
     char cmd[600];
@@ -457,11 +460,38 @@ static void event_set(void **st)
     sw_export_policy_free(ep);
 }
 
+/* Many indicators: the id index finds every repeat, also after the items
+ * were sorted (sw_xo_set_items) and more come in; the ceiling holds. */
+static void set_scale(void **st)
+{
+    (void)st;
+    enum { MAX = 3000 };
+    sw_xo_set *s = sw_xo_set_new("ZZ01", NULL, NULL, MAX);
+    assert_non_null(s);
+    char ip[64];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < MAX + 50; i++) {
+            snprintf(ip, sizeof ip, "10.%d.%d.%d:5060", i / 65536, (i / 256) % 256, i % 256);
+            sw_event e = scan_event(ip, T0 + (int64_t)(round * 10 + 1) * S, 60);
+            int r = sw_xo_set_add_event(s, &e);
+            assert_int_equal(r, i < MAX ? 1 : SW_ELIMIT);
+        }
+        size_t n = 0;
+        const sw_xo_ind *v = sw_xo_set_items(s, &n); /* sorts: the index is rebuilt on the next add */
+        assert_int_equal(n, MAX);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(v[i].count, (uint32_t)(round + 1));
+    }
+    assert_int_equal(sw_xo_set_dropped(s), 3 * 50);
+    sw_xo_set_free(s);
+    assert_null(sw_xo_set_new(NULL, NULL, NULL, 3)); /* the built-in policy needs an org */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(misp_feed), cmocka_unit_test(csv_out), cmocka_unit_test(apiban),
-        cmocka_unit_test(event_set),
+        cmocka_unit_test(event_set), cmocka_unit_test(set_scale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
