@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "export.h"
 #include "screen.h"
 #include "stats.h"
 #include "sipwall/capture.h"
@@ -16,7 +17,11 @@
 
 static const char check_usage[] =
     "usage: sipwall check [--policy FILE]... [--events FILE] [--report FILE.html]\n"
-    "                     [--labels LABELS.tsv] [--quiet] CAPTURE...\n"
+    "                     [--labels LABELS.tsv] [--quiet]\n"
+    "                     [--export-policy FILE [--export-group GROUP] | --export-org ORG]\n"
+    "                     [--export-stix FILE] [--export-misp DIR] [--export-csv FILE]\n"
+    "                     [--export-fse FILE] [--export-tlp1] [--sign-key KEY [--sign-kid KID]]\n"
+    "                     CAPTURE...\n"
     "\n"
     "Screens every SIP message in the pcap/pcapng CAPTURE files (UDP, IP fragments\n"
     "reassembled, TCP streams reassembled and framed by Content-Length, SIP found\n"
@@ -45,6 +50,22 @@ static const char check_usage[] =
     "                  LABELS' NAME.frames.tsv beside it when present): per-kind\n"
     "                  detection, misses and false positives\n"
     "  --quiet         no summary\n"
+    "  --export-stix FILE  write what the detections would share with partners as\n"
+    "                  a STIX 2.1 bundle (docs/exchange.md): scanner, guessing and\n"
+    "                  flooding source addresses, IRSF destinations, Wangiri\n"
+    "                  A-numbers; never a subscriber's number, never raw SIP\n"
+    "  --export-misp DIR   the same as a MISP feed directory (created if needed)\n"
+    "  --export-csv FILE   the same as CSV ('-' = stdout)\n"
+    "  --export-fse FILE   the same as FSE v1 objects (a JSON array)\n"
+    "  --export-policy FILE  the export policy (docs/exchange.md): which detections\n"
+    "                  become indicators, at which TLP, confidence and TTL, HMAC\n"
+    "                  keys; default: the built-in FSE defaults\n"
+    "  --export-group GROUP  the trust group to export for (default: the policy's first)\n"
+    "  --export-tlp1   STIX markings with the TLP 1.0 ids for legacy consumers (CLEAR\n"
+    "                  as WHITE, AMBER+STRICT as RED)\n"
+    "  --export-org ORG    the producer's org code under the built-in policy (default local)\n"
+    "  --sign-key KEY  sign every object (Ed25519 PKCS#8 PEM or JWK; detached JWS,\n"
+    "                  EdDSA) with key id --sign-kid KID (default ORG:1)\n"
     "  -h, --help      this text\n"
     "\n"
     "exit status: 0 done (whether or not events were found); 1 --labels found a\n"
@@ -53,7 +74,7 @@ static const char check_usage[] =
     "was damaged or truncated (a warning names the frame; the messages read before\n"
     "the damage are screened and counted).\n";
 
-enum { OPT_EVENTS = 256, OPT_QUIET, OPT_POLICY, OPT_REPORT, OPT_LABELS };
+enum { OPT_EVENTS = 256, OPT_QUIET, OPT_POLICY, OPT_REPORT, OPT_LABELS, OPT_EXPORT };
 
 #define TOP_N 10
 
@@ -481,6 +502,16 @@ static int run_check(int argc, char **argv)
         {"policy", required_argument, NULL, OPT_POLICY},
         {"report", required_argument, NULL, OPT_REPORT},
         {"labels", required_argument, NULL, OPT_LABELS},
+        {"export-stix", required_argument, NULL, OPT_EXPORT},
+        {"export-misp", required_argument, NULL, OPT_EXPORT},
+        {"export-csv", required_argument, NULL, OPT_EXPORT},
+        {"export-org", required_argument, NULL, OPT_EXPORT},
+        {"export-fse", required_argument, NULL, OPT_EXPORT},
+        {"export-policy", required_argument, NULL, OPT_EXPORT},
+        {"export-group", required_argument, NULL, OPT_EXPORT},
+        {"sign-key", required_argument, NULL, OPT_EXPORT},
+        {"sign-kid", required_argument, NULL, OPT_EXPORT},
+        {"export-tlp1", no_argument, NULL, OPT_EXPORT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -488,11 +519,18 @@ static int run_check(int argc, char **argv)
     const char *policy_paths[MAX_POLICY_FILES];
     size_t npolicy = 0;
     int quiet = 0;
+    cli_export exp = {0};
     opterr = 0;
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+    int c, li = 0;
+    while ((c = getopt_long(argc, argv, "hq", longopts, &li)) != -1) {
         switch (c) {
+        case OPT_EXPORT: {
+            int r = cli_export_option(&exp, longopts[li].name, optarg);
+            if (r != 1)
+                return CLI_EXIT_USAGE;
+            break;
+        }
         case OPT_EVENTS:
             if (events_path)
                 return cli_usage("check", "--events given twice");
@@ -574,7 +612,8 @@ static int run_check(int argc, char **argv)
     sw_event_sink *report_sink = report ? sw_report_sink(report) : NULL;
     sw_event_sink *labels_sink = labels ? sw_labels_sink(labels) : NULL;
     count_sink counter = {.base = {.ops = &count_ops}, .t = &st.rules};
-    sw_event_sink *sinks[4];
+    sw_event_sink *exp_sink = cli_export_wanted(&exp) ? cli_export_start(&exp) : NULL;
+    sw_event_sink *sinks[5];
     size_t nsinks = 0;
     sinks[nsinks++] = &counter.base;
     if (sink)
@@ -583,11 +622,14 @@ static int run_check(int argc, char **argv)
         sinks[nsinks++] = report_sink;
     if (labels_sink)
         sinks[nsinks++] = labels_sink;
+    if (exp_sink)
+        sinks[nsinks++] = exp_sink;
     sw_event_sink *tee = sw_tee_sink_new(sinks, nsinks);
     file_rec *files = calloc((size_t)nfiles, sizeof *files);
     if (stats_init(&st) < 0 || !tee || !files || (report_path && (!report || !report_sink)) ||
-        (labels && !labels_sink) || !(scr = cli_screener_new(NULL, policy, tee))) {
-        fprintf(stderr, "sipwall check: out of memory\n");
+        (labels && !labels_sink) || (cli_export_wanted(&exp) && !exp_sink) || !(scr = cli_screener_new(NULL, policy, tee))) {
+        if (!cli_export_wanted(&exp) || exp_sink) /* else cli_export_start said why */
+            fprintf(stderr, "sipwall check: out of memory\n");
         free(files);
         stats_free(&st);
         sw_event_sink_close(tee);
@@ -598,6 +640,7 @@ static int run_check(int argc, char **argv)
         sw_labels_free(labels);
         sw_location_feed_free(feed);
         sw_policy_free(policy);
+        cli_export_free(&exp);
         return CLI_EXIT_USAGE;
     }
     counter.t = &st.rules; /* stats_init zeroed st */
@@ -701,6 +744,12 @@ static int run_check(int argc, char **argv)
             fprintf(out, "report        written to %s\n", report_path);
         }
     }
+    if (exp_sink) {
+        int r = cli_export_finish(&exp, out, quiet);
+        if (r != CLI_EXIT_OK)
+            status = r;
+        fflush(out);
+    }
     if (labels) {
         sw_labels_summary ls;
         fprintf(out, "== ground truth: %s\n", labels_path);
@@ -717,6 +766,7 @@ static int run_check(int argc, char **argv)
     sw_report_free(report);
     sw_labels_free(labels);
     sw_policy_free(policy);
+    cli_export_free(&exp);
     stats_free(&st);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "sipwall check: writing to stdout failed\n");
