@@ -392,8 +392,8 @@ static void enforce(sw_intel *in, sw__target *t, const sw__entry *by, int64_t no
     if (!in->cfg.state)
         return;
     const sw_intel_ind *ind = &by->pub.ind;
-    int64_t until = ind->valid_until;
-    if (until > now + SW_STATE_BLOCK_CAP_NS)
+    int64_t until = ind->valid_until; /* > now: enforced entries are live */
+    if (until - now > SW_STATE_BLOCK_CAP_NS)
         until = now + SW_STATE_BLOCK_CAP_NS;
     char rule[SW_STATE_RULE_MAX];
     snprintf(rule, sizeof rule, "intel.%s.%s", ind->producer, ind->id);
