@@ -36,6 +36,7 @@
 
 #include "sipwall/common.h"
 #include "sipwall/engine.h"
+#include "sipwall/exchange.h"
 
 #define SW_INTEL_PRODUCER_MAX 17 /* org code: 1..16 of [A-Za-z0-9_-] */
 #define SW_INTEL_ID_LEN 37       /* canonical lower-case UUID text + NUL */
@@ -63,11 +64,18 @@ typedef struct sw_intel_ind {
 /* Decodes one FSE v1 JSON object (at most SW_INTEL_JSON_MAX bytes; I-JSON:
  * duplicate members refused).  Checks spec "fse/1", a UUID id, producer.org,
  * RFC 3339 modified/valid_until, the kind and a value that fits, confidence
- * 0..100.  The signature (sig) is NOT checked here: callers pass only
- * objects the exchange layer verified.  SW_OK, or SW_EINVAL/SW_ELIMIT with
+ * 0..100; unknown members are ignored.  The signature (sig) is NOT
+ * checked here: for an analyst's look at a feed (sipwall intel); objects
+ * from partners go through sw_fse_verify and sw_intel_from_fse.  SW_OK, or SW_EINVAL/SW_ELIMIT with
  * a message in err. */
 int sw_intel_decode(const char *json, size_t len, sw_intel_ind *out, char *err, size_t errlen)
     SW_WUR SW_NONNULL(1, 3, 4);
+
+/* The indicator of an object sw_fse_verify accepted (signed by a known
+ * partner key): the path for objects from partners.  SW_OK, or SW_ELIMIT
+ * when the value is longer than SW_INTEL_VALUE_MAX - 1 bytes (no offender
+ * key is that long), SW_EINVAL for an org or id sw_intel_apply refuses. */
+int sw_intel_from_fse(const sw_fse *o, sw_intel_ind *out) SW_WUR SW_NONNULL(1, 2);
 
 /* 1 when (offender kind, store key) must never be enforced; why gets the
  * allowlist's name. */

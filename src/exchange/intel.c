@@ -219,6 +219,33 @@ int sw_intel_decode(const char *json, size_t len, sw_intel_ind *out, char *err, 
     return rc;
 }
 
+int sw_intel_from_fse(const sw_fse *o, sw_intel_ind *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *kind = sw_fse_kind_name(o->kind);
+    size_t vl = strnlen(o->value, sizeof o->value);
+    if (!kind || strlen(kind) >= sizeof out->kind || !valid_org(o->org) || !valid_uuid(o->id) ||
+        o->confidence < 0 || o->confidence > 100 || strnlen(o->kid, sizeof o->kid) >= sizeof out->kid)
+        return SW_EINVAL;
+    if (vl == 0 || vl >= sizeof out->value)
+        return SW_ELIMIT;
+    memcpy(out->id, o->id, sizeof out->id);
+    memcpy(out->producer, o->org, strlen(o->org) + 1);
+    memcpy(out->kid, o->kid, strnlen(o->kid, sizeof o->kid));
+    memcpy(out->kind, kind, strlen(kind) + 1);
+    memcpy(out->value, o->value, vl);
+    const char *act = sw_fse_action_name(o->action);
+    snprintf(out->action, sizeof out->action, "%s", act ? act : "monitor");
+    if (sw_event_type_lookup(o->event_type, &out->type) != SW_OK)
+        out->type = SW_EVT__COUNT;
+    /* ms on the wire; bounded by sw_fse_parse_ts to years 1970..9999 */
+    out->modified = o->modified_ms * 1000000;
+    out->valid_until = o->valid_until_ms * 1000000;
+    out->confidence = (unsigned)o->confidence;
+    out->revoked = o->revoked != 0;
+    return SW_OK;
+}
+
 /* ---- the object ---------------------------------------------------------------------- */
 
 sw_intel *sw_intel_new(const sw_intel_config *cfg)

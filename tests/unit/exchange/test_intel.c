@@ -19,6 +19,7 @@
 #include "sipwall/detect.h"
 #include "sipwall/engine.h"
 #include "sipwall/event.h"
+#include "sipwall/exchange.h"
 #include "sipwall/intel.h"
 #include "sipwall/policy.h"
 
@@ -460,6 +461,72 @@ static void test_trust_file(void **state)
     assert_int_equal(sw_intel_trust_get(f->in, "ZZ03"), 75);
 }
 
+/* The partner path: an object signed by the partner's key verifies under
+ * its JWKS and is enforced; the same object with its value changed after
+ * signing fails verification and never reaches the consumer. */
+static void test_signed_objects(void **state)
+{
+    fixture *f = *state;
+    sw_jws_key *k = sw_jws_key_generate("ZZ01:7");
+    assert_non_null(k);
+    char *jwks_text = sw_jws_key_public_jwks(k);
+    assert_non_null(jwks_text);
+    char err[200];
+    sw_jwks *keys = sw_jwks_parse(jwks_text, strlen(jwks_text), err, sizeof err);
+    assert_non_null(keys);
+    sw_fse_keyring *kr = sw_fse_keyring_new();
+    assert_non_null(kr);
+    assert_int_equal(sw_fse_keyring_set(kr, "ZZ01", keys), SW_OK);
+    sw_fse o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.org, sizeof o.org, "ZZ01");
+    snprintf(o.node, sizeof o.node, "6f1c0c1e-8a8e-4d55-9c53-9d1c2c3b4a5f");
+    snprintf(o.event_type, sizeof o.event_type, "sip_scan");
+    o.kind = SW_FSE_KIND_IPV4;
+    snprintf(o.value, sizeof o.value, "192.0.2.7");
+    assert_int_equal(sw_fse_make_id(o.org, o.kind, o.value, o.event_type, o.id), SW_OK);
+    o.modified_ms = T0 / 1000000;
+    o.first_seen_ms = o.last_seen_ms = o.modified_ms;
+    o.count = 40;
+    o.confidence = 90;
+    o.severity = SW_FSE_SEV_HIGH;
+    o.action = SW_FSE_ACT_BLOCK;
+    o.valid_until_ms = o.modified_ms + 3600 * 1000;
+    o.tlp = SW_FSE_TLP_GREEN;
+    assert_int_equal(sw_fse_sign(&o, k, SW_JWS_EDDSA, 0), SW_OK);
+    size_t len;
+    char *wire = sw_fse_encode(&o, 1, &len);
+    assert_non_null(wire);
+    sw_fse got;
+    assert_int_equal(sw_fse_verify(kr, wire, len, &got, err, sizeof err), SW_OK);
+    sw_intel_ind ind;
+    assert_int_equal(sw_intel_from_fse(&got, &ind), SW_OK);
+    assert_string_equal(ind.kid, "ZZ01:7");
+    assert_int_equal(ind.valid_until, T0 + 3600 * S);
+    sw_intel_state st;
+    assert_int_equal(sw_intel_apply(f->in, &ind, now_ns, &st), SW_OK);
+    assert_int_equal(st, SW_INTEL_ENFORCED);
+    sw_state_block b;
+    assert_true(block_of(f, SW_OFFENDER_SOURCE, "192.0.2.7", &b));
+    char rule[64];
+    snprintf(rule, sizeof rule, "intel.ZZ01.%s", o.id);
+    assert_string_equal(b.rule, rule);
+    /* tampered: another address under the same signature */
+    char *at = strstr(wire, "192.0.2.7");
+    assert_non_null(at);
+    at[8] = '8';
+    assert_int_equal(sw_fse_verify(kr, wire, len, &got, err, sizeof err), SW_EAUTH);
+    assert_false(block_of(f, SW_OFFENDER_SOURCE, "192.0.2.8", &b));
+    /* a value no offender key can hold */
+    memset(got.value, '1', 100);
+    got.value[100] = '\0';
+    assert_int_equal(sw_intel_from_fse(&got, &ind), SW_ELIMIT);
+    free(wire);
+    free(jwks_text);
+    sw_fse_keyring_free(kr);
+    sw_jws_key_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_operator_block_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ceiling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trust_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signed_objects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
