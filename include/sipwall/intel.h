@@ -45,6 +45,7 @@
 #define SW_INTEL_JSON_MAX 65536  /* one FSE object at most */
 #define SW_INTEL_DEFAULT_CAP 16384
 #define SW_INTEL_TRUST_MAX_PARTNERS 256
+#define SW_INTEL_TRUST_FILE_MAX (256 * 1024) /* bytes of a trust file */
 
 /* One decoded FSE v1 indicator (what sw_intel needs of it). */
 typedef struct sw_intel_ind {
@@ -81,6 +82,13 @@ int sw_intel_from_fse(const sw_fse *o, sw_intel_ind *out) SW_WUR SW_NONNULL(1, 2
  * allowlist's name. */
 typedef int (*sw_intel_allow_fn)(void *ctx, uint8_t kind, const char *key, char *why, size_t whylen);
 
+struct sw_intel_entry;
+/* Told when a (kind, value) becomes enforced or stops being enforced: by
+ * is the entry whose producer and id the block names (the last one, when
+ * lifted); key is the store key.  Must not call back into the consumer. */
+typedef void (*sw_intel_change_fn)(void *ctx, const struct sw_intel_entry *by, uint8_t kind, const char *key,
+                                   int enforced);
+
 typedef struct sw_intel_config {
     uint32_t max_indicators;       /* (producer, id) entries held; 0 = SW_INTEL_DEFAULT_CAP */
     sw_state_store *state;         /* borrowed; NULL = nothing is enforced */
@@ -88,6 +96,8 @@ typedef struct sw_intel_config {
     void *allow_ctx;
     unsigned block_score;          /* 0 = 70 */
     unsigned alert_score;          /* 0 = 30 */
+    sw_intel_change_fn on_change;  /* NULL = not told */
+    void *change_ctx;
 } sw_intel_config;
 
 typedef struct sw_intel sw_intel;

@@ -7,6 +7,7 @@
  *   targets: (offender kind, store key) -> up to SW__TARGET_REFS entries
  * Entry and target values stay at stable addresses until removed (table.h),
  * so targets point at their entries and entries at their target. */
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -149,6 +150,26 @@ static int get_time(json_t *o, const char *name, int64_t *out)
     return sw_event_parse_time(buf, 0, out, err, sizeof err) == SW_OK;
 }
 
+/* The value's form for the kinds the engine enforces on. */
+static int value_shape(const char *kind, const char *value)
+{
+    unsigned char buf[16];
+    if (strcmp(kind, "ipv4") == 0)
+        return inet_pton(AF_INET, value, buf) == 1;
+    if (strcmp(kind, "ipv6") == 0)
+        return inet_pton(AF_INET6, value, buf) == 1;
+    if (strcmp(kind, "e164") == 0) {
+        const char *d = value[0] == '+' ? value + 1 : value;
+        size_t n = strlen(d);
+        if (n < 1 || n > 15)
+            return 0;
+        for (size_t i = 0; i < n; i++)
+            if (d[i] < '0' || d[i] > '9')
+                return 0;
+    }
+    return 1;
+}
+
 int sw_intel_decode(const char *json, size_t len, sw_intel_ind *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -204,6 +225,8 @@ int sw_intel_decode(const char *json, size_t len, sw_intel_ind *out, char *err, 
                 break;
             }
     }
+    if (!bad && !value_shape(out->kind, out->value))
+        bad = "indicator.value is not of its kind (ipv4, ipv6 address; e164: +digits)";
     if (bad) {
         errf(err, errlen, "%s", bad);
     } else {
@@ -512,6 +535,11 @@ static void rescore(sw_intel *in, sw__target *t, int64_t now)
     t->state = st;
     for (uint32_t i = 0; i < t->n; i++)
         t->refs[i]->pub.state = t->refs[i]->pub.withdrawn ? SW_INTEL_WITHDRAWN : st;
+    if (in->cfg.on_change && (st == SW_INTEL_ENFORCED) != (was == SW_INTEL_ENFORCED)) {
+        const sw__entry *by = blocker ? blocker : best ? best : t->n ? t->refs[0] : NULL;
+        if (by)
+            in->cfg.on_change(in->cfg.change_ctx, &by->pub, t->key.kind, t->key.key, st == SW_INTEL_ENFORCED);
+    }
 }
 
 static void detach(sw_intel *in, sw__entry *e)
@@ -519,6 +547,7 @@ static void detach(sw_intel *in, sw__entry *e)
     sw__target *t = e->target;
     if (!t)
         return;
+    const sw__entry *last = e;
     for (uint32_t i = 0; i < t->n; i++)
         if (t->refs[i] == e) {
             t->refs[i] = t->refs[--t->n];
@@ -529,6 +558,8 @@ static void detach(sw_intel *in, sw__entry *e)
         if (t->state == SW_INTEL_ENFORCED) {
             lift(in, t);
             in->st.enforced--;
+            if (in->cfg.on_change)
+                in->cfg.on_change(in->cfg.change_ctx, &last->pub, t->key.kind, t->key.key, 0);
         }
         sw_table_remove_value(in->targets, t);
     }
@@ -613,6 +644,8 @@ int sw_intel_apply(sw_intel *in, const sw_intel_ind *ind, int64_t now, sw_intel_
             if (old->state == SW_INTEL_ENFORCED) {
                 lift(in, old);
                 in->st.enforced--;
+                if (in->cfg.on_change)
+                    in->cfg.on_change(in->cfg.change_ctx, &e->pub, old->key.kind, old->key.key, 0);
             }
             sw_table_remove_value(in->targets, old);
         }
