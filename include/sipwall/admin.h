@@ -23,6 +23,9 @@ typedef enum sw_admin_op {
     SW_ADMIN_UNBLOCK,     /* DELETE /v1/blocks/{kind}/{key} */
     SW_ADMIN_EVENTS,      /* GET /v1/events?since=&until=&type=&src=&peer=&rule=&after=&limit= */
     SW_ADMIN_PARTNERS,    /* GET /v1/partners */
+    SW_ADMIN_INTEL,       /* GET /v1/intel[?limit=N]: partners' indicators held */
+    SW_ADMIN_INTEL_SHOW,  /* GET /v1/intel/{id} (id in key) */
+    SW_ADMIN_INTEL_REVOKE, /* POST /v1/intel/{id}/revoke (id in key) */
 } sw_admin_op;
 
 #define SW_ADMIN_KIND_MAX 32
