@@ -2,6 +2,7 @@
  * v1 objects (one JSON object per line, as a partner publishes them) in
  * order through the same consumer sipwalld uses (include/sipwall/intel.h):
  * versions, trust-weighted scores, allowlists of a policy, withdrawal. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include "cli.h"
 #include "sipwall/engine.h"
 #include "sipwall/event.h"
+#include "sipwall/exchange.h"
 #include "sipwall/intel.h"
 #include "sipwall/policy.h"
 
@@ -25,7 +27,7 @@ static const char intel_usage[] =
     "time --at, and shows what they become: per (kind, value) the best score\n"
     "(confidence x the producer's trust / 100), and whether it is enforced (a block,\n"
     "origin feed), an alert, logged, allowlisted, unsupported or withdrawn.\n"
-    "Signatures are not checked here.\n"
+    "Signatures are checked only with --keys.\n"
     "\n"
     "  list     one line per indicator, tab-separated:\n"
     "           STATE SCORE PRODUCER ID KIND VALUE VALID_UNTIL\n"
@@ -37,6 +39,9 @@ static const char intel_usage[] =
     "                   required: a producer not listed contributes nothing\n"
     "  --policy FILE    its allowlists win over every indicator (default: none;\n"
     "                   emergency numbers always win)\n"
+    "  --keys DIR       verify each object's signature with DIR/ORG.jwks (the\n"
+    "                   partners' Ed25519 keys); a line that does not verify is\n"
+    "                   refused, as sipwalld would quarantine it (default: not checked)\n"
     "  --at TIME        evaluate at TIME (RFC 3339, or \"-2h\"; default now)\n"
     "  --block-score N  score to enforce (default 70); --alert-score N (default 30)\n"
     "  -h, --help       this text\n"
@@ -45,7 +50,7 @@ static const char intel_usage[] =
     "stderr as FILE:LINE: why) or show found nothing, 2 usage error.\n";
 
 typedef struct intel_opts {
-    const char *trust, *policy, *at;
+    const char *trust, *policy, *at, *keys;
     unsigned block_score, alert_score;
 } intel_opts;
 
@@ -54,8 +59,37 @@ static int engine_allow(void *ctx, uint8_t kind, const char *key, char *why, siz
     return ctx ? sw_engine_allowlisted(ctx, kind, key, why, whylen) : 0;
 }
 
+/* The partners' keys: every ORG.jwks in dir.  NULL with a message. */
+static sw_fse_keyring *load_keys(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp) {
+        fprintf(stderr, "sipwall intel: --keys %s: %s\n", dir, strerror(errno));
+        return NULL;
+    }
+    sw_fse_keyring *kr = sw_fse_keyring_new();
+    for (struct dirent *de; kr && (de = readdir(dp));) {
+        size_t l = strlen(de->d_name);
+        if (l <= 5 || l - 5 >= SW_INTEL_PRODUCER_MAX || strcmp(de->d_name + l - 5, ".jwks") != 0)
+            continue;
+        char org[SW_INTEL_PRODUCER_MAX], path[4096], why[200];
+        memcpy(org, de->d_name, l - 5);
+        org[l - 5] = '\0';
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        sw_jwks *k = sw_jwks_load(path, why, sizeof why);
+        if (!k || sw_fse_keyring_set(kr, org, k) != SW_OK) {
+            fprintf(stderr, "sipwall intel: %s: %s\n", path, k ? "too many partners" : why);
+            sw_fse_keyring_free(kr);
+            kr = NULL;
+        }
+    }
+    closedir(dp);
+    return kr;
+}
+
 /* Applies the lines of one file; returns how many were refused. */
-static unsigned take_file(sw_intel *in, const char *path, const char *buf, size_t len, int64_t now)
+static unsigned take_file(sw_intel *in, const sw_fse_keyring *kr, const char *path, const char *buf, size_t len,
+                          int64_t now)
 {
     unsigned bad = 0, lineno = 0;
     size_t pos = 0;
@@ -72,7 +106,17 @@ static unsigned take_file(sw_intel *in, const char *path, const char *buf, size_
             continue;
         sw_intel_ind ind;
         char err[200];
-        if (sw_intel_decode(line, ll, &ind, err, sizeof err) != SW_OK) {
+        if (kr) {
+            sw_fse o;
+            int rc = sw_fse_verify(kr, line, ll, &o, err, sizeof err);
+            if (rc == SW_OK && (rc = sw_intel_from_fse(&o, &ind)) != SW_OK)
+                snprintf(err, sizeof err, "indicator value does not fit an offender key");
+            if (rc != SW_OK) {
+                fprintf(stderr, "%s:%u: not verified: %s\n", path, lineno, err);
+                bad++;
+                continue;
+            }
+        } else if (sw_intel_decode(line, ll, &ind, err, sizeof err) != SW_OK) {
             fprintf(stderr, "%s:%u: %s\n", path, lineno, err);
             bad++;
             continue;
@@ -159,7 +203,8 @@ static int run_intel(int argc, char **argv)
     static const struct option longopts[] = {
         {"trust", required_argument, NULL, 't'},       {"policy", required_argument, NULL, 'p'},
         {"at", required_argument, NULL, 'a'},          {"block-score", required_argument, NULL, 'b'},
-        {"alert-score", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+        {"alert-score", required_argument, NULL, 'l'}, {"keys", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     if (argc < 2)
         return cli_usage("intel", "a subcommand is required (list, show, export)");
@@ -186,6 +231,7 @@ static int run_intel(int argc, char **argv)
         case 't': o.trust = optarg; break;
         case 'p': o.policy = optarg; break;
         case 'a': o.at = optarg; break;
+        case 'k': o.keys = optarg; break;
         case 'b':
         case 'l': {
             unsigned long n = strtoul(optarg, &end, 10);
@@ -222,6 +268,7 @@ static int run_intel(int argc, char **argv)
     sw_state_store *store = sw_state_mem_new(SW_INTEL_DEFAULT_CAP);
     int rc = CLI_EXIT_USAGE;
     sw_intel *in = NULL;
+    sw_fse_keyring *kr = NULL;
     char *buf = NULL;
     size_t len;
     if (!store)
@@ -238,6 +285,8 @@ static int run_intel(int argc, char **argv)
         if (!eng)
             goto out;
     }
+    if (o.keys && !(kr = load_keys(o.keys)))
+        goto out;
     sw_intel_config ic = {.state = store, .allowlisted = engine_allow, .allow_ctx = eng,
                           .block_score = o.block_score, .alert_score = o.alert_score};
     in = sw_intel_new(&ic);
@@ -263,7 +312,7 @@ static int run_intel(int argc, char **argv)
             fprintf(stderr, "sipwall intel: %s: %s\n", argv[i], strerror(e));
             goto out;
         }
-        bad += take_file(in, argv[i], buf, len, now);
+        bad += take_file(in, kr, argv[i], buf, len, now);
         free(buf);
         buf = NULL;
     }
@@ -303,6 +352,7 @@ static int run_intel(int argc, char **argv)
     }
 out:
     free(buf);
+    sw_fse_keyring_free(kr);
     sw_intel_free(in);
     sw_engine_free(eng);
     sw_state_free(store);

@@ -465,8 +465,8 @@ static void enforce(sw_intel *in, sw__target *t, const sw__entry *by, int64_t no
     snprintf(b.reason, sizeof b.reason, "intel: producer %s indicator %s version %s score %u", ind->producer,
              ind->id, ver, by->pub.score);
     sw_state_block cur;
-    if (sw_state_block_get(in->cfg.state, t->key.kind, t->key.key, &cur) == SW_OK && cur.active &&
-        cur.until > now) {
+    int have = sw_state_block_get(in->cfg.state, t->key.kind, t->key.key, &cur) == SW_OK;
+    if (have && cur.active && cur.until > now) {
         if (!ours(&cur))
             return; /* a rule's or an operator's block stays theirs */
         if (strncmp(cur.rule, b.rule, sizeof b.rule) == 0 && strncmp(cur.reason, b.reason, sizeof b.reason) == 0) {
@@ -479,8 +479,15 @@ static void enforce(sw_intel *in, sw__target *t, const sw__entry *by, int64_t no
     }
     sw_state_block ev;
     int nev = 0;
-    if (sw_state_block_put(in->cfg.state, &b, &ev, &nev) == SW_EUSAGE)
+    if (sw_state_block_put(in->cfg.state, &b, &ev, &nev) == SW_EUSAGE) {
+        /* a backend without block_put (Redis): block_set's renewal rule
+         * would double the duration for an earlier offence; without the
+         * old entry of ours the block ends exactly at until (a rule's
+         * entry keeps its history: the store's rule applies) */
+        if (have && ours(&cur))
+            (void)sw_state_block_remove(in->cfg.state, b.kind, b.id);
         (void)sw_state_block_set(in->cfg.state, &b, until - now, &ev, &nev);
+    }
 }
 
 static int allowlisted(sw_intel *in, const sw__target *t)
