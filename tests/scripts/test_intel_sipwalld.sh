@@ -14,11 +14,13 @@
 #   - a newer revoked version lifts the block at once; the older version
 #     replayed changes nothing (stale);
 #   - ctl intel revoke and the end of valid_until lift a block;
-#   - the admin socket lists, shows; the figure: a batch of 20 indicators
+#   - the admin socket lists, shows; the admin API (sipwall admin, HTTPS
+#     with a throwaway CA) shows and revokes, an unknown id is a 404; the figure: a batch of 20 indicators
 #     from `ctl intel take` to the 20 sources refused (median and worst
 #     from the moment the batch is handed over).
 set -euo pipefail
 SIPWALLD=${SIPWALLD:-build/sipwalld}
+SIPWALL=${SIPWALL:-build/sipwall}
 SW_BUILD=${SW_BUILD:-build}
 SW_SRC=${SW_SRC:-.}
 T=$(mktemp -d "$SW_BUILD/test_intel_sipwalld.XXXXXX")
@@ -42,6 +44,23 @@ NET=127.208.0
 IC=$NET.1 CORE=$NET.3 ALPHA=$NET.10 OWN=$NET.20 SCANNER=$NET.30 PLAIN=$NET.40
 PORT=$((20000 + RANDOM % 20000))
 CORE_PORT=$((PORT + 1))
+API_PORT=$((PORT + 2))
+
+# a throwaway CA and the API's server certificate
+mkdir -p "$T/pki"
+(
+    set -e
+    cd "$T/pki"
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key 2>/dev/null
+    openssl req -x509 -new -key ca.key -sha256 -days 2 -subj /CN=intel-test-ca \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -out ca.pem
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out server.key 2>/dev/null
+    openssl req -new -key server.key -subj /CN=server -out server.csr
+    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:%s\n' "$IC" > server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
+        -extfile server.ext -out server.pem 2>/dev/null
+    chmod 600 ./*.key
+) > "$T/pki.log" 2>&1 || die "PKI: $(tail -3 "$T/pki.log")"
 
 mkdir -p "$T/keys" "$T/other"
 $SIGN keygen ZZ01 ZZ01:1 "$T/keys"
@@ -76,6 +95,7 @@ listen udp $IC:$PORT side=interconnect
 listen udp $NET.2:$PORT side=core
 forward udp:$CORE:$CORE_PORT
 intel trust $T/trust.conf keys $T/keys tick 1
+admin-api listen $IC:$API_PORT cert $T/pki/server.pem key $T/pki/server.key
 EOF
 CONF=$T/intel.conf
 ctl() { timeout 20 "$SIPWALLD" -c "$CONF" ctl "$@"; }
@@ -144,6 +164,10 @@ for _ in $(seq 1 100); do
 done
 ctl stats > /dev/null || die "sipwalld did not come up"
 grep -q "keys of 1 partners" "$T/sipwalld.log" || die "the partners' keys were not loaded"
+awk '/^ADMIN-TOKEN /{print $2}' "$T/stderr.log" > "$T/token"
+[ -s "$T/token" ] || die "no admin API token at the first start"
+export SIPWALL_ADMIN_URL=https://$IC:$API_PORT SIPWALL_ADMIN_CACERT=$T/pki/ca.pem
+api() { "$SIPWALL" admin --token-file "$T/token" "$@"; }
 
 check "before any intelligence: the scanner's OPTIONS reaches the core" reached "$SCANNER"
 
@@ -200,11 +224,20 @@ check "the older version replayed: stale, nothing changes" \
     [ "$(j "$r" 'r["results"][0]["state"]')" = stale ]
 check "after the replay the scanner still passes" reached "$SCANNER"
 
-# an operator's revocation; expiry
+# an operator's revocation over the admin API; expiry
 ID32=$($SIGN id ZZ01:1 "$S_OK")
-r=$(ctl intel revoke "$ID32")
-check "ctl intel revoke: ok ($r)" bash -c "echo '$r' | grep -q '^ok'"
-check "after ctl intel revoke .32 passes" reached "$NET.32"
+r=$(api intel show "$ID32" 2>&1) || true
+check "sipwall admin intel show: enforced" [ "$(j "$r" 'r["state"]')" = enforced ]
+r=$(api intel revoke "$ID32" 2>&1) || true
+check "sipwall admin intel revoke: ok ($r)" [ "$(j "$r" 'r["ok"]')" = True ]
+check "after the API's revoke .32 passes" reached "$NET.32"
+rc=0; r=$(api intel revoke 00000000-0000-4000-8000-000000000000 2>&1) || rc=$?
+check "revoking an unknown indicator: 404, exit 1 ($r)" bash -c "[ $rc = 1 ] && echo '$r' | grep -q 404"
+sleep 1.2
+check "the API's revoke is an admin_change event (admin.intel-revoke)" grep -q '"rule":"admin.intel-revoke"' "$T/events.jsonl"
+r=$(api intel list --limit 2 2>&1) || true
+check "sipwall admin intel list --limit 2: 2 of more, truncated" \
+    [ "$(j "$r" '(len(r["indicators"]), r["truncated"])')" = "(2, True)" ]
 SOON=$(( $(now_ms) + 2500 ))
 $SIGN batch "$T/ZZ01.key" ZZ01:1 "ZZ01,sip_scan,ipv4,$NET.34,90,block,$(now_ms),$SOON" > "$T/b4.json"
 ctl intel take "$T/b4.json" > /dev/null
