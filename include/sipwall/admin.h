@@ -25,6 +25,9 @@ typedef enum sw_admin_op {
     SW_ADMIN_PARTNERS,    /* GET /v1/partners */
     SW_ADMIN_METRICS,     /* GET /metrics: Prometheus text 0.0.4 (docs/metrics.md) */
     SW_ADMIN_HEALTH,      /* GET /health: 200 or 503 with a small JSON */
+    SW_ADMIN_INTEL,       /* GET /v1/intel[?limit=N]: partners' indicators held */
+    SW_ADMIN_INTEL_SHOW,  /* GET /v1/intel/{id} (id in key) */
+    SW_ADMIN_INTEL_REVOKE, /* POST /v1/intel/{id}/revoke (id in key) */
 } sw_admin_op;
 
 #define SW_ADMIN_KIND_MAX 32

@@ -364,6 +364,13 @@ typedef struct sw_engine_stats {
 void sw_engine_get_stats(const sw_engine *e, sw_engine_stats *out) SW_NONNULL(1, 2);
 /* Bytes held by the engine's state (fixed after sw_engine_new). */
 size_t sw_engine_memory(const sw_engine *e) SW_NONNULL(1);
+/* 1 when offender kind/key (a store key, sw_state_block_key) is on one of
+ * the policy's allowlists (the lists its allow rules test: own ranges,
+ * partner SBCs, numbers), so that nothing may block it; the list's name
+ * is copied to why (may be NULL).  0 otherwise.  For block sources
+ * outside the engine (partners' intelligence, include/sipwall/intel.h). */
+int sw_engine_allowlisted(const sw_engine *e, uint8_t kind, const char *key, char *why, size_t whylen)
+    SW_NONNULL(1, 3);
 
 /* Number normalisation used for a/b/pai (exposed for tests and tools):
  * user part or tel: number -> "+<digits>" when it is an E.164 number

@@ -95,7 +95,8 @@ static int query_param(const char *name, const char *v, int64_t now_ns, sw_admin
                        size_t errlen)
 {
     int64_t x;
-    if (strcmp(name, "limit") == 0 && (r->op == SW_ADMIN_EVENTS || r->op == SW_ADMIN_BLOCKS)) {
+    if (strcmp(name, "limit") == 0 &&
+        (r->op == SW_ADMIN_EVENTS || r->op == SW_ADMIN_BLOCKS || r->op == SW_ADMIN_INTEL)) {
         int64_t max = r->op == SW_ADMIN_EVENTS ? SW_ADMIN_EVENTS_MAX : SW_ADMIN_BLOCKS_MAX;
         if (number(v, 1, max, &x) != SW_OK)
             return bad(err, errlen, 400, "limit: '%.32s' is not 1..%lld", v, (long long)max);
@@ -242,12 +243,29 @@ int sw_admin_route(const char *method, const char *target, int64_t now_ns, sw_ad
             !plain(r->key))
             return bad(err, errlen, 400, "bad block key in the path");
         r->op = SW_ADMIN_UNBLOCK;
+    } else if (PATH_IS("/v1/intel")) {
+        if (!get)
+            return bad(err, errlen, 405, "/v1/intel takes GET");
+        r->op = SW_ADMIN_INTEL;
+        r->limit = SW_ADMIN_BLOCKS_DEFAULT;
+    } else if (plen > 10 && memcmp(p, "/v1/intel/", 10) == 0) {
+        /* /v1/intel/ID or /v1/intel/ID/revoke: an indicator id (a UUID) */
+        const char *k = p + 10, *end = p + plen;
+        const char *slash = memchr(k, '/', (size_t)(end - k));
+        const char *idend = slash ? slash : end;
+        if (slash && ((size_t)(end - slash) != sizeof "/revoke" - 1 || memcmp(slash, "/revoke", 7) != 0))
+            return bad(err, errlen, 404, "no such path (GET /v1/intel/ID, POST /v1/intel/ID/revoke)");
+        if (slash ? !post : !get)
+            return bad(err, errlen, 405, slash ? "/v1/intel/ID/revoke takes POST" : "/v1/intel/ID takes GET");
+        if (idend == k || decode(k, (size_t)(idend - k), 0, r->key, sizeof r->key) != SW_OK || !plain(r->key))
+            return bad(err, errlen, 400, "bad indicator id in the path");
+        r->op = slash ? SW_ADMIN_INTEL_REVOKE : SW_ADMIN_INTEL_SHOW;
     } else {
         return bad(err, errlen, 404, "no such path");
     }
 #undef PATH_IS
     if (query && qlen) {
-        if (r->op != SW_ADMIN_EVENTS && r->op != SW_ADMIN_BLOCKS)
+        if (r->op != SW_ADMIN_EVENTS && r->op != SW_ADMIN_BLOCKS && r->op != SW_ADMIN_INTEL)
             return bad(err, errlen, 400, "this path takes no query");
         return parse_query(query, qlen, now_ns, r, err, errlen);
     }

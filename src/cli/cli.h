@@ -35,6 +35,7 @@ extern const cli_command cli_cmd_events;
 extern const cli_command cli_cmd_assess;
 extern const cli_command cli_cmd_admin;
 extern const cli_command cli_cmd_exchange;
+extern const cli_command cli_cmd_intel;
 
 /* Prints "sipwall CMD: message" and a pointer to the help on stderr;
  * returns CLI_EXIT_USAGE so callers can `return cli_usage(...)`. */

@@ -21,6 +21,7 @@ static const char admin_usage[] =
     "       sipwall admin [CONNECTION] events [--since T] [--until T] [--type T] [--src IP]\n"
     "                                         [--peer NAME] [--rule ID] [--after ID] [--limit N]\n"
     "       sipwall admin [CONNECTION] partners\n"
+    "       sipwall admin [CONNECTION] intel [list] [--limit N] | intel show ID | intel revoke ID\n"
     "\n"
     "Talks to sipwalld's admin API over HTTPS and prints its JSON answer.\n"
     "\n"
@@ -265,7 +266,7 @@ static int run_admin(int argc, char **argv)
     }
     if (npos == 0)
         return cli_usage("admin", "which operation? (status, reload, blocks, block add, unblock, events, "
-                                  "partners)");
+                                  "partners, intel)");
     const char *op = pos[0];
     int rc;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -302,6 +303,22 @@ static int run_admin(int argc, char **argv)
         curl_free(k);
         curl_free(v);
         rc = call(&c, "DELETE", path, NULL);
+    } else if (strcmp(op, "intel") == 0 && (npos == 1 || (npos == 2 && strcmp(pos[1], "list") == 0))) {
+        char q[256] = "";
+        if (fval[7] && add_param(q, sizeof q, "limit", fval[7]) != 0)
+            rc = cli_usage("admin", "--limit too long");
+        else {
+            char path[300];
+            snprintf(path, sizeof path, "/v1/intel%s", q);
+            rc = call(&c, "GET", path, NULL);
+        }
+    } else if (strcmp(op, "intel") == 0 && npos == 3 &&
+               (strcmp(pos[1], "show") == 0 || strcmp(pos[1], "revoke") == 0)) {
+        char *id = curl_easy_escape(NULL, pos[2], 0);
+        char path[300];
+        snprintf(path, sizeof path, "/v1/intel/%.200s%s", id ? id : "", pos[1][0] == 'r' ? "/revoke" : "");
+        curl_free(id);
+        rc = call(&c, pos[1][0] == 'r' ? "POST" : "GET", path, NULL);
     } else if (strcmp(op, "events") == 0 && npos == 1) {
         char q[2048] = "";
         rc = CLI_EXIT_OK;

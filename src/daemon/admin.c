@@ -283,6 +283,27 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
         }
         reply = msg;
 #endif
+    } else if (nw >= 1 && strcmp(w[0], "intel") == 0) {
+        /* intel [LIMIT] | intel show ID | intel revoke ID | intel take PATH */
+        char *end = NULL;
+        if (nw == 3 && strcmp(w[1], "show") == 0) {
+            reply = swd_intel_show_json(d, w[2], msg, sizeof msg);
+        } else if (nw == 3 && strcmp(w[1], "revoke") == 0) {
+            (void)swd_intel_revoke(d, w[2], who, from, msg, sizeof msg);
+        } else if (nw == 3 && strcmp(w[1], "take") == 0 && !(from && from->family)) {
+            /* the local socket only: a path on this host */
+            reply = swd_intel_take_file(d, w[2], who, msg, sizeof msg);
+        } else if (nw <= 2) {
+            unsigned long lim = nw == 2 ? strtoul(w[1], &end, 10) : SWD_BLOCKS_LIST_DEFAULT;
+            if (nw == 2 && (!*w[1] || *end || lim == 0 || lim > SWD_BLOCKS_LIST_MAX))
+                snprintf(msg, sizeof msg, "error: intel [LIMIT]: LIMIT is 1..%d", SWD_BLOCKS_LIST_MAX);
+            else if (!(reply = swd_intel_list_json(d, lim)))
+                snprintf(msg, sizeof msg, "error: out of memory");
+        } else {
+            snprintf(msg, sizeof msg, "error: intel [LIMIT] | intel show ID | intel revoke ID | intel take PATH");
+        }
+        if (!reply)
+            reply = msg;
     } else if (nw == 1 && strcmp(w[0], "partners") == 0) {
         reply = swd_partners_json(d);
         if (!reply) {
@@ -292,7 +313,8 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
     } else {
         snprintf(msg, sizeof msg,
                  "error: unknown command (reload, reopen, stats, blocks [LIMIT], "
-                 "block KIND KEY SECONDS [REASON], unblock KIND KEY, partners, metrics, health)");
+                 "block KIND KEY SECONDS [REASON], unblock KIND KEY, partners, metrics, health, "
+                 "intel [LIMIT|show ID|revoke ID|take PATH])");
         reply = msg;
     }
     reply_text(fd, reply);

@@ -340,6 +340,22 @@ static char *run(void *ctx, const sw_admin_req *r, const char *who, const sw_add
         *status = ok ? 200 : 503;
         return j;
     }
+    case SW_ADMIN_INTEL:
+        snprintf(cmd, sizeof cmd, "intel %zu", r->limit);
+        return via_ctl(a, who, from, cmd, CTL_TIMEOUT_MS, status, 400);
+    case SW_ADMIN_INTEL_SHOW:
+    case SW_ADMIN_INTEL_REVOKE: {
+        snprintf(cmd, sizeof cmd, "intel %s %s", r->op == SW_ADMIN_INTEL_SHOW ? "show" : "revoke", r->key);
+        const char *why = NULL;
+        char *reply = ctl_call(a, who, from, cmd, CTL_TIMEOUT_MS, &why);
+        if (!reply)
+            return err_body(status, 503, why ? why : "unavailable");
+        if (r->op == SW_ADMIN_INTEL_SHOW && reply[0] == '{') {
+            *status = 200;
+            return reply;
+        }
+        return text_reply(reply, strncmp(reply, "error: no indicator", 19) == 0 ? 404 : 400, status);
+    }
     }
     return err_body(status, 404, "no such operation");
 }

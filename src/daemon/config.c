@@ -8,6 +8,7 @@
  * and table sizes, no NUL or control bytes. */
 #include "daemon/config.h"
 #include "sipwall/event.h" /* export formats and transports */
+#include "sipwall/intel.h"   /* the intel trust file is checked at load */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +35,7 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_METRICS,
        D_STATE,
        D_ADMIN_API,
+       D_INTEL,
        D__COUNT };
 
 enum { L_MAX_CONNECTIONS, L_MAX_CONNECTIONS_PER_IP, L_IDLE_TIMEOUT, L_HANDSHAKE_TIMEOUT,
@@ -1324,6 +1326,74 @@ static int d_admin_api(cfg_parser *p)
     return SW_OK;
 }
 
+/* intel trust FILE [keys DIR] [max-indicators N] [block-score N]
+ *       [alert-score N] [tick SECONDS] */
+static int d_intel(cfg_parser *p)
+{
+    swd_intel_cfg *in = &p->c->intel;
+    static const char usage[] = "usage: intel trust FILE [keys DIR] [max-indicators N] [block-score N] "
+                                "[alert-score N] [tick SECONDS]";
+    in->line = p->line;
+    in->tick_s = 1;
+    int rc;
+    for (unsigned i = 1; i < p->words.n; i += 2) {
+        const char *k = p->words.w[i];
+        if (i + 1 >= p->words.n)
+            return fail(p, p->line, "intel: '%.*s' needs a value; %s", CFG_SHOW, k, usage);
+        const char *v = p->words.w[i + 1];
+        char **slot = strcmp(k, "trust") == 0 ? &in->trust : strcmp(k, "keys") == 0 ? &in->keys : NULL;
+        if (slot) {
+            if (*slot)
+                return fail(p, p->line, "intel: %s given twice", k);
+            if (!(*slot = dup_path(p, "intel", v)))
+                return SW_EINVAL;
+        } else if (strcmp(k, "max-indicators") == 0) {
+            if ((rc = number(p, "intel max-indicators", v, 1, 1u << 24, 0, &in->max_indicators)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "block-score") == 0) {
+            if ((rc = number(p, "intel block-score", v, 1, 100, 0, &in->block_score)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "alert-score") == 0) {
+            if ((rc = number(p, "intel alert-score", v, 1, 100, 0, &in->alert_score)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "tick") == 0) {
+            if ((rc = number(p, "intel tick", v, 1, 3600, 0, &in->tick_s)) != SW_OK)
+                return rc;
+        } else {
+            return fail(p, p->line, "intel: unknown option '%.*s'; %s", CFG_SHOW, k, usage);
+        }
+    }
+    if (!in->trust)
+        return fail(p, p->line, "intel: trust FILE is required; %s", usage);
+    if ((in->block_score ? in->block_score : 70) < (in->alert_score ? in->alert_score : 30))
+        return fail(p, p->line, "intel: alert-score must not exceed block-score");
+    if ((rc = check_readable(p, p->line, "intel trust", in->trust)) != SW_OK)
+        return rc;
+    /* the trust file's own errors, with its line numbers */
+    FILE *f = fopen(in->trust, "re");
+    char *text = malloc(SW_INTEL_TRUST_FILE_MAX + 1);
+    size_t n = f && text ? fread(text, 1, SW_INTEL_TRUST_FILE_MAX + 1, f) : 0;
+    if (f)
+        fclose(f);
+    rc = SW_OK;
+    if (!text)
+        rc = fail(p, p->line, "out of memory");
+    else if (n > SW_INTEL_TRUST_FILE_MAX)
+        rc = fail(p, p->line, "intel trust %.*s: larger than %d bytes", 256, in->trust, SW_INTEL_TRUST_FILE_MAX);
+    else {
+        sw_intel_config ic = {.max_indicators = 1};
+        sw_intel *probe = sw_intel_new(&ic);
+        char why[300];
+        if (!probe)
+            rc = fail(p, p->line, "out of memory");
+        else if (sw_intel_trust_load(probe, in->trust, text, n, why, sizeof why) != SW_OK)
+            rc = fail(p, p->line, "intel: %s", why);
+        sw_intel_free(probe);
+    }
+    free(text);
+    return rc;
+}
+
 static const struct directive {
     const char *name;
     int (*fn)(cfg_parser *);
@@ -1353,6 +1423,7 @@ static const struct directive {
     [D_METRICS] = {"metrics", d_metrics, 0},
     [D_STATE] = {"state", d_state, 0},
     [D_ADMIN_API] = {"admin-api", d_admin_api, 0},
+    [D_INTEL] = {"intel", d_intel, 0},
 };
 
 /* ---- lines -------------------------------------------------------------------- */
@@ -1685,6 +1756,8 @@ void swd_config_free(swd_config *c)
     free(c->api.key);
     free(c->api.client_ca);
     free(c->api.credential);
+    free(c->intel.trust);
+    free(c->intel.keys);
     free(c->secret_path);
     for (unsigned i = 0; i < c->npolicies; i++)
         free(c->policies[i]);

@@ -162,6 +162,17 @@ typedef struct swd_export {
     int line;
 } swd_export;
 
+/* intel trust FILE [keys DIR] [max-indicators N] [block-score N]
+ *       [alert-score N] [tick SECONDS]: partners' intelligence consumed
+ * (docs/exchange-intel.md); the trust file is checked at load. */
+typedef struct swd_intel_cfg {
+    int line;              /* 0 = not configured */
+    char *trust;           /* "partner ORG trust N" lines */
+    char *keys;            /* directory of ORG.jwks files; NULL = nothing verifies */
+    uint32_t max_indicators, block_score, alert_score; /* 0 = the defaults of intel.h */
+    uint32_t tick_s;       /* expiry and renewal sweep, default 1 */
+} swd_intel_cfg;
+
 /* state redis HOST:PORT [user=] [password-file=] [prefix=] [node=] [ca= cert=
  *   key= server-name=] [queue=]: the cluster state store (docs/cluster.md) */
 typedef struct swd_state_redis {
@@ -235,6 +246,7 @@ typedef struct swd_config {
     int metrics_line;
     swd_state_redis state_redis;
     swd_admin_api api;      /* admin-api; api.on = 0: none */
+    swd_intel_cfg intel;    /* intel; intel.line = 0: none */
 } swd_config;
 
 /* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success

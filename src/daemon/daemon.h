@@ -123,6 +123,7 @@ typedef struct swd_daemon {
     sw_exporter *exporters[SWD_MAX_EXPORTS]; /* export syslog lines (daemon/export.c) */
     unsigned nexporters;
     struct swd_api *api;        /* the HTTPS admin API (daemon/api.c); NULL = none */
+    struct swd_intel *intel;    /* partners' intelligence (daemon/intel.c); NULL = none */
 } swd_daemon;
 
 /* The shared store's ceiling for a policy; on reload the store is resized
@@ -220,6 +221,29 @@ void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *
 /* Drains every queue into the outputs, stops the writer, closes all.
  * After the workers have stopped.  NULL-safe. */
 void swd_events_close(swd_daemon *d);
+
+/* ---- partners' intelligence (daemon/intel.c, docs/exchange-intel.md) -------- */
+/* All on the control thread. */
+typedef struct swd_intel swd_intel;
+/* With an intel line: the consumer over d->state, trust, keys, allowlists
+ * of the policy in force.  After swd_state_open.  SW_OK or an error. */
+int swd_intel_open(swd_daemon *d, char *err, size_t errlen);
+void swd_intel_close(swd_daemon *d);
+/* A reload's new policy, while the old one is still allocated. */
+void swd_intel_policy(swd_daemon *d, const sw_policy *p);
+/* Expiry and renewal, every `intel tick` seconds (called every second). */
+void swd_intel_tick(swd_daemon *d);
+/* A batch (a JSON array of FSE objects): each verified with the partners'
+ * keys and applied, or quarantined.  The reply JSON (malloc'd), or NULL
+ * with "error: ..." in msg. */
+char *swd_intel_take(swd_daemon *d, const char *buf, size_t len, const char *who, char *msg, size_t msglen);
+char *swd_intel_take_file(swd_daemon *d, const char *path, const char *who, char *msg, size_t msglen);
+/* The held indicators ({"indicators":[...],"total":N,...}); one by id
+ * (NULL with msg when unknown); an operator's revocation (audited). */
+char *swd_intel_list_json(swd_daemon *d, size_t limit);
+char *swd_intel_show_json(swd_daemon *d, const char *id, char *msg, size_t msglen);
+int swd_intel_revoke(swd_daemon *d, const char *id, const char *who, const sw_addr *from, char *msg,
+                     size_t msglen);
 
 /* ---- exporters to the SIEM (daemon/export.c, docs/export.md) --------------- */
 /* Makes one exporter per `export` line (certificates loaded now, before

@@ -180,6 +180,7 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
         int64_t now = swd_now_ns();
         if (now - last_tick >= 1000000000) {
             swd_events_tick(d);
+            swd_intel_tick(d);
             last_tick = now;
         }
     }
@@ -249,6 +250,8 @@ static int run(const char *path)
         goto out;
     if (swd_api_create(d, err, sizeof err) != SW_OK) /* binds and reads its files as root */
         goto out;
+    if (swd_intel_open(d, err, sizeof err) != SW_OK) /* reads the trust file and keys as root */
+        goto out;
     if (cfg.pid_file) {
         if (swd_pid_file_write(cfg.pid_file, err, sizeof err) != SW_OK)
             goto out;
@@ -310,6 +313,7 @@ out:
     for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);
+    swd_intel_close(d); /* its engine borrows the policy and the store */
     swd_policy_gen_free(atomic_load(&d->policy));
     swd_state_close(d);
     if (wrote_pid)

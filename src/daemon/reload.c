@@ -180,6 +180,7 @@ void swd_reloader_poll(swd_reloader *r)
             r->state = R_IDLE;
         } else {
             r->old = atomic_exchange(&d->policy, r->result);
+            swd_intel_policy(d, r->result->policy); /* while the old one is still allocated */
             r->result = NULL;
             swd_workers_wake(d);
             r->ack_deadline = swd_now_ns() + RELOAD_ACK_NS;

@@ -200,6 +200,19 @@ const sw__allow_ref *sw__allowlisted(const sw_engine *e, uint8_t kind, const cha
     return NULL;
 }
 
+int sw_engine_allowlisted(const sw_engine *e, uint8_t kind, const char *key, char *why, size_t whylen)
+{
+    char id[SW_STATE_ID_MAX];
+    memset(id, 0, sizeof id);
+    memcpy(id, key, strnlen(key, SW_STATE_ID_MAX - 1));
+    const sw__allow_ref *r = sw__allowlisted(e, kind, id);
+    if (!r)
+        return 0;
+    if (why && whylen)
+        snprintf(why, whylen, "%s", e->pol->lists[r->list]->name);
+    return 1;
+}
+
 /* ---- lifting blocks after a reload ------------------------------------------------- */
 typedef struct lift_ctx {
     const sw_engine *e;

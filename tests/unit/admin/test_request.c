@@ -223,12 +223,53 @@ static void test_error_json(void **st)
     free(s);
 }
 
+/* Partners' indicators: list (with a limit), show, revoke. */
+static void test_intel_paths(void **st)
+{
+    (void)st;
+    sw_admin_req r;
+    char err[300];
+    const char *id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    char path[200];
+    assert_int_equal(route("GET", "/v1/intel", &r, err), 200);
+    assert_int_equal(r.op, SW_ADMIN_INTEL);
+    assert_int_equal(r.limit, SW_ADMIN_BLOCKS_DEFAULT);
+    assert_int_equal(route("GET", "/v1/intel?limit=5", &r, err), 200);
+    assert_int_equal(r.limit, 5);
+    assert_int_equal(route("GET", "/v1/intel?limit=0", &r, err), 400);
+    snprintf(path, sizeof path, "/v1/intel/%s", id);
+    assert_int_equal(route("GET", path, &r, err), 200);
+    assert_int_equal(r.op, SW_ADMIN_INTEL_SHOW);
+    assert_string_equal(r.key, id);
+    assert_int_equal(route("POST", path, &r, err), 405);
+    assert_int_equal(route("GET", "/v1/intel/x?limit=1", &r, err), 400);
+    snprintf(path, sizeof path, "/v1/intel/%s/revoke", id);
+    assert_int_equal(route("POST", path, &r, err), 200);
+    assert_int_equal(r.op, SW_ADMIN_INTEL_REVOKE);
+    assert_string_equal(r.key, id);
+    assert_int_equal(route("GET", path, &r, err), 405);
+    assert_non_null(strstr(err, "POST"));
+    assert_int_equal(route("POST", "/v1/intel", &r, err), 405);
+    const char *nf[] = {"/v1/intel/x/revok", "/v1/intel/x/revoke/", "/v1/intel/x/y", "/v1/intels"};
+    for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) {
+        int s = route("POST", nf[i], &r, err);
+        if (s != 404)
+            fail_msg("%s: %d", nf[i], s);
+    }
+    const char *bad[] = {"/v1/intel//revoke", "/v1/intel/a%20b/revoke", "/v1/intel/a%00b/revoke"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int s = route("POST", bad[i], &r, err);
+        if (s != 400)
+            fail_msg("%s: %d", bad[i], s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),      cmocka_unit_test(test_unblock_path),
         cmocka_unit_test(test_events_query), cmocka_unit_test(test_block_body),
-        cmocka_unit_test(test_error_json),
+        cmocka_unit_test(test_error_json),  cmocka_unit_test(test_intel_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
