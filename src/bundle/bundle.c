@@ -425,6 +425,9 @@ static sw_bundle_status parse_manifest(sw_bundle *b, char *err, size_t errlen)
             FAIL(SW_BUNDLE_BAD_NAME, "manifest: line %zu: a file name that is absolute, "
                  "climbs with '..', or has characters outside A-Z a-z 0-9 . _ + - /",
                  b->nfiles + 4);
+        for (size_t j = 0; j < b->nfiles; j++)
+            if (strlen(b->names[j]) == n && memcmp(b->names[j], l, n) == 0)
+                FAIL(SW_BUNDLE_FORMAT, "manifest: '%s' is listed twice", b->names[j]);
         char *name = malloc(n + 1);
         if (!name)
             FAIL(SW_BUNDLE_NOMEM, "out of memory");
@@ -432,9 +435,6 @@ static sw_bundle_status parse_manifest(sw_bundle *b, char *err, size_t errlen)
         name[n] = '\0';
         b->names[b->nfiles] = name;
         f->name = name;
-        for (size_t j = 0; j < b->nfiles; j++)
-            if (strcmp(b->names[j], name) == 0)
-                FAIL(SW_BUNDLE_FORMAT, "manifest: '%s' is listed twice", name);
         npolicy += f->role == SW_BUNDLE_ROLE_POLICY;
         nfeed += f->role == SW_BUNDLE_ROLE_FEED;
         b->nfiles++;
