@@ -4,9 +4,12 @@
  * state directory (its mark for rollback protection and a copy that start
  * falls back to). */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/daemon.h"
 #include "sipwall/bundle.h"
@@ -202,6 +205,28 @@ static void refusal(swd_daemon *d, const swd_bundle_info *info, const char *err)
     note(d, SW_EVT_INTEGRITY_FAILURE, rule, err);
 }
 
+/* At start sipwalld is root: the mark and the copy it writes go to the
+ * service user, who rewrites them on reloads after the privilege drop
+ * (lchown: a link is never followed). */
+static void give_to_user(const swd_config *cfg, const char *good)
+{
+    if (!cfg->user || geteuid() != 0)
+        return;
+    struct passwd *pw = getpwnam(cfg->user);
+    if (!pw)
+        return; /* drop_privileges reports it */
+    gid_t gid = pw->pw_gid;
+    if (cfg->group) {
+        struct group *gr = getgrnam(cfg->group);
+        if (gr)
+            gid = gr->gr_gid;
+    }
+    const char *paths[] = {cfg->bundle_state, good};
+    for (int i = 0; i < 2; i++)
+        if (lchown(paths[i], pw->pw_uid, gid) < 0 && errno != ENOENT)
+            swd_warn("bundle", "cannot give %s to %s: %s", paths[i], cfg->user, strerror(errno));
+}
+
 /* Records the accepted bundle: its copy first, then the mark (a crash
  * between the two leaves a copy newer than the mark, which start refuses
  * to fall back to: safe). */
@@ -210,19 +235,22 @@ static int record(const swd_config *cfg, const sw_bundle *b, char *err, size_t e
     sw_bundle_mark old, m;
     m.version = sw_bundle_version(b);
     memcpy(m.sha256, sw_bundle_sha256(b), 32);
-    if (sw_bundle_mark_read(cfg->bundle_state, &old) == SW_OK && old.version == m.version &&
-        memcmp(old.sha256, m.sha256, 32) == 0)
-        return SW_OK; /* the same bundle again */
-    size_t len;
-    const uint8_t *bytes = sw_bundle_bytes(b, &len);
     char good[4096];
     snprintf(good, sizeof good, "%s.good", cfg->bundle_state);
+    if (sw_bundle_mark_read(cfg->bundle_state, &old) == SW_OK && old.version == m.version &&
+        memcmp(old.sha256, m.sha256, 32) == 0) {
+        give_to_user(cfg, good);
+        return SW_OK; /* the same bundle again */
+    }
+    size_t len;
+    const uint8_t *bytes = sw_bundle_bytes(b, &len);
     if (sw_bundle_save_copy(good, bytes, len) != SW_OK ||
         sw_bundle_mark_write(cfg->bundle_state, &m) != SW_OK) {
         snprintf(err, errlen, "cannot record the accepted bundle in %s: %s", cfg->bundle_state,
                  strerror(errno));
         return SW_EIO;
     }
+    give_to_user(cfg, good);
     return SW_OK;
 }
 

@@ -17,7 +17,9 @@
 #      rollback, refused; the mark in the state directory says version 2;
 #   5. restart with a tampered bundle: sipwalld starts on the recorded last
 #      good copy (version 2) and says so in events; without a last good copy
-#      it refuses to start.
+#      it refuses to start;
+#   6. as user nobody: the mark written at start is handed to the user and
+#      a reload after the privilege drop records the new version.
 # Every wait is bounded; every process is stopped by its PID.
 set -uo pipefail
 SW_SRC=${SW_SRC:-.}
@@ -231,5 +233,22 @@ rc=$?
 check "without a last good copy a tampered bundle stops the start (exit $rc)" \
     bash -c "[ '$rc' != 0 ] && [ '$rc' != 124 ]"
 check "… naming the reason" grep -q 'refused (hash_mismatch)' "$WORK/refuse.log"
+
+# ---- 6. as an unprivileged user: reloads after the privilege drop record the mark --------------
+chmod 755 "$WORK"
+mkdir -p "$WORK/state3"
+chown nobody:nogroup "$WORK/state3" && chmod 700 "$WORK/state3"
+cp "$B/v1.swb" "$LIVE"
+write_conf "bundle $LIVE state=$WORK/state3/bundle.mark" "user nobody"
+peers_bg sipwalld "$SIPWALLD" -c "$CONF"
+SIPWALLD_PID=$PEERS_PID
+for _ in $(seq 100); do peers_stats >/dev/null 2>&1 && break; sleep 0.1; done
+check "as user nobody: version 1 in force" in_force 1
+check "… the mark written at start belongs to nobody" [ "$(stat -c %U "$WORK/state3/bundle.mark")" = nobody ]
+out=$(reload_to "$B/v2.swb")
+check "… a reload after the drop is ok ($(echo "$out" | head -c 80))" bash -c "echo '$out' | grep -q '^ok generation'"
+check "… version 2 in force" in_force 2
+check "… the mark says version 2" grep -q '^version 2$' "$WORK/state3/bundle.mark"
+peers_stop_sipwalld_checked
 
 peers_done
