@@ -452,6 +452,25 @@ int sw_policy_load_text(const char *name, const char *text, size_t len, const ch
                         sw_policy **out, sw_policy_diags *diags) SW_WUR SW_NONNULL(1, 2, 5, 6);
 void sw_policy_free(sw_policy *p);
 
+/* Where the files of a policy come from when not from the file system:
+ * e.g. a verified bundle in memory (include/sipwall/bundle.h; sipwalld's
+ * src/daemon/bundle.c).  read is given the path as the policy names it,
+ * joined to the directory of the file that names it (top-level names as
+ * given), and answers SW_OK with *text (malloc'd, NUL-terminated, the
+ * caller frees it) and *len, SW_ENOTFOUND when there is no such file,
+ * SW_ELIMIT when it is larger than cap, or SW_ENOMEM.  Nothing is read
+ * from the disk: includes, list files and the `location-feed` name all
+ * resolve through the source. */
+typedef struct sw_policy_source {
+    void *ctx;
+    int (*read)(void *ctx, const char *path, size_t cap, char **text, size_t *len);
+} sw_policy_source;
+
+/* sw_policy_load with every file read through src: names[0..n) are the
+ * top-level files, overlaid in order. */
+int sw_policy_load_source(const sw_policy_source *src, const char *const *names, size_t n,
+                          sw_policy **out, sw_policy_diags *diags) SW_WUR SW_NONNULL(1, 2, 4, 5);
+
 /* Reads and checks paths[0..n) as sw_policy_load does and writes the merged
  * policy (after overlays) in the policy language: one text that compiles to
  * the same policy, and that dumps to the same text again.  List files and
@@ -514,6 +533,10 @@ typedef struct sw_location {
 
 int sw_location_feed_load(const char *path, sw_location_feed **out, sw_policy_diags *diags)
     SW_WUR SW_NONNULL(1, 2, 3);
+/* The same from text in memory (name is used in diagnostics). */
+int sw_location_feed_load_text(const char *name, const char *text, size_t len,
+                               sw_location_feed **out, sw_policy_diags *diags)
+    SW_WUR SW_NONNULL(1, 4, 5);
 void sw_location_feed_free(sw_location_feed *f);
 /* number: normalised "+<digits>" or an IMPU as written.  1 when known. */
 int sw_location_lookup(const sw_location_feed *f, sw_str number, sw_location *out) SW_NONNULL(3);

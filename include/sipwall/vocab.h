@@ -26,7 +26,9 @@
     X(POLICY_VIOLATION, "policy_violation")                                \
     X(EVENT_LOSS, "event_loss") /* sipwall itself lost event records */   \
     X(ADMIN_AUTH_FAILURE, "admin_auth_failure") /* a refused admin login */ \
-    X(ADMIN_CHANGE, "admin_change") /* an operator changed something (audit) */
+    X(ADMIN_CHANGE, "admin_change") /* an operator changed something (audit) */ \
+    X(INTEGRITY_FAILURE, "integrity_failure") /* a refused bundle (docs/bundles.md) */ \
+    X(INTEGRITY_WARNING, "integrity_warning") /* a bundle signed by a retiring key */
 
 typedef enum sw_event_type {
 #define SW__EVT_ENUM(id, name) SW_EVT_##id,

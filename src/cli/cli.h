@@ -36,6 +36,8 @@ extern const cli_command cli_cmd_assess;
 extern const cli_command cli_cmd_admin;
 extern const cli_command cli_cmd_exchange;
 extern const cli_command cli_cmd_intel;
+extern const cli_command cli_cmd_keygen;
+extern const cli_command cli_cmd_bundle;
 
 /* Prints "sipwall CMD: message" and a pointer to the help on stderr;
  * returns CLI_EXIT_USAGE so callers can `return cli_usage(...)`. */

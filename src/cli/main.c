@@ -11,7 +11,8 @@
 
 static const cli_command *const commands[] = {&cli_cmd_parse, &cli_cmd_check, &cli_cmd_policy,
                                               &cli_cmd_events, &cli_cmd_assess, &cli_cmd_admin,
-                                              &cli_cmd_exchange, &cli_cmd_intel};
+                                              &cli_cmd_exchange, &cli_cmd_intel, &cli_cmd_keygen,
+                                              &cli_cmd_bundle};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void print_general_help(FILE *out)

@@ -36,6 +36,7 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_STATE,
        D_ADMIN_API,
        D_INTEL,
+       D_BUNDLE, D_TRUST_KEY,
        D__COUNT };
 
 enum { L_MAX_CONNECTIONS, L_MAX_CONNECTIONS_PER_IP, L_IDLE_TIMEOUT, L_HANDSHAKE_TIMEOUT,
@@ -1394,6 +1395,95 @@ static int d_intel(cfg_parser *p)
     return rc;
 }
 
+/* bundle FILE [state=PATH] (docs/bundles.md) */
+static int d_bundle(cfg_parser *p)
+{
+    static const char usage[] = "bundle FILE [state=PATH]";
+    int rc = nargs(p, 1, 2, usage);
+    if (rc)
+        return rc;
+    static const char *const keys[] = {"state"};
+    const char *vals[1] = {NULL};
+    if ((rc = options(p, "bundle", 2, keys, 1, vals)) != SW_OK)
+        return rc;
+    if (!(p->c->bundle = dup_path(p, "bundle", p->words.w[1])))
+        return SW_EINVAL;
+    if (vals[0] && !(p->c->bundle_state = dup_path(p, "bundle state", vals[0])))
+        return SW_EINVAL;
+    return SW_OK;
+}
+
+/* trust-key FILE [retiring] (docs/bundles.md) */
+static int d_trust_key(cfg_parser *p)
+{
+    int rc = nargs(p, 1, 2, "trust-key FILE [retiring]");
+    if (rc)
+        return rc;
+    swd_config *c = p->c;
+    if (c->ntrust_keys == SWD_MAX_TRUST_KEYS)
+        return fail(p, p->line, "trust-key: more than %d keys", SWD_MAX_TRUST_KEYS);
+    if (p->words.n == 3 && strcmp(p->words.w[2], "retiring") != 0)
+        return fail(p, p->line, "trust-key: '%.*s' is not 'retiring'", CFG_SHOW, p->words.w[2]);
+    char *path = dup_path(p, "trust-key", p->words.w[1]);
+    if (!path)
+        return SW_EINVAL;
+    for (unsigned i = 0; i < c->ntrust_keys; i++)
+        if (strcmp(c->trust_keys[i], path) == 0) {
+            free(path);
+            return fail(p, p->line, "trust-key: %.*s given twice", 256, p->words.w[1]);
+        }
+    c->trust_retiring[c->ntrust_keys] = p->words.n == 3;
+    c->trust_keys[c->ntrust_keys++] = path;
+    return SW_OK;
+}
+
+/* With a bundle, the policy and the location feed come only from it. */
+static int validate_bundle(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (!c->bundle) {
+        if (p->first[D_TRUST_KEY])
+            return fail(p, p->first[D_TRUST_KEY],
+                        "trust-key needs 'bundle FILE': with trust keys, policy loads only from a "
+                        "signed bundle");
+        return SW_OK;
+    }
+    if (c->ntrust_keys == 0)
+        return fail(p, p->first[D_BUNDLE], "bundle needs at least one 'trust-key FILE'");
+    if (p->first[D_POLICY])
+        return fail(p, p->first[D_POLICY],
+                    "policy: not with 'bundle' (the policy comes only from the signed bundle)");
+    if (p->first[D_LOCATION_FEED])
+        return fail(p, p->first[D_LOCATION_FEED],
+                    "location-feed: not with 'bundle' (the feed comes only from the signed bundle)");
+    unsigned nretiring = 0;
+    for (unsigned i = 0; i < c->ntrust_keys; i++)
+        nretiring += c->trust_retiring[i];
+    if (nretiring == c->ntrust_keys)
+        return fail(p, p->first[D_TRUST_KEY], "trust-key: every key is retiring; add the new one");
+    if (!c->bundle_state) {
+        /* next to the secret by default: the daemon's state directory */
+        const char *sec = c->secret_path;
+        if (!sec)
+            return fail(p, p->first[D_BUNDLE],
+                        "bundle: give state=PATH (or a secret line: the mark then goes next to it)");
+        const char *slash = strrchr(sec, '/');
+        size_t dl = slash ? (size_t)(slash - sec + 1) : 0;
+        char path[CFG_PATH_MAX];
+        if (dl + sizeof "bundle.mark" > sizeof path)
+            return fail(p, p->first[D_BUNDLE], "bundle: state path too long");
+        memcpy(path, sec, dl);
+        memcpy(path + dl, "bundle.mark", sizeof "bundle.mark");
+        if (!(c->bundle_state = dup_str(p, path)))
+            return SW_ENOMEM;
+    }
+    int rc;
+    for (unsigned i = 0; i < c->ntrust_keys; i++)
+        if ((rc = check_readable(p, p->first[D_TRUST_KEY], "trust-key", c->trust_keys[i])) != SW_OK)
+            return rc;
+    return SW_OK;
+}
+
 static const struct directive {
     const char *name;
     int (*fn)(cfg_parser *);
@@ -1424,6 +1514,8 @@ static const struct directive {
     [D_STATE] = {"state", d_state, 0},
     [D_ADMIN_API] = {"admin-api", d_admin_api, 0},
     [D_INTEL] = {"intel", d_intel, 0},
+    [D_BUNDLE] = {"bundle", d_bundle, 0},
+    [D_TRUST_KEY] = {"trust-key", d_trust_key, 1},
 };
 
 /* ---- lines -------------------------------------------------------------------- */
@@ -1552,6 +1644,8 @@ static int validate(cfg_parser *p)
 {
     swd_config *c = p->c;
     int rc, mode_line = p->first[D_MODE];
+    if ((rc = validate_bundle(p)) != SW_OK)
+        return rc;
 
     if (c->mode == SWD_MODE_INLINE) {
         unsigned sides[2] = {0, 0};
@@ -1566,9 +1660,10 @@ static int validate(cfg_parser *p)
         if (c->nforward == 0)
             return fail(p, mode_line,
                         "inline mode needs 'forward' (where requests from the interconnect go)");
-        if (c->npolicies == 0)
+        if (c->npolicies == 0 && !c->bundle)
             return fail(p, mode_line,
-                        "inline mode needs at least one 'policy' (e.g. policy builtin:default)");
+                        "inline mode needs at least one 'policy' (e.g. policy builtin:default) "
+                        "or a signed 'bundle'");
         if (c->secret_path == NULL)
             return fail(p, mode_line,
                         "inline mode needs 'secret FILE' (the key for branch MACs and hidden "
@@ -1582,7 +1677,7 @@ static int validate(cfg_parser *p)
                 return fail(p, p->first[inline_only[i]], "%s is only for mode inline",
                             directives[inline_only[i]].name);
         /* A sensor reports against the shipped default unless told otherwise, as `sipwall check`. */
-        if (c->npolicies == 0) {
+        if (c->npolicies == 0 && !c->bundle) {
             c->policies = malloc(sizeof *c->policies);
             if (c->policies == NULL || (c->policies[0] = strdup("builtin:default")) == NULL)
                 return fail(p, 0, "out of memory");
@@ -1759,6 +1854,10 @@ void swd_config_free(swd_config *c)
     free(c->intel.trust);
     free(c->intel.keys);
     free(c->secret_path);
+    free(c->bundle);
+    free(c->bundle_state);
+    for (unsigned i = 0; i < c->ntrust_keys && i < SWD_MAX_TRUST_KEYS; i++)
+        free(c->trust_keys[i]);
     for (unsigned i = 0; i < c->npolicies; i++)
         free(c->policies[i]);
     free(c->policies);

@@ -25,6 +25,7 @@
 #define SWD_MAX_CAPTURES 8
 #define SWD_MAX_HEPS 8
 #define SWD_MAX_POLICIES 32
+#define SWD_MAX_TRUST_KEYS 8
 #define SWD_MAX_WORKERS 64
 #define SWD_LISTEN_NAME_MAX 32 /* including the NUL */
 
@@ -247,6 +248,14 @@ typedef struct swd_config {
     swd_state_redis state_redis;
     swd_admin_api api;      /* admin-api; api.on = 0: none */
     swd_intel_cfg intel;    /* intel; intel.line = 0: none */
+
+    /* bundle FILE [state=PATH], trust-key FILE [retiring] (docs/bundles.md):
+     * the policy and the location feed load only from the signed bundle */
+    char *bundle;           /* NULL = policies from `policy` lines */
+    char *bundle_state;     /* the mark of the last accepted bundle (+ ".good": its copy) */
+    char *trust_keys[SWD_MAX_TRUST_KEYS];
+    uint8_t trust_retiring[SWD_MAX_TRUST_KEYS];
+    unsigned ntrust_keys;
 } swd_config;
 
 /* Reads and parses path (at most SWD_CONFIG_MAX_SIZE bytes).  On success

@@ -57,6 +57,45 @@ swd_policy_gen *swd_policy_gen_load(const swd_config *cfg, unsigned nworkers, ui
                                     char *err, size_t errlen);
 void swd_policy_gen_free(swd_policy_gen *g);
 
+/* ---- signed bundles (src/daemon/bundle.c, docs/bundles.md) ------------------ */
+/* What a bundle load found: status is SW_BUNDLE_OK or why the bundle was
+ * refused (an integrity failure); a policy that does not compile from a
+ * verified bundle leaves status OK and the gen NULL. */
+typedef struct swd_bundle_info {
+    int status;                 /* sw_bundle_status */
+    int retiring;               /* verified with a key marked retiring */
+    char keyid[20];
+    uint64_t version;
+    struct sw_bundle *bundle;   /* the verified bundle (to record it); freed by _info_free */
+} swd_bundle_info;
+
+/* Loads a policy generation from the signed bundle at path, checked
+ * against cfg's trust keys and the mark of the last accepted bundle (read
+ * only: nothing is recorded).  NULL with err (and info->status) when
+ * refused or when the policy does not load. */
+swd_policy_gen *swd_bundle_gen_load(const swd_config *cfg, const char *path, unsigned nworkers,
+                                    uint64_t gen, swd_bundle_info *info, char *err, size_t errlen);
+void swd_bundle_info_free(swd_bundle_info *info);
+
+struct swd_daemon;
+/* The daemon's load: swd_policy_gen_load for a config without a bundle;
+ * with one, the bundle is verified, a refusal is counted (metrics) and
+ * told as an integrity_failure event, a retiring key as an
+ * integrity_warning event, and an accepted bundle is recorded (its mark and
+ * a copy, next to the secret).  At start (at_start), a refused bundle
+ * falls back to the recorded last good copy when there is one.  Events
+ * before the event store opens wait for swd_bundle_flush_events. */
+swd_policy_gen *swd_policy_gen_load_d(struct swd_daemon *d, int at_start, uint64_t gen, char *err,
+                                      size_t errlen);
+void swd_bundle_flush_events(struct swd_daemon *d);
+
+typedef struct swd_bundle_note {
+    int type;                   /* sw_event_type; 0 slot empty when detail[0] == 0 */
+    char rule[48];
+    char detail[400];
+} swd_bundle_note;
+#define SWD_BUNDLE_NOTES 4
+
 /* ---- the inter-worker inbox ------------------------------------------------ */
 typedef struct swd_ring swd_ring;
 swd_ring *swd_ring_new(size_t bytes);
@@ -124,6 +163,11 @@ typedef struct swd_daemon {
     unsigned nexporters;
     struct swd_api *api;        /* the HTTPS admin API (daemon/api.c); NULL = none */
     struct swd_intel *intel;    /* partners' intelligence (daemon/intel.c); NULL = none */
+    /* signed bundles (daemon/bundle.c): refusals by sw_bundle_status, the
+     * version in force, events waiting for the event store */
+    _Atomic uint64_t bundle_refused[16];
+    _Atomic uint64_t bundle_version;
+    swd_bundle_note bundle_notes[SWD_BUNDLE_NOTES];
 } swd_daemon;
 
 /* The shared store's ceiling for a policy; on reload the store is resized

@@ -227,7 +227,7 @@ static int run(const char *path)
     if (cfg.secret_path &&
         swd_secret_load_or_create(cfg.secret_path, d->secret, err, sizeof err) != SW_OK)
         goto out;
-    swd_policy_gen *g = swd_policy_gen_load(&cfg, d->nworkers, 1, err, sizeof err);
+    swd_policy_gen *g = swd_policy_gen_load_d(d, 1, 1, err, sizeof err);
     if (!g)
         goto out;
     atomic_store(&d->policy, g);
@@ -243,6 +243,7 @@ static int run(const char *path)
     if (setup_ifaces(d, err, sizeof err) != SW_OK || swd_events_open(d, err, sizeof err) != SW_OK ||
         swd_workers_create(d, err, sizeof err) != SW_OK)
         goto out;
+    swd_bundle_flush_events(d); /* a bundle refused or warned about at start */
     /* exporters' certificates are read while we may still read them */
     if (swd_exports_create(d, err, sizeof err) != SW_OK)
         goto out;

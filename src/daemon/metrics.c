@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "daemon/metrics.h"
+#include "sipwall/bundle.h"
 #include "daemon/worker.h"
 #include "sipwall/detect.h"
 #include "sipwall/metrics.h"
@@ -138,6 +139,22 @@ static void one_u64(sw_metrics *m, const char *name, sw_metric_type t, const cha
 {
     if (sw_metrics_family(m, name, t, help) == SW_OK)
         (void)sw_metrics_u64(m, NULL, 0, v);
+}
+
+/* signed bundles (docs/bundles.md): refusals by reason, the version in force */
+static void put_bundles(sw_metrics *m, swd_daemon *d)
+{
+    if (!d->cfg->bundle)
+        return;
+    one_u64(m, "sipwall_bundle_version", SW_METRIC_GAUGE, "Version of the signed bundle in force",
+            atomic_load(&d->bundle_version));
+    if (sw_metrics_family(m, "sipwall_bundle_refusals_total", SW_METRIC_COUNTER,
+                          "Bundles refused (integrity failures), by reason") != SW_OK)
+        return;
+    for (unsigned s = 1; s < SW_BUNDLE__COUNT && s < 16; s++) {
+        sw_metric_label l[] = {{"reason", sw_bundle_status_name((sw_bundle_status)s)}};
+        (void)sw_metrics_u64(m, l, 1, atomic_load(&d->bundle_refused[s]));
+    }
 }
 
 static const char *offender_kind_name(unsigned k)
@@ -535,6 +552,7 @@ char *swd_metrics_text(swd_daemon *d, size_t *len)
             "The policy generation published (1 at start, +1 per reload)", g ? g->gen : 0);
     one_u64(m, "sipwall_policy_reloads_total", SW_METRIC_COUNTER, "Policy reloads done",
             __atomic_load_n(&d->reloads, __ATOMIC_RELAXED));
+    put_bundles(m, d);
     put_listeners(m, d);
     put_verdicts(m, d);
     put_engine(m, d);

@@ -21,6 +21,12 @@ static void log_diags(const sw_policy_diags *d)
 swd_policy_gen *swd_policy_gen_load(const swd_config *cfg, unsigned nworkers, uint64_t gen,
                                     char *err, size_t errlen)
 {
+    if (cfg->bundle) { /* verified and compiled from memory; nothing recorded */
+        swd_bundle_info info;
+        swd_policy_gen *bg = swd_bundle_gen_load(cfg, cfg->bundle, nworkers, gen, &info, err, errlen);
+        swd_bundle_info_free(&info);
+        return bg;
+    }
     swd_policy_gen *g = calloc(1, sizeof *g);
     if (!g) {
         snprintf(err, errlen, "out of memory");

@@ -62,7 +62,7 @@ static void *compile_main(void *arg)
 {
     swd_reloader *r = arg;
     swd_daemon *d = r->d;
-    r->result = swd_policy_gen_load(d->cfg, d->nworkers, r->gen, r->err, sizeof r->err);
+    r->result = swd_policy_gen_load_d(d, 0, r->gen, r->err, sizeof r->err);
     /* New table sizes mean new engines next to the old ones: refuse limits
      * the memory cannot hold now rather than have the workers fail to
      * build them.  (The running generation is not freed while a compile

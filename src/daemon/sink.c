@@ -387,7 +387,7 @@ void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *
     char fromtxt[SW_ADDR_STRLEN] = "local";
     if (from && from->family)
         (void)sw_addr_format(from, fromtxt, sizeof fromtxt);
-    if (type == SW_EVT_ADMIN_AUTH_FAILURE)
+    if (type == SW_EVT_ADMIN_AUTH_FAILURE || type == SW_EVT_INTEGRITY_FAILURE)
         swd_warn("audit", "%s refused: who=%s from=%s %s", what, who, fromtxt, detail);
     else
         swd_info("audit", "%s by %s from %s: %s", what, who, fromtxt, detail);
@@ -396,7 +396,9 @@ void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *
     sw_event ev;
     sw_event_init(&ev, type, SW_CAT_SYSTEM, rule);
     ev.ts_ns = swd_now_ns();
-    ev.action = type == SW_EVT_ADMIN_AUTH_FAILURE ? SW_ACTION_REJECT : SW_ACTION_ALLOW;
+    ev.action = type == SW_EVT_ADMIN_AUTH_FAILURE || type == SW_EVT_INTEGRITY_FAILURE
+                    ? SW_ACTION_REJECT
+                    : SW_ACTION_ALLOW;
     ev.reason = sw_str_make(detail, strlen(detail));
     if (from && from->family)
         ev.src = *from;

@@ -166,7 +166,15 @@ typedef struct pl_build {
     /* the include stack: files being read (for cycles) */
     const char *stack[SW_POLICY_MAX_INCLUDE + 2];
     unsigned depth;
+
+    /* NULL: files come from the disk; else every read goes through it */
+    const sw_policy_source *src;
 } pl_build;
+
+/* Reads a file of the policy from b->src or the disk (regular_only for
+ * the disk): SW_OK and *text, else an SW_E* code with errno set for the
+ * message. */
+int pl_read(pl_build *b, const char *path, int regular_only, char **text, size_t *len);
 
 /* parse.c */
 void pl_build_init(pl_build *b, sw_policy_diags *diags);

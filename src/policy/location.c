@@ -417,6 +417,9 @@ static int feed_add(sw_location_feed *f, const char *num, size_t numlen, const s
 
 #define FEED_MAX_FILE (512u << 20) /* a national HSS export is large */
 
+static int feed_parse(const char *path, char *text, size_t len, sw_location_feed **out,
+                      sw_policy_diags *diags);
+
 int sw_location_feed_load(const char *path, sw_location_feed **out, sw_policy_diags *diags)
 {
     memset(diags, 0, sizeof *diags);
@@ -432,12 +435,41 @@ int sw_location_feed_load(const char *path, sw_location_feed **out, sw_policy_di
                                        : strerror(errno ? errno : EIO));
         return rc == SW_ENOMEM ? SW_ENOMEM : SW_EIO;
     }
+    rc = feed_parse(path, text, len, out, diags);
+    free(text);
+    return rc;
+}
+
+int sw_location_feed_load_text(const char *name, const char *text, size_t len,
+                               sw_location_feed **out, sw_policy_diags *diags)
+{
+    memset(diags, 0, sizeof *diags);
+    *out = NULL;
+    if (len > FEED_MAX_FILE) {
+        sw__diag_add(diags, 0, name, 0, 0, "cannot read the location feed: larger than 512 MiB");
+        return SW_EIO;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return SW_ENOMEM;
+    if (len)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    int rc = feed_parse(name, copy, len, out, diags);
+    free(copy);
+    return rc;
+}
+
+/* Parses text[0..len) in place (it is modified, the caller frees it). */
+static int feed_parse(const char *path, char *text, size_t len, sw_location_feed **out,
+                      sw_policy_diags *diags)
+{
     sw_location_feed *f = calloc(1, sizeof *f);
     if (!f || !(f->index = sw_string_set_new())) {
         free(f);
-        free(text);
         return SW_ENOMEM;
     }
+    int rc;
     uint32_t line = 0;
     char *p = text, *end = text + len;
     rc = SW_OK;
@@ -484,7 +516,6 @@ int sw_location_feed_load(const char *path, sw_location_feed **out, sw_policy_di
         }
         rc = feed_add(f, num, nlen, &loc);
     }
-    free(text);
     if (rc != SW_OK) {
         sw_location_feed_free(f);
         return rc;

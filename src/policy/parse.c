@@ -1130,7 +1130,7 @@ static void read_list_file(parser *ps, pl_list *l, const char *rel, pl_loc at)
     char *text = NULL;
     size_t len = 0;
     errno = 0;
-    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, 1, &text, &len);
+    int rc = pl_read(b, path, 1, &text, &len);
     if (rc != SW_OK) {
         pl_error(b, at, "cannot read list file '%s': %s", path,
                  rc == SW_ELIMIT   ? "larger than 16 MiB"
@@ -2000,7 +2000,8 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
             return;
         }
         if (r->event == SW_EVT_EVENT_LOSS || r->event == SW_EVT_ADMIN_AUTH_FAILURE ||
-            r->event == SW_EVT_ADMIN_CHANGE) { /* sipwall's own: no rule may claim them */
+            r->event == SW_EVT_ADMIN_CHANGE || r->event == SW_EVT_INTEGRITY_FAILURE ||
+            r->event == SW_EVT_INTEGRITY_WARNING) { /* sipwall's own: no rule may claim them */
             err_at(ps, t, "event type '%s' is reserved for sipwall's own events", t->text);
             fail(ps);
             return;
@@ -2192,7 +2193,7 @@ static void parse_include(parser *ps, const char *rel, pl_loc at)
         b->oom = 1;
         return;
     }
-    char *real = realpath(path, NULL);
+    char *real = b->src ? strdup(path) : realpath(path, NULL);
     for (unsigned i = 0; real && i < b->depth; i++)
         if (strcmp(b->stack[i], real) == 0) {
             pl_error(b, at, "include cycle: '%s' is already being read", path);
@@ -2203,7 +2204,7 @@ static void parse_include(parser *ps, const char *rel, pl_loc at)
     char *text = NULL;
     size_t len = 0;
     errno = 0;
-    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, 1, &text, &len);
+    int rc = pl_read(b, path, 1, &text, &len);
     if (rc != SW_OK) {
         pl_error(b, at, "cannot read included file '%s': %s", path,
                  rc == SW_ELIMIT   ? "larger than 16 MiB"

@@ -116,7 +116,7 @@ void pl_parse_file(pl_build *b, const char *path)
     char *text = NULL;
     size_t len = 0;
     errno = 0;
-    int rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, 0, &text, &len);
+    int rc = pl_read(b, path, 0, &text, &len);
     if (rc != SW_OK) {
         sw__diag_add(b->diags, 0, path, 0, 0, "cannot read: %s",
                      rc == SW_ELIMIT   ? "larger than 16 MiB"
@@ -126,7 +126,7 @@ void pl_parse_file(pl_build *b, const char *path)
         return;
     }
     char *dir = sw__dirname(path);
-    char *real = realpath(path, NULL);
+    char *real = b->src ? NULL : realpath(path, NULL);
     if (!real)
         real = strdup(path);
     uint32_t idx = pl_add_file(b, path);
@@ -158,6 +158,38 @@ int sw_policy_load(const char *const *paths, size_t n, sw_policy **out, sw_polic
     }
     for (size_t i = 0; i < n && !b.oom; i++)
         pl_parse_file(&b, paths[i]);
+    return finish(&b, out);
+}
+
+int pl_read(pl_build *b, const char *path, int regular_only, char **text, size_t *len)
+{
+    if (!b->src)
+        return sw__read_file_capped(path, SW_POLICY_MAX_FILE, regular_only, text, len);
+    *text = NULL;
+    *len = 0;
+    int rc = b->src->read(b->src->ctx, path, SW_POLICY_MAX_FILE, text, len);
+    if (rc == SW_ENOTFOUND) {
+        errno = ENOENT;
+        rc = SW_EIO;
+    }
+    return rc;
+}
+
+int sw_policy_load_source(const sw_policy_source *src, const char *const *names, size_t n,
+                          sw_policy **out, sw_policy_diags *diags)
+{
+    memset(diags, 0, sizeof *diags);
+    *out = NULL;
+    pl_build b;
+    pl_build_init(&b, diags);
+    b.src = src;
+    if (n == 0) {
+        sw__diag_add(diags, 0, "", 0, 0, "no policy files given");
+        pl_build_free(&b);
+        return SW_EINVAL;
+    }
+    for (size_t i = 0; i < n && !b.oom; i++)
+        pl_parse_file(&b, names[i]);
     return finish(&b, out);
 }
 
