@@ -282,7 +282,8 @@ static char *dup_path(cfg_parser *p, const char *what, const char *s)
         fail(p, p->line, "%s: empty path", what);
         return NULL;
     }
-    if (s[0] == '/' || p->basedir[0] == '\0') {
+    /* a key in a token (RFC 7512 URI, src/net/keys.c) is no path */
+    if (s[0] == '/' || p->basedir[0] == '\0' || strncmp(s, "pkcs11:", 7) == 0) {
         if (strlen(s) >= CFG_PATH_MAX) {
             fail(p, p->line, "%s: path longer than %d bytes", what, CFG_PATH_MAX - 1);
             return NULL;
@@ -310,6 +311,8 @@ static char *dup_path(cfg_parser *p, const char *what, const char *s)
 static int check_readable(cfg_parser *p, int line, const char *what, const char *path)
 {
     struct stat st;
+    if (strncmp(path, "pkcs11:", 7) == 0)
+        return SW_OK; /* a key in a token: loaded at start (and by --check-config) */
     if (stat(path, &st) != 0)
         return fail(p, line, "%s %.*s: %s", what, 256, path, strerror(errno));
     if (!S_ISREG(st.st_mode))

@@ -15,9 +15,41 @@
 
 int swd_key_file_check(const char *path, long service_uid, char *why, size_t whylen)
 {
-    if (strncmp(path, "pkcs11:", 7) == 0)
-        return SW_OK; /* in a token: nothing on disk to protect */
     struct stat st;
+    if (strncmp(path, "pkcs11:", 7) == 0) {
+        /* in a token: only a PIN file is on disk to protect, and a PIN in
+         * the config would be readable by whoever reads the config */
+        if (strstr(path, "pin-value=")) {
+            char shown[512];
+            size_t o = 0;
+            for (const char *q = path; *q && o + 16 < sizeof shown;) {
+                if (strncmp(q, "pin-value=", 10) == 0) {
+                    o += (size_t)snprintf(shown + o, sizeof shown - o, "pin-value=***");
+                    for (q += 10; *q && *q != ';' && *q != '&' && *q != '?';)
+                        q++;
+                } else {
+                    shown[o++] = *q++;
+                }
+            }
+            shown[o] = '\0';
+            snprintf(why, whylen, "%s: a PIN in the configuration is refused; put it in a 0600 file "
+                     "and name it with ?pin-source=file:PATH", shown);
+            return SW_EINVAL;
+        }
+        const char *pin = strstr(path, "pin-source=file:");
+        if (!pin)
+            return SW_OK;
+        char file[1024];
+        pin += strlen("pin-source=file:");
+        size_t n = strcspn(pin, ";&");
+        if (n == 0 || n >= sizeof file) {
+            snprintf(why, whylen, "pkcs11 URI: pin-source=file: needs a path");
+            return SW_EINVAL;
+        }
+        memcpy(file, pin, n);
+        file[n] = '\0';
+        return swd_key_file_check(file, service_uid, why, whylen);
+    }
     if (stat(path, &st) != 0) {
         snprintf(why, whylen, "%s: %s", path, strerror(errno));
         return SW_EIO;

@@ -154,7 +154,8 @@ for c in stats metrics health partners; do
     "$SIPWALLD" -c "$T/run.conf" ctl "$c" >"$T/ctl-$c.out" 2>&1
 done
 sleep 1
-kill -TERM "$PID"; wait "$PID"; PID=
+kill -TERM "$PID"; wait "$PID"; st=$?; PID=
+[ "$st" = 0 ] && ok "clean stop (no sanitizer report)" || bad "sipwalld exit $st: $(tail -5 "$T/run.out")"
 SECRET_HEX=$(od -An -tx1 -v "$T/secret" | tr -d ' \n')
 [ "${#SECRET_HEX}" -ge 64 ] || bad "no secret file was created"
 KEYLINE=$(sed -n 2p "$T/sip.key")

@@ -77,6 +77,20 @@ static void test_key_files(void **state)
     }
     assert_int_not_equal(swd_key_file_check(dir, -1, why, sizeof why), SW_OK); /* not a file */
     assert_int_equal(swd_key_file_check("pkcs11:token=t;object=k", -1, why, sizeof why), SW_OK);
+    /* a PIN in the config is refused and not repeated */
+    assert_int_not_equal(swd_key_file_check("pkcs11:token=t;pin-value=428193;object=k", -1, why, sizeof why),
+                         SW_OK);
+    assert_null(strstr(why, "428193"));
+    assert_non_null(strstr(why, "pin-value=***;object=k"));
+    /* the PIN file is held to the key files' rule */
+    char uri[128];
+    snprintf(uri, sizeof uri, "pkcs11:token=t;object=k?pin-source=file:%s", path);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_not_equal(swd_key_file_check(uri, -1, why, sizeof why), SW_OK);
+    assert_int_equal(chmod(path, 0600), 0);
+    if (geteuid() == 0)
+        assert_int_equal(chown(path, 0, 0), 0);
+    assert_int_equal(swd_key_file_check(uri, -1, why, sizeof why), SW_OK);
     unlink(path);
     rmdir(dir);
 }
