@@ -104,4 +104,16 @@ swd_key_verdict swd_weak_key(const char *key, size_t len, int loopback, char *wh
  * and its line, never the secret (a placeholder is quoted). */
 int swd_check_secrets(const swd_config *cfg, char *err, size_t errlen);
 
+/* ---- least privilege after binding (src/daemon/privs.c) ---- */
+
+/* Empties the capability bounding set where CAP_SETPCAP allows (before the
+ * drop to `user`, which needs CAP_SETUID/SETGID: those stay permitted). */
+void swd_caps_bound_drop(void);
+
+/* Clears the permitted, effective and inheritable capabilities, sets
+ * no_new_privs and makes the process non-dumpable; checks the result.
+ * After every bind and root-only open (with or without a `user`).  SW_OK
+ * or SW_EIO with the reason in err. */
+int swd_caps_clear(char *err, size_t errlen);
+
 #endif
