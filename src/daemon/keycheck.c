@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/daemon.h"
 #include "daemon/startcheck.h"
 
 int swd_key_file_check(const char *path, long service_uid, char *why, size_t whylen)
@@ -195,4 +196,31 @@ int swd_check_secrets(const swd_config *cfg, char *err, size_t errlen)
             rc = SW_EINVAL;
     }
     return rc;
+}
+
+void swd_warn_plain_listeners(swd_daemon *d)
+{
+    const swd_config *cfg = d->cfg;
+    char a[SW_ADDR_STRLEN], detail[256];
+    for (unsigned i = 0; i < cfg->nheps; i++) {
+        const swd_hep *h = &cfg->heps[i];
+        if (!h->insecure)
+            continue;
+        if (sw_addr_format(&h->addr, a, sizeof a) < 0)
+            a[0] = '\0';
+        snprintf(detail, sizeof detail, "hep %s %s (line %d) is plain text on a non-loopback address%s",
+                 sw_transport_name(h->transport), a, h->line,
+                 h->auth_key ? "" : " and takes packets without an auth-key");
+        swd_warn("main", "insecure listener: %s", detail);
+        swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.insecure-listener", "config", NULL, "insecure", detail);
+    }
+    if (cfg->has_metrics && cfg->metrics_insecure) {
+        if (sw_addr_format(&cfg->metrics_addr, a, sizeof a) < 0)
+            a[0] = '\0';
+        snprintf(detail, sizeof detail,
+                 "metrics listen %s (line %d) is plain HTTP without authentication on a non-loopback address",
+                 a, cfg->metrics_line);
+        swd_warn("main", "insecure listener: %s", detail);
+        swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.insecure-listener", "config", NULL, "insecure", detail);
+    }
 }

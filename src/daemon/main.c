@@ -269,6 +269,7 @@ static int run(const char *path)
         goto out;
     if (swd_api_start(d, err, sizeof err) != SW_OK)
         goto out;
+    swd_warn_plain_listeners(d); /* insecure=yes listeners: a warning event each */
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
              g->policy->name ? g->policy->name : "unnamed");

@@ -116,4 +116,11 @@ void swd_caps_bound_drop(void);
  * or SW_EIO with the reason in err. */
 int swd_caps_clear(char *err, size_t errlen);
 
+/* A warning in the log and an audit event (category system, type
+ * admin_change, rule config.insecure-listener) for every plain-text
+ * listener configured with insecure=yes (HEP, metrics): at start, once the
+ * event pipeline runs.  src/daemon/keycheck.c. */
+struct swd_daemon;
+void swd_warn_plain_listeners(struct swd_daemon *d);
+
 #endif
