@@ -1732,7 +1732,10 @@ void swd_config_free(swd_config *c)
         free(c->captures[i].filter);
     }
     for (unsigned i = 0; i < c->nheps && i < SWD_MAX_HEPS; i++)
-        free(c->heps[i].auth_key);
+        if (c->heps[i].auth_key) { /* a secret: wiped, not just freed */
+            explicit_bzero(c->heps[i].auth_key, strlen(c->heps[i].auth_key));
+            free(c->heps[i].auth_key);
+        }
     for (unsigned i = 0; i < c->nexports && i < SWD_MAX_EXPORTS; i++) {
         free(c->exports[i].host);
         free(c->exports[i].ca);

@@ -145,8 +145,7 @@ static int redis_password(const swd_config *cfg, char *err, size_t errlen)
     size_t n = fgets(pw, sizeof pw, f) ? strcspn(pw, "\r\n") : 0;
     fclose(f);
     swd_key_verdict v = swd_weak_key(pw, n, is_loopback(&r->addr), why, sizeof why);
-    memset(pw, 0, sizeof pw);
-    __asm__ __volatile__("" : : "r"(pw) : "memory"); /* the wipe is not optimised away */
+    explicit_bzero(pw, sizeof pw);
     if (v == SWD_KEY_OK)
         return SW_OK;
     snprintf(err, errlen, "%s:%d: state redis password-file %s: the password %s", cfg->path, r->line,

@@ -316,7 +316,7 @@ out:
     swd_state_close(d);
     if (wrote_pid)
         remove_runtime_file("pid file", cfg.pid_file);
-    memset(d->secret, 0, sizeof d->secret);
+    explicit_bzero(d->secret, sizeof d->secret); /* a memset before free() may be elided */
     if (abandoned) { /* the compile thread still reads cfg and d */
         swd_log_close();
         _exit(rc);

@@ -79,9 +79,16 @@ run() {
         sleep 0.2
     done
     [ "$upok" = 1 ] || { bad "$name: not up: $(cat "$T/$name.out" "$T/sipwalld.log" | tail -3)"; return; }
-    sleep 1 # metrics and the admin API start after the workers
-    sockets "$PID" >"$T/$name.got"
     printf '%s\n' "$@" | sort -u >"$T/$name.want"
+    # metrics and the admin API start after the workers: wait (bounded)
+    # until every configured socket is there, then compare once more
+    for _ in $(seq 75); do
+        sockets "$PID" >"$T/$name.got"
+        [ -z "$(comm -23 "$T/$name.want" "$T/$name.got")" ] && break
+        sleep 0.2
+    done
+    sleep 0.5
+    sockets "$PID" >"$T/$name.got"
     if diff "$T/$name.want" "$T/$name.got" >"$T/$name.diff"; then
         ok "$name: $(wc -l <"$T/$name.got") sockets, exactly the configured ones"
     else

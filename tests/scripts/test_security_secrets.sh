@@ -118,7 +118,7 @@ refuse hep-short "14: hep: auth-key is shorter than 16 bytes" \
 refuse hep-few-chars "hep: auth-key has fewer than 6 different characters" \
     "hep udp $NET.5:9060 auth-key=abababababababababab"
 refuse hep-demo-remote "hep: auth-key is a documentation demo key, accepted on loopback addresses only" \
-    "hep udp 0.0.0.0:9160 auth-key=loopback-demo-key"
+    "hep udp 0.0.0.0:9160 auth-key=loopback-demo-key insecure=yes"
 accept hep-demo-loopback "hep udp $NET.5:9060 auth-key=loopback-demo-key"
 accept hep-random "hep udp $NET.5:9060 auth-key=$HEPKEY"
 for f in hep-short hep-few-chars; do
