@@ -285,7 +285,8 @@ static char *dup_path(cfg_parser *p, const char *what, const char *s)
         fail(p, p->line, "%s: empty path", what);
         return NULL;
     }
-    if (s[0] == '/' || p->basedir[0] == '\0') {
+    /* a key in a token (RFC 7512 URI, src/net/keys.c) is no path */
+    if (s[0] == '/' || p->basedir[0] == '\0' || strncmp(s, "pkcs11:", 7) == 0) {
         if (strlen(s) >= CFG_PATH_MAX) {
             fail(p, p->line, "%s: path longer than %d bytes", what, CFG_PATH_MAX - 1);
             return NULL;
@@ -313,6 +314,8 @@ static char *dup_path(cfg_parser *p, const char *what, const char *s)
 static int check_readable(cfg_parser *p, int line, const char *what, const char *path)
 {
     struct stat st;
+    if (strncmp(path, "pkcs11:", 7) == 0)
+        return SW_OK; /* a key in a token: loaded at start (and by --check-config) */
     if (stat(path, &st) != 0)
         return fail(p, line, "%s %.*s: %s", what, 256, path, strerror(errno));
     if (!S_ISREG(st.st_mode))
@@ -951,13 +954,34 @@ static int d_capture(cfg_parser *p)
     return SW_OK;
 }
 
-static const char *const hep_keys[] = {"auth-key"};
+static const char *const hep_keys[] = {"auth-key", "insecure"};
+
+/* A loopback address: plain text there never crosses a wire. */
+static int addr_loopback(const sw_addr *a)
+{
+    return a->family == 4 ? a->ip[0] == 127
+                          : memcmp(a->ip, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+}
+
+/* insecure=yes|no of a plain-text listener (HEP, metrics): required to be
+ * yes on a non-loopback address, so that plain text is never a default. */
+static int plain_listener(cfg_parser *p, const char *what, const sw_addr *a, const char *v, uint8_t *out)
+{
+    if (v && strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+        return fail(p, p->line, "%s: insecure='%.*s' is not yes or no", what, CFG_SHOW, v);
+    *out = v && strcmp(v, "yes") == 0;
+    if (!*out && !addr_loopback(a))
+        return fail(p, p->line, "%s: %.*s is plain text on a non-loopback address; add insecure=yes to "
+                                "accept that (it is logged as a warning event at every start), or "
+                                "listen on loopback", what, CFG_SHOW, p->words.w[2]);
+    return SW_OK;
+}
 
 static int d_hep(cfg_parser *p)
 {
     swd_config *c = p->c;
     if (p->words.n < 3)
-        return fail(p, p->line, "usage: hep udp|tcp ADDR:PORT [auth-key=KEY]");
+        return fail(p, p->line, "usage: hep udp|tcp ADDR:PORT [auth-key=KEY] [insecure=yes]");
     if (c->nheps == SWD_MAX_HEPS)
         return fail(p, p->line, "hep: more than %d HEP listeners", SWD_MAX_HEPS);
     swd_hep *h = &c->heps[c->nheps];
@@ -969,11 +993,13 @@ static int d_hep(cfg_parser *p)
     int rc = parse_hostport(p, "hep", p->words.w[2], &h->addr);
     if (rc)
         return rc;
-    const char *v[1];
-    if ((rc = options(p, "hep", 3, hep_keys, 1, v)) != SW_OK)
+    const char *v[2];
+    if ((rc = options(p, "hep", 3, hep_keys, 2, v)) != SW_OK)
         return rc;
     if (v[0] && strlen(v[0]) > 128)
         return fail(p, p->line, "hep: auth-key longer than 128 bytes");
+    if ((rc = plain_listener(p, "hep", &h->addr, v[1], &h->insecure)) != SW_OK)
+        return rc;
     c->nheps++;
     if (v[0] && (h->auth_key = dup_str(p, v[0])) == NULL)
         return SW_ENOMEM;
@@ -1147,14 +1173,14 @@ static int d_export(cfg_parser *p)
  * partners, and the listener has no authentication. */
 static int d_metrics(cfg_parser *p)
 {
-    int rc = nargs(p, 2, 3, "metrics listen ADDR:PORT [allow-remote=yes|no]");
+    int rc = nargs(p, 2, 4, "metrics listen ADDR:PORT [allow-remote=yes|no] [insecure=yes]");
     if (rc)
         return rc;
     if (strcmp(p->words.w[1], "listen") != 0)
-        return fail(p, p->line, "usage: metrics listen ADDR:PORT [allow-remote=yes|no]");
-    static const char *const keys[] = {"allow-remote"};
-    const char *v[1];
-    if ((rc = options(p, "metrics", 3, keys, 1, v)) != SW_OK)
+        return fail(p, p->line, "usage: metrics listen ADDR:PORT [allow-remote=yes|no] [insecure=yes]");
+    static const char *const keys[] = {"allow-remote", "insecure"};
+    const char *v[2];
+    if ((rc = options(p, "metrics", 3, keys, 2, v)) != SW_OK)
         return rc;
     swd_config *c = p->c;
     if ((rc = parse_hostport(p, "metrics listen", p->words.w[2], &c->metrics_addr)) != SW_OK)
@@ -1169,6 +1195,8 @@ static int d_metrics(cfg_parser *p)
         return fail(p, p->line, "metrics listen: %.*s is not a loopback address; the listener has "
                                 "no authentication: add allow-remote=yes to expose it anyway",
                     CFG_SHOW, p->words.w[2]);
+    if ((rc = plain_listener(p, "metrics listen", &c->metrics_addr, v[1], &c->metrics_insecure)) != SW_OK)
+        return rc;
     c->has_metrics = 1;
     c->metrics_line = p->line;
     return SW_OK;
@@ -1876,7 +1904,10 @@ void swd_config_free(swd_config *c)
         free(c->captures[i].filter);
     }
     for (unsigned i = 0; i < c->nheps && i < SWD_MAX_HEPS; i++)
-        free(c->heps[i].auth_key);
+        if (c->heps[i].auth_key) { /* a secret: wiped, not just freed */
+            explicit_bzero(c->heps[i].auth_key, strlen(c->heps[i].auth_key));
+            free(c->heps[i].auth_key);
+        }
     for (unsigned i = 0; i < c->nexports && i < SWD_MAX_EXPORTS; i++) {
         free(c->exports[i].host);
         free(c->exports[i].ca);

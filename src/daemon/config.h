@@ -140,6 +140,7 @@ typedef struct swd_hep {
     sw_addr addr;
     char *auth_key;         /* HEP auth key chunk expected, NULL = not checked */
     int line;
+    uint8_t insecure;       /* insecure=yes: plain text on a non-loopback address accepted */
 } swd_hep;
 
 /* export syslog NAME tls|dtls HOST:PORT ca= cert= key= [server-name=] [store=]
@@ -245,6 +246,7 @@ typedef struct swd_config {
     uint8_t has_metrics;
     uint8_t metrics_allow_remote; /* a non-loopback address was allowed explicitly */
     int metrics_line;
+    uint8_t metrics_insecure; /* insecure=yes: plain HTTP on a non-loopback address accepted */
     swd_state_redis state_redis;
     swd_admin_api api;      /* admin-api; api.on = 0: none */
     swd_intel_cfg intel;    /* intel; intel.line = 0: none */

@@ -79,8 +79,9 @@ static int setup_ifaces(swd_daemon *d, char *err, size_t errlen)
 
 static int drop_privileges(const swd_config *cfg, char *err, size_t errlen)
 {
-    if (!cfg->user)
-        return SW_OK;
+    swd_caps_bound_drop(); /* no capability can come back (daemon/privs.c) */
+    if (!cfg->user) /* root without any capability, no_new_privs, not dumpable */
+        return swd_caps_clear(err, errlen);
     struct passwd *pw = getpwnam(cfg->user);
     if (!pw) {
         snprintf(err, errlen, "user %s does not exist", cfg->user);
@@ -104,8 +105,8 @@ static int drop_privileges(const swd_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "privileges were not dropped");
         return SW_EIO;
     }
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core dumps with the secret in them */
+    if (swd_caps_clear(err, errlen) != SW_OK) /* also no_new_privs, no core dumps */
+        return SW_EIO;
     swd_info("main", "running as %s (uid %u, gid %u)", cfg->user, (unsigned)pw->pw_uid, (unsigned)gid);
     return SW_OK;
 }
@@ -272,6 +273,7 @@ static int run(const char *path)
         goto out;
     if (swd_api_start(d, err, sizeof err) != SW_OK)
         goto out;
+    swd_warn_plain_listeners(d); /* insecure=yes listeners: a warning event each */
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
              g->policy->name ? g->policy->name : "unnamed");
@@ -319,7 +321,7 @@ out:
     swd_state_close(d);
     if (wrote_pid)
         remove_runtime_file("pid file", cfg.pid_file);
-    memset(d->secret, 0, sizeof d->secret);
+    explicit_bzero(d->secret, sizeof d->secret); /* a memset before free() may be elided */
     if (abandoned) { /* the compile thread still reads cfg and d */
         swd_log_close();
         _exit(rc);

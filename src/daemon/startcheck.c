@@ -123,30 +123,8 @@ static int check_accounts(const swd_config *cfg, char *err, size_t errlen)
     return SW_OK;
 }
 
-/* Keys that documentation and examples show: a config that still has one
- * accepts anybody who read the same page. */
-static int placeholder_key(const char *k)
-{
-    static const char *const known[] = {"CHANGE-ME", "CHANGEME", "REPLACE-ME", "REPLACEME", "CHANGE_ME",
-                                        "REPLACE_ME", "SECRET", "PASSWORD", "KEY"};
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strcasecmp(k, known[i]) == 0)
-            return 1;
-    return 0;
-}
-
 static int check_heps_and_captures(const swd_config *cfg, char *err, size_t errlen)
 {
-    for (unsigned i = 0; i < cfg->nheps; i++) {
-        const swd_hep *h = &cfg->heps[i];
-        if (h->auth_key && placeholder_key(h->auth_key)) {
-            snprintf(err, errlen,
-                     "%s:%d: hep: auth-key '%s' is a placeholder from the documentation; set a key of "
-                     "your own (e.g. openssl rand -hex 16)",
-                     cfg->path, h->line, h->auth_key);
-            return SW_EINVAL;
-        }
-    }
     for (unsigned i = 0; i < cfg->ncaptures; i++) {
         const swd_capture *c = &cfg->captures[i];
         if (strcmp(c->iface, "any") != 0 && if_nametoindex(c->iface) == 0) {
@@ -236,6 +214,8 @@ int swd_check_environment(const swd_config *cfg, swd_check_mode mode, char *err,
         rc = check_secret(cfg, mode, err, errlen);
     if (rc == SW_OK)
         rc = check_accounts(cfg, err, errlen);
+    if (rc == SW_OK)
+        rc = swd_check_secrets(cfg, err, errlen);
     if (rc == SW_OK)
         rc = check_heps_and_captures(cfg, err, errlen);
     if (rc == SW_OK && mode == SWD_CHECK_ONLY)

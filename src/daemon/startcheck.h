@@ -75,4 +75,52 @@ int swd_check_admin_socket(const char *path, swd_check_mode mode, char *err, siz
 /* Writes the pid file (replacing a stale one; never following a symlink). */
 int swd_pid_file_write(const char *path, char *err, size_t errlen);
 
+/* ---- configured secrets (src/daemon/keycheck.c) ---- */
+
+#define SWD_KEY_MIN 16         /* bytes: an inline key or password at least this long */
+#define SWD_KEY_MIN_DISTINCT 6 /* and at least this many different characters */
+
+typedef enum swd_key_verdict {
+    SWD_KEY_OK = 0,
+    SWD_KEY_DEFAULT = 1, /* a placeholder or well-known default (CHANGE-ME, secret, …) */
+    SWD_KEY_WEAK = 2,    /* too short, too few characters, or a demo key off loopback */
+} swd_key_verdict;
+
+/* A private key or password file: a pkcs11: URI passes; a file must be a
+ * regular file with no group or other permission bits (0600 or stricter)
+ * owned by root, the running user or service_uid (-1: none).  SW_OK, or an
+ * SW_E* code with the reason (starting with the path) in why. */
+int swd_key_file_check(const char *path, long service_uid, char *why, size_t whylen);
+
+/* Judges an inline key or password of len bytes: SWD_KEY_OK, or a verdict
+ * with the reason in why ("is shorter than 16 bytes").  loopback: the
+ * secret only guards a loopback address, where the documentation's demo
+ * keys are accepted.  The key itself never goes into why. */
+swd_key_verdict swd_weak_key(const char *key, size_t len, int loopback, char *why, size_t whylen);
+
+/* Every configured secret: the private keys and the Redis password file
+ * (swd_key_file_check, service user from cfg->user), the Redis password
+ * and the HEP auth-keys (swd_weak_key).  The message names the directive
+ * and its line, never the secret (a placeholder is quoted). */
+int swd_check_secrets(const swd_config *cfg, char *err, size_t errlen);
+
+/* ---- least privilege after binding (src/daemon/privs.c) ---- */
+
+/* Empties the capability bounding set where CAP_SETPCAP allows (before the
+ * drop to `user`, which needs CAP_SETUID/SETGID: those stay permitted). */
+void swd_caps_bound_drop(void);
+
+/* Clears the permitted, effective and inheritable capabilities, sets
+ * no_new_privs and makes the process non-dumpable; checks the result.
+ * After every bind and root-only open (with or without a `user`).  SW_OK
+ * or SW_EIO with the reason in err. */
+int swd_caps_clear(char *err, size_t errlen);
+
+/* A warning in the log and an audit event (category system, type
+ * admin_change, rule config.insecure-listener) for every plain-text
+ * listener configured with insecure=yes (HEP, metrics): at start, once the
+ * event pipeline runs.  src/daemon/keycheck.c. */
+struct swd_daemon;
+void swd_warn_plain_listeners(struct swd_daemon *d);
+
 #endif

@@ -21,7 +21,7 @@ static void cluster_log(void *ctx, int level, const char *msg)
 /* The first line of the password file (at most 512 bytes), no newline. */
 static int read_password(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
     if (fd < 0) {
         snprintf(err, errlen, "state redis password-file %s: %s", path, strerror(errno));
         return SW_EIO;
@@ -57,7 +57,7 @@ int swd_state_open(swd_daemon *d, uint32_t capacity, char *err, size_t errlen)
     if (sr->ca && !(d->redis_tls = sw_tls_client_ctx(sr->cert, sr->key, sr->ca, SW_TLS_VERIFY_REQUIRED, e,
                                                      sizeof e))) {
         snprintf(err, errlen, "state redis (line %d): TLS: %s", sr->line, e);
-        memset(password, 0, sizeof password);
+        explicit_bzero(password, sizeof password); /* not optimised away */
         return SW_EINVAL;
     }
     if (sr->node) {
@@ -82,7 +82,7 @@ int swd_state_open(swd_daemon *d, uint32_t capacity, char *err, size_t errlen)
         .log = cluster_log,
     };
     d->state = sw_state_redis_new(&rc, &d->redis, e, sizeof e);
-    memset(password, 0, sizeof password);
+    explicit_bzero(password, sizeof password); /* not optimised away */
     if (!d->state) {
         snprintf(err, errlen, "state redis (line %d): %s", sr->line, e);
         return SW_EINVAL;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net/keys_int.h"
 #include "sipwall/net.h"
 
 static void ssl_fail(char *err, size_t errlen, const char *what, const char *file)
@@ -47,7 +48,19 @@ static SSL_CTX *make_ctx(int server, int dtls, const char *cert, const char *key
         ssl_fail(err, errlen, "certificate", cert);
         goto bad;
     }
-    if (key && SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+    if (key && sw__key_is_pkcs11(key)) { /* in a token: the key never leaves it */
+        EVP_PKEY *pk = sw__key_load_pkcs11(key, err, errlen);
+        if (!pk)
+            goto bad;
+        int ok = SSL_CTX_use_PrivateKey(ctx, pk);
+        EVP_PKEY_free(pk);
+        if (ok != 1) {
+            char shown[512];
+            sw__key_ref_show(key, shown, sizeof shown);
+            ssl_fail(err, errlen, "private key", shown);
+            goto bad;
+        }
+    } else if (key && SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
         ssl_fail(err, errlen, "private key", key);
         goto bad;
     }

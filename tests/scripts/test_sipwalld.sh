@@ -355,8 +355,8 @@ events $T/passive.jsonl
 log $T/passive.log
 admin $T/admin3.sock
 capture lo filter="udp port $CAP_PORT"
-hep udp 127.0.0.1:$HEP_PORT auth-key=s3cret
-hep tcp 127.0.0.1:$HEP_PORT auth-key=s3cret
+hep udp 127.0.0.1:$HEP_PORT auth-key=s3cret-hep-key-0426
+hep tcp 127.0.0.1:$HEP_PORT auth-key=s3cret-hep-key-0426
 EOF
 rm -f "$T/admin3.sock"
 "$SIPWALLD" -c "$T/passive.conf" 2>> "$T/stderr.log" &
@@ -374,8 +374,8 @@ for i in range(3):
              ("127.0.0.1", int(sys.argv[1])))
 PY
 # HEP: our own capture of a scanner, sent by a capture agent (tests/tools/hep-send)
-python3 "$SW_SRC/tests/tools/hep-send" --auth-key s3cret "$SW_SRC/tests/data/labelled/b02_scan_udp.pcap" "127.0.0.1:$HEP_PORT" > /dev/null
-python3 "$SW_SRC/tests/tools/hep-send" --tcp --auth-key s3cret "$SW_SRC/tests/data/labelled/b02_scan_udp.pcap" "127.0.0.1:$HEP_PORT" > /dev/null
+python3 "$SW_SRC/tests/tools/hep-send" --auth-key s3cret-hep-key-0426 "$SW_SRC/tests/data/labelled/b02_scan_udp.pcap" "127.0.0.1:$HEP_PORT" > /dev/null
+python3 "$SW_SRC/tests/tools/hep-send" --tcp --auth-key s3cret-hep-key-0426 "$SW_SRC/tests/data/labelled/b02_scan_udp.pcap" "127.0.0.1:$HEP_PORT" > /dev/null
 python3 "$SW_SRC/tests/tools/hep-send" --auth-key wrong "$SW_SRC/tests/data/labelled/b02_scan_udp.pcap" "127.0.0.1:$HEP_PORT" > /dev/null
 sleep 2.2
 st=$("$SIPWALLD" -c "$T/passive.conf" ctl stats)

@@ -58,7 +58,7 @@ static void test_metrics_remote(void **state)
     assert_non_null(strstr(err, "allow-remote=yes"));
     assert_int_equal(parse(BASE "metrics listen 0.0.0.0:9464 allow-remote=no\n", &c), SW_EINVAL);
     assert_int_equal(parse(BASE "metrics listen [2001:db8::1]:9464\n", &c), SW_EINVAL);
-    assert_int_equal(parse(BASE "metrics listen 192.0.2.7:9464 allow-remote=yes\n", &c), SW_OK);
+    assert_int_equal(parse(BASE "metrics listen 192.0.2.7:9464 allow-remote=yes insecure=yes\n", &c), SW_OK);
     assert_int_equal(c.has_metrics, 1);
     assert_int_equal(c.metrics_allow_remote, 1);
     swd_config_free(&c);
