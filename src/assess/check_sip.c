@@ -1009,7 +1009,7 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
     if (o->robust_dir)
         robust_files_load(o->robust_dir, &rf);
     char *file = rf.n ? malloc(SW__ASSESS_MSG_MAX) : NULL;
-    int sent = 0, ok2xx = 0, lost = 0, silent = 0, answered = 0, from_files = 0;
+    int sent = 0, ok2xx = 0, lost = 0, silent = 0, answered = 0, lenient = 0, from_files = 0;
     char last_batch[400] = "", bad[256] = "";
     size_t boff = 0;
     unsigned ngen = 0;
@@ -1051,10 +1051,12 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
         if (st >= 200 && st < 300 && inval) {
             ok2xx++;
             list_add(bad, sizeof bad, name);
-        }
-        if (st > 0)
+        } else if (st >= 200 && st < 300) {
+            lenient++; /* a 2xx to a valid but unusual request */
+        } else if (st > 0) {
             answered++;
-        else
+        }
+        if (st <= 0)
             silent++;
         if (ev)
             sw_assess_evidence_note(ev, "%s (%s): %zu bytes, %s%d", name, inval ? "invalid" : "valid but unusual",
@@ -1091,9 +1093,9 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
                       from_files);
     else
         sw_assess_set(f, SW_ASSESS_PASS, SW_ASSESS_INFO,
-                      "%d malformed requests (%d from --robust-dir): %d answered with an error, %d silence; alive "
-                      "after every 5",
-                      sent, from_files, answered, silent);
+                      "%d malformed requests (%d from --robust-dir): %d answered with an error, %d with 2xx (all "
+                      "valid but unusual), %d silence; alive after every 5",
+                      sent, from_files, answered, lenient, silent);
     sctx_close(x);
 }
 
