@@ -131,6 +131,8 @@ request_route {
     if (is_method("ACK")) { t_relay(); exit; }
     if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
     if (is_method("OPTIONS")) {
+        # a second oracle: OPTIONS to an unknown user's URI is a 404
+        if (\$rU != \$null && !is_subscriber("\$ru", "subscriber", "1")) { sl_send_reply("404", "Not Here"); exit; }
         append_to_reply("Warning: 399 10.20.30.40:5060 \"gw-int-2 Kamailio 5.6.3\"\r\n");
         sl_send_reply("200", "OK"); exit;
     }

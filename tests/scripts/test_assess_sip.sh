@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `sipwall assess` against the SIP targets of tests/assess/sip_targets.sh, each
 # in a network namespace this test creates and removes:
-#   swa-sip-i  the insecure Kamailio (open relay to a SIPp UAS, REGISTER
-#              oracle, 1000/1000 and 1001/1234, Warning and cell-id leaks)
+#   swa-sip-i  the insecure Kamailio (open relay to a SIPp UAS, REGISTER and
+#              OPTIONS oracles, 1000/1000 and 1001/1234, Warning and cell-id
+#              leaks)
 #   swa-sip-h  the hardened Kamailio (TLS only, mutual TLS, pike, sanity and
 #              the stricter checks of route[STRICT], failed-login throttle):
 #              every check passes, with the default --fail-on
@@ -106,7 +107,10 @@ expect "$T/insecure.json" exit=1 evidence-ok \
     'SIP-AUTH-01=fail/critical' 'SIP-AUTH-01>sent:INVITE sip:sipwall-' 'SIP-AUTH-01>received:SIP/2.0 180' \
     'SIP-AUTH-01>sent:BYE sip:' \
     'SIP-AUTH-02=pass' 'SIP-AUTH-02>received:SIP/2.0 404' \
-    'SIP-ENUM-01=fail/medium' 'SIP-ENUM-01~1000, 1001 differ' 'SIP-ENUM-01>note:user 1000: 401' \
+    'SIP-ENUM-01=fail/medium' 'SIP-ENUM-01~REGISTER answers tell existing users from random ones: 1000, 1001 differ' \
+    'SIP-ENUM-01>note:user 1000: 401' 'SIP-ENUM-01>sent:OPTIONS sip:1000@127.0.0.1:5060 SIP/2.0' \
+    'SIP-ENUM-01>note:OPTIONS baseline sipwall-' 'SIP-ENUM-01>note:OPTIONS user 1000: 200' \
+    'SIP-ENUM-01~OPTIONS answers tell existing users from random ones: 1000, 1001 differ' \
     'SIP-CRED-01=fail/critical' 'SIP-CRED-01~1000/1000' 'SIP-CRED-01~1001/1234' 'SIP-CRED-01#secret:1234' \
     'SIP-CRED-01>sent:Authorization: Digest username="1001"' 'SIP-CRED-01>received:SIP/2.0 200' \
     'SIP-CRED-02=pass' 'SIP-CRED-03=fail/medium' \
@@ -146,7 +150,7 @@ rc=$?
 [ $rc -eq 0 ] && ok "hardened: exit 0 (default --fail-on)" || { bad "hardened: exit $rc"; cat "$T/hardened.out"; }
 expect "$T/hardened.json" exit=0 evidence-ok \
     'SIP-FP-01=pass' 'SIP-AUTH-01=pass' 'SIP-AUTH-01>received:SIP/2.0 407' 'SIP-AUTH-02=pass' 'SIP-AUTH-03=pass' \
-    'SIP-ENUM-01=pass' 'SIP-CRED-01=pass' 'SIP-CRED-02=pass' 'SIP-CRED-03=pass' 'SIP-LEAK-01=pass' \
+    'SIP-ENUM-01=pass' 'SIP-ENUM-01~both oracles' 'SIP-ENUM-01>note:OPTIONS user 1000: 200' 'SIP-CRED-01=pass' 'SIP-CRED-02=pass' 'SIP-CRED-03=pass' 'SIP-LEAK-01=pass' \
     'SIP-ROBUST-01=pass' 'SIP-ROBUST-01>note:liveness OPTIONS try 1: answered' 'SIP-RATE-01=pass' \
     'SIP-ROBUST-01>received:SIP/2.0 400 NUL In Header' 'SIP-ROBUST-01>received:SIP/2.0 400 CSeq Out Of Range' \
     'SIP-ROBUST-01>received:SIP/2.0 400 Bad Escape In URI' \
