@@ -17,9 +17,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 . "$SW_SRC/tests/assess/sip_targets.sh"
 T=$(mktemp -d /tmp/swa-tools.XXXXXX)
-NI=swa-tool-i
-NH=swa-tool-h
-NW=swa-tool-w
+NI=${SW_ASSESS_NS:-swa}-tool-i
+NH=${SW_ASSESS_NS:-swa}-tool-h
+NW=${SW_ASSESS_NS:-swa}-tool-w
 fails=0
 ok() { echo "ok:   $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
