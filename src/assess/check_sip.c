@@ -1133,7 +1133,20 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
         sent++;
         /* what comes back within 300 ms: a 400 or silence is right */
         sw__assess_xact w = {.call_id = NULL, .min_status = 200, .timeout_ms = 300, .ev = ev};
+        x->rep->len = 0;
+        x->rep->parsed = 0;
         int st = s == SW_OK ? sw__assess_xact_wait(r, x->c, &w, x->rep) : SW_EIO;
+        /* a reply our parser refuses or cannot match (100 Via, no Call-ID,
+         * ...) is still an answer: its status line counts, a 2xx to an
+         * invalid request too */
+        int unparsed = 0;
+        if (st <= 0 && x->rep->len) {
+            int raw = sw__assess_status_line(x->rep->buf, x->rep->len);
+            if (raw >= 200) {
+                st = raw;
+                unparsed = 1;
+            }
+        }
         if (st >= 200 && st < 300 && inval) {
             ok2xx++;
             list_add(bad, sizeof bad, name);
@@ -1145,8 +1158,9 @@ void sw__check_sip_robust(sw_assess_run *r, sw_assess_finding *f)
         if (st <= 0)
             silent++;
         if (ev)
-            sw_assess_evidence_note(ev, "%s (%s): %zu bytes, %s%d", name, inval ? "invalid" : "valid but unusual",
-                                    len, st > 0 ? "answer " : "silence ", st > 0 ? st : 0);
+            sw_assess_evidence_note(ev, "%s (%s): %zu bytes, %s%d%s", name, inval ? "invalid" : "valid but unusual",
+                                    len, st > 0 ? "answer " : "silence ", st > 0 ? st : 0,
+                                    unparsed ? " (from the status line: the reply did not parse or match)" : "");
         if (tr != SW_TRANSPORT_UDP && !sctx_reconnect(x)) {
             /* a fresh connection per malformed message on TCP/TLS; none: check liveness */
             if (!sw__assess_alive(r, f) || !sctx_reconnect(x)) {

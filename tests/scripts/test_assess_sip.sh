@@ -154,6 +154,7 @@ expect "$T/hardened.json" exit=0 evidence-ok \
     'SIP-ROBUST-01=pass' 'SIP-ROBUST-01>note:liveness OPTIONS try 1: answered' 'SIP-RATE-01=pass' \
     'SIP-ROBUST-01>received:SIP/2.0 400 NUL In Header' 'SIP-ROBUST-01>received:SIP/2.0 400 CSeq Out Of Range' \
     'SIP-ROBUST-01>received:SIP/2.0 400 Bad Escape In URI' \
+    'SIP-ROBUST-01>note:(from the status line: the reply did not parse or match)' \
     'TLS-01=pass' 'TLS-02=pass' 'TLS-02~TLSv1.1 refused' 'TLS-02~TLSv1.3 accepted' 'TLS-03=pass' \
     'TLS-04=pass' 'TLS-04>received:-----BEGIN CERTIFICATE-----' 'TLS-04~name sbc.test matches' \
     'TLS-05=pass' 'TLS-05~certificate_required' 'TLS-05~unknown_ca' \

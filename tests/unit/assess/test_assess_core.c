@@ -565,6 +565,22 @@ static void test_mutation_verdicts(void **state)
     sw_assess_run_free(r);
 }
 
+/* A reply SIP-ROBUST-01 could not parse still has its status counted. */
+static void test_status_line(void **state)
+{
+    (void)state;
+    assert_int_equal(sw__assess_status_line("SIP/2.0 200 OK\r\n", 16), 200);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 400 Bad\nVia: x\n", 23), 400);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 183\r\n", 13), 183);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 200", 11), 200);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 2000 OK", 15), 0);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 099 x", 13), 0);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 20", 10), 0);
+    assert_int_equal(sw__assess_status_line("OPTIONS sip:x SIP/2.0\r\n", 23), 0);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 2a0 OK", 14), 0);
+    assert_int_equal(sw__assess_status_line(NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,7 +591,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint),     cmocka_unit_test(test_product_level),
         cmocka_unit_test(test_leaks),           cmocka_unit_test(test_scoring),
         cmocka_unit_test(test_report_members), cmocka_unit_test(test_rewrite),
-        cmocka_unit_test(test_mutation_verdicts),
+        cmocka_unit_test(test_mutation_verdicts), cmocka_unit_test(test_status_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
