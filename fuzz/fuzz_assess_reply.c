@@ -10,7 +10,9 @@
  * with the right header name.  The same bytes also go through the
  * --robust-dir rewriter (sw__assess_rewrite, against a run and a connected
  * UDP socket made once; nothing is sent): its output fits, is never a
- * response, and its request line names the target. */
+ * response, and its request line names the target.  SIP-ROBUST-01's
+ * status-line reader (sw__assess_status_line, for replies the parser
+ * refuses) answers 0 or 100..699, and a status only for "SIP/2.0 NNN". */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
@@ -62,6 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data, size);
     rewrite(buf, size);
+    int st = sw__assess_status_line(buf, size);
+    FZ_CHECK(st == 0 || (st >= 100 && st <= 699));
+    FZ_CHECK(st == 0 || (size >= 11 && memcmp(buf, "SIP/2.0 ", 8) == 0 &&
+                         (buf[8] - '0') * 100 + (buf[9] - '0') * 10 + (buf[10] - '0') == st));
     static sw_sip_header hdrs[256];
     static sw_sip_msg m;
     sw_sip_limits lim;

@@ -121,6 +121,10 @@ int sw__assess_xact_run(sw_assess_run *r, sw__assess_conn *c, const char *req, s
  * sending nothing. */
 int sw__assess_xact_wait(sw_assess_run *r, sw__assess_conn *c, const sw__assess_xact *x,
                          sw__assess_reply *out) SW_NONNULL(1, 2, 3);
+/* The status code of a status line ("SIP/2.0 " three digits, then SP or
+ * the line end) at the start of buf: 100..699, else 0.  For replies the
+ * parser refused (100 Via, no Call-ID, LF line ends): they were answers. */
+int sw__assess_status_line(const char *buf, size_t len);
 /* Sends bytes without waiting for a reply (ACK, a malformed message);
  * paced.  SW_OK, SW_ELIMIT, SW_EIO. */
 int sw__assess_send(sw_assess_run *r, sw__assess_conn *c, const void *bytes, size_t len,

@@ -16,10 +16,10 @@ typedef struct mparts {
     const char *method;      /* default OPTIONS */
     char ruri[6000];         /* default sip:target */
     const char *version;     /* default SIP/2.0 */
-    const char *via_extra;   /* appended to our Via's parameters */
     unsigned extra_vias;     /* Via headers after ours (naming us too) */
     int no_call_id;
     const char *cseq;        /* default "1 OPTIONS" */
+    const char *maxfwd;      /* default "70" */
     const char *cl;          /* Content-Length value; NULL = the body's length */
     const char *headers;     /* extra header lines (each with CRLF) */
     size_t body_len;         /* a body of 'x' of this length */
@@ -48,9 +48,14 @@ static void hostport(char *out, size_t cap, const char *ip, uint16_t port)
 }
 
 /* 1: invalid by RFC 3261's grammar or rules (a 2xx to it is a finding);
- * 0: valid but large or odd (only liveness matters). */
+ * 0: valid but large or odd (only liveness matters).  An overlarge
+ * Max-Forwards or Expires alone may be processed as absent or default
+ * (RFC 4475 3.1.2.4), and a Via port above 65535 is still `port = 1*DIGIT`
+ * (RFC 3261 25.1) in a Via the target never sends to: a 2xx to these three
+ * is lenient, not wrong.  A CSeq of 2**32 is (RFC 3261 8.1.1.5, RFC 4475
+ * 3.1.2.4: 400). */
 static const unsigned char invalid[] = {
-    0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0,
 };
 _Static_assert(sizeof invalid == sizeof names / sizeof names[0], "one flag per case");
 
@@ -98,14 +103,15 @@ size_t sw__assess_mutation(const sw_assess_run *r, const sw__assess_conn *c, uns
     case 12: p.no_call_id = 1; break;
     case 13: p.cseq = "1 INVITE"; break;
     case 14: p.cseq = "4294967296 OPTIONS"; break;
-    case 15: p.headers = "Max-Forwards: 99999999999999999999\r\n"; break;
+    case 15: p.maxfwd = "99999999999999999999"; break; /* ours, not a second one */
     case 16: snprintf(p.ruri, sizeof p.ruri, "sip:sipwall%%zz@%s", them); break;
     case 17: p.method = "OPT\x01IONS"; p.cseq = "1 OPT\x01IONS"; break;
     case 18: snprintf(p.ruri, sizeof p.ruri, "sip:sip wall@%s", them); break;
     case 19: p.headers = "Expires: 4294967296999\r\n"; break;
-    case 20: p.via_extra = ";received=1.2.3"; snprintf(hdr, sizeof hdr, "Via: SIP/2.0/%s %s:99999;branch=z9hG4bK-x\r\n", vt,
-                                                      sw__assess_conn_local_ip(c));
-             p.headers = hdr; break;
+    case 20: /* a lower Via naming us at port 99999 */
+        snprintf(hdr, sizeof hdr, "Via: SIP/2.0/%s %s:99999;branch=z9hG4bK-x\r\n", vt, sw__assess_conn_local_ip(c));
+        p.headers = hdr;
+        break;
     case 21: p.from_display = "\"sipwall unterminated "; break;
     case 22: p.headers = "This header has no colon\r\n"; break;
     case 23: snprintf(hdr, sizeof hdr, "Via: SIP/2.0/%s [::1;branch=z9hG4bK-y\r\n", vt); p.headers = hdr; break;
@@ -122,10 +128,10 @@ size_t sw__assess_mutation(const sw_assess_run *r, const sw__assess_conn *c, uns
         len += (size_t)w_;                                                       \
     } while (0)
     PUT("%s %s %s\r\n", p.method, p.ruri, p.version);
-    PUT("Via: SIP/2.0/%s %s;branch=%s;rport%s\r\n", vt, us, branch, p.via_extra ? p.via_extra : "");
+    PUT("Via: SIP/2.0/%s %s;branch=%s;rport\r\n", vt, us, branch);
     for (unsigned k = 0; k < p.extra_vias; k++)
         PUT("Via: SIP/2.0/%s %s;branch=z9hG4bK-swa-v%u\r\n", vt, us, k);
-    PUT("Max-Forwards: 70\r\n");
+    PUT("Max-Forwards: %s\r\n", p.maxfwd ? p.maxfwd : "70");
     PUT("From: %s<sip:sipwall@%s>;tag=%s\r\n", p.from_display ? p.from_display : "", us, tag);
     PUT("To: <sip:%s>\r\n", them);
     if (!p.no_call_id)

@@ -389,6 +389,21 @@ int sw__assess_xact_wait(sw_assess_run *r, sw__assess_conn *c, const sw__assess_
     return wait_replies(r, c, x, out, NULL, 0);
 }
 
+int sw__assess_status_line(const char *buf, size_t len)
+{
+    if (!buf || len < 11 || memcmp(buf, "SIP/2.0 ", 8) != 0)
+        return 0;
+    int st = 0;
+    for (size_t i = 8; i < 11; i++) {
+        if (buf[i] < '0' || buf[i] > '9')
+            return 0;
+        st = st * 10 + (buf[i] - '0');
+    }
+    if (len > 11 && buf[11] != ' ' && buf[11] != '\r' && buf[11] != '\n')
+        return 0;
+    return st >= 100 && st <= 699 ? st : 0;
+}
+
 int sw__assess_alive(sw_assess_run *r, sw_assess_finding *f) { return sw__assess_probe(r, f, 1, 3); }
 
 int sw__assess_probe(sw_assess_run *r, sw_assess_finding *f, int count, int tries)

@@ -42,7 +42,8 @@ at_schema() {
 
 # at_chromium NS HTML OUTDIR: renders the page in headless Chromium inside
 # the (empty) namespace NS: a PNG screenshot, no console message from the
-# page, and the top gap's text (first <li> of the top gaps) on the page.
+# page, and the top gap's text (first <li> of the top gaps: a failed
+# check's title, or "none: no check failed") on the page.
 at_chromium() {
     local ns=$1 html=$2 d=$3
     local flags=(--headless=new --no-sandbox --disable-gpu --enable-logging=stderr --v=0 --window-size=1200,2000)
@@ -56,8 +57,10 @@ at_chromium() {
     top=$(/usr/bin/python3 - "$html" <<'PY'
 import html, re, sys
 t = open(sys.argv[1]).read()
-m = re.search(r'id="top-gaps"><li>.*?<b>([^<]*)</b>', t)
-print(html.unescape(m.group(1)) if m else "")
+m = re.search(r'id="top-gaps"><li>(.*?)</li>', t, re.S)
+li = m.group(1) if m else ""
+b = re.search(r'<b>([^<]*)</b>', li)  # a failed check's title, or the "none" line
+print(html.unescape(b.group(1) if b else re.sub(r"<[^>]+>", "", li)))
 PY
 )
     check "the top gap ($top) is on the rendered page" bash -c "[ -n '$top' ] && grep -q -- '$top' '$d/dom.html'"

@@ -2,13 +2,13 @@
 # SIP test targets for `sipwall assess` (tests/scripts/test_assess_*.sh), the
 # recipes of docs/assess.md "Test targets", run on Debian 12 packages:
 #
-#   swa_ns_create NAME              a network namespace (prefix swa-/swb-) with lo up
+#   swa_ns_create NAME              a network namespace (prefix swa-/swb-/swx-) with lo up
 #   swa_ns_delete NAME              removes it (after its processes are stopped)
 #   swa_pki DIR                     throwaway PKI: ca, server (sbc.test, IP 127.0.0.1),
 #                                   device (clientAuth), rogue (self-signed)
 #   swa_sip_insecure NS DIR [ADDR]  Kamailio on ADDR:5060 udp+tcp: open relay to a
-#                                   SIPp "PSTN" UAS on :5080, REGISTER oracle (404
-#                                   for unknown users), digest users 1000/1000 and
+#                                   SIPp "PSTN" UAS on :5080, REGISTER and OPTIONS
+#                                   oracles (404 for unknown users), digest users 1000/1000 and
 #                                   1001/1234, Warning and P-Access-Network-Info leaks
 #   swa_sip_hardened NS DIR [ADDR]  Kamailio TLS-only on ADDR:5061, mutual TLS
 #                                   (swa_pki's CA), TLSv1.2+, ECDHE+AEAD, pike,
@@ -31,7 +31,7 @@ swa_in() { # NS CMD... : run in the namespace (or here when NS is empty)
 }
 
 swa_ns_create() {
-    case $1 in swa-* | swb-*) ;; *) echo "namespace $1: wrong prefix" >&2; return 1 ;; esac
+    case $1 in swa-* | swb-* | swx-*) ;; *) echo "namespace $1: wrong prefix" >&2; return 1 ;; esac
     ip netns del "$1" 2>/dev/null
     ip netns add "$1" && ip netns exec "$1" ip link set lo up
 }
@@ -131,6 +131,8 @@ request_route {
     if (is_method("ACK")) { t_relay(); exit; }
     if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
     if (is_method("OPTIONS")) {
+        # a second oracle: OPTIONS to an unknown user's URI is a 404
+        if (\$rU != \$null && !is_subscriber("\$ru", "subscriber", "1")) { sl_send_reply("404", "Not Here"); exit; }
         append_to_reply("Warning: 399 10.20.30.40:5060 \"gw-int-2 Kamailio 5.6.3\"\r\n");
         sl_send_reply("200", "OK"); exit;
     }
@@ -200,6 +202,7 @@ auto_aliases=no
 dns=no
 rev_dns=no
 enable_tls=yes
+pv_buffer_size=65536
 listen=tls:$a:5061
 alias="sbc.test"
 server_signature=no
@@ -235,6 +238,7 @@ request_route {
     if (!pike_check_req()) { exit; }
     if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
     if (!sanity_check("17895", "7")) { exit; }
+    route(STRICT);
     if (is_method("ACK")) { exit; }
     if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
     if (is_method("REGISTER")) {
@@ -256,6 +260,19 @@ request_route {
         sl_send_reply("403", "Forbidden"); exit;
     }
     sl_send_reply("405", "Method Not Allowed");
+}
+# What sanity_check lets through on 5.6.3, answered 400 like RFC 4475 3.1.2
+# asks: a raw NUL in the header section (no RFC 3261 production allows one;
+# checked on the hex form, as the regex engine stops at a NUL), a CSeq
+# number of 2**31 or more (RFC 3261 8.1.1.5; sanity's 64 passes exactly
+# 4294967296) and a %-escape in the Request-URI that is not % HEXDIG HEXDIG
+# (RFC 3261 25.1).  Header sections over pv_buffer_size/2 are not checked.
+route[STRICT] {
+    if (\$(msg(hdrs){s.encode.hexa}) =~ "^(..)*00") { sl_send_reply("400", "NUL In Header"); exit; }
+    if (\$cs =~ "^([0-9]{11,}|[3-9][0-9]{9}|2[2-9][0-9]{8}|21[5-9][0-9]{7}|214[89][0-9]{6}|2147[5-9][0-9]{5}|21474[9][0-9]{4}|214748[4-9][0-9]{3}|2147483[7-9][0-9]{2}|21474836[5-9][0-9]|214748364[89])\$") {
+        sl_send_reply("400", "CSeq Out Of Range"); exit;
+    }
+    if (\$ru =~ "%(\$|.\$|[^0-9a-f]|.[^0-9a-f])") { sl_send_reply("400", "Bad Escape In URI"); exit; }
 }
 EOF
     swa_kamailio "$ns" "$d" || return 1

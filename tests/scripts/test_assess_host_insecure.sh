@@ -27,8 +27,8 @@ SW_SRC=${SW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 [ -x "$SIPWALL" ] || { echo "FAIL: no sipwall at $SIPWALL"; exit 1; }
 HOST_WORK=$(mktemp -d /tmp/swb-assess-ins.XXXXXX)
 W=$HOST_WORK
-NS=swb-ins$$
-EMPTY=swb-html$$
+NS=${SW_ASSESS_NS:-swb}-ins$$
+EMPTY=${SW_ASSESS_NS:-swb}-html$$
 cleanup() {
     swa_stop_all
     host_targets_stop

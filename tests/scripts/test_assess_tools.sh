@@ -2,7 +2,8 @@
 # sipwall assess agrees with independent tools on the same targets
 # (tests/assess/sip_targets.sh, each in a namespace this test creates and
 # removes):
-#   SIP-ENUM-01 vs svwar     the users told apart among the same candidates
+#   SIP-ENUM-01 vs svwar     the users told apart among the same candidates,
+#                            by REGISTER and by OPTIONS (-m REGISTER/OPTIONS)
 #   SIP-CRED-01 vs svcrack   the password found for 1001 from the same list
 #   TLS-02 vs openssl s_client -tls1 / -tls1_1 / -tls1_2 / -tls1_3
 #   TLS-03 vs openssl s_client -tls1_2 -cipher SUITE, per suite
@@ -17,9 +18,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 . "$SW_SRC/tests/assess/sip_targets.sh"
 T=$(mktemp -d /tmp/swa-tools.XXXXXX)
-NI=swa-tool-i
-NH=swa-tool-h
-NW=swa-tool-w
+NI=${SW_ASSESS_NS:-swa}-tool-i
+NH=${SW_ASSESS_NS:-swa}-tool-h
+NW=${SW_ASSESS_NS:-swa}-tool-w
 fails=0
 ok() { echo "ok:   $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -60,6 +61,18 @@ if [ -n "$ours" ] && [ "$ours" = "$theirs" ]; then
     ok "SIP-ENUM-01 and svwar tell apart the same users: $ours"
 else
     bad "SIP-ENUM-01 found [$ours], svwar [$theirs]: $(cat "$T/svwar.out")"
+fi
+# the OPTIONS oracle (OPTIONS to the user's URI) against svwar -m OPTIONS
+ours=$(py 'import json,sys,re
+r=json.load(open(sys.argv[1])); f=[f for f in r["findings"] if f["id"]=="SIP-ENUM-01"][0]
+found=[re.match(r"OPTIONS user (\S+): .*differs", e["note"] or "") for e in f["evidence"]]
+print(" ".join(sorted(m.group(1) for m in found if m)))' "$T/enum.json")
+ip netns exec $NI timeout 60 svwar -e998-1003 -m OPTIONS --maximumtime 30 127.0.0.1 >"$T/svwar-o.out" 2>&1
+theirs=$(grep -oE '^\| *[0-9]+ *\|' "$T/svwar-o.out" | tr -dc '0-9\n' | sort | tr '\n' ' ' | sed 's/ $//')
+if [ -n "$ours" ] && [ "$ours" = "$theirs" ]; then
+    ok "SIP-ENUM-01's OPTIONS oracle and svwar -m OPTIONS tell apart the same users: $ours"
+else
+    bad "SIP-ENUM-01 (OPTIONS) found [$ours], svwar -m OPTIONS [$theirs]: $(cat "$T/svwar-o.out")"
 fi
 
 # --- credentials: the same user, the built-in list ------------------------------------

@@ -491,6 +491,96 @@ static void test_rewrite(void **state)
     sw_assess_run_free(r);
 }
 
+/* SIP-ROBUST-01's generated cases: a 2xx counts only for requests RFC
+ * 3261/4475 call invalid; overlarge Max-Forwards/Expires alone and a large
+ * port in a lower Via are lenient to accept.  Every case names only the
+ * target and us. */
+static const char *case_named(sw_assess_run *r, sw__assess_conn *c, const char *want, char *out, size_t cap,
+                              size_t *len, int *inval)
+{
+    for (unsigned i = 0;; i++) {
+        const char *name = NULL;
+        size_t n = sw__assess_mutation(r, c, i, out, cap - 1, &name, inval);
+        if (!n)
+            return NULL;
+        out[n] = '\0';
+        *len = n;
+        if (strcmp(name, want) == 0)
+            return name;
+    }
+}
+
+static size_t count_of(const char *hay, size_t len, const char *needle)
+{
+    size_t k = 0, nl = strlen(needle);
+    for (size_t i = 0; i + nl <= len; i++)
+        if (memcmp(hay + i, needle, nl) == 0)
+            k++;
+    return k;
+}
+
+static void test_mutation_verdicts(void **state)
+{
+    (void)state;
+    char err[256];
+    sw_assess_options o = {0};
+    sw_assess_run *r = new_run(&o, err, sizeof err);
+    sw__assess_conn *c = sw__assess_conn_open(r, SW_TRANSPORT_UDP, 0, err, sizeof err);
+    assert_non_null(c);
+    static char out[70000];
+    size_t n = 0;
+    int inval = -1;
+    assert_non_null(case_named(r, c, "max-forwards-overflow", out, sizeof out, &n, &inval));
+    assert_int_equal(inval, 0);
+    assert_int_equal(count_of(out, n, "Max-Forwards:"), 1); /* ours replaced, not doubled */
+    assert_non_null(strstr(out, "Max-Forwards: 99999999999999999999\r\n"));
+    assert_non_null(case_named(r, c, "expires-overflow", out, sizeof out, &n, &inval));
+    assert_int_equal(inval, 0);
+    assert_non_null(case_named(r, c, "via-port-overflow", out, sizeof out, &n, &inval));
+    assert_int_equal(inval, 0);
+    assert_non_null(strstr(out, ":99999;branch="));
+    assert_null(strstr(out, "received=")); /* "1.2.3" reads as 1.2.0.3 to inet_aton: a third party */
+    const char *still[] = {"cseq-overflow", "bad-escape-in-uri", "nul-in-header", "cseq-method-mismatch",
+                           "no-call-id", "version-sip-7"};
+    for (size_t k = 0; k < sizeof still / sizeof still[0]; k++) {
+        assert_non_null(case_named(r, c, still[k], out, sizeof out, &n, &inval));
+        assert_int_equal(inval, 1);
+    }
+    assert_non_null(strstr(out, "SIP/7.0"));
+    /* every case names only 127.0.0.1 (the target and us) */
+    for (unsigned i = 0;; i++) {
+        const char *name = NULL;
+        n = sw__assess_mutation(r, c, i, out, sizeof out - 1, &name, &inval);
+        if (!n)
+            break;
+        for (size_t j = 0; j + 1 < n; j++) {
+            unsigned q1, q2, q3;
+            int m = 0;
+            if (out[j] >= '0' && out[j] <= '9' && j > 0 && strchr(" @=:[", out[j - 1]) &&
+                sscanf(out + j, "%u.%u.%u%n", &q1, &q2, &q3, &m) == 3 && m > 0)
+                assert_int_equal(strncmp(out + j, "127.0.0.1", 9), 0);
+        }
+    }
+    sw__assess_conn_close(c);
+    sw_assess_run_free(r);
+}
+
+/* A reply SIP-ROBUST-01 could not parse still has its status counted. */
+static void test_status_line(void **state)
+{
+    (void)state;
+    assert_int_equal(sw__assess_status_line("SIP/2.0 200 OK\r\n", 16), 200);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 400 Bad\nVia: x\n", 23), 400);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 183\r\n", 13), 183);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 200", 11), 200);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 2000 OK", 15), 0);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 099 x", 13), 0);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 20", 10), 0);
+    assert_int_equal(sw__assess_status_line("OPTIONS sip:x SIP/2.0\r\n", 23), 0);
+    assert_int_equal(sw__assess_status_line("SIP/2.0 2a0 OK", 14), 0);
+    assert_int_equal(sw__assess_status_line(NULL, 0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -501,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint),     cmocka_unit_test(test_product_level),
         cmocka_unit_test(test_leaks),           cmocka_unit_test(test_scoring),
         cmocka_unit_test(test_report_members), cmocka_unit_test(test_rewrite),
+        cmocka_unit_test(test_mutation_verdicts), cmocka_unit_test(test_status_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
