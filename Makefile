@@ -37,8 +37,9 @@ unit: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
-# fuzzing first, so the closing lines are ctest's summary
-test: fuzz-smoke unit
+# the optimised build first (gcc -O2 finds warnings the Debug build does not,
+# and make demo needs it), fuzzing next, so the closing lines are ctest's summary
+test: build fuzz-smoke unit
 
 $(FUZZ_BUILD)/.configured: deps
 	@CC=clang $(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSW_BUILD_FUZZ=ON \

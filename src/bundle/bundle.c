@@ -456,7 +456,7 @@ sw_bundle_status sw_bundle_parse(const uint8_t *data, size_t len, sw_bundle **ou
         return SW_BUNDLE_TOO_BIG;
     }
     sw_bundle *b = calloc(1, sizeof *b);
-    if (!b || !(b->data = malloc(len ? len : 1))) {
+    if (!b || !(b->data = calloc(1, len ? len : 1))) {
         free(b);
         set_err(err, errlen, "out of memory");
         return SW_BUNDLE_NOMEM;

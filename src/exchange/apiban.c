@@ -144,7 +144,7 @@ int sw_apiban_parse_fse(const char *buf, size_t len, int64_t now_ms, uint8_t con
         memcpy(o->node, node, sizeof o->node);
         snprintf(o->event_type, sizeof o->event_type, "sip_scan");
         o->kind = strcmp(iv[i].kind, "ipv4") == 0 ? SW_FSE_KIND_IPV4 : SW_FSE_KIND_IPV6;
-        snprintf(o->value, sizeof o->value, "%s", vv[i]);
+        snprintf(o->value, sizeof o->value, "%.*s", (int)sizeof o->value - 1, vv[i]);
         o->first_seen_ms = o->last_seen_ms = o->modified_ms = now_ms;
         o->valid_until_ms = now_ms + APIBAN_TTL_S * 1000LL;
         o->count = 1;
