@@ -90,8 +90,11 @@ sent=$(stat_of siem2 sent)
 resent=$(stat_of siem2 duplicates)
 peers_log "FIGURES tls outage: events=$N sent=$sent resent=$resent reconnects=$reconnects delivered=$(coll_count c2) duplicates_at_collector=${dups:-?}"
 check "at least 2 reconnects counted (got $reconnects)" test "$reconnects" -ge 2
-check "duplicates at the collector ($dups) <= window x reconnects ($WINDOW x $reconnects)" \
-    test "${dups:-999999}" -le $((WINDOW * reconnects))
+# every duplicate at the collector is one of our counted resends: on SIGTERM
+# rsyslog still writes batches it had read but not acknowledged, so under
+# load the duplicates may exceed the window alone (seen: 2094 > 2 x 1024)
+check "duplicates at the collector ($dups) <= resent ($resent)" \
+    test "${dups:-999999}" -le "${resent:-0}"
 check "resent counted = sent - $N ($resent)" test "$resent" -eq $((sent - N))
 # resends: the window, plus what the collector's TCP had not acknowledged
 # (at most 32 batches of 64) at each reconnect
