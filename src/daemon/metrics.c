@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
@@ -607,16 +609,72 @@ int swd_health(swd_daemon *d, char **json)
 
 #define HTTP_MAX_HEADERS 8192
 #define HTTP_TIMEOUT_S 5
+/* Connections held at once.  At the ceiling the listener stops accepting
+ * (further clients wait in the kernel's backlog) until one closes; with
+ * the 5 s timeout an idle client holds a slot 5 s at most. */
+#define HTTP_MAX_CONNS 16
 
 struct swd_metrics_http {
     swd_daemon *d;
     struct event_base *base;
     struct evhttp *http;
+    struct evhttp_bound_socket *bound;
     struct event *tick;
     pthread_t th;
     atomic_int stop;
     int started;
+    struct bufferevent *conns[HTTP_MAX_CONNS]; /* the HTTP thread's */
+    unsigned conns_now;
+    int paused;
 };
+
+/* libevent 2.1's evhttp has no connection limit and no hook when it frees
+ * a connection.  Every connection's bufferevent is made here and we keep a
+ * reference to it: when evhttp frees it, bufferevent_free clears its
+ * callbacks (a live evhttp connection always has its error callback), and
+ * the next tick (200 ms) drops our reference, which closes the socket and
+ * frees the slot.  The read high-water mark keeps what such a connection
+ * can buffer small (a request is 8 KiB of headers and no body). */
+static void conns_reap(swd_metrics_http *h)
+{
+    unsigned j = 0;
+    for (unsigned i = 0; i < h->conns_now; i++) {
+        struct bufferevent *bev = h->conns[i];
+        bufferevent_data_cb r, w;
+        bufferevent_event_cb e;
+        void *arg;
+        bufferevent_getcb(bev, &r, &w, &e, &arg);
+        if (!r && !w && !e) {
+            bufferevent_disable(bev, EV_READ | EV_WRITE);
+            bufferevent_decref(bev);
+        } else {
+            h->conns[j++] = bev;
+        }
+    }
+    h->conns_now = j;
+    if (h->paused && h->conns_now < HTTP_MAX_CONNS && h->bound) {
+        evconnlistener_enable(evhttp_bound_socket_get_listener(h->bound));
+        h->paused = 0;
+    }
+}
+
+static struct bufferevent *new_conn(struct event_base *base, void *arg)
+{
+    swd_metrics_http *h = arg;
+    if (h->conns_now >= HTTP_MAX_CONNS)
+        conns_reap(h); /* only when the listener was not paused in time */
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev || h->conns_now >= HTTP_MAX_CONNS)
+        return bev; /* no memory (evhttp refuses the connection), or uncounted */
+    bufferevent_setwatermark(bev, EV_READ, 0, HTTP_MAX_HEADERS * 2);
+    bufferevent_incref(bev);
+    h->conns[h->conns_now++] = bev;
+    if (h->conns_now >= HTTP_MAX_CONNS && h->bound && !h->paused) {
+        evconnlistener_disable(evhttp_bound_socket_get_listener(h->bound));
+        h->paused = 1;
+    }
+    return bev;
+}
 
 static void reply_text(struct evhttp_request *req, int code, const char *reason, const char *ctype,
                        const char *body, size_t len)
@@ -674,6 +732,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     swd_metrics_http *h = arg;
+    conns_reap(h);
     if (atomic_load(&h->stop))
         event_base_loopbreak(h->base);
 }
@@ -696,7 +755,9 @@ void swd_metrics_http_stop(swd_metrics_http *h)
     if (h->tick)
         event_free(h->tick);
     if (h->http)
-        evhttp_free(h->http);
+        evhttp_free(h->http); /* frees its connections: ours are then unused */
+    for (unsigned i = 0; i < h->conns_now; i++)
+        bufferevent_decref(h->conns[i]);
     if (h->base)
         event_base_free(h->base);
     free(h);
@@ -731,7 +792,8 @@ swd_metrics_http *swd_metrics_http_start(swd_daemon *d, char *err, size_t errlen
     evhttp_set_max_body_size(h->http, 0);
     evhttp_set_timeout(h->http, HTTP_TIMEOUT_S);
     evhttp_set_gencb(h->http, on_request, h);
-    if (!evhttp_bind_socket_with_handle(h->http, host, cfg->metrics_addr.port)) {
+    evhttp_set_bevcb(h->http, new_conn, h);
+    if (!(h->bound = evhttp_bind_socket_with_handle(h->http, host, cfg->metrics_addr.port))) {
         snprintf(err, errlen, "metrics listen %s:%u: cannot bind: %s", host,
                  (unsigned)cfg->metrics_addr.port, strerror(errno));
         swd_metrics_http_stop(h);

@@ -18,7 +18,8 @@
 #      5 s limit, and 200 again when it recovers.
 #   6. other methods and paths are refused; an oversized request is
 #      refused and the listener still answers; a non-loopback `metrics
-#      listen` is refused by --check-config unless allow-remote=yes.
+#      listen` is refused by --check-config unless allow-remote=yes; 40 idle
+#      clients get 16 connections, no more, and the listener recovers.
 set -uo pipefail
 SW_SRC=${SW_SRC:-.}
 . "$SW_SRC/tests/peers/lib.sh"
@@ -170,6 +171,21 @@ code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$URL/metric
 check "a 20 KB header is refused ($code)" [ "$code" != 200 ]
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$URL/health")
 check "the listener still answers ($code)" [ "$code" = 200 ]
+# 40 idle clients: the listener holds 16 connections at most (the rest wait
+# in the backlog), and scrapes are served again once they are gone
+held() { ss -Htn state established "( sport = :$MPORT )" -p 2>/dev/null | grep -c "pid=$SIPWALLD_PID,"; }
+timeout 20 python3 -c '
+import socket, sys, time
+s = [socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2) for _ in range(40)]
+time.sleep(3)
+' "$SW_IC" $MPORT &
+IDLE_PID=$!
+sleep 1.5
+n=$(held)
+check "40 idle clients: the listener holds 16 connections ($n)" [ "$n" = 16 ]
+wait $IDLE_PID
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$URL/health")
+check "the listener answers once the idle clients are gone ($code)" [ "$code" = 200 ]
 cp "$CONF" "$WORK/remote.conf"
 sed -i "s#^metrics listen .*#metrics listen 192.0.2.1:$MPORT#" "$WORK/remote.conf"
 check "--check-config refuses a non-loopback metrics listener" \
