@@ -58,6 +58,17 @@ static inline int sw_str_caseeq_cstr(sw_str a, const char *lit)
 {
     return sw_str_caseeq(a, sw_str_make(lit, strlen(lit)));
 }
+/* The value of one hex digit (either case), or -1 when c is not one. */
+static inline int sw_hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 
 /* The one error list: X(NAME, value, message). */
 #define SW_ERROR_LIST(X)                                                    \

@@ -23,17 +23,6 @@ static int bad(char *err, size_t errlen, int status, const char *fmt, ...)
     return status;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into out (size bytes, NUL-terminated); plus is
  * a space in a query (plus = 1).  SW_OK, SW_ELIMIT (too long) or
  * SW_EINVAL (a bad escape, NUL or a control character). */
@@ -45,7 +34,7 @@ static int decode(const char *s, size_t n, int plus, char *out, size_t size)
         if (c == '%') {
             if (i + 2 >= n)
                 return SW_EINVAL;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            int h = sw_hexval(s[i + 1]), l = sw_hexval(s[i + 2]);
             if (h < 0 || l < 0)
                 return SW_EINVAL;
             c = h * 16 + l;

@@ -28,17 +28,6 @@ static int secret_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
     return rc;
 }
 
-static int hexval(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* 32 raw bytes, or 64 hex digits with optional trailing blanks/newline. */
 static int decode(const uint8_t *buf, size_t len, uint8_t out[SWD_SECRET_LEN])
 {
@@ -52,7 +41,7 @@ static int decode(const uint8_t *buf, size_t len, uint8_t out[SWD_SECRET_LEN])
         if (buf[i] != '\n' && buf[i] != '\r' && buf[i] != ' ' && buf[i] != '\t')
             return SW_EINVAL;
     for (size_t i = 0; i < SWD_SECRET_LEN; i++) {
-        int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+        int hi = sw_hexval(buf[2 * i]), lo = sw_hexval(buf[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return SW_EINVAL;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -75,17 +75,6 @@ int sw_fse_event_type_valid(const char *name)
 
 /* ---- UUIDv5 ---------------------------------------------------------------------- */
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* 1 when s is a UUID in lowercase text. */
 static int uuid_text_ok(const char *s)
 {
@@ -109,7 +98,7 @@ int sw_uuid5(const char *ns, const void *name, size_t len, char out[SW_FSE_UUID_
     for (size_t i = 0; ns[i] && j < 32; i++) {
         if (ns[i] == '-')
             continue;
-        int v = hexval((unsigned char)ns[i]);
+        int v = sw_hexval((unsigned char)ns[i]);
         if (v < 0)
             return SW_EINVAL;
         if (j % 2 == 0)

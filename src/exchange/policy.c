@@ -114,17 +114,6 @@ static int parse_duration(const char *s, int64_t *ms)
     return 1;
 }
 
-static int hexv(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int load_key(const char *spec, hkey *k, char *why, size_t whylen)
 {
     if (strncmp(spec, "hex:", 4) == 0) {
@@ -135,7 +124,7 @@ static int load_key(const char *spec, hkey *k, char *why, size_t whylen)
             return 0;
         }
         for (size_t i = 0; i < n / 2; i++) {
-            int a = hexv((unsigned char)h[2 * i]), b = hexv((unsigned char)h[2 * i + 1]);
+            int a = sw_hexval((unsigned char)h[2 * i]), b = sw_hexval((unsigned char)h[2 * i + 1]);
             if (a < 0 || b < 0) {
                 snprintf(why, whylen, "not hex");
                 return 0;

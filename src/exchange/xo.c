@@ -33,17 +33,6 @@ int sw_xo_uuid5(const uint8_t ns[16], const void *name, size_t len, char out[SW_
     return SW_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int sw_xo_uuid_parse(const char *t, uint8_t out[16])
 {
     size_t j = 0;
@@ -53,8 +42,8 @@ int sw_xo_uuid_parse(const char *t, uint8_t out[16])
                 return SW_EINVAL;
             continue;
         }
-        int h = hexval(t[i]), l;
-        if (h < 0 || (l = hexval(t[++i])) < 0)
+        int h = sw_hexval(t[i]), l;
+        if (h < 0 || (l = sw_hexval(t[++i])) < 0)
             return SW_EINVAL;
         out[j++] = (uint8_t)(h << 4 | l);
     }
