@@ -27,7 +27,7 @@
 #define SIPWALL_PROXY_H
 
 #include "sipwall/addr.h"
-#include "sipwall/engine.h"
+#include "sipwall/policy.h" /* sw_hdr_mask */
 #include "sipwall/sip.h"
 
 /* ---- sealed tokens ------------------------------------------------------
@@ -129,7 +129,7 @@ typedef struct sw_proxy_req {
     sw_addr src;                /* where it came from (for received / rport) */
     sw_transport transport;     /* how it came */
     unsigned in_iface;          /* index of the interface it arrived on */
-    const sw_verdict *verdict;  /* strip / sanitize masks, or NULL */
+    const struct sw_verdict *verdict; /* the engine's: strip / sanitize masks, or NULL */
     /* out of sw_proxy_route */
     sw_proxy_hop hop;           /* top Route after ours are popped, else the R-URI */
     uint8_t hop_from_route;
@@ -192,7 +192,7 @@ typedef struct sw_proxy_resp {
     sw_addr src;
     sw_transport transport;
     unsigned in_iface;         /* where the response arrived */
-    const sw_verdict *verdict; /* or NULL */
+    const struct sw_verdict *verdict; /* or NULL */
     /* out */
     sw_proxy_hop hop;
     unsigned out_iface;

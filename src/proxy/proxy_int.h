@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include "sipwall/proxy.h"
+#include "sipwall/engine.h" /* sw_verdict: the masks the proxy applies */
 
 /* ---- sealed tokens and base64url (hide.c) ---------------------------------- */
 size_t sw__b64url_len(size_t n);

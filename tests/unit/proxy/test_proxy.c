@@ -5,6 +5,7 @@
 #include "proxy_test_util.h"
 
 #include "sipwall/policy.h"
+#include "sipwall/engine.h"
 
 /* interfaces of the proxy under test */
 enum { IF_CORE = 0, IF_X = 1, IF_X_TCP = 2, IF_CORE_TCP = 3 };
