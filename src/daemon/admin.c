@@ -14,6 +14,7 @@
 
 #include "daemon/admin.h"
 #include "daemon/metrics.h"
+#include "daemon/publish.h"
 #include "daemon/worker.h"
 #include "daemon/reload.h"
 #include "sipwall/cluster.h"
@@ -304,6 +305,10 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
         }
         if (!reply)
             reply = msg;
+    } else if (nw == 3 && strcmp(w[0], "exchange") == 0 && strcmp(w[1], "revoke") == 0) {
+        /* exchange revoke ID: withdraw one of our published indicators */
+        (void)swd_publish_revoke(d, w[2], who, msg, sizeof msg);
+        reply = msg;
     } else if (nw == 1 && strcmp(w[0], "partners") == 0) {
         reply = swd_partners_json(d);
         if (!reply) {

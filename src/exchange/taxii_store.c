@@ -45,7 +45,7 @@ sw_taxii_store *sw_taxii_store_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
     int rc = sqlite3_open_v2(path ? path : ":memory:", &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX |
                                  SQLITE_OPEN_NOFOLLOW,
                              NULL);
     if (rc != SQLITE_OK) {
