@@ -168,8 +168,9 @@ int sw_taxii_conf_line(sw_taxii_conf *c, const char *const *w, size_t n, const c
                        size_t errlen) SW_WUR SW_NONNULL(1, 2, 5);
 /* After the last line: resolves rights, checks there is a collection and
  * a user (no user: nobody can read, refused).  SW_OK or SW_EINVAL with
- * err (the user's line number in it). */
-int sw_taxii_conf_finish(sw_taxii_conf *c, char *err, size_t errlen) SW_WUR SW_NONNULL(1, 2);
+ * err and, in *line (may be NULL), the user_line of the user at fault (0
+ * when the whole configuration is). */
+int sw_taxii_conf_finish(sw_taxii_conf *c, int *line, char *err, size_t errlen) SW_WUR SW_NONNULL(1, 3);
 /* The index of the collection with this id or alias, or -1. */
 int sw_taxii_conf_find(const sw_taxii_conf *c, const char *id_or_alias) SW_NONNULL(1, 2);
 

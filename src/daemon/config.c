@@ -1604,8 +1604,9 @@ static int taxii_checks(cfg_parser *p)
     swd_config *c = p->c;
     char why[400];
     if (c->taxii) {
-        if (sw_taxii_conf_finish(c->taxii, why, sizeof why) != SW_OK)
-            return fail(p, c->taxii_line, "%s", why);
+        int line = 0;
+        if (sw_taxii_conf_finish(c->taxii, &line, why, sizeof why) != SW_OK)
+            return fail(p, line ? line : c->taxii_line, "%s", why);
         if (!c->taxii_store)
             return fail(p, c->taxii_line, "taxii: taxii store PATH is required");
         if (!c->api.on)

@@ -270,9 +270,11 @@ static int resolve(sw_taxii_conf *c, const char *list, int write, uint32_t *out,
     return SW_OK;
 }
 
-int sw_taxii_conf_finish(sw_taxii_conf *c, char *err, size_t errlen)
+int sw_taxii_conf_finish(sw_taxii_conf *c, int *line, char *err, size_t errlen)
 {
     char why[300];
+    if (line)
+        *line = 0;
     if (c->ncoll == 0) {
         snprintf(err, errlen, "taxii: no collection configured");
         return SW_EINVAL;
@@ -284,7 +286,9 @@ int sw_taxii_conf_finish(sw_taxii_conf *c, char *err, size_t errlen)
     for (size_t u = 0; u < c->nusers; u++) {
         if (resolve(c, c->pending_read[u], 0, &c->users[u].read, why, sizeof why) != SW_OK ||
             resolve(c, c->pending_write[u], 1, &c->users[u].write, why, sizeof why) != SW_OK) {
-            snprintf(err, errlen, "line %d: taxii user %s: %s", c->user_line[u], c->users[u].name, why);
+            snprintf(err, errlen, "taxii user %s: %s", c->users[u].name, why);
+            if (line)
+                *line = c->user_line[u];
             return SW_EINVAL;
         }
     }

@@ -312,7 +312,7 @@ static sw_taxii_server *mk_server(sw_taxii_store **store)
     assert_int_equal(conf_line(&c, line, err, sizeof err), SW_OK);
     snprintf(line, sizeof line, "user bob secret %s read indicators", hash_b);
     assert_int_equal(conf_line(&c, line, err, sizeof err), SW_OK);
-    assert_int_equal(sw_taxii_conf_finish(&c, err, sizeof err), SW_OK);
+    assert_int_equal(sw_taxii_conf_finish(&c, NULL, err, sizeof err), SW_OK);
     *store = sw_taxii_store_open(NULL, err, sizeof err);
     assert_non_null(*store);
     sw_taxii_server *s = sw_taxii_server_new(&c, *store);
@@ -499,14 +499,16 @@ static void conf_errors(void **st)
     assert_int_equal(conf_line(&c, "user eve secret password", err, sizeof err), SW_EINVAL);
     assert_int_equal(conf_line(&c, "api-root taxii2", err, sizeof err), SW_EINVAL);
     assert_int_equal(conf_line(&c, "bogus", err, sizeof err), SW_EINVAL);
-    assert_int_equal(sw_taxii_conf_finish(&c, err, sizeof err), SW_EINVAL);
+    assert_int_equal(sw_taxii_conf_finish(&c, NULL, err, sizeof err), SW_EINVAL);
     assert_int_equal(conf_line(&c, "collection " COLL, err, sizeof err), SW_OK);
     char line[400];
     snprintf(line, sizeof line, "user eve secret %s write " COLL, hash_a);
     assert_int_equal(conf_line(&c, line, err, sizeof err), SW_OK);
     c.user_line[0] = 7;
-    assert_int_equal(sw_taxii_conf_finish(&c, err, sizeof err), SW_EINVAL); /* not writable */
-    assert_non_null(strstr(err, "line 7"));
+    int bad_line = 0;
+    assert_int_equal(sw_taxii_conf_finish(&c, &bad_line, err, sizeof err), SW_EINVAL); /* not writable */
+    assert_int_equal(bad_line, 7);
+    assert_non_null(strstr(err, "not writable"));
 }
 
 int main(void)
