@@ -149,9 +149,17 @@ static int event_from_json(json_t *root, int64_t ts_ns, sw_event *ev)
     ev->to = jstr(root, "to");
     ev->pai = jstr(root, "pai");
     ev->ruri = jstr(root, "ruri");
+    /* Anti-echo: what a partner's indicator made us enforce (a feed block's
+     * rule "intel.PRODUCER.ID", or a message that block dropped while a
+     * detector counted it: evidence dropped_by) is theirs to share.  The
+     * export policy drops events with origin=feed. */
+    const char *rule = json_string_value(json_object_get(root, "rule"));
+    json_t *evid = json_object_get(root, "evidence");
+    const char *dropped_by = json_string_value(json_object_get(evid, "dropped_by"));
+    if ((rule && strncmp(rule, "intel.", 6) == 0) || (dropped_by && strncmp(dropped_by, "intel.", 6) == 0))
+        (void)sw_event_add_str(ev, SW_EXPORT_ORIGIN_KEY, SW_STR_LIT(SW_EXPORT_ORIGIN_FEED));
     /* evidence the export policy reads (keys must be static) */
     static const char *const keys[] = {SW_EXPORT_ORIGIN_KEY, "count", "distinct_callees", "user_agent"};
-    json_t *evid = json_object_get(root, "evidence");
     for (size_t i = 0; json_is_object(evid) && i < sizeof keys / sizeof keys[0]; i++) {
         json_t *v = json_object_get(evid, keys[i]);
         if (json_is_integer(v))
