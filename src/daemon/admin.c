@@ -139,6 +139,13 @@ char *swd_stats_json(swd_daemon *d)
             json_object_set_new(o, "exporters", xo);
         free(ex);
     }
+    if (d->publish) { /* taxii and publish lines (daemon/publish.c) */
+        char *px = swd_publish_stats_json(d);
+        json_t *po = px ? json_loads(px, 0, NULL) : NULL;
+        if (po)
+            json_object_set_new(o, "publish", po);
+        free(px);
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;

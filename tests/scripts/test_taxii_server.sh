@@ -373,6 +373,10 @@ else
     peers_log "no shared corpus: the OASIS client and validator checks are skipped"
 fi
 
+pub=$(peers_stats | python3 -c 'import json,sys; p=json.load(sys.stdin)["publish"]; print(p["published"], p["revoked"], p["taxii_auth_failures"], p["taxii_posted"])')
+check "ctl stats counts the publisher and the TAXII server ($pub)" \
+    python3 -c 'import sys; p, r, a, x = map(int, sys.argv[1:]); assert p >= 12 and r >= 1 and a >= 2 and x >= 1' $pub
+
 # ---- a restart keeps the collection and adds no version -------------------------------------------------
 before=$(tx "${R[@]}" "$OBJS?match%5Bversion%5D=all&limit=1000" | sed '$d' |
     python3 -c 'import json,sys; print(len(json.load(sys.stdin)["objects"]))')
