@@ -13,6 +13,7 @@
 #include "sipwall/taxii.h"
 
 #define AUTH_PER_S 5 /* Argon2id verifications a second, all clients together */
+#define STATUS_KEEP_MAX 16384 /* bytes of one kept status resource */
 
 typedef struct status_rec {
     char id[37];
@@ -446,7 +447,17 @@ static int post_objects(sw_taxii_server *s, const sw_taxii_request *rq, sw_taxii
     snprintf(sr->id, sizeof sr->id, "%s", sid);
     sr->at_us = rq->now_us;
     sr->user = user;
-    sr->json = strdup(text);
+    /* kept statuses stay small: beyond 16 KiB only the counts (1024 of
+     * them at most: 16 MiB) */
+    if (strlen(text) <= STATUS_KEEP_MAX) {
+        sr->json = strdup(text);
+    } else {
+        json_t *sum = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id", sid, "status", "complete",
+                                "request_timestamp", ts, "total_count", (json_int_t)n, "success_count",
+                                (json_int_t)nsucc, "failure_count", (json_int_t)nfail, "pending_count", (json_int_t)0);
+        sr->json = sum ? json_dumps(sum, JSON_COMPACT) : NULL;
+        json_decref(sum);
+    }
     pthread_mutex_unlock(&s->mu);
     r->status = 202;
     return set_body(r, text);

@@ -11,9 +11,18 @@
 
 #include "sipwall/taxii.h"
 
+#define COUNT_CACHE 32
+
 struct sw_taxii_store {
     sqlite3 *db;
     int64_t last_us;  /* the last date_added given */
+    /* objects per collection, counted once then kept up to date (a
+     * COUNT(*) per insert would make a large POST quadratic) */
+    struct {
+        char coll[40];
+        int64_t n;
+    } counts[COUNT_CACHE];
+    size_t ncounts;
 };
 
 static const char SCHEMA[] =
@@ -103,7 +112,7 @@ static int stix_id_ok(const char *id, const char *type)
     return 1;
 }
 
-static int64_t count_coll(sw_taxii_store *s, const char *coll)
+static int64_t count_sql(sw_taxii_store *s, const char *coll)
 {
     sqlite3_stmt *st;
     int64_t n = SW_EIO;
@@ -114,6 +123,30 @@ static int64_t count_coll(sw_taxii_store *s, const char *coll)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return n;
+}
+
+/* The cached count of coll (NULL when coll is too long or the cache is full). */
+static int64_t *count_slot(sw_taxii_store *s, const char *coll)
+{
+    if (strlen(coll) >= sizeof s->counts[0].coll)
+        return NULL;
+    for (size_t i = 0; i < s->ncounts; i++)
+        if (strcmp(s->counts[i].coll, coll) == 0)
+            return &s->counts[i].n;
+    if (s->ncounts == COUNT_CACHE)
+        return NULL;
+    int64_t n = count_sql(s, coll);
+    if (n < 0)
+        return NULL;
+    snprintf(s->counts[s->ncounts].coll, sizeof s->counts[0].coll, "%s", coll);
+    s->counts[s->ncounts].n = n;
+    return &s->counts[s->ncounts++].n;
+}
+
+static int64_t count_coll(sw_taxii_store *s, const char *coll)
+{
+    int64_t *c = count_slot(s, coll);
+    return c ? *c : count_sql(s, coll);
 }
 
 int64_t sw_taxii_store_count(sw_taxii_store *s, const char *coll) { return count_coll(s, coll); }
@@ -198,6 +231,9 @@ int sw_taxii_store_add(sw_taxii_store *s, const char *coll, const char *json, si
         sqlite3_bind_int64(st, 2, n - (int64_t)max_objects + 1);
         if (sqlite3_step(st) != SQLITE_DONE)
             goto io;
+        int64_t *c = count_slot(s, coll);
+        if (c)
+            *c -= sqlite3_changes(s->db);
         sqlite3_finalize(st);
         st = NULL;
     }
@@ -218,6 +254,9 @@ int sw_taxii_store_add(sw_taxii_store *s, const char *coll, const char *json, si
     if (sqlite3_step(st) != SQLITE_DONE)
         goto io;
     s->last_us = added;
+    int64_t *c = count_slot(s, coll);
+    if (c)
+        (*c)++;
     if (added_us)
         *added_us = added;
     rc = 1;

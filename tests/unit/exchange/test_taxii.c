@@ -259,6 +259,16 @@ static void ceiling(void **st)
         free(o);
     }
     assert_int_equal(sw_taxii_store_count(s, COLL), 3);
+    /* the kept count is the truth: the oldest two went */
+    sw_taxii_query q;
+    sw_taxii_page pg;
+    assert_int_equal(sw_taxii_query_parse("match[version]=all&limit=1000", 29, &q, err, sizeof err), SW_OK);
+    assert_int_equal(sw_taxii_store_page(s, COLL, &q, SW_TAXII_MANIFEST, NULL, &pg), SW_OK);
+    assert_int_equal(pg.count, 3);
+    assert_null(strstr(pg.body, "000000000000\""));
+    assert_null(strstr(pg.body, "000000000001\""));
+    assert_non_null(strstr(pg.body, "000000000004\""));
+    free(pg.body);
     char *o = obj("indicator", 7, "2026-12-07T05:00:00.000Z");
     assert_int_equal(sw_taxii_store_add(s, COLL, o, strlen(o), NOW, 3, 0, NULL, err, sizeof err), SW_ELIMIT);
     free(o);
