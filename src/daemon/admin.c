@@ -326,7 +326,7 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
         snprintf(msg, sizeof msg,
                  "error: unknown command (reload, reopen, stats, blocks [LIMIT], "
                  "block KIND KEY SECONDS [REASON], unblock KIND KEY, partners, metrics, health, "
-                 "intel [LIMIT|show ID|revoke ID|take PATH])");
+                 "intel [LIMIT|show ID|revoke ID|take PATH], exchange revoke ID)");
         reply = msg;
     }
     reply_text(fd, reply);
