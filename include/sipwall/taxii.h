@@ -120,6 +120,9 @@ int sw_taxii_store_page(sw_taxii_store *s, const char *coll, const sw_taxii_quer
  * most cap - 1 bytes and a NUL, SW_ENOTFOUND when absent. */
 int sw_taxii_store_kv_put(sw_taxii_store *s, const char *key, const char *val, size_t len) SW_NONNULL(1, 2, 3);
 int sw_taxii_store_kv_get(sw_taxii_store *s, const char *key, char *val, size_t cap) SW_NONNULL(1, 2, 3);
+/* Keeps at most max records whose key starts with prefix ([A-Za-z0-9:.]
+ * only): the least recently put go.  Returns how many went, or SW_EIO. */
+int64_t sw_taxii_store_kv_trim(sw_taxii_store *s, const char *prefix, int64_t max) SW_NONNULL(1, 2);
 
 /* ---- configuration ----------------------------------------------------------------------
  * Lines (the words after "taxii" in sipwalld.conf; docs/exchange-taxii.md):

@@ -51,6 +51,8 @@ struct swd_publish {
     atomic_int stop;
     pthread_mutex_t mu;          /* publishing: the thread, revocations from the control thread */
     atomic_uint_least64_t published, revoked, skipped, errors;
+    int64_t kept_max;            /* FSE objects kept (the publish collection's ceiling) */
+    unsigned since_trim;         /* publications since the last trim */
 };
 
 static int64_t now_us(void)
@@ -256,6 +258,13 @@ static void take_event(swd_publish *p, const sw_event *ev)
         atomic_fetch_add(&p->published, 1);
     else
         atomic_fetch_add(&p->errors, 1);
+    /* the FSE objects kept (one per indicator ever published) have the
+     * collection's ceiling: the least recently published go */
+    if (++p->since_trim >= 256) {
+        p->since_trim = 0;
+        if (sw_taxii_store_kv_trim(p->store, "fse:", p->kept_max) < 0)
+            swd_warn("publish", "cannot trim the kept FSE objects");
+    }
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -366,8 +375,10 @@ int swd_publish_open(swd_daemon *d, char *err, size_t errlen)
     p->mount = (sw_admin_mount){.claims = mount_claims, .handle = mount_handle, .ctx = p,
                                 .body_max = cfg->taxii->max_content_length};
     for (size_t i = 0; i < cfg->taxii->ncoll; i++)
-        if (cfg->taxii->coll[i].publish)
+        if (cfg->taxii->coll[i].publish) {
             p->coll = (int)i;
+            p->kept_max = (int64_t)cfg->taxii->coll[i].max_objects;
+        }
     if (!cfg->publish.line)
         return SW_OK;
     const swd_publish_cfg *pc = &cfg->publish;

@@ -500,3 +500,37 @@ int sw_taxii_store_kv_get(sw_taxii_store *s, const char *key, char *val, size_t 
     sqlite3_finalize(st);
     return rc;
 }
+
+int64_t sw_taxii_store_kv_trim(sw_taxii_store *s, const char *prefix, int64_t max)
+{
+    char pat[80];
+    for (const char *p = prefix; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == ':' ||
+              *p == '.'))
+            return SW_EUSAGE;
+    if (strlen(prefix) + 2 > sizeof pat || max < 0)
+        return SW_EUSAGE;
+    snprintf(pat, sizeof pat, "%s%%", prefix);
+    sqlite3_stmt *st;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM taxii_kv WHERE k LIKE ?1", -1, &st, NULL) != SQLITE_OK)
+        return SW_EIO;
+    sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (n <= max)
+        return 0;
+    /* INSERT OR REPLACE gives a replaced record a new rowid: rowid order
+     * is the order of the last put */
+    if (sqlite3_prepare_v2(s->db,
+                           "DELETE FROM taxii_kv WHERE rowid IN (SELECT rowid FROM taxii_kv WHERE k LIKE ?1 "
+                           "ORDER BY rowid LIMIT ?2)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return SW_EIO;
+    sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, n - max);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? SW_OK : SW_EIO;
+    sqlite3_finalize(st);
+    return rc == SW_OK ? n - max : SW_EIO;
+}

@@ -269,6 +269,24 @@ static void ceiling(void **st)
     assert_null(strstr(pg.body, "000000000001\""));
     assert_non_null(strstr(pg.body, "000000000004\""));
     free(pg.body);
+    /* the kv records have a ceiling too: the least recently put go */
+    for (int i = 0; i < 10; i++) {
+        char k[32], v[8];
+        snprintf(k, sizeof k, "fse:%d", i);
+        snprintf(v, sizeof v, "v%d", i);
+        assert_int_equal(sw_taxii_store_kv_put(s, k, v, strlen(v)), SW_OK);
+    }
+    assert_int_equal(sw_taxii_store_kv_put(s, "fse:0", "again", 5), SW_OK); /* fse:0 is now the newest */
+    assert_int_equal(sw_taxii_store_kv_put(s, "publish.cursor", "7", 1), SW_OK);
+    assert_int_equal(sw_taxii_store_kv_trim(s, "fse:", 4), 6);
+    char v[16];
+    assert_int_equal(sw_taxii_store_kv_get(s, "fse:0", v, sizeof v), SW_OK);
+    assert_string_equal(v, "again");
+    assert_int_equal(sw_taxii_store_kv_get(s, "fse:1", v, sizeof v), SW_ENOTFOUND);
+    assert_int_equal(sw_taxii_store_kv_get(s, "fse:9", v, sizeof v), SW_OK);
+    assert_int_equal(sw_taxii_store_kv_get(s, "publish.cursor", v, sizeof v), SW_OK);
+    assert_int_equal(sw_taxii_store_kv_trim(s, "fse:", 4), 0);
+    assert_int_equal(sw_taxii_store_kv_trim(s, "fse%", 4), SW_EUSAGE);
     char *o = obj("indicator", 7, "2026-12-07T05:00:00.000Z");
     assert_int_equal(sw_taxii_store_add(s, COLL, o, strlen(o), NOW, 3, 0, NULL, err, sizeof err), SW_ELIMIT);
     free(o);
