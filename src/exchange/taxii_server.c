@@ -221,9 +221,20 @@ static int authenticate(sw_taxii_server *s, const char *h)
                 sodium_memzero(dec, sizeof dec);
                 return ok ? (int)u : throttled ? -2 : -1;
             }
+        /* an unknown user costs a token and a verification too (against
+         * another user's hash, the result ignored): its answer takes as
+         * long as a wrong secret's, so names cannot be probed */
+        if (!take_token(s)) {
+            sodium_memzero(dec, sizeof dec);
+            return -2;
+        }
+        if (s->c.nusers) {
+            int ignored = crypto_pwhash_str_verify(s->c.users[0].hash, colon + 1,
+                                                   dl - (size_t)(colon + 1 - (char *)dec));
+            (void)ignored;
+        }
         sodium_memzero(dec, sizeof dec);
-        /* an unknown user costs a token too: no cheap probing of names */
-        return take_token(s) ? -1 : -2;
+        return -1;
     }
     if (strncasecmp(h, "Bearer ", 7) == 0) {
         const char *t = h + 7;
