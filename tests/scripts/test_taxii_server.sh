@@ -207,6 +207,17 @@ check "malformed added_after: 400 ($(code "$r"))" test "$(code "$r")" = 400
 out=$(curl -sS --max-time 10 --cacert "$P/ca.pem" -o /dev/null -w '%{http_code}' "${R[@]}" "$B/" 2>&1)
 check "no client certificate: the handshake fails ($out)" bash -c "[ '${out: -3}' = 000 ]"
 
+# the TAXII mount opens nothing else: TAXII credentials do not reach the
+# admin API, and the admin token does not reach TAXII
+r=$(tx -u "reader:$READER_SECRET" "https://$API/v1/status")
+check "a TAXII user on the admin API: 401 ($(code "$r"))" test "$(code "$r")" = 401
+ADMIN_TOKEN=$(awk '/^ADMIN-TOKEN /{print $2}' "$WORK/sipwalld.log" | head -n1)
+check "the admin token was made" test -n "$ADMIN_TOKEN"
+r=$(tx -H "$ACCEPT" -H "Authorization: Bearer $ADMIN_TOKEN" "$B/")
+check "the admin token on TAXII: 401 ($(code "$r"))" test "$(code "$r")" = 401
+r=$(tx -H "Authorization: Bearer $ADMIN_TOKEN" "https://$API/v1/status")
+check "the admin token on the admin API still works ($(code "$r"))" test "$(code "$r")" = 200
+
 # ---- paging ---------------------------------------------------------------------------------------
 pages=0 url="$OBJS?match%5Btype%5D=indicator&limit=5"
 : > "$WORK/next.ids"
