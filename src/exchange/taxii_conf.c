@@ -106,7 +106,12 @@ static int load_hash(const char *v, const char *basedir, char *out, size_t cap, 
             snprintf(path, sizeof path, "%s/%s", basedir, p);
         else
             snprintf(path, sizeof path, "%s", p);
-        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* a FIFO or device named here is never opened (open would block or
+         * read without end): only a regular file, and O_NONBLOCK anyway */
+        struct stat pre;
+        if (lstat(path, &pre) != 0 || !S_ISREG(pre.st_mode))
+            return fail(err, errlen, "taxii user: %s is not a regular file of mode 0600 or stricter", path);
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
             return fail(err, errlen, "taxii user: cannot open %s", path);
         struct stat st;

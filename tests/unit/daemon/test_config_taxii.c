@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -66,12 +67,18 @@ static int setup(void **state)
               f);
         fclose(f);
     }
+    char fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    char fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    unlink(fifo);
     for (int i = 0; i < 4; i++) {
         char p[128];
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
@@ -135,6 +142,8 @@ static void errors(void **state)
         {API "taxii store %D/t.db\ntaxii collection " COLL "\ntaxii user a secret %H write " COLL "\n",
          "t.conf:6: taxii user a: taxii collection '" COLL "' is not writable"},
         {API "taxii store %D/t.db\ntaxii collection NOT-A-UUID\n", "t.conf:5: taxii collection: a lower-case UUID"},
+        {API "taxii store %D/t.db\ntaxii collection " COLL "\ntaxii user a secret file:%D/fifo\n",
+         "t.conf:6: taxii user: %D/fifo is not a regular file"},
         {BASE "publish export-policy %D/export.policy sign-key %D/k.pem kid ZZ01:1\n",
          "t.conf:9: publish: reads the event store: add an events-db line"},
         {BASE "events-db %D/ev.db\npublish export-policy %D/export.policy sign-key %D/k.pem\n",
@@ -151,8 +160,14 @@ static void errors(void **state)
         swd_config c;
         err[0] = '\0';
         int rc = parse(cases[i].text, &c);
-        if (rc == SW_OK || !strstr(err, cases[i].want))
-            fail_msg("case %zu: rc %d, err '%s', want '%s'", i, rc, err, cases[i].want);
+        char want[256];
+        const char *d = strstr(cases[i].want, "%D");
+        if (d)
+            snprintf(want, sizeof want, "%.*s%s%s", (int)(d - cases[i].want), cases[i].want, dir, d + 2);
+        else
+            snprintf(want, sizeof want, "%s", cases[i].want);
+        if (rc == SW_OK || !strstr(err, want))
+            fail_msg("case %zu: rc %d, err '%s', want '%s'", i, rc, err, want);
     }
 }
 
