@@ -33,6 +33,8 @@
 #include "sipwall/taxii.h"
 
 #define BATCH 256
+/* the telco-fse extension-definition (src/exchange/stix.c, docs/exchange-stix.md) */
+#define SWD_FSE_EXT_ID "extension-definition--2b8a5f0e-7c1d-4e4a-9f3b-6d0c8e1a4b72"
 #define FSE_KV_MAX 8192
 
 struct swd_publish {
@@ -192,6 +194,22 @@ static int publish_fse(swd_publish *p, sw_fse *o)
     free(bundle);
     json_t *objs = json_object_get(b, "objects");
     int rc = SW_OK;
+    /* The indicator's telco-fse extension also carries the signed FSE
+     * object itself ("fse"): the signature covers its JCS, so a consumer
+     * verifies it as received (sw_fse_verify, `sipwall exchange verify`)
+     * and needs nothing else from the STIX rendering. */
+    size_t flen;
+    char *ftext = sw_fse_encode(o, 1, &flen);
+    json_t *fobj = ftext ? json_loadb(ftext, flen, 0, NULL) : NULL;
+    free(ftext);
+    for (size_t i = 0; fobj && i < json_array_size(objs); i++) {
+        json_t *ob = json_array_get(objs, i);
+        json_t *ext = json_object_get(json_object_get(ob, "extensions"), SWD_FSE_EXT_ID);
+        const char *type = json_string_value(json_object_get(ob, "type"));
+        if (type && strcmp(type, "indicator") == 0 && json_is_object(ext))
+            json_object_set(ext, "fse", fobj);
+    }
+    json_decref(fobj);
     int64_t t = now_us();
     for (size_t i = 0; i < json_array_size(objs); i++) {
         char *text = json_dumps(json_array_get(objs, i), JSON_COMPACT);

@@ -271,6 +271,20 @@ assert o["object_marking_refs"] == ["marking-definition--bab4a63c-aed9-4cf5-a766
 assert o["pattern"].startswith("[ipv4-addr:value = '127.232.1."), o["pattern"]
 PY
 
+# a sipwall consumer verifies what it reads: the signed FSE object in the
+# telco-fse extension, against our JWKS (and a changed one fails)
+tx "${R[@]}" "$OBJS?match%5Btype%5D=indicator&limit=1000" | sed '$d' | python3 -c '
+import json, sys
+objs = json.load(sys.stdin)["objects"]
+fse = [list(o["extensions"].values())[0]["fse"] for o in objs]
+json.dump(fse, open(sys.argv[1], "w"))
+fse[0]["count"] += 1
+json.dump(fse[:1], open(sys.argv[2], "w"))' "$WORK/fse.json" "$WORK/fse-tampered.json"
+nv=$("$SIPWALL" exchange verify --partner "ZZ01=$WORK/zz01.jwks" "$WORK/fse.json" 2>"$WORK/verify.err" | grep -c '"sig"')
+check "every indicator's FSE object verifies against our JWKS ($nv of $TOTAL)" test "$nv" = "$TOTAL"
+check "a changed FSE object does not verify" \
+    bash -c "! '$SIPWALL' exchange verify --partner 'ZZ01=$WORK/zz01.jwks' '$WORK/fse-tampered.json' >/dev/null 2>&1"
+
 # ---- POST into the inbox -------------------------------------------------------------------------------
 PA=(-u "partner:$PARTNER_SECRET" -H "$ACCEPT")
 cat > "$WORK/post.json" <<'EOF'
