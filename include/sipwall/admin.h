@@ -145,6 +145,37 @@ typedef struct sw_admin_ops {
     void (*auth_failed)(void *ctx, const sw_addr *from, const char *who, const char *reason);
 } sw_admin_ops;
 
+/* Another protocol served on the same HTTPS server (sipwalld mounts TAXII
+ * 2.1 here, src/daemon/publish.c).  A request whose target `claims`
+ * accepts skips the admin credential (the TLS checks, mutual TLS
+ * included, still apply) and goes to handle, which authenticates on its
+ * own and answers; the server sends what it returns. */
+typedef struct sw_admin_mount_req {
+    const char *method, *target;
+    const char *accept, *content_type, *authorization, *host; /* NULL when absent */
+    const char *body;
+    size_t body_len;
+    const char *cert;              /* the client certificate's id, "" when none */
+    const sw_addr *from;
+} sw_admin_mount_req;
+
+#define SW_ADMIN_MOUNT_HEADERS 4
+typedef struct sw_admin_mount_resp {
+    int status;
+    const char *content_type;      /* static */
+    const char *hname[SW_ADMIN_MOUNT_HEADERS]; /* static names, NULL = unused */
+    char hval[SW_ADMIN_MOUNT_HEADERS][64];
+    char *body;                    /* malloc'd, freed by the server */
+    size_t len;
+} sw_admin_mount_resp;
+
+typedef struct sw_admin_mount {
+    int (*claims)(void *ctx, const char *target);
+    void (*handle)(void *ctx, const sw_admin_mount_req *r, sw_admin_mount_resp *out);
+    void *ctx;
+    size_t body_max;               /* the largest body it takes (evhttp's cut is raised to twice this) */
+} sw_admin_mount;
+
 typedef struct sw_admin_server_config {
     sw_addr listen;            /* address and port (loopback by default in the daemon) */
     SSL_CTX *tls;              /* borrowed; sw_tls_server_ctx (client-ca: REQUIRED) */
@@ -156,6 +187,7 @@ typedef struct sw_admin_server_config {
                                 * lives SW_ADMIN_LIFETIME_TIMEOUTS times this at most */
     const sw_admin_ops *ops;
     void *ctx;
+    const sw_admin_mount *mount; /* NULL = none; borrowed */
 } sw_admin_server_config;
 
 #define SW_ADMIN_LIFETIME_TIMEOUTS 5

@@ -334,6 +334,8 @@ sw_export_policy *sw_export_policy_parse(const char *text, size_t len, char *err
 sw_export_policy *sw_export_policy_load(const char *path, char *err, size_t errlen)
     SW_WUR SW_NONNULL(1);
 void sw_export_policy_free(sw_export_policy *p);
+/* The producer org of the policy ("producer ORG NODE"). */
+const char *sw_export_policy_org(const sw_export_policy *p) SW_NONNULL(1);
 /* Trust groups named by export rules, in file order: name i or NULL. */
 const char *sw_export_policy_group(const sw_export_policy *p, size_t i) SW_NONNULL(1);
 

@@ -247,6 +247,71 @@ static int authenticate(sw_admin_server *s, struct evhttp_request *req, struct b
     return 401;
 }
 
+/* ---- a mounted protocol (sw_admin_mount) ------------------------------------------ */
+
+static const char *reason_any(int status)
+{
+    switch (status) {
+    case 202: return "Accepted";
+    case 406: return "Not Acceptable";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    default: return reason_of(status);
+    }
+}
+
+static const char *method_name(enum evhttp_cmd_type t);
+
+static void on_mount(sw_admin_server *s, struct evhttp_request *req, struct bufferevent *bev, const sw_addr *from)
+{
+    char cert[SW_TLS_ID_LEN] = "";
+    if (s->c.client_cert) {
+        char ids[1][SW_TLS_ID_LEN];
+        if (sw_https_peer_ids(bev, ids, 1) == 0) {
+            send_error(req, 403, "no client certificate");
+            return;
+        }
+        snprintf(cert, sizeof cert, "%s", ids[0]);
+    }
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    struct evbuffer *body = evhttp_request_get_input_buffer(req);
+    size_t blen = evbuffer_get_length(body);
+    sw_admin_mount_req r = {
+        .method = method_name(evhttp_request_get_command(req)),
+        .target = evhttp_request_get_uri(req),
+        .accept = evhttp_find_header(in, "Accept"),
+        .content_type = evhttp_find_header(in, "Content-Type"),
+        .authorization = evhttp_find_header(in, "Authorization"),
+        .host = evhttp_find_header(in, "Host"),
+        .body = blen ? (const char *)evbuffer_pullup(body, -1) : NULL,
+        .body_len = blen,
+        .cert = cert,
+        .from = from,
+    };
+    sw_admin_mount_resp out;
+    memset(&out, 0, sizeof out);
+    s->c.mount->handle(s->c.mount->ctx, &r, &out);
+    if (!out.body) {
+        send_error(req, 500, "out of memory");
+        return;
+    }
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", out.content_type ? out.content_type : "application/json");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    for (int i = 0; i < SW_ADMIN_MOUNT_HEADERS; i++)
+        if (out.hname[i])
+            evhttp_add_header(h, out.hname[i], out.hval[i]);
+    if (out.status == 401 || out.status == 429)
+        evhttp_add_header(h, "Connection", "close");
+    struct evbuffer *b = evbuffer_new();
+    if (b)
+        evbuffer_add(b, out.body, out.len);
+    evhttp_send_reply(req, out.status, reason_any(out.status), b);
+    if (b)
+        evbuffer_free(b);
+    free(out.body);
+}
+
 /* ---- requests --------------------------------------------------------------------------- */
 
 static const char *method_name(enum evhttp_cmd_type t)
@@ -282,6 +347,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     socklen_t sl = sizeof ss;
     if (getpeername(bufferevent_getfd(bev), (struct sockaddr *)&ss, &sl) == 0)
         (void)sw_addr_from_sockaddr((struct sockaddr *)&ss, &from);
+    if (s->c.mount && s->c.mount->claims(s->c.mount->ctx, evhttp_request_get_uri(req))) {
+        on_mount(s, req, bev, &from);
+        return;
+    }
     char who[SW_TLS_ID_LEN + 16];
     const char *why = "";
     int st = authenticate(s, req, bev, &from, who, sizeof who, &why);
@@ -361,7 +430,10 @@ sw_admin_server *sw_admin_server_new(const sw_admin_server_config *c, char *err,
         return NULL;
     }
     evhttp_set_max_headers_size(s->http, HEADERS_MAX);
-    evhttp_set_max_body_size(s->http, EVHTTP_BODY_MAX);
+    size_t body_max = EVHTTP_BODY_MAX;
+    if (c->mount && c->mount->body_max * 2 > body_max)
+        body_max = c->mount->body_max * 2;
+    evhttp_set_max_body_size(s->http, body_max);
     evhttp_set_timeout(s->http, (int)s->c.timeout_s);
     /* every method reaches on_request, which answers 405 in JSON */
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |

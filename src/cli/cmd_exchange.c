@@ -1,6 +1,7 @@
 /* sipwall exchange: FSE v1 keys, canonical JSON, signing and verification
  * from the shell (docs/exchange.md). */
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static const char exchange_usage[] =
     "       sipwall exchange jws-sign --key KEY.pem --kid KID [--alg A] [--b64 B] PAYLOAD\n"
     "       sipwall exchange jws-verify --jwks JWKS PAYLOAD JWS\n"
     "       sipwall exchange policy-check FILE\n"
+    "       sipwall exchange taxii-hash < SECRET\n"
     "\n"
     "keygen writes a new Ed25519 private key (PKCS#8 PEM, mode 0600, never over\n"
     "an existing file) and its public JWKS, the file partners load.\n"
@@ -29,12 +31,41 @@ static const char exchange_usage[] =
     "jws-sign / jws-verify sign and verify raw payload bytes (interop checks).\n"
     "policy-check reads an export policy and prints its trust groups, or the\n"
     "first error as \"FILE: line N: reason\".\n"
+    "taxii-hash reads a TAXII user's secret (one line, 12..256 bytes) on stdin and\n"
+    "prints its Argon2id hash, what a `taxii user NAME secret HASH` line holds.\n"
     "\n"
     "exit status: 0 ok, 1 verification failed (verify: any object quarantined;\n"
     "policy-check: the policy has an error),\n"
     "2 usage error or unreadable input.\n";
 
 #define CMD "exchange"
+
+static int cmd_taxii_hash(int argc)
+{
+    if (argc)
+        return cli_usage(CMD, "taxii-hash takes no operands (the secret comes on stdin)");
+    char sec[300], hash[crypto_pwhash_STRBYTES];
+    if (!fgets(sec, sizeof sec, stdin)) {
+        fprintf(stderr, "sipwall exchange taxii-hash: no secret on stdin\n");
+        return CLI_EXIT_USAGE;
+    }
+    sec[strcspn(sec, "\r\n")] = '\0';
+    size_t n = strlen(sec);
+    if (n < 12 || n > 256) {
+        sodium_memzero(sec, sizeof sec);
+        fprintf(stderr, "sipwall exchange taxii-hash: the secret must be 12..256 bytes\n");
+        return CLI_EXIT_USAGE;
+    }
+    /* the admin credential's cost: opslimit 2, 19 MiB */
+    int rc = sodium_init() < 0 || crypto_pwhash_str(hash, sec, n, 2, 19u * 1024 * 1024) != 0;
+    sodium_memzero(sec, sizeof sec);
+    if (rc) {
+        fprintf(stderr, "sipwall exchange taxii-hash: out of memory for Argon2id\n");
+        return CLI_EXIT_USAGE;
+    }
+    printf("%s\n", hash);
+    return CLI_EXIT_OK;
+}
 
 static int opts_alg(const char *s, sw_jws_alg *alg)
 {
@@ -402,6 +433,8 @@ static int exchange_run(int argc, char **argv)
         return cmd_jws_verify(&o, rest, rv);
     if (strcmp(sub, "policy-check") == 0)
         return cmd_policy_check(rest, rv);
+    if (strcmp(sub, "taxii-hash") == 0)
+        return cmd_taxii_hash(rest);
     return cli_usage(CMD, "unknown subcommand '%s'", sub);
 }
 

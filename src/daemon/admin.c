@@ -14,6 +14,7 @@
 
 #include "daemon/admin.h"
 #include "daemon/metrics.h"
+#include "daemon/publish.h"
 #include "daemon/worker.h"
 #include "daemon/reload.h"
 #include "sipwall/cluster.h"
@@ -137,6 +138,13 @@ char *swd_stats_json(swd_daemon *d)
         if (xo)
             json_object_set_new(o, "exporters", xo);
         free(ex);
+    }
+    if (d->publish) { /* taxii and publish lines (daemon/publish.c) */
+        char *px = swd_publish_stats_json(d);
+        json_t *po = px ? json_loads(px, 0, NULL) : NULL;
+        if (po)
+            json_object_set_new(o, "publish", po);
+        free(px);
     }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
@@ -304,6 +312,10 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
         }
         if (!reply)
             reply = msg;
+    } else if (nw == 3 && strcmp(w[0], "exchange") == 0 && strcmp(w[1], "revoke") == 0) {
+        /* exchange revoke ID: withdraw one of our published indicators */
+        (void)swd_publish_revoke(d, w[2], who, msg, sizeof msg);
+        reply = msg;
     } else if (nw == 1 && strcmp(w[0], "partners") == 0) {
         reply = swd_partners_json(d);
         if (!reply) {
@@ -314,7 +326,7 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
         snprintf(msg, sizeof msg,
                  "error: unknown command (reload, reopen, stats, blocks [LIMIT], "
                  "block KIND KEY SECONDS [REASON], unblock KIND KEY, partners, metrics, health, "
-                 "intel [LIMIT|show ID|revoke ID|take PATH])");
+                 "intel [LIMIT|show ID|revoke ID|take PATH], exchange revoke ID)");
         reply = msg;
     }
     reply_text(fd, reply);

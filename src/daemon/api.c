@@ -22,6 +22,7 @@
 #include "daemon/admin.h"
 #include "daemon/api.h"
 #include "daemon/metrics.h"
+#include "daemon/publish.h"
 #include "sipwall/admin.h"
 
 #define CTL_REPLY_MAX (16u << 20)    /* a block list of 100000 entries fits */
@@ -416,7 +417,7 @@ int swd_api_create(swd_daemon *d, char *err, size_t errlen)
     }
     sw_admin_server_config sc = {.listen = c->addr, .tls = a->tls, .client_cert = c->client_ca != NULL,
                                  .cred = a->cred, .max_conns = c->max_conns, .timeout_s = c->timeout_s,
-                                 .ops = &api_ops, .ctx = a};
+                                 .ops = &api_ops, .ctx = a, .mount = swd_publish_mount(d)};
     a->srv = sw_admin_server_new(&sc, why, sizeof why);
     if (!a->srv) {
         snprintf(err, errlen, "admin-api (line %d): %s", c->line, why);

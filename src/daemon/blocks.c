@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "daemon/publish.h"
 #include "daemon/worker.h"
 #include "sipwall/detect.h"
 
@@ -179,6 +180,7 @@ int swd_unblock(swd_daemon *d, const char *kind, const char *key, const char *wh
              id, active ? "in force" : "expired", sw_block_origin_name(b.origin) ? sw_block_origin_name(b.origin) : "?",
              b.rule, (unsigned long long)b.hits);
     swd_audit(d, SW_EVT_ADMIN_CHANGE, "admin.unblock", who, from, "unblock", detail);
+    swd_publish_unblocked(d, id, who); /* our published indicator on it is withdrawn */
     snprintf(msg, msglen, "ok unblocked %s %s", kind, id);
     return SW_OK;
 }

@@ -9,6 +9,8 @@
 #include "daemon/config.h"
 #include "sipwall/event.h" /* export formats and transports */
 #include "sipwall/intel.h"   /* the intel trust file is checked at load */
+#include "sipwall/taxii.h"   /* taxii lines are checked at load */
+#include "sipwall/exchange.h" /* and the export policy of publish */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +39,7 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_ADMIN_API,
        D_INTEL,
        D_BUNDLE, D_TRUST_KEY,
+       D_TAXII, D_PUBLISH,
        D__COUNT };
 
 enum { L_MAX_CONNECTIONS, L_MAX_CONNECTIONS_PER_IP, L_IDLE_TIMEOUT, L_HANDSHAKE_TIMEOUT,
@@ -1512,6 +1515,115 @@ static int validate_bundle(cfg_parser *p)
     return SW_OK;
 }
 
+
+/* taxii store PATH | taxii api-root|collection|user ... (docs/exchange-taxii.md) */
+static int d_taxii(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    if (!c->taxii) {
+        if (!(c->taxii = malloc(sizeof *c->taxii)))
+            return fail(p, p->line, "out of memory");
+        sw_taxii_conf_init(c->taxii);
+        c->taxii_line = p->line;
+    }
+    if (p->words.n >= 2 && strcmp(p->words.w[1], "store") == 0) {
+        if (p->words.n != 3)
+            return fail(p, p->line, "usage: taxii store PATH");
+        if (c->taxii_store)
+            return fail(p, p->line, "taxii store given twice");
+        if (!(c->taxii_store = dup_path(p, "taxii store", p->words.w[2])))
+            return SW_EINVAL;
+        return SW_OK;
+    }
+    char why[400];
+    size_t before = c->taxii->nusers;
+    if (sw_taxii_conf_line(c->taxii, (const char *const *)&p->words.w[1], p->words.n - 1, p->basedir, why,
+                           sizeof why) != SW_OK)
+        return fail(p, p->line, "%s", why);
+    if (c->taxii->nusers > before)
+        c->taxii->user_line[before] = p->line;
+    return SW_OK;
+}
+
+/* publish export-policy FILE sign-key FILE kid KID [group NAME] [refresh SECONDS] */
+static int d_publish(cfg_parser *p)
+{
+    swd_publish_cfg *pc = &p->c->publish;
+    static const char usage[] = "usage: publish export-policy FILE sign-key FILE kid KID [group NAME] "
+                                "[refresh SECONDS]";
+    pc->line = p->line;
+    pc->refresh_s = 300;
+    int rc;
+    for (unsigned i = 1; i < p->words.n; i += 2) {
+        const char *k = p->words.w[i];
+        if (i + 1 >= p->words.n)
+            return fail(p, p->line, "publish: '%.*s' needs a value; %s", CFG_SHOW, k, usage);
+        const char *v = p->words.w[i + 1];
+        char **slot = strcmp(k, "export-policy") == 0 ? &pc->policy
+                      : strcmp(k, "sign-key") == 0   ? &pc->key
+                      : strcmp(k, "kid") == 0        ? &pc->kid
+                      : strcmp(k, "group") == 0      ? &pc->group
+                                                     : NULL;
+        if (slot) {
+            if (*slot)
+                return fail(p, p->line, "publish: %s given twice", k);
+            int path = slot == &pc->policy || slot == &pc->key;
+            if (!path && (strlen(v) == 0 || strlen(v) >= SW_FSE_NAME_MAX))
+                return fail(p, p->line, "publish: %s must be 1..%d bytes", k, SW_FSE_NAME_MAX - 1);
+            if (!(*slot = path ? dup_path(p, "publish", v) : dup_str(p, v)))
+                return SW_EINVAL;
+        } else if (strcmp(k, "refresh") == 0) {
+            if ((rc = number(p, "publish refresh", v, 1, 86400, 0, &pc->refresh_s)) != SW_OK)
+                return rc;
+        } else {
+            return fail(p, p->line, "publish: unknown option '%.*s'; %s", CFG_SHOW, k, usage);
+        }
+    }
+    if (!pc->policy || !pc->key || !pc->kid)
+        return fail(p, p->line, "publish: export-policy, sign-key and kid are required; %s", usage);
+    if ((rc = check_readable(p, p->line, "publish export-policy", pc->policy)) != SW_OK ||
+        (rc = check_readable(p, p->line, "publish sign-key", pc->key)) != SW_OK)
+        return rc;
+    char why[400];
+    sw_export_policy *ep = sw_export_policy_load(pc->policy, why, sizeof why);
+    if (!ep)
+        return fail(p, p->line, "publish export-policy %.*s: %s", 256, pc->policy, why);
+    int found = !pc->group;
+    for (size_t i = 0; pc->group && sw_export_policy_group(ep, i); i++)
+        found |= strcmp(sw_export_policy_group(ep, i), pc->group) == 0;
+    sw_export_policy_free(ep);
+    if (!found)
+        return fail(p, p->line, "publish: the export policy has no trust group '%.*s'", CFG_SHOW, pc->group);
+    return SW_OK;
+}
+
+/* After the last line: the TAXII server's rights resolve, and publish
+ * finds what it needs. */
+static int taxii_checks(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    char why[400];
+    if (c->taxii) {
+        int line = 0;
+        if (sw_taxii_conf_finish(c->taxii, &line, why, sizeof why) != SW_OK)
+            return fail(p, line ? line : c->taxii_line, "%s", why);
+        if (!c->taxii_store)
+            return fail(p, c->taxii_line, "taxii: taxii store PATH is required");
+        if (!c->api.on)
+            return fail(p, c->taxii_line, "taxii: the TAXII server runs on the admin API: add an admin-api line");
+    }
+    if (c->publish.line) {
+        int has = 0;
+        for (size_t i = 0; c->taxii && i < c->taxii->ncoll; i++)
+            has |= c->taxii->coll[i].publish;
+        if (!has)
+            return fail(p, c->publish.line, "publish: needs a taxii collection marked 'publish'");
+        if (!c->events_db)
+            return fail(p, c->publish.line, "publish: reads the event store: add an events-db line");
+    }
+    return SW_OK;
+}
+
 static const struct directive {
     const char *name;
     int (*fn)(cfg_parser *);
@@ -1544,6 +1656,8 @@ static const struct directive {
     [D_INTEL] = {"intel", d_intel, 0},
     [D_BUNDLE] = {"bundle", d_bundle, 0},
     [D_TRUST_KEY] = {"trust-key", d_trust_key, 1},
+    [D_TAXII] = {"taxii", d_taxii, 1},
+    [D_PUBLISH] = {"publish", d_publish, 0},
 };
 
 /* ---- lines -------------------------------------------------------------------- */
@@ -1879,6 +1993,12 @@ void swd_config_free(swd_config *c)
     free(c->api.key);
     free(c->api.client_ca);
     free(c->api.credential);
+    free(c->taxii);
+    free(c->taxii_store);
+    free(c->publish.policy);
+    free(c->publish.key);
+    free(c->publish.kid);
+    free(c->publish.group);
     free(c->intel.trust);
     free(c->intel.keys);
     free(c->secret_path);
@@ -1991,6 +2111,8 @@ int swd_config_parse(const char *text, size_t len, const char *name, swd_config 
         rc = validate(p);
     if (rc == SW_OK)
         rc = export_checks(p);
+    if (rc == SW_OK)
+        rc = taxii_checks(p);
     free(p);
     if (rc != SW_OK) {
         if (rc > 0 || strcmp(sw_strerror(rc), "unknown error") == 0)

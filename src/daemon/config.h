@@ -199,6 +199,16 @@ typedef struct swd_admin_api {
     int line;
 } swd_admin_api;
 
+/* publish export-policy FILE sign-key FILE kid KID [group NAME]
+ *         [refresh SECONDS]: the daemon's own detections shared as signed
+ * FSE objects in the TAXII collection marked publish
+ * (docs/exchange-taxii.md). */
+typedef struct swd_publish_cfg {
+    int line;              /* 0 = not configured */
+    char *policy, *key, *kid, *group; /* group NULL = the policy's first */
+    uint32_t refresh_s;    /* a new version of a known indicator at most this often (default 300) */
+} swd_publish_cfg;
+
 typedef struct swd_config {
     char *path;             /* the name given to load/parse */
     swd_mode mode;          /* default inline */
@@ -250,6 +260,12 @@ typedef struct swd_config {
     swd_state_redis state_redis;
     swd_admin_api api;      /* admin-api; api.on = 0: none */
     swd_intel_cfg intel;    /* intel; intel.line = 0: none */
+    /* taxii … lines (docs/exchange-taxii.md): the TAXII 2.1 server on the
+     * admin API; NULL = none */
+    struct sw_taxii_conf *taxii;
+    char *taxii_store;      /* taxii store PATH: the SQLite file of its collections */
+    int taxii_line;         /* the first taxii line */
+    swd_publish_cfg publish;
 
     /* bundle FILE [state=PATH], trust-key FILE [retiring] (docs/bundles.md):
      * the policy and the location feed load only from the signed bundle */

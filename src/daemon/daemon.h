@@ -163,6 +163,7 @@ typedef struct swd_daemon {
     unsigned nexporters;
     struct swd_api *api;        /* the HTTPS admin API (daemon/api.c); NULL = none */
     struct swd_intel *intel;    /* partners' intelligence (daemon/intel.c); NULL = none */
+    struct swd_publish *publish; /* TAXII server and publisher (daemon/publish.c); NULL = none */
     /* signed bundles (daemon/bundle.c): refusals by sw_bundle_status, the
      * version in force, events waiting for the event store */
     _Atomic uint64_t bundle_refused[16];
@@ -269,6 +270,7 @@ void swd_events_close(swd_daemon *d);
 /* ---- partners' intelligence (daemon/intel.c, docs/exchange-intel.md) -------- */
 /* All on the control thread. */
 typedef struct swd_intel swd_intel;
+typedef struct swd_publish swd_publish;
 /* With an intel line: the consumer over d->state, trust, keys, allowlists
  * of the policy in force.  After swd_state_open.  SW_OK or an error. */
 int swd_intel_open(swd_daemon *d, char *err, size_t errlen);

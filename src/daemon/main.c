@@ -31,6 +31,7 @@
 #include "daemon/admin.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
+#include "daemon/publish.h"
 #include "daemon/metrics.h"
 #include "daemon/reload.h"
 #include "daemon/startcheck.h"
@@ -250,6 +251,8 @@ static int run(const char *path)
         goto out;
     if (cfg.admin && (admin_fd = swd_admin_listen(cfg.admin, err, sizeof err)) < 0)
         goto out;
+    if (swd_publish_open(d, err, sizeof err) != SW_OK) /* the TAXII store, before the API mounts it */
+        goto out;
     if (swd_api_create(d, err, sizeof err) != SW_OK) /* binds and reads its files as root */
         goto out;
     if (swd_intel_open(d, err, sizeof err) != SW_OK) /* reads the trust file and keys as root */
@@ -273,6 +276,8 @@ static int run(const char *path)
         goto out;
     if (swd_api_start(d, err, sizeof err) != SW_OK)
         goto out;
+    if (swd_publish_start(d, err, sizeof err) != SW_OK)
+        goto out;
     swd_warn_plain_listeners(d); /* insecure=yes listeners: a warning event each */
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
@@ -288,6 +293,7 @@ out:
     swd_metrics_http_stop(metrics_http); /* it reads the workers: stopped before they go */
     atomic_store(&d->stop, 1);
     swd_api_free(d); /* its thread first: it hands commands to the control loop */
+    swd_publish_close(d); /* after the API: it served the TAXII store */
     swd_workers_join(d);
     /* a reload still compiling cannot be interrupted: the process ends
      * without it once everything else is closed (see below) */

@@ -564,6 +564,8 @@ static const char *fraud_class_of(sw_event_type t)
     }
 }
 
+const char *sw_export_policy_org(const sw_export_policy *p) { return p->org; }
+
 int sw_fse_from_event(const sw_export_policy *p, const char *group, const sw_event *ev,
                       sw_fse *out)
 {
