@@ -308,7 +308,7 @@ static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-_Static_assert(offsetof(sw_detectors, bf_realm) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
+_Static_assert(offsetof(sw_detectors, wg_r) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
                "every table is in all[]");
 
 static void set_conf(sw_detectors *d, const sw_detect_config *cfg)
@@ -388,6 +388,12 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
      * keeps the size linear in the limits, which the daemon's memory
      * estimate relies on (4096 with the default limits). */
     d->bf_realm = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__bf_agg_st), nrealm, NULL, NULL);
+    /* D5 trunks and D6 campaign ranges: numbers/8 each (at least 64); a
+     * trunk is a partner or a source, a campaign a whole number range */
+    uint32_t nagg = nn / 8 > 64 ? nn / 8 : 64;
+    d->ir_trunk = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__ir_trunk_st), nagg, NULL, NULL);
+    d->wg_c = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_camp_st), nagg, NULL, NULL);
+    d->wg_r = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_camp_st), nagg, NULL, NULL);
     for (unsigned k = 0; k < SW__NTABLES; k++) {
         if (!d->all[k]) {
             sw_detectors_free(d);
@@ -417,6 +423,9 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
         sw__p(d, SW_DP_BF_NET_WINDOW),
         sw__p(d, SW_DP_BF_NET_WINDOW),
         sw__p(d, SW_DP_BF_NET_WINDOW),
+        sw__p(d, SW_DP_IRSF_WINDOW),
+        sw__p(d, SW_DP_WG_WINDOW),
+        sw__p(d, SW_DP_WG_WINDOW),
     };
     memcpy(d->horizon, hz, sizeof hz);
     return d;

@@ -227,7 +227,7 @@ typedef struct sw__hkey2 {
 typedef struct sw__txn sw__txn;
 typedef struct sw__dlg sw__dlg;
 
-#define SW__NTABLES 19
+#define SW__NTABLES 22
 
 struct sw_detectors {
     sw_detector_conf conf[SW_DET__COUNT]; /* copied: the policy may go away */
@@ -252,6 +252,8 @@ struct sw_detectors {
             sw_table *wg_a, *wg_p; /* D6 */
             sw_table *lp;    /* D11 */
             sw_table *bf_net, *bf_netpair, *bf_realm; /* D2 aggregates */
+            sw_table *ir_trunk;  /* D5 per trunk */
+            sw_table *wg_c, *wg_r; /* D6 campaigns: calling range, called range */
         };
         sw_table *all[SW__NTABLES];
     };
@@ -425,6 +427,17 @@ typedef struct sw__ir_range_st { /* (caller, B range) */
     uint16_t bh[SW__IR_RANGE_B], bt[SW__IR_RANGE_B];
 } sw__ir_range_st;
 
+/* One trunk (a partner, else the source): its new calls, those to hot
+ * ranges, and the distinct hot numbers it called. */
+#define SW__IR_TRUNK_B 32
+typedef struct sw__ir_trunk_st {
+    int64_t last;
+    sw__ring2 ch;                /* new calls (a), to hot ranges (b) */
+    sw__trip trip;
+    uint32_t bbase;
+    uint16_t bh[SW__IR_TRUNK_B], bt[SW__IR_TRUNK_B];
+} sw__ir_trunk_st;
+
 #define SW__WG_CALLEES 32
 #define SW__WG_SAMPLES 16
 typedef struct sw__wg_st {       /* A or A prefix */
@@ -438,6 +451,19 @@ typedef struct sw__wg_st {       /* A or A prefix */
     uint8_t next_sample;
 } sw__wg_st;
 
+/* A Wangiri campaign key (a calling range, or a called range), over all
+ * sources and carriers: the counters of a key, the distinct numbers of the
+ * other side (callees of a calling range, callers of a called range), and
+ * the carriers (sending partner or zone) it came through, by name. */
+#define SW__WG_CARRIERS 4
+typedef struct sw__wg_camp_st {
+    sw__wg_st w;                 /* w.bh: the other side's distinct numbers */
+    uint8_t ncarriers;           /* names kept (at most SW__WG_CARRIERS) */
+    uint8_t more;                /* carriers seen beyond those, saturating */
+    uint16_t carrier_fp[SW__WG_CARRIERS];
+    char carrier[SW__WG_CARRIERS][SW__PEER_NAME_MAX + 1];
+} sw__wg_camp_st;
+
 typedef struct sw__lp_st {       /* (source or partner, B) */
     int64_t last;
     sw__ring2 co;                /* cancels (a), ood probes (b) */
@@ -447,7 +473,8 @@ typedef struct sw__lp_st {       /* (source or partner, B) */
 /* Hash domains, so equal text of different kinds never shares a key. */
 enum {
     SW__TAG_CALLID = 1, SW__TAG_TXN, SW__TAG_SRC, SW__TAG_PEER, SW__TAG_A, SW__TAG_PREFIX,
-    SW__TAG_B, SW__TAG_USER, SW__TAG_RANGE, SW__TAG_TARGET, SW__TAG_CALLER, SW__TAG_REALM
+    SW__TAG_B, SW__TAG_USER, SW__TAG_RANGE, SW__TAG_TARGET, SW__TAG_CALLER, SW__TAG_REALM,
+    SW__TAG_TRUNK_RANGE, SW__TAG_CAMPAIGN, SW__TAG_CALLED_RANGE
 };
 
 /* ---- helpers (detect.c) -------------------------------------------------------- */
@@ -558,6 +585,9 @@ void sw__irsf_release(sw_detectors *d, sw__dlg *g);
 /* D6 */
 void sw__wangiri_call(sw__msg *m, sw__dlg *g);
 void sw__wangiri_end(sw__msg *m, sw__dlg *g, int cancelled);
+/* D6 campaigns across carriers (per calling range, per called range). */
+void sw__wangiri_campaign_call(sw__msg *m, const sw__dlg *g);
+void sw__wangiri_campaign_end(sw__msg *m, const sw__dlg *g, int cancelled);
 /* D11 */
 void sw__location_request(sw__msg *m);
 void sw__location_call(sw__msg *m, sw__dlg *g);
