@@ -39,8 +39,23 @@ static int64_t median_ms(sw__wg_st *s, uint32_t now_s, uint32_t ws)
     return med4 * 2; /* (4 ms units) * 4 / 2 */
 }
 
+static void camp_note(sw_detect_hit *h, const sw__wg_camp_st *c, const char *what, const char *text,
+                      size_t len, unsigned cut);
+
+/* rule NULL: wangiri.caller / wangiri.prefix by kind.  camp: a campaign
+ * key (the reason and evidence name its carriers); block: the block of
+ * a tripping hit (-1: the detector's). */
+static void eval_key(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind, const char *text,
+                     size_t len, const char *rule, const sw__wg_camp_st *camp, int64_t block);
+
 static void eval(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind, const char *text,
                  size_t len)
+{
+    eval_key(m, s, sticky, kind, text, len, NULL, NULL, -1);
+}
+
+static void eval_key(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind, const char *text,
+                     size_t len, const char *rule, const sw__wg_camp_st *camp, int64_t block)
 {
     sw_detectors *d = m->d;
     int64_t win = sw__p(d, SW_DP_WG_WINDOW);
@@ -63,11 +78,42 @@ static void eval(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind, co
     if (r == SW__NO_HIT)
         return;
     sw__who who = sw__who_text(kind, text, len);
-    sw_detect_hit *h = sw__hit(m, SW_DET_WANGIRI,
-                               kind == SW_OFFENDER_CALLER ? "wangiri.caller" : "wangiri.prefix", r,
-                               &who, sw__p(d, SW_DP_WG_BLOCK));
+    if (!rule)
+        rule = kind == SW_OFFENDER_CALLER ? "wangiri.caller" : "wangiri.prefix";
+    sw_detect_hit *h = sw__hit(m, SW_DET_WANGIRI, rule, r, &who, block < 0 ? sw__p(d, SW_DP_WG_BLOCK) : block);
     if (!h)
         return;
+    if (camp) {
+        if (kind == SW_OFFENDER_CALLEE) { /* our own range: an alert, nobody to refuse */
+            h->action = SW_ACTION_TAG;
+            h->status = 0;
+            h->retry_after_s = 0;
+        }
+        if (!h->trip) {
+            sw__hit_reason(h, "%s", "");
+            return;
+        }
+        if (med < 0)
+            med = median_ms(s, m->now_s, ws);
+        uint32_t pct = ended ? (uint32_t)((uint64_t)canc * 100 / ended) : 0;
+        sw__ev(h, "distinct", distinct);
+        sw__ev(h, "ended", ended);
+        sw__ev(h, "ratio_pct", pct);
+        sw__ev(h, "ring_median_ms", med);
+        sw__ev(h, "window_s", win / SW_NS_S);
+        sw__ev(h, "threshold", need);
+        sw__ev(h, "carriers", camp->ncarriers + camp->more);
+        char what[160];
+        snprintf(what, sizeof what,
+                 "%u distinct %s in %llds, %u%% of %u ended calls cancelled unanswered, median "
+                 "ring %lld ms",
+                 distinct, kind == SW_OFFENDER_CALLEE ? "callers" : "callees",
+                 (long long)(win / SW_NS_S), pct, ended, (long long)med);
+        camp_note(h, camp, what, text, len,
+                  (unsigned)sw__p(d, kind == SW_OFFENDER_CALLEE ? SW_DP_WG_CALLED_DIGITS
+                                                                : SW_DP_WG_RANGE_DIGITS));
+        return;
+    }
     if (med < 0)
         med = median_ms(s, m->now_s, ws);
     uint32_t pct = ended ? (uint32_t)((uint64_t)canc * 100 / ended) : 0;
@@ -117,6 +163,7 @@ void sw__wangiri_call(sw__msg *m, sw__dlg *g)
         sw__dset_add(&p->bbase, p->bh, p->bt, SW__WG_CALLEES, bh, m->now_s, ws);
         eval(m, p, 1, SW_OFFENDER_CALLER_PREFIX, g->a, pl);
     }
+    sw__wangiri_campaign_call(m, g);
 }
 
 static void end_one(sw__msg *m, sw__wg_st *s, const sw__dlg *g, int cancelled)
@@ -160,4 +207,128 @@ void sw__wangiri_end(sw__msg *m, sw__dlg *g, int cancelled)
             eval(m, p, 0, SW_OFFENDER_CALLER_PREFIX, g->a, pl);
         }
     }
+    if (g->flags & SW__DLG_WANGIRI)
+        sw__wangiri_campaign_end(m, g, cancelled);
+}
+
+/* ---- campaigns across carriers ------------------------------------------------
+ * A campaign rotates A-numbers inside one international range and spreads
+ * its calls over several carriers, so every per-caller, per-prefix and
+ * per-carrier key stays under the thresholds.  Two keys see it whole,
+ * across every source and carrier:
+ *   calling range  A minus range-digits digits (E.164, >= 4 digits left):
+ *                  wangiri.campaign, offender CALLER_PREFIX (the range),
+ *                  never blocked (a whole range of a country), its
+ *                  INVITEs refused while the campaign holds;
+ *   called range   B minus called-range-digits digits (our subscribers'
+ *                  block): wangiri.called-range, offender CALLEE (the
+ *                  range), an alert only (action tag): the victims are
+ *                  ours, the counts are over distinct callers.
+ * The same conditions as per caller (distinct numbers, unanswered ratio,
+ * ring median), so the same guards hold: legitimate international callers
+ * get answered, a call centre's pool of numbers gets answered or rings
+ * long.  The event names every carrier seen (up to SW__WG_CARRIERS, then
+ * "+N more") and the range. */
+static void camp_note(sw_detect_hit *h, const sw__wg_camp_st *c, const char *what, const char *text,
+                      size_t len, unsigned cut)
+{
+    char carriers[SW__WG_CARRIERS * (SW__PEER_NAME_MAX + 2) + 16];
+    size_t o = 0;
+    carriers[0] = '\0';
+    for (unsigned i = 0; i < c->ncarriers && i < SW__WG_CARRIERS; i++) {
+        int k = snprintf(carriers + o, sizeof carriers - o, "%s%s", i ? "," : "", c->carrier[i]);
+        if (k < 0 || (size_t)k >= sizeof carriers - o)
+            break;
+        o += (size_t)k;
+    }
+    if (c->more && o < sizeof carriers)
+        snprintf(carriers + o, sizeof carriers - o, ",+%u more", (unsigned)c->more);
+    sw__hit_reason(h, "%s range %.*s%.*s over %u carrier%s (%s): %s",
+                   h->offender_kind == SW_OFFENDER_CALLEE ? "called" : "calling", (int)len, text,
+                   (int)(cut > 15 ? 15 : cut), "XXXXXXXXXXXXXXX", (unsigned)(c->ncarriers + c->more),
+                   c->ncarriers + c->more == 1 ? "" : "s", carriers, what);
+}
+
+/* The range key of a number: n minus `digits` digits, 0 when too short. */
+static size_t range_cut(const char *n, size_t len, int e164, size_t digits)
+{
+    if (!e164 || digits == 0 || len < digits + 5 || n[0] != '+')
+        return 0;
+    return len - digits;
+}
+
+static void camp_carrier(sw__msg *m, sw__wg_camp_st *c)
+{
+    const char *name = m->f->peer && m->f->peer->name ? m->f->peer->name : "";
+    size_t n = strnlen(name, SW__PEER_NAME_MAX);
+    uint16_t fp = (uint16_t)(sw__hstr(m->d, SW__TAG_PEER, name, n) >> 48) | 1;
+    for (unsigned i = 0; i < c->ncarriers; i++)
+        if (c->carrier_fp[i] == fp)
+            return;
+    if (c->ncarriers < SW__WG_CARRIERS) {
+        c->carrier_fp[c->ncarriers] = fp;
+        memcpy(c->carrier[c->ncarriers], name, n);
+        c->carrier[c->ncarriers][n] = '\0';
+        c->ncarriers++;
+    } else if (c->more < UINT8_MAX) {
+        c->more++; /* counted once per new call beyond the kept names: an upper bound */
+    }
+}
+
+static void camp_call(sw__msg *m, sw_table *t, uint64_t tag, const char *key, size_t klen,
+                      uint64_t other, sw_offender_kind kind, const char *rule)
+{
+    sw_detectors *d = m->d;
+    uint64_t k = sw__hstr(d, tag, key, klen);
+    int created;
+    sw__wg_camp_st *c = sw_table_upsert(t, &k, &created);
+    if (created)
+        memset(c, 0, sizeof *c);
+    c->w.last = m->ts;
+    camp_carrier(m, c);
+    sw__dset_add(&c->w.bbase, c->w.bh, c->w.bt, SW__WG_CALLEES, other, m->now_s, sw__ws(d, SW_DP_WG_WINDOW));
+    /* A called range (ours) trips only on a cancelled call's end: an
+     * INVITE to it proves nothing about its sender. */
+    if (kind != SW_OFFENDER_CALLEE)
+        eval_key(m, &c->w, 1, kind, key, klen, rule, c, 0);
+}
+
+void sw__wangiri_campaign_call(sw__msg *m, const sw__dlg *g)
+{
+    sw_detectors *d = m->d;
+    size_t cl = range_cut(g->a, g->a_len, m->f->a_e164, (size_t)sw__p(d, SW_DP_WG_RANGE_DIGITS));
+    if (cl)
+        camp_call(m, d->wg_c, SW__TAG_CAMPAIGN, g->a, cl, sw__m_hb(m), SW_OFFENDER_CALLER_PREFIX,
+                  "wangiri.campaign");
+    size_t bl = range_cut(g->b, g->b_len, m->f->b_e164, (size_t)sw__p(d, SW_DP_WG_CALLED_DIGITS));
+    if (bl)
+        camp_call(m, d->wg_r, SW__TAG_CALLED_RANGE, g->b, bl, sw__m_ha(m), SW_OFFENDER_CALLEE,
+                  "wangiri.called-range");
+}
+
+static void camp_end(sw__msg *m, const sw__dlg *g, int cancelled, sw_table *t, uint64_t tag,
+                     const char *key, size_t klen, sw_offender_kind kind, const char *rule)
+{
+    uint64_t k = sw__hstr(m->d, tag, key, klen);
+    sw__wg_camp_st *c = sw_table_get(t, &k);
+    if (!c)
+        return;
+    end_one(m, &c->w, g, cancelled);
+    if (kind != SW_OFFENDER_CALLEE || cancelled)
+        eval_key(m, &c->w, 0, kind, key, klen, rule, c, 0);
+}
+
+void sw__wangiri_campaign_end(sw__msg *m, const sw__dlg *g, int cancelled)
+{
+    sw_detectors *d = m->d;
+    size_t cl = range_cut(g->a, g->a_len, (g->flags & SW__DLG_A_E164) != 0,
+                          (size_t)sw__p(d, SW_DP_WG_RANGE_DIGITS));
+    if (cl)
+        camp_end(m, g, cancelled, d->wg_c, SW__TAG_CAMPAIGN, g->a, cl, SW_OFFENDER_CALLER_PREFIX,
+                 "wangiri.campaign");
+    size_t bl = range_cut(g->b, g->b_len, g->b_len > 1 && g->b[0] == '+',
+                          (size_t)sw__p(d, SW_DP_WG_CALLED_DIGITS));
+    if (bl)
+        camp_end(m, g, cancelled, d->wg_r, SW__TAG_CALLED_RANGE, g->b, bl, SW_OFFENDER_CALLEE,
+                 "wangiri.called-range");
 }
