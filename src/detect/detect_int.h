@@ -455,13 +455,14 @@ typedef struct sw__wg_st {       /* A or A prefix */
  * sources and carriers: the counters of a key, the distinct numbers of the
  * other side (callees of a calling range, callers of a called range), and
  * the carriers (sending partner or zone) it came through, by name. */
-#define SW__WG_CARRIERS 4
+#define SW__WG_CARRIERS 4       /* names kept */
+#define SW__WG_CARRIER_FPS 16   /* distinct carriers counted exactly */
 typedef struct sw__wg_camp_st {
     sw__wg_st w;                 /* w.bh: the other side's distinct numbers */
-    uint8_t ncarriers;           /* names kept (at most SW__WG_CARRIERS) */
-    uint8_t more;                /* carriers seen beyond those, saturating */
-    uint16_t carrier_fp[SW__WG_CARRIERS];
-    char carrier[SW__WG_CARRIERS][SW__PEER_NAME_MAX + 1];
+    uint8_t ncarriers;           /* distinct carriers seen (fingerprints kept, at most FPS) */
+    uint8_t more;                /* 1: more than SW__WG_CARRIER_FPS carriers */
+    uint16_t carrier_fp[SW__WG_CARRIER_FPS];
+    char carrier[SW__WG_CARRIERS][SW__PEER_NAME_MAX + 1]; /* the first ones, by name */
 } sw__wg_camp_st;
 
 typedef struct sw__lp_st {       /* (source or partner, B) */

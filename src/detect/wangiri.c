@@ -102,7 +102,7 @@ static void eval_key(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind
         sw__ev(h, "ring_median_ms", med);
         sw__ev(h, "window_s", win / SW_NS_S);
         sw__ev(h, "threshold", need);
-        sw__ev(h, "carriers", camp->ncarriers + camp->more);
+        sw__ev(h, "carriers", camp->ncarriers);
         char what[160];
         snprintf(what, sizeof what,
                  "%u distinct %s in %llds, %u%% of %u ended calls cancelled unanswered, median "
@@ -227,8 +227,8 @@ void sw__wangiri_end(sw__msg *m, sw__dlg *g, int cancelled)
  * The same conditions as per caller (distinct numbers, unanswered ratio,
  * ring median), so the same guards hold: legitimate international callers
  * get answered, a call centre's pool of numbers gets answered or rings
- * long.  The event names every carrier seen (up to SW__WG_CARRIERS, then
- * "+N more") and the range. */
+ * long.  The event counts the carriers seen (exactly up to 16) and names
+ * the first four, then "+N more", and the range. */
 static void camp_note(sw_detect_hit *h, const sw__wg_camp_st *c, const char *what, const char *text,
                       size_t len, unsigned cut)
 {
@@ -241,12 +241,13 @@ static void camp_note(sw_detect_hit *h, const sw__wg_camp_st *c, const char *wha
             break;
         o += (size_t)k;
     }
-    if (c->more && o < sizeof carriers)
-        snprintf(carriers + o, sizeof carriers - o, ",+%u more", (unsigned)c->more);
-    sw__hit_reason(h, "%s range %.*s%.*s over %u carrier%s (%s): %s",
+    if (c->ncarriers > SW__WG_CARRIERS && o < sizeof carriers)
+        snprintf(carriers + o, sizeof carriers - o, ",+%u%s more",
+                 (unsigned)(c->ncarriers - SW__WG_CARRIERS), c->more ? " or" : "");
+    sw__hit_reason(h, "%s range %.*s%.*s over %u%s carrier%s (%s): %s",
                    h->offender_kind == SW_OFFENDER_CALLEE ? "called" : "calling", (int)len, text,
-                   (int)(cut > 15 ? 15 : cut), "XXXXXXXXXXXXXXX", (unsigned)(c->ncarriers + c->more),
-                   c->ncarriers + c->more == 1 ? "" : "s", carriers, what);
+                   (int)(cut > 15 ? 15 : cut), "XXXXXXXXXXXXXXX", (unsigned)c->ncarriers,
+                   c->more ? " or more" : "", c->ncarriers == 1 ? "" : "s", carriers, what);
 }
 
 /* The range key of a number: n minus `digits` digits, 0 when too short. */
@@ -265,14 +266,15 @@ static void camp_carrier(sw__msg *m, sw__wg_camp_st *c)
     for (unsigned i = 0; i < c->ncarriers; i++)
         if (c->carrier_fp[i] == fp)
             return;
+    if (c->ncarriers >= SW__WG_CARRIER_FPS) {
+        c->more = 1;
+        return;
+    }
     if (c->ncarriers < SW__WG_CARRIERS) {
-        c->carrier_fp[c->ncarriers] = fp;
         memcpy(c->carrier[c->ncarriers], name, n);
         c->carrier[c->ncarriers][n] = '\0';
-        c->ncarriers++;
-    } else if (c->more < UINT8_MAX) {
-        c->more++; /* counted once per new call beyond the kept names: an upper bound */
     }
+    c->carrier_fp[c->ncarriers++] = fp;
 }
 
 static void camp_call(sw__msg *m, sw_table *t, uint64_t tag, const char *key, size_t klen,
