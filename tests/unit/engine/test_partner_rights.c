@@ -58,7 +58,7 @@ static const char overlay[] =
     "home { plmn 234-15; country-code 44; national-prefix 0\n"
     "       ranges +447700900000-+447700900999; domains ims.example.net }\n"
     "partner core { role core; address 10.0.0.1/32 }\n"
-    "partner acme { role enterprise; address 192.0.2.70\n"
+    "partner acme { role enterprise; address 192.0.2.70; ranges +447700900950-+447700900959\n"
     "   register sip:pbx@acme.example, +441632960000@ims.example.net }\n"
     "partner branch { role enterprise; address 192.0.2.71; register branch.example }\n"
     "partner plain { role enterprise; address 192.0.2.72 }\n"
@@ -210,12 +210,56 @@ static void test_message_by_agreement(void **state)
     assert_int_equal(v.status, 405);
 }
 
+static const char *invite(const char *via_ip, const char *a, const char *callid)
+{
+    static char t[1024];
+    snprintf(t, sizeof t,
+             "INVITE sip:+34915550123@ims.example.net;user=phone SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK%s\r\n"
+             "Max-Forwards: 70\r\n"
+             "From: <sip:%s@acme.example;user=phone>;tag=f%s\r\n"
+             "To: <tel:+34915550123>\r\n"
+             "Call-ID: %s@test\r\n"
+             "CSeq: 1 INVITE\r\n"
+             "Contact: <sip:%s@%s:5060>\r\n"
+             "Content-Length: 0\r\n\r\n",
+             via_ip, callid, a, callid, callid, a, via_ip);
+    return t;
+}
+
+/* An enterprise PBX presents numbers of ours allocated to it (its
+ * `ranges`): no spoofing, even though the location feed has them at home;
+ * our other subscribers' numbers from the same PBX still are. */
+static void test_enterprise_presents_its_numbers(void **state)
+{
+    (void)state;
+    static const char feed[] = "# number\tplmn\tsince\n"
+                               "+447700900951\t234-15\t2026-09-21T08:00:00Z\n"
+                               "+447700900123\t234-15\t2026-09-21T08:00:00Z\n";
+    char path[] = "/tmp/sw_test_rfeed_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, feed, sizeof feed - 1), (ssize_t)(sizeof feed - 1));
+    close(fd);
+    sw_location_feed *f = NULL;
+    static sw_policy_diags d;
+    assert_int_equal(sw_location_feed_load(path, &f, &d), SW_OK);
+    unlink(path);
+    sw_engine_set_location_feed(engine, f);
+    sw_verdict v = screen("192.0.2.70:5060", invite("192.0.2.70", "+447700900951", "own1"));
+    assert_int_equal(v.action, SW_ACTION_ALLOW);
+    v = screen("192.0.2.70:5060", invite("192.0.2.70", "+447700900123", "other1"));
+    assert_int_equal(v.action, SW_ACTION_REJECT);
+    assert_int_equal(v.type, SW_EVT_CLI_SPOOFING);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_enterprise_registers_its_aor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_register_for_another_aor_is_hijack, setup, teardown),
         cmocka_unit_test_setup_teardown(test_message_by_agreement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enterprise_presents_its_numbers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
