@@ -465,6 +465,7 @@ sw_detectors *sw_detectors_migrate(sw_detectors *old, const sw_detect_config *cf
     d->hits = old->hits;
     d->trips = old->trips;
     d->dropped_hits = old->dropped_hits;
+    d->camp_until = old->camp_until;
     if (*reshaped) {
         *dropped = total;
         return d;
@@ -556,9 +557,16 @@ static void expire_slow(sw_detectors *d, unsigned k, int64_t now, int64_t horizo
     }
 }
 
-static void expire_all(sw_detectors *d, int64_t now)
+/* The tables after bf_realm (IRSF trunks, Wangiri campaigns) are written
+ * by initial INVITEs only: they are expired on those, not on every message. */
+#define SW__CALL_TABLES 3
+_Static_assert(offsetof(sw_detectors, ir_trunk) == offsetof(sw_detectors, all[SW__NTABLES - SW__CALL_TABLES]),
+               "the call-only tables are last");
+
+static void expire_all(sw_detectors *d, int64_t now, int invite)
 {
-    for (unsigned k = 0; k < SW__NTABLES; k++) {
+    unsigned n = invite ? SW__NTABLES : SW__NTABLES - SW__CALL_TABLES;
+    for (unsigned k = 0; k < n; k++) {
         int64_t hz = d->horizon[k];
         if (!hz)
             continue;
@@ -678,12 +686,11 @@ static sw__dlg *invite(sw__msg *m)
         g->flags |= SW__DLG_A_E164;
     if (f->direction == SW_DIR_INGRESS)
         g->flags |= SW__DLG_INGRESS;
-    if (m->partner) {
+    if (m->partner)
         g->flags |= SW__DLG_PARTNER;
-        if (f->peer->name) {
-            size_t n = strnlen(f->peer->name, SW__PEER_NAME_MAX);
-            memcpy(g->peer_name, f->peer->name, n);
-        }
+    if (f->peer && f->peer->name) { /* a zone's too: the carriers of a campaign */
+        size_t n = strnlen(f->peer->name, SW__PEER_NAME_MAX);
+        memcpy(g->peer_name, f->peer->name, n);
     }
     m->new_call = 1;
     sw__flood_call(m, g);
@@ -801,7 +808,7 @@ void sw_detectors_observe(sw_detectors *d, const sw_facts *f, sw_detect_result *
     m.src_text_len = 0;
     sw__skey_of(&f->src, &m.src);
     m.partner = f->peer && !f->peer->is_zone;
-    expire_all(d, m.ts);
+    expire_all(d, m.ts, f->is_request && f->method == SW_METHOD_INVITE);
 
     if (f->malformed) {
         sw__malformed(&m);

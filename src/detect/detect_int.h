@@ -121,7 +121,7 @@ static inline void sw__dset_scan(const uint16_t *fp, const uint16_t *t, unsigned
     *match = mt;
 }
 
-static inline uint32_t sw__dset_add(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n,
+static inline __attribute__((always_inline)) uint32_t sw__dset_add(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n,
                                     uint64_t hash, uint32_t now_s, uint32_t window_s)
 {
     uint16_t v = (uint16_t)(hash >> 48);
@@ -259,6 +259,7 @@ struct sw_detectors {
     };
 
     uint64_t messages, retransmissions, hits, trips, dropped_hits;
+    int64_t camp_until; /* D6: a calling-range campaign may be tripped until then */
 };
 
 /* What one observe call works with.  Hashes are computed at most once per
@@ -317,8 +318,10 @@ struct sw__dlg {
     sw__skey src;
     uint16_t flags;
     uint8_t a_len, b_len;
+    uint16_t peer_fp;              /* D6 campaigns: the sending peer's position + 1 */
+    uint16_t a_fp, b_fp;           /* D6 campaigns: distinct-set values of A and B */
     char a[SW_NUMBER_MAX], b[SW_NUMBER_MAX];
-    char peer_name[SW__PEER_NAME_MAX + 1]; /* for PEER offenders at dialog end */
+    char peer_name[SW__PEER_NAME_MAX + 1]; /* partner or zone: PEER offenders, carriers */
 };
 
 static inline uint32_t sw__dlg_ms(const sw__dlg *g, int64_t ts)
@@ -587,7 +590,7 @@ void sw__irsf_release(sw_detectors *d, sw__dlg *g);
 void sw__wangiri_call(sw__msg *m, sw__dlg *g);
 void sw__wangiri_end(sw__msg *m, sw__dlg *g, int cancelled);
 /* D6 campaigns across carriers (per calling range, per called range). */
-void sw__wangiri_campaign_call(sw__msg *m, const sw__dlg *g);
+void sw__wangiri_campaign_call(sw__msg *m, sw__dlg *g);
 void sw__wangiri_campaign_end(sw__msg *m, const sw__dlg *g, int cancelled);
 /* D11 */
 void sw__location_request(sw__msg *m);

@@ -15,7 +15,8 @@
  *                Detected at the BYE of the long call or at its first
  *                in-dialog request after long-call has passed.
  *
- * By trunk (the sending partner, else the source), on hot B only, so that
+ * By trunk (the sending partner, else the source; counted from its first
+ * call to a hot range, all its calls from then on), on hot B only, so that
  * a carrier's calls from many A-numbers add up while its ordinary calls,
  * and an enterprise's few calls to those countries, do not:
  *   spread       >= trunk-distinct distinct hot B within window, and hot
@@ -86,8 +87,15 @@ static const char *trunk_name(sw__msg *m)
 static void trunk_call(sw__msg *m, const sw__dlg *g, int hot)
 {
     sw_detectors *d = m->d;
+    if (!hot && !sw_table_count(d->ir_trunk))
+        return; /* no trunk has called a hot range lately */
     uint64_t tk = trunk_key(m);
-    sw__ir_trunk_st *t = sw_table_upsert(d->ir_trunk, &tk, NULL);
+    /* A trunk enters the table with its first call to a hot range; from
+     * then on all its calls count (the share's denominator) until it
+     * expires: trunks that never call a hot range cost a lookup. */
+    sw__ir_trunk_st *t = hot ? sw_table_upsert(d->ir_trunk, &tk, NULL) : sw_table_get(d->ir_trunk, &tk);
+    if (!t)
+        return;
     t->last = m->ts;
     uint32_t calls, hots;
     sw__ring2_add(&t->ch, m->ts, sw__rw(d, SW_DP_IRSF_WINDOW), 1, (uint32_t)hot, &calls, &hots);

@@ -63,13 +63,16 @@ static void eval_key(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind
     uint32_t need = sw__cap(sw__p(d, SW_DP_WG_DISTINCT_CALLEES), SW__WG_CALLEES);
     uint32_t ended, canc;
     sw__ring2_add(&s->ec, m->ts, sw__rw(d, SW_DP_WG_WINDOW), 0, 0, &ended, &canc);
-    /* Nothing ended yet and not tripped: the condition cannot hold. */
-    if (!ended && !sw__tripped(&s->trip))
+    /* The cheap part of the condition first: a key whose ended calls are
+     * too few or mostly answered (nearly every key) and that is not
+     * tripped cannot hit, whatever its distinct count. */
+    int ratio_ok = ended >= (need / 2 ? need / 2 : 1) &&
+                   (int64_t)canc * 100 >= sw__p(d, SW_DP_WG_UNANSWERED_RATIO) * ended;
+    if (!ratio_ok && !sw__tripped(&s->trip))
         return;
     uint32_t distinct = sw__dset_count(&s->bbase, s->bh, s->bt, SW__WG_CALLEES, m->now_s, ws);
     int64_t med = -1;
-    int over = distinct >= need && ended >= (need / 2 ? need / 2 : 1) &&
-               (int64_t)canc * 100 >= sw__p(d, SW_DP_WG_UNANSWERED_RATIO) * ended;
+    int over = ratio_ok && distinct >= need;
     if (over) {
         med = median_ms(s, m->now_s, ws);
         over = med >= 0 && med * 1000000 <= sw__p(d, SW_DP_WG_RING_MEDIAN);
@@ -77,6 +80,8 @@ static void eval_key(sw__msg *m, sw__wg_st *s, int sticky, sw_offender_kind kind
     int r = sw__trip_check(&s->trip, over, sticky, m->ts, win);
     if (r == SW__NO_HIT)
         return;
+    if (camp && kind == SW_OFFENDER_CALLER_PREFIX && d->camp_until < m->ts + win)
+        d->camp_until = m->ts + win; /* its INVITEs are looked up until then */
     sw__who who = sw__who_text(kind, text, len);
     if (!rule)
         rule = kind == SW_OFFENDER_CALLER ? "wangiri.caller" : "wangiri.prefix";
@@ -258,11 +263,9 @@ static size_t range_cut(const char *n, size_t len, int e164, size_t digits)
     return len - digits;
 }
 
-static void camp_carrier(sw__msg *m, sw__wg_camp_st *c)
+static void camp_carrier(const sw__dlg *g, sw__wg_camp_st *c)
 {
-    const char *name = m->f->peer && m->f->peer->name ? m->f->peer->name : "";
-    size_t n = strnlen(name, SW__PEER_NAME_MAX);
-    uint16_t fp = (uint16_t)(sw__hstr(m->d, SW__TAG_PEER, name, n) >> 48) | 1;
+    uint16_t fp = g->peer_fp;
     for (unsigned i = 0; i < c->ncarriers; i++)
         if (c->carrier_fp[i] == fp)
             return;
@@ -271,14 +274,40 @@ static void camp_carrier(sw__msg *m, sw__wg_camp_st *c)
         return;
     }
     if (c->ncarriers < SW__WG_CARRIERS) {
-        memcpy(c->carrier[c->ncarriers], name, n);
+        size_t n = strnlen(g->peer_name, SW__PEER_NAME_MAX);
+        memcpy(c->carrier[c->ncarriers], g->peer_name, n);
         c->carrier[c->ncarriers][n] = '\0';
     }
     c->carrier_fp[c->ncarriers++] = fp;
 }
 
-static void camp_call(sw__msg *m, sw_table *t, uint64_t tag, const char *key, size_t klen,
-                      uint64_t other, sw_offender_kind kind, const char *rule)
+/* At the INVITE: what the campaign keys need at the call's end, kept in
+ * the dialog (no hashing then); and while a calling-range campaign may be
+ * tripped, the INVITEs of that range are hits. */
+void sw__wangiri_campaign_call(sw__msg *m, sw__dlg *g)
+{
+    sw_detectors *d = m->d;
+    /* the peer's position in the policy, plus one: after a reload that
+     * reorders partners a carrier may count twice in a key until it expires */
+    g->peer_fp = (uint16_t)((m->f->peer ? m->f->peer->index : 0xfffeu) + 1);
+    g->a_fp = (uint16_t)(sw__m_ha(m) >> 48);
+    g->b_fp = (uint16_t)(sw__m_hb(m) >> 48);
+    if (m->ts >= d->camp_until)
+        return;
+    size_t cl = range_cut(g->a, g->a_len, m->f->a_e164, (size_t)sw__p(d, SW_DP_WG_RANGE_DIGITS));
+    if (!cl)
+        return;
+    uint64_t k = sw__hstr(d, SW__TAG_CAMPAIGN, g->a, cl);
+    sw__wg_camp_st *c = sw_table_get(d->wg_c, &k);
+    if (c && sw__tripped(&c->w.trip))
+        eval_key(m, &c->w, 1, SW_OFFENDER_CALLER_PREFIX, g->a, cl, "wangiri.campaign", c, 0);
+}
+
+/* At a call's end: the call counts toward its calling range and its
+ * called range.  A campaign trips here, at the end of a cancelled call. */
+static void camp_end(sw__msg *m, const sw__dlg *g, int cancelled, sw_table *t, uint64_t tag,
+                     const char *key, size_t klen, uint16_t other, sw_offender_kind kind,
+                     const char *rule)
 {
     sw_detectors *d = m->d;
     uint64_t k = sw__hstr(d, tag, key, klen);
@@ -286,37 +315,21 @@ static void camp_call(sw__msg *m, sw_table *t, uint64_t tag, const char *key, si
     sw__wg_camp_st *c = sw_table_upsert(t, &k, &created);
     if (created)
         memset(c, 0, sizeof *c);
-    c->w.last = m->ts;
-    camp_carrier(m, c);
-    sw__dset_add(&c->w.bbase, c->w.bh, c->w.bt, SW__WG_CALLEES, other, m->now_s, sw__ws(d, SW_DP_WG_WINDOW));
-    /* A called range (ours) trips only on a cancelled call's end: an
-     * INVITE to it proves nothing about its sender. */
-    if (kind != SW_OFFENDER_CALLEE)
-        eval_key(m, &c->w, 1, kind, key, klen, rule, c, 0);
-}
-
-void sw__wangiri_campaign_call(sw__msg *m, const sw__dlg *g)
-{
-    sw_detectors *d = m->d;
-    size_t cl = range_cut(g->a, g->a_len, m->f->a_e164, (size_t)sw__p(d, SW_DP_WG_RANGE_DIGITS));
-    if (cl)
-        camp_call(m, d->wg_c, SW__TAG_CAMPAIGN, g->a, cl, sw__m_hb(m), SW_OFFENDER_CALLER_PREFIX,
-                  "wangiri.campaign");
-    size_t bl = range_cut(g->b, g->b_len, m->f->b_e164, (size_t)sw__p(d, SW_DP_WG_CALLED_DIGITS));
-    if (bl)
-        camp_call(m, d->wg_r, SW__TAG_CALLED_RANGE, g->b, bl, sw__m_ha(m), SW_OFFENDER_CALLEE,
-                  "wangiri.called-range");
-}
-
-static void camp_end(sw__msg *m, const sw__dlg *g, int cancelled, sw_table *t, uint64_t tag,
-                     const char *key, size_t klen, sw_offender_kind kind, const char *rule)
-{
-    uint64_t k = sw__hstr(m->d, tag, key, klen);
-    sw__wg_camp_st *c = sw_table_get(t, &k);
-    if (!c)
-        return;
+    camp_carrier(g, c);
     end_one(m, &c->w, g, cancelled);
-    if (kind != SW_OFFENDER_CALLEE || cancelled)
+    /* A range whose ended calls are mostly answered (a busy legitimate
+     * range: nearly all of them) cannot trip; its distinct numbers are
+     * only collected while its sample is small, its ratio holds, or it is
+     * tripped.  Once a campaign tips the ratio over, the count restarts
+     * from its own numbers. */
+    uint32_t ended, canc;
+    sw__ring2_add(&c->w.ec, m->ts, sw__rw(d, SW_DP_WG_WINDOW), 0, 0, &ended, &canc);
+    uint32_t need = sw__cap(sw__p(d, SW_DP_WG_DISTINCT_CALLEES), SW__WG_CALLEES);
+    int ratio_ok = (int64_t)canc * 100 >= sw__p(d, SW_DP_WG_UNANSWERED_RATIO) * ended;
+    if (ended <= (need / 2 ? need / 2 : 1) || ratio_ok || sw__tripped(&c->w.trip))
+        sw__dset_add(&c->w.bbase, c->w.bh, c->w.bt, SW__WG_CALLEES, (uint64_t)other << 48, m->now_s,
+                     sw__ws(d, SW_DP_WG_WINDOW));
+    if (cancelled && (ratio_ok || sw__tripped(&c->w.trip)))
         eval_key(m, &c->w, 0, kind, key, klen, rule, c, 0);
 }
 
@@ -326,11 +339,11 @@ void sw__wangiri_campaign_end(sw__msg *m, const sw__dlg *g, int cancelled)
     size_t cl = range_cut(g->a, g->a_len, (g->flags & SW__DLG_A_E164) != 0,
                           (size_t)sw__p(d, SW_DP_WG_RANGE_DIGITS));
     if (cl)
-        camp_end(m, g, cancelled, d->wg_c, SW__TAG_CAMPAIGN, g->a, cl, SW_OFFENDER_CALLER_PREFIX,
-                 "wangiri.campaign");
+        camp_end(m, g, cancelled, d->wg_c, SW__TAG_CAMPAIGN, g->a, cl, g->b_fp,
+                 SW_OFFENDER_CALLER_PREFIX, "wangiri.campaign");
     size_t bl = range_cut(g->b, g->b_len, g->b_len > 1 && g->b[0] == '+',
                           (size_t)sw__p(d, SW_DP_WG_CALLED_DIGITS));
     if (bl)
-        camp_end(m, g, cancelled, d->wg_r, SW__TAG_CALLED_RANGE, g->b, bl, SW_OFFENDER_CALLEE,
+        camp_end(m, g, cancelled, d->wg_r, SW__TAG_CALLED_RANGE, g->b, bl, g->a_fp, SW_OFFENDER_CALLEE,
                  "wangiri.called-range");
 }
