@@ -78,6 +78,16 @@ static inline int sw__dset_is_live(uint16_t fp, uint16_t t, int32_t now, int32_t
     return fp != 0 && now - (int32_t)t < w;
 }
 
+/* Bits set in x, inline (the x86-64 baseline has no POPCNT: the builtin
+ * would be a libgcc call on every distinct count). */
+static inline uint32_t sw__popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (uint32_t)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 /* Which slots are live, and which live slots hold v: a bit per slot (n <= 64). */
 static inline void sw__dset_scan(const uint16_t *fp, const uint16_t *t, unsigned n, int32_t now,
                                  int32_t w, uint16_t v, uint64_t *live, uint64_t *match)
@@ -130,7 +140,7 @@ static inline __attribute__((always_inline)) uint32_t sw__dset_add(uint32_t *bas
     int32_t now = sw__dset_now(base, fp, t, n, now_s, window_s), w = sw__dset_win(window_s);
     uint64_t lv, mt;
     sw__dset_scan(fp, t, n, now, w, v, &lv, &mt);
-    uint32_t live = (uint32_t)__builtin_popcountll(lv);
+    uint32_t live = sw__popcount64(lv);
     uint16_t tn = (uint16_t)(now > 0 ? now : 0);
     if (mt) {
         unsigned i = (unsigned)__builtin_ctzll(mt); /* the first live slot holding v */
@@ -181,7 +191,7 @@ static inline uint32_t sw__dset_count(uint32_t *base, uint16_t *fp, uint16_t *t,
     int32_t now = sw__dset_now(base, fp, t, n, now_s, window_s), w = sw__dset_win(window_s);
     uint64_t lv, mt;
     sw__dset_scan(fp, t, n, now, w, 0, &lv, &mt); /* v = 0 matches no live slot */
-    return (uint32_t)__builtin_popcountll(lv);
+    return sw__popcount64(lv);
 }
 
 /* 0: armed.  Else the last time the condition held, with bit 0 set. */
