@@ -77,9 +77,14 @@ static sw_detect_hit *trunk_hit(sw__msg *m, int r, const char *rule)
     return sw__hit(m, SW_DET_IRSF, rule, r, &who, sw__p(m->d, SW_DP_IRSF_BLOCK));
 }
 
-static const char *trunk_name(sw__msg *m)
+/* "partner NAME", or "source" (the offender names it). */
+static const char *trunk_kind(const sw__msg *m)
 {
-    return m->partner && m->f->peer->name ? m->f->peer->name : "source";
+    return m->partner && m->f->peer->name ? "partner " : "source";
+}
+static const char *trunk_name(const sw__msg *m)
+{
+    return m->partner && m->f->peer->name ? m->f->peer->name : "";
 }
 
 /* The trunk aggregates: every new call with an E.164 B is counted, the
@@ -111,9 +116,9 @@ static void trunk_call(sw__msg *m, const sw__dlg *g, int hot)
     sw_detect_hit *h;
     if (r != SW__NO_HIT && (h = trunk_hit(m, r, "irsf.spread")) != NULL) {
         sw__hit_reason(h,
-                       "trunk %s: %u distinct high-risk numbers in %llds (limit %u), %u of its %u "
+                       "%s%s: %u distinct high-risk numbers in %llds (limit %u), %u of its %u "
                        "calls to high-risk ranges (share limit %lld%%), last to %.*s",
-                       trunk_name(m), distinct, (long long)(win / SW_NS_S), need, hots, calls,
+                       trunk_kind(m), trunk_name(m), distinct, (long long)(win / SW_NS_S), need, hots, calls,
                        (long long)share, (int)g->b_len, g->b);
         sw__ev(h, "distinct", distinct);
         sw__ev(h, "hot_calls", hots);
@@ -133,9 +138,9 @@ static void trunk_call(sw__msg *m, const sw__dlg *g, int hot)
     /* one hit per call is enough: the spread rule's enforcement covers it */
     if (r == 1 || (r == 0 && !(m->out->nhits && m->out->hits[m->out->nhits - 1].detector == SW_DET_IRSF))) {
         if ((h = trunk_hit(m, r, "irsf.sequential")) != NULL) {
-            sw__hit_reason(h, "trunk %s: %u distinct numbers dialled in high-risk range %.*s%.*s in "
+            sw__hit_reason(h, "%s%s: %u distinct numbers dialled in high-risk range %.*s%.*s in "
                               "%llds (limit %u), from rotating calling numbers",
-                           trunk_name(m), sd, (int)rl, g->b, (int)(g->b_len - rl), "XXXXXXXXXXXXXXX",
+                           trunk_kind(m), trunk_name(m), sd, (int)rl, g->b, (int)(g->b_len - rl), "XXXXXXXXXXXXXXX",
                            (long long)(win / SW_NS_S), sneed);
             sw__ev(h, "distinct", sd);
             sw__ev(h, "window_s", win / SW_NS_S);
