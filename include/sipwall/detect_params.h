@@ -85,6 +85,9 @@
     P(IRSF, IRSF_LONG_CALL, "long-call", DURATION, 300 * SW_NS_S)                    \
     P(IRSF, IRSF_TEST_WINDOW, "test-window", DURATION, 3600 * SW_NS_S)               \
     P(IRSF, IRSF_BLOCK, "block", DURATION, 3600 * SW_NS_S)                           \
+    /* D5 by pattern: one trunk (partner, else source) spreading calls over hot ranges */ \
+    P(IRSF, IRSF_TRUNK_DISTINCT, "trunk-distinct", COUNT, 6)                         \
+    P(IRSF, IRSF_TRUNK_SHARE, "trunk-share", PERCENT, 20)                            \
     /* D6: one-ring calls per A number and per A prefix */                           \
     P(WANGIRI, WG_WINDOW, "window", DURATION, 600 * SW_NS_S)                         \
     P(WANGIRI, WG_DISTINCT_CALLEES, "distinct-callees", COUNT, 20)                   \
@@ -92,6 +95,9 @@
     P(WANGIRI, WG_RING_MEDIAN, "ring-median", DURATION, 6 * SW_NS_S)                 \
     P(WANGIRI, WG_PREFIX_DIGITS, "prefix-digits", DIGITS, 3)                         \
     P(WANGIRI, WG_BLOCK, "block", DURATION, 72 * 3600 * SW_NS_S)                     \
+    /* D6 campaigns across carriers: per calling range and per called range */    \
+    P(WANGIRI, WG_RANGE_DIGITS, "range-digits", DIGITS, 6)                           \
+    P(WANGIRI, WG_CALLED_DIGITS, "called-range-digits", DIGITS, 3)                   \
     /* D11: location probing of one subscriber */                                    \
     P(LOCATION_PROBE, LP_WINDOW, "window", DURATION, 3600 * SW_NS_S)                 \
     P(LOCATION_PROBE, LP_CANCEL_PAIRS, "cancel-pairs", COUNT, 5)                     \

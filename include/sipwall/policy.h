@@ -159,6 +159,8 @@ uint64_t sw_pattern_db_scan(const sw_pattern_db *db, sw_pattern_scratch *s, sw_s
     X(PEER_KNOWN, "peer.known", BOOL) /* a configured partner, not a zone */\
     X(PEER_PLMN, "peer.plmn", STR)                                          \
     X(PEER_HAS_RANGES, "peer.has-ranges", BOOL) /* the peer declares number ranges */ \
+    X(PEER_MAY_REGISTER, "peer.may-register", BOOL) /* REGISTER's AoR (To) or its domain in the partner's `register` */ \
+    X(IRSF_PATTERN, "irsf.pattern", BOOL) /* the IRSF detector's pattern holds for this call (docs/detectors.md D5) */ \
     X(DST_PEER, "dst.peer", STR)     /* receiving peer or zone name */      \
     X(DST_ROLE, "dst.role", STR)                                            \
     X(DST_TRUST, "dst.trust", STR)                                          \
@@ -228,6 +230,8 @@ typedef struct sw_peer {
     uint32_t cps;            /* contracted INVITEs per second; 0 = none */
     uint32_t concurrency;    /* contracted concurrent calls; 0 = none */
     uint32_t methods;        /* allowed methods: bit (1u << sw_method); SW_METHOD_OTHER = extension methods */
+    uint32_t agreed_methods; /* the methods its own block lists (by agreement), 0 = from its role */
+    sw_string_set *registers;/* `register`: AoRs "user@domain" and domains it may register; NULL = none */
     sw_hdr_mask agreed;      /* privacy headers exchanged by agreement (not stripped) */
     uint32_t line;           /* where it was defined */
     const char *file;

@@ -234,6 +234,17 @@ class Actor:
         self.close(cid)
         return r.status if r else None
 
+    def op_message(self, a):
+        cid = "%s@%s" % (rid(8), self.ip)
+        q = self.open(cid)
+        ruri = self.uri(a["to"], lab.HOME_DOMAIN)
+        frm = "<%s>;tag=%s" % (self.uri(a["from"], self.domain), rid(4))
+        self.send(self.req("MESSAGE", ruri, cid, 1, frm, "<%s>" % ruri, extra=[],
+                           body=a.get("text", "hello"), ctype="text/plain"))
+        r = self.wait(q, lambda m: not m.is_request)
+        self.close(cid)
+        return r.status if r else None
+
     def _register(self, user, cid, cseq, ftag, auth=None, expires=600):
         ruri = "sip:%s" % lab.HOME_DOMAIN
         aor = "<sip:%s@%s>" % (user, lab.HOME_DOMAIN)

@@ -18,6 +18,7 @@ simple and statefully enough to be right:
             (onward routing, e.g. transit): 100, 180, 200 after 0.8-1.6 s;
             re-INVITE (To tag): 200 with SDP
   CANCEL    200, then 487 for the pending INVITE (481 when none is pending)
+  MESSAGE   200 to a home number, else 404 (SMS over IMS from a partner)
   ACK       nothing;   BYE  200;   anything else  405
   garbage   dropped; a request without Via/Call-ID/CSeq/From/To gets 400 when
             it has a Via to answer to, else it is dropped
@@ -39,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lab  # noqa: E402
 import sipmsg  # noqa: E402
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, PRACK"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, PRACK, MESSAGE"
 STATS = {}
 
 
@@ -96,6 +97,9 @@ class Edge:
             pass
         elif m == "BYE":
             send(sipmsg.response(msg, 200, to_tag=self.tag()))
+        elif m == "MESSAGE":                      # page-mode SMS over IMS to a home number
+            to = "+" + sipmsg.uri_user(msg.ruri).lstrip("+")
+            send(sipmsg.response(msg, 200 if lab.is_home(to) else 404, to_tag=self.tag()))
         else:
             send(sipmsg.response(msg, 405, to_tag=self.tag(), extra=[("Allow", ALLOW)]))
 

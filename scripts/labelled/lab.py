@@ -98,6 +98,17 @@ TRUNKS = [
 ]
 TRUNK = {t[0]: t for t in TRUNKS}
 
+# partners whose rights are set per partner (b25): not in the roster
+# tables, tests/data/labelled/rights.policy defines them with their
+# `register` AoRs and agreed methods.  name, address, domain
+PBX_PILOT = "+447700800190"                          # kilo's trunk AoR (RFC 6140)
+RIGHTS = [
+    ("kilo", "127.0.0.165", "kilo-pbx.example"),      # enterprise PBX, registers its pilot
+    ("lima", "127.0.0.166", "hub.lima.example"),      # messaging hub: MESSAGE by agreement
+    ("mike", "127.0.0.167", "mike-pbx.example"),      # enterprise PBX without register rights
+]
+RIGHT = {r[0]: r for r in RIGHTS}
+
 # attackers: unknown addresses
 ATTACKERS4 = ["127.0.0.%d" % i for i in range(170, 200)]
 ATTACKERS6 = [v6(i) for i in range(170, 200)]

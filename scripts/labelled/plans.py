@@ -563,6 +563,95 @@ def b22(rng, work):
     return acts, []
 
 
+def b23(rng, work):
+    """A Wangiri campaign spread over two transit carriers (echo and delta):
+    A-numbers rotate over the whole +2250712 range (every A in a
+    1000-block of its own, once or twice), one ring of 1-2.6 s, alternating
+    carriers: no caller, no A prefix and no carrier reaches 20 callees."""
+    d = 50
+    acts = background(rng, d)
+    carriers = [actor("echo"), actor("delta")]
+    blocks = rng.sample(range(1000), 24)
+    uses = [b for b in blocks for _ in range(rng.randint(1, 2))][:34]
+    rng.shuffle(uses)
+    callees = rng.sample(range(200, 1000), len(uses))
+    t = 4.0
+    for i, (blk, c) in enumerate(zip(uses, callees)):
+        num = "+2250712%03d%03d" % (blk, rng.randint(0, 999))
+        carriers[rng.random() < 0.5]["actions"].append(
+            {"at": round(t, 3), "op": "call", "from": num, "pai": num,
+             "to": "+447700800%03d" % c, "cancel": round(rng.uniform(1.0, 2.6), 2),
+             "ua": "carrier-ibcf"})
+        t += rng.uniform(0.7, 1.2)
+    return acts + carriers, []
+
+
+WALK_RANGE = "+5378123"                                # Cuba, one 10000-block
+
+
+def b24(rng, work):
+    """IRSF number walking from transit carrier delta (rotating A-numbers,
+    consecutive B-numbers of one Cuban block, answered) next to partner
+    alpha's legitimate calls to the same countries (+53, +252: a few, long)."""
+    d = 55
+    acts = background(rng, d, n_alpha=12)
+    alpha = acts[0]
+    for at, to in zip(spread(rng, 6, d - 20, 3),
+                      ["+5378%06d" % rng.randint(0, 999999), "+252611%06d" % rng.randint(0, 999999),
+                       "+5372%06d" % rng.randint(0, 999999)]):
+        num = "+33639800%03d" % rng.randint(0, 999)
+        alpha["actions"].append({"at": at, "op": "call", "from": num, "pai": num, "to": to,
+                                 "talk": round(rng.uniform(8, 14), 2)})
+    alpha["actions"].sort(key=lambda a: a["at"])
+    dl = actor("delta")
+    start = rng.randint(100, 800)
+    t = 10.0
+    for i in range(14):
+        num = "+493090182%03d" % rng.randint(0, 999)
+        step = 1 if rng.random() < 0.8 else 2              # near-sequential
+        start += step
+        dl["actions"].append({"at": round(t, 3), "op": "call", "from": num, "pai": num,
+                              "to": "%s%03d" % (WALK_RANGE, start % 1000),
+                              "talk": round(rng.uniform(2, 5), 2)})
+        t += rng.uniform(0.8, 1.6)
+    return acts + [dl], []
+
+
+def right_actor(name):
+    r = lab.RIGHT[name]
+    return {"name": name, "ip": r[1], "port": lab.PARTNER_PORT, "domain": r[2], "ims": False,
+            "actions": []}
+
+
+def b25(rng, work):
+    """Rights per partner: enterprise PBX kilo registers its own trunk AoR
+    (RFC 6140 pilot number, digest) and calls; messaging hub lima sends
+    MESSAGEs by agreement, a conversation with one subscriber among them;
+    PBX mike, which may register nothing, REGISTERs home subscribers' AoRs."""
+    d = 40
+    acts = background(rng, d)
+    kilo = right_actor("kilo")
+    for at in (2.0, 20.0):
+        kilo["actions"].append({"at": at, "op": "register", "user": lab.PBX_PILOT,
+                                "password": lab.password(lab.PBX_PILOT), "expires": 600})
+    for at in spread(rng, 5, d - 12, 4):
+        kilo["actions"].append({"at": at, "op": "call", "from": lab.PBX_PILOT, "pai": lab.PBX_PILOT,
+                                "to": "+34915550%03d" % rng.randint(0, 999),
+                                "talk": round(rng.uniform(2, 5), 2)})
+    kilo["actions"].sort(key=lambda a: a["at"])
+    lima = right_actor("lima")
+    friend = home_callee(rng)
+    for i, at in enumerate(spread(rng, 3, d - 4, 9)):
+        to = friend if i % 2 == 0 else home_callee(rng)
+        lima["actions"].append({"at": at, "op": "message", "from": "+12025550%03d" % rng.randint(100, 199),
+                                "to": to, "text": "msg %d" % i})
+    mike = right_actor("mike")
+    for at, user in zip(spread(rng, 8, d - 8, 3), rng.sample(range(101, 140), 3)):
+        mike["actions"].append({"at": at, "op": "register", "user": "+447700800%03d" % user,
+                                "password": "not-the-password", "expires": 3600})
+    return acts + [kilo, lima, mike], []
+
+
 P = lab.PARTNER
 PLANS = [
     Plan("b01_legit", 101, 50, "legitimate traffic only: every partner", [
@@ -756,5 +845,35 @@ PLANS = [
                 "transit calls to +34/+39 (200 after 0.8-1.6 s) and home numbers (180, 200), "
                 "about 1 in 7 to other +44 numbers (404); talk 0.5-1.5 s"),
          ], b22),
+    Plan("b23_wangiri_cross_carrier", 123, 50,
+         "Wangiri campaign over two transit carriers, A-numbers rotating over one range",
+         bg_eps() + [
+             Ep("wangiri-campaign", "wangiri", [P["echo"][2], P["delta"][2]],
+                "actors.py call with cancel 1-2.6 s after 180, carriers echo and delta at random",
+                "34 calls from +2250712xxxxxx (24 distinct 1000-blocks, 1-2 calls each), "
+                "distinct home callees, every call CANCELled before answer"),
+         ], b23),
+    Plan("b24_irsf_walk", 124, 55,
+         "IRSF number walk through transit carrier delta next to alpha's legitimate calls "
+         "to the same countries", bg_eps() + [
+             Ep("irsf-walk-delta", "irsf", [P["delta"][2]],
+                "actors.py call (delta, rotating A, B walking %sxxx)" % WALK_RANGE,
+                "14 answered calls to consecutive (80%%) or next-but-one numbers of %s000-999, "
+                "0.8-1.6 s apart, each from another +49 number" % WALK_RANGE),
+         ], b24),
+    Plan("b25_partner_rights", 125, 40,
+         "enterprise PBX registering its trunk AoR, partner MESSAGE by agreement, "
+         "a PBX registering others' AoRs", bg_eps() + [
+             Ep("kilo-pbx-register", "legit", [lab.RIGHT["kilo"][1]],
+                "actors.py register %s (PBX kilo, digest) and calls" % lab.PBX_PILOT,
+                "REGISTER/401, REGISTER with Authorization/200 for the PBX's own AoR twice; "
+                "calls to +34, answered"),
+             Ep("lima-message", "legit", [lab.RIGHT["lima"][1]],
+                "actors.py message (hub lima, MESSAGE by agreement)",
+                "9 MESSAGEs to home numbers, 5 of them to one subscriber, answered 200"),
+             Ep("mike-reg-hijack", "reg-hijack", [lab.RIGHT["mike"][1]],
+                "actors.py register of 3 home subscribers' AoRs (PBX mike, no register rights)",
+                "REGISTER/401, REGISTER with wrong credentials/401 for AoRs not mike's"),
+         ], b25),
 ]
 PLAN = {p.name: p for p in PLANS}

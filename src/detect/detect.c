@@ -308,7 +308,7 @@ static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-_Static_assert(offsetof(sw_detectors, bf_realm) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
+_Static_assert(offsetof(sw_detectors, wg_r) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
                "every table is in all[]");
 
 static void set_conf(sw_detectors *d, const sw_detect_config *cfg)
@@ -388,6 +388,12 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
      * keeps the size linear in the limits, which the daemon's memory
      * estimate relies on (4096 with the default limits). */
     d->bf_realm = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__bf_agg_st), nrealm, NULL, NULL);
+    /* D5 trunks and D6 campaign ranges: numbers/8 each (at least 64); a
+     * trunk is a partner or a source, a campaign a whole number range */
+    uint32_t nagg = nn / 8 > 64 ? nn / 8 : 64;
+    d->ir_trunk = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__ir_trunk_st), nagg, NULL, NULL);
+    d->wg_c = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_camp_st), nagg, NULL, NULL);
+    d->wg_r = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_camp_st), nagg, NULL, NULL);
     for (unsigned k = 0; k < SW__NTABLES; k++) {
         if (!d->all[k]) {
             sw_detectors_free(d);
@@ -417,6 +423,9 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
         sw__p(d, SW_DP_BF_NET_WINDOW),
         sw__p(d, SW_DP_BF_NET_WINDOW),
         sw__p(d, SW_DP_BF_NET_WINDOW),
+        sw__p(d, SW_DP_IRSF_WINDOW),
+        sw__p(d, SW_DP_WG_WINDOW),
+        sw__p(d, SW_DP_WG_WINDOW),
     };
     memcpy(d->horizon, hz, sizeof hz);
     return d;
@@ -456,6 +465,7 @@ sw_detectors *sw_detectors_migrate(sw_detectors *old, const sw_detect_config *cf
     d->hits = old->hits;
     d->trips = old->trips;
     d->dropped_hits = old->dropped_hits;
+    d->camp_until = old->camp_until;
     if (*reshaped) {
         *dropped = total;
         return d;
@@ -547,9 +557,16 @@ static void expire_slow(sw_detectors *d, unsigned k, int64_t now, int64_t horizo
     }
 }
 
-static void expire_all(sw_detectors *d, int64_t now)
+/* The tables after bf_realm (IRSF trunks, Wangiri campaigns) are written
+ * by initial INVITEs only: they are expired on those, not on every message. */
+#define SW__CALL_TABLES 3
+_Static_assert(offsetof(sw_detectors, ir_trunk) == offsetof(sw_detectors, all[SW__NTABLES - SW__CALL_TABLES]),
+               "the call-only tables are last");
+
+static void expire_all(sw_detectors *d, int64_t now, int invite)
 {
-    for (unsigned k = 0; k < SW__NTABLES; k++) {
+    unsigned n = invite ? SW__NTABLES : SW__NTABLES - SW__CALL_TABLES;
+    for (unsigned k = 0; k < n; k++) {
         int64_t hz = d->horizon[k];
         if (!hz)
             continue;
@@ -669,12 +686,11 @@ static sw__dlg *invite(sw__msg *m)
         g->flags |= SW__DLG_A_E164;
     if (f->direction == SW_DIR_INGRESS)
         g->flags |= SW__DLG_INGRESS;
-    if (m->partner) {
+    if (m->partner)
         g->flags |= SW__DLG_PARTNER;
-        if (f->peer->name) {
-            size_t n = strnlen(f->peer->name, SW__PEER_NAME_MAX);
-            memcpy(g->peer_name, f->peer->name, n);
-        }
+    if (f->peer && f->peer->name) { /* a zone's too: the carriers of a campaign */
+        size_t n = strnlen(f->peer->name, SW__PEER_NAME_MAX);
+        memcpy(g->peer_name, f->peer->name, n);
     }
     m->new_call = 1;
     sw__flood_call(m, g);
@@ -792,7 +808,7 @@ void sw_detectors_observe(sw_detectors *d, const sw_facts *f, sw_detect_result *
     m.src_text_len = 0;
     sw__skey_of(&f->src, &m.src);
     m.partner = f->peer && !f->peer->is_zone;
-    expire_all(d, m.ts);
+    expire_all(d, m.ts, f->is_request && f->method == SW_METHOD_INVITE);
 
     if (f->malformed) {
         sw__malformed(&m);

@@ -78,6 +78,16 @@ static inline int sw__dset_is_live(uint16_t fp, uint16_t t, int32_t now, int32_t
     return fp != 0 && now - (int32_t)t < w;
 }
 
+/* Bits set in x, inline (the x86-64 baseline has no POPCNT: the builtin
+ * would be a libgcc call on every distinct count). */
+static inline uint32_t sw__popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (uint32_t)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 /* Which slots are live, and which live slots hold v: a bit per slot (n <= 64). */
 static inline void sw__dset_scan(const uint16_t *fp, const uint16_t *t, unsigned n, int32_t now,
                                  int32_t w, uint16_t v, uint64_t *live, uint64_t *match)
@@ -121,7 +131,7 @@ static inline void sw__dset_scan(const uint16_t *fp, const uint16_t *t, unsigned
     *match = mt;
 }
 
-static inline uint32_t sw__dset_add(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n,
+static inline __attribute__((always_inline)) uint32_t sw__dset_add(uint32_t *base, uint16_t *fp, uint16_t *t, unsigned n,
                                     uint64_t hash, uint32_t now_s, uint32_t window_s)
 {
     uint16_t v = (uint16_t)(hash >> 48);
@@ -130,7 +140,7 @@ static inline uint32_t sw__dset_add(uint32_t *base, uint16_t *fp, uint16_t *t, u
     int32_t now = sw__dset_now(base, fp, t, n, now_s, window_s), w = sw__dset_win(window_s);
     uint64_t lv, mt;
     sw__dset_scan(fp, t, n, now, w, v, &lv, &mt);
-    uint32_t live = (uint32_t)__builtin_popcountll(lv);
+    uint32_t live = sw__popcount64(lv);
     uint16_t tn = (uint16_t)(now > 0 ? now : 0);
     if (mt) {
         unsigned i = (unsigned)__builtin_ctzll(mt); /* the first live slot holding v */
@@ -181,7 +191,7 @@ static inline uint32_t sw__dset_count(uint32_t *base, uint16_t *fp, uint16_t *t,
     int32_t now = sw__dset_now(base, fp, t, n, now_s, window_s), w = sw__dset_win(window_s);
     uint64_t lv, mt;
     sw__dset_scan(fp, t, n, now, w, 0, &lv, &mt); /* v = 0 matches no live slot */
-    return (uint32_t)__builtin_popcountll(lv);
+    return sw__popcount64(lv);
 }
 
 /* 0: armed.  Else the last time the condition held, with bit 0 set. */
@@ -227,7 +237,7 @@ typedef struct sw__hkey2 {
 typedef struct sw__txn sw__txn;
 typedef struct sw__dlg sw__dlg;
 
-#define SW__NTABLES 19
+#define SW__NTABLES 22
 
 struct sw_detectors {
     sw_detector_conf conf[SW_DET__COUNT]; /* copied: the policy may go away */
@@ -252,11 +262,14 @@ struct sw_detectors {
             sw_table *wg_a, *wg_p; /* D6 */
             sw_table *lp;    /* D11 */
             sw_table *bf_net, *bf_netpair, *bf_realm; /* D2 aggregates */
+            sw_table *ir_trunk;  /* D5 per trunk */
+            sw_table *wg_c, *wg_r; /* D6 campaigns: calling range, called range */
         };
         sw_table *all[SW__NTABLES];
     };
 
     uint64_t messages, retransmissions, hits, trips, dropped_hits;
+    int64_t camp_until; /* D6: a calling-range campaign may be tripped until then */
 };
 
 /* What one observe call works with.  Hashes are computed at most once per
@@ -315,8 +328,10 @@ struct sw__dlg {
     sw__skey src;
     uint16_t flags;
     uint8_t a_len, b_len;
+    uint16_t peer_fp;              /* D6 campaigns: the sending peer's position + 1 */
+    uint16_t a_fp, b_fp;           /* D6 campaigns: distinct-set values of A and B */
     char a[SW_NUMBER_MAX], b[SW_NUMBER_MAX];
-    char peer_name[SW__PEER_NAME_MAX + 1]; /* for PEER offenders at dialog end */
+    char peer_name[SW__PEER_NAME_MAX + 1]; /* partner or zone: PEER offenders, carriers */
 };
 
 static inline uint32_t sw__dlg_ms(const sw__dlg *g, int64_t ts)
@@ -425,6 +440,17 @@ typedef struct sw__ir_range_st { /* (caller, B range) */
     uint16_t bh[SW__IR_RANGE_B], bt[SW__IR_RANGE_B];
 } sw__ir_range_st;
 
+/* One trunk (a partner, else the source): its new calls, those to hot
+ * ranges, and the distinct hot numbers it called. */
+#define SW__IR_TRUNK_B 32
+typedef struct sw__ir_trunk_st {
+    int64_t last;
+    sw__ring2 ch;                /* new calls (a), to hot ranges (b) */
+    sw__trip trip;
+    uint32_t bbase;
+    uint16_t bh[SW__IR_TRUNK_B], bt[SW__IR_TRUNK_B];
+} sw__ir_trunk_st;
+
 #define SW__WG_CALLEES 32
 #define SW__WG_SAMPLES 16
 typedef struct sw__wg_st {       /* A or A prefix */
@@ -438,6 +464,20 @@ typedef struct sw__wg_st {       /* A or A prefix */
     uint8_t next_sample;
 } sw__wg_st;
 
+/* A Wangiri campaign key (a calling range, or a called range), over all
+ * sources and carriers: the counters of a key, the distinct numbers of the
+ * other side (callees of a calling range, callers of a called range), and
+ * the carriers (sending partner or zone) it came through, by name. */
+#define SW__WG_CARRIERS 4       /* names kept */
+#define SW__WG_CARRIER_FPS 16   /* distinct carriers counted exactly */
+typedef struct sw__wg_camp_st {
+    sw__wg_st w;                 /* w.bh: the other side's distinct numbers */
+    uint8_t ncarriers;           /* distinct carriers seen (fingerprints kept, at most FPS) */
+    uint8_t more;                /* 1: more than SW__WG_CARRIER_FPS carriers */
+    uint16_t carrier_fp[SW__WG_CARRIER_FPS];
+    char carrier[SW__WG_CARRIERS][SW__PEER_NAME_MAX + 1]; /* the first ones, by name */
+} sw__wg_camp_st;
+
 typedef struct sw__lp_st {       /* (source or partner, B) */
     int64_t last;
     sw__ring2 co;                /* cancels (a), ood probes (b) */
@@ -447,7 +487,8 @@ typedef struct sw__lp_st {       /* (source or partner, B) */
 /* Hash domains, so equal text of different kinds never shares a key. */
 enum {
     SW__TAG_CALLID = 1, SW__TAG_TXN, SW__TAG_SRC, SW__TAG_PEER, SW__TAG_A, SW__TAG_PREFIX,
-    SW__TAG_B, SW__TAG_USER, SW__TAG_RANGE, SW__TAG_TARGET, SW__TAG_CALLER, SW__TAG_REALM
+    SW__TAG_B, SW__TAG_USER, SW__TAG_RANGE, SW__TAG_TARGET, SW__TAG_CALLER, SW__TAG_REALM,
+    SW__TAG_TRUNK_RANGE, SW__TAG_CAMPAIGN, SW__TAG_CALLED_RANGE
 };
 
 /* ---- helpers (detect.c) -------------------------------------------------------- */
@@ -558,6 +599,9 @@ void sw__irsf_release(sw_detectors *d, sw__dlg *g);
 /* D6 */
 void sw__wangiri_call(sw__msg *m, sw__dlg *g);
 void sw__wangiri_end(sw__msg *m, sw__dlg *g, int cancelled);
+/* D6 campaigns across carriers (per calling range, per called range). */
+void sw__wangiri_campaign_call(sw__msg *m, sw__dlg *g);
+void sw__wangiri_campaign_end(sw__msg *m, const sw__dlg *g, int cancelled);
 /* D11 */
 void sw__location_request(sw__msg *m);
 void sw__location_call(sw__msg *m, sw__dlg *g);

@@ -13,7 +13,21 @@
  *                then pumps.  Per (caller, range), on hot B when a hot list
  *                is configured, else on any non-subscriber E.164 B.
  *                Detected at the BYE of the long call or at its first
- *                in-dialog request after long-call has passed. */
+ *                in-dialog request after long-call has passed.
+ *
+ * By trunk (the sending partner, else the source; counted from its first
+ * call to a hot range, all its calls from then on), on hot B only, so that
+ * a carrier's calls from many A-numbers add up while its ordinary calls,
+ * and an enterprise's few calls to those countries, do not:
+ *   spread       >= trunk-distinct distinct hot B within window, and hot
+ *                calls >= trunk-share of the trunk's calls with an E.164
+ *                B in that window (a big carrier that always carries some
+ *                traffic to those countries stays under its share)
+ *   sequential   >= sequential distinct hot B in one range from the trunk
+ *                within window: number walking spread over rotating
+ *                A-numbers
+ * A partner is named (offender PEER, never blocked); only its calls to
+ * hot ranges are refused while the pattern holds. */
 #include "detect/detect_int.h"
 
 /* The caller key of the message's own dialog (its hashes are cached). */
@@ -44,6 +58,97 @@ static sw_detect_hit *hit(sw__msg *m, int r, const char *rule, const sw__dlg *g)
     return sw__hit(m, SW_DET_IRSF, rule, r, &who, sw__p(m->d, SW_DP_IRSF_BLOCK));
 }
 
+/* The trunk of the message: its partner, else its source. */
+static uint64_t trunk_key(sw__msg *m)
+{
+    if (m->partner && m->f->peer->name)
+        return sw__peer_key(m->d, m->f->peer->name);
+    return sw__m_hsrc(m);
+}
+
+static sw_detect_hit *trunk_hit(sw__msg *m, int r, const char *rule)
+{
+    sw__who who;
+    if (m->partner && m->f->peer->name)
+        who = sw__who_text(SW_OFFENDER_PEER, m->f->peer->name,
+                           strnlen(m->f->peer->name, SW__PEER_NAME_MAX));
+    else
+        who = sw__who_source(&m->src, m->partner);
+    return sw__hit(m, SW_DET_IRSF, rule, r, &who, sw__p(m->d, SW_DP_IRSF_BLOCK));
+}
+
+/* "partner NAME", or "source" (the offender names it). */
+static const char *trunk_kind(const sw__msg *m)
+{
+    return m->partner && m->f->peer->name ? "partner " : "source";
+}
+static const char *trunk_name(const sw__msg *m)
+{
+    return m->partner && m->f->peer->name ? m->f->peer->name : "";
+}
+
+/* The trunk aggregates: every new call with an E.164 B is counted, the
+ * rules look at calls to hot ranges. */
+static void trunk_call(sw__msg *m, const sw__dlg *g, int hot)
+{
+    sw_detectors *d = m->d;
+    if (!hot && !sw_table_count(d->ir_trunk))
+        return; /* no trunk has called a hot range lately */
+    uint64_t tk = trunk_key(m);
+    /* A trunk enters the table with its first call to a hot range; from
+     * then on all its calls count (the share's denominator) until it
+     * expires: trunks that never call a hot range cost a lookup. */
+    sw__ir_trunk_st *t = hot ? sw_table_upsert(d->ir_trunk, &tk, NULL) : sw_table_get(d->ir_trunk, &tk);
+    if (!t)
+        return;
+    t->last = m->ts;
+    uint32_t calls, hots;
+    sw__ring2_add(&t->ch, m->ts, sw__rw(d, SW_DP_IRSF_WINDOW), 1, (uint32_t)hot, &calls, &hots);
+    if (!hot)
+        return;
+    int64_t win = sw__p(d, SW_DP_IRSF_WINDOW);
+    uint32_t ws = sw__ws(d, SW_DP_IRSF_WINDOW);
+    uint32_t need = sw__cap(sw__p(d, SW_DP_IRSF_TRUNK_DISTINCT), SW__IR_TRUNK_B);
+    int64_t share = sw__p(d, SW_DP_IRSF_TRUNK_SHARE);
+    uint32_t distinct = sw__dset_add(&t->bbase, t->bh, t->bt, SW__IR_TRUNK_B, sw__m_hb(m), m->now_s, ws);
+    int over = distinct >= need && (int64_t)hots * 100 >= share * (int64_t)calls;
+    int r = sw__trip_check(&t->trip, over, 1, m->ts, win);
+    sw_detect_hit *h;
+    if (r != SW__NO_HIT && (h = trunk_hit(m, r, "irsf.spread")) != NULL) {
+        sw__hit_reason(h,
+                       "%s%s: %u distinct high-risk numbers in %llds (limit %u), %u of its %u "
+                       "calls to high-risk ranges (share limit %lld%%), last to %.*s",
+                       trunk_kind(m), trunk_name(m), distinct, (long long)(win / SW_NS_S), need, hots, calls,
+                       (long long)share, (int)g->b_len, g->b);
+        sw__ev(h, "distinct", distinct);
+        sw__ev(h, "hot_calls", hots);
+        sw__ev(h, "calls", calls);
+        sw__ev(h, "window_s", win / SW_NS_S);
+        sw__ev(h, "threshold", need);
+    }
+    size_t rl = range_len(d, g->b, g->b_len);
+    if (!rl)
+        return;
+    sw__hkey2 rk = {tk ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    sw__ir_range_st *s = sw_table_upsert(d->ir_range, &rk, NULL);
+    s->last = m->ts;
+    uint32_t sneed = sw__cap(sw__p(d, SW_DP_IRSF_SEQUENTIAL), SW__IR_RANGE_B);
+    uint32_t sd = sw__dset_add(&s->bbase, s->bh, s->bt, SW__IR_RANGE_B, sw__m_hb(m), m->now_s, ws);
+    r = sw__trip_check(&s->seq_trip, sd >= sneed, 1, m->ts, win);
+    /* one hit per call is enough: the spread rule's enforcement covers it */
+    if (r == 1 || (r == 0 && !(m->out->nhits && m->out->hits[m->out->nhits - 1].detector == SW_DET_IRSF))) {
+        if ((h = trunk_hit(m, r, "irsf.sequential")) != NULL) {
+            sw__hit_reason(h, "%s%s: %u distinct numbers dialled in high-risk range %.*s%.*s in "
+                              "%llds (limit %u), from rotating calling numbers",
+                           trunk_kind(m), trunk_name(m), sd, (int)rl, g->b, (int)(g->b_len - rl), "XXXXXXXXXXXXXXX",
+                           (long long)(win / SW_NS_S), sneed);
+            sw__ev(h, "distinct", sd);
+            sw__ev(h, "window_s", win / SW_NS_S);
+            sw__ev(h, "threshold", sneed);
+        }
+    }
+}
+
 void sw__irsf_call(sw__msg *m, sw__dlg *g)
 {
     sw_detectors *d = m->d;
@@ -53,6 +158,8 @@ void sw__irsf_call(sw__msg *m, sw__dlg *g)
     int64_t win = sw__p(d, SW_DP_IRSF_WINDOW);
     uint64_t ck = m_caller_key(m, g);
     int hot = d->hot && f->b_len > 1 && sw_prefix_set_lookup(d->hot, f->b + 1, f->b_len - 1, NULL) > 0;
+    if (d->hot)
+        trunk_call(m, g, hot && !f->b_subscriber);
     if (hot) {
         g->flags |= SW__DLG_HOT;
         int created;

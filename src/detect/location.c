@@ -8,7 +8,9 @@
  *                 >= ood-probes within window
  * With exempt_peers, partners' out-of-dialog OPTIONS (keep-alives to a
  * fixed URI) and MESSAGEs (SMS over IMS) are not counted; their cancelled
- * calls are.  A partner offender is never blocked (rate-limit and alert). */
+ * calls are.  Without it, a partner whose own `methods` list MESSAGE
+ * (by agreement) is not counted for its MESSAGEs either.  A partner
+ * offender is never blocked (rate-limit and alert). */
 #include "detect/detect_int.h"
 
 /* The partner for partner traffic, else the source. */
@@ -57,6 +59,11 @@ void sw__location_request(sw__msg *m)
     const sw_facts *f = m->f;
     if (!sw__enabled(d, SW_DET_LOCATION_PROBE) || f->direction == SW_DIR_EGRESS ||
         (m->partner && d->conf[SW_DET_LOCATION_PROBE].exempt_peers))
+        return;
+    /* A partner whose own block lists MESSAGE exchanges it by agreement
+     * (SMS over IMS, a messaging hub): a conversation is not a probe. */
+    if (m->partner && f->method == SW_METHOD_MESSAGE &&
+        (f->peer->agreed_methods & (1u << SW_METHOD_MESSAGE)))
         return;
     sw_str user = f->b_len ? sw_facts_b(f) : f->to_user;
     if (!user.len)

@@ -764,11 +764,14 @@ static int hit_on_sender(const sw_engine *e, const sw_detect_hit *h)
 }
 
 /* 1 when a detector's hit on this message is about its sender: the
- * detector, not the rules, names what the message is. */
+ * detector, not the rules, names what the message is.  An IRSF pattern
+ * about the sending trunk (offender PEER) names the incident too: rules
+ * that test irsf.pattern (cat2.irsf-hot-destination) add no event of
+ * their own to it, one incident, one event. */
 static int classified(const sw_engine *e)
 {
     for (unsigned i = 0; i < e->dr.nhits && i < SW_DETECT_MAX_HITS; i++)
-        if (hit_on_sender(e, &e->dr.hits[i]))
+        if (hit_on_sender(e, &e->dr.hits[i]) || e->dr.hits[i].detector == SW_DET_IRSF)
             return 1;
     return 0;
 }

@@ -308,6 +308,35 @@ static const uint8_t field_types[SW_F__COUNT] = {
 #undef SW__FT
 };
 
+/* peer.may-register: the sending partner's `register` names the AoR of
+ * this REGISTER (its To URI, user@host) or the AoR's domain. */
+static int may_register(const sw_facts *f)
+{
+    const sw_string_set *set = f->peer->registers;
+    if (!set || !f->to_host.len)
+        return 0;
+    if (sw_string_set_lookup(set, f->to_host, NULL))
+        return 1;
+    char aor[512];
+    if (!f->to_user.len || f->to_user.len + 1 + f->to_host.len > sizeof aor)
+        return 0;
+    memcpy(aor, f->to_user.ptr, f->to_user.len);
+    aor[f->to_user.len] = '@';
+    memcpy(aor + f->to_user.len + 1, f->to_host.ptr, f->to_host.len);
+    return sw_string_set_lookup(set, sw_str_make(aor, f->to_user.len + 1 + f->to_host.len), NULL);
+}
+
+/* irsf.pattern: the IRSF detector (run before the rules) found a pattern
+ * on this message: number walking, spread over a high-risk range, volume
+ * or concurrency, a test call followed by the real one. */
+static int irsf_pattern(const sw_engine *e)
+{
+    for (unsigned i = 0; i < e->dr.nhits && i < SW_DETECT_MAX_HITS; i++)
+        if (e->dr.hits[i].detector == SW_DET_IRSF)
+            return 1;
+    return 0;
+}
+
 static void field_value(sw_engine *e, const sw_cond *c, fval *v)
 {
     const sw_facts *f = &e->facts;
@@ -416,6 +445,8 @@ static void field_value(sw_engine *e, const sw_cond *c, fval *v)
     case SW_F_PEER_TRUST: v->str = cstr(f->peer->trusted ? "trusted" : "untrusted"); break;
     case SW_F_PEER_KNOWN: v->num = !f->peer->is_zone; break;
     case SW_F_PEER_PLMN: v->str = cstr(f->peer->plmn); break;
+    case SW_F_PEER_MAY_REGISTER: v->num = may_register(f); break;
+    case SW_F_IRSF_PATTERN: v->num = irsf_pattern(e); break;
     case SW_F_PEER_HAS_RANGES: v->num = f->peer->ranges && sw_prefix_set_count(f->peer->ranges) > 0; break;
     case SW_F_DST_PEER: v->str = cstr(f->dst_peer->name); break;
     case SW_F_DST_ROLE: v->str = cstr(role_name(f->dst_peer)); break;

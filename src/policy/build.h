@@ -49,6 +49,7 @@ typedef struct pl_peer {
     sw_peer_role role;
     uint8_t trusted;
     pl_items addresses, tls_ids, ranges, domains, realms;
+    pl_items registers; /* `register`: AoRs (user@domain) or domains it may register */
     char plmn[8];
     uint32_t cps, concurrency, methods;
     sw_hdr_mask agreed;

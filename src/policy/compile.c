@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/build.h"
 
@@ -563,6 +564,29 @@ static sw_string_set *string_set_of(cctx *cc, const pl_items *it)
     return s;
 }
 
+/* A partner's `register` entries without their sip:/sips: scheme (both
+ * name the same AoR). */
+static sw_string_set *aors_of(cctx *cc, const pl_items *it)
+{
+    if (it->n == 0)
+        return NULL;
+    sw_string_set *s = sw_string_set_new();
+    if (!s) {
+        cc->b->oom = 1;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < it->n; i++) {
+        const char *v = it->v[i].text;
+        if (strncasecmp(v, "sips:", 5) == 0)
+            v += 5;
+        else if (strncasecmp(v, "sip:", 4) == 0)
+            v += 4;
+        if (sw_string_set_add(s, sw_str_make(v, strlen(v)), i) != SW_OK)
+            cc->b->oom = 1;
+    }
+    return s;
+}
+
 static sw_prefix_set *ranges_of(cctx *cc, const pl_items *it, uint32_t value, int per_entry)
 {
     if (it->n == 0)
@@ -744,6 +768,11 @@ static void compile_peers(cctx *cc)
         pe->domains = string_set_of(cc, &d->domains);
         pe->realms = string_set_of(cc, &d->realms);
         pe->tls_ids = string_set_of(cc, &d->tls_ids);
+        pe->registers = aors_of(cc, &d->registers);
+        pe->agreed_methods = d->has_methods ? d->methods : 0;
+        if (d->registers.n && !(pe->methods & (1u << SW_METHOD_REGISTER)))
+            pl_error(b, d->registers.v[0].loc,
+                     "partner '%s' has 'register' but its methods do not include REGISTER", d->name);
         memcpy(pe->plmn, d->plmn, sizeof pe->plmn);
         pe->cps = d->cps;
         pe->concurrency = d->concurrency;

@@ -281,6 +281,7 @@ static void dump_peer(dw *w, const pl_peer *p)
         if (p->has_methods)
             setting_methods(w, p->methods);
         setting_headers(w, "agreed", &p->agreed, p->agreed_names, p->nagreed_names);
+        setting_items(w, "register", &p->registers);
     }
     put(w, "}\n\n");
 }

@@ -10,11 +10,13 @@
  * Errors never stop the parse: the statement in error is skipped up to its
  * end (newline or ';' outside braces, or the '}' closing its block) and
  * parsing goes on, so one run reports as many problems as possible. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy/build.h"
 
@@ -138,6 +140,7 @@ static void peer_free(pl_peer *p)
     pl_items_free(&p->tls_ids);
     pl_items_free(&p->ranges);
     pl_items_free(&p->domains);
+    pl_items_free(&p->registers);
     pl_items_free(&p->realms);
     free(p);
 }
@@ -736,6 +739,52 @@ static int check_numbers(parser *ps, const pl_items *it, uint32_t from, const ch
     return rc;
 }
 
+/* Why a `register` value is not an AoR (user@domain, optionally sip: or
+ * sips:) or a domain, or NULL when it is one. */
+static const char *aor_problem(const char *v)
+{
+    if (strncasecmp(v, "sips:", 5) == 0)
+        v += 5;
+    else if (strncasecmp(v, "sip:", 4) == 0)
+        v += 4;
+    const char *at = strchr(v, '@');
+    const char *host = at ? at + 1 : v;
+    if (at) {
+        if (at == v)
+            return "empty user part before '@'";
+        for (const char *c = v; c < at; c++)
+            if ((unsigned char)*c <= ' ' || strchr(";?:<>\"", *c))
+                return "the user part holds a parameter, header or port";
+    }
+    if (!*host)
+        return "empty domain";
+    if (strchr(host, '@'))
+        return "more than one '@'";
+    for (const char *c = host; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-')
+            return "the domain is a host name (letters, digits, '.', '-'), without port or parameters";
+    if (host[0] == '.' || host[0] == '-' || host[strlen(host) - 1] == '.')
+        return "the domain starts or ends with '.' or '-'";
+    return NULL;
+}
+
+/* A partner's `register` values: what it may register (RFC 6140 style:
+ * an enterprise PBX registers its own AoR). */
+static int check_aors(parser *ps, const pl_items *it, uint32_t from)
+{
+    int rc = 0;
+    for (uint32_t i = from; i < it->n; i++) {
+        const char *why = aor_problem(it->v[i].text);
+        if (why) {
+            pl_error(ps->b, it->v[i].loc,
+                     "bad register entry '%s': %s (an AoR user@domain, or a domain)", it->v[i].text,
+                     why);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 /* A partner's or zone's `address` values: addresses and CIDRs, each
  * optionally with a port ("192.0.2.10:5060", "[2001:db8::1]:5061"). */
 static int check_addresses(parser *ps, const pl_items *it, uint32_t from)
@@ -1036,10 +1085,14 @@ static void peer_stmt(parser *ps, const kw *k, void *ctx)
             p->has_methods = 1;
     } else if (strcmp(s, "agreed") == 0) {
         take_headers(ps, "agreed", &p->agreed, &p->agreed_names, &p->nagreed_names);
+    } else if (strcmp(s, "register") == 0) {
+        uint32_t from = p->registers.n;
+        if (take_values(ps, &p->registers, "AoRs (user@domain) or domains") > 0)
+            check_aors(ps, &p->registers, from);
     } else {
         unknown_setting(ps, k, "partner",
                         "role, trust, address, tls-identity, ranges, domains, realms, plmn, "
-                        "cps, concurrency, methods, agreed");
+                        "cps, concurrency, methods, agreed, register");
     }
 }
 

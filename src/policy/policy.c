@@ -217,6 +217,7 @@ static void peer_free(sw_peer *pe)
     sw_string_set_free(pe->domains);
     sw_string_set_free(pe->realms);
     sw_string_set_free(pe->tls_ids);
+    sw_string_set_free(pe->registers);
     free(pe);
 }
 

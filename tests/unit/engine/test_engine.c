@@ -434,10 +434,28 @@ static void test_national_cli_on_international(void **state)
 static void test_irsf_hot_destination(void **state)
 {
     (void)state;
+    /* One call to a hot destination is a signal, not a verdict (an
+     * enterprise's call to those countries): it passes, no event. */
+    size_t before = sink.n;
     sw_verdict v = screen("192.0.2.20:5060", "10.0.0.1:5060",
                           invite("192.0.2.20", "+12025550111", "+88216123456", "hot1", ""));
+    assert_int_equal(v.action, SW_ACTION_ALLOW);
+    assert_int_equal(sink.n, before);
+    /* The pattern: the carrier spreads calls from rotating A-numbers over
+     * distinct numbers of hot ranges (6 distinct by default, most of its
+     * calls): from then on its hot calls are refused, one event. */
+    for (int i = 0; i < 5; i++) {
+        char a[32], b[32], cid[32];
+        snprintf(a, sizeof a, "+1202555%04d", 200 + i * 17);
+        snprintf(b, sizeof b, "+882161%d%04d", i + 3, 1000 + i * 7); /* distinct ranges */
+        snprintf(cid, sizeof cid, "hotp%d", i);
+        v = screen("192.0.2.20:5060", "10.0.0.1:5060", invite("192.0.2.20", a, b, cid, ""));
+    }
     assert_int_equal(v.action, SW_ACTION_REJECT);
+    assert_int_equal(v.status, 403);
     assert_int_equal(v.type, SW_EVT_IRSF_CALL);
+    assert_string_equal(sink.ev[sink.n - 1].rule, "irsf.spread");
+    assert_int_equal(sink.n, before + 1);
     /* an international B that is no E.164 number (18 digits): manipulated, 484 */
     v = screen("192.0.2.20:5060", "10.0.0.1:5060",
                invite("192.0.2.20", "+12025550111", "+441234567890123456", "badb1", ""));

@@ -1,0 +1,354 @@
+/* Fraud spread over carriers and trunks (issue 16): Wangiri campaigns
+ * aggregated per calling range and per called range across every carrier,
+ * and IRSF decided by pattern per trunk (spread over hot ranges, number
+ * walking from rotating A-numbers), each with its false-positive guards. */
+#include "detect_test_util.h"
+
+#include "sipwall/policy.h"
+
+/* positions in a policy (carriers are told apart by them) */
+static sw_peer carrier_x = {.name = "carrier-x", .index = 1, .role = SW_ROLE_TRANSIT};
+static sw_peer carrier_y = {.name = "carrier-y", .index = 2, .role = SW_ROLE_TRANSIT};
+static sw_peer enterprise = {.name = "acme-pbx", .index = 3, .role = SW_ROLE_ENTERPRISE};
+
+#define CARRIER_Y ip4(0xCB007106u, 5060) /* 203.0.113.6 */
+#define PBX ip4(0xCB007107u, 5060)       /* 203.0.113.7 */
+
+typedef enum { END_CANCEL, END_ANSWER_BYE } call_end;
+
+static unsigned ncall;
+
+/* One call: INVITE, 180, then CANCEL/487 after `after`, or 200 and a BYE
+ * `after` later.  Every message's result goes to the tallies. */
+static void call(sw_detectors *d, int64_t ts, const sw_peer *peer, sw_addr src, const char *a,
+                 const char *b, int64_t after, call_end how, tally *t1, tally *t2)
+{
+    tmsg inv, m;
+    char cid[32];
+    snprintf(cid, sizeof cid, "camp-%u", ncall++);
+    t_req(&inv, ts, SW_METHOD_INVITE, src, peer, cid, 1, cid);
+    t_a(&inv, a);
+    t_b(&inv, b);
+    sw_detect_result r = obs(d, &inv);
+#define T(ts_)                        \
+    do {                              \
+        if (t1)                       \
+            tally_add(t1, &r, (ts_)); \
+        if (t2)                       \
+            tally_add(t2, &r, (ts_)); \
+    } while (0)
+    T(ts);
+    t_resp(&m, &inv, ts + MS(300), 180);
+    r = obs(d, &m);
+    T(ts + MS(300));
+    if (how == END_CANCEL) {
+        tmsg cancel;
+        t_req(&cancel, ts + after, SW_METHOD_CANCEL, src, peer, cid, 1, cid);
+        r = obs(d, &cancel);
+        T(ts + after);
+        t_resp(&m, &inv, ts + after + MS(20), 487);
+        r = obs(d, &m);
+        T(ts + after + MS(20));
+    } else {
+        t_resp(&m, &inv, ts + S(2), 200);
+        r = obs(d, &m);
+        T(ts + S(2));
+        tmsg bye;
+        char br[40];
+        snprintf(br, sizeof br, "%s-bye", cid);
+        t_req(&bye, ts + S(2) + after, SW_METHOD_BYE, src, peer, cid, 2, br);
+        t_totag(&bye, "tt");
+        r = obs(d, &bye);
+        T(ts + S(2) + after);
+    }
+#undef T
+}
+
+/* ---- Wangiri campaigns -------------------------------------------------------------- */
+
+/* Plays the campaign: A-numbers rotating over +22507 12..14 xxxxxx (one
+ * call per A, every A in its own 1000-block), one ring of 2-2.6 s, split
+ * over two carriers. */
+static void campaign(sw_detectors *d, tally *t1, tally *t2)
+{
+    for (unsigned i = 0; i < 30; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+22507%02u%06u", 12 + i % 3, (i * 37711u) % 1000000u);
+        snprintf(b, sizeof b, "+4477009%05u", i * 131);
+        int y = i % 2;
+        call(d, T0 + S(8 * i), y ? &carrier_y : &carrier_x, y ? CARRIER_Y : CARRIER, a, b,
+             S(2) + MS(100 * (i % 7)), END_CANCEL, t1, t2);
+    }
+}
+
+/* No caller, no 1000-block prefix and no carrier sees 20 distinct
+ * callees; the calling range does, and the event names both carriers. */
+static void test_campaign_two_carriers(void **state)
+{
+    (void)state;
+    /* With the defaults (range-digits 6: +2250712, +2250713, +2250714)
+     * the campaign is split three ways, 10 callees each: under. */
+    sw_detectors *d = mk_default();
+    tally tcamp = {.rule = "wangiri.campaign"}, tpre = {.rule = "wangiri.prefix"};
+    campaign(d, &tcamp, &tpre);
+    assert_int_equal(tpre.hits, 0);
+    assert_int_equal(tcamp.trips, 0);
+    sw_detectors_free(d);
+    d = mk_default();
+    tally tcall = {.rule = "wangiri.caller"};
+    campaign(d, &tcall, NULL);
+    assert_int_equal(tcall.hits, 0);
+    sw_detectors_free(d);
+
+    /* A range of +22507 (range-digits 8) holds it all. */
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    conf[SW_DET_WANGIRI].params[SW_DP_WG_RANGE_DIGITS] = 8;
+    d = mk_det(conf, 4096, NULL);
+    tally tc3 = {.rule = "wangiri.campaign"};
+    campaign(d, &tc3, NULL);
+    assert_int_equal(tc3.trips, 1);
+    const sw_detect_hit *h = &tc3.first_trip;
+    assert_int_equal(h->type, SW_EVT_WANGIRI_CLI);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_CALLER_PREFIX);
+    assert_string_equal(h->offender, "+22507");
+    assert_int_equal(h->block_ns, 0); /* a whole range is never blocked */
+    assert_int_equal(evidence(h, "carriers"), 2);
+    assert_int_equal(evidence(h, "distinct"), 20);
+    assert_non_null(strstr(h->reason, "carrier-x"));
+    assert_non_null(strstr(h->reason, "carrier-y"));
+    assert_non_null(strstr(h->reason, "+22507XXXXXXXX"));
+    /* its later INVITEs are refused while the campaign holds */
+    assert_true(tc3.hits > tc3.trips);
+    sw_detectors_free(d);
+}
+
+/* The same campaign inside one default range (+2250712, range-digits 6):
+ * tripped with the defaults, from two carriers. */
+static void test_campaign_default_range(void **state)
+{
+    (void)state;
+    sw_detectors *d = mk_default();
+    tally tc = {.rule = "wangiri.campaign"}, tp = {.rule = "wangiri.prefix"};
+    for (unsigned i = 0; i < 26; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+2250712%06u", (i * 40009u) % 1000000u);
+        snprintf(b, sizeof b, "+4477009%05u", i * 97);
+        int y = i % 2;
+        call(d, T0 + S(9 * i), y ? &carrier_y : &carrier_x, y ? CARRIER_Y : CARRIER, a, b,
+             S(1) + MS(150 * (i % 9)), END_CANCEL, &tc, &tp);
+    }
+    assert_int_equal(tp.hits, 0);
+    assert_int_equal(tc.trips, 1);
+    assert_string_equal(tc.first_trip.offender, "+2250712");
+    assert_int_equal(evidence(&tc.first_trip, "carriers"), 2);
+    sw_detectors_free(d);
+}
+
+/* Guard: legitimate international callers from one range over two
+ * carriers: answered (a few abandoned) — no campaign, no called-range. */
+static void test_campaign_guard_legit_callers(void **state)
+{
+    (void)state;
+    sw_detectors *d = mk_default();
+    for (unsigned i = 0; i < 60; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+2250712%06u", (i * 40009u) % 1000000u);
+        snprintf(b, sizeof b, "+4477009%05u", i * 97);
+        int y = i % 2;
+        call(d, T0 + S(9 * i), y ? &carrier_y : &carrier_x, y ? CARRIER_Y : CARRIER, a, b,
+             i % 8 == 0 ? S(3) : S(40), i % 8 == 0 ? END_CANCEL : END_ANSWER_BYE, NULL, NULL);
+    }
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+}
+
+/* Guard: a call centre with a pool of numbers in one range calling many
+ * customers: half unanswered, but they ring long before the agent gives
+ * up (20 s) — the ring median keeps it out. */
+static void test_campaign_guard_call_centre_pool(void **state)
+{
+    (void)state;
+    sw_detectors *d = mk_default();
+    for (unsigned i = 0; i < 60; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+3314455%04u", i % 12); /* a pool of 12 numbers */
+        snprintf(b, sizeof b, "+4477008%05u", i * 61);
+        call(d, T0 + S(6 * i), i % 2 ? &carrier_y : &carrier_x, i % 2 ? CARRIER_Y : CARRIER, a, b,
+             S(20), i % 2 ? END_CANCEL : END_ANSWER_BYE, NULL, NULL);
+    }
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+}
+
+/* The called range: one-ring calls from callers of many ranges (no
+ * calling key adds up) into one block of our subscribers. */
+static void test_called_range(void **state)
+{
+    (void)state;
+    sw_detectors *d = mk_default();
+    tally tr = {.rule = "wangiri.called-range"}, tc = {.rule = "wangiri.campaign"};
+    for (unsigned i = 0; i < 30; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+%u%09u", 220 + i % 9, 700000000u + i * 7919u);
+        snprintf(b, sizeof b, "+447700900%03u", i * 31 % 1000);
+        int y = i % 2;
+        call(d, T0 + S(8 * i), y ? &carrier_y : &carrier_x, y ? CARRIER_Y : CARRIER, a, b, S(2),
+             END_CANCEL, &tr, &tc);
+    }
+    assert_int_equal(tc.hits, 0);
+    assert_int_equal(tr.trips, 1);
+    assert_int_equal(tr.first_trip.offender_kind, SW_OFFENDER_CALLEE);
+    assert_string_equal(tr.first_trip.offender, "+447700900");
+    assert_int_equal(tr.first_trip.action, SW_ACTION_TAG); /* an alert: the range is ours */
+    assert_int_equal(evidence(&tr.first_trip, "carriers"), 2);
+    sw_detectors_free(d);
+}
+
+/* The carrier list is bounded: six carriers, four named, "+2 more". */
+static void test_campaign_carriers_bounded(void **state)
+{
+    (void)state;
+    static sw_peer many[6] = {{.name = "c0", .index = 10}, {.name = "c1", .index = 11},
+                              {.name = "c2", .index = 12}, {.name = "c3", .index = 13},
+                              {.name = "c4", .index = 14}, {.name = "c5", .index = 15}};
+    sw_detectors *d = mk_default();
+    tally tc = {.rule = "wangiri.campaign"};
+    for (unsigned i = 0; i < 26; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+2250712%06u", (i * 40009u) % 1000000u);
+        snprintf(b, sizeof b, "+4477009%05u", i * 97);
+        call(d, T0 + S(9 * i), &many[i % 6], ip4(0xCB007110u + i % 6, 5060), a, b, S(2), END_CANCEL,
+             &tc, NULL);
+    }
+    assert_int_equal(tc.trips, 1);
+    assert_non_null(strstr(tc.first_trip.reason, "over 6 carriers (c0,c1,c2,c3,+2 more)"));
+    assert_int_equal(evidence(&tc.first_trip, "carriers"), 6);
+    sw_detectors_free(d);
+}
+
+/* ---- IRSF per trunk -------------------------------------------------------------------- */
+static sw_prefix_set *hot_list(void)
+{
+    sw_prefix_set *hot = sw_prefix_set_new();
+    assert_non_null(hot);
+    assert_int_equal(sw_prefix_set_add(hot, "53", 2, 1), SW_OK);
+    assert_int_equal(sw_prefix_set_add(hot, "252", 3, 2), SW_OK);
+    assert_int_equal(sw_prefix_set_add(hot, "882", 3, 3), SW_OK);
+    assert_int_equal(sw_prefix_set_add(hot, "881", 3, 4), SW_OK);
+    return hot;
+}
+
+/* A transit carrier carries IRSF calls from rotating A-numbers to distinct
+ * numbers of several hot ranges between its normal calls: no caller key
+ * adds up, the trunk does (irsf.spread, offender the partner, not
+ * blocked). */
+static void test_irsf_trunk_spread(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    tally ts = {.rule = "irsf.spread"}, tv = {.rule = "irsf.volume"};
+    const char *range[] = {"+5378", "+252611", "+88160"};
+    for (unsigned i = 0; i < 12; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+4930901%05u", i * 811);
+        snprintf(b, sizeof b, "+447700800%03u", i * 7);
+        call(d, T0 + S(10 * i), &carrier_x, CARRIER, a, b, S(30), END_ANSWER_BYE, NULL, NULL);
+        snprintf(a, sizeof a, "+4930902%05u", i * 977);
+        snprintf(b, sizeof b, "%s%06u", range[i % 3], i * 104729u % 1000000u);
+        call(d, T0 + S(10 * i + 5), &carrier_x, CARRIER, a, b, S(20), END_ANSWER_BYE, &ts, &tv);
+    }
+    assert_int_equal(tv.hits, 0); /* every caller once */
+    assert_int_equal(ts.trips, 1);
+    const sw_detect_hit *h = &ts.first_trip;
+    assert_int_equal(h->type, SW_EVT_IRSF_CALL);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_PEER);
+    assert_string_equal(h->offender, "carrier-x");
+    assert_int_equal(h->block_ns, 0);
+    assert_int_equal(evidence(h, "distinct"), 6);
+    assert_int_equal(evidence(h, "hot_calls"), 6);
+    assert_int_equal(evidence(h, "distinct"), 6);
+    assert_int_equal(evidence(h, "hot_calls"), 6);
+    assert_int_equal(evidence(h, "calls"), 11); /* counted from its first hot call */
+    /* its later hot calls are refused; its normal calls are not */
+    assert_true(ts.hits > 1);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Number walking: sequential numbers of one hot range from rotating
+ * A-numbers of one trunk (irsf.sequential per (trunk, range)). */
+static void test_irsf_trunk_walk(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_TRUNK_DISTINCT] = 32; /* the walk alone */
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    tally tq = {.rule = "irsf.sequential"};
+    for (unsigned i = 0; i < 8; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+4930903%05u", i * 1013);
+        snprintf(b, sizeof b, "+882345678%03u", 10 + i);
+        call(d, T0 + S(3 * i), &carrier_x, CARRIER, a, b, S(10), END_ANSWER_BYE, &tq, NULL);
+    }
+    assert_int_equal(tq.trips, 1);
+    assert_int_equal(tq.first_trip.offender_kind, SW_OFFENDER_PEER);
+    assert_int_equal(evidence(&tq.first_trip, "distinct"), 5);
+    assert_non_null(strstr(tq.first_trip.reason, "+882345678XXX"));
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Guards: an enterprise's few legitimate calls to those countries (5 in
+ * 10 min: under trunk-distinct), and a big carrier whose hot calls are a
+ * small share of its traffic (8 distinct among 100 calls). */
+static void test_irsf_trunk_guards(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    const char *to[] = {"+5378123456", "+5378654321", "+252611234567", "+88160123456",
+                        "+5372000111"};
+    for (unsigned i = 0; i < 5; i++)
+        call(d, T0 + S(60 * i), &enterprise, PBX, "+447700800123", to[i], S(240), END_ANSWER_BYE,
+             NULL, NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+
+    d = mk_det(conf, 4096, hot);
+    for (unsigned i = 0; i < 100; i++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "+4930904%05u", i * 733);
+        if (i % 12 == 5)
+            snprintf(b, sizeof b, "+53%u%07u", 70 + i % 9, i * 7919u % 10000000u);
+        else
+            snprintf(b, sizeof b, "+447700801%03u", i * 13 % 1000);
+        call(d, T0 + S(5 * i), &carrier_y, CARRIER_Y, a, b, S(30), END_ANSWER_BYE, NULL, NULL);
+    }
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_campaign_two_carriers),
+        cmocka_unit_test(test_campaign_default_range),
+        cmocka_unit_test(test_campaign_guard_legit_callers),
+        cmocka_unit_test(test_campaign_guard_call_centre_pool),
+        cmocka_unit_test(test_called_range),
+        cmocka_unit_test(test_campaign_carriers_bounded),
+        cmocka_unit_test(test_irsf_trunk_spread),
+        cmocka_unit_test(test_irsf_trunk_walk),
+        cmocka_unit_test(test_irsf_trunk_guards),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
