@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the first quoted string, unescaped, is the value (LIKE adds %) */
         const char *q = strchr(pat, '\'');
         FZ_CHECK(q != NULL);
-        char un[600];
+        char un[sizeof pat];
         size_t k = 0;
         for (q++; *q && *q != '\''; q++) {
             if (*q == '\\')
