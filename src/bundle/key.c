@@ -107,20 +107,21 @@ static FILE *open_regular(const char *path, int want_private, char *err, size_t 
     return fp;
 }
 
-int sw_bundle_key_load_private(const char *path, sw_bundle_key **out, char *err, size_t errlen)
+/* A PEM key file, private (priv = 1) or public, as a bundle key. */
+static int load_pem(const char *path, int priv, sw_bundle_key **out, char *err, size_t errlen)
 {
     *out = NULL;
-    FILE *fp = open_regular(path, 1, err, errlen);
+    FILE *fp = open_regular(path, priv, err, errlen);
     if (!fp)
         return SW_EIO;
-    EVP_PKEY *pk = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+    EVP_PKEY *pk = priv ? PEM_read_PrivateKey(fp, NULL, NULL, NULL) : PEM_read_PUBKEY(fp, NULL, NULL, NULL);
     fclose(fp);
     if (!pk) {
-        set_err(err, errlen, "%s: not a PEM private key", path);
+        set_err(err, errlen, "%s: not a PEM %s key", path, priv ? "private" : "public");
         return SW_EFORMAT;
     }
     char e2[100] = "";
-    *out = wrap(pk, 1, e2, sizeof e2);
+    *out = wrap(pk, priv, e2, sizeof e2);
     if (!*out) {
         set_err(err, errlen, "%s: %s", path, e2);
         return SW_EFORMAT;
@@ -128,25 +129,14 @@ int sw_bundle_key_load_private(const char *path, sw_bundle_key **out, char *err,
     return SW_OK;
 }
 
+int sw_bundle_key_load_private(const char *path, sw_bundle_key **out, char *err, size_t errlen)
+{
+    return load_pem(path, 1, out, err, errlen);
+}
+
 int sw_bundle_key_load_public(const char *path, sw_bundle_key **out, char *err, size_t errlen)
 {
-    *out = NULL;
-    FILE *fp = open_regular(path, 0, err, errlen);
-    if (!fp)
-        return SW_EIO;
-    EVP_PKEY *pk = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
-    fclose(fp);
-    if (!pk) {
-        set_err(err, errlen, "%s: not a PEM public key", path);
-        return SW_EFORMAT;
-    }
-    char e2[100] = "";
-    *out = wrap(pk, 0, e2, sizeof e2);
-    if (!*out) {
-        set_err(err, errlen, "%s: %s", path, e2);
-        return SW_EFORMAT;
-    }
-    return SW_OK;
+    return load_pem(path, 0, out, err, errlen);
 }
 
 static int write_pem(const char *path, EVP_PKEY *pk, int priv, char *err, size_t errlen)
