@@ -9,13 +9,16 @@
 #   and writes a warning event (rule config.insecure-listener) and a log
 #   warning.  The non-loopback address lives in a network namespace the
 #   test creates and removes.
-# Nets: 127.219.0.0/16 only; namespace sw-ownb-lst-$$.
+# - TLS servers (SIP TLS, the admin API) take TLS 1.2 only with ECDHE and
+#   an AEAD cipher: RSA key exchange and CBC suites are refused, TLS 1.3
+#   and ECDHE-GCM are served (sipwall assess TLS-03).
+# Nets: 127.240.0.0/16 only; namespace ownc-lst-$$.
 set -uo pipefail
 SIPWALLD=${SIPWALLD:-build/sipwalld}
 SW_BUILD=${SW_BUILD:-build}
 T=$(mktemp -d "$SW_BUILD/test_security_listeners.XXXXXX")
 T=$(cd "$T" && pwd)
-NS=sw-ownb-lst-$$
+NS=ownc-lst-$$
 PID=
 FAILS=0
 cleanup() {
@@ -27,11 +30,13 @@ cleanup() {
 trap cleanup EXIT
 ok() { echo "ok:   $*"; }
 bad() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-NET=127.219.0
+NET=127.240.0
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/tls.key" \
     -out "$T/tls.pem" -days 2 -subj "/CN=lst.test" >/dev/null 2>&1 || { echo "openssl failed"; exit 1; }
-chmod 600 "$T/tls.key"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/rsa.key" \
+    -out "$T/rsa.pem" -days 2 -subj "/CN=lst.test" >/dev/null 2>&1 || { echo "openssl failed"; exit 1; }
+chmod 600 "$T/tls.key" "$T/rsa.key"
 HEPKEY=$(openssl rand -hex 16)
 
 minimal() {
@@ -57,7 +62,7 @@ listen tcp $NET.2:5060 side=core
 hep udp $NET.5:9060 auth-key=$HEPKEY
 hep tcp $NET.5:9060 auth-key=$HEPKEY
 metrics listen $NET.6:9464
-admin-api listen $NET.7:8443 cert $T/tls.pem key $T/tls.key credential $T/api.hash
+admin-api listen $NET.7:8443 cert $T/rsa.pem key $T/rsa.key credential $T/api.hash
 EOF
 }
 
@@ -94,8 +99,34 @@ run() {
     else
         bad "$name: sockets differ from the config (< configured, > open): $(tr '\n' ' ' <"$T/$name.diff")"
     fi
+    if declare -F "while_$name" >/dev/null; then "while_$name"; fi
     kill -TERM "$PID"; wait "$PID"; PID=
     rm -f "$T/sipwalld.log"
+}
+
+# tls_offer WHAT HOST:PORT ARGS...: 0 when the server completes a handshake
+tls_offer() {
+    local what=$1 hp=$2; shift 2
+    timeout 10 openssl s_client -connect "$hp" "$@" </dev/null >"$T/sclient.out" 2>&1 \
+        && grep -q "^New, TLSv1\.[23], Cipher is [A-Z]" "$T/sclient.out"
+}
+while_full() { # SIP TLS has an EC key, the admin API an RSA one
+    local hp=$NET.1:5061 au=ECDSA c
+    for hp in "$NET.1:5061 ECDSA ECDHE-ECDSA-AES128-SHA ECDHE-ECDSA-AES256-SHA384" \
+        "$NET.7:8443 RSA AES128-SHA AES256-GCM-SHA384 ECDHE-RSA-AES128-SHA ECDHE-RSA-AES256-SHA384"; do
+        set -- $hp
+        hp=$1 au=$2; shift 2
+        for c in "$@"; do
+            tls_offer "$c" "$hp" -tls1_2 -cipher "$c" \
+                && bad "$hp serves TLS 1.2 with $c (RSA key exchange or CBC)" \
+                || ok "$hp refuses TLS 1.2 with $c"
+        done
+        c=ECDHE-$au-AES128-GCM-SHA256
+        tls_offer ecdhe-gcm "$hp" -tls1_2 -cipher "$c" && ok "$hp serves TLS 1.2 with $c" \
+            || bad "$hp: no TLS 1.2 $c handshake: $(tail -3 "$T/sclient.out")"
+        tls_offer tls13 "$hp" -tls1_3 && ok "$hp serves TLS 1.3" \
+            || bad "$hp: no TLS 1.3 handshake: $(tail -3 "$T/sclient.out")"
+    done
 }
 
 minimal >"$T/minimal.conf"
