@@ -165,6 +165,7 @@ void pl_build_init(pl_build *b, sw_policy_diags *diags)
 {
     memset(b, 0, sizeof *b);
     b->diags = diags;
+    crypto_hash_sha256_init(&b->sha);
     for (unsigned d = 0; d < SW_DET__COUNT; d++)
         sw__policy_detector_defaults(&b->detectors[d].conf, (sw_detector_id)d);
     sw__policy_limits_defaults(&b->limits.l);
