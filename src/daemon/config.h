@@ -134,13 +134,17 @@ typedef struct swd_capture {
     int line;
 } swd_capture;
 
-/* hep udp|tcp ADDR:PORT [auth-key=…] */
+/* hep udp|tcp ADDR:PORT [auth-key=…] [insecure=yes]
+ * hep tls ADDR:PORT cert= key= [ca= verify=] [auth-key=…] */
 typedef struct swd_hep {
-    sw_transport transport; /* UDP or TCP */
+    sw_transport transport; /* UDP or TCP (also for hep tls: TCP underneath) */
     sw_addr addr;
     char *auth_key;         /* HEP auth key chunk expected, NULL = not checked */
     int line;
     uint8_t insecure;       /* insecure=yes: plain text on a non-loopback address accepted */
+    uint8_t tls;            /* hep tls: HEP3 over TLS on TCP (cert=, key=, [ca=, verify=]) */
+    char *cert, *key, *ca;  /* hep tls only */
+    int verify;             /* SWD_VERIFY_* (hep tls; required with ca=, else none) */
 } swd_hep;
 
 /* export syslog NAME tls|dtls HOST:PORT ca= cert= key= [server-name=] [store=]

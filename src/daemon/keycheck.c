@@ -168,6 +168,8 @@ int swd_check_secrets(const swd_config *cfg, char *err, size_t errlen)
         rc = key_file(cfg, uid, cfg->exports[i].line, "export key", cfg->exports[i].key, err, errlen);
     if (rc == SW_OK && cfg->api.on)
         rc = key_file(cfg, uid, cfg->api.line, "admin-api key", cfg->api.key, err, errlen);
+    for (unsigned i = 0; rc == SW_OK && i < cfg->nheps; i++)
+        rc = key_file(cfg, uid, cfg->heps[i].line, "hep key", cfg->heps[i].key, err, errlen);
     if (rc == SW_OK && cfg->state_redis.line) {
         const swd_state_redis *r = &cfg->state_redis;
         rc = key_file(cfg, uid, r->line, "state redis key", r->key, err, errlen);

@@ -58,6 +58,12 @@ static int setup_ifaces(swd_daemon *d, char *err, size_t errlen)
                 return SW_EINVAL;
         }
     }
+    for (unsigned i = 0; i < cfg->nheps; i++) { /* hep tls: HEP3 over TLS */
+        const swd_hep *h = &cfg->heps[i];
+        if (h->tls && !(d->hep_tls[i] = sw_tls_server_ctx(h->cert, h->key, h->ca, (sw_tls_verify)h->verify,
+                                                          err, errlen)))
+            return SW_EINVAL;
+    }
     int need_client = cfg->tls_client_cert || cfg->tls_client_ca;
     for (unsigned i = 0; i < cfg->nforward; i++)
         need_client |= cfg->forward[i].transport == SW_TRANSPORT_TLS;
@@ -109,6 +115,29 @@ static int drop_privileges(const swd_config *cfg, char *err, size_t errlen)
         return SW_EIO;
     swd_info("main", "running as %s (uid %u, gid %u)", cfg->user, (unsigned)pw->pw_uid, (unsigned)gid);
     return SW_OK;
+}
+
+/* The security events of a start: what the process holds after the drop
+ * (type privilege, rule sipwall.privileges) and the policy generation in
+ * force with its hash (admin_change, rule config.start), the baseline the
+ * config.reload events continue. */
+static void start_events(swd_daemon *d)
+{
+    char what[300], detail[500];
+    int kept;
+    swd_privs_describe(what, sizeof what, &kept);
+    snprintf(detail, sizeof detail, "privileges dropped%s%s: %d capabilit%s kept; %s",
+             d->cfg->user ? " to user " : " (no user configured: root without capabilities)",
+             d->cfg->user ? d->cfg->user : "", kept, kept == 1 ? "y" : "ies", what);
+    swd_audit(d, SW_EVT_PRIVILEGE, "sipwall.privileges", d->cfg->user ? d->cfg->user : "root", NULL,
+              "privilege drop", detail);
+    const swd_policy_gen *g = atomic_load(&d->policy);
+    char hx[65];
+    swd_sha256_hex(g->policy->sha256, hx);
+    snprintf(detail, sizeof detail, "started with policy generation %llu (sha256 %s)%s%s",
+             (unsigned long long)g->gen, hx, d->cfg->bundle ? " from the bundle " : "",
+             d->cfg->bundle ? d->cfg->bundle : "");
+    swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.start", "sipwalld", NULL, "policy", detail);
 }
 
 /* ---- start-up checks and run-time files ---------------------------------------------------- */
@@ -274,6 +303,7 @@ static int run(const char *path)
     if (swd_api_start(d, err, sizeof err) != SW_OK)
         goto out;
     swd_warn_plain_listeners(d); /* insecure=yes listeners: a warning event each */
+    start_events(d);
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
              g->policy->name ? g->policy->name : "unnamed");
@@ -316,6 +346,8 @@ out:
     for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);
+    for (unsigned i = 0; i < SWD_MAX_HEPS; i++)
+        sw_tls_ctx_free(d->hep_tls[i]);
     swd_intel_close(d); /* its engine borrows the policy and the store */
     swd_policy_gen_free(atomic_load(&d->policy));
     swd_state_close(d);

@@ -2002,7 +2002,8 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
         }
         if (r->event == SW_EVT_EVENT_LOSS || r->event == SW_EVT_ADMIN_AUTH_FAILURE ||
             r->event == SW_EVT_ADMIN_CHANGE || r->event == SW_EVT_INTEGRITY_FAILURE ||
-            r->event == SW_EVT_INTEGRITY_WARNING) { /* sipwall's own: no rule may claim them */
+            r->event == SW_EVT_INTEGRITY_WARNING || r->event == SW_EVT_TLS_FAILURE ||
+            r->event == SW_EVT_PRIVILEGE) { /* sipwall's own: no rule may claim them */
             err_at(ps, t, "event type '%s' is reserved for sipwall's own events", t->text);
             fail(ps);
             return;
