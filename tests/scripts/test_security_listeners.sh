@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 15, item 4 (part): nothing listens that the config does not name.
 # - a full configuration (SIP over UDP, TCP and TLS on two sides, HEP over
-#   UDP and TCP, the metrics listener, the HTTPS admin API, the admin
+#   UDP, TCP and TLS, the metrics listener, the HTTPS admin API, the admin
 #   socket) and a minimal one (two UDP listeners): the daemon's sockets from
 #   `ss -lntupx` (by its PID) equal what the config names, nothing extra;
 # - a plain-text listener (HEP, metrics) on a non-loopback address is
@@ -9,7 +9,7 @@
 #   and writes a warning event (rule config.insecure-listener) and a log
 #   warning.  The non-loopback address lives in a network namespace the
 #   test creates and removes.
-# - TLS servers (SIP TLS, the admin API) take TLS 1.2 only with ECDHE and
+# - TLS servers (SIP TLS, HEP TLS, the admin API) take TLS 1.2 only with ECDHE and
 #   an AEAD cipher: RSA key exchange and CBC suites are refused, TLS 1.3
 #   and ECDHE-GCM are served (sipwall assess TLS-03).
 # Nets: 127.240.0.0/16 only; namespace ownc-lst-$$.
@@ -61,6 +61,7 @@ listen tls $NET.1:5061 side=interconnect cert=$T/tls.pem key=$T/tls.key verify=n
 listen tcp $NET.2:5060 side=core
 hep udp $NET.5:9060 auth-key=$HEPKEY
 hep tcp $NET.5:9060 auth-key=$HEPKEY
+hep tls $NET.5:9061 cert=$T/tls.pem key=$T/tls.key verify=none auth-key=$HEPKEY
 metrics listen $NET.6:9464
 admin-api listen $NET.7:8443 cert $T/rsa.pem key $T/rsa.key credential $T/api.hash
 EOF
@@ -113,6 +114,7 @@ tls_offer() {
 while_full() { # SIP TLS has an EC key, the admin API an RSA one
     local hp=$NET.1:5061 au=ECDSA c
     for hp in "$NET.1:5061 ECDSA ECDHE-ECDSA-AES128-SHA ECDHE-ECDSA-AES256-SHA384" \
+        "$NET.5:9061 ECDSA ECDHE-ECDSA-AES128-SHA" \
         "$NET.7:8443 RSA AES128-SHA AES256-GCM-SHA384 ECDHE-RSA-AES128-SHA ECDHE-RSA-AES256-SHA384"; do
         set -- $hp
         hp=$1 au=$2; shift 2
@@ -133,7 +135,7 @@ minimal >"$T/minimal.conf"
 run minimal "$T/minimal.conf" "udp $NET.1:5060" "udp $NET.2:5060"
 full >"$T/full.conf"
 run full "$T/full.conf" "udp $NET.1:5060" "udp $NET.2:5060" "tcp $NET.1:5060" "tcp $NET.1:5061" \
-    "tcp $NET.2:5060" "udp $NET.5:9060" "tcp $NET.5:9060" "tcp $NET.6:9464" "tcp $NET.7:8443" \
+    "tcp $NET.2:5060" "udp $NET.5:9060" "tcp $NET.5:9060" "tcp $NET.5:9061" "tcp $NET.6:9464" "tcp $NET.7:8443" \
     "unix $T/admin.sock"
 # the comparison can fail: a socket the config does not name is seen
 python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("'$NET'.9",7777)); s.listen(); time.sleep(30)' &
