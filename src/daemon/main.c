@@ -140,6 +140,23 @@ static void start_events(swd_daemon *d)
     swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.start", "sipwalld", NULL, "policy", detail);
 }
 
+/* A start that a key check refused (a key file's owner or mode, a weak
+ * or placeholder key): besides the message on stderr and in the log, an
+ * integrity_failure event (rule sipwall.start.refused) in the event store
+ * when one is configured, so that the refusal reaches the SIEM with the
+ * next export.  The message names the file and the line, never a secret.
+ * Other refusals (a busy port, a missing directory) are not security
+ * events and stay in the log. */
+static void start_refused(swd_daemon *d, const char *why)
+{
+    char e2[512];
+    if (swd_check_secrets(d->cfg, e2, sizeof e2) == SW_OK)
+        return; /* not a key refusal */
+    if ((!d->cfg->events && !d->cfg->events_db) || swd_events_open(d, e2, sizeof e2) != SW_OK)
+        return;
+    swd_audit(d, SW_EVT_INTEGRITY_FAILURE, "sipwall.start.refused", "sipwalld", NULL, "start", why);
+}
+
 /* ---- start-up checks and run-time files ---------------------------------------------------- */
 
 /* What must hold before anything is opened (shared with --check-config,
@@ -252,8 +269,10 @@ static int run(const char *path)
     signal(SIGPIPE, SIG_IGN);
     swd_info("main", "sipwalld %s starting: mode=%s workers=%u config=%s", swd_version(),
              swd_mode_name(cfg.mode), d->nworkers, path);
-    if (start_checks(&cfg, d->nworkers, err, sizeof err) != SW_OK)
+    if (start_checks(&cfg, d->nworkers, err, sizeof err) != SW_OK) {
+        start_refused(d, err);
         goto out;
+    }
     if (cfg.secret_path &&
         swd_secret_load_or_create(cfg.secret_path, d->secret, err, sizeof err) != SW_OK)
         goto out;

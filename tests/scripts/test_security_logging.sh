@@ -19,7 +19,10 @@
 #   generations and the policy's SHA-256, checked against a hash the test
 #   computes from the policy file (so the event tells the truth);
 # - a refused bundle (a second run with trust-key and a tampered bundle):
-#   integrity_failure and sipwall_security_events_total{type=integrity_failure}.
+#   integrity_failure and sipwall_security_events_total{type=integrity_failure};
+# - a key file others may read: the start is refused (exit 1, the file
+#   named) and an integrity_failure event (sipwall.start.refused) is in the
+#   store for the next export (no metric: the daemon does not run).
 # Nets: 127.241.0.0/16 only.
 set -uo pipefail
 SIPWALLD=${SIPWALLD:-build/sipwalld}
@@ -246,5 +249,16 @@ if (cd "$T" && "$SIPWALL" keygen signer >/dev/null 2>&1 &&
 else
     bad "bundle: $(tail -3 "$T/bundle.out")"
 fi
+
+# ---- a key file others may read: the start is refused, and that is an event -------------------
+chmod 644 "$P/server.key"
+rm -f "$T/events.jsonl" "$T/sipwalld.log"
+"$SIPWALLD" -c "$T/s.conf" >"$T/refused.out" 2>&1
+st=$?
+chmod 600 "$P/server.key"
+check "a world-readable key file refuses the start (exit $st)" [ "$st" = 1 ]
+check "the log names the file and the line" grep -q "level=error comp=main .*s.conf:9: listen key .*server.key: mode 0644" "$T/sipwalld.log"
+v=$(ev '[(e["event_type"], e["action"]) for e in evs if e["rule"]=="sipwall.start.refused" and "server.key" in e["reason"]]' 2>&1)
+check "event: integrity_failure sipwall.start.refused naming the key file ($v)" [ "$v" = "[('integrity_failure', 'reject')]" ]
 
 [ "$FAILS" = 0 ] && echo "PASS" || { echo "$FAILS failure(s)"; exit 1; }
