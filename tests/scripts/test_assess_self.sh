@@ -15,8 +15,10 @@
 # (no digest between peers authenticated by mutual TLS), and MQTT and SSH
 # (nothing listens).
 # Asserted: the run finishes (exit 0 with --fail-on info), the report
-# validates, and every finding is pass, except the credential checks
-# skipped; sipwalld is alive at the end.  The score is printed.
+# validates, and every finding is pass, except the skipped ones above;
+# sipwalld's own security events (tls_failure, privilege, config.start)
+# reached the collector over TLS; sipwalld is alive at the end.  The score
+# is printed.
 # Nets: 127.242.0.0/16 only.
 set -uo pipefail
 SIPWALLD=${SIPWALLD:-build/sipwalld}
@@ -187,6 +189,14 @@ print(" ".join("%s=%s" % (f["id"], f["result"]) for f in r["findings"]
 check "every applicable check passes${notpass:+ (not: $notpass)}" [ -z "$notpass" ]
 n=$(python3 -c 'import json,sys; print(sum(1 for f in json.load(open(sys.argv[1]))["findings"] if f["result"]=="pass"))' "$T/self.json")
 check "at least 19 checks ran and passed ($n)" [ "$n" -ge 19 ]
+# sipwalld's own security events travel the same syslog/TLS export
+got=$(python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+rx = " ".join(e.get("received") or "" for f in r["findings"] if f["id"] == "LOG-SINK-01"
+              for e in f["evidence"] if e["kind"] == "log-sink" and e.get("transport") == "tls")
+print(" ".join(k for k in ("sipwall.tls.handshake_failed", "sipwall.privileges", "config.start") if k in rx))' "$T/self.json")
+check "own security events reached the collector over TLS ($got)" \
+    [ "$got" = "sipwall.tls.handshake_failed sipwall.privileges config.start" ]
 check "sipwalld is alive and answers its admin socket" "$SIPWALLD" -c "$T/sipwalld.conf" ctl stats >/dev/null
 
 [ "$FAILS" = 0 ] && echo "PASS" || { echo "$FAILS failure(s)"; exit 1; }
