@@ -485,10 +485,8 @@ void swd_tls_failure(swd_daemon *d, unsigned slot, const sw_addr *peer, const ch
         slot = SWD_TLS_SLOT_CLIENT;
     atomic_fetch_add(&d->tls_failures[slot], 1);
     swd_events *e = d->events;
-    if (!e) {
-        atomic_fetch_add(&d->security_events[SW_EVT_TLS_FAILURE], 1);
-        return;
-    }
+    if (!e)
+        return; /* counted above; no event store to summarise into */
     int64_t now = swd_now_ns();
     uint64_t n = 0;
     sw_addr p;
