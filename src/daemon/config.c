@@ -1235,9 +1235,9 @@ static int d_metrics(cfg_parser *p)
 /* ---- state redis (docs/cluster.md) ------------------------------------------------ */
 
 static const char *const state_keys[] = {"user", "password-file", "prefix", "node", "ca",
-                                         "cert", "key", "server-name", "queue"};
+                                         "cert", "key", "server-name", "queue", "insecure"};
 enum { SK_USER, SK_PASSWORD_FILE, SK_PREFIX, SK_NODE, SK_CA, SK_CERT, SK_KEY, SK_SERVER_NAME,
-       SK_QUEUE, SK__COUNT };
+       SK_QUEUE, SK_INSECURE, SK__COUNT };
 
 /* 1..max printable bytes, no space */
 static int word_ok(const char *s, size_t max)
@@ -1276,6 +1276,17 @@ static int d_state(cfg_parser *p)
         return fail(p, p->line, "state redis: cert=, key= and server-name= need ca= (TLS)");
     if (!v[SK_CERT] != !v[SK_KEY])
         return fail(p, p->line, "state redis: cert= and key= go together");
+    if (v[SK_CA] && v[SK_INSECURE])
+        return fail(p, p->line, "state redis: insecure= is for plain-text Redis (without ca=)");
+    /* plain text to Redis (blocks, counters, the password) only on loopback,
+     * unless the operator says insecure=yes (a warning event at every start) */
+    if (v[SK_INSECURE] && strcmp(v[SK_INSECURE], "yes") != 0 && strcmp(v[SK_INSECURE], "no") != 0)
+        return fail(p, p->line, "state redis: insecure='%.*s' is not yes or no", CFG_SHOW, v[SK_INSECURE]);
+    r->insecure = v[SK_INSECURE] && strcmp(v[SK_INSECURE], "yes") == 0;
+    if (!v[SK_CA] && !r->insecure && !addr_loopback(&r->addr))
+        return fail(p, p->line, "state redis: %.*s is plain text on a non-loopback address; add ca= (Redis "
+                                "over TLS), or insecure=yes to accept that (it is logged as a warning event "
+                                "at every start), or use a Redis on loopback", CFG_SHOW, p->words.w[2]);
     if (v[SK_QUEUE] && (rc = number(p, "state redis queue", v[SK_QUEUE], 16, 1u << 22, 0,
                                     &r->queue)) != SW_OK)
         return rc;

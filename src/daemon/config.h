@@ -180,7 +180,8 @@ typedef struct swd_intel_cfg {
 } swd_intel_cfg;
 
 /* state redis HOST:PORT [user=] [password-file=] [prefix=] [node=] [ca= cert=
- *   key= server-name=] [queue=]: the cluster state store (docs/cluster.md) */
+ *   key= server-name=] [queue=] [insecure=yes]: the cluster state store
+ *   (docs/cluster.md); without ca= only on loopback unless insecure=yes */
 typedef struct swd_state_redis {
     int line;              /* 0 = not configured (the in-process store) */
     sw_addr addr;          /* IP literal and port */
@@ -188,6 +189,7 @@ typedef struct swd_state_redis {
     char *password_file;   /* mode 0600 or stricter; NULL = no AUTH */
     char *prefix;          /* keys and channel, default "sipwall:" */
     char *node;            /* this node's name; NULL = HOSTNAME:PID at start */
+    uint8_t insecure;      /* insecure=yes: plain text (no ca=) to a non-loopback address */
     char *ca, *cert, *key; /* TLS when ca is set; cert and key: our client certificate */
     char *server_name;     /* what Redis' certificate must name; NULL = the chain only */
     uint32_t queue;        /* writes waiting for Redis, at most (default 16384) */

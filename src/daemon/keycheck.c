@@ -215,6 +215,15 @@ void swd_warn_plain_listeners(swd_daemon *d)
         swd_warn("main", "insecure listener: %s", detail);
         swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.insecure-listener", "config", NULL, "insecure", detail);
     }
+    if (cfg->state_redis.line && cfg->state_redis.insecure) {
+        if (sw_addr_format(&cfg->state_redis.addr, a, sizeof a) < 0)
+            a[0] = '\0';
+        snprintf(detail, sizeof detail,
+                 "state redis %s (line %d) is plain text (no ca=) to a non-loopback address", a,
+                 cfg->state_redis.line);
+        swd_warn("main", "insecure connection: %s", detail);
+        swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.insecure-listener", "config", NULL, "insecure", detail);
+    }
     if (cfg->has_metrics && cfg->metrics_insecure) {
         if (sw_addr_format(&cfg->metrics_addr, a, sizeof a) < 0)
             a[0] = '\0';

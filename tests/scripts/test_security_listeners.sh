@@ -4,8 +4,9 @@
 #   UDP, TCP and TLS, the metrics listener, the HTTPS admin API, the admin
 #   socket) and a minimal one (two UDP listeners): the daemon's sockets from
 #   `ss -lntupx` (by its PID) equal what the config names, nothing extra;
-# - a plain-text listener (HEP, metrics) on a non-loopback address is
-#   refused without insecure=yes, naming the line; with it the daemon starts
+# - a plain-text listener (HEP, metrics) or plain Redis (no ca=) on a
+#   non-loopback address is refused without insecure=yes, naming the line;
+#   with it the daemon starts
 #   and writes a warning event (rule config.insecure-listener) and a log
 #   warning.  The non-loopback address lives in a network namespace the
 #   test creates and removes.
@@ -161,8 +162,13 @@ out=$(ip netns exec "$NS" "$SIPWALLD" --check-config -c "$T/plain.conf" 2>&1)
 out=$("$SIPWALLD" --check-config -c "$T/plainm.conf" 2>&1)
 [ $? -ne 0 ] && grep -q "plainm.conf:10: metrics listen: 192.0.2.10:9464 is plain text" <<<"$out" \
     && ok "metrics off loopback without insecure=yes is refused" || bad "metrics without insecure: $out"
+{ minimal; echo "state redis 192.0.2.10:6379"; } >"$T/plainr.conf"
+out=$("$SIPWALLD" --check-config -c "$T/plainr.conf" 2>&1)
+[ $? -ne 0 ] && grep -q "plainr.conf:10: state redis: 192.0.2.10:6379 is plain text on a non-loopback address; add ca=" <<<"$out" \
+    && ok "plain Redis off loopback without insecure=yes is refused" || bad "Redis without insecure: $out"
 { minimal; echo "hep udp 192.0.2.10:9060 auth-key=$HEPKEY insecure=yes"
-  echo "metrics listen 192.0.2.10:9464 allow-remote=yes insecure=yes"; } >"$T/insecure.conf"
+  echo "metrics listen 192.0.2.10:9464 allow-remote=yes insecure=yes"
+  echo "state redis 192.0.2.10:6379 insecure=yes"; } >"$T/insecure.conf"
 ip netns exec "$NS" "$SIPWALLD" -c "$T/insecure.conf" >"$T/insecure.out" 2>&1 &
 PID=$!
 for _ in $(seq 100); do
@@ -174,7 +180,7 @@ sleep 0.5
 kill -TERM "$PID"; wait "$PID"; st=$?; PID=
 [ "$st" = 0 ] || bad "insecure config: exit $st: $(cat "$T/insecure.out" "$T/sipwalld.log" | tail -3)"
 n=$(grep -c '"rule":"config.insecure-listener"' "$T/events.jsonl" 2>/dev/null)
-[ "$n" = 2 ] && ok "insecure=yes: started, 2 warning events (HEP, metrics)" \
+[ "$n" = 3 ] && ok "insecure=yes: started, 3 warning events (HEP, metrics, Redis)" \
     || bad "insecure=yes: $n warning events: $(tail -2 "$T/events.jsonl" 2>/dev/null)"
 grep -q "level=warn.*insecure listener: hep udp 192.0.2.10:9060" "$T/sipwalld.log" \
     && ok "and a log warning naming the listener" || bad "no log warning: $(grep insecure "$T/sipwalld.log")"
