@@ -17,8 +17,9 @@
 # Asserted: the run finishes (exit 0 with --fail-on info), the report
 # validates, and every finding is pass, except the skipped ones above;
 # sipwalld's own security events (tls_failure, privilege, config.start)
-# reached the collector over TLS; sipwalld is alive at the end.  The score
-# is printed.
+# reached the collector over TLS; a second run with --only SIP-AUTH-01 (no
+# TLS-05, so nothing proves the certificate is enforced) still fails it
+# critical; sipwalld is alive at the end.  The score is printed.
 # Nets: 127.242.0.0/16 only.
 set -uo pipefail
 SIPWALLD=${SIPWALLD:-build/sipwalld}
@@ -197,6 +198,13 @@ rx = " ".join(e.get("received") or "" for f in r["findings"] if f["id"] == "LOG-
 print(" ".join(k for k in ("sipwall.tls.handshake_failed", "sipwall.privileges", "config.start") if k in rx))' "$T/self.json")
 check "own security events reached the collector over TLS ($got)" \
     [ "$got" = "sipwall.tls.handshake_failed sipwall.privileges config.start" ]
+# the control: without TLS-05 in the run nothing proves that the TLS port
+# enforces certificates, so the routed INVITE stays a critical finding
+timeout 60 "$SIPWALL" assess "sip:$IC:5061;transport=tls" --bind "$PARTNER" --ca "$P/ca.pem" \
+    --tls-name sipwalld.test --client-cert "$P/partner.pem" --client-key "$P/partner.key" \
+    --only SIP-AUTH-01 --json "$T/auth-only.json" >"$T/auth-only.out" 2>&1
+v=$(python3 -c 'import json,sys; print(" ".join("%s=%s/%s" % (f["id"], f["result"], f["severity"]) for f in json.load(open(sys.argv[1]))["findings"] if f["id"]=="SIP-AUTH-01"))' "$T/auth-only.json" 2>&1)
+check "without TLS-05 in the run, SIP-AUTH-01 stays a critical fail ($v)" [ "$v" = "SIP-AUTH-01=fail/critical" ]
 check "sipwalld is alive and answers its admin socket" "$SIPWALLD" -c "$T/sipwalld.conf" ctl stats >/dev/null
 
 [ "$FAILS" = 0 ] && echo "PASS" || { echo "$FAILS failure(s)"; exit 1; }
