@@ -206,5 +206,9 @@ timeout 60 "$SIPWALL" assess "sip:$IC:5061;transport=tls" --bind "$PARTNER" --ca
 v=$(python3 -c 'import json,sys; print(" ".join("%s=%s/%s" % (f["id"], f["result"], f["severity"]) for f in json.load(open(sys.argv[1]))["findings"] if f["id"]=="SIP-AUTH-01"))' "$T/auth-only.json" 2>&1)
 check "without TLS-05 in the run, SIP-AUTH-01 stays a critical fail ($v)" [ "$v" = "SIP-AUTH-01=fail/critical" ]
 check "sipwalld is alive and answers its admin socket" "$SIPWALLD" -c "$T/sipwalld.conf" ctl stats >/dev/null
+kill -TERM "$DPID"
+wait "$DPID"
+st=$?
+check "sipwalld stops cleanly (exit $st; sanitizer reports would make it non-zero)" [ "$st" = 0 ]
 
 [ "$FAILS" = 0 ] && echo "PASS" || { echo "$FAILS failure(s)"; exit 1; }
