@@ -395,6 +395,11 @@ typedef struct sw_engine_limits {
 typedef struct sw_policy {
     char *name;            /* policy "…" */
     char *version;
+    /* SHA-256 over the text of every file the policy was read from (the
+     * built-in default, includes and lists), in reading order, each
+     * preceded by its length (8 bytes, big-endian): any change in what was
+     * read changes it.  sipwalld names generations by it. */
+    uint8_t sha256[32];
     uint8_t monitor;       /* top-level `mode monitor`: every rule, detector, zone
                             * admission and the privacy profile below are compiled
                             * monitor-only, and blocks in force are not enforced */

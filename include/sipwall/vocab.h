@@ -28,7 +28,9 @@
     X(ADMIN_AUTH_FAILURE, "admin_auth_failure") /* a refused admin login */ \
     X(ADMIN_CHANGE, "admin_change") /* an operator changed something (audit) */ \
     X(INTEGRITY_FAILURE, "integrity_failure") /* a refused bundle (docs/bundles.md) */ \
-    X(INTEGRITY_WARNING, "integrity_warning") /* a bundle signed by a retiring key */
+    X(INTEGRITY_WARNING, "integrity_warning") /* a bundle signed by a retiring key */ \
+    X(TLS_FAILURE, "tls_failure") /* TLS handshakes failed on a listener (summary) */ \
+    X(PRIVILEGE, "privilege") /* sipwall dropped privileges: what it keeps */
 
 typedef enum sw_event_type {
 #define SW__EVT_ENUM(id, name) SW_EVT_##id,

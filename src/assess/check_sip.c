@@ -1212,7 +1212,8 @@ void sw__check_sip_rate(sw_assess_run *r, sw_assess_finding *f)
     char cid[40], tag[20];
     sw__assess_new_callid(cid);
     sw__assess_new_tag(tag);
-    unsigned sent = 0, answered = 0, per_s_sent[60] = {0}, per_s_ans[60] = {0};
+    /* a 503 is the limit at work (the remediation asks for it), not an answer */
+    unsigned sent = 0, answered = 0, limited = 0, per_s_sent[60] = {0}, per_s_ans[60] = {0};
     int64_t t0 = sw__assess_mono_ns();
     sw_assess_evidence *ev = sw_assess_evidence_add(f, "sip-exchange");
     if (ev)
@@ -1243,6 +1244,10 @@ void sw__check_sip_rate(sw_assess_run *r, sw_assess_finding *f)
             int st = sw__assess_xact_wait(r, x->c, &d, x->rep);
             if (st <= 0)
                 break;
+            if (st == 503) {
+                limited++;
+                continue;
+            }
             answered++;
             unsigned s2 = (unsigned)((sw__assess_mono_ns() - t0) / 1000000000);
             per_s_ans[s2 < 60 ? s2 : 59]++;
@@ -1250,11 +1255,14 @@ void sw__check_sip_rate(sw_assess_run *r, sw_assess_finding *f)
     }
     /* stragglers for 2 s */
     sw__assess_xact d = {.call_id = cid, .min_status = 200, .timeout_ms = 2000};
-    while (!broken && answered < sent) {
+    while (!broken && answered + limited < sent) {
         int st = sw__assess_xact_wait(r, x->c, &d, x->rep);
         if (st <= 0)
             break;
-        answered++;
+        if (st == 503)
+            limited++;
+        else
+            answered++;
     }
     double secs = (double)(sw__assess_mono_ns() - t0) / 1e9;
     char per[400] = "";
@@ -1278,9 +1286,9 @@ void sw__check_sip_rate(sw_assess_run *r, sw_assess_finding *f)
         nanosleep(&ts, NULL);
     }
     if (ev)
-        sw_assess_evidence_note(ev, "%u OPTIONS at %u/s in %.1f s, %u answered; sent/answered per second: %s; "
-                                    "recovery %.1f s",
-                                sent, rate, secs, answered, per, rec);
+        sw_assess_evidence_note(ev, "%u OPTIONS at %u/s in %.1f s, %u answered, %u refused with 503; "
+                                    "sent/answered per second: %s; recovery %.1f s",
+                                sent, rate, secs, answered, limited, per, rec);
     if (sent == 0)
         sw_assess_set(f, SW_ASSESS_UNKNOWN, SW_ASSESS_INFO, "the burst could not be sent");
     else if (!back)
@@ -1291,6 +1299,6 @@ void sw__check_sip_rate(sw_assess_run *r, sw_assess_finding *f)
                       "%u of %u OPTIONS at %u/s from one source were answered: no rate limit", answered, sent, rate);
     else
         sw_assess_set(f, SW_ASSESS_PASS, SW_ASSESS_INFO,
-                      "%u of %u OPTIONS at %u/s answered (limited); answering again after %.1f s", answered, sent,
-                      rate, rec);
+                      "%u of %u OPTIONS at %u/s answered (limited%s%u refused with 503); answering again after %.1f s",
+                      answered, sent, rate, limited ? ": " : ", ", limited, rec);
 }

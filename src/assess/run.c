@@ -339,6 +339,38 @@ static void finding_init(sw_assess_finding *f, const sw_assess_check *c)
     snprintf(f->summary, sizeof f->summary, "the check did not record an outcome");
 }
 
+/* A peer that reaches SIP only through mutual TLS is authenticated by
+ * its certificate: the way interconnect partners are (GSMA FS.38; IR.34,
+ * no digest between operators).  When the run presented our client
+ * certificate over TLS and TLS-05 found the certificate enforced (no
+ * certificate and an untrusted one are refused before any SIP), requests
+ * the target accepted or answered from us were authenticated ones: the
+ * authentication checks pass with that reason, and the digest-algorithm
+ * check does not apply.  Without TLS-05's pass nothing changes
+ * (docs/assess.md "Peers authenticated by mutual TLS"). */
+static void settle_mtls(sw_assess_run *r)
+{
+    const sw_assess_finding *t5 = sw__assess_finding_of(r, "TLS-05");
+    if (r->t.transport != SW_TRANSPORT_TLS || !r->o.client_cert || !t5 || t5->result != SW_ASSESS_PASS)
+        return;
+    static const char *const auth[] = {"SIP-AUTH-01", "SIP-AUTH-02", "SIP-AUTH-03"};
+    for (size_t i = 0; i < sizeof auth / sizeof auth[0]; i++) {
+        sw_assess_finding *f = (sw_assess_finding *)sw__assess_finding_of(r, auth[i]);
+        if (!f || (f->result != SW_ASSESS_FAIL && f->result != SW_ASSESS_UNKNOWN))
+            continue;
+        char was[sizeof f->summary];
+        snprintf(was, sizeof was, "%s", f->summary);
+        sw_assess_set(f, SW_ASSESS_PASS, SW_ASSESS_INFO,
+                      "authenticated by mutual TLS: only a peer with a trusted client certificate reaches SIP "
+                      "(TLS-05); as that peer: %.380s",
+                      was);
+    }
+    sw_assess_finding *c2 = (sw_assess_finding *)sw__assess_finding_of(r, "SIP-CRED-02");
+    if (c2 && c2->result == SW_ASSESS_UNKNOWN)
+        sw_assess_set(c2, SW_ASSESS_SKIPPED, SW_ASSESS_INFO,
+                      "not applicable: peers authenticate by mutual TLS (TLS-05), no digest challenge is used");
+}
+
 int sw_assess_run_all(sw_assess_run *r)
 {
     size_t n;
@@ -374,6 +406,7 @@ int sw_assess_run_all(sw_assess_run *r)
         if (r->stopped && f->result == SW_ASSESS_ERROR)
             sw_assess_set(f, SW_ASSESS_UNKNOWN, SW_ASSESS_INFO, "stopped: %s", r->stop_reason);
     }
+    settle_mtls(r);
     r->st.finished_ns = sw__assess_now_ns();
     return up ? SW_OK : SW_EIO;
 }

@@ -957,7 +957,8 @@ static int d_capture(cfg_parser *p)
     return SW_OK;
 }
 
-static const char *const hep_keys[] = {"auth-key", "insecure"};
+static const char *const hep_keys[] = {"auth-key", "insecure", "cert", "key", "ca", "verify"};
+enum { HK_AUTH, HK_INSECURE, HK_CERT, HK_KEY, HK_CA, HK_VERIFY, HK__COUNT };
 
 /* A loopback address: plain text there never crosses a wire. */
 static int addr_loopback(const sw_addr *a)
@@ -984,28 +985,57 @@ static int d_hep(cfg_parser *p)
 {
     swd_config *c = p->c;
     if (p->words.n < 3)
-        return fail(p, p->line, "usage: hep udp|tcp ADDR:PORT [auth-key=KEY] [insecure=yes]");
+        return fail(p, p->line, "usage: hep udp|tcp ADDR:PORT [auth-key=KEY] [insecure=yes]\n"
+                                "       hep tls ADDR:PORT cert=FILE key=FILE [ca=FILE] "
+                                "[verify=none|optional|required] [auth-key=KEY]");
     if (c->nheps == SWD_MAX_HEPS)
         return fail(p, p->line, "hep: more than %d HEP listeners", SWD_MAX_HEPS);
     swd_hep *h = &c->heps[c->nheps];
     memset(h, 0, sizeof *h);
     h->line = p->line;
-    if (parse_transport(p->words.w[1], 0, &h->transport) != SW_OK)
-        return fail(p, p->line, "hep: unknown transport '%.*s' (udp or tcp)", CFG_SHOW,
+    if (parse_transport(p->words.w[1], 1, &h->transport) != SW_OK)
+        return fail(p, p->line, "hep: unknown transport '%.*s' (udp, tcp or tls)", CFG_SHOW,
                     p->words.w[1]);
+    if (h->transport == SW_TRANSPORT_TLS) { /* HEP3 over TLS on a TCP listener */
+        h->transport = SW_TRANSPORT_TCP;
+        h->tls = 1;
+    }
     int rc = parse_hostport(p, "hep", p->words.w[2], &h->addr);
     if (rc)
         return rc;
-    const char *v[2];
-    if ((rc = options(p, "hep", 3, hep_keys, 2, v)) != SW_OK)
+    const char *v[HK__COUNT];
+    if ((rc = options(p, "hep", 3, hep_keys, HK__COUNT, v)) != SW_OK)
         return rc;
-    if (v[0] && strlen(v[0]) > 128)
+    if (v[HK_AUTH] && strlen(v[HK_AUTH]) > 128)
         return fail(p, p->line, "hep: auth-key longer than 128 bytes");
-    if ((rc = plain_listener(p, "hep", &h->addr, v[1], &h->insecure)) != SW_OK)
-        return rc;
+    if (!h->tls) {
+        if (v[HK_CERT] || v[HK_KEY] || v[HK_CA] || v[HK_VERIFY])
+            return fail(p, p->line, "hep: cert=, key=, ca= and verify= are for hep tls");
+        if ((rc = plain_listener(p, "hep", &h->addr, v[HK_INSECURE], &h->insecure)) != SW_OK)
+            return rc;
+    } else {
+        if (v[HK_INSECURE])
+            return fail(p, p->line, "hep tls: insecure= is for plain-text HEP (udp, tcp)");
+        if (!v[HK_CERT] || !v[HK_KEY])
+            return fail(p, p->line, "hep tls: needs cert= and key=");
+        h->verify = SWD_VERIFY_REQUIRED;
+        if (v[HK_VERIFY] && (rc = parse_verify(p, "hep tls", v[HK_VERIFY], &h->verify)) != SW_OK)
+            return rc;
+        if (h->verify != SWD_VERIFY_NONE && !v[HK_CA])
+            return fail(p, p->line, "hep tls: verify=%s needs ca= (the senders' CA), or say verify=none",
+                        swd_verify_name(h->verify));
+    }
     c->nheps++;
-    if (v[0] && (h->auth_key = dup_str(p, v[0])) == NULL)
+    if (v[HK_AUTH] && (h->auth_key = dup_str(p, v[HK_AUTH])) == NULL)
         return SW_ENOMEM;
+    if ((v[HK_CERT] && !(h->cert = dup_path(p, "hep cert", v[HK_CERT]))) ||
+        (v[HK_KEY] && !(h->key = dup_path(p, "hep key", v[HK_KEY]))) ||
+        (v[HK_CA] && !(h->ca = dup_path(p, "hep ca", v[HK_CA]))))
+        return SW_ENOMEM;
+    if ((h->cert && (rc = check_readable(p, p->line, "hep cert", h->cert)) != SW_OK) ||
+        (h->key && (rc = check_readable(p, p->line, "hep key", h->key)) != SW_OK) ||
+        (h->ca && (rc = check_readable(p, p->line, "hep ca", h->ca)) != SW_OK))
+        return rc;
     return SW_OK;
 }
 
@@ -1208,9 +1238,9 @@ static int d_metrics(cfg_parser *p)
 /* ---- state redis (docs/cluster.md) ------------------------------------------------ */
 
 static const char *const state_keys[] = {"user", "password-file", "prefix", "node", "ca",
-                                         "cert", "key", "server-name", "queue"};
+                                         "cert", "key", "server-name", "queue", "insecure"};
 enum { SK_USER, SK_PASSWORD_FILE, SK_PREFIX, SK_NODE, SK_CA, SK_CERT, SK_KEY, SK_SERVER_NAME,
-       SK_QUEUE, SK__COUNT };
+       SK_QUEUE, SK_INSECURE, SK__COUNT };
 
 /* 1..max printable bytes, no space */
 static int word_ok(const char *s, size_t max)
@@ -1249,6 +1279,17 @@ static int d_state(cfg_parser *p)
         return fail(p, p->line, "state redis: cert=, key= and server-name= need ca= (TLS)");
     if (!v[SK_CERT] != !v[SK_KEY])
         return fail(p, p->line, "state redis: cert= and key= go together");
+    if (v[SK_CA] && v[SK_INSECURE])
+        return fail(p, p->line, "state redis: insecure= is for plain-text Redis (without ca=)");
+    /* plain text to Redis (blocks, counters, the password) only on loopback,
+     * unless the operator says insecure=yes (a warning event at every start) */
+    if (v[SK_INSECURE] && strcmp(v[SK_INSECURE], "yes") != 0 && strcmp(v[SK_INSECURE], "no") != 0)
+        return fail(p, p->line, "state redis: insecure='%.*s' is not yes or no", CFG_SHOW, v[SK_INSECURE]);
+    r->insecure = v[SK_INSECURE] && strcmp(v[SK_INSECURE], "yes") == 0;
+    if (!v[SK_CA] && !r->insecure && !addr_loopback(&r->addr))
+        return fail(p, p->line, "state redis: %.*s is plain text on a non-loopback address; add ca= (Redis "
+                                "over TLS), or insecure=yes to accept that (it is logged as a warning event "
+                                "at every start), or use a Redis on loopback", CFG_SHOW, p->words.w[2]);
     if (v[SK_QUEUE] && (rc = number(p, "state redis queue", v[SK_QUEUE], 16, 1u << 22, 0,
                                     &r->queue)) != SW_OK)
         return rc;
@@ -2023,11 +2064,15 @@ void swd_config_free(swd_config *c)
         free(c->captures[i].iface);
         free(c->captures[i].filter);
     }
-    for (unsigned i = 0; i < c->nheps && i < SWD_MAX_HEPS; i++)
+    for (unsigned i = 0; i < c->nheps && i < SWD_MAX_HEPS; i++) {
         if (c->heps[i].auth_key) { /* a secret: wiped, not just freed */
             explicit_bzero(c->heps[i].auth_key, strlen(c->heps[i].auth_key));
             free(c->heps[i].auth_key);
         }
+        free(c->heps[i].cert);
+        free(c->heps[i].key);
+        free(c->heps[i].ca);
+    }
     for (unsigned i = 0; i < c->nexports && i < SWD_MAX_EXPORTS; i++) {
         free(c->exports[i].host);
         free(c->exports[i].ca);

@@ -134,13 +134,17 @@ typedef struct swd_capture {
     int line;
 } swd_capture;
 
-/* hep udp|tcp ADDR:PORT [auth-key=…] */
+/* hep udp|tcp ADDR:PORT [auth-key=…] [insecure=yes]
+ * hep tls ADDR:PORT cert= key= [ca= verify=] [auth-key=…] */
 typedef struct swd_hep {
-    sw_transport transport; /* UDP or TCP */
+    sw_transport transport; /* UDP or TCP (also for hep tls: TCP underneath) */
     sw_addr addr;
     char *auth_key;         /* HEP auth key chunk expected, NULL = not checked */
     int line;
     uint8_t insecure;       /* insecure=yes: plain text on a non-loopback address accepted */
+    uint8_t tls;            /* hep tls: HEP3 over TLS on TCP (cert=, key=, [ca=, verify=]) */
+    char *cert, *key, *ca;  /* hep tls only */
+    int verify;             /* SWD_VERIFY_* (hep tls; required with ca=, else none) */
 } swd_hep;
 
 /* export syslog NAME tls|dtls HOST:PORT ca= cert= key= [server-name=] [store=]
@@ -176,7 +180,8 @@ typedef struct swd_intel_cfg {
 } swd_intel_cfg;
 
 /* state redis HOST:PORT [user=] [password-file=] [prefix=] [node=] [ca= cert=
- *   key= server-name=] [queue=]: the cluster state store (docs/cluster.md) */
+ *   key= server-name=] [queue=] [insecure=yes]: the cluster state store
+ *   (docs/cluster.md); without ca= only on loopback unless insecure=yes */
 typedef struct swd_state_redis {
     int line;              /* 0 = not configured (the in-process store) */
     sw_addr addr;          /* IP literal and port */
@@ -184,6 +189,7 @@ typedef struct swd_state_redis {
     char *password_file;   /* mode 0600 or stricter; NULL = no AUTH */
     char *prefix;          /* keys and channel, default "sipwall:" */
     char *node;            /* this node's name; NULL = HOSTNAME:PID at start */
+    uint8_t insecure;      /* insecure=yes: plain text (no ca=) to a non-loopback address */
     char *ca, *cert, *key; /* TLS when ca is set; cert and key: our client certificate */
     char *server_name;     /* what Redis' certificate must name; NULL = the chain only */
     uint32_t queue;        /* writes waiting for Redis, at most (default 16384) */

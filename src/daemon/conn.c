@@ -232,6 +232,14 @@ void swd_conn_reap(swd_worker *w)
     w->ndead = 0;
 }
 
+/* The connection's TLS failure slot (daemon.h SWD_TLS_SLOT_*). */
+static unsigned tls_slot(const swd_conn *c)
+{
+    if (c->outgoing)
+        return SWD_TLS_SLOT_CLIENT;
+    return c->hep ? SWD_MAX_LISTENS + c->iface : c->iface;
+}
+
 static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transport t, unsigned iface,
                           int outgoing, int hep)
 {
@@ -289,11 +297,12 @@ static swd_conn *conn_new(swd_worker *w, int fd, const sw_addr *peer, sw_transpo
         return NULL;
     }
     if (t == SW_TRANSPORT_TLS) {
-        SSL_CTX *ctx = outgoing ? w->d->tls_client : w->d->tls_server[iface];
+        SSL_CTX *ctx = outgoing ? w->d->tls_client : hep ? w->d->hep_tls[iface] : w->d->tls_server[iface];
         if (ctx)
             c->st = outgoing ? sw_stream_tls_client_new(fd, ctx, NULL) : sw_stream_tls_server_new(fd, ctx);
         if (!c->st) {
             w->c.tls_handshake_failed++;
+            swd_tls_failure(w->d, tls_slot(c), peer, ctx ? "out of memory" : "no TLS context");
             if (ctx)
                 c->fd = -1; /* the stream closed it */
             conn_close(w, c);
@@ -323,9 +332,15 @@ static void set_write_interest(swd_worker *w, swd_conn *c, int on)
 
 /* ---- accept ----------------------------------------------------------------------- */
 
+/* A HEP input stream's transport: TLS for `hep tls` (on TCP), else TCP. */
+static sw_transport hep_transport(const swd_worker *w, unsigned idx)
+{
+    return w->d->cfg->heps[idx].tls ? SW_TRANSPORT_TLS : SW_TRANSPORT_TCP;
+}
+
 void swd_conn_adopt(swd_worker *w, const swd_adopt_hdr *h)
 {
-    sw_transport t = h->hep ? SW_TRANSPORT_TCP : w->d->cfg->listens[h->iface].transport;
+    sw_transport t = h->hep ? hep_transport(w, h->iface) : w->d->cfg->listens[h->iface].transport;
     if (conn_new(w, h->fd, &h->peer, t, h->iface, 0, h->hep))
         w->c.conn_accepted++;
 }
@@ -405,7 +420,7 @@ static void accept_on(swd_worker *w, int lfd, unsigned iface, int hep)
             }
             continue;
         }
-        sw_transport t = hep ? SW_TRANSPORT_TCP : w->d->cfg->listens[iface].transport;
+        sw_transport t = hep ? hep_transport(w, iface) : w->d->cfg->listens[iface].transport;
         if (conn_new(w, fd, &peer, t, iface, 0, hep))
             w->c.conn_accepted++;
     }
@@ -476,6 +491,7 @@ static int tls_step(swd_worker *w, swd_conn *c)
         as[0] = '\0';
     w->c.tls_handshake_failed++;
     const char *why = sw_stream_error(c->st);
+    swd_tls_failure(w->d, tls_slot(c), &c->peer, why); /* an event now and then, a metric always */
     uint64_t sup;
     if (!cx_log_due(w, cx_reason(w->cx->tls_log, CX_LOG_REASONS, why), &sup))
         w->c.tls_log_suppressed++;

@@ -139,6 +139,15 @@ typedef struct swd_counters {
 /* ---- the daemon -------------------------------------------------------------- */
 typedef struct swd_worker swd_worker;
 
+/* TLS failure slots: a `listen tls` line's index, SWD_MAX_LISTENS + a
+ * `hep tls` line's index, or SWD_TLS_SLOT_CLIENT for outgoing
+ * connections (next hops). */
+#define SWD_TLS_SLOT_CLIENT (SWD_MAX_LISTENS + SWD_MAX_HEPS)
+#define SWD_TLS_SLOTS (SWD_TLS_SLOT_CLIENT + 1)
+/* At most one tls_failure event per slot in this interval; the failures in
+ * between are counted in the next one. */
+#define SWD_TLS_EVENT_NS (INT64_C(10) * 1000000000)
+
 typedef struct swd_daemon {
     swd_config *cfg;
     unsigned nworkers;
@@ -146,6 +155,7 @@ typedef struct swd_daemon {
     sw_proxy_iface ifaces[SWD_MAX_LISTENS]; /* config listens, advertised addresses */
     SSL_CTX *tls_server[SWD_MAX_LISTENS];
     SSL_CTX *tls_client;
+    SSL_CTX *hep_tls[SWD_MAX_HEPS]; /* `hep tls` listeners' server contexts */
     struct swd_events *events;  /* the event pipeline (sink.c); NULL = count only */
     _Atomic(swd_policy_gen *) policy;
     atomic_int stop;
@@ -169,6 +179,10 @@ typedef struct swd_daemon {
     _Atomic uint64_t bundle_refused[16];
     _Atomic uint64_t bundle_version;
     swd_bundle_note bundle_notes[SWD_BUNDLE_NOTES];
+    /* sipwall's own security events (swd_audit, swd_tls_failure) by type,
+     * and TLS handshake failures by listener slot (SWD_TLS_SLOT_*) */
+    _Atomic uint64_t security_events[SW_EVT__COUNT];
+    _Atomic uint64_t tls_failures[SWD_TLS_SLOTS];
 } swd_daemon;
 
 /* The shared store's ceiling for a policy; on reload the store is resized
@@ -263,6 +277,16 @@ void swd_events_stats(swd_daemon *d, void *out);
  * through the pipeline's last producer (under a lock: any thread).  */
 void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *who,
                const sw_addr *from, const char *what, const char *detail);
+/* 64 lowercase hex digits and a NUL for a SHA-256 (sink.c). */
+void swd_sha256_hex(const uint8_t sha[32], char out[65]);
+
+/* A TLS handshake that failed on slot (SWD_TLS_SLOT_*) with peer and why:
+ * counted at once (metrics), and a tls_failure event (category system,
+ * rule sipwall.tls.handshake_failed, evidence `failures`) at most once per
+ * SWD_TLS_EVENT_NS per slot, carrying every failure since the previous one
+ * and the last peer and reason; the rest follow from swd_events_tick and
+ * swd_events_close.  Any thread. */
+void swd_tls_failure(swd_daemon *d, unsigned slot, const sw_addr *peer, const char *why);
 /* Drains every queue into the outputs, stops the writer, closes all.
  * After the workers have stopped.  NULL-safe. */
 void swd_events_close(swd_daemon *d);

@@ -168,6 +168,8 @@ int swd_check_secrets(const swd_config *cfg, char *err, size_t errlen)
         rc = key_file(cfg, uid, cfg->exports[i].line, "export key", cfg->exports[i].key, err, errlen);
     if (rc == SW_OK && cfg->api.on)
         rc = key_file(cfg, uid, cfg->api.line, "admin-api key", cfg->api.key, err, errlen);
+    for (unsigned i = 0; rc == SW_OK && i < cfg->nheps; i++)
+        rc = key_file(cfg, uid, cfg->heps[i].line, "hep key", cfg->heps[i].key, err, errlen);
     if (rc == SW_OK && cfg->state_redis.line) {
         const swd_state_redis *r = &cfg->state_redis;
         rc = key_file(cfg, uid, r->line, "state redis key", r->key, err, errlen);
@@ -211,6 +213,15 @@ void swd_warn_plain_listeners(swd_daemon *d)
                  sw_transport_name(h->transport), a, h->line,
                  h->auth_key ? "" : " and takes packets without an auth-key");
         swd_warn("main", "insecure listener: %s", detail);
+        swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.insecure-listener", "config", NULL, "insecure", detail);
+    }
+    if (cfg->state_redis.line && cfg->state_redis.insecure) {
+        if (sw_addr_format(&cfg->state_redis.addr, a, sizeof a) < 0)
+            a[0] = '\0';
+        snprintf(detail, sizeof detail,
+                 "state redis %s (line %d) is plain text (no ca=) to a non-loopback address", a,
+                 cfg->state_redis.line);
+        swd_warn("main", "insecure connection: %s", detail);
         swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.insecure-listener", "config", NULL, "insecure", detail);
     }
     if (cfg->has_metrics && cfg->metrics_insecure) {

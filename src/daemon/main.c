@@ -59,6 +59,12 @@ static int setup_ifaces(swd_daemon *d, char *err, size_t errlen)
                 return SW_EINVAL;
         }
     }
+    for (unsigned i = 0; i < cfg->nheps; i++) { /* hep tls: HEP3 over TLS */
+        const swd_hep *h = &cfg->heps[i];
+        if (h->tls && !(d->hep_tls[i] = sw_tls_server_ctx(h->cert, h->key, h->ca, (sw_tls_verify)h->verify,
+                                                          err, errlen)))
+            return SW_EINVAL;
+    }
     int need_client = cfg->tls_client_cert || cfg->tls_client_ca;
     for (unsigned i = 0; i < cfg->nforward; i++)
         need_client |= cfg->forward[i].transport == SW_TRANSPORT_TLS;
@@ -110,6 +116,46 @@ static int drop_privileges(const swd_config *cfg, char *err, size_t errlen)
         return SW_EIO;
     swd_info("main", "running as %s (uid %u, gid %u)", cfg->user, (unsigned)pw->pw_uid, (unsigned)gid);
     return SW_OK;
+}
+
+/* The security events of a start: what the process holds after the drop
+ * (type privilege, rule sipwall.privileges) and the policy generation in
+ * force with its hash (admin_change, rule config.start), the baseline the
+ * config.reload events continue. */
+static void start_events(swd_daemon *d)
+{
+    char what[300], detail[500];
+    int kept;
+    swd_privs_describe(what, sizeof what, &kept);
+    snprintf(detail, sizeof detail, "privileges dropped%s%s: %d capabilit%s kept; %s",
+             d->cfg->user ? " to user " : " (no user configured: root without capabilities)",
+             d->cfg->user ? d->cfg->user : "", kept, kept == 1 ? "y" : "ies", what);
+    swd_audit(d, SW_EVT_PRIVILEGE, "sipwall.privileges", d->cfg->user ? d->cfg->user : "root", NULL,
+              "privilege drop", detail);
+    const swd_policy_gen *g = atomic_load(&d->policy);
+    char hx[65];
+    swd_sha256_hex(g->policy->sha256, hx);
+    snprintf(detail, sizeof detail, "started with policy generation %llu (sha256 %s)%s%s",
+             (unsigned long long)g->gen, hx, d->cfg->bundle ? " from the bundle " : "",
+             d->cfg->bundle ? d->cfg->bundle : "");
+    swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.start", "sipwalld", NULL, "policy", detail);
+}
+
+/* A start that a key check refused (a key file's owner or mode, a weak
+ * or placeholder key): besides the message on stderr and in the log, an
+ * integrity_failure event (rule sipwall.start.refused) in the event store
+ * when one is configured, so that the refusal reaches the SIEM with the
+ * next export.  The message names the file and the line, never a secret.
+ * Other refusals (a busy port, a missing directory) are not security
+ * events and stay in the log. */
+static void start_refused(swd_daemon *d, const char *why)
+{
+    char e2[512];
+    if (swd_check_secrets(d->cfg, e2, sizeof e2) == SW_OK)
+        return; /* not a key refusal */
+    if ((!d->cfg->events && !d->cfg->events_db) || swd_events_open(d, e2, sizeof e2) != SW_OK)
+        return;
+    swd_audit(d, SW_EVT_INTEGRITY_FAILURE, "sipwall.start.refused", "sipwalld", NULL, "start", why);
 }
 
 /* ---- start-up checks and run-time files ---------------------------------------------------- */
@@ -224,8 +270,10 @@ static int run(const char *path)
     signal(SIGPIPE, SIG_IGN);
     swd_info("main", "sipwalld %s starting: mode=%s workers=%u config=%s", swd_version(),
              swd_mode_name(cfg.mode), d->nworkers, path);
-    if (start_checks(&cfg, d->nworkers, err, sizeof err) != SW_OK)
+    if (start_checks(&cfg, d->nworkers, err, sizeof err) != SW_OK) {
+        start_refused(d, err);
         goto out;
+    }
     if (cfg.secret_path &&
         swd_secret_load_or_create(cfg.secret_path, d->secret, err, sizeof err) != SW_OK)
         goto out;
@@ -279,6 +327,7 @@ static int run(const char *path)
     if (swd_publish_start(d, err, sizeof err) != SW_OK)
         goto out;
     swd_warn_plain_listeners(d); /* insecure=yes listeners: a warning event each */
+    start_events(d);
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
              g->policy->name ? g->policy->name : "unnamed");
@@ -322,6 +371,8 @@ out:
     for (unsigned i = 0; i < SWD_MAX_LISTENS; i++)
         sw_tls_ctx_free(d->tls_server[i]);
     sw_tls_ctx_free(d->tls_client);
+    for (unsigned i = 0; i < SWD_MAX_HEPS; i++)
+        sw_tls_ctx_free(d->hep_tls[i]);
     swd_intel_close(d); /* its engine borrows the policy and the store */
     swd_policy_gen_free(atomic_load(&d->policy));
     swd_state_close(d);

@@ -235,6 +235,47 @@ static void put_verdicts(sw_metrics *m, swd_daemon *d)
     free(rows);
 }
 
+/* sipwall's own security events (docs/security.md "Security logging"):
+ * every type sipwall raises about itself, zero included, and the TLS
+ * handshake failures of each TLS listener. */
+static void put_security(sw_metrics *m, swd_daemon *d)
+{
+    static const sw_event_type own[] = {SW_EVT_EVENT_LOSS,        SW_EVT_ADMIN_AUTH_FAILURE,
+                                        SW_EVT_ADMIN_CHANGE,      SW_EVT_INTEGRITY_FAILURE,
+                                        SW_EVT_INTEGRITY_WARNING, SW_EVT_TLS_FAILURE,
+                                        SW_EVT_PRIVILEGE};
+    if (sw_metrics_family(m, "sipwall_security_events_total", SW_METRIC_COUNTER,
+                          "sipwall's own security events raised, by type (event_loss counts "
+                          "summaries written by the pipeline, not here)") == SW_OK)
+        for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+            if (own[i] == SW_EVT_EVENT_LOSS)
+                continue; /* the pipeline's own summaries: sipwall_events_total */
+            sw_metric_label l[] = {{"type", sw_event_type_name(own[i])}};
+            (void)sw_metrics_u64(m, l, 1, atomic_load(&d->security_events[own[i]]));
+        }
+    if (sw_metrics_family(m, "sipwall_tls_handshake_failures_total", SW_METRIC_COUNTER,
+                          "TLS handshakes that failed, by listener (outgoing: to next hops)") != SW_OK)
+        return;
+    char name[80], a[SW_ADDR_STRLEN];
+    for (unsigned i = 0; i < d->cfg->nlistens && i < SWD_MAX_LISTENS; i++) {
+        if (d->cfg->listens[i].transport != SW_TRANSPORT_TLS)
+            continue;
+        sw_metric_label l[] = {{"listener", d->cfg->listens[i].name}};
+        (void)sw_metrics_u64(m, l, 1, atomic_load(&d->tls_failures[i]));
+    }
+    for (unsigned i = 0; i < d->cfg->nheps && i < SWD_MAX_HEPS; i++) {
+        if (!d->cfg->heps[i].tls)
+            continue;
+        if (sw_addr_format(&d->cfg->heps[i].addr, a, sizeof a) < 0)
+            a[0] = '\0';
+        snprintf(name, sizeof name, "hep-%s", a);
+        sw_metric_label l[] = {{"listener", name}};
+        (void)sw_metrics_u64(m, l, 1, atomic_load(&d->tls_failures[SWD_MAX_LISTENS + i]));
+    }
+    sw_metric_label l[] = {{"listener", "outgoing"}};
+    (void)sw_metrics_u64(m, l, 1, atomic_load(&d->tls_failures[SWD_TLS_SLOT_CLIENT]));
+}
+
 static void put_listeners(sw_metrics *m, swd_daemon *d)
 {
     if (sw_metrics_family(m, "sipwall_messages_total", SW_METRIC_COUNTER,
@@ -555,6 +596,7 @@ char *swd_metrics_text(swd_daemon *d, size_t *len)
     one_u64(m, "sipwall_policy_reloads_total", SW_METRIC_COUNTER, "Policy reloads done",
             __atomic_load_n(&d->reloads, __ATOMIC_RELAXED));
     put_bundles(m, d);
+    put_security(m, d);
     put_listeners(m, d);
     put_verdicts(m, d);
     put_engine(m, d);

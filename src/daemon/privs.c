@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -55,4 +56,44 @@ int swd_caps_clear(char *err, size_t errlen)
         return SW_EIO;
     }
     return SW_OK;
+}
+
+/* The value of a "Name:\thex" line of /proc/self/status, or -1. */
+static long long status_hex(const char *text, const char *name)
+{
+    const char *p = strstr(text, name);
+    if (!p)
+        return -1;
+    p += strlen(name);
+    while (*p == ':' || *p == '\t' || *p == ' ')
+        p++;
+    char *end;
+    unsigned long long v = strtoull(p, &end, 16);
+    return end == p ? -1 : (long long)v;
+}
+
+void swd_privs_describe(char *out, size_t len, int *kept)
+{
+    char st[8192];
+    size_t n = 0;
+    FILE *f = fopen("/proc/self/status", "re");
+    if (f) {
+        n = fread(st, 1, sizeof st - 1, f);
+        fclose(f);
+    }
+    st[n] = '\0';
+    long long prm = status_hex(st, "\nCapPrm"), eff = status_hex(st, "\nCapEff"),
+              bnd = status_hex(st, "\nCapBnd");
+    uid_t ru, eu, su;
+    gid_t rg, eg, sg;
+    if (getresuid(&ru, &eu, &su) < 0)
+        ru = eu = su = (uid_t)-1;
+    if (getresgid(&rg, &eg, &sg) < 0)
+        rg = eg = sg = (gid_t)-1;
+    *kept = prm < 0 ? -1 : __builtin_popcountll((unsigned long long)prm);
+    snprintf(out, len,
+             "uid %u/%u/%u gid %u/%u/%u cap_prm %llx cap_eff %llx cap_bnd %llx no_new_privs %d dumpable %d",
+             (unsigned)ru, (unsigned)eu, (unsigned)su, (unsigned)rg, (unsigned)eg, (unsigned)sg,
+             (unsigned long long)prm, (unsigned long long)eff, (unsigned long long)bnd,
+             prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 }

@@ -32,6 +32,8 @@ struct swd_reloader {
     uint64_t gen;         /* being compiled or published */
     int64_t t0, ack_deadline;
     swd_policy_gen *result, *old;
+    uint64_t old_gen;     /* the generation the one published replaced, and its hash */
+    uint8_t old_sha[32];
     char err[2048];
     char smsg[200];       /* what the shared state store said about the reload */
     int again;            /* a request arrived during this reload */
@@ -148,6 +150,14 @@ static void finish_acking(swd_reloader *r, int all_took_it)
     swd_info("reload", "policy generation %llu in force (%s, %u rules) after %.1f ms",
              (unsigned long long)g->gen, g->policy->name ? g->policy->name : "unnamed", g->policy->nrules,
              ms);
+    /* the change itself, whoever asked for it (SIGHUP, ctl, the admin API) */
+    char oh[65], nh[65], detail[300];
+    swd_sha256_hex(r->old_sha, oh);
+    swd_sha256_hex(g->policy->sha256, nh);
+    snprintf(detail, sizeof detail, "policy generation %llu (sha256 %s) replaced generation %llu (sha256 %s)%s",
+             (unsigned long long)g->gen, nh, (unsigned long long)r->old_gen, oh,
+             memcmp(r->old_sha, g->policy->sha256, 32) == 0 ? "; the policy text is unchanged" : "");
+    swd_audit(d, SW_EVT_ADMIN_CHANGE, "config.reload", "sipwalld", NULL, "policy", detail);
     char msg[400];
     snprintf(msg, sizeof msg, "ok generation %llu rules %u in %.1f ms%s%s", (unsigned long long)g->gen,
              g->policy->nrules, ms, r->smsg[0] ? "; " : "", r->smsg);
@@ -180,6 +190,8 @@ void swd_reloader_poll(swd_reloader *r)
             r->state = R_IDLE;
         } else {
             r->old = atomic_exchange(&d->policy, r->result);
+            r->old_gen = r->old->gen;
+            memcpy(r->old_sha, r->old->policy->sha256, sizeof r->old_sha);
             swd_intel_policy(d, r->result->policy); /* while the old one is still allocated */
             r->result = NULL;
             swd_workers_wake(d);

@@ -107,7 +107,7 @@ int swd_sensor_create(swd_daemon *d, char *err, size_t errlen)
         char as[SW_ADDR_STRLEN];
         if (sw_addr_format(&hp->addr, as, sizeof as) < 0)
             as[0] = '\0';
-        swd_info("sensor", "HEP input %s %s%s", sw_transport_name(hp->transport), as,
+        swd_info("sensor", "HEP input %s %s%s", hp->tls ? "tls" : sw_transport_name(hp->transport), as,
                  hp->auth_key ? " (auth key required)" : "");
     }
     for (unsigned i = 0; i < cfg->ncaptures; i++) {

@@ -34,7 +34,18 @@ struct swd_events {
      * in a small table that reuses its oldest slot when full */
     sw_event_ids audit_ids;
     struct { uint64_t key; int64_t start; } audit_inc[SWD_AUDIT_INCIDENTS];
+    /* TLS handshake failures per listener (swd_tls_failure): counted
+     * between summary events, at most one per SWD_TLS_EVENT_NS each */
+    pthread_mutex_t tls_mu;
+    struct {
+        uint64_t pending;  /* failures not in an event yet */
+        int64_t next_ns;   /* no summary before this */
+        sw_addr peer;      /* the last failure's peer and reason */
+        char why[96];
+    } tls[SWD_TLS_SLOTS];
 };
+
+static void tls_failures_flush(swd_daemon *d, int all);
 
 /* A path where a symbolic link stands is refused: the daemon opens these
  * files as root before it drops privileges, in directories its user may
@@ -189,6 +200,7 @@ int swd_events_open(swd_daemon *d, char *err, size_t errlen)
         return SW_ENOMEM;
     }
     pthread_mutex_init(&e->audit_mu, NULL);
+    pthread_mutex_init(&e->tls_mu, NULL);
     sw_event_ids_init(&e->audit_ids);
     d->events = e;
     swd_info("events", "events: store %s, file %s, %u queues of %u events",
@@ -259,6 +271,7 @@ void swd_events_tick(swd_daemon *d)
 {
     if (!d->events)
         return;
+    tls_failures_flush(d, 0);
     sw_event_pipeline_stats st;
     sw_event_pipeline_stats_get(d->events->pipe, &st);
     sw_event_pipeline_stats *l = &d->events->last;
@@ -320,6 +333,7 @@ void swd_events_close(swd_daemon *d)
     swd_events *e = d->events;
     if (!e)
         return;
+    tls_failures_flush(d, 1); /* the workers are gone: the last counts */
     sw_event_pipeline_stats st;
     /* writes everything accepted (retrying a failing store for a while) */
     int rc = sw_event_pipeline_free(e->pipe, &st);
@@ -334,6 +348,7 @@ void swd_events_close(swd_daemon *d)
     (void)sw_event_sink_close(e->file);
     sw_event_store_close(e->store);
     pthread_mutex_destroy(&e->audit_mu);
+    pthread_mutex_destroy(&e->tls_mu);
     free(e);
     d->events = NULL;
 }
@@ -381,34 +396,137 @@ static void audit_ids(swd_events *e, sw_event *ev, const char *rule, const sw_ad
     ev->incident_id[16] = '\0';
 }
 
-void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *who,
-               const sw_addr *from, const char *what, const char *detail)
+/* swd_audit with one more number in the evidence (num_key NULL: none). */
+static void audit_emit(swd_daemon *d, sw_event_type type, const char *rule, const char *who,
+                       const sw_addr *from, const char *what, const char *detail, const char *num_key,
+                       int64_t num)
 {
     char fromtxt[SW_ADDR_STRLEN] = "local";
     if (from && from->family)
         (void)sw_addr_format(from, fromtxt, sizeof fromtxt);
-    if (type == SW_EVT_ADMIN_AUTH_FAILURE || type == SW_EVT_INTEGRITY_FAILURE)
+    int refused = type == SW_EVT_ADMIN_AUTH_FAILURE || type == SW_EVT_INTEGRITY_FAILURE ||
+                  type == SW_EVT_TLS_FAILURE;
+    if (refused)
         swd_warn("audit", "%s refused: who=%s from=%s %s", what, who, fromtxt, detail);
     else
         swd_info("audit", "%s by %s from %s: %s", what, who, fromtxt, detail);
+    if ((unsigned)type < SW_EVT__COUNT)
+        atomic_fetch_add(&d->security_events[type], 1);
     if (!d->events)
         return;
     sw_event ev;
     sw_event_init(&ev, type, SW_CAT_SYSTEM, rule);
     ev.ts_ns = swd_now_ns();
-    ev.action = type == SW_EVT_ADMIN_AUTH_FAILURE || type == SW_EVT_INTEGRITY_FAILURE
-                    ? SW_ACTION_REJECT
-                    : SW_ACTION_ALLOW;
+    ev.action = refused ? SW_ACTION_REJECT : SW_ACTION_ALLOW;
     ev.reason = sw_str_make(detail, strlen(detail));
     if (from && from->family)
         ev.src = *from;
     (void)sw_event_add_str(&ev, "who", sw_str_make(who, strlen(who)));
     (void)sw_event_add_str(&ev, "what", sw_str_make(what, strlen(what)));
     (void)sw_event_add_str(&ev, "from", sw_str_make(fromtxt, strlen(fromtxt)));
+    if (num_key)
+        (void)sw_event_add_num(&ev, num_key, num);
     pthread_mutex_lock(&d->events->audit_mu);
     audit_ids(d->events, &ev, rule, from);
     sw_event_sink *s = sw_event_pipeline_producer(d->events->pipe, d->nworkers);
     if (s)
         (void)sw_event_emit(s, &ev);
     pthread_mutex_unlock(&d->events->audit_mu);
+}
+
+void swd_audit(swd_daemon *d, sw_event_type type, const char *rule, const char *who,
+               const sw_addr *from, const char *what, const char *detail)
+{
+    audit_emit(d, type, rule, who, from, what, detail, NULL, 0);
+}
+
+void swd_sha256_hex(const uint8_t sha[32], char out[65])
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[sha[i] >> 4];
+        out[2 * i + 1] = hx[sha[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* The listener a TLS slot stands for, as the config names it. */
+static void tls_slot_name(const swd_daemon *d, unsigned slot, char *out, size_t len)
+{
+    char a[SW_ADDR_STRLEN] = "?";
+    if (slot < SWD_MAX_LISTENS && slot < d->cfg->nlistens) {
+        (void)sw_addr_format(&d->cfg->listens[slot].addr, a, sizeof a);
+        snprintf(out, len, "listen tls %s", a);
+    } else if (slot >= SWD_MAX_LISTENS && slot < SWD_TLS_SLOT_CLIENT) {
+        unsigned h = slot - SWD_MAX_LISTENS;
+        if (h < d->cfg->nheps)
+            (void)sw_addr_format(&d->cfg->heps[h].addr, a, sizeof a);
+        snprintf(out, len, "hep tls %s", a);
+    } else {
+        snprintf(out, len, "outgoing tls");
+    }
+}
+
+/* Emits the summary of slot: n failures, the last one's peer and reason. */
+static void tls_summary(swd_daemon *d, unsigned slot, uint64_t n, const sw_addr *peer, const char *why)
+{
+    char where[96], detail[400];
+    tls_slot_name(d, slot, where, sizeof where);
+    snprintf(detail, sizeof detail,
+             "%llu TLS handshake%s failed on %s since the last report; the last: %s",
+             (unsigned long long)n, n == 1 ? "" : "s", where, why);
+    audit_emit(d, SW_EVT_TLS_FAILURE, "sipwall.tls.handshake_failed", "peer", peer, where, detail,
+               "failures", (int64_t)n);
+}
+
+void swd_tls_failure(swd_daemon *d, unsigned slot, const sw_addr *peer, const char *why)
+{
+    if (slot >= SWD_TLS_SLOTS)
+        slot = SWD_TLS_SLOT_CLIENT;
+    atomic_fetch_add(&d->tls_failures[slot], 1);
+    swd_events *e = d->events;
+    if (!e)
+        return; /* counted above; no event store to summarise into */
+    int64_t now = swd_now_ns();
+    uint64_t n = 0;
+    sw_addr p;
+    char w[96];
+    pthread_mutex_lock(&e->tls_mu);
+    e->tls[slot].pending++;
+    e->tls[slot].peer = *peer;
+    snprintf(e->tls[slot].why, sizeof e->tls[slot].why, "%s", why ? why : "unknown");
+    if (now >= e->tls[slot].next_ns) {
+        n = e->tls[slot].pending;
+        e->tls[slot].pending = 0;
+        e->tls[slot].next_ns = now + SWD_TLS_EVENT_NS;
+        p = e->tls[slot].peer;
+        memcpy(w, e->tls[slot].why, sizeof w);
+    }
+    pthread_mutex_unlock(&e->tls_mu);
+    if (n)
+        tls_summary(d, slot, n, &p, w);
+}
+
+/* The summaries of failures that came after a slot's last event, once its
+ * interval is over (from the control thread's tick). */
+static void tls_failures_flush(swd_daemon *d, int all)
+{
+    swd_events *e = d->events;
+    int64_t now = swd_now_ns();
+    for (unsigned i = 0; i < SWD_TLS_SLOTS; i++) {
+        uint64_t n = 0;
+        sw_addr p;
+        char w[96];
+        pthread_mutex_lock(&e->tls_mu);
+        if (e->tls[i].pending && (all || now >= e->tls[i].next_ns)) {
+            n = e->tls[i].pending;
+            e->tls[i].pending = 0;
+            e->tls[i].next_ns = now + SWD_TLS_EVENT_NS;
+            p = e->tls[i].peer;
+            memcpy(w, e->tls[i].why, sizeof w);
+        }
+        pthread_mutex_unlock(&e->tls_mu);
+        if (n)
+            tls_summary(d, i, n, &p, w);
+    }
 }

@@ -149,6 +149,17 @@ static int check_tls(const swd_config *cfg, char *err, size_t errlen)
         }
         sw_tls_ctx_free(ctx);
     }
+    for (unsigned i = 0; i < cfg->nheps; i++) {
+        const swd_hep *h = &cfg->heps[i];
+        if (!h->tls)
+            continue;
+        SSL_CTX *ctx = sw_tls_server_ctx(h->cert, h->key, h->ca, (sw_tls_verify)h->verify, e2, sizeof e2);
+        if (!ctx) {
+            snprintf(err, errlen, "%s:%d: hep tls: %s", cfg->path, h->line, e2);
+            return SW_EINVAL;
+        }
+        sw_tls_ctx_free(ctx);
+    }
     if (cfg->tls_client_cert || cfg->tls_client_ca) {
         SSL_CTX *ctx = sw_tls_client_ctx(cfg->tls_client_cert, cfg->tls_client_key, cfg->tls_client_ca,
                                          cfg->tls_client_ca ? (sw_tls_verify)cfg->tls_client_verify

@@ -116,6 +116,14 @@ void swd_caps_bound_drop(void);
  * or SW_EIO with the reason in err. */
 int swd_caps_clear(char *err, size_t errlen);
 
+/* What the process holds now, as the kernel reports it: real/effective/
+ * saved user and group ids, the permitted, effective and bounding
+ * capability sets (hex masks from /proc/self/status), no_new_privs and
+ * dumpable, e.g. "uid 0/0/0 gid 0/0/0 cap_prm 0 cap_eff 0 cap_bnd 0
+ * no_new_privs 1 dumpable 0".  *kept is the number of permitted
+ * capabilities (-1 when unknown).  For the privilege event. */
+void swd_privs_describe(char *out, size_t len, int *kept);
+
 /* A warning in the log and an audit event (category system, type
  * admin_change, rule config.insecure-listener) for every plain-text
  * listener configured with insecure=yes (HEP, metrics): at start, once the

@@ -10,6 +10,9 @@
 #include "net/keys_int.h"
 #include "sipwall/net.h"
 
+/* TLS 1.2 (and DTLS 1.2) suites a sipwall server accepts. */
+#define SW__TLS12_SERVER_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+
 static void ssl_fail(char *err, size_t errlen, const char *what, const char *file)
 {
     unsigned long e = ERR_get_error();
@@ -42,6 +45,15 @@ static SSL_CTX *make_ctx(int server, int dtls, const char *cert, const char *key
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET |
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* A server offers TLS 1.2 only with forward secrecy and an AEAD cipher
+     * (ECDHE with AES-GCM or ChaCha20-Poly1305): no RSA key exchange, no
+     * CBC with SHA-1 (sipwall assess TLS-03 holds it against sipwalld too).
+     * TLS 1.3 keeps OpenSSL's suites, which are all AEAD.  Clients keep the
+     * defaults: a partner's older server is its operator's finding. */
+    if (server && SSL_CTX_set_cipher_list(ctx, SW__TLS12_SERVER_CIPHERS) != 1) {
+        ssl_fail(err, errlen, "cipher list", NULL);
+        goto bad;
+    }
     SSL_CTX_set_mode(ctx, (dtls ? 0 : SSL_MODE_ENABLE_PARTIAL_WRITE) | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     if (cert && SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {

@@ -5,6 +5,8 @@
 #ifndef SW_POLICY_BUILD_H
 #define SW_POLICY_BUILD_H
 
+#include <sodium.h>
+
 #include "policy/policy_int.h"
 
 typedef struct pl_loc {
@@ -133,6 +135,7 @@ typedef struct pl_limits {
 
 typedef struct pl_build {
     sw_policy_diags *diags;
+    crypto_hash_sha256_state sha; /* over every text read (sw_policy.sha256) */
     int oom;
     int io_error;
 
@@ -175,6 +178,8 @@ typedef struct pl_build {
 /* Reads a file of the policy from b->src or the disk (regular_only for
  * the disk): SW_OK and *text, else an SW_E* code with errno set for the
  * message. */
+/* Adds a text read for the policy to b->sha (its length first). */
+void pl_hash_text(pl_build *b, const char *text, size_t len);
 int pl_read(pl_build *b, const char *path, int regular_only, char **text, size_t *len);
 
 /* parse.c */

@@ -168,6 +168,7 @@ void pl_build_init(pl_build *b, sw_policy_diags *diags)
 {
     memset(b, 0, sizeof *b);
     b->diags = diags;
+    crypto_hash_sha256_init(&b->sha);
     for (unsigned d = 0; d < SW_DET__COUNT; d++)
         sw__policy_detector_defaults(&b->detectors[d].conf, (sw_detector_id)d);
     sw__policy_limits_defaults(&b->limits.l);
@@ -2054,7 +2055,8 @@ static void rule_stmt(parser *ps, const kw *k, void *ctx)
         }
         if (r->event == SW_EVT_EVENT_LOSS || r->event == SW_EVT_ADMIN_AUTH_FAILURE ||
             r->event == SW_EVT_ADMIN_CHANGE || r->event == SW_EVT_INTEGRITY_FAILURE ||
-            r->event == SW_EVT_INTEGRITY_WARNING) { /* sipwall's own: no rule may claim them */
+            r->event == SW_EVT_INTEGRITY_WARNING || r->event == SW_EVT_TLS_FAILURE ||
+            r->event == SW_EVT_PRIVILEGE) { /* sipwall's own: no rule may claim them */
             err_at(ps, t, "event type '%s' is reserved for sipwall's own events", t->text);
             fail(ps);
             return;

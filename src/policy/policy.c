@@ -94,8 +94,10 @@ static int finish(pl_build *b, sw_policy **out)
         rc = pl_compile(b, out);
     if (rc == SW_OK && b->oom)
         rc = SW_ENOMEM;
-    if (rc == SW_OK)
+    if (rc == SW_OK) {
+        crypto_hash_sha256_final(&b->sha, (*out)->sha256);
         pl_lint_compiled(*out, b->diags);
+    }
     if (rc != SW_OK && *out) {
         sw_policy_free(*out);
         *out = NULL;
@@ -109,6 +111,7 @@ void pl_parse_file(pl_build *b, const char *path)
     if (strcmp(path, BUILTIN_DEFAULT) == 0) {
         size_t len;
         const char *text = sw_policy_default_text(&len);
+        pl_hash_text(b, text, len);
         uint32_t idx = pl_add_file(b, path);
         pl_parse_text(b, idx, text, len, NULL);
         return;
@@ -161,17 +164,31 @@ int sw_policy_load(const char *const *paths, size_t n, sw_policy **out, sw_polic
     return finish(&b, out);
 }
 
+void pl_hash_text(pl_build *b, const char *text, size_t len)
+{
+    unsigned char n[8];
+    for (int i = 0; i < 8; i++)
+        n[i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    crypto_hash_sha256_update(&b->sha, n, sizeof n);
+    crypto_hash_sha256_update(&b->sha, (const unsigned char *)text, len);
+}
+
 int pl_read(pl_build *b, const char *path, int regular_only, char **text, size_t *len)
 {
-    if (!b->src)
-        return sw__read_file_capped(path, SW_POLICY_MAX_FILE, regular_only, text, len);
-    *text = NULL;
-    *len = 0;
-    int rc = b->src->read(b->src->ctx, path, SW_POLICY_MAX_FILE, text, len);
-    if (rc == SW_ENOTFOUND) {
-        errno = ENOENT;
-        rc = SW_EIO;
+    int rc;
+    if (!b->src) {
+        rc = sw__read_file_capped(path, SW_POLICY_MAX_FILE, regular_only, text, len);
+    } else {
+        *text = NULL;
+        *len = 0;
+        rc = b->src->read(b->src->ctx, path, SW_POLICY_MAX_FILE, text, len);
+        if (rc == SW_ENOTFOUND) {
+            errno = ENOENT;
+            rc = SW_EIO;
+        }
     }
+    if (rc == SW_OK)
+        pl_hash_text(b, *text, *len);
     return rc;
 }
 
@@ -201,6 +218,7 @@ int sw_policy_load_text(const char *name, const char *text, size_t len, const ch
     pl_build b;
     pl_build_init(&b, diags);
     uint32_t idx = pl_add_file(&b, name);
+    pl_hash_text(&b, text, len);
     if (!b.oom)
         pl_parse_text(&b, idx, text, len, base_dir);
     return finish(&b, out);

@@ -4,6 +4,7 @@
 #include "sip/internal.h"
 
 #ifdef __SSE2__
+#include <ctype.h>
 #include <emmintrin.h>
 #endif
 
@@ -707,6 +708,15 @@ int sw_sip_validate(sw_sip_msg *m, sw_sip_error *err)
         if ((u->kind == SW_URI_SIP || u->kind == SW_URI_SIPS) && u->headers.len)
             return sw__fail(err, SW_EINVAL, (size_t)(u->headers.ptr - m->buf),
                             "escaped headers in Request-URI");
+        /* RFC 3261 §25.1: escaped = "%" HEXDIG HEXDIG; a user with a broken
+         * escape cannot be compared or routed (sipwall assess SIP-ROBUST-01) */
+        if (u->kind == SW_URI_SIP || u->kind == SW_URI_SIPS)
+            for (size_t i = 0; i < u->user.len; i++)
+                if (u->user.ptr[i] == '%' &&
+                    (i + 2 >= u->user.len || !isxdigit((unsigned char)u->user.ptr[i + 1]) ||
+                     !isxdigit((unsigned char)u->user.ptr[i + 2])))
+                    return sw__fail(err, SW_EINVAL, (size_t)(u->user.ptr + i - m->buf),
+                                    "broken %-escape in Request-URI user");
     }
 
     vstate vs;

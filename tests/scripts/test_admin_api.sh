@@ -301,6 +301,11 @@ cp "$T/partners.good" "$T/partners.policy"
 # ---- events and audit ---------------------------------------------------------------------------------
 sleep 0.5 # the pipeline's writer commits every 50 ms or so
 r=$(auth "$URL/v1/events?type=admin_change&limit=100")
+# sipwalld's own config.start / config.reload outcomes are admin_change
+# too (docs/security.md); the operators' changes are the admin.* rules
+cfg=$(echo "$r" | jget '",".join(sorted(set(e["event"]["rule"] for e in d["events"] if not e["event"]["rule"].startswith("admin."))))')
+check "the start and the reload done are config events too: $cfg" [ "$cfg" = "config.reload,config.start" ]
+r="200 $(echo "$r" | jget 'json.dumps({"events": [e for e in d["events"] if e["event"]["rule"].startswith("admin.")]})')"
 whats=$(echo "$r" | jget '",".join(sorted(set(e["event"]["evidence"]["what"] for e in d["events"])))')
 check "every change is an audit event (block, login-free reload, unblock): $whats" [ "$whats" = "block,reload,unblock" ]
 check "audit events name who and from where" \

@@ -295,6 +295,32 @@ static void test_passive(void **state)
     swd_config_free(&c);
 }
 
+/* hep tls: HEP3 over TLS on a TCP listener, mutual TLS by default. */
+static void test_hep_tls(void **state)
+{
+    (void)state;
+    swd_config c;
+    const char *text = "mode passive\n"
+                       "hep tls 127.0.0.1:9061 cert=" DATA "/tls/server.crt key=" DATA "/tls/server.key ca=" DATA
+                       "/tls/partners-ca.pem auth-key=0123456789abcdef0123\n"
+                       "hep tls [::1]:9062 cert=" DATA "/tls/server.crt key=" DATA "/tls/server.key verify=none\n"
+                       "hep tcp 127.0.0.1:9063\n";
+    if (parse(text, &c) != SW_OK)
+        fail_msg("%s", err);
+    assert_int_equal(c.nheps, 3);
+    assert_int_equal(c.heps[0].transport, SW_TRANSPORT_TCP);
+    assert_int_equal(c.heps[0].tls, 1);
+    assert_int_equal(c.heps[0].verify, SWD_VERIFY_REQUIRED);
+    assert_string_equal(c.heps[0].ca, DATA "/tls/partners-ca.pem");
+    assert_string_equal(c.heps[0].auth_key, "0123456789abcdef0123");
+    assert_int_equal(c.heps[1].tls, 1);
+    assert_int_equal(c.heps[1].verify, SWD_VERIFY_NONE);
+    assert_null(c.heps[1].ca);
+    assert_int_equal(c.heps[2].tls, 0);
+    assert_null(c.heps[2].cert);
+    swd_config_free(&c);
+}
+
 /* Replaces every occurrence of from by to (caller frees). */
 static char *replace_all(const char *s, const char *from, const char *to)
 {
@@ -446,7 +472,16 @@ static const err_case err_cases[] = {
     {"capture eth0 snaplen=10\n", 1, 7, "capture snaplen: 10 is out of range (256..262144)"},
     {"capture eth0\ncapture eth0\n", 1, 8, "eth0 already captured on line 7"},
     {"capture averyveryverylongifname\n", 1, 7, "is not an interface name"},
-    {"hep tls 127.0.0.1:9060\n", 1, 7, "hep: unknown transport 'tls' (udp or tcp)"},
+    {"hep sctp 127.0.0.1:9060\n", 1, 7, "hep: unknown transport 'sctp' (udp, tcp or tls)"},
+    {"hep tls 127.0.0.1:9060\n", 1, 7, "hep tls: needs cert= and key="},
+    {"hep tls 127.0.0.1:9060 cert=a key=b\n", 1, 7, "hep tls: verify=required needs ca="},
+    {"hep tls 127.0.0.1:9060 cert=a key=b verify=none insecure=yes\n", 1, 7,
+     "hep tls: insecure= is for plain-text HEP"},
+    {"hep tls 127.0.0.1:9060 cert=/nonexistent/x.crt key=" DATA "/tls/server.key verify=none\n", 1, 7,
+     "hep cert /nonexistent/x.crt: No such file or directory"},
+    {"hep tcp 127.0.0.1:9060 cert=" DATA "/tls/server.crt\n", 1, 7,
+     "hep: cert=, key=, ca= and verify= are for hep tls"},
+    {"hep tls 127.0.0.1:9060 cert=a key=b verify=maybe\n", 1, 7, "verify='maybe' is not none"},
     {"hep udp 127.0.0.1:5060\n", 1, 7, "the same address as the listener on line 4"},
     {"events \"/var/log/x\n", 1, 7, "unterminated \"quote\""},
     {"events a b\n", 1, 7, "usage: events PATH"},
@@ -809,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_side_limits),
         cmocka_unit_test(test_passive),
+        cmocka_unit_test(test_hep_tls),
         cmocka_unit_test(test_example),
         cmocka_unit_test(test_input_limits),
         cmocka_unit_test(test_mutations_never_crash),

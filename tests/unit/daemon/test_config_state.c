@@ -136,7 +136,24 @@ static void test_errors(void **state)
     expect_error("state redis 127.0.0.1:6379 queue=2", "queue");
     expect_error("state redis 127.0.0.1:6379 color=red", "unknown option");
     expect_error("state redis 127.0.0.1:6379 node=\"a b\"", "node=");
+    /* plain text off loopback needs insecure=yes (or ca= for TLS) */
+    expect_error("state redis 192.0.2.20:6379", "192.0.2.20:6379 is plain text on a non-loopback address");
+    expect_error("state redis 192.0.2.20:6379 insecure=maybe", "insecure='maybe' is not yes or no");
+    snprintf(line, sizeof line, "state redis 192.0.2.20:6380 ca=%s/ca.pem insecure=yes", dir);
+    expect_error(line, "insecure= is for plain-text Redis");
     swd_config c;
+    if (parse("state redis 192.0.2.20:6379 insecure=yes", &c) != SW_OK)
+        fail_msg("%s", err);
+    assert_int_equal(c.state_redis.insecure, 1);
+    swd_config_free(&c);
+    snprintf(line, sizeof line, "state redis 192.0.2.20:6380 ca=%s/ca.pem", dir);
+    if (parse(line, &c) != SW_OK)
+        fail_msg("%s", err);
+    assert_int_equal(c.state_redis.insecure, 0);
+    swd_config_free(&c);
+    if (parse("state redis 127.0.0.1:6379", &c) != SW_OK) /* loopback: plain is fine */
+        fail_msg("%s", err);
+    swd_config_free(&c);
     assert_int_not_equal(parse("state redis 127.0.0.1:6379\nstate redis 127.0.0.1:6380", &c), SW_OK);
     assert_non_null(strstr(err, "t.conf:4: state already given on line 3"));
 }

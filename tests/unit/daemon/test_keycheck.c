@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/config.h"
 #include "daemon/startcheck.h"
 
 static swd_key_verdict judge(const char *k, int loopback, char *why, size_t len)
@@ -95,11 +96,45 @@ static void test_key_files(void **state)
     rmdir(dir);
 }
 
+/* The key of a `hep tls` listener is held to the same rule as every key:
+ * the start check names the directive and the line. */
+static void test_hep_tls_key(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sw-keycheck-hep.XXXXXX", cert[64], key[64], text[256], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cert, sizeof cert, "%s/c.pem", dir);
+    snprintf(key, sizeof key, "%s/k.pem", dir);
+    const char *const files[] = {cert, key};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(files[i], "w");
+        assert_non_null(f);
+        fputs("-----BEGIN X-----\n", f);
+        fclose(f);
+    }
+    snprintf(text, sizeof text, "mode passive\nhep tls 127.0.0.1:9061 cert=%s key=%s verify=none\n", cert, key);
+    swd_config c;
+    if (swd_config_parse(text, strlen(text), "t.conf", &c, err, sizeof err) != SW_OK)
+        fail_msg("%s", err);
+    assert_int_equal(chmod(key, 0644), 0);
+    assert_int_not_equal(swd_check_secrets(&c, err, sizeof err), SW_OK);
+    assert_non_null(strstr(err, "t.conf:2: hep key"));
+    assert_non_null(strstr(err, key));
+    assert_int_equal(chmod(key, 0600), 0);
+    if (swd_check_secrets(&c, err, sizeof err) != SW_OK)
+        fail_msg("%s", err);
+    swd_config_free(&c);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_weak_keys),
         cmocka_unit_test(test_key_files),
+        cmocka_unit_test(test_hep_tls_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

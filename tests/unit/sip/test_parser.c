@@ -271,6 +271,10 @@ static void test_errors(void **state)
                  SW_SIP_DATAGRAM, SW_EINVAL, "Date");
     expect_error("OPTIONS sip:a@b?Route=x SIP/2.0" CRLF HDRS "CSeq: 1 OPTIONS" CRLF CRLF,
                  SW_SIP_DATAGRAM, SW_EINVAL, "escaped headers in Request-URI");
+    expect_error("OPTIONS sip:sipwall%zz@b SIP/2.0" CRLF HDRS "CSeq: 1 OPTIONS" CRLF CRLF,
+                 SW_SIP_DATAGRAM, SW_EINVAL, "broken %-escape in Request-URI user");
+    expect_error("OPTIONS sip:sipwall%4@b SIP/2.0" CRLF HDRS "CSeq: 1 OPTIONS" CRLF CRLF,
+                 SW_SIP_DATAGRAM, SW_EINVAL, "broken %-escape in Request-URI user");
     expect_error("OPTIONS sip:a@b SIP/2.0" CRLF HDRS "CSeq: 1 OPTIONS" CRLF, SW_SIP_DATAGRAM, SW_EINVAL,
                  "not terminated");
     expect_error("garbage\x01\x02" CRLF CRLF, SW_SIP_DATAGRAM, SW_EINVAL, "");
