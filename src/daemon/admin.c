@@ -290,6 +290,10 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
             reply = swd_intel_show_json(d, w[2], msg, sizeof msg);
         } else if (nw == 3 && strcmp(w[1], "revoke") == 0) {
             (void)swd_intel_revoke(d, w[2], who, from, msg, sizeof msg);
+        } else if (nw == 2 && strcmp(w[1], "pulls") == 0) {
+            /* the intel-pull collections and their counters (daemon/pull.c) */
+            if (!(reply = swd_pull_json(d)))
+                snprintf(msg, sizeof msg, "error: out of memory");
         } else if (nw == 3 && strcmp(w[1], "take") == 0 && !(from && from->family)) {
             /* the local socket only: a path on this host */
             reply = swd_intel_take_file(d, w[2], who, msg, sizeof msg);

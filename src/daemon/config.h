@@ -175,6 +175,26 @@ typedef struct swd_intel_cfg {
     uint32_t tick_s;       /* expiry and renewal sweep, default 1 */
 } swd_intel_cfg;
 
+/* intel-pull URL collection ID org ORG [every SECONDS] [user U password-file F |
+ *   token-file F] [ca FILE] [cert FILE key FILE] [timeout SECONDS] [max-page BYTES]
+ *   [limit N] [cursor FILE] [allow-http]: a TAXII 2.1 collection pulled
+ * (daemon/pull.c, docs/exchange-intel.md) into the intel consumer. */
+#define SWD_MAX_PULLS 8
+typedef struct swd_pull_cfg {
+    int line;
+    char *url;             /* the API root, ending in '/' */
+    char *collection;      /* [A-Za-z0-9._-]{1,64} */
+    char org[17];          /* the partner: producer of its plain STIX indicators */
+    uint32_t every_s;      /* default 60 */
+    uint32_t timeout_s;    /* per request, default 30 */
+    uint32_t max_page;     /* bytes of one reply, default 16 MiB */
+    uint32_t limit;        /* objects per page asked, default 500 */
+    char *user, *password_file, *token_file;
+    char *ca, *cert, *key;
+    char *cursor;          /* NULL: next to the secret, intel-pull-ORG-COLLECTION.cursor */
+    uint8_t allow_http;
+} swd_pull_cfg;
+
 /* state redis HOST:PORT [user=] [password-file=] [prefix=] [node=] [ca= cert=
  *   key= server-name=] [queue=]: the cluster state store (docs/cluster.md) */
 typedef struct swd_state_redis {
@@ -250,6 +270,8 @@ typedef struct swd_config {
     swd_state_redis state_redis;
     swd_admin_api api;      /* admin-api; api.on = 0: none */
     swd_intel_cfg intel;    /* intel; intel.line = 0: none */
+    swd_pull_cfg pulls[SWD_MAX_PULLS]; /* intel-pull lines */
+    unsigned npulls;
 
     /* bundle FILE [state=PATH], trust-key FILE [retiring] (docs/bundles.md):
      * the policy and the location feed load only from the signed bundle */

@@ -265,6 +265,31 @@ char *swd_intel_take(swd_daemon *d, const char *buf, size_t len, const char *who
     return s;
 }
 
+/* Plain STIX indicators from a pulled collection (daemon/pull.c): already
+ * mapped to the collection's partner, applied at its trust.  Counted as
+ * a batch; results into *enforced (how many are enforced now). */
+int swd_intel_take_plain(swd_daemon *d, const sw_intel_ind *v, size_t n, const char *who, size_t *enforced)
+{
+    swd_intel *x = d->intel;
+    if (!x)
+        return SW_ENOTFOUND;
+    int64_t now = swd_now_ns();
+    size_t applied = 0, enf = 0;
+    for (size_t i = 0; i < n; i++) {
+        sw_intel_state st = SW_INTEL_REFUSED;
+        if (sw_intel_apply(x->in, &v[i], now, &st) == SW_OK) {
+            applied++;
+            enf += st == SW_INTEL_ENFORCED;
+        }
+    }
+    x->batches++;
+    x->accepted += applied;
+    swd_info("intel", "plain STIX from %s: %zu of %zu applied, %zu enforced", who, applied, n, enf);
+    if (enforced)
+        *enforced = enf;
+    return (int)applied;
+}
+
 char *swd_intel_take_file(swd_daemon *d, const char *path, const char *who, char *msg, size_t msglen)
 {
     struct stat sb;
