@@ -37,6 +37,8 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_ADMIN_API,
        D_INTEL,
        D_INTEL_PULL,
+       D_INTEL_PUSH_PEER,
+       D_INTEL_PUSH,
        D_BUNDLE, D_TRUST_KEY,
        D__COUNT };
 
@@ -1534,6 +1536,103 @@ static int d_intel_pull(cfg_parser *p)
     return SW_OK;
 }
 
+/* intel-push-peer CERT-NAME org ORG */
+static int d_intel_push_peer(cfg_parser *p)
+{
+    static const char usage[] = "usage: intel-push-peer CERT-NAME org ORG";
+    swd_config *c = p->c;
+    if (p->words.n != 4 || strcmp(p->words.w[2], "org") != 0)
+        return fail(p, p->line, "intel-push-peer: %s", usage);
+    if (c->npush_peers == SWD_MAX_PUSH_PEERS)
+        return fail(p, p->line, "intel-push-peer: more than %d partners", SWD_MAX_PUSH_PEERS);
+    const char *cn = p->words.w[1], *org = p->words.w[3];
+    size_t cl = strlen(cn), ol = strlen(org);
+    swd_push_peer *q = &c->push_peers[c->npush_peers];
+    if (cl == 0 || cl >= sizeof q->cn)
+        return fail(p, p->line, "intel-push-peer: the certificate name is 1..%zu bytes", sizeof q->cn - 1);
+    for (size_t i = 0; i < cl; i++)
+        if ((unsigned char)cn[i] < 0x20 || (unsigned char)cn[i] == 0x7f)
+            return fail(p, p->line, "intel-push-peer: a control byte in the certificate name");
+    if (ol == 0 || ol >= sizeof q->org ||
+        strspn(org, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != ol)
+        return fail(p, p->line, "intel-push-peer: org '%.*s' is not 1..16 of [A-Za-z0-9_-]", CFG_SHOW, org);
+    for (unsigned i = 0; i < c->npush_peers; i++)
+        if (strcmp(c->push_peers[i].cn, cn) == 0)
+            return fail(p, p->line, "intel-push-peer: %.*s is bound already (line %d)", CFG_SHOW, cn,
+                        c->push_peers[i].line);
+    q->line = p->line;
+    memcpy(q->cn, cn, cl + 1);
+    memcpy(q->org, org, ol + 1);
+    c->npush_peers++;
+    return SW_OK;
+}
+
+/* intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE] [queue N]
+ *   [timeout SECONDS] [allow-http] */
+static int d_intel_push(cfg_parser *p)
+{
+    static const char usage[] = "usage: intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE] "
+                                "[queue N] [timeout SECONDS] [allow-http]";
+    swd_config *c = p->c;
+    if (c->npushes == SWD_MAX_PUSHES)
+        return fail(p, p->line, "intel-push: more than %d receivers", SWD_MAX_PUSHES);
+    if (p->words.n < 2)
+        return fail(p, p->line, "intel-push: the receiver's URL is required; %s", usage);
+    swd_push_cfg *q = &c->pushes[c->npushes++];
+    memset(q, 0, sizeof *q);
+    q->line = p->line;
+    q->queue = 10000;
+    q->timeout_s = 10;
+    const char *url = p->words.w[1];
+    size_t ul = strlen(url);
+    int https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
+    if ((!https && !http) || ul < 10 || ul > 1024)
+        return fail(p, p->line, "intel-push: '%.*s' is not an http(s) URL", CFG_SHOW, url);
+    for (size_t i = 0; i < ul; i++)
+        if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
+            return fail(p, p->line, "intel-push: the URL holds a blank or a byte outside printable ASCII");
+    if (!(q->url = dup_str(p, url)))
+        return SW_ENOMEM;
+    int rc;
+    for (unsigned i = 2; i < p->words.n; i++) {
+        const char *k = p->words.w[i];
+        if (strcmp(k, "allow-http") == 0) {
+            q->allow_http = 1;
+            continue;
+        }
+        if (i + 1 >= p->words.n)
+            return fail(p, p->line, "intel-push: '%.*s' needs a value; %s", CFG_SHOW, k, usage);
+        const char *v = p->words.w[++i];
+        char **path = strcmp(k, "token-file") == 0 ? &q->token_file
+                      : strcmp(k, "ca") == 0       ? &q->ca
+                      : strcmp(k, "cert") == 0     ? &q->cert
+                      : strcmp(k, "key") == 0      ? &q->key
+                                                   : NULL;
+        if (path) {
+            if (*path)
+                return fail(p, p->line, "intel-push: %s given twice", k);
+            if (!(*path = dup_path(p, "intel-push", v)))
+                return SW_EINVAL;
+            if ((rc = check_readable(p, p->line, "intel-push", *path)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "queue") == 0) {
+            if ((rc = number(p, "intel-push queue", v, 1, 1000000, 0, &q->queue)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "timeout") == 0) {
+            if ((rc = number(p, "intel-push timeout", v, 1, 300, 0, &q->timeout_s)) != SW_OK)
+                return rc;
+        } else {
+            return fail(p, p->line, "intel-push: unknown option '%.*s'; %s", CFG_SHOW, k, usage);
+        }
+    }
+    if (http && !q->allow_http)
+        return fail(p, p->line, "intel-push: %.*s is plain HTTP: use https:// (or add allow-http, for a lab)",
+                    CFG_SHOW, url);
+    if (!!q->cert != !!q->key)
+        return fail(p, p->line, "intel-push: cert and key go together");
+    return SW_OK;
+}
+
 /* intel-pull feeds the intel consumer: it needs an intel line with keys,
  * and a place for its cursor. */
 static int validate_pulls(cfg_parser *p)
@@ -1561,6 +1660,13 @@ static int validate_pulls(cfg_parser *p)
         for (unsigned j = 0; j < i; j++)
             if (strcmp(c->pulls[j].cursor, q->cursor) == 0)
                 return fail(p, q->line, "intel-pull: the cursor file of line %d again", c->pulls[j].line);
+    }
+    for (unsigned i = 0; i < c->npush_peers; i++) {
+        if (!c->intel.line || !c->intel.keys)
+            return fail(p, c->push_peers[i].line, "intel-push-peer needs an intel line with keys DIR");
+        if (!c->api.on || !c->api.client_ca)
+            return fail(p, c->push_peers[i].line,
+                        "intel-push-peer needs admin-api with client-ca (partners push with certificates)");
     }
     return SW_OK;
 }
@@ -1685,6 +1791,8 @@ static const struct directive {
     [D_ADMIN_API] = {"admin-api", d_admin_api, 0},
     [D_INTEL] = {"intel", d_intel, 0},
     [D_INTEL_PULL] = {"intel-pull", d_intel_pull, 1},
+    [D_INTEL_PUSH_PEER] = {"intel-push-peer", d_intel_push_peer, 1},
+    [D_INTEL_PUSH] = {"intel-push", d_intel_push, 1},
     [D_BUNDLE] = {"bundle", d_bundle, 0},
     [D_TRUST_KEY] = {"trust-key", d_trust_key, 1},
 };
@@ -2037,6 +2145,14 @@ void swd_config_free(swd_config *c)
         free(q->cert);
         free(q->key);
         free(q->cursor);
+    }
+    for (unsigned i = 0; i < c->npushes && i < SWD_MAX_PUSHES; i++) {
+        swd_push_cfg *q = &c->pushes[i];
+        free(q->url);
+        free(q->ca);
+        free(q->cert);
+        free(q->key);
+        free(q->token_file);
     }
     free(c->secret_path);
     free(c->bundle);

@@ -195,6 +195,30 @@ typedef struct swd_pull_cfg {
     uint8_t allow_http;
 } swd_pull_cfg;
 
+/* intel-push-peer CERT-NAME org ORG: a partner whose client certificate
+ * (subject CN) may POST its signed objects to /v1/intel/push on the admin
+ * API (which then needs client-ca). */
+#define SWD_MAX_PUSH_PEERS 64
+typedef struct swd_push_peer {
+    int line;
+    char cn[128];
+    char org[17];
+} swd_push_peer;
+
+/* intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE] [queue N]
+ *   [timeout SECONDS] [allow-http]: a partner's push receiver
+ * (POST /v1/intel/push) to which every object published here
+ * (ctl intel publish) is sent, with retries (daemon/push.c). */
+#define SWD_MAX_PUSHES 8
+typedef struct swd_push_cfg {
+    int line;
+    char *url;
+    char *ca, *cert, *key, *token_file;
+    uint32_t queue;        /* objects waiting at most, default 10000 */
+    uint32_t timeout_s;    /* per request, default 10 */
+    uint8_t allow_http;
+} swd_push_cfg;
+
 /* state redis HOST:PORT [user=] [password-file=] [prefix=] [node=] [ca= cert=
  *   key= server-name=] [queue=]: the cluster state store (docs/cluster.md) */
 typedef struct swd_state_redis {
@@ -272,6 +296,10 @@ typedef struct swd_config {
     swd_intel_cfg intel;    /* intel; intel.line = 0: none */
     swd_pull_cfg pulls[SWD_MAX_PULLS]; /* intel-pull lines */
     unsigned npulls;
+    swd_push_peer push_peers[SWD_MAX_PUSH_PEERS]; /* intel-push-peer lines */
+    unsigned npush_peers;
+    swd_push_cfg pushes[SWD_MAX_PUSHES]; /* intel-push lines */
+    unsigned npushes;
 
     /* bundle FILE [state=PATH], trust-key FILE [retiring] (docs/bundles.md):
      * the policy and the location feed load only from the signed bundle */

@@ -259,6 +259,8 @@ static int run(const char *path)
         goto out;
     if (swd_pull_open(d, err, sizeof err) != SW_OK) /* intel-pull: credentials and TLS files as root */
         goto out;
+    if (swd_push_open(d, err, sizeof err) != SW_OK) /* intel-push: the same */
+        goto out;
     if (cfg.pid_file) {
         if (swd_pid_file_write(cfg.pid_file, err, sizeof err) != SW_OK)
             goto out;
@@ -280,6 +282,8 @@ static int run(const char *path)
         goto out;
     if (swd_pull_start(d, err, sizeof err) != SW_OK)
         goto out;
+    if (swd_push_start(d, err, sizeof err) != SW_OK)
+        goto out;
     swd_warn_plain_listeners(d); /* insecure=yes listeners: a warning event each */
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
              cfg.nlistens, cfg.nforward, cfg.nroutes, cfg.ncaptures, cfg.nheps,
@@ -296,6 +300,7 @@ out:
     atomic_store(&d->stop, 1);
     swd_api_free(d); /* its thread first: it hands commands to the control loop */
     swd_pull_close(d); /* the same: it hands pages to the control loop */
+    swd_push_close(d);
     swd_workers_join(d);
     /* a reload still compiling cannot be interrupted: the process ends
      * without it once everything else is closed (see below) */

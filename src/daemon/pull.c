@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "sipwall/admin.h"
 #include "sipwall/taxii_client.h"
 
 #define PULL_PAGES_PER_POLL 10000   /* pages one poll follows at most */
@@ -59,13 +60,30 @@ struct swd_pull {
     int efd;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    /* the hand-over slot: one page at a time */
+    /* the hand-over slot: one job at a time (submit serialises the
+     * submitters: this thread and the admin API's) */
+    pthread_mutex_t submit;
+    struct job *job;
+    int stop;
+    uint64_t pushes, push_refused; /* batches partners pushed (the admin API's thread) */
+};
+
+/* A job for the control thread: a pulled page, or a pushed batch. */
+enum { JOB_PENDING = 1, JOB_TAKEN, JOB_DONE, JOB_CANCELLED };
+typedef struct job {
+    int state;                      /* under x->mu */
+    /* a page */
     sw_taxii_page *page;
     pull_one *from;
-    int done;
-    size_t got_accepted, got_quarantined, got_plain, got_enforced;
-    int stop;
-};
+    /* a pushed batch */
+    const char *body;
+    size_t len;
+    const char *org, *who;
+    char *reply;                    /* malloc'd JSON, or NULL with msg */
+    char msg[300];
+    /* what the control thread did (take_page) */
+    size_t accepted, quarantined, plain, enforced;
+} job;
 
 /* ---- files ------------------------------------------------------------------------- */
 
@@ -328,25 +346,47 @@ static void fail_note(swd_pull *x, pull_one *p, const char *what)
     swd_warn("pull", "collection %s of %s: %s", p->c->collection, p->c->org, what);
 }
 
-/* Hands a page to the control thread and waits until it is taken (or the
- * daemon stops: then 0). */
-static int hand_over(swd_pull *x, pull_one *p, sw_taxii_page *pg)
+/* Hands a job to the control thread (an eventfd wakes the control loop)
+ * and waits until it is done.  When the daemon stops first, a job the
+ * control thread has not taken is withdrawn (0); one it has taken is
+ * waited for. */
+static int run_job(swd_pull *x, job *j)
 {
+    pthread_mutex_lock(&x->submit);
     pthread_mutex_lock(&x->mu);
-    x->page = pg;
-    x->from = p;
-    x->done = 0;
+    j->state = JOB_PENDING;
+    x->job = j;
     uint64_t one = 1;
     if (write(x->efd, &one, sizeof one) < 0) {
-        /* an eventfd counter does not fill up with one writer */
+        /* an eventfd counter does not fill up with one writer at a time */
     }
-    while (!x->done && !x->stop && !atomic_load(&x->d->stop))
-        pthread_cond_wait(&x->cv, &x->mu);
-    int taken = x->done;
-    x->page = NULL;
-    x->from = NULL;
+    while (j->state != JOB_DONE) {
+        if ((x->stop || atomic_load(&x->d->stop)) && j->state == JOB_PENDING) {
+            j->state = JOB_CANCELLED;
+            break;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+    }
+    x->job = NULL;
+    int done = j->state == JOB_DONE;
     pthread_mutex_unlock(&x->mu);
-    return taken;
+    pthread_mutex_unlock(&x->submit);
+    return done;
+}
+
+static int hand_over(swd_pull *x, pull_one *p, sw_taxii_page *pg, job *j)
+{
+    memset(j, 0, sizeof *j);
+    j->page = pg;
+    j->from = p;
+    return run_job(x, j);
 }
 
 static void poll_one(swd_pull *x, pull_one *p)
@@ -411,7 +451,8 @@ static void poll_one(swd_pull *x, pull_one *p)
             free(r.buf);
             return;
         }
-        if (!hand_over(x, p, &pg)) {
+        job jb;
+        if (!hand_over(x, p, &pg, &jb)) {
             sw_taxii_page_clear(&pg);
             free(r.buf);
             return; /* stopping: this page is not marked read */
@@ -430,9 +471,9 @@ static void poll_one(swd_pull *x, pull_one *p)
         p->plain += pg.nplain;
         p->unmapped += pg.unmapped;
         p->malformed += pg.malformed;
-        p->accepted += x->got_accepted + x->got_plain;
-        p->quarantined += x->got_quarantined;
-        p->enforced += x->got_enforced;
+        p->accepted += jb.accepted + jb.plain;
+        p->quarantined += jb.quarantined;
+        p->enforced += jb.enforced;
         p->last_ok = swd_now_ns();
         pthread_mutex_unlock(&x->mu);
         int more = pg.more && pg.next[0];
@@ -615,24 +656,56 @@ void swd_pull_poll(swd_daemon *d)
     if (read(x->efd, &v, sizeof v) < 0 && errno != EAGAIN)
         return;
     pthread_mutex_lock(&x->mu);
-    sw_taxii_page *pg = x->page;
-    pull_one *p = x->from;
-    if (!pg || x->done) {
+    job *j = x->job;
+    if (!j || j->state != JOB_PENDING) {
         pthread_mutex_unlock(&x->mu);
         return;
     }
+    j->state = JOB_TAKEN; /* the submitter waits for it now */
     pthread_mutex_unlock(&x->mu);
-    /* the page stays the thread's until done is set: read it unlocked */
-    take_counts k;
-    take_page(d, p, pg, &k);
+    if (j->page) {
+        take_counts k;
+        take_page(d, j->from, j->page, &k);
+        j->accepted = k.accepted;
+        j->quarantined = k.quarantined;
+        j->plain = k.plain;
+        j->enforced = k.enforced;
+    } else {
+        j->reply = swd_intel_take_org(d, j->body, j->len, j->org, j->who, j->msg, sizeof j->msg);
+    }
     pthread_mutex_lock(&x->mu);
-    x->got_accepted = k.accepted;
-    x->got_quarantined = k.quarantined;
-    x->got_plain = k.plain;
-    x->got_enforced = k.enforced;
-    x->done = 1;
+    j->state = JOB_DONE;
     pthread_cond_broadcast(&x->cv);
     pthread_mutex_unlock(&x->mu);
+}
+
+char *swd_intel_push_take(swd_daemon *d, const char *body, size_t len, const char *org, const char *who, int *status)
+{
+    swd_pull *x = d->pull;
+    if (!x) {
+        *status = 404;
+        return sw_admin_error_json(404, "this node takes no pushed intelligence (no intel line)");
+    }
+    job j;
+    memset(&j, 0, sizeof j);
+    j.body = body;
+    j.len = len;
+    j.org = org;
+    j.who = who;
+    if (!run_job(x, &j)) {
+        *status = 503;
+        return sw_admin_error_json(503, "sipwalld is stopping");
+    }
+    pthread_mutex_lock(&x->mu);
+    x->pushes++;
+    x->push_refused += j.reply == NULL;
+    pthread_mutex_unlock(&x->mu);
+    if (!j.reply) {
+        *status = 400;
+        return sw_admin_error_json(400, strncmp(j.msg, "error: ", 7) == 0 ? j.msg + 7 : j.msg);
+    }
+    *status = 200;
+    return j.reply;
 }
 
 char *swd_pull_json(swd_daemon *d)
@@ -666,6 +739,12 @@ char *swd_pull_json(swd_daemon *d)
     if (x)
         pthread_mutex_unlock(&x->mu);
     json_object_set_new(o, "pulls", arr);
+    if (x) {
+        pthread_mutex_lock(&x->mu);
+        json_object_set_new(o, "pushed_batches", json_integer((json_int_t)x->pushes));
+        json_object_set_new(o, "pushed_refused", json_integer((json_int_t)x->push_refused));
+        pthread_mutex_unlock(&x->mu);
+    }
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;
@@ -676,8 +755,8 @@ char *swd_pull_json(swd_daemon *d)
 int swd_pull_open(swd_daemon *d, char *err, size_t errlen)
 {
     const swd_config *c = d->cfg;
-    if (!c->npulls)
-        return SW_OK;
+    if (!c->intel.line)
+        return SW_OK; /* nothing to pull, nothing pushed can be taken */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "intel-pull: libcurl did not initialise");
         return SW_EIO;
@@ -691,6 +770,7 @@ int swd_pull_open(swd_daemon *d, char *err, size_t errlen)
     x->d = d;
     x->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&x->mu, NULL);
+    pthread_mutex_init(&x->submit, NULL);
     pthread_cond_init(&x->cv, NULL);
     if (x->efd < 0) {
         snprintf(err, errlen, "intel-pull: eventfd: %s", strerror(errno));
@@ -711,14 +791,15 @@ int swd_pull_open(swd_daemon *d, char *err, size_t errlen)
         cursor_load(p);
         journal_replay(d, p);
     }
-    swd_info("pull", "%u TAXII collections to pull", x->n);
+    if (x->n)
+        swd_info("pull", "%u TAXII collections to pull", x->n);
     return SW_OK;
 }
 
 int swd_pull_start(swd_daemon *d, char *err, size_t errlen)
 {
     swd_pull *x = d->pull;
-    if (!x)
+    if (!x || !x->n)
         return SW_OK;
     if (pthread_create(&x->thread, NULL, pull_main, x) != 0) {
         snprintf(err, errlen, "intel-pull: cannot start its thread");
@@ -756,6 +837,7 @@ void swd_pull_close(swd_daemon *d)
         close(x->efd);
     pthread_cond_destroy(&x->cv);
     pthread_mutex_destroy(&x->mu);
+    pthread_mutex_destroy(&x->submit);
     free(x);
     d->pull = NULL;
     curl_global_cleanup();
