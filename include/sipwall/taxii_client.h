@@ -85,4 +85,17 @@ typedef struct sw_taxii_status {
 int sw_taxii_status_parse(const char *buf, size_t len, sw_taxii_status *out, char *err, size_t errlen)
     SW_WUR SW_NONNULL(1, 3);
 
+/* The STIX 2.1 indicator that carries one signed FSE object whole (what a
+ * sipwall producer POSTs to a TAXII collection, and what
+ * sw_taxii_page_parse hands back to verification): id "indicator--" + the
+ * FSE id, the pattern of its kind (sw_stix_pattern), created/valid_from =
+ * first_seen, modified, valid_until, confidence, indicator_types, a
+ * "sipwall:EVENT_TYPE" label, revoked, and the telco-fse extension with
+ * event_type, indicator_kind, action, severity, sig and "fse" (the object
+ * as given).  fse is one FSE object (sw_fse_decode must accept it).
+ * Returns malloc'd compact JSON (length in *outlen), or NULL with the
+ * reason in err. */
+char *sw_taxii_wrap_fse(const char *fse, size_t len, size_t *outlen, char *err, size_t errlen) SW_WUR
+    SW_NONNULL(1, 3);
+
 #endif

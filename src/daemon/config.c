@@ -1571,8 +1571,8 @@ static int d_intel_push_peer(cfg_parser *p)
  *   [timeout SECONDS] [allow-http] */
 static int d_intel_push(cfg_parser *p)
 {
-    static const char usage[] = "usage: intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE] "
-                                "[queue N] [timeout SECONDS] [allow-http]";
+    static const char usage[] = "usage: intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE | "
+                                "user U password-file F] [queue N] [timeout SECONDS] [taxii] [allow-http]";
     swd_config *c = p->c;
     if (c->npushes == SWD_MAX_PUSHES)
         return fail(p, p->line, "intel-push: more than %d receivers", SWD_MAX_PUSHES);
@@ -1600,10 +1600,24 @@ static int d_intel_push(cfg_parser *p)
             q->allow_http = 1;
             continue;
         }
+        if (strcmp(k, "taxii") == 0) {
+            q->taxii = 1;
+            continue;
+        }
         if (i + 1 >= p->words.n)
             return fail(p, p->line, "intel-push: '%.*s' needs a value; %s", CFG_SHOW, k, usage);
         const char *v = p->words.w[++i];
+        if (strcmp(k, "user") == 0) {
+            if (q->user)
+                return fail(p, p->line, "intel-push: user given twice");
+            if (!*v || strchr(v, ':'))
+                return fail(p, p->line, "intel-push: user must be non-empty and hold no ':'");
+            if (!(q->user = dup_str(p, v)))
+                return SW_ENOMEM;
+            continue;
+        }
         char **path = strcmp(k, "token-file") == 0 ? &q->token_file
+                      : strcmp(k, "password-file") == 0 ? &q->password_file
                       : strcmp(k, "ca") == 0       ? &q->ca
                       : strcmp(k, "cert") == 0     ? &q->cert
                       : strcmp(k, "key") == 0      ? &q->key
@@ -1630,6 +1644,10 @@ static int d_intel_push(cfg_parser *p)
                     CFG_SHOW, url);
     if (!!q->cert != !!q->key)
         return fail(p, p->line, "intel-push: cert and key go together");
+    if (!!q->user != !!q->password_file)
+        return fail(p, p->line, "intel-push: user and password-file go together");
+    if (q->user && q->token_file)
+        return fail(p, p->line, "intel-push: user/password-file or token-file, not both");
     return SW_OK;
 }
 
@@ -2153,6 +2171,8 @@ void swd_config_free(swd_config *c)
         free(q->cert);
         free(q->key);
         free(q->token_file);
+        free(q->user);
+        free(q->password_file);
     }
     free(c->secret_path);
     free(c->bundle);

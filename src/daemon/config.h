@@ -205,8 +205,10 @@ typedef struct swd_push_peer {
     char org[17];
 } swd_push_peer;
 
-/* intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE] [queue N]
- *   [timeout SECONDS] [allow-http]: a partner's push receiver
+/* intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE | user U
+ *   password-file F] [queue N] [timeout SECONDS] [taxii] [allow-http]: a
+ * partner's push receiver (or, with taxii, a TAXII 2.1 collection's
+ * objects URL)
  * (POST /v1/intel/push) to which every object published here
  * (ctl intel publish) is sent, with retries (daemon/push.c). */
 #define SWD_MAX_PUSHES 8
@@ -214,6 +216,8 @@ typedef struct swd_push_cfg {
     int line;
     char *url;
     char *ca, *cert, *key, *token_file;
+    char *user, *password_file; /* HTTP Basic (a TAXII server) */
+    uint8_t taxii;         /* POST a TAXII 2.1 envelope of STIX indicators to a collection */
     uint32_t queue;        /* objects waiting at most, default 10000 */
     uint32_t timeout_s;    /* per request, default 10 */
     uint8_t allow_http;

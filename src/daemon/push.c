@@ -25,6 +25,7 @@
 
 #include "daemon/daemon.h"
 #include "sipwall/exchange.h"
+#include "sipwall/taxii_client.h"
 
 #define PUSH_BATCH 32
 #define PUSH_BODY_MAX 57344         /* below the receiver's 60 KiB */
@@ -34,7 +35,7 @@
 
 typedef struct push_one {
     const swd_push_cfg *c;
-    char *token;
+    char *token, *password;
     char *ca, *cert, *key;
     size_t ca_len, cert_len, key_len;
     /* the ring: count objects from head (under the lock) */
@@ -44,6 +45,7 @@ typedef struct push_one {
     int64_t next_try;
     unsigned backoff_s;
     uint64_t queued, delivered, dropped, refused, attempts, failures;
+    uint64_t taxii_failures;        /* objects a TAXII server's status says it refused */
     int64_t last_ok;
     char last_error[256];
 } push_one;
@@ -125,16 +127,25 @@ int swd_push_enqueue(swd_daemon *d, const char *obj, size_t len)
 
 /* ---- HTTP ----------------------------------------------------------------------------------- */
 
-static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
+typedef struct answer {
+    char buf[65536];
+    size_t len;
+} answer;
+
+static size_t keep(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-    (void)ptr;
-    size_t *seen = ud;
-    *seen += size * nmemb;
-    return *seen > 65536 ? 0 : size * nmemb; /* a reply is small; a flood is cut */
+    answer *a = ud;
+    size_t n = size * nmemb;
+    if (a->len + n >= sizeof a->buf)
+        return 0; /* a reply is small; a flood is cut */
+    memcpy(a->buf + a->len, ptr, n);
+    a->len += n;
+    a->buf[a->len] = '\0';
+    return n;
 }
 
-/* POSTs body; the HTTP status, or 0 with the reason in err. */
-static long post(push_one *t, const char *body, size_t len, char *err, size_t errlen)
+/* POSTs body; the HTTP status, or 0 with the reason in err; the reply in a. */
+static long post(push_one *t, const char *body, size_t len, answer *a, char *err, size_t errlen)
 {
     const swd_push_cfg *c = t->c;
     CURL *h = curl_easy_init();
@@ -142,7 +153,12 @@ static long post(push_one *t, const char *body, size_t len, char *err, size_t er
         snprintf(err, errlen, "libcurl: no handle");
         return 0;
     }
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *hdrs =
+        curl_slist_append(NULL, c->taxii ? "Content-Type: application/taxii+json;version=2.1" : "Content-Type: application/json");
+    if (c->taxii) {
+        struct curl_slist *n = curl_slist_append(hdrs, "Accept: application/taxii+json;version=2.1");
+        hdrs = n ? n : hdrs;
+    }
     char auth[4200];
     if (t->token) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", t->token);
@@ -151,8 +167,14 @@ static long post(push_one *t, const char *body, size_t len, char *err, size_t er
         explicit_bzero(auth, sizeof auth);
     }
     char errbuf[CURL_ERROR_SIZE] = "";
-    size_t seen = 0;
+    a->len = 0;
+    a->buf[0] = '\0';
     curl_easy_setopt(h, CURLOPT_URL, c->url);
+    if (c->user && t->password) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, t->password);
+    }
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->allow_http ? "http,https" : "https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -163,8 +185,8 @@ static long post(push_one *t, const char *body, size_t len, char *err, size_t er
     curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout_s);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &seen);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     if (t->ca) {
         struct curl_blob b = {t->ca, t->ca_len, CURL_BLOB_NOCOPY};
@@ -191,6 +213,37 @@ static long post(push_one *t, const char *body, size_t len, char *err, size_t er
 }
 
 /* ---- the thread ------------------------------------------------------------------------------ */
+
+/* The JSON array of FSE objects made a TAXII envelope of the STIX
+ * indicators that carry them; frees arr.  NULL with err. */
+static char *taxii_envelope(char *arr, size_t len, size_t *outlen, char *err, size_t errlen)
+{
+    json_t *a = json_loadb(arr, len, 0, NULL), *o;
+    free(arr);
+    json_t *objs = json_array();
+    size_t i;
+    json_array_foreach(a, i, o)
+    {
+        char *s = json_dumps(o, JSON_COMPACT), *w;
+        size_t sl, wl;
+        if (s && (w = sw_taxii_wrap_fse(s, strlen(s), &wl, err, errlen))) {
+            (void)sl;
+            json_array_append_new(objs, json_loadb(w, wl, 0, NULL));
+            free(w);
+        }
+        free(s);
+    }
+    json_decref(a);
+    json_t *env = json_pack("{s:o}", "objects", objs);
+    char *out = env ? json_dumps(env, JSON_COMPACT) : NULL;
+    json_decref(env);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    *outlen = strlen(out);
+    return out;
+}
 
 static void send_some(swd_push *x, push_one *t)
 {
@@ -230,8 +283,23 @@ static void send_some(swd_push *x, push_one *t)
     body[len++] = ']';
     body[len] = '\0';
     char err[CURL_ERROR_SIZE + 64] = "";
-    long st = post(t, body, len, err, sizeof err);
+    if (t->c->taxii && !(body = taxii_envelope(body, len, &len, err, sizeof err))) {
+        swd_warn("push", "%s: %s", t->c->url, err);
+        return;
+    }
+    answer *ans = malloc(sizeof *ans);
+    long st = ans ? post(t, body, len, ans, err, sizeof err) : 0;
     free(body);
+    sw_taxii_status ts = {.failure = 0};
+    int bad_status = 0;
+    if (t->c->taxii && st >= 200 && st < 300) {
+        char why[200];
+        if (sw_taxii_status_parse(ans->buf, ans->len, &ts, why, sizeof why) != SW_OK) {
+            bad_status = 1;
+            swd_warn("push", "%s: the TAXII status is not valid: %s", t->c->url, why);
+        }
+    }
+    free(ans);
     int64_t now = swd_now_ns();
     int take = st >= 200 && st < 300, refuse = st == 400 || st == 413 || st == 415 || st == 422;
     pthread_mutex_lock(&x->mu);
@@ -247,6 +315,7 @@ static void send_some(swd_push *x, push_one *t)
         if (take) {
             t->delivered += k;
             t->last_ok = now;
+            t->taxii_failures += (uint64_t)ts.failure + (uint64_t)bad_status;
         } else {
             t->refused += k;
         }
@@ -376,6 +445,8 @@ char *swd_push_json(swd_daemon *d)
         json_object_set_new(e, "attempts", json_integer((json_int_t)t->attempts));
         json_object_set_new(e, "failures", json_integer((json_int_t)t->failures));
         json_object_set_new(e, "backoff_s", json_integer(t->backoff_s));
+        if (t->c->taxii)
+            json_object_set_new(e, "taxii_failures", json_integer((json_int_t)t->taxii_failures));
         json_object_set_new(e, "last_error", json_string(t->last_error));
         json_array_append_new(arr, e);
     }
@@ -430,6 +501,18 @@ int swd_push_open(swd_daemon *d, char *err, size_t errlen)
             }
             t->token[strcspn(t->token, "\r\n")] = '\0';
         }
+        if (t->c->password_file) {
+            struct stat sb;
+            if (stat(t->c->password_file, &sb) == 0 && (sb.st_mode & 077)) {
+                snprintf(err, errlen, "intel-push: %.200s: readable by others (chmod 600)", t->c->password_file);
+                return SW_EINVAL;
+            }
+            if (!(t->password = slurp(t->c->password_file, 4096, &n, why, sizeof why))) {
+                snprintf(err, errlen, "intel-push: %s", why);
+                return SW_EIO;
+            }
+            t->password[strcspn(t->password, "\r\n")] = '\0';
+        }
         if (t->c->ca && !(t->ca = slurp(t->c->ca, PUSH_BLOB_MAX, &t->ca_len, why, sizeof why))) {
             snprintf(err, errlen, "intel-push: %s", why);
             return SW_EIO;
@@ -480,6 +563,10 @@ void swd_push_close(swd_daemon *d)
         if (t->token) {
             explicit_bzero(t->token, strlen(t->token));
             free(t->token);
+        }
+        if (t->password) {
+            explicit_bzero(t->password, strlen(t->password));
+            free(t->password);
         }
         free(t->ca);
         if (t->key) {

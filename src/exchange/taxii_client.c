@@ -17,6 +17,7 @@
 
 #include "exchange/internal.h"
 #include "sipwall/addr.h"
+#include "sipwall/exchange_fmt.h"
 #include "sipwall/taxii_client.h"
 #include "sipwall/vocab.h"
 
@@ -423,4 +424,65 @@ int sw_taxii_status_parse(const char *buf, size_t len, sw_taxii_status *out, cha
 out:
     json_decref(root);
     return rc;
+}
+
+/* ---- the indicator of a signed FSE object ------------------------------------------- */
+
+char *sw_taxii_wrap_fse(const char *fse, size_t len, size_t *outlen, char *err, size_t errlen)
+{
+    sw_fse o;
+    char why[200];
+    if (sw_fse_decode(fse, len, &o, why, sizeof why) != SW_OK) {
+        sw__xerr(err, errlen, "not an FSE object: %s", why);
+        return NULL;
+    }
+    json_t *orig = json_loadb(fse, len, SW__JSON_STRICT, NULL);
+    if (!orig) {
+        sw__xerr(err, errlen, "%s", "out of memory");
+        return NULL;
+    }
+    const char *kind = sw_fse_kind_name(o.kind), *act = sw_fse_action_name(o.action);
+    const char *sev = sw_fse_severity_name(o.severity);
+    sw_xo_ind x = {.event_type = o.event_type, .kind = kind, .value = o.value,
+                   .hmac_key_id = o.key_id[0] ? o.key_id : NULL, .severity = sev, .action = act,
+                   .tlp = sw_fse_tlp_name(o.tlp)};
+    memcpy(x.id, o.id, sizeof x.id);
+    char pattern[3 * SW_XO_VALUE_MAX + 256];
+    if (sw_stix_pattern(&x, pattern, sizeof pattern) < 0) {
+        json_decref(orig);
+        sw__xerr(err, errlen, "%s", "no STIX pattern for this indicator");
+        return NULL;
+    }
+    char id[64], created[SW_FSE_TS_LEN], modified[SW_FSE_TS_LEN], until[SW_FSE_TS_LEN], label[96];
+    snprintf(id, sizeof id, "indicator--%s", o.id);
+    int64_t c = o.first_seen_ms < o.modified_ms ? o.first_seen_ms : o.modified_ms;
+    if (sw_fse_format_ts(c, created) != SW_OK || sw_fse_format_ts(o.modified_ms, modified) != SW_OK ||
+        sw_fse_format_ts(o.valid_until_ms, until) != SW_OK) {
+        json_decref(orig);
+        sw__xerr(err, errlen, "%s", "a time out of range");
+        return NULL;
+    }
+    snprintf(label, sizeof label, "sipwall:%s", o.event_type);
+    int malicious = o.action == SW_FSE_ACT_BLOCK || o.action == SW_FSE_ACT_DIVERT || o.action == SW_FSE_ACT_RATE_LIMIT;
+    json_t *ext = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O}", "extension_type", "property-extension", "event_type",
+                            o.event_type, "indicator_kind", kind, "action", act, "severity", sev, "sig", o.sig, "fse",
+                            orig);
+    json_t *ind = ext ? json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:[s],s:[s],s:{s:o}}", "type",
+                                  "indicator", "spec_version", "2.1", "id", id, "created", created, "modified",
+                                  modified, "name", label, "pattern", pattern, "pattern_type", "stix",
+                                  "valid_from", created, "valid_until", until, "confidence", o.confidence,
+                                  "indicator_types", malicious ? "malicious-activity" : "anomalous-activity",
+                                  "labels", label, "extensions", FSE_EXT_ID, ext)
+                      : NULL;
+    json_decref(orig);
+    if (ind && o.revoked)
+        json_object_set_new(ind, "revoked", json_true());
+    char *out = ind ? json_dumps(ind, JSON_COMPACT) : NULL;
+    json_decref(ind);
+    if (!out) {
+        sw__xerr(err, errlen, "%s", "out of memory");
+        return NULL;
+    }
+    *outlen = strlen(out);
+    return out;
 }

@@ -218,10 +218,10 @@ check "before anything is shared: W1's call reaches B2" reached b2 "$WSRC" "$W1"
     for b in $(seq 1 6); do printf '+493012345678;+88234560%02d\n' "$b"; done
 } > "$T/irsf.csv"
 timeout 90 sipp -nostdin -sf "$SW_SRC/tests/peers/scenarios/uac_cancel_inf.xml" -inf "$T/wangiri.csv" \
-    -i "$WSRC" -p 0 -m 440 -r 100 -l 200 -timeout 20s -trace_err -error_file "$T/wangiri.errors.log" \
+    -i "$WSRC" -p 0 -m 440 -r 100 -l 300 -recv_timeout 3000 -timeout 40s -trace_err -error_file "$T/wangiri.errors.log" \
     "$A:$PORT" > "$T/sipp-wangiri.log" 2>&1 || true
 timeout 60 sipp -nostdin -sf "$SW_SRC/tests/peers/scenarios/uac_cancel_inf.xml" -inf "$T/irsf.csv" \
-    -i "$PBX" -p 0 -m 6 -r 10 -timeout 10s -trace_err -error_file "$T/irsf.errors.log" \
+    -i "$PBX" -p 0 -m 6 -r 10 -recv_timeout 3000 -timeout 15s -trace_err -error_file "$T/irsf.errors.log" \
     "$A:$PORT" > "$T/sipp-irsf.log" 2>&1 || true
 sleep 1.5
 kill -INT "$TSHARK" 2>/dev/null || true
@@ -356,7 +356,75 @@ check "tampered number passes at B1" reached b1 "$WSRC" +882139900199
 check "tampered number passes at B2" reached b2 "$WSRC" +882139900199
 check "B2 took every push from A's certificate only (partner:OPA)" grep -q "batch from partner:OPA cert:opa-node" "$T/b2.log"
 
+# ---- where the shared corpus is: medallion and PyMISP ------------------------------------
+# The OASIS TAXII 2.1 server (medallion 3.0.0, vendored in the corpus) on
+# 127.239.0.5: A POSTs its objects to a collection (intel-push ... taxii)
+# and A's own client pulls them back (intel-pull), verifying its own
+# signatures.  PyMISP reads the MISP feed `sipwall check --export-misp`
+# writes from A's capture.
+SW_SHARED_CORPUS=${SW_SHARED_CORPUS:-$SW_SRC/../shared/corpus}
+MED=$SW_SHARED_CORPUS/interop/third_party/medallion-3.0.0
 rc=0
+if [ -d "$MED" ] && $PY -c 'import flask, flask_httpauth' 2> /dev/null; then
+    MHOST=127.239.0.5 MPORT=$((PORT + 4)) MCOLL=365fed99-08fa-fdcd-a1b3-fb247eb41d01
+    mkdir -p "$T/medallion"
+    cat > "$T/medallion/data.json" <<EOF
+{"/discovery": {"title": "medallion", "default": "http://$MHOST:$MPORT/api1/", "api_roots": ["http://$MHOST:$MPORT/api1/"]},
+ "api1": {"information": {"title": "root", "versions": ["application/taxii+json;version=2.1"], "max_content_length": 9765625},
+          "status": [],
+          "collections": [{"id": "$MCOLL", "title": "opa", "can_read": true, "can_write": true,
+                           "media_types": ["application/stix+json;version=2.1"], "objects": [], "manifest": []}]}}
+EOF
+    cat > "$T/medallion/config.json" <<EOF
+{"backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend", "filename": "$T/medallion/data.json"},
+ "users": {"admin": "Password0"}, "taxii": {"max_page_size": 2}}
+EOF
+    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$MED" $PY "$MED/medallion/scripts/run.py" --host "$MHOST" --port "$MPORT" \
+        "$T/medallion/config.json" > "$T/medallion.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 50); do
+        curl -sf -u admin:Password0 -H 'Accept: application/taxii+json;version=2.1' "http://$MHOST:$MPORT/taxii2/" > /dev/null && break
+        sleep 0.1
+    done
+    printf 'Password0\n' > "$T/med.pw" && chmod 600 "$T/med.pw"
+    mkdir -p "$T/a-keys" && cp "$T/b-keys/OPA.jwks" "$T/a-keys/"
+    printf 'partner OPA trust 90\n' > "$T/a-trust.conf"
+    eval "pid=\$PID_a"
+    kill "$pid"
+    wait "$pid" || rc=$?
+    cat >> "$T/a.conf" <<EOF
+intel-push http://$MHOST:$MPORT/api1/collections/$MCOLL/objects/ user admin password-file $T/med.pw taxii allow-http
+intel trust $T/a-trust.conf keys $T/a-keys tick 1
+intel-pull http://$MHOST:$MPORT/api1/ collection $MCOLL org OPA every 1 user admin password-file $T/med.pw allow-http
+EOF
+    start a
+    ctl a intel publish "$T/a-fse.json" > /dev/null
+    got=0
+    for _ in $(seq 1 100); do
+        got=$(j "$(ctl a intel pulls)" 'r["pulls"][0]["accepted"]')
+        [ "$got" -ge 21 ] && break
+        sleep 0.1
+    done
+    p=$(ctl a intel pushes)
+    check "medallion accepted A's TAXII POST: 21 delivered, no failure in its status ($(j "$p" 'r["pushes"][1]'))" \
+        [ "$(j "$p" '(r["pushes"][1]["delivered"], r["pushes"][1]["taxii_failures"])')" = "(21, 0)" ]
+    n=$(curl -s -u admin:Password0 -H 'Accept: application/taxii+json;version=2.1' \
+        "http://$MHOST:$MPORT/api1/collections/$MCOLL/manifest/?limit=100" | $PY -c 'import json,sys; print(len(json.load(sys.stdin).get("objects", [])))' || echo 0)
+    check "medallion's manifest lists 2 or more of them (its page size is 2: $n)" [ "$n" -ge 2 ]
+    p=$(ctl a intel pulls)
+    check "A's client pulled them back from medallion, paging by next, every signature verified ($(j "$p" 'r["pulls"][0]'))" \
+        [ "$(j "$p" '(r["pulls"][0]["accepted"], r["pulls"][0]["quarantined"], r["pulls"][0]["pages"] >= 11)')" = "(21, 0, True)" ]
+    "$SIPWALL" check --policy builtin:default --policy "$T/a.policy" --export-org OPA --export-misp "$T/misp" \
+        "$T/a.pcap" > /dev/null 2>&1 || true
+    if $PY "$SW_SHARED_CORPUS/interop/misp/misp_feed_check.py" "$T/misp" > "$T/misp.out" 2>&1; then
+        ok "PyMISP reads A's MISP feed: $(tail -n 1 "$T/misp.out")"
+    else
+        fail "PyMISP on A's MISP feed: $(head -5 "$T/misp.out")"
+    fi
+else
+    echo "skip: medallion and PyMISP (no $MED, or no python3-flask)"
+fi
+
 for n in a b1 b2; do
     eval "pid=\$PID_$n"
     kill "$pid"

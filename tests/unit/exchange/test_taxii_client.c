@@ -177,12 +177,64 @@ static void test_status(void **state)
     assert_int_equal(sw_taxii_status_parse("{}", 2, &st, err, sizeof err), SW_EINVAL);
 }
 
+/* A signed FSE object wrapped as a STIX indicator comes back out of an
+ * envelope as the very same object. */
+static void test_wrap_roundtrip(void **state)
+{
+    (void)state;
+    sw_fse o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.org, sizeof o.org, "OPA");
+    snprintf(o.node, sizeof o.node, "6f1c2a1e-6a5e-4b0e-9c1d-2f6f8f7f0a11");
+    snprintf(o.event_type, sizeof o.event_type, "wangiri_cli");
+    o.kind = SW_FSE_KIND_E164;
+    snprintf(o.value, sizeof o.value, "+882130100111");
+    assert_int_equal(sw_fse_make_id(o.org, o.kind, o.value, o.event_type, o.id), SW_OK);
+    o.first_seen_ms = 1796601600000;
+    o.last_seen_ms = o.modified_ms = 1796601660000;
+    o.valid_until_ms = 1796688000000;
+    o.count = 22;
+    o.confidence = 90;
+    o.severity = SW_FSE_SEV_HIGH;
+    o.action = SW_FSE_ACT_BLOCK;
+    o.tlp = SW_FSE_TLP_AMBER;
+    o.revoked = 1;
+    sw_jws_key *k = sw_jws_key_generate("OPA:1");
+    assert_non_null(k);
+    assert_int_equal(sw_fse_sign(&o, k, SW_JWS_EDDSA, 0), SW_OK);
+    sw_jws_key_free(k);
+    size_t len, wl;
+    char *text = sw_fse_encode(&o, 1, &len), err[200];
+    assert_non_null(text);
+    char *w = sw_taxii_wrap_fse(text, len, &wl, err, sizeof err);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "\"pattern\":\"[phone-number:value = '+882130100111']\""));
+    assert_non_null(strstr(w, "\"revoked\":true"));
+    char env[8192];
+    snprintf(env, sizeof env, "{\"objects\":[%s]}", w);
+    sw_taxii_page pg;
+    assert_int_equal(parse(env, &pg), SW_OK);
+    assert_int_equal(pg.nfse, 1);
+    assert_int_equal(pg.nplain, 0);
+    sw_fse back;
+    /* the array of one: strip the brackets */
+    assert_int_equal(sw_fse_decode(pg.fse + 1, pg.fse_len - 2, &back, err, sizeof err), SW_OK);
+    assert_string_equal(back.sig, o.sig);
+    assert_string_equal(back.value, o.value);
+    assert_int_equal(back.revoked, 1);
+    sw_taxii_page_clear(&pg);
+    free(w);
+    free(text);
+    /* not an FSE object */
+    assert_null(sw_taxii_wrap_fse("{}", 2, &wl, err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envelope_kinds), cmocka_unit_test(test_envelope_refusals),
         cmocka_unit_test(test_patterns),       cmocka_unit_test(test_timestamps),
-        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_status),         cmocka_unit_test(test_wrap_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
