@@ -6,19 +6,24 @@
  *   1  a status resource (sw_taxii_status_parse)
  *   2  a STIX pattern (sw_taxii_pattern_map), NUL-terminated copy
  *   3  a timestamp (sw_taxii_parse_ts, then format and parse again)
+ *   4  an FSE object wrapped as a STIX indicator (sw_taxii_wrap_fse), then
+ *      read back out of an envelope (sw_taxii_page_parse)
  * Contracts beyond ASan/UBSan: a refused envelope leaves nothing allocated
  * and a message; an accepted one has counts that add up to at most the
  * object count, a next token of printable ASCII, an FSE array that parses
  * as a JSON array of nfse elements, plain indicators of producer ZZ01 with
  * a known kind, terminated fields and confidence 0..100; a status adds up;
  * a mapped pattern has a terminated value; a parsed timestamp survives a
- * format/parse round trip to the microsecond. */
+ * format/parse round trip to the microsecond; a wrapped object comes back
+ * out of an envelope as one FSE object that decodes to the same id, value
+ * and signature. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sipwall/exchange.h"
 #include "sipwall/taxii_client.h"
 
 #define FZ_CHECK(cond)                                                                      \
@@ -110,17 +115,46 @@ static void fz_ts(const char *p, size_t n)
     }
 }
 
+static void fz_wrap(const char *p, size_t n)
+{
+    size_t wl;
+    char err[200] = "";
+    char *w = sw_taxii_wrap_fse(p, n, &wl, err, sizeof err);
+    if (!w) {
+        FZ_CHECK(err[0] != '\0');
+        return;
+    }
+    sw_fse a, b;
+    FZ_CHECK(sw_fse_decode(p, n, &a, err, sizeof err) == SW_OK);
+    size_t el = wl + 16;
+    char *env = malloc(el);
+    if (!env) {
+        free(w);
+        return;
+    }
+    int m = snprintf(env, el, "{\"objects\":[%s]}", w);
+    sw_taxii_page pg;
+    FZ_CHECK(sw_taxii_page_parse(env, (size_t)m, "ZZ01", FZ_NOW, &pg, err, sizeof err) == SW_OK);
+    FZ_CHECK(pg.nfse == 1 && pg.fse_len > 2);
+    FZ_CHECK(sw_fse_decode(pg.fse + 1, pg.fse_len - 2, &b, err, sizeof err) == SW_OK);
+    FZ_CHECK(strcmp(a.id, b.id) == 0 && strcmp(a.value, b.value) == 0 && strcmp(a.sig, b.sig) == 0);
+    sw_taxii_page_clear(&pg);
+    free(env);
+    free(w);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 1024 * 1024)
         return 0;
     const char *p = (const char *)data + 1;
     size_t n = size - 1;
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: fz_envelope(p, n); break;
     case 1: fz_status(p, n); break;
     case 2: fz_pattern(p, n); break;
-    default: fz_ts(p, n); break;
+    case 3: fz_ts(p, n); break;
+    default: fz_wrap(p, n); break;
     }
     return 0;
 }
