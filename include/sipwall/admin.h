@@ -28,6 +28,8 @@ typedef enum sw_admin_op {
     SW_ADMIN_INTEL,       /* GET /v1/intel[?limit=N]: partners' indicators held */
     SW_ADMIN_INTEL_SHOW,  /* GET /v1/intel/{id} (id in key) */
     SW_ADMIN_INTEL_REVOKE, /* POST /v1/intel/{id}/revoke (id in key) */
+    SW_ADMIN_INTEL_PUSH,  /* POST /v1/intel/push: signed FSE objects (a JSON array) from a
+                           * partner (client certificate bound to its org) or the operator */
 } sw_admin_op;
 
 #define SW_ADMIN_KIND_MAX 32
@@ -35,6 +37,8 @@ typedef enum sw_admin_op {
 #define SW_ADMIN_REASON_MAX 128   /* bytes of a block's reason */
 #define SW_ADMIN_FIELD_MAX 128    /* bytes of an events filter value */
 #define SW_ADMIN_BODY_MAX 16384   /* a request body above this is refused (413) */
+#define SW_ADMIN_PUSH_BODY_MAX 61440 /* the body of POST /v1/intel/push at most (413) */
+#define SW_ADMIN_ORG_MAX 17       /* a partner's org code and its NUL */
 #define SW_ADMIN_EVENTS_DEFAULT 100
 #define SW_ADMIN_EVENTS_MAX 10000
 #define SW_ADMIN_BLOCKS_DEFAULT 1000
@@ -53,6 +57,11 @@ typedef struct sw_admin_req {
     int64_t after_id;
     char type[SW_ADMIN_FIELD_MAX], src[SW_ADMIN_FIELD_MAX], peer[SW_ADMIN_FIELD_MAX],
         rule[SW_ADMIN_FIELD_MAX];
+    /* INTEL_PUSH: the body (a view, valid during run) and the pushing
+     * partner's org ("" when the operator's token authenticated it) */
+    const char *body;
+    size_t body_len;
+    char push_org[SW_ADMIN_ORG_MAX];
 } sw_admin_req;
 
 /* Routes method and target (the request line's path with its query, as
@@ -143,6 +152,10 @@ typedef struct sw_admin_ops {
     char *(*run)(void *ctx, const sw_admin_req *r, const char *who, const sw_addr *from, int *status);
     /* a refused login (audit event): reason e.g. "no credential" */
     void (*auth_failed)(void *ctx, const sw_addr *from, const char *who, const char *reason);
+    /* optional: 1 when the client certificate identity cert_id belongs to a
+     * partner allowed to POST /v1/intel/push without the token (its org
+     * into org[SW_ADMIN_ORG_MAX]); only asked with client certificates on */
+    int (*push_peer)(void *ctx, const char *cert_id, char *org);
 } sw_admin_ops;
 
 /* Another protocol served on the same HTTPS server (sipwalld mounts TAXII

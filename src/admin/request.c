@@ -237,6 +237,10 @@ int sw_admin_route(const char *method, const char *target, int64_t now_ns, sw_ad
             return bad(err, errlen, 405, "/v1/intel takes GET");
         r->op = SW_ADMIN_INTEL;
         r->limit = SW_ADMIN_BLOCKS_DEFAULT;
+    } else if (PATH_IS("/v1/intel/push")) {
+        if (!post)
+            return bad(err, errlen, 405, "/v1/intel/push takes POST");
+        r->op = SW_ADMIN_INTEL_PUSH;
     } else if (plen > 10 && memcmp(p, "/v1/intel/", 10) == 0) {
         /* /v1/intel/ID or /v1/intel/ID/revoke: an indicator id (a UUID) */
         const char *k = p + 10, *end = p + plen;

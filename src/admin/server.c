@@ -330,6 +330,24 @@ static const char *method_name(enum evhttp_cmd_type t)
     }
 }
 
+/* A partner pushing its intelligence: POST /v1/intel/push with a client
+ * certificate the daemon binds to a partner's org (ops->push_peer).  Only
+ * that path; the objects are verified with that partner's keys after. */
+static int push_partner(sw_admin_server *s, struct evhttp_request *req, struct bufferevent *bev, char *who,
+                        size_t wholen, char *org)
+{
+    if (!s->c.client_cert || !s->c.ops->push_peer || evhttp_request_get_command(req) != EVHTTP_REQ_POST)
+        return 0;
+    const char *uri = evhttp_request_get_uri(req);
+    if (!uri || strcmp(uri, "/v1/intel/push") != 0)
+        return 0;
+    char ids[1][SW_TLS_ID_LEN];
+    if (sw_https_peer_ids(bev, ids, 1) == 0 || !s->c.ops->push_peer(s->c.ctx, ids[0], org))
+        return 0;
+    snprintf(who, wholen, "partner:%s cert:%s", org, ids[0]);
+    return 1;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     sw_admin_server *s = arg;
@@ -351,9 +369,11 @@ static void on_request(struct evhttp_request *req, void *arg)
         on_mount(s, req, bev, &from);
         return;
     }
-    char who[SW_TLS_ID_LEN + 16];
+    char who[SW_TLS_ID_LEN + 48];
     const char *why = "";
-    int st = authenticate(s, req, bev, &from, who, sizeof who, &why);
+    char push_org[SW_ADMIN_ORG_MAX] = "";
+    int st = push_partner(s, req, bev, who, sizeof who, push_org) ? 200
+                                                                    : authenticate(s, req, bev, &from, who, sizeof who, &why);
     if (st != 200) {
         /* a refused client reconnects for its next try: it cannot sit on
          * one of the max_conns slots sending guesses */
@@ -380,6 +400,27 @@ static void on_request(struct evhttp_request *req, void *arg)
             char *body = (char *)evbuffer_pullup(in, -1);
             st = sw_admin_parse_block(body, len, &r, err, sizeof err);
         }
+    }
+    if (st == 200 && r.op == SW_ADMIN_INTEL_PUSH) {
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t len = evbuffer_get_length(in);
+        const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+        if (len > SW_ADMIN_PUSH_BODY_MAX) {
+            st = 413;
+            snprintf(err, sizeof err, "body above %d bytes", SW_ADMIN_PUSH_BODY_MAX);
+        } else if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+            st = 415;
+            snprintf(err, sizeof err, "POST /v1/intel/push takes application/json (a JSON array of FSE objects)");
+        } else {
+            r.body = (const char *)evbuffer_pullup(in, -1);
+            r.body_len = len;
+            if (!r.body)
+                r.body = "";
+            memcpy(r.push_org, push_org, sizeof r.push_org);
+        }
+    } else if (st == 200 && push_org[0]) {
+        st = 403; /* a partner's certificate opens the push path only */
+        snprintf(err, sizeof err, "a partner's certificate may only POST /v1/intel/push");
     }
     if (st != 200) {
         send_error(req, st, err);

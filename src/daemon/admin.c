@@ -298,6 +298,17 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
             reply = swd_intel_show_json(d, w[2], msg, sizeof msg);
         } else if (nw == 3 && strcmp(w[1], "revoke") == 0) {
             (void)swd_intel_revoke(d, w[2], who, from, msg, sizeof msg);
+        } else if (nw == 2 && strcmp(w[1], "pulls") == 0) {
+            /* the intel-pull collections and their counters (daemon/pull.c) */
+            if (!(reply = swd_pull_json(d)))
+                snprintf(msg, sizeof msg, "error: out of memory");
+        } else if (nw == 2 && strcmp(w[1], "pushes") == 0) {
+            /* the intel-push receivers and their queues (daemon/push.c) */
+            if (!(reply = swd_push_json(d)))
+                snprintf(msg, sizeof msg, "error: out of memory");
+        } else if (nw == 3 && strcmp(w[1], "publish") == 0 && !(from && from->family)) {
+            /* the local socket only: signed objects of ours, pushed to partners */
+            reply = swd_push_publish_file(d, w[2], msg, sizeof msg);
         } else if (nw == 3 && strcmp(w[1], "take") == 0 && !(from && from->family)) {
             /* the local socket only: a path on this host */
             reply = swd_intel_take_file(d, w[2], who, msg, sizeof msg);
@@ -308,7 +319,8 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
             else if (!(reply = swd_intel_list_json(d, lim)))
                 snprintf(msg, sizeof msg, "error: out of memory");
         } else {
-            snprintf(msg, sizeof msg, "error: intel [LIMIT] | intel show ID | intel revoke ID | intel take PATH");
+            snprintf(msg, sizeof msg, "error: intel [LIMIT] | intel show ID | intel revoke ID | intel take PATH | "
+                                      "intel publish PATH | intel pulls | intel pushes");
         }
         if (!reply)
             reply = msg;
@@ -326,7 +338,7 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
         snprintf(msg, sizeof msg,
                  "error: unknown command (reload, reopen, stats, blocks [LIMIT], "
                  "block KIND KEY SECONDS [REASON], unblock KIND KEY, partners, metrics, health, "
-                 "intel [LIMIT|show ID|revoke ID|take PATH], exchange revoke ID)");
+                 "intel [LIMIT|show ID|revoke ID|take PATH|publish PATH|pulls|pushes], exchange revoke ID)");
         reply = msg;
     }
     reply_text(fd, reply);

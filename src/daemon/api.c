@@ -344,6 +344,10 @@ static char *run(void *ctx, const sw_admin_req *r, const char *who, const sw_add
     case SW_ADMIN_INTEL:
         snprintf(cmd, sizeof cmd, "intel %zu", r->limit);
         return via_ctl(a, who, from, cmd, CTL_TIMEOUT_MS, status, 400);
+    case SW_ADMIN_INTEL_PUSH:
+        /* verified and applied on the control thread, like a pulled page */
+        return swd_intel_push_take(a->d, r->body ? r->body : "", r->body_len, r->push_org[0] ? r->push_org : NULL,
+                                   who, status);
     case SW_ADMIN_INTEL_SHOW:
     case SW_ADMIN_INTEL_REVOKE: {
         snprintf(cmd, sizeof cmd, "intel %s %s", r->op == SW_ADMIN_INTEL_SHOW ? "show" : "revoke", r->key);
@@ -369,7 +373,20 @@ static void auth_failed(void *ctx, const sw_addr *from, const char *who, const c
     swd_audit(a->d, SW_EVT_ADMIN_AUTH_FAILURE, "admin.auth", who, from, "login", detail);
 }
 
-static const sw_admin_ops api_ops = {.run = run, .auth_failed = auth_failed};
+/* intel-push-peer: the partner a client certificate name is bound to */
+static int push_peer(void *ctx, const char *cert_id, char *org)
+{
+    swd_api *a = ctx;
+    const swd_config *c = a->d->cfg;
+    for (unsigned i = 0; i < c->npush_peers; i++)
+        if (strcmp(c->push_peers[i].cn, cert_id) == 0) {
+            snprintf(org, SW_ADMIN_ORG_MAX, "%s", c->push_peers[i].org);
+            return 1;
+        }
+    return 0;
+}
+
+static const sw_admin_ops api_ops = {.run = run, .auth_failed = auth_failed, .push_peer = push_peer};
 
 /* ---- life ---------------------------------------------------------------------------- */
 

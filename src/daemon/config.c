@@ -38,6 +38,9 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_STATE,
        D_ADMIN_API,
        D_INTEL,
+       D_INTEL_PULL,
+       D_INTEL_PUSH_PEER,
+       D_INTEL_PUSH,
        D_BUNDLE, D_TRUST_KEY,
        D_TAXII, D_PUBLISH,
        D__COUNT };
@@ -1467,6 +1470,269 @@ static int d_intel(cfg_parser *p)
     return rc;
 }
 
+/* intel-pull URL collection ID org ORG [every SECONDS] [user U password-file F
+ *   | token-file F] [ca FILE] [cert FILE key FILE] [timeout SECONDS]
+ *   [max-page BYTES] [limit N] [cursor FILE] [allow-http] */
+static int d_intel_pull(cfg_parser *p)
+{
+    static const char usage[] = "usage: intel-pull URL collection ID org ORG [every SECONDS] "
+                                "[user U password-file F | token-file F] [ca FILE] [cert FILE key FILE] "
+                                "[timeout SECONDS] [max-page BYTES] [limit N] [cursor FILE] [allow-http]";
+    swd_config *c = p->c;
+    if (c->npulls == SWD_MAX_PULLS)
+        return fail(p, p->line, "intel-pull: more than %d collections", SWD_MAX_PULLS);
+    if (p->words.n < 2)
+        return fail(p, p->line, "intel-pull: the API root URL is required; %s", usage);
+    swd_pull_cfg *q = &c->pulls[c->npulls++];
+    memset(q, 0, sizeof *q);
+    q->line = p->line;
+    q->every_s = 60;
+    q->timeout_s = 30;
+    q->max_page = 16u << 20;
+    q->limit = 500;
+    const char *url = p->words.w[1];
+    size_t ul = strlen(url);
+    int https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
+    if ((!https && !http) || ul < 10 || ul > 1024 || url[ul - 1] != '/')
+        return fail(p, p->line, "intel-pull: '%.*s' is not an http(s) URL of an API root ending in '/'", CFG_SHOW,
+                    url);
+    for (size_t i = 0; i < ul; i++)
+        if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
+            return fail(p, p->line, "intel-pull: the URL holds a blank or a byte outside printable ASCII");
+    if (!(q->url = dup_str(p, url)))
+        return SW_ENOMEM;
+    int rc;
+    for (unsigned i = 2; i < p->words.n; i++) {
+        const char *k = p->words.w[i];
+        if (strcmp(k, "allow-http") == 0) {
+            q->allow_http = 1;
+            continue;
+        }
+        if (i + 1 >= p->words.n)
+            return fail(p, p->line, "intel-pull: '%.*s' needs a value; %s", CFG_SHOW, k, usage);
+        const char *v = p->words.w[++i];
+        char **path = strcmp(k, "password-file") == 0 ? &q->password_file
+                      : strcmp(k, "token-file") == 0  ? &q->token_file
+                      : strcmp(k, "ca") == 0          ? &q->ca
+                      : strcmp(k, "cert") == 0        ? &q->cert
+                      : strcmp(k, "key") == 0         ? &q->key
+                      : strcmp(k, "cursor") == 0      ? &q->cursor
+                                                      : NULL;
+        if (path) {
+            if (*path)
+                return fail(p, p->line, "intel-pull: %s given twice", k);
+            if (!(*path = dup_path(p, "intel-pull", v)))
+                return SW_EINVAL;
+            if (path != &q->cursor && (rc = check_readable(p, p->line, "intel-pull", *path)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "collection") == 0) {
+            size_t n = strlen(v);
+            if (q->collection)
+                return fail(p, p->line, "intel-pull: collection given twice");
+            if (n == 0 || n > 64 || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+                return fail(p, p->line, "intel-pull: collection '%.*s' is not 1..64 of [A-Za-z0-9._-]", CFG_SHOW, v);
+            if (!(q->collection = dup_str(p, v)))
+                return SW_ENOMEM;
+        } else if (strcmp(k, "org") == 0) {
+            size_t n = strlen(v);
+            if (n == 0 || n >= sizeof q->org ||
+                strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
+                return fail(p, p->line, "intel-pull: org '%.*s' is not 1..16 of [A-Za-z0-9_-]", CFG_SHOW, v);
+            memcpy(q->org, v, n + 1);
+        } else if (strcmp(k, "user") == 0) {
+            if (q->user)
+                return fail(p, p->line, "intel-pull: user given twice");
+            if (!*v || strchr(v, ':'))
+                return fail(p, p->line, "intel-pull: user must be non-empty and hold no ':'");
+            if (!(q->user = dup_str(p, v)))
+                return SW_ENOMEM;
+        } else if (strcmp(k, "every") == 0) {
+            if ((rc = number(p, "intel-pull every", v, 1, 86400, 0, &q->every_s)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "timeout") == 0) {
+            if ((rc = number(p, "intel-pull timeout", v, 1, 300, 0, &q->timeout_s)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "max-page") == 0) {
+            if ((rc = number(p, "intel-pull max-page", v, 4096, 16u << 20, 1, &q->max_page)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "limit") == 0) {
+            if ((rc = number(p, "intel-pull limit", v, 1, 10000, 0, &q->limit)) != SW_OK)
+                return rc;
+        } else {
+            return fail(p, p->line, "intel-pull: unknown option '%.*s'; %s", CFG_SHOW, k, usage);
+        }
+    }
+    if (!q->collection || !q->org[0])
+        return fail(p, p->line, "intel-pull: collection ID and org ORG are required; %s", usage);
+    if (http && !q->allow_http)
+        return fail(p, p->line, "intel-pull: %.*s is plain HTTP: use https:// (or add allow-http, for a lab)",
+                    CFG_SHOW, url);
+    if (!!q->user != !!q->password_file)
+        return fail(p, p->line, "intel-pull: user and password-file go together");
+    if (q->user && q->token_file)
+        return fail(p, p->line, "intel-pull: user/password-file or token-file, not both");
+    if (!!q->cert != !!q->key)
+        return fail(p, p->line, "intel-pull: cert and key go together");
+    for (unsigned i = 0; i + 1 < c->npulls; i++)
+        if (strcmp(c->pulls[i].url, q->url) == 0 && strcmp(c->pulls[i].collection, q->collection) == 0)
+            return fail(p, p->line, "intel-pull: collection %.*s of %.*s is pulled already (line %d)", CFG_SHOW,
+                        q->collection, CFG_SHOW, q->url, c->pulls[i].line);
+    return SW_OK;
+}
+
+/* intel-push-peer CERT-NAME org ORG */
+static int d_intel_push_peer(cfg_parser *p)
+{
+    static const char usage[] = "usage: intel-push-peer CERT-NAME org ORG";
+    swd_config *c = p->c;
+    if (p->words.n != 4 || strcmp(p->words.w[2], "org") != 0)
+        return fail(p, p->line, "intel-push-peer: %s", usage);
+    if (c->npush_peers == SWD_MAX_PUSH_PEERS)
+        return fail(p, p->line, "intel-push-peer: more than %d partners", SWD_MAX_PUSH_PEERS);
+    const char *cn = p->words.w[1], *org = p->words.w[3];
+    size_t cl = strlen(cn), ol = strlen(org);
+    swd_push_peer *q = &c->push_peers[c->npush_peers];
+    if (cl == 0 || cl >= sizeof q->cn)
+        return fail(p, p->line, "intel-push-peer: the certificate name is 1..%zu bytes", sizeof q->cn - 1);
+    for (size_t i = 0; i < cl; i++)
+        if ((unsigned char)cn[i] < 0x20 || (unsigned char)cn[i] == 0x7f)
+            return fail(p, p->line, "intel-push-peer: a control byte in the certificate name");
+    if (ol == 0 || ol >= sizeof q->org ||
+        strspn(org, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != ol)
+        return fail(p, p->line, "intel-push-peer: org '%.*s' is not 1..16 of [A-Za-z0-9_-]", CFG_SHOW, org);
+    for (unsigned i = 0; i < c->npush_peers; i++)
+        if (strcmp(c->push_peers[i].cn, cn) == 0)
+            return fail(p, p->line, "intel-push-peer: %.*s is bound already (line %d)", CFG_SHOW, cn,
+                        c->push_peers[i].line);
+    q->line = p->line;
+    memcpy(q->cn, cn, cl + 1);
+    memcpy(q->org, org, ol + 1);
+    c->npush_peers++;
+    return SW_OK;
+}
+
+/* intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE] [queue N]
+ *   [timeout SECONDS] [allow-http] */
+static int d_intel_push(cfg_parser *p)
+{
+    static const char usage[] = "usage: intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE | "
+                                "user U password-file F] [queue N] [timeout SECONDS] [taxii] [allow-http]";
+    swd_config *c = p->c;
+    if (c->npushes == SWD_MAX_PUSHES)
+        return fail(p, p->line, "intel-push: more than %d receivers", SWD_MAX_PUSHES);
+    if (p->words.n < 2)
+        return fail(p, p->line, "intel-push: the receiver's URL is required; %s", usage);
+    swd_push_cfg *q = &c->pushes[c->npushes++];
+    memset(q, 0, sizeof *q);
+    q->line = p->line;
+    q->queue = 10000;
+    q->timeout_s = 10;
+    const char *url = p->words.w[1];
+    size_t ul = strlen(url);
+    int https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
+    if ((!https && !http) || ul < 10 || ul > 1024)
+        return fail(p, p->line, "intel-push: '%.*s' is not an http(s) URL", CFG_SHOW, url);
+    for (size_t i = 0; i < ul; i++)
+        if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f)
+            return fail(p, p->line, "intel-push: the URL holds a blank or a byte outside printable ASCII");
+    if (!(q->url = dup_str(p, url)))
+        return SW_ENOMEM;
+    int rc;
+    for (unsigned i = 2; i < p->words.n; i++) {
+        const char *k = p->words.w[i];
+        if (strcmp(k, "allow-http") == 0) {
+            q->allow_http = 1;
+            continue;
+        }
+        if (strcmp(k, "taxii") == 0) {
+            q->taxii = 1;
+            continue;
+        }
+        if (i + 1 >= p->words.n)
+            return fail(p, p->line, "intel-push: '%.*s' needs a value; %s", CFG_SHOW, k, usage);
+        const char *v = p->words.w[++i];
+        if (strcmp(k, "user") == 0) {
+            if (q->user)
+                return fail(p, p->line, "intel-push: user given twice");
+            if (!*v || strchr(v, ':'))
+                return fail(p, p->line, "intel-push: user must be non-empty and hold no ':'");
+            if (!(q->user = dup_str(p, v)))
+                return SW_ENOMEM;
+            continue;
+        }
+        char **path = strcmp(k, "token-file") == 0 ? &q->token_file
+                      : strcmp(k, "password-file") == 0 ? &q->password_file
+                      : strcmp(k, "ca") == 0       ? &q->ca
+                      : strcmp(k, "cert") == 0     ? &q->cert
+                      : strcmp(k, "key") == 0      ? &q->key
+                                                   : NULL;
+        if (path) {
+            if (*path)
+                return fail(p, p->line, "intel-push: %s given twice", k);
+            if (!(*path = dup_path(p, "intel-push", v)))
+                return SW_EINVAL;
+            if ((rc = check_readable(p, p->line, "intel-push", *path)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "queue") == 0) {
+            if ((rc = number(p, "intel-push queue", v, 1, 1000000, 0, &q->queue)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "timeout") == 0) {
+            if ((rc = number(p, "intel-push timeout", v, 1, 300, 0, &q->timeout_s)) != SW_OK)
+                return rc;
+        } else {
+            return fail(p, p->line, "intel-push: unknown option '%.*s'; %s", CFG_SHOW, k, usage);
+        }
+    }
+    if (http && !q->allow_http)
+        return fail(p, p->line, "intel-push: %.*s is plain HTTP: use https:// (or add allow-http, for a lab)",
+                    CFG_SHOW, url);
+    if (!!q->cert != !!q->key)
+        return fail(p, p->line, "intel-push: cert and key go together");
+    if (!!q->user != !!q->password_file)
+        return fail(p, p->line, "intel-push: user and password-file go together");
+    if (q->user && q->token_file)
+        return fail(p, p->line, "intel-push: user/password-file or token-file, not both");
+    return SW_OK;
+}
+
+/* intel-pull feeds the intel consumer: it needs an intel line with keys,
+ * and a place for its cursor. */
+static int validate_pulls(cfg_parser *p)
+{
+    swd_config *c = p->c;
+    for (unsigned i = 0; i < c->npulls; i++) {
+        swd_pull_cfg *q = &c->pulls[i];
+        if (!c->intel.line)
+            return fail(p, q->line, "intel-pull needs an intel line (trust FILE keys DIR)");
+        if (!c->intel.keys)
+            return fail(p, q->line, "intel-pull needs 'keys DIR' on the intel line: nothing would verify");
+        if (!q->cursor) {
+            const char *sec = c->secret_path;
+            if (!sec)
+                return fail(p, q->line, "intel-pull: give cursor FILE (or a secret line: the cursor goes next to it)");
+            const char *slash = strrchr(sec, '/');
+            size_t dl = slash ? (size_t)(slash - sec + 1) : 0;
+            char path[CFG_PATH_MAX];
+            int n = snprintf(path, sizeof path, "%.*sintel-pull-%s-%s.cursor", (int)dl, sec, q->org, q->collection);
+            if (n < 0 || (size_t)n >= sizeof path)
+                return fail(p, q->line, "intel-pull: cursor path too long");
+            if (!(q->cursor = dup_str(p, path)))
+                return SW_ENOMEM;
+        }
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(c->pulls[j].cursor, q->cursor) == 0)
+                return fail(p, q->line, "intel-pull: the cursor file of line %d again", c->pulls[j].line);
+    }
+    for (unsigned i = 0; i < c->npush_peers; i++) {
+        if (!c->intel.line || !c->intel.keys)
+            return fail(p, c->push_peers[i].line, "intel-push-peer needs an intel line with keys DIR");
+        if (!c->api.on || !c->api.client_ca)
+            return fail(p, c->push_peers[i].line,
+                        "intel-push-peer needs admin-api with client-ca (partners push with certificates)");
+    }
+    return SW_OK;
+}
+
 /* bundle FILE [state=PATH] (docs/bundles.md) */
 static int d_bundle(cfg_parser *p)
 {
@@ -1695,6 +1961,9 @@ static const struct directive {
     [D_STATE] = {"state", d_state, 0},
     [D_ADMIN_API] = {"admin-api", d_admin_api, 0},
     [D_INTEL] = {"intel", d_intel, 0},
+    [D_INTEL_PULL] = {"intel-pull", d_intel_pull, 1},
+    [D_INTEL_PUSH_PEER] = {"intel-push-peer", d_intel_push_peer, 1},
+    [D_INTEL_PUSH] = {"intel-push", d_intel_push, 1},
     [D_BUNDLE] = {"bundle", d_bundle, 0},
     [D_TRUST_KEY] = {"trust-key", d_trust_key, 1},
     [D_TAXII] = {"taxii", d_taxii, 1},
@@ -1828,6 +2097,8 @@ static int validate(cfg_parser *p)
     swd_config *c = p->c;
     int rc, mode_line = p->first[D_MODE];
     if ((rc = validate_bundle(p)) != SW_OK)
+        return rc;
+    if ((rc = validate_pulls(p)) != SW_OK)
         return rc;
 
     if (c->mode == SWD_MODE_INLINE) {
@@ -2042,6 +2313,28 @@ void swd_config_free(swd_config *c)
     free(c->publish.group);
     free(c->intel.trust);
     free(c->intel.keys);
+    for (unsigned i = 0; i < c->npulls && i < SWD_MAX_PULLS; i++) {
+        swd_pull_cfg *q = &c->pulls[i];
+        free(q->url);
+        free(q->collection);
+        free(q->user);
+        free(q->password_file);
+        free(q->token_file);
+        free(q->ca);
+        free(q->cert);
+        free(q->key);
+        free(q->cursor);
+    }
+    for (unsigned i = 0; i < c->npushes && i < SWD_MAX_PUSHES; i++) {
+        swd_push_cfg *q = &c->pushes[i];
+        free(q->url);
+        free(q->ca);
+        free(q->cert);
+        free(q->key);
+        free(q->token_file);
+        free(q->user);
+        free(q->password_file);
+    }
     free(c->secret_path);
     free(c->bundle);
     free(c->bundle_state);

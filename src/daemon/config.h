@@ -179,6 +179,54 @@ typedef struct swd_intel_cfg {
     uint32_t tick_s;       /* expiry and renewal sweep, default 1 */
 } swd_intel_cfg;
 
+/* intel-pull URL collection ID org ORG [every SECONDS] [user U password-file F |
+ *   token-file F] [ca FILE] [cert FILE key FILE] [timeout SECONDS] [max-page BYTES]
+ *   [limit N] [cursor FILE] [allow-http]: a TAXII 2.1 collection pulled
+ * (daemon/pull.c, docs/exchange-intel.md) into the intel consumer. */
+#define SWD_MAX_PULLS 8
+typedef struct swd_pull_cfg {
+    int line;
+    char *url;             /* the API root, ending in '/' */
+    char *collection;      /* [A-Za-z0-9._-]{1,64} */
+    char org[17];          /* the partner: producer of its plain STIX indicators */
+    uint32_t every_s;      /* default 60 */
+    uint32_t timeout_s;    /* per request, default 30 */
+    uint32_t max_page;     /* bytes of one reply, default 16 MiB */
+    uint32_t limit;        /* objects per page asked, default 500 */
+    char *user, *password_file, *token_file;
+    char *ca, *cert, *key;
+    char *cursor;          /* NULL: next to the secret, intel-pull-ORG-COLLECTION.cursor */
+    uint8_t allow_http;
+} swd_pull_cfg;
+
+/* intel-push-peer CERT-NAME org ORG: a partner whose client certificate
+ * (subject CN) may POST its signed objects to /v1/intel/push on the admin
+ * API (which then needs client-ca). */
+#define SWD_MAX_PUSH_PEERS 64
+typedef struct swd_push_peer {
+    int line;
+    char cn[128];
+    char org[17];
+} swd_push_peer;
+
+/* intel-push URL [ca FILE] [cert FILE key FILE] [token-file FILE | user U
+ *   password-file F] [queue N] [timeout SECONDS] [taxii] [allow-http]: a
+ * partner's push receiver (or, with taxii, a TAXII 2.1 collection's
+ * objects URL)
+ * (POST /v1/intel/push) to which every object published here
+ * (ctl intel publish) is sent, with retries (daemon/push.c). */
+#define SWD_MAX_PUSHES 8
+typedef struct swd_push_cfg {
+    int line;
+    char *url;
+    char *ca, *cert, *key, *token_file;
+    char *user, *password_file; /* HTTP Basic (a TAXII server) */
+    uint8_t taxii;         /* POST a TAXII 2.1 envelope of STIX indicators to a collection */
+    uint32_t queue;        /* objects waiting at most, default 10000 */
+    uint32_t timeout_s;    /* per request, default 10 */
+    uint8_t allow_http;
+} swd_push_cfg;
+
 /* state redis HOST:PORT [user=] [password-file=] [prefix=] [node=] [ca= cert=
  *   key= server-name=] [queue=] [insecure=yes]: the cluster state store
  *   (docs/cluster.md); without ca= only on loopback unless insecure=yes */
@@ -272,6 +320,12 @@ typedef struct swd_config {
     char *taxii_store;      /* taxii store PATH: the SQLite file of its collections */
     int taxii_line;         /* the first taxii line */
     swd_publish_cfg publish;
+    swd_pull_cfg pulls[SWD_MAX_PULLS]; /* intel-pull lines */
+    unsigned npulls;
+    swd_push_peer push_peers[SWD_MAX_PUSH_PEERS]; /* intel-push-peer lines */
+    unsigned npush_peers;
+    swd_push_cfg pushes[SWD_MAX_PUSHES]; /* intel-push lines */
+    unsigned npushes;
 
     /* bundle FILE [state=PATH], trust-key FILE [retiring] (docs/bundles.md):
      * the policy and the location feed load only from the signed bundle */

@@ -24,6 +24,7 @@
 #include "daemon/config.h"
 #include "sipwall/engine.h"
 #include "sipwall/event.h"
+#include "sipwall/intel.h"
 #include "sipwall/net.h"
 #include "sipwall/policy.h"
 #include "sipwall/proxy.h"
@@ -174,6 +175,8 @@ typedef struct swd_daemon {
     struct swd_api *api;        /* the HTTPS admin API (daemon/api.c); NULL = none */
     struct swd_intel *intel;    /* partners' intelligence (daemon/intel.c); NULL = none */
     struct swd_publish *publish; /* TAXII server and publisher (daemon/publish.c); NULL = none */
+    struct swd_pull *pull;      /* TAXII collections pulled (daemon/pull.c); NULL = none */
+    struct swd_push *push;      /* webhook push to partners (daemon/push.c); NULL = none */
     /* signed bundles (daemon/bundle.c): refusals by sw_bundle_status, the
      * version in force, events waiting for the event store */
     _Atomic uint64_t bundle_refused[16];
@@ -308,6 +311,55 @@ void swd_intel_tick(swd_daemon *d);
  * with "error: ..." in msg. */
 char *swd_intel_take(swd_daemon *d, const char *buf, size_t len, const char *who, char *msg, size_t msglen);
 char *swd_intel_take_file(swd_daemon *d, const char *path, const char *who, char *msg, size_t msglen);
+/* The same for a batch a partner pushed (org non-NULL): objects of any
+ * other producer are refused even when they verify (never relayed). */
+char *swd_intel_take_org(swd_daemon *d, const char *buf, size_t len, const char *org, const char *who, char *msg,
+                         size_t msglen);
+/* Plain (unsigned) STIX indicators of a pulled collection, mapped to its
+ * partner (sw_taxii_page_parse): applied at that partner's trust.  Returns
+ * how many were applied; *enforced (may be NULL) how many block now. */
+int swd_intel_take_plain(swd_daemon *d, const sw_intel_ind *v, size_t n, const char *who, size_t *enforced);
+
+/* ---- TAXII 2.1 pull (daemon/pull.c, docs/exchange-intel.md) ----------------
+ * One thread polls every intel-pull collection (libcurl), follows next, and
+ * hands each page to the control thread, which verifies and applies it;
+ * the cursor is saved once the page is taken. */
+/* Reads credentials and TLS files (as root), loads cursors.  SW_OK or an
+ * error in err; nothing without intel-pull lines. */
+int swd_pull_open(swd_daemon *d, char *err, size_t errlen);
+/* Starts the thread (after the privileges drop). */
+int swd_pull_start(swd_daemon *d, char *err, size_t errlen);
+/* The control loop's wake-up fd (-1 without pulls), and its service. */
+int swd_pull_fd(swd_daemon *d);
+void swd_pull_poll(swd_daemon *d);
+/* Stops the thread and frees everything.  NULL-safe. */
+void swd_pull_close(swd_daemon *d);
+/* A batch a partner pushed (POST /v1/intel/push, the admin API's thread):
+ * handed to the control thread like a page, verified, applied; objects of
+ * another producer than org (non-NULL) refused.  Returns the reply JSON
+ * with *status 200, or an error body (400, 404, 503). */
+char *swd_intel_push_take(swd_daemon *d, const char *body, size_t len, const char *org, const char *who,
+                          int *status);
+/* {"pulls":[{url, collection, org, polls, pages, objects, ...}]} (malloc'd). */
+char *swd_pull_json(swd_daemon *d);
+
+/* ---- webhook push (daemon/push.c, docs/exchange-intel.md) ------------------
+ * intel-push receivers: each signed object queued is POSTed to each of
+ * them by one thread, with retries and exponential backoff. */
+typedef struct swd_push swd_push;
+/* Reads tokens and TLS files (as root), allocates the queues.  SW_OK or an
+ * error; nothing without intel-push lines. */
+int swd_push_open(swd_daemon *d, char *err, size_t errlen);
+int swd_push_start(swd_daemon *d, char *err, size_t errlen);
+void swd_push_close(swd_daemon *d);
+/* Queues one signed FSE object (JSON text) for every receiver; any thread.
+ * Returns the receivers it was queued for (a full queue drops and counts). */
+int swd_push_enqueue(swd_daemon *d, const char *obj, size_t len);
+/* ctl intel publish FILE: a JSON array of signed FSE objects queued.
+ * Returns msg ("ok ..." or "error: ..."). */
+char *swd_push_publish_file(swd_daemon *d, const char *path, char *msg, size_t msglen);
+/* {"pushes":[{url, waiting, capacity, queued, delivered, dropped, ...}]}. */
+char *swd_push_json(swd_daemon *d);
 /* The held indicators ({"indicators":[...],"total":N,...}); one by id
  * (NULL with msg when unknown); an operator's revocation (audited). */
 char *swd_intel_list_json(swd_daemon *d, size_t limit);

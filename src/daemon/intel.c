@@ -208,6 +208,8 @@ typedef struct take_ctx {
     swd_intel *x;
     int64_t now;
     json_t *results;
+    const char *expect_org; /* a pushing partner's org: others' objects refused */
+    size_t refused_org;
 } take_ctx;
 
 static int take_one(void *arg, const sw_fse *o)
@@ -216,6 +218,10 @@ static int take_one(void *arg, const sw_fse *o)
     sw_intel_ind ind;
     sw_intel_state st = SW_INTEL_REFUSED;
     int rc = sw_intel_from_fse(o, &ind);
+    if (rc == SW_OK && c->expect_org && strcmp(o->org, c->expect_org) != 0) {
+        rc = SW_EAUTH; /* verified, but not the pushing partner's own: never relayed */
+        c->refused_org++;
+    }
     if (rc == SW_OK)
         rc = sw_intel_apply(c->x->in, &ind, c->now, &st);
     json_t *r = json_object();
@@ -231,6 +237,12 @@ static int take_one(void *arg, const sw_fse *o)
 
 char *swd_intel_take(swd_daemon *d, const char *buf, size_t len, const char *who, char *msg, size_t msglen)
 {
+    return swd_intel_take_org(d, buf, len, NULL, who, msg, msglen);
+}
+
+char *swd_intel_take_org(swd_daemon *d, const char *buf, size_t len, const char *org, const char *who, char *msg,
+                         size_t msglen)
+{
     swd_intel *x = d->intel;
     if (!x) {
         snprintf(msg, msglen, "error: intel is not configured (an intel line in the config)");
@@ -240,7 +252,7 @@ char *swd_intel_take(swd_daemon *d, const char *buf, size_t len, const char *who
         snprintf(msg, msglen, "error: intel has no keys directory: nothing can be verified");
         return NULL;
     }
-    take_ctx c = {.x = x, .now = swd_now_ns(), .results = json_array()};
+    take_ctx c = {.x = x, .now = swd_now_ns(), .results = json_array(), .expect_org = org};
     size_t quarantined = 0;
     char err[200];
     int n = sw_fse_verify_batch(x->kr, buf, len, x->q, c.now / 1000000, take_one, &c, &quarantined, err,
@@ -250,19 +262,48 @@ char *swd_intel_take(swd_daemon *d, const char *buf, size_t len, const char *who
         snprintf(msg, msglen, "error: %s", err);
         return NULL;
     }
+    n -= (int)c.refused_org;
     x->batches++;
     x->accepted += (uint64_t)n;
     x->quarantined += quarantined;
-    swd_info("intel", "batch from %s: %d accepted, %zu quarantined", who, n, quarantined);
+    swd_info("intel", "batch from %s: %d accepted, %zu quarantined%s", who, n, quarantined,
+             c.refused_org ? ", some refused: not the pushing partner's own objects" : "");
     json_t *o = json_object();
     json_object_set_new(o, "accepted", json_integer(n));
     json_object_set_new(o, "quarantined", json_integer((json_int_t)quarantined));
+    if (org)
+        json_object_set_new(o, "refused_other_org", json_integer((json_int_t)c.refused_org));
     json_object_set_new(o, "results", c.results);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!s)
         snprintf(msg, msglen, "error: out of memory");
     return s;
+}
+
+/* Plain STIX indicators from a pulled collection (daemon/pull.c): already
+ * mapped to the collection's partner, applied at its trust.  Counted as
+ * a batch; results into *enforced (how many are enforced now). */
+int swd_intel_take_plain(swd_daemon *d, const sw_intel_ind *v, size_t n, const char *who, size_t *enforced)
+{
+    swd_intel *x = d->intel;
+    if (!x)
+        return SW_ENOTFOUND;
+    int64_t now = swd_now_ns();
+    size_t applied = 0, enf = 0;
+    for (size_t i = 0; i < n; i++) {
+        sw_intel_state st = SW_INTEL_REFUSED;
+        if (sw_intel_apply(x->in, &v[i], now, &st) == SW_OK) {
+            applied++;
+            enf += st == SW_INTEL_ENFORCED;
+        }
+    }
+    x->batches++;
+    x->accepted += applied;
+    swd_info("intel", "plain STIX from %s: %zu of %zu applied, %zu enforced", who, applied, n, enf);
+    if (enforced)
+        *enforced = enf;
+    return (int)applied;
 }
 
 char *swd_intel_take_file(swd_daemon *d, const char *path, const char *who, char *msg, size_t msglen)

@@ -201,11 +201,12 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
     while (!atomic_load(&d->stop)) {
         /* the admin socket comes last: without one, poll skips it; the
          * admin API's hand-over is -1 (ignored by poll) without an API */
-        struct pollfd pf[4] = {{sigfd, POLLIN, 0},
+        struct pollfd pf[5] = {{sigfd, POLLIN, 0},
                                {swd_reloader_fd(d->reloader), POLLIN, 0},
                                {swd_api_fd(d), POLLIN, 0},
-                               {admin_fd, POLLIN, 0}};
-        int n = poll(pf, admin_fd >= 0 ? 4 : 3, swd_reloader_poll_ms(d->reloader, 1000));
+                               {admin_fd, POLLIN, 0},
+                               {swd_pull_fd(d), POLLIN, 0}}; /* -1 (ignored) without intel-pull */
+        int n = poll(pf, 5, swd_reloader_poll_ms(d->reloader, 1000));
         swd_reloader_poll(d->reloader);
         if (n > 0 && (pf[0].revents & POLLIN)) {
             struct signalfd_siginfo si;
@@ -225,6 +226,8 @@ static int control_loop(swd_daemon *d, int sigfd, int admin_fd)
             swd_api_poll(d);
         if (n > 0 && admin_fd >= 0 && (pf[3].revents & POLLIN))
             swd_admin_serve(d, admin_fd);
+        if (n > 0 && (pf[4].revents & POLLIN))
+            swd_pull_poll(d); /* a pulled TAXII page to verify and apply */
         int64_t now = swd_now_ns();
         if (now - last_tick >= 1000000000) {
             swd_events_tick(d);
@@ -305,6 +308,10 @@ static int run(const char *path)
         goto out;
     if (swd_intel_open(d, err, sizeof err) != SW_OK) /* reads the trust file and keys as root */
         goto out;
+    if (swd_pull_open(d, err, sizeof err) != SW_OK) /* intel-pull: credentials and TLS files as root */
+        goto out;
+    if (swd_push_open(d, err, sizeof err) != SW_OK) /* intel-push: the same */
+        goto out;
     if (cfg.pid_file) {
         if (swd_pid_file_write(cfg.pid_file, err, sizeof err) != SW_OK)
             goto out;
@@ -326,6 +333,10 @@ static int run(const char *path)
         goto out;
     if (swd_publish_start(d, err, sizeof err) != SW_OK)
         goto out;
+    if (swd_pull_start(d, err, sizeof err) != SW_OK)
+        goto out;
+    if (swd_push_start(d, err, sizeof err) != SW_OK)
+        goto out;
     swd_warn_plain_listeners(d); /* insecure=yes listeners: a warning event each */
     start_events(d);
     swd_info("main", "ready: %u listeners, %u forward hops, %u routes, %u captures, %u HEP inputs, policy %s",
@@ -343,6 +354,8 @@ out:
     atomic_store(&d->stop, 1);
     swd_api_free(d); /* its thread first: it hands commands to the control loop */
     swd_publish_close(d); /* after the API: it served the TAXII store */
+    swd_pull_close(d); /* the same: it hands pages to the control loop */
+    swd_push_close(d);
     swd_workers_join(d);
     /* a reload still compiling cannot be interrupted: the process ends
      * without it once everything else is closed (see below) */

@@ -262,6 +262,12 @@ static void test_intel_paths(void **st)
         if (s != 400)
             fail_msg("%s: %d", bad[i], s);
     }
+    /* a partner's push: POST only, not an indicator id */
+    assert_int_equal(route("POST", "/v1/intel/push", &r, err), 200);
+    assert_int_equal(r.op, SW_ADMIN_INTEL_PUSH);
+    assert_null(r.body);
+    assert_int_equal(route("GET", "/v1/intel/push", &r, err), 405);
+    assert_int_equal(route("POST", "/v1/intel/push/", &r, err), 404);
 }
 
 int main(void)
