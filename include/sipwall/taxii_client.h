@@ -24,18 +24,18 @@
 
 #include "sipwall/common.h"
 #include "sipwall/intel.h"
+#include "sipwall/taxii.h" /* timestamps: sw_taxii_parse_ts, sw_taxii_format_ts */
 
 #define SW_TAXII_NEXT_MAX 1024         /* bytes of a "next" token (and its NUL) */
 #define SW_TAXII_PAGE_MAX (16u << 20)  /* bytes of one envelope */
 #define SW_TAXII_PAGE_OBJECTS 10000    /* objects of one envelope */
-#define SW_TAXII_TS_LEN 32             /* a TAXII timestamp (µs) and its NUL */
 /* Defaults for plain STIX indicators that leave them out. */
 #define SW_TAXII_PLAIN_CONFIDENCE 50
 #define SW_TAXII_PLAIN_TTL_IP_S (7 * 86400)   /* exchange.md 2.5: scanner IP 7 d */
 #define SW_TAXII_PLAIN_TTL_E164_S (72 * 3600) /* Wangiri A-number 72 h */
 
 /* One parsed page. */
-typedef struct sw_taxii_page {
+typedef struct sw_taxii_envelope {
     int more;                       /* "more": true */
     char next[SW_TAXII_NEXT_MAX];   /* "" = none */
     char *fse;                      /* JSON array text of the embedded FSE objects (malloc'd) */
@@ -47,18 +47,18 @@ typedef struct sw_taxii_page {
     size_t unmapped;                /* indicators with a pattern sipwall does not enforce */
     size_t malformed;               /* indicators lacking what STIX requires, or bad values */
     size_t ignored;                 /* other object types (identity, sighting, markings, ...) */
-} sw_taxii_page;
+} sw_taxii_envelope;
 
 /* Parses one envelope (at most SW_TAXII_PAGE_MAX bytes, duplicate member
  * names refused, at most SW_TAXII_PAGE_OBJECTS objects).  org is the
  * collection's partner (1..16 of [A-Za-z0-9_-]): the producer of its plain
  * indicators.  now_ns dates the default valid_until of plain indicators
  * that have none (from their modified).  SW_OK with *out filled (release
- * with sw_taxii_page_clear, also after an error); SW_ELIMIT (too large, too
+ * with sw_taxii_envelope_clear, also after an error); SW_ELIMIT (too large, too
  * many objects); SW_EINVAL (not an envelope) with the reason in err. */
-int sw_taxii_page_parse(const char *buf, size_t len, const char *org, int64_t now_ns, sw_taxii_page *out,
+int sw_taxii_envelope_parse(const char *buf, size_t len, const char *org, int64_t now_ns, sw_taxii_envelope *out,
                         char *err, size_t errlen) SW_WUR SW_NONNULL(1, 3, 5);
-void sw_taxii_page_clear(sw_taxii_page *p);
+void sw_taxii_envelope_clear(sw_taxii_envelope *p);
 
 /* Maps one STIX indicator pattern of the forms above to an intel kind
  * ("ipv4", "ipv6", "e164") and value (canonical text: the address as
@@ -67,11 +67,6 @@ void sw_taxii_page_clear(sw_taxii_page *p);
 int sw_taxii_pattern_map(const char *pattern, char kind[16], char value[SW_INTEL_VALUE_MAX]) SW_WUR
     SW_NONNULL(1, 2, 3);
 
-/* A STIX/TAXII timestamp "YYYY-MM-DDTHH:MM:SS[.F{1,9}]Z" to ns since the
- * epoch.  SW_OK or SW_EINVAL. */
-int sw_taxii_parse_ts(const char *s, int64_t *ns) SW_WUR SW_NONNULL(1, 2);
-/* ns since the epoch as a TAXII timestamp with microseconds. */
-void sw_taxii_format_ts(int64_t ns, char out[SW_TAXII_TS_LEN]) SW_NONNULL(2);
 
 /* The counts of a TAXII status resource (§4.3.1), the reply to a POST. */
 typedef struct sw_taxii_status {
@@ -87,7 +82,7 @@ int sw_taxii_status_parse(const char *buf, size_t len, sw_taxii_status *out, cha
 
 /* The STIX 2.1 indicator that carries one signed FSE object whole (what a
  * sipwall producer POSTs to a TAXII collection, and what
- * sw_taxii_page_parse hands back to verification): id "indicator--" + the
+ * sw_taxii_envelope_parse hands back to verification): id "indicator--" + the
  * FSE id, the pattern of its kind (sw_stix_pattern), created/valid_from =
  * first_seen, modified, valid_until, confidence, indicator_types, a
  * "sipwall:EVENT_TYPE" label, revoked, and the telco-fse extension with

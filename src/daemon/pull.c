@@ -3,7 +3,7 @@
  *
  * The thread does the HTTP (libcurl: mutual TLS, Basic or bearer, a
  * timeout per request, a ceiling on every reply) and the parsing of the
- * envelope (sw_taxii_page_parse), never anything else: each page is handed
+ * envelope (sw_taxii_envelope_parse), never anything else: each page is handed
  * to the control thread (an eventfd wakes the control loop), which runs it
  * through the very path of `ctl intel take` — signatures verified with the
  * partners' keys, failures quarantined, the rest applied — and the plain
@@ -73,7 +73,7 @@ enum { JOB_PENDING = 1, JOB_TAKEN, JOB_DONE, JOB_CANCELLED };
 typedef struct job {
     int state;                      /* under x->mu */
     /* a page */
-    sw_taxii_page *page;
+    sw_taxii_envelope *page;
     pull_one *from;
     /* a pushed batch */
     const char *body;
@@ -154,10 +154,9 @@ static void cursor_load(pull_one *p)
         else if (strncmp(l, "collection ", 11) == 0)
             snprintf(coll, sizeof coll, "%s", l + 11);
         else if (strncmp(l, "added_after ", 12) == 0) {
-            int64_t ns;
-            if (sw_taxii_parse_ts(l + 12, &ns) == SW_OK)
-                sw_taxii_format_ts(ns, p->added_after);
-            else
+            int64_t us;
+            if (sw_taxii_parse_ts(l + 12, strlen(l + 12), &us) != SW_OK ||
+                sw_taxii_format_ts(us, p->added_after) != SW_OK)
                 ok = 0;
         } else if (strncmp(l, "next ", 5) == 0 && strlen(l + 5) < sizeof p->next)
             snprintf(p->next, sizeof p->next, "%s", l + 5);
@@ -246,9 +245,9 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
         const char *v = line + sizeof dl - 1;
         while (*v == ' ')
             v++;
-        int64_t ns;
-        if (sw_taxii_parse_ts(v, &ns) == SW_OK)
-            sw_taxii_format_ts(ns, r->date_last);
+        int64_t us;
+        if (sw_taxii_parse_ts(v, strlen(v), &us) != SW_OK || sw_taxii_format_ts(us, r->date_last) != SW_OK)
+            r->date_last[0] = '\0';
     } else if (strncasecmp(line, ct, sizeof ct - 1) == 0) {
         const char *v = line + sizeof ct - 1;
         while (*v == ' ')
@@ -381,7 +380,7 @@ static int run_job(swd_pull *x, job *j)
     return done;
 }
 
-static int hand_over(swd_pull *x, pull_one *p, sw_taxii_page *pg, job *j)
+static int hand_over(swd_pull *x, pull_one *p, sw_taxii_envelope *pg, job *j)
 {
     memset(j, 0, sizeof *j);
     j->page = pg;
@@ -441,25 +440,25 @@ static void poll_one(swd_pull *x, pull_one *p)
             free(r.buf);
             return;
         }
-        sw_taxii_page pg;
+        sw_taxii_envelope pg;
         char perr[200];
-        rc = sw_taxii_page_parse(r.buf ? r.buf : "", r.len, c->org, swd_now_ns(), &pg, perr, sizeof perr);
+        rc = sw_taxii_envelope_parse(r.buf ? r.buf : "", r.len, c->org, swd_now_ns(), &pg, perr, sizeof perr);
         if (rc != SW_OK) {
             snprintf(err, sizeof err, "a bad envelope: %s", perr);
             fail_note(x, p, err);
-            sw_taxii_page_clear(&pg);
+            sw_taxii_envelope_clear(&pg);
             free(r.buf);
             return;
         }
         job jb;
         if (!hand_over(x, p, &pg, &jb)) {
-            sw_taxii_page_clear(&pg);
+            sw_taxii_envelope_clear(&pg);
             free(r.buf);
             return; /* stopping: this page is not marked read */
         }
         if (pg.objects && journal_append(x, p, r.buf, r.len)) {
             free(r.buf);
-            sw_taxii_page_clear(&pg);
+            sw_taxii_envelope_clear(&pg);
             (void)cursor_save(p);
             return;
         }
@@ -485,7 +484,7 @@ static void poll_one(swd_pull *x, pull_one *p)
                 snprintf(p->added_after, sizeof p->added_after, "%s", r.date_last);
         }
         int more_by_date = pg.more && !pg.next[0] && r.date_last[0];
-        sw_taxii_page_clear(&pg);
+        sw_taxii_envelope_clear(&pg);
         (void)cursor_save(p);
         if (!more && !more_by_date)
             return;
@@ -530,7 +529,7 @@ typedef struct take_counts {
 
 /* Verifies and applies one page (control thread): the signed objects by the
  * path of `ctl intel take`, the plain ones at the partner's trust. */
-static void take_page(swd_daemon *d, const pull_one *p, const sw_taxii_page *pg, take_counts *k)
+static void take_page(swd_daemon *d, const pull_one *p, const sw_taxii_envelope *pg, take_counts *k)
 {
     char who[128], msg[300];
     snprintf(who, sizeof who, "taxii:%s/%s", p->c->org, p->c->collection);
@@ -622,11 +621,11 @@ static void journal_replay(swd_daemon *d, pull_one *p)
             bad++;
             continue;
         }
-        sw_taxii_page pg;
+        sw_taxii_envelope pg;
         char err[200];
-        if (sw_taxii_page_parse(line + 2, (size_t)n - 2, p->c->org, swd_now_ns(), &pg, err, sizeof err) != SW_OK) {
+        if (sw_taxii_envelope_parse(line + 2, (size_t)n - 2, p->c->org, swd_now_ns(), &pg, err, sizeof err) != SW_OK) {
             bad++;
-            sw_taxii_page_clear(&pg);
+            sw_taxii_envelope_clear(&pg);
             continue;
         }
         take_page(d, p, &pg, &k);
@@ -634,7 +633,7 @@ static void journal_replay(swd_daemon *d, pull_one *p)
         sum.plain += k.plain;
         sum.quarantined += k.quarantined;
         pages++;
-        sw_taxii_page_clear(&pg);
+        sw_taxii_envelope_clear(&pg);
     }
     free(line);
     fclose(f);

@@ -26,79 +26,14 @@
 
 /* ---- timestamps ------------------------------------------------------------ */
 
-static int digits(const char *s, int n, int *v)
+/* A STIX/TAXII timestamp (taxii.h's reader, microseconds) in ns. */
+static int ts_ns(const char *s, int64_t *ns)
 {
-    *v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return 0;
-}
-
-/* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm) */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-int sw_taxii_parse_ts(const char *s, int64_t *ns)
-{
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, mo, d, h, mi, se;
-    size_t n = strnlen(s, 40);
-    if (n < 20 || n > 30 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
-        digits(s + 8, 2, &d) || s[10] != 'T' || digits(s + 11, 2, &h) || s[13] != ':' ||
-        digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
+    int64_t us;
+    if (sw_taxii_parse_ts(s, strnlen(s, 64), &us) != SW_OK)
         return SW_EINVAL;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
-        return SW_EINVAL;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap)
-        return SW_EINVAL;
-    if (se == 60)
-        se = 59; /* a leap second: the last one of that minute */
-    size_t i = 19;
-    int64_t frac = 0;
-    if (s[i] == '.') {
-        int nd = 0;
-        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, nd++)
-            if (nd < 9)
-                frac = frac * 10 + (s[i] - '0');
-        if (nd == 0 || nd > 9)
-            return SW_EINVAL;
-        for (; nd < 9; nd++)
-            frac *= 10;
-    }
-    if (i + 1 != n || s[i] != 'Z')
-        return SW_EINVAL;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
-    if (secs > INT64_MAX / 1000000000 - 1)
-        return SW_EINVAL;
-    *ns = secs * 1000000000 + frac;
+    *ns = us * 1000;
     return SW_OK;
-}
-
-void sw_taxii_format_ts(int64_t ns, char out[SW_TAXII_TS_LEN])
-{
-    if (ns < 0)
-        ns = 0;
-    time_t t = (time_t)(ns / 1000000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char b[96];
-    int y = tm.tm_year + 1900;
-    snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", y > 9999 ? 9999 : y, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ns % 1000000000 / 1000));
-    size_t l = strnlen(b, SW_TAXII_TS_LEN - 1);
-    memcpy(out, b, l);
-    out[l] = '\0';
 }
 
 /* ---- patterns ---------------------------------------------------------------- */
@@ -215,11 +150,11 @@ static int map_plain(const json_t *o, const char *org, int64_t now_ns, sw_intel_
         ind->id[i] = (char)tolower((unsigned char)id[11 + i]);
     memcpy(ind->producer, org, strlen(org) + 1);
     snprintf(ind->kid, sizeof ind->kid, "taxii:unsigned");
-    if (sw_taxii_parse_ts(mod, &ind->modified) != SW_OK)
+    if (ts_ns(mod, &ind->modified) != SW_OK)
         return SW_EINVAL;
     int is_ip = strcmp(ind->kind, "e164") != 0;
     if (vu) {
-        if (sw_taxii_parse_ts(vu, &ind->valid_until) != SW_OK)
+        if (ts_ns(vu, &ind->valid_until) != SW_OK)
             return SW_EINVAL;
     } else {
         ind->valid_until = ind->modified + (int64_t)(is_ip ? SW_TAXII_PLAIN_TTL_IP_S : SW_TAXII_PLAIN_TTL_E164_S) *
@@ -259,7 +194,7 @@ static int map_plain(const json_t *o, const char *org, int64_t now_ns, sw_intel_
     return SW_OK;
 }
 
-void sw_taxii_page_clear(sw_taxii_page *p)
+void sw_taxii_envelope_clear(sw_taxii_envelope *p)
 {
     if (!p)
         return;
@@ -268,7 +203,7 @@ void sw_taxii_page_clear(sw_taxii_page *p)
     memset(p, 0, sizeof *p);
 }
 
-int sw_taxii_page_parse(const char *buf, size_t len, const char *org, int64_t now_ns, sw_taxii_page *out,
+int sw_taxii_envelope_parse(const char *buf, size_t len, const char *org, int64_t now_ns, sw_taxii_envelope *out,
                         char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -330,7 +265,7 @@ int sw_taxii_page_parse(const char *buf, size_t len, const char *org, int64_t no
     if (!fse || (n && !out->plain)) {
         json_decref(fse);
         json_decref(root);
-        sw_taxii_page_clear(out);
+        sw_taxii_envelope_clear(out);
         sw__xerr(err, errlen, "%s", "out of memory");
         return SW_ENOMEM;
     }
@@ -372,7 +307,7 @@ int sw_taxii_page_parse(const char *buf, size_t len, const char *org, int64_t no
     json_decref(fse);
     json_decref(root);
     if (rc != SW_OK) {
-        sw_taxii_page_clear(out);
+        sw_taxii_envelope_clear(out);
         sw__xerr(err, errlen, "%s", "out of memory");
     }
     return rc;
