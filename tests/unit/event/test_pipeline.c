@@ -412,6 +412,20 @@ static void test_store_failure_retried(void **state)
             break;
         pre += 10;
     }
+    /* then one by one: not even one record may fit, else a batch the
+     * writer happens to take small (under load) is stored */
+    for (;;) {
+        sw_event_rec r;
+        sw_event ev;
+        sw_event_init(&ev, SW_EVT_SIP_SCAN, SW_CAT_BEHAVIOURAL, "filler");
+        ev.reason = SW_STR_LIT("f");
+        assert_int_equal(sw_event_rec_fill(&r, &ev), SW_OK);
+        int rc = sw_event_store_append(st, &r, 1);
+        sw_event_rec_clear(&r);
+        if (rc != SW_OK)
+            break;
+        pre++;
+    }
     assert_true(pre > 0);
     sw_event_pipeline_opts o = {.producers = 1, .queue_records = 4096, .batch_max = 500,
                                 .retry_ms = 50, .store = st};
