@@ -88,6 +88,9 @@
     /* D5 by pattern: one trunk (partner, else source) spreading calls over hot ranges */ \
     P(IRSF, IRSF_TRUNK_DISTINCT, "trunk-distinct", COUNT, 6)                         \
     P(IRSF, IRSF_TRUNK_SHARE, "trunk-share", PERCENT, 20)                            \
+    /* D5 by contract: a partner's hot calls against its contracted cps/concurrency */ \
+    P(IRSF, IRSF_CONTRACT_SHARE, "contract-share", PERCENT, 50)                      \
+    P(IRSF, IRSF_CONTRACT_WINDOW, "contract-window", DURATION, 10 * SW_NS_S)         \
     /* D6: one-ring calls per A number and per A prefix */                           \
     P(WANGIRI, WG_WINDOW, "window", DURATION, 600 * SW_NS_S)                         \
     P(WANGIRI, WG_DISTINCT_CALLEES, "distinct-callees", COUNT, 20)                   \

@@ -325,6 +325,7 @@ struct sw__dlg {
     int64_t invite_ts;
     uint32_t ring_ms, answer_ms, cancel_ms, end_ms;
     uint32_t peer_gen, ir_gen;     /* partner (D3) / caller hot (D5) concurrency held */
+    uint32_t ir_tgen;              /* contracted partner's hot (D5) concurrency held */
     sw__skey src;
     uint16_t flags;
     uint8_t a_len, b_len;
@@ -449,6 +450,10 @@ typedef struct sw__ir_trunk_st {
     sw__trip trip;
     uint32_t bbase;
     uint16_t bh[SW__IR_TRUNK_B], bt[SW__IR_TRUNK_B];
+    /* a partner with a contract: hot calls in contract-window, live hot calls */
+    sw__ring hr;
+    sw__trip ctrip;
+    uint32_t active, gen;
 } sw__ir_trunk_st;
 
 #define SW__WG_CALLEES 32

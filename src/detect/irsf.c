@@ -26,6 +26,12 @@
  *   sequential   >= sequential distinct hot B in one range from the trunk
  *                within window: number walking spread over rotating
  *                A-numbers
+ *   contract     a partner with a contracted cps or concurrency in the
+ *                policy: its hot calls in contract-window above
+ *                contract-share of cps x contract-window, or its live hot
+ *                calls above contract-share of its concurrency (at least
+ *                `concurrent` either way).  Without a contract the spread
+ *                rule's trunk-share stands for the trunk's normal.
  * A partner is named (offender PEER, never blocked); only its calls to
  * hot ranges are refused while the pattern holds. */
 #include "detect/detect_int.h"
@@ -87,9 +93,59 @@ static const char *trunk_name(const sw__msg *m)
     return m->partner && m->f->peer->name ? m->f->peer->name : "";
 }
 
+/* A contracted partner's call to a hot range (t: its trunk entry): its
+ * hot rate and live hot calls against its contract. */
+static void contract_call(sw__msg *m, sw__dlg *g, sw__ir_trunk_st *t)
+{
+    sw_detectors *d = m->d;
+    const sw_peer *p = m->f->peer;
+    int64_t share = sw__p(d, SW_DP_IRSF_CONTRACT_SHARE);
+    int64_t least = sw__p(d, SW_DP_IRSF_CONCURRENT);
+    uint32_t cw_s = sw__ws(d, SW_DP_IRSF_CONTRACT_WINDOW);
+    uint32_t n = sw__ring_add(&t->hr, m->ts, sw__rw(d, SW_DP_IRSF_CONTRACT_WINDOW), 1);
+    if (p->concurrency) {
+        if (!t->gen)
+            t->gen = sw__next_gen(d);
+        t->active++;
+        g->ir_tgen = t->gen;
+    }
+    /* in doubles: cps x share x seconds can pass 2^63 */
+    double rate_lim = (double)p->cps * (double)share * (double)cw_s / 100.0;
+    double conc_lim = (double)p->concurrency * (double)share / 100.0;
+    int rate_over = p->cps && n >= least && (double)n > rate_lim;
+    int conc_over = p->concurrency && t->active >= least && (double)t->active > conc_lim;
+    int64_t win = sw__p(d, SW_DP_IRSF_WINDOW);
+    int r = sw__trip_check(&t->ctrip, rate_over || conc_over, 1, m->ts, win);
+    /* one hit per call is enough: an earlier IRSF hit's enforcement covers it */
+    if (r == SW__NO_HIT ||
+        (r == 0 && m->out->nhits && m->out->hits[m->out->nhits - 1].detector == SW_DET_IRSF))
+        return;
+    sw_detect_hit *h = trunk_hit(m, r, "irsf.contract");
+    if (!h)
+        return;
+    if (conc_over)
+        sw__hit_reason(h, "partner %s: %u live calls to high-risk ranges, over %lld%% of its "
+                          "contracted concurrency %u, last to %.*s",
+                       p->name, t->active, (long long)share, p->concurrency, (int)g->b_len, g->b);
+    else if (rate_over)
+        sw__hit_reason(h, "partner %s: %u calls to high-risk ranges in %us, over %lld%% of its "
+                          "contracted %u cps, last to %.*s",
+                       p->name, n, cw_s, (long long)share, p->cps, (int)g->b_len, g->b);
+    else
+        sw__hit_reason(h, "partner %s: call to a high-risk range after its calls to those "
+                          "ranges passed %lld%% of its contract, to %.*s",
+                       p->name, (long long)share, (int)g->b_len, g->b);
+    sw__ev(h, "hot_calls", n);
+    sw__ev(h, "window_s", cw_s);
+    sw__ev(h, "concurrent", t->active);
+    sw__ev(h, "cps", p->cps);
+    sw__ev(h, "concurrency", p->concurrency);
+    sw__ev(h, "share", share);
+}
+
 /* The trunk aggregates: every new call with an E.164 B is counted, the
  * rules look at calls to hot ranges. */
-static void trunk_call(sw__msg *m, const sw__dlg *g, int hot)
+static void trunk_call(sw__msg *m, sw__dlg *g, int hot)
 {
     sw_detectors *d = m->d;
     if (!hot && !sw_table_count(d->ir_trunk))
@@ -126,6 +182,8 @@ static void trunk_call(sw__msg *m, const sw__dlg *g, int hot)
         sw__ev(h, "window_s", win / SW_NS_S);
         sw__ev(h, "threshold", need);
     }
+    if (m->partner && m->f->peer->name && (m->f->peer->cps || m->f->peer->concurrency))
+        contract_call(m, g, t);
     size_t rl = range_len(d, g->b, g->b_len);
     if (!rl)
         return;
@@ -272,6 +330,14 @@ void sw__irsf_progress(sw__msg *m, sw__dlg *g)
 
 void sw__irsf_release(sw_detectors *d, sw__dlg *g)
 {
+    if (g->ir_tgen) {
+        /* only partners hold one: the trunk is the partner */
+        uint64_t key = sw__peer_key(d, g->peer_name);
+        sw__ir_trunk_st *t = sw_table_peek(d->ir_trunk, &key);
+        if (t && t->gen == g->ir_tgen && t->active)
+            t->active--;
+        g->ir_tgen = 0;
+    }
     if (!g->ir_gen)
         return;
     uint64_t key = sw__caller_key(d, g);

@@ -337,6 +337,150 @@ static void test_irsf_trunk_guards(void **state)
     sw_prefix_set_free(hot);
 }
 
+/* ---- IRSF against a partner's contract ------------------------------------------------- */
+
+/* An answered call left open: INVITE, 180, 200 (its BYE is call_bye). */
+static void call_open(sw_detectors *d, int64_t ts, const sw_peer *peer, sw_addr src,
+                      const char *cid, const char *a, const char *b, tally *t)
+{
+    tmsg inv, m;
+    t_req(&inv, ts, SW_METHOD_INVITE, src, peer, cid, 1, cid);
+    t_a(&inv, a);
+    t_b(&inv, b);
+    sw_detect_result r = obs(d, &inv);
+    if (t)
+        tally_add(t, &r, ts);
+    t_resp(&m, &inv, ts + MS(300), 180);
+    r = obs(d, &m);
+    t_resp(&m, &inv, ts + S(1), 200);
+    r = obs(d, &m);
+}
+
+static void call_bye(sw_detectors *d, int64_t ts, const sw_peer *peer, sw_addr src,
+                     const char *cid)
+{
+    tmsg bye;
+    char br[40];
+    snprintf(br, sizeof br, "%s-bye", cid);
+    t_req(&bye, ts, SW_METHOD_BYE, src, peer, cid, 2, br);
+    t_totag(&bye, "tt");
+    (void)obs(d, &bye);
+}
+
+/* Five live calls to hot ranges from rotating A-numbers, to five distinct
+ * numbers of three ranges (under trunk-distinct, sequential, and every
+ * caller's concurrent), all still up; then they end, and five more start
+ * at `later`.  `t` sees the first five's INVITEs, `t2` the later ones. */
+static void five_live(sw_detectors *d, const sw_peer *peer, int64_t later, tally *t, tally *t2)
+{
+    const char *to[] = {"+5378123456", "+252611234567", "+88160123456", "+5378654321",
+                        "+252611765432"};
+    char cid[32], a[32];
+    for (unsigned i = 0; i < 5; i++) {
+        snprintf(cid, sizeof cid, "ctr-%u", i);
+        snprintf(a, sizeof a, "+4930905%05u", i * 677);
+        call_open(d, T0 + S(20 * i), peer, CARRIER, cid, a, to[i], t);
+    }
+    for (unsigned i = 0; i < 5; i++) {
+        snprintf(cid, sizeof cid, "ctr-%u", i);
+        call_bye(d, T0 + S(600) + S(i), peer, CARRIER, cid);
+    }
+    for (unsigned i = 0; i < 5 && later; i++) {
+        snprintf(cid, sizeof cid, "ctr2-%u", i);
+        snprintf(a, sizeof a, "+4930906%05u", i * 677);
+        call_open(d, later + S(20 * i), peer, CARRIER, cid, a, to[i], t2);
+        snprintf(cid, sizeof cid, "ctr2-%u", i);
+        call_bye(d, later + S(20 * i + 5), peer, CARRIER, cid);
+    }
+}
+
+/* A partner with a contracted concurrency of 6 holds 4 live calls to hot
+ * ranges (over 50 % of it): irsf.contract, offender the partner, never
+ * blocked; once they end, its next hot calls one at a time are not. */
+static void test_irsf_contract_concurrency(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    sw_peer p = {.name = "wholesale-z", .index = 4, .role = SW_ROLE_TRANSIT, .concurrency = 6};
+    tally tc = {.rule = "irsf.contract"}, tc2 = {.rule = "irsf.contract"};
+    five_live(d, &p, T0 + S(3000), &tc, &tc2);
+    assert_int_equal(tc.trips, 1);
+    assert_int_equal(tc.first_trip_msg, 4); /* the 4th live call */
+    const sw_detect_hit *h = &tc.first_trip;
+    assert_int_equal(h->type, SW_EVT_IRSF_CALL);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_PEER);
+    assert_string_equal(h->offender, "wholesale-z");
+    assert_int_equal(h->block_ns, 0);
+    assert_int_equal(evidence(h, "concurrent"), 4);
+    assert_int_equal(evidence(h, "concurrency"), 6);
+    assert_int_equal(evidence(h, "share"), 50);
+    assert_non_null(strstr(h->reason, "contracted concurrency 6"));
+    assert_int_equal(tc.hits, 2); /* the 5th call is refused too */
+    assert_int_equal(tc2.hits, 0); /* the BYEs gave the live calls back */
+    assert_int_equal(hits_total(d), 2);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Guards: the same calls from a partner without a contract (the 20 %
+ * share of its own calls is its guard, and five numbers are under
+ * trunk-distinct), and from a partner whose contract is large. */
+static void test_irsf_contract_guards(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_peer none = {.name = "wholesale-z", .index = 4, .role = SW_ROLE_TRANSIT};
+    sw_peer big = {.name = "wholesale-z", .index = 4, .role = SW_ROLE_TRANSIT,
+                   .concurrency = 200, .cps = 20};
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    five_live(d, &none, 0, NULL, NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    d = mk_det(conf, 4096, hot);
+    five_live(d, &big, 0, NULL, NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Rate: a partner contracted for 1 cps sends 6 short calls to three hot
+ * numbers within 10 s (over 50 % of 1 cps x 10 s); the same calls a
+ * minute apart are under. */
+static void test_irsf_contract_rate(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_peer p = {.name = "wholesale-z", .index = 4, .role = SW_ROLE_TRANSIT, .cps = 1};
+    const char *to[] = {"+5378123456", "+252611234567", "+88160123456"};
+    for (int spaced = 0; spaced < 2; spaced++) {
+        sw_detectors *d = mk_det(conf, 4096, hot);
+        tally tc = {.rule = "irsf.contract"};
+        for (unsigned i = 0; i < 6; i++) {
+            char a[32];
+            snprintf(a, sizeof a, "+4930907%05u", i * 677);
+            call(d, T0 + (spaced ? S(60 * i) : MS(1500 * i)), &p, CARRIER, a, to[i % 3], S(3),
+                 END_CANCEL, &tc, NULL);
+        }
+        if (spaced) {
+            assert_int_equal(hits_total(d), 0);
+        } else {
+            assert_int_equal(tc.trips, 1);
+            assert_int_equal(evidence(&tc.first_trip, "hot_calls"), 6);
+            assert_int_equal(evidence(&tc.first_trip, "window_s"), 10);
+            assert_non_null(strstr(tc.first_trip.reason, "contracted 1 cps"));
+        }
+        sw_detectors_free(d);
+    }
+    sw_prefix_set_free(hot);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +493,9 @@ int main(void)
         cmocka_unit_test(test_irsf_trunk_spread),
         cmocka_unit_test(test_irsf_trunk_walk),
         cmocka_unit_test(test_irsf_trunk_guards),
+        cmocka_unit_test(test_irsf_contract_concurrency),
+        cmocka_unit_test(test_irsf_contract_guards),
+        cmocka_unit_test(test_irsf_contract_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
