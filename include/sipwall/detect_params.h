@@ -91,6 +91,10 @@
     /* D5 by contract: a partner's hot calls against its contracted cps/concurrency */ \
     P(IRSF, IRSF_CONTRACT_SHARE, "contract-share", PERCENT, 50)                      \
     P(IRSF, IRSF_CONTRACT_WINDOW, "contract-window", DURATION, 10 * SW_NS_S)         \
+    /* D5 by trunk: short or unanswered test calls to a hot range, then a burst */  \
+    P(IRSF, IRSF_TEST_CALLS, "test-calls", COUNT, 2)                                 \
+    P(IRSF, IRSF_BURST, "burst", COUNT, 8)                                           \
+    P(IRSF, IRSF_BURST_WINDOW, "burst-window", DURATION, 900 * SW_NS_S)              \
     /* D6: one-ring calls per A number and per A prefix */                           \
     P(WANGIRI, WG_WINDOW, "window", DURATION, 600 * SW_NS_S)                         \
     P(WANGIRI, WG_DISTINCT_CALLEES, "distinct-callees", COUNT, 20)                   \

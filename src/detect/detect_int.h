@@ -237,7 +237,7 @@ typedef struct sw__hkey2 {
 typedef struct sw__txn sw__txn;
 typedef struct sw__dlg sw__dlg;
 
-#define SW__NTABLES 22
+#define SW__NTABLES 23
 
 struct sw_detectors {
     sw_detector_conf conf[SW_DET__COUNT]; /* copied: the policy may go away */
@@ -264,6 +264,7 @@ struct sw_detectors {
             sw_table *bf_net, *bf_netpair, *bf_realm; /* D2 aggregates */
             sw_table *ir_trunk;  /* D5 per trunk */
             sw_table *wg_c, *wg_r; /* D6 campaigns: calling range, called range */
+            sw_table *ir_tb; /* D5 per (trunk, hot range): test calls, then a burst */
         };
         sw_table *all[SW__NTABLES];
     };
@@ -316,6 +317,7 @@ enum {
     SW__DLG_PARTNER = 1 << 8,
     SW__DLG_CANCELLED = 1 << 9,
     SW__DLG_A_E164 = 1 << 10,
+    SW__DLG_TRUNK_HOT = 1 << 11, /* counted by D5 per trunk and hot range */
 };
 
 /* Times after the INVITE are kept as milliseconds after it, plus one
@@ -455,6 +457,18 @@ typedef struct sw__ir_trunk_st {
     sw__trip ctrip;
     uint32_t active, gen;
 } sw__ir_trunk_st;
+
+/* One (trunk, hot range): its test calls (short answered or unanswered),
+ * then the calls that followed them within burst-window. */
+#define SW__IR_TESTS 3
+typedef struct sw__ir_tb_st {
+    int64_t last;
+    int64_t test_ts;             /* end of the series' first test call, 0 = none */
+    sw__trip trip;
+    uint32_t tests, burst;
+    uint8_t nnum, nlen[SW__IR_TESTS];
+    char num[SW__IR_TESTS][SW_NUMBER_MAX]; /* the first distinct test numbers */
+} sw__ir_tb_st;
 
 #define SW__WG_CALLEES 32
 #define SW__WG_SAMPLES 16
@@ -600,6 +614,7 @@ void sw__malformed(sw__msg *m);
 /* D5 */
 void sw__irsf_call(sw__msg *m, sw__dlg *g);
 void sw__irsf_progress(sw__msg *m, sw__dlg *g); /* any later message of an answered call */
+void sw__irsf_end(sw__msg *m, sw__dlg *g); /* a call to a hot range from a trunk ended */
 void sw__irsf_release(sw_detectors *d, sw__dlg *g);
 /* D6 */
 void sw__wangiri_call(sw__msg *m, sw__dlg *g);

@@ -26,6 +26,11 @@
  *   sequential   >= sequential distinct hot B in one range from the trunk
  *                within window: number walking spread over rotating
  *                A-numbers
+ *   test-then-burst  per (trunk, hot range): at least test-calls short
+ *                (answered < short-call) or unanswered calls, then within
+ *                burst-window of the first one at least burst new calls
+ *                to that range: the route was checked, then pumped.  The
+ *                event names the test numbers and the burst size.
  *   contract     a partner with a contracted cps or concurrency in the
  *                policy: its hot calls in contract-window above
  *                contract-share of cps x contract-window, or its live hot
@@ -143,6 +148,50 @@ static void contract_call(sw__msg *m, sw__dlg *g, sw__ir_trunk_st *t)
     sw__ev(h, "share", share);
 }
 
+/* A new call from a trunk to hot range rk (rl digits of B): after enough
+ * test calls to the range, a burst call. */
+static void burst_call(sw__msg *m, const sw__dlg *g, const sw__hkey2 *rk, size_t rl)
+{
+    sw_detectors *d = m->d;
+    sw__ir_tb_st *b = sw_table_get(d->ir_tb, rk);
+    if (!b || !b->test_ts)
+        return; /* no test call to the range lately */
+    int64_t bw = sw__p(d, SW_DP_IRSF_BURST_WINDOW);
+    int over = 0;
+    if (m->ts - b->test_ts > bw) {
+        b->test_ts = 0; /* the series is over */
+        b->tests = b->burst = b->nnum = 0;
+    } else if (b->tests >= (uint64_t)sw__p(d, SW_DP_IRSF_TEST_CALLS)) {
+        b->burst++;
+        b->last = m->ts;
+        over = (int64_t)b->burst >= sw__p(d, SW_DP_IRSF_BURST);
+    }
+    int r = sw__trip_check(&b->trip, over, 1, m->ts, bw);
+    if (r == SW__NO_HIT ||
+        (r == 0 && m->out->nhits && m->out->hits[m->out->nhits - 1].detector == SW_DET_IRSF))
+        return;
+    sw_detect_hit *h = trunk_hit(m, r, "irsf.test-then-burst");
+    if (!h)
+        return;
+    char nums[SW__IR_TESTS * (SW_NUMBER_MAX + 2) + 8];
+    size_t o = 0;
+    for (unsigned i = 0; i < b->nnum && i < SW__IR_TESTS; i++)
+        o += (size_t)snprintf(nums + o, sizeof nums - o, "%s%.*s", i ? ", " : "", (int)b->nlen[i],
+                              b->num[i]);
+    if (b->tests > b->nnum)
+        snprintf(nums + o, sizeof nums - o, ", ...");
+    sw__hit_reason(h,
+                   "%s%s: %u test calls to %s (short or unanswered), then %u calls to range "
+                   "%.*s%.*s within %llds (limits %lld, %lld)",
+                   trunk_kind(m), trunk_name(m), b->tests, nums, b->burst, (int)rl, g->b,
+                   (int)(g->b_len - rl), "XXXXXXXXXXXXXXX", (long long)(bw / SW_NS_S),
+                   (long long)sw__p(d, SW_DP_IRSF_TEST_CALLS), (long long)sw__p(d, SW_DP_IRSF_BURST));
+    sw__ev(h, "tests", b->tests);
+    sw__ev(h, "burst", b->burst);
+    sw__ev(h, "window_s", bw / SW_NS_S);
+    sw__ev(h, "threshold", sw__p(d, SW_DP_IRSF_BURST));
+}
+
 /* The trunk aggregates: every new call with an E.164 B is counted, the
  * rules look at calls to hot ranges. */
 static void trunk_call(sw__msg *m, sw__dlg *g, int hot)
@@ -188,6 +237,8 @@ static void trunk_call(sw__msg *m, sw__dlg *g, int hot)
     if (!rl)
         return;
     sw__hkey2 rk = {tk ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    g->flags |= SW__DLG_TRUNK_HOT;
+    burst_call(m, g, &rk, rl);
     sw__ir_range_st *s = sw_table_upsert(d->ir_range, &rk, NULL);
     s->last = m->ts;
     uint32_t sneed = sw__cap(sw__p(d, SW_DP_IRSF_SEQUENTIAL), SW__IR_RANGE_B);
@@ -326,6 +377,43 @@ void sw__irsf_progress(sw__msg *m, sw__dlg *g)
     sw__ev(h, "short_s", shortc / SW_NS_S);
     sw__ev(h, "long_s", longc / SW_NS_S);
     sw__ev(h, "window_s", tw / SW_NS_S);
+}
+
+void sw__irsf_end(sw__msg *m, sw__dlg *g)
+{
+    sw_detectors *d = m->d;
+    if (!sw__enabled(d, SW_DET_IRSF))
+        return;
+    if (g->flags & SW__DLG_ANSWERED) {
+        int64_t dur = sw__dlg_ts(g, g->end_ms) - sw__dlg_ts(g, g->answer_ms);
+        if (dur >= sw__p(d, SW_DP_IRSF_SHORT_CALL))
+            return; /* a real call, no test */
+    }
+    size_t rl = range_len(d, g->b, g->b_len);
+    if (!rl)
+        return;
+    uint64_t tk = (g->flags & SW__DLG_PARTNER) && g->peer_name[0] ? sw__peer_key(d, g->peer_name)
+                                                                   : sw__hsrc(d, &g->src);
+    sw__hkey2 rk = {tk ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    sw__ir_tb_st *b = sw_table_upsert(d->ir_tb, &rk, NULL);
+    if (b->test_ts && m->ts - b->test_ts > sw__p(d, SW_DP_IRSF_BURST_WINDOW)) {
+        b->test_ts = 0; /* a new series */
+        b->tests = b->burst = b->nnum = 0;
+    }
+    b->last = m->ts;
+    if (b->burst)
+        return; /* the burst's own short calls are no tests */
+    if (!b->test_ts)
+        b->test_ts = m->ts;
+    if (b->tests < UINT32_MAX)
+        b->tests++;
+    for (unsigned i = 0; i < b->nnum; i++)
+        if (b->nlen[i] == g->b_len && memcmp(b->num[i], g->b, g->b_len) == 0)
+            return;
+    if (b->nnum < SW__IR_TESTS) {
+        memcpy(b->num[b->nnum], g->b, g->b_len);
+        b->nlen[b->nnum++] = g->b_len;
+    }
 }
 
 void sw__irsf_release(sw_detectors *d, sw__dlg *g)

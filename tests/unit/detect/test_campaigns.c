@@ -481,6 +481,77 @@ static void test_irsf_contract_rate(void **state)
     sw_prefix_set_free(hot);
 }
 
+/* ---- IRSF test calls, then a burst, per trunk --------------------------------------- */
+
+/* From one partner, rotating A-numbers: `tests` test calls to +5378123456
+ * and +5378123457 (unanswered, or answered 3 s), then from `gap` after the
+ * first, `n` answered calls of a minute to the same two numbers, 30 s
+ * apart.  `t` sees the burst. */
+static void test_then_burst(sw_detectors *d, unsigned tests, int64_t gap, unsigned n, tally *t)
+{
+    const char *to[] = {"+5378123456", "+5378123457"};
+    char a[32];
+    for (unsigned i = 0; i < tests; i++) {
+        snprintf(a, sizeof a, "+4930908%05u", i * 677);
+        call(d, T0 + S(30 * i), &carrier_x, CARRIER, a, to[i % 2], S(3),
+             i % 2 ? END_ANSWER_BYE : END_CANCEL, NULL, NULL);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(a, sizeof a, "+4930909%05u", i * 677);
+        call(d, T0 + gap + S(30 * i), &carrier_x, CARRIER, a, to[i % 2], S(60), END_ANSWER_BYE, t,
+             NULL);
+    }
+}
+
+/* Two test calls (one unanswered, one of 3 s) to a hot range, then 8 calls
+ * to it within 15 min: irsf.test-then-burst names the partner, the test
+ * numbers and the burst size. */
+static void test_irsf_test_then_burst(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    tally tb = {.rule = "irsf.test-then-burst"};
+    test_then_burst(d, 2, S(300), 10, &tb);
+    assert_int_equal(tb.trips, 1);
+    const sw_detect_hit *h = &tb.first_trip;
+    assert_int_equal(h->type, SW_EVT_IRSF_CALL);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_PEER);
+    assert_string_equal(h->offender, "carrier-x");
+    assert_int_equal(h->block_ns, 0);
+    assert_int_equal(evidence(h, "tests"), 2);
+    assert_int_equal(evidence(h, "burst"), 8);
+    assert_non_null(strstr(h->reason, "+5378123456, +5378123457"));
+    assert_non_null(strstr(h->reason, "+5378123XXX"));
+    assert_int_equal(tb.hits, 3); /* the 8th call and the two after it */
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Guards: the same calls without test calls, with one test call only, the
+ * burst too small, and the burst after burst-window. */
+static void test_irsf_test_then_burst_guards(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    struct {
+        unsigned tests;
+        int64_t gap;
+        unsigned n;
+    } cases[] = {{0, S(300), 10}, {1, S(300), 10}, {2, S(300), 7}, {2, S(960), 10}};
+    for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sw_detectors *d = mk_det(conf, 4096, hot);
+        test_then_burst(d, cases[c].tests, cases[c].gap, cases[c].n, NULL);
+        assert_int_equal(hits_total(d), 0);
+        sw_detectors_free(d);
+    }
+    sw_prefix_set_free(hot);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +567,8 @@ int main(void)
         cmocka_unit_test(test_irsf_contract_concurrency),
         cmocka_unit_test(test_irsf_contract_guards),
         cmocka_unit_test(test_irsf_contract_rate),
+        cmocka_unit_test(test_irsf_test_then_burst),
+        cmocka_unit_test(test_irsf_test_then_burst_guards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
