@@ -301,6 +301,10 @@ static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
         return v < 0 ? 0 : v > 10000 ? 10000 : v; /* factors go above 100% */
     case SW_PK_DIGITS:
         return v < 0 ? 0 : v > 15 ? 15 : v;
+    case SW_PK_HOURS:
+        return v >= 0 && v / 100 < 24 && v % 100 < 24 ? v : s->def;
+    case SW_PK_OFFSET:
+        return v < -14 * 60 ? -14 * 60 : v > 14 * 60 ? 14 * 60 : v;
     default:
         return v < 1 ? 1 : v; /* "at least 0 events" would trip on anything */
     }
@@ -427,7 +431,7 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
         sw__p(d, SW_DP_IRSF_WINDOW),
         sw__p(d, SW_DP_WG_WINDOW),
         sw__p(d, SW_DP_WG_WINDOW),
-        sw__p(d, SW_DP_IRSF_BURST_WINDOW),
+        max64(sw__p(d, SW_DP_IRSF_BURST_WINDOW), sw__p(d, SW_DP_IRSF_DAY_HISTORY)),
     };
     memcpy(d->horizon, hz, sizeof hz);
     return d;

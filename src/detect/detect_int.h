@@ -318,6 +318,7 @@ enum {
     SW__DLG_CANCELLED = 1 << 9,
     SW__DLG_A_E164 = 1 << 10,
     SW__DLG_TRUNK_HOT = 1 << 11, /* counted by D5 per trunk and hot range */
+    SW__DLG_NIGHT_DONE = 1 << 12, /* D5 long-call at quiet hours: decided */
 };
 
 /* Times after the INVITE are kept as milliseconds after it, plus one
@@ -464,7 +465,8 @@ typedef struct sw__ir_trunk_st {
 typedef struct sw__ir_tb_st {
     int64_t last;
     int64_t test_ts;             /* end of the series' first test call, 0 = none */
-    sw__trip trip;
+    int64_t day_long;            /* last long call outside quiet hours, 0 = none */
+    sw__trip trip, night_trip;
     uint32_t tests, burst;
     uint8_t nnum, nlen[SW__IR_TESTS];
     char num[SW__IR_TESTS][SW_NUMBER_MAX]; /* the first distinct test numbers */

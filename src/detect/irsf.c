@@ -31,6 +31,11 @@
  *                burst-window of the first one at least burst new calls
  *                to that range: the route was checked, then pumped.  The
  *                event names the test numbers and the burst size.
+ *   long-call    per (trunk, hot range): an answered call that lasts
+ *                night-call and was answered in the operator's quiet-hours
+ *                (local time: UTC + utc-offset), unless the trunk made a
+ *                call that long to that range outside quiet hours within
+ *                day-history.  Offender the caller.
  *   contract     a partner with a contracted cps or concurrency in the
  *                policy: its hot calls in contract-window above
  *                contract-share of cps x contract-window, or its live hot
@@ -331,11 +336,80 @@ void sw__irsf_call(sw__msg *m, sw__dlg *g)
     }
 }
 
+/* The trunk of a dialog, as trunk_key made it at its INVITE. */
+static uint64_t dlg_trunk_key(const sw_detectors *d, const sw__dlg *g)
+{
+    return (g->flags & SW__DLG_PARTNER) && g->peer_name[0] ? sw__peer_key(d, g->peer_name)
+                                                           : sw__hsrc(d, &g->src);
+}
+
+/* The local hour (0-23) of ts: UTC + utc-offset. */
+static int local_hour(const sw_detectors *d, int64_t ts)
+{
+    int64_t s = ts / SW_NS_S + sw__p(d, SW_DP_IRSF_UTC_OFFSET) * 60;
+    return (int)(((s % 86400) + 86400) % 86400 / 3600);
+}
+
+static int quiet_hour(const sw_detectors *d, int hour)
+{
+    int64_t q = sw__p(d, SW_DP_IRSF_QUIET_HOURS);
+    int from = (int)(q / 100), to = (int)(q % 100);
+    return from <= to ? hour >= from && hour < to : hour >= from || hour < to;
+}
+
+/* An answered call to a hot range from a trunk has lasted night-call. */
+static void night_check(sw__msg *m, sw__dlg *g, int64_t answer_ts, int64_t dur)
+{
+    sw_detectors *d = m->d;
+    g->flags |= SW__DLG_NIGHT_DONE;
+    size_t rl = range_len(d, g->b, g->b_len);
+    if (!rl)
+        return;
+    sw__hkey2 rk = {dlg_trunk_key(d, g) ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    int hour = local_hour(d, answer_ts);
+    int64_t hist = sw__p(d, SW_DP_IRSF_DAY_HISTORY);
+    if (!quiet_hour(d, hour)) {
+        /* the trunk's normal: long calls to this range in the day */
+        sw__ir_tb_st *b = sw_table_upsert(d->ir_tb, &rk, NULL);
+        b->last = b->day_long = m->ts;
+        return;
+    }
+    sw__ir_tb_st *b = sw_table_upsert(d->ir_tb, &rk, NULL);
+    b->last = m->ts;
+    if (b->day_long && m->ts - b->day_long <= hist)
+        return; /* it calls that range that long in the day too */
+    int r = sw__trip_check(&b->night_trip, 1, 1, m->ts, sw__p(d, SW_DP_IRSF_WINDOW));
+    sw_detect_hit *h = hit(m, r, "irsf.long-call", g);
+    if (!h)
+        return;
+    int64_t q = sw__p(d, SW_DP_IRSF_QUIET_HOURS), off = sw__p(d, SW_DP_IRSF_UTC_OFFSET);
+    sw__hit_reason(h,
+                   "%llds call to %.*s in range %.*s%.*s answered at %02d h local (quiet hours "
+                   "%02lld-%02lld, UTC%+lld min), at least %llds, no such call from the trunk "
+                   "outside quiet hours in %llds",
+                   (long long)(dur / SW_NS_S), (int)g->b_len, g->b, (int)rl, g->b,
+                   (int)(g->b_len - rl), "XXXXXXXXXXXXXXX", hour, (long long)(q / 100),
+                   (long long)(q % 100), (long long)off,
+                   (long long)(sw__p(d, SW_DP_IRSF_NIGHT_CALL) / SW_NS_S),
+                   (long long)(hist / SW_NS_S));
+    sw__ev(h, "duration_s", dur / SW_NS_S);
+    sw__ev(h, "start_hour", hour);
+    sw__ev(h, "threshold", sw__p(d, SW_DP_IRSF_NIGHT_CALL) / SW_NS_S);
+    sw__ev(h, "utc_offset_min", off);
+}
+
 void sw__irsf_progress(sw__msg *m, sw__dlg *g)
 {
     sw_detectors *d = m->d;
-    if (!sw__enabled(d, SW_DET_IRSF) || !(g->flags & SW__DLG_TESTCALL) ||
-        !(g->flags & SW__DLG_ANSWERED) || (g->flags & SW__DLG_LONG_DONE))
+    if (!sw__enabled(d, SW_DET_IRSF) || !(g->flags & SW__DLG_ANSWERED))
+        return;
+    if ((g->flags & (SW__DLG_TRUNK_HOT | SW__DLG_NIGHT_DONE)) == SW__DLG_TRUNK_HOT) {
+        int64_t end = (g->flags & SW__DLG_ENDED) ? sw__dlg_ts(g, g->end_ms) : m->ts;
+        int64_t answer_ts = sw__dlg_ts(g, g->answer_ms);
+        if (end - answer_ts >= sw__p(d, SW_DP_IRSF_NIGHT_CALL))
+            night_check(m, g, answer_ts, end - answer_ts);
+    }
+    if (!(g->flags & SW__DLG_TESTCALL) || (g->flags & SW__DLG_LONG_DONE))
         return;
     int ended = (g->flags & SW__DLG_ENDED) != 0;
     int64_t end = ended ? sw__dlg_ts(g, g->end_ms) : m->ts;
@@ -392,9 +466,7 @@ void sw__irsf_end(sw__msg *m, sw__dlg *g)
     size_t rl = range_len(d, g->b, g->b_len);
     if (!rl)
         return;
-    uint64_t tk = (g->flags & SW__DLG_PARTNER) && g->peer_name[0] ? sw__peer_key(d, g->peer_name)
-                                                                   : sw__hsrc(d, &g->src);
-    sw__hkey2 rk = {tk ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    sw__hkey2 rk = {dlg_trunk_key(d, g) ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
     sw__ir_tb_st *b = sw_table_upsert(d->ir_tb, &rk, NULL);
     if (b->test_ts && m->ts - b->test_ts > sw__p(d, SW_DP_IRSF_BURST_WINDOW)) {
         b->test_ts = 0; /* a new series */

@@ -408,6 +408,11 @@ static void dump_detector(dw *w, const pl_build *b, sw_detector_id id)
         switch ((sw_param_kind)spec[i].kind) {
         case SW_PK_DURATION: put_duration(w, v); break;
         case SW_PK_PERCENT: putf(w, "%lld%%", (long long)v); break;
+        case SW_PK_HOURS: putf(w, "%02lld-%02lld", (long long)(v / 100), (long long)(v % 100)); break;
+        case SW_PK_OFFSET:
+            putf(w, "%c%02lld:%02lld", v < 0 ? '-' : '+', (long long)(llabs(v) / 60),
+                 (long long)(llabs(v) % 60));
+            break;
         case SW_PK_COUNT:
         case SW_PK_DIGITS:
         default: putf(w, "%lld", (long long)v); break;

@@ -1593,6 +1593,43 @@ static void detector_stmt(parser *ps, const kw *k, void *ctx)
             }
             v = (int64_t)u;
             break;
+        case SW_PK_HOURS: {
+            /* "22-06": two hours 0-23 */
+            unsigned from, to;
+            int used = 0;
+            if (sscanf(text, "%2u-%2u%n", &from, &to, &used) != 2 || text[used] != '\0' ||
+                strspn(text, "0123456789-") != strlen(text) || from > 23 || to > 23) {
+                err_at(ps, t, "bad hours '%s' for %s (FROM-TO, hours 0 to 23, e.g. 22-06)", text,
+                       k->s);
+                fail(ps);
+                return;
+            }
+            v = (int64_t)from * 100 + to;
+            break;
+        }
+        case SW_PK_OFFSET: {
+            /* "+01:00", "-05:30", "+02", "0" */
+            unsigned hh = 0, mm = 0;
+            int used = 0, ok = 0;
+            if (strcmp(text, "0") == 0)
+                ok = 1;
+            else if ((text[0] == '+' || text[0] == '-') && isdigit((unsigned char)text[1]) &&
+                     strspn(text + 1, "0123456789:") == strlen(text + 1)) {
+                if (sscanf(text + 1, "%2u:%2u%n", &hh, &mm, &used) == 2 && text[1 + used] == '\0')
+                    ok = 1;
+                else if (sscanf(text + 1, "%2u%n", &hh, &used) == 1 && text[1 + used] == '\0')
+                    ok = 1, mm = 0;
+                ok = ok && mm < 60 && hh * 60 + mm <= 14 * 60;
+            }
+            if (!ok) {
+                err_at(ps, t, "bad UTC offset '%s' for %s (+HH:MM or -HH:MM, at most 14 h)", text,
+                       k->s);
+                fail(ps);
+                return;
+            }
+            v = (int64_t)(hh * 60 + mm) * (text[0] == '-' ? -1 : 1);
+            break;
+        }
         case SW_PK_COUNT:
         default:
             if (sw__parse_uint(text, INT32_MAX, &u) != 0) {

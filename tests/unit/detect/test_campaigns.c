@@ -552,6 +552,74 @@ static void test_irsf_test_then_burst_guards(void **state)
     sw_prefix_set_free(hot);
 }
 
+/* ---- IRSF long calls at quiet hours ----------------------------------------------------- */
+
+/* T0 is 16:00 UTC.  One answered call from carrier-x to a hot range,
+ * answered at T0 + at + 2 s, lasting `len`. */
+static void long_call(sw_detectors *d, int64_t at, const char *a, const char *b, int64_t len,
+                      tally *t)
+{
+    call(d, T0 + at, &carrier_x, CARRIER, a, b, len, END_ANSWER_BYE, t, NULL);
+}
+
+/* A 40 min call to a hot range answered at 23:00 (quiet hours 22-06, UTC):
+ * irsf.long-call at its BYE, offender the caller, with duration, start
+ * hour and range. */
+static void test_irsf_long_call_night(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    tally tl = {.rule = "irsf.long-call"};
+    long_call(d, S(7 * 3600), "+447700900123", "+5378123456", S(40 * 60), &tl);
+    assert_int_equal(tl.trips, 1);
+    const sw_detect_hit *h = &tl.first_trip;
+    assert_int_equal(h->type, SW_EVT_IRSF_CALL);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_CALLER);
+    assert_string_equal(h->offender, "+447700900123");
+    assert_int_equal(evidence(h, "duration_s"), 2400);
+    assert_int_equal(evidence(h, "start_hour"), 23);
+    assert_non_null(strstr(h->reason, "+5378123XXX"));
+    sw_detectors_free(d);
+
+    /* quiet hours are local: UTC+08:00 makes 16:00 UTC midnight */
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 8 * 60;
+    d = mk_det(conf, 4096, hot);
+    tally tl2 = {.rule = "irsf.long-call"};
+    long_call(d, 0, "+447700900123", "+5378123456", S(40 * 60), &tl2);
+    assert_int_equal(tl2.trips, 1);
+    assert_int_equal(evidence(&tl2.first_trip, "start_hour"), 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Guards: a 20 min call at night, a 40 min call in the day, a night call
+ * from a trunk that makes such calls to that range in the day, and 23:00
+ * UTC that is 09:00 local (UTC+10:00). */
+static void test_irsf_long_call_guards(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    long_call(d, S(7 * 3600), "+447700900123", "+5378123456", S(20 * 60), NULL);
+    long_call(d, 0, "+447700900124", "+252611234567", S(40 * 60), NULL);
+    assert_int_equal(hits_total(d), 0);
+    /* history: the day call above to +252611234XXX, then one at night */
+    long_call(d, S(8 * 3600), "+447700900125", "+252611234999", S(40 * 60), NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 10 * 60;
+    d = mk_det(conf, 4096, hot);
+    long_call(d, S(7 * 3600), "+447700900123", "+5378123456", S(40 * 60), NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +637,8 @@ int main(void)
         cmocka_unit_test(test_irsf_contract_rate),
         cmocka_unit_test(test_irsf_test_then_burst),
         cmocka_unit_test(test_irsf_test_then_burst_guards),
+        cmocka_unit_test(test_irsf_long_call_night),
+        cmocka_unit_test(test_irsf_long_call_guards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

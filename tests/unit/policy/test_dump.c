@@ -288,6 +288,20 @@ static const char tricky[] =
     "    action rate-limit 5/s burst 9\n"
     "}\n";
 
+/* The IRSF quiet hours and UTC offset come back in their own notation. */
+static void test_hours_offset_round_trip(void **state)
+{
+    (void)state;
+    char *f = write_temp("detector irsf {\n quiet-hours 23-05\n utc-offset -05:30\n}\n");
+    const char *paths[] = {f};
+    char *d = round_trip(paths, 1);
+    assert_non_null(strstr(d, "    quiet-hours 23-05\n"));
+    assert_non_null(strstr(d, "    utc-offset -05:30\n"));
+    free(d);
+    unlink(f);
+    free(f);
+}
+
 static void test_quoting_and_shapes(void **state)
 {
     (void)state;
@@ -333,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_default_and_example),
         cmocka_unit_test(test_overlay_include_list_file),
         cmocka_unit_test(test_quoting_and_shapes),
+        cmocka_unit_test(test_hours_offset_round_trip),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
