@@ -584,6 +584,25 @@ static void test_irsf_long_call_night(void **state)
     assert_non_null(strstr(h->reason, "+5378123XXX"));
     sw_detectors_free(d);
 
+    /* before its BYE: at the first in-dialog request once night-call passed */
+    d = mk_det(conf, 4096, hot);
+    tally tl3 = {.rule = "irsf.long-call"};
+    call_open(d, T0 + S(7 * 3600), &carrier_x, CARRIER, "lc-mid", "+447700900123", "+5378123456",
+              NULL);
+    for (int min = 15; min <= 45; min += 15) {
+        tmsg up;
+        char br[32];
+        snprintf(br, sizeof br, "lc-mid-up%d", min);
+        t_req(&up, T0 + S(7 * 3600 + 60 * min), SW_METHOD_UPDATE, CARRIER, &carrier_x, "lc-mid",
+              2 + min, br);
+        t_totag(&up, "tt");
+        sw_detect_result r = obs(d, &up);
+        tally_add(&tl3, &r, T0 + S(7 * 3600 + 60 * min));
+        assert_int_equal(tl3.trips, min < 45 ? 0 : 1); /* 29:59 answered at 30 min */
+    }
+    assert_int_equal(evidence(&tl3.first_trip, "duration_s"), 45 * 60 - 1);
+    sw_detectors_free(d);
+
     /* quiet hours are local: UTC+08:00 makes 16:00 UTC midnight */
     conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 8 * 60;
     d = mk_det(conf, 4096, hot);
