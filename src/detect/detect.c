@@ -305,6 +305,8 @@ static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
         return v >= 0 && v / 100 < 24 && v % 100 < 24 ? v : s->def;
     case SW_PK_OFFSET:
         return v < -14 * 60 ? -14 * 60 : v > 14 * 60 ? 14 * 60 : v;
+    case SW_PK_DAYS:
+        return v == 0 || (v >= 100 && v <= 166 && (v - 100) / 10 < 7 && v % 10 < 7) ? v : s->def;
     default:
         return v < 1 ? 1 : v; /* "at least 0 events" would trip on anything */
     }

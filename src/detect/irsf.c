@@ -33,7 +33,7 @@
  *                event names the test numbers and the burst size.
  *   long-call    per (trunk, hot range): an answered call that lasts
  *                night-call and was answered in the operator's quiet-hours
- *                (local time: UTC + utc-offset), unless the trunk made a
+ *                or quiet-days (local time: UTC + utc-offset), unless the trunk made a
  *                call that long to that range outside quiet hours within
  *                day-history.  Offender the caller.
  *   contract     a partner with a contracted cps or concurrency in the
@@ -350,6 +350,23 @@ static int local_hour(const sw_detectors *d, int64_t ts)
     return (int)(((s % 86400) + 86400) % 86400 / 3600);
 }
 
+/* The local weekday (0 = Monday) of ts: 1970-01-01 was a Thursday. */
+static int local_weekday(const sw_detectors *d, int64_t ts)
+{
+    int64_t s = ts / SW_NS_S + sw__p(d, SW_DP_IRSF_UTC_OFFSET) * 60;
+    int64_t day = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+    return (int)(((day + 3) % 7 + 7) % 7);
+}
+
+static int quiet_day(const sw_detectors *d, int wd)
+{
+    int64_t q = sw__p(d, SW_DP_IRSF_QUIET_DAYS);
+    if (q < 100)
+        return 0; /* none */
+    int from = (int)((q - 100) / 10), to = (int)(q % 10);
+    return from <= to ? wd >= from && wd <= to : wd >= from || wd <= to;
+}
+
 static int quiet_hour(const sw_detectors *d, int hour)
 {
     int64_t q = sw__p(d, SW_DP_IRSF_QUIET_HOURS);
@@ -366,9 +383,9 @@ static void night_check(sw__msg *m, sw__dlg *g, int64_t answer_ts, int64_t dur)
     if (!rl)
         return;
     sw__hkey2 rk = {dlg_trunk_key(d, g) ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
-    int hour = local_hour(d, answer_ts);
+    int hour = local_hour(d, answer_ts), wd = local_weekday(d, answer_ts);
     int64_t hist = sw__p(d, SW_DP_IRSF_DAY_HISTORY);
-    if (!quiet_hour(d, hour)) {
+    if (!quiet_hour(d, hour) && !quiet_day(d, wd)) {
         /* the trunk's normal: long calls to this range in the day */
         sw__ir_tb_st *b = sw_table_upsert(d->ir_tb, &rk, NULL);
         b->last = b->day_long = m->ts;
@@ -384,16 +401,18 @@ static void night_check(sw__msg *m, sw__dlg *g, int64_t answer_ts, int64_t dur)
         return;
     int64_t q = sw__p(d, SW_DP_IRSF_QUIET_HOURS), off = sw__p(d, SW_DP_IRSF_UTC_OFFSET);
     sw__hit_reason(h,
-                   "%llds call to %.*s in range %.*s%.*s answered at %02d h local (quiet hours "
+                   "%llds call to %.*s in range %.*s%.*s answered %s %02d h local (quiet hours "
                    "%02lld-%02lld, UTC%+lld min), at least %llds, no such call from the trunk "
                    "outside quiet hours in %llds",
                    (long long)(dur / SW_NS_S), (int)g->b_len, g->b, (int)rl, g->b,
-                   (int)(g->b_len - rl), "XXXXXXXXXXXXXXX", hour, (long long)(q / 100),
+                   (int)(g->b_len - rl), "XXXXXXXXXXXXXXX", sw_weekday_names[wd], hour,
+                   (long long)(q / 100),
                    (long long)(q % 100), (long long)off,
                    (long long)(sw__p(d, SW_DP_IRSF_NIGHT_CALL) / SW_NS_S),
                    (long long)(hist / SW_NS_S));
     sw__ev(h, "duration_s", dur / SW_NS_S);
     sw__ev(h, "start_hour", hour);
+    sw__ev(h, "start_weekday", wd + 1); /* ISO 8601: Monday 1 */
     sw__ev(h, "threshold", sw__p(d, SW_DP_IRSF_NIGHT_CALL) / SW_NS_S);
     sw__ev(h, "utc_offset_min", off);
 }

@@ -409,6 +409,12 @@ static void dump_detector(dw *w, const pl_build *b, sw_detector_id id)
         case SW_PK_DURATION: put_duration(w, v); break;
         case SW_PK_PERCENT: putf(w, "%lld%%", (long long)v); break;
         case SW_PK_HOURS: putf(w, "%02lld-%02lld", (long long)(v / 100), (long long)(v % 100)); break;
+        case SW_PK_DAYS:
+            if (v >= 100 && (v - 100) / 10 < 7 && v % 10 < 7)
+                putf(w, "%s-%s", sw_weekday_names[(v - 100) / 10], sw_weekday_names[v % 10]);
+            else
+                put(w, "none");
+            break;
         case SW_PK_OFFSET:
             putf(w, "%c%02lld:%02lld", v < 0 ? '-' : '+', (long long)(llabs(v) / 60),
                  (long long)(llabs(v) % 60));

@@ -1607,6 +1607,28 @@ static void detector_stmt(parser *ps, const kw *k, void *ctx)
             v = (int64_t)from * 100 + to;
             break;
         }
+        case SW_PK_DAYS: {
+            /* "sat-sun", "fri-mon", "sun-sun", "none" */
+            int from = -1, to = -1;
+            if (strlen(text) == 7 && text[3] == '-')
+                for (int i = 0; i < 7; i++) {
+                    if (strncmp(text, sw_weekday_names[i], 3) == 0)
+                        from = i;
+                    if (strcmp(text + 4, sw_weekday_names[i]) == 0)
+                        to = i;
+                }
+            if (strcmp(text, "none") == 0)
+                v = 0;
+            else if (from >= 0 && to >= 0)
+                v = 100 + from * 10 + to;
+            else {
+                err_at(ps, t, "bad days '%s' for %s (FROM-TO of mon..sun, e.g. sat-sun, or none)",
+                       text, k->s);
+                fail(ps);
+                return;
+            }
+            break;
+        }
         case SW_PK_OFFSET: {
             /* "+01:00", "-05:30", "+02", "0" */
             unsigned hh = 0, mm = 0;

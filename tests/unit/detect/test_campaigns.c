@@ -603,6 +603,16 @@ static void test_irsf_long_call_night(void **state)
     assert_int_equal(evidence(&tl3.first_trip, "duration_s"), 45 * 60 - 1);
     sw_detectors_free(d);
 
+    /* weekends are quiet all day: Saturday 14:00 (T0 is a Monday) */
+    d = mk_det(conf, 4096, hot);
+    tally tl4 = {.rule = "irsf.long-call"};
+    long_call(d, S(5 * 86400 - 2 * 3600), "+447700900123", "+5378123456", S(40 * 60), &tl4);
+    assert_int_equal(tl4.trips, 1);
+    assert_int_equal(evidence(&tl4.first_trip, "start_hour"), 14);
+    assert_int_equal(evidence(&tl4.first_trip, "start_weekday"), 6);
+    assert_non_null(strstr(tl4.first_trip.reason, "answered sat 14 h"));
+    sw_detectors_free(d);
+
     /* quiet hours are local: UTC+08:00 makes 16:00 UTC midnight */
     conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 8 * 60;
     d = mk_det(conf, 4096, hot);
@@ -634,6 +644,13 @@ static void test_irsf_long_call_guards(void **state)
     conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 10 * 60;
     d = mk_det(conf, 4096, hot);
     long_call(d, S(7 * 3600), "+447700900123", "+5378123456", S(40 * 60), NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    /* no quiet days: Saturday 14:00 is a working day */
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 0;
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_QUIET_DAYS] = 0;
+    d = mk_det(conf, 4096, hot);
+    long_call(d, S(5 * 86400 - 2 * 3600), "+447700900123", "+5378123456", S(40 * 60), NULL);
     assert_int_equal(hits_total(d), 0);
     sw_detectors_free(d);
     sw_prefix_set_free(hot);

@@ -292,11 +292,13 @@ static const char tricky[] =
 static void test_hours_offset_round_trip(void **state)
 {
     (void)state;
-    char *f = write_temp("detector irsf {\n quiet-hours 23-05\n utc-offset -05:30\n}\n");
+    char *f = write_temp("detector irsf {\n quiet-hours 23-05\n utc-offset -05:30\n"
+                         " quiet-days fri-mon\n}\n");
     const char *paths[] = {f};
     char *d = round_trip(paths, 1);
     assert_non_null(strstr(d, "    quiet-hours 23-05\n"));
     assert_non_null(strstr(d, "    utc-offset -05:30\n"));
+    assert_non_null(strstr(d, "    quiet-days fri-mon\n"));
     free(d);
     unlink(f);
     free(f);

@@ -80,6 +80,9 @@ static const bad_case bad_cases[] = {
     {"detector irsf {\n utc-offset +01:60\n}\n", 2, "UTC offset"},
     {"detector irsf {\n utc-offset 5\n}\n", 2, "UTC offset"},
     {"detector irsf {\n utc-offset +-1\n}\n", 2, "UTC offset"},
+    {"detector irsf {\n quiet-days sat\n}\n", 2, "bad days"},
+    {"detector irsf {\n quiet-days sat-xyz\n}\n", 2, "bad days"},
+    {"detector irsf {\n quiet-days saturday-sun\n}\n", 2, "bad days"},
     {"list hr numbers { +4477 }\nrule cat1.x {\n when src in hr\n action drop\n}\n", 3,
      "type mismatch"},
     {"rule cat1.x {\n category cat1\n when src in home.ranges\n action drop\n}\n", 3,
@@ -139,17 +142,21 @@ static const bad_case bad_cases[] = {
 static void test_hours_and_offset(void **state)
 {
     (void)state;
-    const char *cases[][2] = {{"23-05", "-05:30"}, {"00-07", "+02"}, {"22-06", "0"}};
-    const int64_t want[][2] = {{2305, -330}, {7, 120}, {2206, 0}};
+    const char *cases[][3] = {{"23-05", "-05:30", "fri-mon"},
+                              {"00-07", "+02", "none"},
+                              {"22-06", "0", "sat-sun"}};
+    const int64_t want[][3] = {{2305, -330, 140}, {7, 120, 0}, {2206, 0, 156}};
     for (unsigned i = 0; i < 3; i++) {
-        char text[160];
-        snprintf(text, sizeof text, "detector irsf {\n quiet-hours %s\n utc-offset %s\n}\n",
-                 cases[i][0], cases[i][1]);
+        char text[200];
+        snprintf(text, sizeof text,
+                 "detector irsf {\n quiet-hours %s\n utc-offset %s\n quiet-days %s\n}\n",
+                 cases[i][0], cases[i][1], cases[i][2]);
         sw_policy *p = NULL;
         assert_int_equal(sw_policy_load_text("t.policy", text, strlen(text), DATA, &p, &diags),
                          SW_OK);
         assert_int_equal(p->detectors[SW_DET_IRSF].params[SW_DP_IRSF_QUIET_HOURS], want[i][0]);
         assert_int_equal(p->detectors[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET], want[i][1]);
+        assert_int_equal(p->detectors[SW_DET_IRSF].params[SW_DP_IRSF_QUIET_DAYS], want[i][2]);
         sw_policy_free(p);
     }
 }
