@@ -319,6 +319,7 @@ enum {
     SW__DLG_A_E164 = 1 << 10,
     SW__DLG_TRUNK_HOT = 1 << 11, /* counted by D5 per trunk and hot range */
     SW__DLG_NIGHT_DONE = 1 << 12, /* D5 long-call at quiet hours: decided */
+    SW__DLG_NIGHT_OK = 1 << 13,   /* D5: the partner's night calls are agreed */
 };
 
 /* Times after the INVITE are kept as milliseconds after it, plus one

@@ -35,7 +35,8 @@
  *                night-call and was answered in the operator's quiet-hours
  *                or quiet-days (local time: UTC + utc-offset), unless the trunk made a
  *                call that long to that range outside quiet hours within
- *                day-history.  Offender the caller.
+ *                day-history, or the partner says `night-calls yes`.
+ *                Offender the caller.
  *   contract     a partner with a contracted cps or concurrency in the
  *                policy: its hot calls in contract-window above
  *                contract-share of cps x contract-window, or its live hot
@@ -243,6 +244,8 @@ static void trunk_call(sw__msg *m, sw__dlg *g, int hot)
         return;
     sw__hkey2 rk = {tk ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
     g->flags |= SW__DLG_TRUNK_HOT;
+    if (m->partner && m->f->peer->night_calls)
+        g->flags |= SW__DLG_NIGHT_OK;
     burst_call(m, g, &rk, rl);
     sw__ir_range_st *s = sw_table_upsert(d->ir_range, &rk, NULL);
     s->last = m->ts;
@@ -395,6 +398,8 @@ static void night_check(sw__msg *m, sw__dlg *g, int64_t answer_ts, int64_t dur)
     b->last = m->ts;
     if (b->day_long && m->ts - b->day_long <= hist)
         return; /* it calls that range that long in the day too */
+    if (g->flags & SW__DLG_NIGHT_OK)
+        return; /* the partner's night calls are agreed (`night-calls yes`) */
     int r = sw__trip_check(&b->night_trip, 1, 1, m->ts, sw__p(d, SW_DP_IRSF_WINDOW));
     sw_detect_hit *h = hit(m, r, "irsf.long-call", g);
     if (!h)

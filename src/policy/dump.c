@@ -278,6 +278,8 @@ static void dump_peer(dw *w, const pl_peer *p)
             putf(w, "    cps %u\n", p->cps);
         if (p->concurrency)
             putf(w, "    concurrency %u\n", p->concurrency);
+        if (p->night_calls)
+            put(w, "    night-calls yes\n");
         if (p->has_methods)
             setting_methods(w, p->methods);
         setting_headers(w, "agreed", &p->agreed, p->agreed_names, p->nagreed_names);

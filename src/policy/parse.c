@@ -1085,6 +1085,8 @@ static void peer_stmt(parser *ps, const kw *k, void *ctx)
             p->has_methods = 1;
     } else if (strcmp(s, "agreed") == 0) {
         take_headers(ps, "agreed", &p->agreed, &p->agreed_names, &p->nagreed_names);
+    } else if (strcmp(s, "night-calls") == 0) {
+        take_bool(ps, "night-calls", &p->night_calls);
     } else if (strcmp(s, "register") == 0) {
         uint32_t from = p->registers.n;
         if (take_values(ps, &p->registers, "AoRs (user@domain) or domains") > 0)
@@ -1092,7 +1094,7 @@ static void peer_stmt(parser *ps, const kw *k, void *ctx)
     } else {
         unknown_setting(ps, k, "partner",
                         "role, trust, address, tls-identity, ranges, domains, realms, plmn, "
-                        "cps, concurrency, methods, agreed, register");
+                        "cps, concurrency, methods, agreed, register, night-calls");
     }
 }
 

@@ -646,6 +646,15 @@ static void test_irsf_long_call_guards(void **state)
     long_call(d, S(7 * 3600), "+447700900123", "+5378123456", S(40 * 60), NULL);
     assert_int_equal(hits_total(d), 0);
     sw_detectors_free(d);
+    /* a partner whose night calls are agreed (`night-calls yes`) */
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 0;
+    d = mk_det(conf, 4096, hot);
+    sw_peer night = {.name = "night-carrier", .index = 5, .role = SW_ROLE_TRANSIT, .night_calls = 1};
+    call(d, T0 + S(7 * 3600), &night, CARRIER, "+447700900123", "+5378123456", S(40 * 60),
+         END_ANSWER_BYE, NULL, NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+
     /* no quiet days: Saturday 14:00 is a working day */
     conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 0;
     conf[SW_DET_IRSF].params[SW_DP_IRSF_QUIET_DAYS] = 0;

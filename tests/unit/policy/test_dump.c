@@ -258,7 +258,7 @@ static const char tricky[] =
     "    tls-identity \"sbc.example\" other.example\n"
     "    methods INVITE ACK OTHER\n"
     "    agreed P-Charging-Vector X-Agreed-Thing\n"
-    "    cps 7; concurrency 9; plmn 208-01\n"
+    "    cps 7; concurrency 9; plmn 208-01; night-calls yes\n"
     "}\n"
     "role transit { trust trusted }\n"
     "list ua strings { \"a b\", plain, \"q\\\"uote\" }\n"
@@ -314,6 +314,7 @@ static void test_quoting_and_shapes(void **state)
     assert_non_null(strstr(d, "matches \"^a\\d+\\\\\\x\\\\\\\\\" or"));
     assert_non_null(strstr(d, "from.display matches \"\\\\\\\"q\"\n"));
     assert_non_null(strstr(d, "partner \"two words\" {"));
+    assert_non_null(strstr(d, "    concurrency 9\n    night-calls yes\n"));
     assert_non_null(strstr(d, "not (request or response) and (a and (b or pai)) and not not malformed"));
     assert_non_null(strstr(d, "b not in { +44,"));
     assert_non_null(strstr(d, "(size > 10 and status != 0) or (in-dialog == false and"));

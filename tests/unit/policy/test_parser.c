@@ -81,6 +81,7 @@ static const bad_case bad_cases[] = {
     {"detector irsf {\n utc-offset 5\n}\n", 2, "UTC offset"},
     {"detector irsf {\n utc-offset +-1\n}\n", 2, "UTC offset"},
     {"detector irsf {\n quiet-days sat\n}\n", 2, "bad days"},
+    {"partner a {\n address 10.0.0.1\n night-calls maybe\n}\n", 3, "night-calls"},
     {"detector irsf {\n quiet-days sat-xyz\n}\n", 2, "bad days"},
     {"detector irsf {\n quiet-days saturday-sun\n}\n", 2, "bad days"},
     {"list hr numbers { +4477 }\nrule cat1.x {\n when src in hr\n action drop\n}\n", 3,
