@@ -88,6 +88,19 @@
     /* D5 by pattern: one trunk (partner, else source) spreading calls over hot ranges */ \
     P(IRSF, IRSF_TRUNK_DISTINCT, "trunk-distinct", COUNT, 6)                         \
     P(IRSF, IRSF_TRUNK_SHARE, "trunk-share", PERCENT, 20)                            \
+    /* D5 by contract: a partner's hot calls against its contracted cps/concurrency */ \
+    P(IRSF, IRSF_CONTRACT_SHARE, "contract-share", PERCENT, 50)                      \
+    P(IRSF, IRSF_CONTRACT_WINDOW, "contract-window", DURATION, 10 * SW_NS_S)         \
+    /* D5 by trunk: short or unanswered test calls to a hot range, then a burst */  \
+    P(IRSF, IRSF_TEST_CALLS, "test-calls", COUNT, 2)                                 \
+    P(IRSF, IRSF_BURST, "burst", COUNT, 8)                                           \
+    P(IRSF, IRSF_BURST_WINDOW, "burst-window", DURATION, 900 * SW_NS_S)              \
+    /* D5: long answered calls to hot ranges in the operator's quiet hours */        \
+    P(IRSF, IRSF_NIGHT_CALL, "night-call", DURATION, 1800 * SW_NS_S)                 \
+    P(IRSF, IRSF_QUIET_HOURS, "quiet-hours", HOURS, 2206) /* from * 100 + to, local */ \
+    P(IRSF, IRSF_UTC_OFFSET, "utc-offset", OFFSET, 0)     /* local time - UTC, minutes */ \
+    P(IRSF, IRSF_QUIET_DAYS, "quiet-days", DAYS, 156)    /* sat-sun: 100 + FROM * 10 + TO */ \
+    P(IRSF, IRSF_DAY_HISTORY, "day-history", DURATION, 7 * 86400 * SW_NS_S)          \
     /* D6: one-ring calls per A number and per A prefix */                           \
     P(WANGIRI, WG_WINDOW, "window", DURATION, 600 * SW_NS_S)                         \
     P(WANGIRI, WG_DISTINCT_CALLEES, "distinct-callees", COUNT, 20)                   \
@@ -117,7 +130,22 @@ typedef enum sw_detector_param {
     SW_DP__COUNT
 } sw_detector_param;
 
-typedef enum sw_param_kind { SW_PK_COUNT, SW_PK_DURATION, SW_PK_PERCENT, SW_PK_DIGITS } sw_param_kind;
+/* HOURS: "FROM-TO" local hours 0-23, kept as FROM * 100 + TO (FROM == TO:
+ * none); OFFSET: "+HH:MM" / "-HH:MM" from UTC, kept in minutes (-14 h to
+ * +14 h); DAYS: "FROM-TO" weekdays mon..sun (0..6), kept as 100 + FROM * 10
+ * + TO, or "none" (0). */
+typedef enum sw_param_kind {
+    SW_PK_COUNT,
+    SW_PK_DURATION,
+    SW_PK_PERCENT,
+    SW_PK_DIGITS,
+    SW_PK_HOURS,
+    SW_PK_OFFSET,
+    SW_PK_DAYS
+} sw_param_kind;
+
+/* "mon".."sun" for DAYS (0..6). */
+extern const char *const sw_weekday_names[7];
 
 typedef struct sw_detector_param_spec {
     uint8_t detector;  /* sw_detector_id */

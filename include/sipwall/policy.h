@@ -229,6 +229,7 @@ typedef struct sw_peer {
     char plmn[8];            /* "MCC-MNC" of its network, "" = none */
     uint32_t cps;            /* contracted INVITEs per second; 0 = none */
     uint32_t concurrency;    /* contracted concurrent calls; 0 = none */
+    uint8_t night_calls;     /* `night-calls yes`: its long calls to high-risk ranges at quiet hours are agreed */
     uint32_t methods;        /* allowed methods: bit (1u << sw_method); SW_METHOD_OTHER = extension methods */
     uint32_t agreed_methods; /* the methods its own block lists (by agreement), 0 = from its role */
     sw_string_set *registers;/* `register`: AoRs "user@domain" and domains it may register; NULL = none */

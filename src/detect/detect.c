@@ -301,6 +301,12 @@ static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
         return v < 0 ? 0 : v > 10000 ? 10000 : v; /* factors go above 100% */
     case SW_PK_DIGITS:
         return v < 0 ? 0 : v > 15 ? 15 : v;
+    case SW_PK_HOURS:
+        return v >= 0 && v / 100 < 24 && v % 100 < 24 ? v : s->def;
+    case SW_PK_OFFSET:
+        return v < -14 * 60 ? -14 * 60 : v > 14 * 60 ? 14 * 60 : v;
+    case SW_PK_DAYS:
+        return v == 0 || (v >= 100 && v <= 166 && (v - 100) / 10 < 7 && v % 10 < 7) ? v : s->def;
     default:
         return v < 1 ? 1 : v; /* "at least 0 events" would trip on anything */
     }
@@ -308,7 +314,7 @@ static int64_t sane_param(const sw_detector_param_spec *s, int64_t v)
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
-_Static_assert(offsetof(sw_detectors, wg_r) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
+_Static_assert(offsetof(sw_detectors, ir_tb) == offsetof(sw_detectors, all[SW__NTABLES - 1]),
                "every table is in all[]");
 
 static void set_conf(sw_detectors *d, const sw_detect_config *cfg)
@@ -394,6 +400,7 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
     d->ir_trunk = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__ir_trunk_st), nagg, NULL, NULL);
     d->wg_c = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_camp_st), nagg, NULL, NULL);
     d->wg_r = mk_table(cfg, i++, sizeof(uint64_t), sizeof(sw__wg_camp_st), nagg, NULL, NULL);
+    d->ir_tb = mk_table(cfg, i++, sizeof(sw__hkey2), sizeof(sw__ir_tb_st), nagg, NULL, NULL);
     for (unsigned k = 0; k < SW__NTABLES; k++) {
         if (!d->all[k]) {
             sw_detectors_free(d);
@@ -426,6 +433,7 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
         sw__p(d, SW_DP_IRSF_WINDOW),
         sw__p(d, SW_DP_WG_WINDOW),
         sw__p(d, SW_DP_WG_WINDOW),
+        max64(sw__p(d, SW_DP_IRSF_BURST_WINDOW), sw__p(d, SW_DP_IRSF_DAY_HISTORY)),
     };
     memcpy(d->horizon, hz, sizeof hz);
     return d;
@@ -557,9 +565,11 @@ static void expire_slow(sw_detectors *d, unsigned k, int64_t now, int64_t horizo
     }
 }
 
-/* The tables after bf_realm (IRSF trunks, Wangiri campaigns) are written
- * by initial INVITEs only: they are expired on those, not on every message. */
-#define SW__CALL_TABLES 3
+/* The tables after bf_realm (IRSF trunks, Wangiri campaigns, IRSF test
+ * calls per trunk and range) are written by calls only (initial INVITEs,
+ * and call ends for the last): they are expired on initial INVITEs, not on
+ * every message. */
+#define SW__CALL_TABLES 4
 _Static_assert(offsetof(sw_detectors, ir_trunk) == offsetof(sw_detectors, all[SW__NTABLES - SW__CALL_TABLES]),
                "the call-only tables are last");
 
@@ -652,6 +662,8 @@ static void end_call(sw__msg *m, sw__dlg *g, int how)
         sw__location_end(m, g);
     if (how == END_BYE)
         sw__irsf_progress(m, g);
+    if (g->flags & SW__DLG_TRUNK_HOT)
+        sw__irsf_end(m, g);
 }
 
 static sw__dlg *invite(sw__msg *m)

@@ -237,7 +237,7 @@ typedef struct sw__hkey2 {
 typedef struct sw__txn sw__txn;
 typedef struct sw__dlg sw__dlg;
 
-#define SW__NTABLES 22
+#define SW__NTABLES 23
 
 struct sw_detectors {
     sw_detector_conf conf[SW_DET__COUNT]; /* copied: the policy may go away */
@@ -264,6 +264,7 @@ struct sw_detectors {
             sw_table *bf_net, *bf_netpair, *bf_realm; /* D2 aggregates */
             sw_table *ir_trunk;  /* D5 per trunk */
             sw_table *wg_c, *wg_r; /* D6 campaigns: calling range, called range */
+            sw_table *ir_tb; /* D5 per (trunk, hot range): test calls, then a burst */
         };
         sw_table *all[SW__NTABLES];
     };
@@ -316,6 +317,9 @@ enum {
     SW__DLG_PARTNER = 1 << 8,
     SW__DLG_CANCELLED = 1 << 9,
     SW__DLG_A_E164 = 1 << 10,
+    SW__DLG_TRUNK_HOT = 1 << 11, /* counted by D5 per trunk and hot range */
+    SW__DLG_NIGHT_DONE = 1 << 12, /* D5 long-call at quiet hours: decided */
+    SW__DLG_NIGHT_OK = 1 << 13,   /* D5: the partner's night calls are agreed */
 };
 
 /* Times after the INVITE are kept as milliseconds after it, plus one
@@ -325,6 +329,7 @@ struct sw__dlg {
     int64_t invite_ts;
     uint32_t ring_ms, answer_ms, cancel_ms, end_ms;
     uint32_t peer_gen, ir_gen;     /* partner (D3) / caller hot (D5) concurrency held */
+    uint32_t ir_tgen;              /* contracted partner's hot (D5) concurrency held */
     sw__skey src;
     uint16_t flags;
     uint8_t a_len, b_len;
@@ -449,7 +454,24 @@ typedef struct sw__ir_trunk_st {
     sw__trip trip;
     uint32_t bbase;
     uint16_t bh[SW__IR_TRUNK_B], bt[SW__IR_TRUNK_B];
+    /* a partner with a contract: hot calls in contract-window, live hot calls */
+    sw__ring hr;
+    sw__trip ctrip;
+    uint32_t active, gen;
 } sw__ir_trunk_st;
+
+/* One (trunk, hot range): its test calls (short answered or unanswered),
+ * then the calls that followed them within burst-window. */
+#define SW__IR_TESTS 3
+typedef struct sw__ir_tb_st {
+    int64_t last;
+    int64_t test_ts;             /* end of the series' first test call, 0 = none */
+    int64_t day_long;            /* last long call outside quiet hours, 0 = none */
+    sw__trip trip, night_trip;
+    uint32_t tests, burst;
+    uint8_t nnum, nlen[SW__IR_TESTS];
+    char num[SW__IR_TESTS][SW_NUMBER_MAX]; /* the first distinct test numbers */
+} sw__ir_tb_st;
 
 #define SW__WG_CALLEES 32
 #define SW__WG_SAMPLES 16
@@ -595,6 +617,7 @@ void sw__malformed(sw__msg *m);
 /* D5 */
 void sw__irsf_call(sw__msg *m, sw__dlg *g);
 void sw__irsf_progress(sw__msg *m, sw__dlg *g); /* any later message of an answered call */
+void sw__irsf_end(sw__msg *m, sw__dlg *g); /* a call to a hot range from a trunk ended */
 void sw__irsf_release(sw_detectors *d, sw__dlg *g);
 /* D6 */
 void sw__wangiri_call(sw__msg *m, sw__dlg *g);

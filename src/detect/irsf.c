@@ -26,6 +26,23 @@
  *   sequential   >= sequential distinct hot B in one range from the trunk
  *                within window: number walking spread over rotating
  *                A-numbers
+ *   test-then-burst  per (trunk, hot range): at least test-calls short
+ *                (answered < short-call) or unanswered calls, then within
+ *                burst-window of the first one at least burst new calls
+ *                to that range: the route was checked, then pumped.  The
+ *                event names the test numbers and the burst size.
+ *   long-call    per (trunk, hot range): an answered call that lasts
+ *                night-call and was answered in the operator's quiet-hours
+ *                or quiet-days (local time: UTC + utc-offset), unless the trunk made a
+ *                call that long to that range outside quiet hours within
+ *                day-history, or the partner says `night-calls yes`.
+ *                Offender the caller.
+ *   contract     a partner with a contracted cps or concurrency in the
+ *                policy: its hot calls in contract-window above
+ *                contract-share of cps x contract-window, or its live hot
+ *                calls above contract-share of its concurrency (at least
+ *                `concurrent` either way).  Without a contract the spread
+ *                rule's trunk-share stands for the trunk's normal.
  * A partner is named (offender PEER, never blocked); only its calls to
  * hot ranges are refused while the pattern holds. */
 #include "detect/detect_int.h"
@@ -87,9 +104,103 @@ static const char *trunk_name(const sw__msg *m)
     return m->partner && m->f->peer->name ? m->f->peer->name : "";
 }
 
+/* A contracted partner's call to a hot range (t: its trunk entry): its
+ * hot rate and live hot calls against its contract. */
+static void contract_call(sw__msg *m, sw__dlg *g, sw__ir_trunk_st *t)
+{
+    sw_detectors *d = m->d;
+    const sw_peer *p = m->f->peer;
+    int64_t share = sw__p(d, SW_DP_IRSF_CONTRACT_SHARE);
+    int64_t least = sw__p(d, SW_DP_IRSF_CONCURRENT);
+    uint32_t cw_s = sw__ws(d, SW_DP_IRSF_CONTRACT_WINDOW);
+    uint32_t n = sw__ring_add(&t->hr, m->ts, sw__rw(d, SW_DP_IRSF_CONTRACT_WINDOW), 1);
+    if (p->concurrency) {
+        if (!t->gen)
+            t->gen = sw__next_gen(d);
+        t->active++;
+        g->ir_tgen = t->gen;
+    }
+    /* in doubles: cps x share x seconds can pass 2^63 */
+    double rate_lim = (double)p->cps * (double)share * (double)cw_s / 100.0;
+    double conc_lim = (double)p->concurrency * (double)share / 100.0;
+    int rate_over = p->cps && n >= least && (double)n > rate_lim;
+    int conc_over = p->concurrency && t->active >= least && (double)t->active > conc_lim;
+    int64_t win = sw__p(d, SW_DP_IRSF_WINDOW);
+    int r = sw__trip_check(&t->ctrip, rate_over || conc_over, 1, m->ts, win);
+    /* one hit per call is enough: an earlier IRSF hit's enforcement covers it */
+    if (r == SW__NO_HIT ||
+        (r == 0 && m->out->nhits && m->out->hits[m->out->nhits - 1].detector == SW_DET_IRSF))
+        return;
+    sw_detect_hit *h = trunk_hit(m, r, "irsf.contract");
+    if (!h)
+        return;
+    if (conc_over)
+        sw__hit_reason(h, "partner %s: %u live calls to high-risk ranges, over %lld%% of its "
+                          "contracted concurrency %u, last to %.*s",
+                       p->name, t->active, (long long)share, p->concurrency, (int)g->b_len, g->b);
+    else if (rate_over)
+        sw__hit_reason(h, "partner %s: %u calls to high-risk ranges in %us, over %lld%% of its "
+                          "contracted %u cps, last to %.*s",
+                       p->name, n, cw_s, (long long)share, p->cps, (int)g->b_len, g->b);
+    else
+        sw__hit_reason(h, "partner %s: call to a high-risk range after its calls to those "
+                          "ranges passed %lld%% of its contract, to %.*s",
+                       p->name, (long long)share, (int)g->b_len, g->b);
+    sw__ev(h, "hot_calls", n);
+    sw__ev(h, "window_s", cw_s);
+    sw__ev(h, "concurrent", t->active);
+    sw__ev(h, "cps", p->cps);
+    sw__ev(h, "concurrency", p->concurrency);
+    sw__ev(h, "share", share);
+}
+
+/* A new call from a trunk to hot range rk (rl digits of B): after enough
+ * test calls to the range, a burst call. */
+static void burst_call(sw__msg *m, const sw__dlg *g, const sw__hkey2 *rk, size_t rl)
+{
+    sw_detectors *d = m->d;
+    sw__ir_tb_st *b = sw_table_get(d->ir_tb, rk);
+    if (!b || !b->test_ts)
+        return; /* no test call to the range lately */
+    int64_t bw = sw__p(d, SW_DP_IRSF_BURST_WINDOW);
+    int over = 0;
+    if (m->ts - b->test_ts > bw) {
+        b->test_ts = 0; /* the series is over */
+        b->tests = b->burst = b->nnum = 0;
+    } else if (b->tests >= (uint64_t)sw__p(d, SW_DP_IRSF_TEST_CALLS)) {
+        b->burst++;
+        b->last = m->ts;
+        over = (int64_t)b->burst >= sw__p(d, SW_DP_IRSF_BURST);
+    }
+    int r = sw__trip_check(&b->trip, over, 1, m->ts, bw);
+    if (r == SW__NO_HIT ||
+        (r == 0 && m->out->nhits && m->out->hits[m->out->nhits - 1].detector == SW_DET_IRSF))
+        return;
+    sw_detect_hit *h = trunk_hit(m, r, "irsf.test-then-burst");
+    if (!h)
+        return;
+    char nums[SW__IR_TESTS * (SW_NUMBER_MAX + 2) + 8];
+    size_t o = 0;
+    for (unsigned i = 0; i < b->nnum && i < SW__IR_TESTS; i++)
+        o += (size_t)snprintf(nums + o, sizeof nums - o, "%s%.*s", i ? ", " : "", (int)b->nlen[i],
+                              b->num[i]);
+    if (b->tests > b->nnum)
+        snprintf(nums + o, sizeof nums - o, ", ...");
+    sw__hit_reason(h,
+                   "%s%s: %u test calls to %s (short or unanswered), then %u calls to range "
+                   "%.*s%.*s within %llds (limits %lld, %lld)",
+                   trunk_kind(m), trunk_name(m), b->tests, nums, b->burst, (int)rl, g->b,
+                   (int)(g->b_len - rl), "XXXXXXXXXXXXXXX", (long long)(bw / SW_NS_S),
+                   (long long)sw__p(d, SW_DP_IRSF_TEST_CALLS), (long long)sw__p(d, SW_DP_IRSF_BURST));
+    sw__ev(h, "tests", b->tests);
+    sw__ev(h, "burst", b->burst);
+    sw__ev(h, "window_s", bw / SW_NS_S);
+    sw__ev(h, "threshold", sw__p(d, SW_DP_IRSF_BURST));
+}
+
 /* The trunk aggregates: every new call with an E.164 B is counted, the
  * rules look at calls to hot ranges. */
-static void trunk_call(sw__msg *m, const sw__dlg *g, int hot)
+static void trunk_call(sw__msg *m, sw__dlg *g, int hot)
 {
     sw_detectors *d = m->d;
     if (!hot && !sw_table_count(d->ir_trunk))
@@ -126,10 +237,16 @@ static void trunk_call(sw__msg *m, const sw__dlg *g, int hot)
         sw__ev(h, "window_s", win / SW_NS_S);
         sw__ev(h, "threshold", need);
     }
+    if (m->partner && m->f->peer->name && (m->f->peer->cps || m->f->peer->concurrency))
+        contract_call(m, g, t);
     size_t rl = range_len(d, g->b, g->b_len);
     if (!rl)
         return;
     sw__hkey2 rk = {tk ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    g->flags |= SW__DLG_TRUNK_HOT;
+    if (m->partner && m->f->peer->night_calls)
+        g->flags |= SW__DLG_NIGHT_OK;
+    burst_call(m, g, &rk, rl);
     sw__ir_range_st *s = sw_table_upsert(d->ir_range, &rk, NULL);
     s->last = m->ts;
     uint32_t sneed = sw__cap(sw__p(d, SW_DP_IRSF_SEQUENTIAL), SW__IR_RANGE_B);
@@ -222,11 +339,101 @@ void sw__irsf_call(sw__msg *m, sw__dlg *g)
     }
 }
 
+/* The trunk of a dialog, as trunk_key made it at its INVITE. */
+static uint64_t dlg_trunk_key(const sw_detectors *d, const sw__dlg *g)
+{
+    return (g->flags & SW__DLG_PARTNER) && g->peer_name[0] ? sw__peer_key(d, g->peer_name)
+                                                           : sw__hsrc(d, &g->src);
+}
+
+/* The local hour (0-23) of ts: UTC + utc-offset. */
+static int local_hour(const sw_detectors *d, int64_t ts)
+{
+    int64_t s = ts / SW_NS_S + sw__p(d, SW_DP_IRSF_UTC_OFFSET) * 60;
+    return (int)(((s % 86400) + 86400) % 86400 / 3600);
+}
+
+/* The local weekday (0 = Monday) of ts: 1970-01-01 was a Thursday. */
+static int local_weekday(const sw_detectors *d, int64_t ts)
+{
+    int64_t s = ts / SW_NS_S + sw__p(d, SW_DP_IRSF_UTC_OFFSET) * 60;
+    int64_t day = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+    return (int)(((day + 3) % 7 + 7) % 7);
+}
+
+static int quiet_day(const sw_detectors *d, int wd)
+{
+    int64_t q = sw__p(d, SW_DP_IRSF_QUIET_DAYS);
+    if (q < 100)
+        return 0; /* none */
+    int from = (int)((q - 100) / 10), to = (int)(q % 10);
+    return from <= to ? wd >= from && wd <= to : wd >= from || wd <= to;
+}
+
+static int quiet_hour(const sw_detectors *d, int hour)
+{
+    int64_t q = sw__p(d, SW_DP_IRSF_QUIET_HOURS);
+    int from = (int)(q / 100), to = (int)(q % 100);
+    return from <= to ? hour >= from && hour < to : hour >= from || hour < to;
+}
+
+/* An answered call to a hot range from a trunk has lasted night-call. */
+static void night_check(sw__msg *m, sw__dlg *g, int64_t answer_ts, int64_t dur)
+{
+    sw_detectors *d = m->d;
+    g->flags |= SW__DLG_NIGHT_DONE;
+    size_t rl = range_len(d, g->b, g->b_len);
+    if (!rl)
+        return;
+    sw__hkey2 rk = {dlg_trunk_key(d, g) ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    int hour = local_hour(d, answer_ts), wd = local_weekday(d, answer_ts);
+    int64_t hist = sw__p(d, SW_DP_IRSF_DAY_HISTORY);
+    if (!quiet_hour(d, hour) && !quiet_day(d, wd)) {
+        /* the trunk's normal: long calls to this range in the day */
+        sw__ir_tb_st *b = sw_table_upsert(d->ir_tb, &rk, NULL);
+        b->last = b->day_long = m->ts;
+        return;
+    }
+    sw__ir_tb_st *b = sw_table_upsert(d->ir_tb, &rk, NULL);
+    b->last = m->ts;
+    if (b->day_long && m->ts - b->day_long <= hist)
+        return; /* it calls that range that long in the day too */
+    if (g->flags & SW__DLG_NIGHT_OK)
+        return; /* the partner's night calls are agreed (`night-calls yes`) */
+    int r = sw__trip_check(&b->night_trip, 1, 1, m->ts, sw__p(d, SW_DP_IRSF_WINDOW));
+    sw_detect_hit *h = hit(m, r, "irsf.long-call", g);
+    if (!h)
+        return;
+    int64_t q = sw__p(d, SW_DP_IRSF_QUIET_HOURS), off = sw__p(d, SW_DP_IRSF_UTC_OFFSET);
+    sw__hit_reason(h,
+                   "%llds call to %.*s in range %.*s%.*s answered %s %02d h local (quiet hours "
+                   "%02lld-%02lld, UTC%+lld min), at least %llds, no such call from the trunk "
+                   "outside quiet hours in %llds",
+                   (long long)(dur / SW_NS_S), (int)g->b_len, g->b, (int)rl, g->b,
+                   (int)(g->b_len - rl), "XXXXXXXXXXXXXXX", sw_weekday_names[wd], hour,
+                   (long long)(q / 100),
+                   (long long)(q % 100), (long long)off,
+                   (long long)(sw__p(d, SW_DP_IRSF_NIGHT_CALL) / SW_NS_S),
+                   (long long)(hist / SW_NS_S));
+    sw__ev(h, "duration_s", dur / SW_NS_S);
+    sw__ev(h, "start_hour", hour);
+    sw__ev(h, "start_weekday", wd + 1); /* ISO 8601: Monday 1 */
+    sw__ev(h, "threshold", sw__p(d, SW_DP_IRSF_NIGHT_CALL) / SW_NS_S);
+    sw__ev(h, "utc_offset_min", off);
+}
+
 void sw__irsf_progress(sw__msg *m, sw__dlg *g)
 {
     sw_detectors *d = m->d;
-    if (!sw__enabled(d, SW_DET_IRSF) || !(g->flags & SW__DLG_TESTCALL) ||
-        !(g->flags & SW__DLG_ANSWERED) || (g->flags & SW__DLG_LONG_DONE))
+    if (!sw__enabled(d, SW_DET_IRSF) || !(g->flags & SW__DLG_ANSWERED))
+        return;
+    if ((g->flags & (SW__DLG_TRUNK_HOT | SW__DLG_NIGHT_DONE)) == SW__DLG_TRUNK_HOT) {
+        int64_t end = (g->flags & SW__DLG_ENDED) ? sw__dlg_ts(g, g->end_ms) : m->ts;
+        int64_t answer_ts = sw__dlg_ts(g, g->answer_ms);
+        if (end - answer_ts >= sw__p(d, SW_DP_IRSF_NIGHT_CALL))
+            night_check(m, g, answer_ts, end - answer_ts);
+    }
+    if (!(g->flags & SW__DLG_TESTCALL) || (g->flags & SW__DLG_LONG_DONE))
         return;
     int ended = (g->flags & SW__DLG_ENDED) != 0;
     int64_t end = ended ? sw__dlg_ts(g, g->end_ms) : m->ts;
@@ -270,8 +477,51 @@ void sw__irsf_progress(sw__msg *m, sw__dlg *g)
     sw__ev(h, "window_s", tw / SW_NS_S);
 }
 
+void sw__irsf_end(sw__msg *m, sw__dlg *g)
+{
+    sw_detectors *d = m->d;
+    if (!sw__enabled(d, SW_DET_IRSF))
+        return;
+    if (g->flags & SW__DLG_ANSWERED) {
+        int64_t dur = sw__dlg_ts(g, g->end_ms) - sw__dlg_ts(g, g->answer_ms);
+        if (dur >= sw__p(d, SW_DP_IRSF_SHORT_CALL))
+            return; /* a real call, no test */
+    }
+    size_t rl = range_len(d, g->b, g->b_len);
+    if (!rl)
+        return;
+    sw__hkey2 rk = {dlg_trunk_key(d, g) ^ SW__TAG_TRUNK_RANGE, sw__hstr(d, SW__TAG_RANGE, g->b, rl)};
+    sw__ir_tb_st *b = sw_table_upsert(d->ir_tb, &rk, NULL);
+    if (b->test_ts && m->ts - b->test_ts > sw__p(d, SW_DP_IRSF_BURST_WINDOW)) {
+        b->test_ts = 0; /* a new series */
+        b->tests = b->burst = b->nnum = 0;
+    }
+    b->last = m->ts;
+    if (b->burst)
+        return; /* the burst's own short calls are no tests */
+    if (!b->test_ts)
+        b->test_ts = m->ts;
+    if (b->tests < UINT32_MAX)
+        b->tests++;
+    for (unsigned i = 0; i < b->nnum; i++)
+        if (b->nlen[i] == g->b_len && memcmp(b->num[i], g->b, g->b_len) == 0)
+            return;
+    if (b->nnum < SW__IR_TESTS) {
+        memcpy(b->num[b->nnum], g->b, g->b_len);
+        b->nlen[b->nnum++] = g->b_len;
+    }
+}
+
 void sw__irsf_release(sw_detectors *d, sw__dlg *g)
 {
+    if (g->ir_tgen) {
+        /* only partners hold one: the trunk is the partner */
+        uint64_t key = sw__peer_key(d, g->peer_name);
+        sw__ir_trunk_st *t = sw_table_peek(d->ir_trunk, &key);
+        if (t && t->gen == g->ir_tgen && t->active)
+            t->active--;
+        g->ir_tgen = 0;
+    }
     if (!g->ir_gen)
         return;
     uint64_t key = sw__caller_key(d, g);

@@ -17,6 +17,8 @@ static const sw_detector_param_spec params[SW_DP__COUNT] = {
 #undef SW__DP_SPEC
 };
 
+const char *const sw_weekday_names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
 const char *sw_detector_name(sw_detector_id d)
 {
     return (unsigned)d < SW_DET__COUNT ? det_names[d] : NULL;

@@ -54,6 +54,7 @@ typedef struct pl_peer {
     pl_items registers; /* `register`: AoRs (user@domain) or domains it may register */
     char plmn[8];
     uint32_t cps, concurrency, methods;
+    uint8_t night_calls; /* `night-calls yes` */
     sw_hdr_mask agreed;
     char **agreed_names;
     uint32_t nagreed_names;

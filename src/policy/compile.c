@@ -776,6 +776,7 @@ static void compile_peers(cctx *cc)
         memcpy(pe->plmn, d->plmn, sizeof pe->plmn);
         pe->cps = d->cps;
         pe->concurrency = d->concurrency;
+        pe->night_calls = d->night_calls;
         pe->agreed = d->agreed;
         pe->agreed_names = d->agreed_names; /* moved */
         pe->nagreed_names = d->nagreed_names;

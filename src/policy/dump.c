@@ -278,6 +278,8 @@ static void dump_peer(dw *w, const pl_peer *p)
             putf(w, "    cps %u\n", p->cps);
         if (p->concurrency)
             putf(w, "    concurrency %u\n", p->concurrency);
+        if (p->night_calls)
+            put(w, "    night-calls yes\n");
         if (p->has_methods)
             setting_methods(w, p->methods);
         setting_headers(w, "agreed", &p->agreed, p->agreed_names, p->nagreed_names);
@@ -408,6 +410,17 @@ static void dump_detector(dw *w, const pl_build *b, sw_detector_id id)
         switch ((sw_param_kind)spec[i].kind) {
         case SW_PK_DURATION: put_duration(w, v); break;
         case SW_PK_PERCENT: putf(w, "%lld%%", (long long)v); break;
+        case SW_PK_HOURS: putf(w, "%02lld-%02lld", (long long)(v / 100), (long long)(v % 100)); break;
+        case SW_PK_DAYS:
+            if (v >= 100 && (v - 100) / 10 < 7 && v % 10 < 7)
+                putf(w, "%s-%s", sw_weekday_names[(v - 100) / 10], sw_weekday_names[v % 10]);
+            else
+                put(w, "none");
+            break;
+        case SW_PK_OFFSET:
+            putf(w, "%c%02lld:%02lld", v < 0 ? '-' : '+', (long long)(llabs(v) / 60),
+                 (long long)(llabs(v) % 60));
+            break;
         case SW_PK_COUNT:
         case SW_PK_DIGITS:
         default: putf(w, "%lld", (long long)v); break;

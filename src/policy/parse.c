@@ -1086,6 +1086,8 @@ static void peer_stmt(parser *ps, const kw *k, void *ctx)
             p->has_methods = 1;
     } else if (strcmp(s, "agreed") == 0) {
         take_headers(ps, "agreed", &p->agreed, &p->agreed_names, &p->nagreed_names);
+    } else if (strcmp(s, "night-calls") == 0) {
+        take_bool(ps, "night-calls", &p->night_calls);
     } else if (strcmp(s, "register") == 0) {
         uint32_t from = p->registers.n;
         if (take_values(ps, &p->registers, "AoRs (user@domain) or domains") > 0)
@@ -1093,7 +1095,7 @@ static void peer_stmt(parser *ps, const kw *k, void *ctx)
     } else {
         unknown_setting(ps, k, "partner",
                         "role, trust, address, tls-identity, ranges, domains, realms, plmn, "
-                        "cps, concurrency, methods, agreed, register");
+                        "cps, concurrency, methods, agreed, register, night-calls");
     }
 }
 
@@ -1594,6 +1596,65 @@ static void detector_stmt(parser *ps, const kw *k, void *ctx)
             }
             v = (int64_t)u;
             break;
+        case SW_PK_HOURS: {
+            /* "22-06": two hours 0-23 */
+            unsigned from, to;
+            int used = 0;
+            if (sscanf(text, "%2u-%2u%n", &from, &to, &used) != 2 || text[used] != '\0' ||
+                strspn(text, "0123456789-") != strlen(text) || from > 23 || to > 23) {
+                err_at(ps, t, "bad hours '%s' for %s (FROM-TO, hours 0 to 23, e.g. 22-06)", text,
+                       k->s);
+                fail(ps);
+                return;
+            }
+            v = (int64_t)from * 100 + to;
+            break;
+        }
+        case SW_PK_DAYS: {
+            /* "sat-sun", "fri-mon", "sun-sun", "none" */
+            int from = -1, to = -1;
+            if (strlen(text) == 7 && text[3] == '-')
+                for (int i = 0; i < 7; i++) {
+                    if (strncmp(text, sw_weekday_names[i], 3) == 0)
+                        from = i;
+                    if (strcmp(text + 4, sw_weekday_names[i]) == 0)
+                        to = i;
+                }
+            if (strcmp(text, "none") == 0)
+                v = 0;
+            else if (from >= 0 && to >= 0)
+                v = 100 + from * 10 + to;
+            else {
+                err_at(ps, t, "bad days '%s' for %s (FROM-TO of mon..sun, e.g. sat-sun, or none)",
+                       text, k->s);
+                fail(ps);
+                return;
+            }
+            break;
+        }
+        case SW_PK_OFFSET: {
+            /* "+01:00", "-05:30", "+02", "0" */
+            unsigned hh = 0, mm = 0;
+            int used = 0, ok = 0;
+            if (strcmp(text, "0") == 0)
+                ok = 1;
+            else if ((text[0] == '+' || text[0] == '-') && isdigit((unsigned char)text[1]) &&
+                     strspn(text + 1, "0123456789:") == strlen(text + 1)) {
+                if (sscanf(text + 1, "%2u:%2u%n", &hh, &mm, &used) == 2 && text[1 + used] == '\0')
+                    ok = 1;
+                else if (sscanf(text + 1, "%2u%n", &hh, &used) == 1 && text[1 + used] == '\0')
+                    ok = 1, mm = 0;
+                ok = ok && mm < 60 && hh * 60 + mm <= 14 * 60;
+            }
+            if (!ok) {
+                err_at(ps, t, "bad UTC offset '%s' for %s (+HH:MM or -HH:MM, at most 14 h)", text,
+                       k->s);
+                fail(ps);
+                return;
+            }
+            v = (int64_t)(hh * 60 + mm) * (text[0] == '-' ? -1 : 1);
+            break;
+        }
         case SW_PK_COUNT:
         default:
             if (sw__parse_uint(text, INT32_MAX, &u) != 0) {

@@ -337,6 +337,334 @@ static void test_irsf_trunk_guards(void **state)
     sw_prefix_set_free(hot);
 }
 
+/* ---- IRSF against a partner's contract ------------------------------------------------- */
+
+/* An answered call left open: INVITE, 180, 200 (its BYE is call_bye). */
+static void call_open(sw_detectors *d, int64_t ts, const sw_peer *peer, sw_addr src,
+                      const char *cid, const char *a, const char *b, tally *t)
+{
+    tmsg inv, m;
+    t_req(&inv, ts, SW_METHOD_INVITE, src, peer, cid, 1, cid);
+    t_a(&inv, a);
+    t_b(&inv, b);
+    sw_detect_result r = obs(d, &inv);
+    if (t)
+        tally_add(t, &r, ts);
+    t_resp(&m, &inv, ts + MS(300), 180);
+    r = obs(d, &m);
+    t_resp(&m, &inv, ts + S(1), 200);
+    r = obs(d, &m);
+}
+
+static void call_bye(sw_detectors *d, int64_t ts, const sw_peer *peer, sw_addr src,
+                     const char *cid)
+{
+    tmsg bye;
+    char br[40];
+    snprintf(br, sizeof br, "%s-bye", cid);
+    t_req(&bye, ts, SW_METHOD_BYE, src, peer, cid, 2, br);
+    t_totag(&bye, "tt");
+    (void)obs(d, &bye);
+}
+
+/* Five live calls to hot ranges from rotating A-numbers, to five distinct
+ * numbers of three ranges (under trunk-distinct, sequential, and every
+ * caller's concurrent), all still up; then they end, and five more start
+ * at `later`.  `t` sees the first five's INVITEs, `t2` the later ones. */
+static void five_live(sw_detectors *d, const sw_peer *peer, int64_t later, tally *t, tally *t2)
+{
+    const char *to[] = {"+5378123456", "+252611234567", "+88160123456", "+5378654321",
+                        "+252611765432"};
+    char cid[32], a[32];
+    for (unsigned i = 0; i < 5; i++) {
+        snprintf(cid, sizeof cid, "ctr-%u", i);
+        snprintf(a, sizeof a, "+4930905%05u", i * 677);
+        call_open(d, T0 + S(20 * i), peer, CARRIER, cid, a, to[i], t);
+    }
+    for (unsigned i = 0; i < 5; i++) {
+        snprintf(cid, sizeof cid, "ctr-%u", i);
+        call_bye(d, T0 + S(600) + S(i), peer, CARRIER, cid);
+    }
+    for (unsigned i = 0; i < 5 && later; i++) {
+        snprintf(cid, sizeof cid, "ctr2-%u", i);
+        snprintf(a, sizeof a, "+4930906%05u", i * 677);
+        call_open(d, later + S(20 * i), peer, CARRIER, cid, a, to[i], t2);
+        snprintf(cid, sizeof cid, "ctr2-%u", i);
+        call_bye(d, later + S(20 * i + 5), peer, CARRIER, cid);
+    }
+}
+
+/* A partner with a contracted concurrency of 6 holds 4 live calls to hot
+ * ranges (over 50 % of it): irsf.contract, offender the partner, never
+ * blocked; once they end, its next hot calls one at a time are not. */
+static void test_irsf_contract_concurrency(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    sw_peer p = {.name = "wholesale-z", .index = 4, .role = SW_ROLE_TRANSIT, .concurrency = 6};
+    tally tc = {.rule = "irsf.contract"}, tc2 = {.rule = "irsf.contract"};
+    five_live(d, &p, T0 + S(3000), &tc, &tc2);
+    assert_int_equal(tc.trips, 1);
+    assert_int_equal(tc.first_trip_msg, 4); /* the 4th live call */
+    const sw_detect_hit *h = &tc.first_trip;
+    assert_int_equal(h->type, SW_EVT_IRSF_CALL);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_PEER);
+    assert_string_equal(h->offender, "wholesale-z");
+    assert_int_equal(h->block_ns, 0);
+    assert_int_equal(evidence(h, "concurrent"), 4);
+    assert_int_equal(evidence(h, "concurrency"), 6);
+    assert_int_equal(evidence(h, "share"), 50);
+    assert_non_null(strstr(h->reason, "contracted concurrency 6"));
+    assert_int_equal(tc.hits, 2); /* the 5th call is refused too */
+    assert_int_equal(tc2.hits, 0); /* the BYEs gave the live calls back */
+    assert_int_equal(hits_total(d), 2);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Guards: the same calls from a partner without a contract (the 20 %
+ * share of its own calls is its guard, and five numbers are under
+ * trunk-distinct), and from a partner whose contract is large. */
+static void test_irsf_contract_guards(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_peer none = {.name = "wholesale-z", .index = 4, .role = SW_ROLE_TRANSIT};
+    sw_peer big = {.name = "wholesale-z", .index = 4, .role = SW_ROLE_TRANSIT,
+                   .concurrency = 200, .cps = 20};
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    five_live(d, &none, 0, NULL, NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    d = mk_det(conf, 4096, hot);
+    five_live(d, &big, 0, NULL, NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Rate: a partner contracted for 1 cps sends 6 short calls to three hot
+ * numbers within 10 s (over 50 % of 1 cps x 10 s); the same calls a
+ * minute apart are under. */
+static void test_irsf_contract_rate(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_peer p = {.name = "wholesale-z", .index = 4, .role = SW_ROLE_TRANSIT, .cps = 1};
+    const char *to[] = {"+5378123456", "+252611234567", "+88160123456"};
+    for (int spaced = 0; spaced < 2; spaced++) {
+        sw_detectors *d = mk_det(conf, 4096, hot);
+        tally tc = {.rule = "irsf.contract"};
+        for (unsigned i = 0; i < 6; i++) {
+            char a[32];
+            snprintf(a, sizeof a, "+4930907%05u", i * 677);
+            call(d, T0 + (spaced ? S(60 * i) : MS(1500 * i)), &p, CARRIER, a, to[i % 3], S(3),
+                 END_CANCEL, &tc, NULL);
+        }
+        if (spaced) {
+            assert_int_equal(hits_total(d), 0);
+        } else {
+            assert_int_equal(tc.trips, 1);
+            assert_int_equal(evidence(&tc.first_trip, "hot_calls"), 6);
+            assert_int_equal(evidence(&tc.first_trip, "window_s"), 10);
+            assert_non_null(strstr(tc.first_trip.reason, "contracted 1 cps"));
+        }
+        sw_detectors_free(d);
+    }
+    sw_prefix_set_free(hot);
+}
+
+/* ---- IRSF test calls, then a burst, per trunk --------------------------------------- */
+
+/* From one partner, rotating A-numbers: `tests` test calls to +5378123456
+ * and +5378123457 (unanswered, or answered 3 s), then from `gap` after the
+ * first, `n` answered calls of a minute to the same two numbers, 30 s
+ * apart.  `t` sees the burst. */
+static void test_then_burst(sw_detectors *d, unsigned tests, int64_t gap, unsigned n, tally *t)
+{
+    const char *to[] = {"+5378123456", "+5378123457"};
+    char a[32];
+    for (unsigned i = 0; i < tests; i++) {
+        snprintf(a, sizeof a, "+4930908%05u", i * 677);
+        call(d, T0 + S(30 * i), &carrier_x, CARRIER, a, to[i % 2], S(3),
+             i % 2 ? END_ANSWER_BYE : END_CANCEL, NULL, NULL);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(a, sizeof a, "+4930909%05u", i * 677);
+        call(d, T0 + gap + S(30 * i), &carrier_x, CARRIER, a, to[i % 2], S(60), END_ANSWER_BYE, t,
+             NULL);
+    }
+}
+
+/* Two test calls (one unanswered, one of 3 s) to a hot range, then 8 calls
+ * to it within 15 min: irsf.test-then-burst names the partner, the test
+ * numbers and the burst size. */
+static void test_irsf_test_then_burst(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    tally tb = {.rule = "irsf.test-then-burst"};
+    test_then_burst(d, 2, S(300), 10, &tb);
+    assert_int_equal(tb.trips, 1);
+    const sw_detect_hit *h = &tb.first_trip;
+    assert_int_equal(h->type, SW_EVT_IRSF_CALL);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_PEER);
+    assert_string_equal(h->offender, "carrier-x");
+    assert_int_equal(h->block_ns, 0);
+    assert_int_equal(evidence(h, "tests"), 2);
+    assert_int_equal(evidence(h, "burst"), 8);
+    assert_non_null(strstr(h->reason, "+5378123456, +5378123457"));
+    assert_non_null(strstr(h->reason, "+5378123XXX"));
+    assert_int_equal(tb.hits, 3); /* the 8th call and the two after it */
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Guards: the same calls without test calls, with one test call only, the
+ * burst too small, and the burst after burst-window. */
+static void test_irsf_test_then_burst_guards(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    struct {
+        unsigned tests;
+        int64_t gap;
+        unsigned n;
+    } cases[] = {{0, S(300), 10}, {1, S(300), 10}, {2, S(300), 7}, {2, S(960), 10}};
+    for (unsigned c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sw_detectors *d = mk_det(conf, 4096, hot);
+        test_then_burst(d, cases[c].tests, cases[c].gap, cases[c].n, NULL);
+        assert_int_equal(hits_total(d), 0);
+        sw_detectors_free(d);
+    }
+    sw_prefix_set_free(hot);
+}
+
+/* ---- IRSF long calls at quiet hours ----------------------------------------------------- */
+
+/* T0 is 16:00 UTC.  One answered call from carrier-x to a hot range,
+ * answered at T0 + at + 2 s, lasting `len`. */
+static void long_call(sw_detectors *d, int64_t at, const char *a, const char *b, int64_t len,
+                      tally *t)
+{
+    call(d, T0 + at, &carrier_x, CARRIER, a, b, len, END_ANSWER_BYE, t, NULL);
+}
+
+/* A 40 min call to a hot range answered at 23:00 (quiet hours 22-06, UTC):
+ * irsf.long-call at its BYE, offender the caller, with duration, start
+ * hour and range. */
+static void test_irsf_long_call_night(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    tally tl = {.rule = "irsf.long-call"};
+    long_call(d, S(7 * 3600), "+447700900123", "+5378123456", S(40 * 60), &tl);
+    assert_int_equal(tl.trips, 1);
+    const sw_detect_hit *h = &tl.first_trip;
+    assert_int_equal(h->type, SW_EVT_IRSF_CALL);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_CALLER);
+    assert_string_equal(h->offender, "+447700900123");
+    assert_int_equal(evidence(h, "duration_s"), 2400);
+    assert_int_equal(evidence(h, "start_hour"), 23);
+    assert_non_null(strstr(h->reason, "+5378123XXX"));
+    sw_detectors_free(d);
+
+    /* before its BYE: at the first in-dialog request once night-call passed */
+    d = mk_det(conf, 4096, hot);
+    tally tl3 = {.rule = "irsf.long-call"};
+    call_open(d, T0 + S(7 * 3600), &carrier_x, CARRIER, "lc-mid", "+447700900123", "+5378123456",
+              NULL);
+    for (int min = 15; min <= 45; min += 15) {
+        tmsg up;
+        char br[32];
+        snprintf(br, sizeof br, "lc-mid-up%d", min);
+        t_req(&up, T0 + S(7 * 3600 + 60 * min), SW_METHOD_UPDATE, CARRIER, &carrier_x, "lc-mid",
+              2 + min, br);
+        t_totag(&up, "tt");
+        sw_detect_result r = obs(d, &up);
+        tally_add(&tl3, &r, T0 + S(7 * 3600 + 60 * min));
+        assert_int_equal(tl3.trips, min < 45 ? 0 : 1); /* 29:59 answered at 30 min */
+    }
+    assert_int_equal(evidence(&tl3.first_trip, "duration_s"), 45 * 60 - 1);
+    sw_detectors_free(d);
+
+    /* weekends are quiet all day: Saturday 14:00 (T0 is a Monday) */
+    d = mk_det(conf, 4096, hot);
+    tally tl4 = {.rule = "irsf.long-call"};
+    long_call(d, S(5 * 86400 - 2 * 3600), "+447700900123", "+5378123456", S(40 * 60), &tl4);
+    assert_int_equal(tl4.trips, 1);
+    assert_int_equal(evidence(&tl4.first_trip, "start_hour"), 14);
+    assert_int_equal(evidence(&tl4.first_trip, "start_weekday"), 6);
+    assert_non_null(strstr(tl4.first_trip.reason, "answered sat 14 h"));
+    sw_detectors_free(d);
+
+    /* quiet hours are local: UTC+08:00 makes 16:00 UTC midnight */
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 8 * 60;
+    d = mk_det(conf, 4096, hot);
+    tally tl2 = {.rule = "irsf.long-call"};
+    long_call(d, 0, "+447700900123", "+5378123456", S(40 * 60), &tl2);
+    assert_int_equal(tl2.trips, 1);
+    assert_int_equal(evidence(&tl2.first_trip, "start_hour"), 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Guards: a 20 min call at night, a 40 min call in the day, a night call
+ * from a trunk that makes such calls to that range in the day, and 23:00
+ * UTC that is 09:00 local (UTC+10:00). */
+static void test_irsf_long_call_guards(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    sw_detectors *d = mk_det(conf, 4096, hot);
+    long_call(d, S(7 * 3600), "+447700900123", "+5378123456", S(20 * 60), NULL);
+    long_call(d, 0, "+447700900124", "+252611234567", S(40 * 60), NULL);
+    assert_int_equal(hits_total(d), 0);
+    /* history: the day call above to +252611234XXX, then one at night */
+    long_call(d, S(8 * 3600), "+447700900125", "+252611234999", S(40 * 60), NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 10 * 60;
+    d = mk_det(conf, 4096, hot);
+    long_call(d, S(7 * 3600), "+447700900123", "+5378123456", S(40 * 60), NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    /* a partner whose night calls are agreed (`night-calls yes`) */
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 0;
+    d = mk_det(conf, 4096, hot);
+    sw_peer night = {.name = "night-carrier", .index = 5, .role = SW_ROLE_TRANSIT, .night_calls = 1};
+    call(d, T0 + S(7 * 3600), &night, CARRIER, "+447700900123", "+5378123456", S(40 * 60),
+         END_ANSWER_BYE, NULL, NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+
+    /* no quiet days: Saturday 14:00 is a working day */
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET] = 0;
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_QUIET_DAYS] = 0;
+    d = mk_det(conf, 4096, hot);
+    long_call(d, S(5 * 86400 - 2 * 3600), "+447700900123", "+5378123456", S(40 * 60), NULL);
+    assert_int_equal(hits_total(d), 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +677,13 @@ int main(void)
         cmocka_unit_test(test_irsf_trunk_spread),
         cmocka_unit_test(test_irsf_trunk_walk),
         cmocka_unit_test(test_irsf_trunk_guards),
+        cmocka_unit_test(test_irsf_contract_concurrency),
+        cmocka_unit_test(test_irsf_contract_guards),
+        cmocka_unit_test(test_irsf_contract_rate),
+        cmocka_unit_test(test_irsf_test_then_burst),
+        cmocka_unit_test(test_irsf_test_then_burst_guards),
+        cmocka_unit_test(test_irsf_long_call_night),
+        cmocka_unit_test(test_irsf_long_call_guards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,6 +92,7 @@ static const char overlay[] =
     "partner transit1 { role transit; address 192.0.2.20/32 }\n"
     "partner roam { role roaming; address 192.0.2.30/32; domains ims.mnc001.mcc208.3gppnetwork.org; plmn 208-01 }\n"
     "partner untrusted-peer { role interconnect; trust untrusted; address 192.0.2.40/32 }\n"
+    "partner wholesale { role transit; address 192.0.2.50/32; concurrency 6 }\n"
     "list allow-sources addresses { 198.51.100.99/32 }\n"
     "rule mon.options-probe { category cat1; event policy_violation\n"
     "   when method == OPTIONS and request and ruri.user == \"probe\"\n"
@@ -757,6 +758,37 @@ static void test_preparse_same_verdicts(void **state)
     sw_engine_free(e2);
 }
 
+/* A partner's contract in the policy: three live calls to hot ranges of a
+ * partner contracted for 6 concurrent calls pass; the fourth (over 50 %)
+ * is the pattern (irsf.contract): refused by the default rule, one event
+ * naming the partner. */
+static void test_irsf_contract(void **state)
+{
+    (void)state;
+    size_t before = sink.n;
+    const char *to[] = {"+88216123456", "+5378123456", "+252611234567", "+88216765432"};
+    sw_verdict v;
+    for (int i = 0; i < 4; i++) {
+        char a[32], cid[32];
+        snprintf(a, sizeof a, "+1202555%04d", 300 + i * 13);
+        snprintf(cid, sizeof cid, "ctr%d", i);
+        v = screen("192.0.2.50:5060", "10.0.0.1:5060", invite("192.0.2.50", a, to[i], cid, ""));
+        if (i < 3) {
+            assert_int_equal(v.action, SW_ACTION_ALLOW);
+            assert_int_equal(sink.n, before);
+        }
+    }
+    assert_int_equal(v.action, SW_ACTION_REJECT);
+    assert_int_equal(v.type, SW_EVT_IRSF_CALL);
+    assert_int_equal(sink.n, before + 1);
+    assert_string_equal(sink.ev[sink.n - 1].rule, "irsf.contract");
+    assert_string_equal(sink.ev[sink.n - 1].peer, "wholesale");
+    /* its calls elsewhere still pass */
+    v = screen("192.0.2.50:5060", "10.0.0.1:5060",
+               invite("192.0.2.50", "+12025550999", "+4915112345678", "ctr-ok", ""));
+    assert_int_equal(v.action, SW_ACTION_ALLOW);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,6 +802,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cli_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_national_cli_on_international, setup, teardown),
         cmocka_unit_test_setup_teardown(test_irsf_hot_destination, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_irsf_contract, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cat3_roaming_and_home, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cat3_impossible_travel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allowlist_wins, setup, teardown),

@@ -258,7 +258,7 @@ static const char tricky[] =
     "    tls-identity \"sbc.example\" other.example\n"
     "    methods INVITE ACK OTHER\n"
     "    agreed P-Charging-Vector X-Agreed-Thing\n"
-    "    cps 7; concurrency 9; plmn 208-01\n"
+    "    cps 7; concurrency 9; plmn 208-01; night-calls yes\n"
     "}\n"
     "role transit { trust trusted }\n"
     "list ua strings { \"a b\", plain, \"q\\\"uote\" }\n"
@@ -288,6 +288,22 @@ static const char tricky[] =
     "    action rate-limit 5/s burst 9\n"
     "}\n";
 
+/* The IRSF quiet hours and UTC offset come back in their own notation. */
+static void test_hours_offset_round_trip(void **state)
+{
+    (void)state;
+    char *f = write_temp("detector irsf {\n quiet-hours 23-05\n utc-offset -05:30\n"
+                         " quiet-days fri-mon\n}\n");
+    const char *paths[] = {f};
+    char *d = round_trip(paths, 1);
+    assert_non_null(strstr(d, "    quiet-hours 23-05\n"));
+    assert_non_null(strstr(d, "    utc-offset -05:30\n"));
+    assert_non_null(strstr(d, "    quiet-days fri-mon\n"));
+    free(d);
+    unlink(f);
+    free(f);
+}
+
 static void test_quoting_and_shapes(void **state)
 {
     (void)state;
@@ -298,6 +314,7 @@ static void test_quoting_and_shapes(void **state)
     assert_non_null(strstr(d, "matches \"^a\\d+\\\\\\x\\\\\\\\\" or"));
     assert_non_null(strstr(d, "from.display matches \"\\\\\\\"q\"\n"));
     assert_non_null(strstr(d, "partner \"two words\" {"));
+    assert_non_null(strstr(d, "    concurrency 9\n    night-calls yes\n"));
     assert_non_null(strstr(d, "not (request or response) and (a and (b or pai)) and not not malformed"));
     assert_non_null(strstr(d, "b not in { +44,"));
     assert_non_null(strstr(d, "(size > 10 and status != 0) or (in-dialog == false and"));
@@ -333,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_default_and_example),
         cmocka_unit_test(test_overlay_include_list_file),
         cmocka_unit_test(test_quoting_and_shapes),
+        cmocka_unit_test(test_hours_offset_round_trip),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,6 +72,18 @@ static const bad_case bad_cases[] = {
     {"detector scan {\n window 60s\n block 10q\n}\n", 3, "duration"},
     {"detector scan {\n failure-ratio 170%\n}\n", 2, "percentage"},
     {"detector scan {\n failure-ratio 70\n}\n", 2, "percentage"},
+    {"detector irsf {\n quiet-hours 24-06\n}\n", 2, "bad hours"},
+    {"detector irsf {\n quiet-hours 22\n}\n", 2, "bad hours"},
+    {"detector irsf {\n quiet-hours 22-+6\n}\n", 2, "bad hours"},
+    {"detector irsf {\n quiet-hours 22-06x\n}\n", 2, "bad hours"},
+    {"detector irsf {\n utc-offset +15:00\n}\n", 2, "UTC offset"},
+    {"detector irsf {\n utc-offset +01:60\n}\n", 2, "UTC offset"},
+    {"detector irsf {\n utc-offset 5\n}\n", 2, "UTC offset"},
+    {"detector irsf {\n utc-offset +-1\n}\n", 2, "UTC offset"},
+    {"detector irsf {\n quiet-days sat\n}\n", 2, "bad days"},
+    {"partner a {\n address 10.0.0.1\n night-calls maybe\n}\n", 3, "night-calls"},
+    {"detector irsf {\n quiet-days sat-xyz\n}\n", 2, "bad days"},
+    {"detector irsf {\n quiet-days saturday-sun\n}\n", 2, "bad days"},
     {"list hr numbers { +4477 }\nrule cat1.x {\n when src in hr\n action drop\n}\n", 3,
      "type mismatch"},
     {"rule cat1.x {\n category cat1\n when src in home.ranges\n action drop\n}\n", 3,
@@ -126,6 +138,29 @@ static const bad_case bad_cases[] = {
     {"rule cat1.x {\n when request = 1\n action drop\n}\n", 2, "unexpected '='"},
     {"include \"cycle_a.policy\"\n", 2, "include cycle"},
 };
+
+/* quiet-hours and utc-offset: local hours FROM-TO and +/-HH:MM. */
+static void test_hours_and_offset(void **state)
+{
+    (void)state;
+    const char *cases[][3] = {{"23-05", "-05:30", "fri-mon"},
+                              {"00-07", "+02", "none"},
+                              {"22-06", "0", "sat-sun"}};
+    const int64_t want[][3] = {{2305, -330, 140}, {7, 120, 0}, {2206, 0, 156}};
+    for (unsigned i = 0; i < 3; i++) {
+        char text[200];
+        snprintf(text, sizeof text,
+                 "detector irsf {\n quiet-hours %s\n utc-offset %s\n quiet-days %s\n}\n",
+                 cases[i][0], cases[i][1], cases[i][2]);
+        sw_policy *p = NULL;
+        assert_int_equal(sw_policy_load_text("t.policy", text, strlen(text), DATA, &p, &diags),
+                         SW_OK);
+        assert_int_equal(p->detectors[SW_DET_IRSF].params[SW_DP_IRSF_QUIET_HOURS], want[i][0]);
+        assert_int_equal(p->detectors[SW_DET_IRSF].params[SW_DP_IRSF_UTC_OFFSET], want[i][1]);
+        assert_int_equal(p->detectors[SW_DET_IRSF].params[SW_DP_IRSF_QUIET_DAYS], want[i][2]);
+        sw_policy_free(p);
+    }
+}
 
 static void test_invalid_snippets(void **state)
 {
@@ -674,6 +709,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_invalid_snippets),
+        cmocka_unit_test(test_hours_and_offset),
         cmocka_unit_test(test_diag_format_and_cap),
         cmocka_unit_test(test_list_file_errors),
         cmocka_unit_test(test_include_cycle_file),
