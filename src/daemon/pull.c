@@ -252,7 +252,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
         const char *v = line + sizeof ct - 1;
         while (*v == ' ')
             v++;
-        snprintf(r->ctype, sizeof r->ctype, "%s", v);
+        snprintf(r->ctype, sizeof r->ctype, "%.*s", (int)sizeof r->ctype - 1, v);
     }
     return size * nmemb;
 }
