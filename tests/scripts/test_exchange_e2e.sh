@@ -326,6 +326,88 @@ echo "figure: A's last detection event -> publication at A: ${det} ms (the test'
 check "a clean caller passes at B1" reached b1 "$CLEAN" +4930999888
 check "a clean caller passes at B2" reached b2 "$CLEAN" +4930999888
 
+# ---- the delay over 20 separate publications ------------------------------------------------
+# Ranges collapse the campaign into few indicators, so the figure is also
+# taken over 20 publications of one indicator each: 20 more Wangiri calling
+# ranges +88299WW (A's signed objects, like the campaign's), published one
+# at a time (pushed by A and added to its collection); after each, both B
+# nodes are probed with a number of the new range every 20 ms until they
+# refuse it (5 s at most).  Each publication waits 0..1 s first, so that
+# it does not fall in step with B1's polls.
+$PY - "$T/a-fse.json" > "$T/each.unsigned.json" <<'PYE'
+import json, sys, uuid
+tpl = [o for o in json.load(open(sys.argv[1])) if o["indicator"]["kind"] == "e164_prefix"
+       and o["event_type"] == "wangiri_cli"][0]
+out = []
+for w in range(1, 21):
+    o = json.loads(json.dumps(tpl))
+    o.pop("sig"); o["producer"].pop("kid", None)
+    o["indicator"]["value"] = "+88299%02d" % w
+    o["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, "e2e-each|" + o["indicator"]["value"]))
+    out.append(o)
+print(json.dumps(out))
+PYE
+"$SIPWALL" exchange sign --key "$T/opa.pem" --kid OPA:2026-12 "$T/each.unsigned.json" > "$T/each.json"
+cat > "$T/each.py" <<'PYX'
+# each.py EACH.json STORE SIPWALLD ACONF B1 B1SEEN B2 B2SEEN PORT SRC WRAP...: per
+# object: publish it alone (t0 just before), probe both nodes every 20 ms
+# with a number of its range until refused; prints per node: refused median worst
+import json, random, socket, subprocess, sys, time, statistics
+objs = json.load(open(sys.argv[1]))
+store, sipwalld, aconf, b1, b1seen, b2, b2seen, port, src = sys.argv[2:11]
+wrap = sys.argv[11:]
+k = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); k.bind((src, 0))
+lp = k.getsockname()[1]
+delays = {"b1": [], "b2": []}
+seq = 0
+for i, o in enumerate(objs):
+    one = "%s.%d.json" % (sys.argv[1], i)
+    json.dump([o], open(one, "w"))
+    stix = subprocess.run(wrap + [one], capture_output=True, text=True, check=True).stdout
+    caller = o["indicator"]["value"] + "%06d" % (i + 1)
+    time.sleep(random.random()) # not in step with B1's polls
+    t0 = time.monotonic()
+    open(store, "a").write(stix)
+    subprocess.Popen([sipwalld, "-c", aconf, "ctl", "intel", "publish", one], stdout=subprocess.DEVNULL)
+    pending = {"b1": [], "b2": []}
+    done = {}
+    while len(done) < 2 and time.monotonic() - t0 < 5.0:
+        for n, dst, seen in (("b1", b1, b1seen), ("b2", b2, b2seen)):
+            if n in done:
+                continue
+            seq += 1
+            cid = "x%d" % seq
+            k.sendto((f"INVITE sip:+4930666{seq % 10000:04d}@{dst}:{port};user=phone SIP/2.0\r\n"
+                      f"Via: SIP/2.0/UDP {src}:{lp};branch=z9hG4bK{cid}\r\nMax-Forwards: 70\r\n"
+                      f"From: <sip:{caller}@{src};user=phone>;tag={cid}\r\nTo: <sip:+4930666{seq % 10000:04d}@{dst};user=phone>\r\n"
+                      f"Call-ID: {cid}\r\nCSeq: 1 INVITE\r\nContact: <sip:{caller}@{src}:{lp}>\r\nContent-Length: 0\r\n\r\n").encode(),
+                     (dst, int(port)))
+            pending[n].append((cid, (time.monotonic() - t0) * 1000))
+        time.sleep(0.02)
+        for n, seen in (("b1", b1seen), ("b2", b2seen)):
+            if n in done or len(pending[n]) < 4:
+                continue
+            got = set(open(seen).read().split())
+            # refused from the first INVITE after the last one that passed,
+            # once the 3 sent 40 ms or more ago all stayed out
+            old = [p for p in pending[n] if (time.monotonic() - t0) * 1000 - p[1] >= 40]
+            if len(old) >= 3 and not any(c in got for c, _ in old[-3:]):
+                last = max((x for x, (c, _) in enumerate(pending[n]) if c in got), default=-1)
+                done[n] = pending[n][last + 1][1]
+    for n in done:
+        delays[n].append(done[n])
+for n in ("b1", "b2"):
+    d = sorted(delays[n])
+    print(n, len(d), "%.0f" % statistics.median(d) if d else "nan", "%.0f" % d[-1] if d else "nan")
+PYX
+$PY "$T/each.py" "$T/each.json" "$T/store.jsonl" "$SIPWALLD" "$T/a.conf" "$B1" "$T/b1-core.seen" "$B2" \
+    "$T/b2-core.seen" "$PORT" 127.238.2.99 $RESP wrap > "$T/each.out"
+read -r _ e1 emed1 eworst1 < <(sed -n 1p "$T/each.out")
+read -r _ e2 emed2 eworst2 < <(sed -n 2p "$T/each.out")
+check "20 separate publications: B1 (pull) refused each new range ($e1 of 20)" [ "$e1" = 20 ]
+check "20 separate publications: B2 (push) refused each new range ($e2 of 20)" [ "$e2" = 20 ]
+echo "figure: publication at A -> refusal at B, 20 separate publications of one range each: pull (every 1 s) median ${emed1} ms, worst ${eworst1} ms; push median ${emed2} ms, worst ${eworst2} ms"
+
 # ---- A revokes W1: a new version, revoked, signed again with A's key ----------------------
 $PY - "$T/a-fse.json" "$W1" > "$T/w1-revoked.unsigned.json" <<'PYR'
 # every indicator that covers W1: its range, and W1 itself where shared
