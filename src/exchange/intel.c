@@ -419,13 +419,13 @@ static int is_emergency(uint8_t kind, const char *key)
 {
     const char *d = key[0] == '+' ? key + 1 : key;
     if (kind == SW_OFFENDER_CALLER_RANGE || kind == SW_OFFENDER_CALLEE_RANGE) {
-        /* a range that holds an emergency number (or lies within one) */
+        /* a range that holds an emergency number ("+1160" holds
+         * 116000); a longer range that merely starts with one (+9112...,
+         * a national range) holds none */
         size_t n = strnlen(d, SW_STATE_ID_MAX);
-        for (size_t i = 0; i < sizeof emergency / sizeof emergency[0]; i++) {
-            size_t m = strlen(emergency[i]);
-            if (strncmp(d, emergency[i], n < m ? n : m) == 0)
+        for (size_t i = 0; i < sizeof emergency / sizeof emergency[0]; i++)
+            if (n <= strlen(emergency[i]) && strncmp(d, emergency[i], n) == 0)
                 return 1;
-        }
         return 0;
     }
     if (kind != SW_OFFENDER_CALLER && kind != SW_OFFENDER_CALLEE)

@@ -452,8 +452,12 @@ static void test_ranges_enforced(void **state)
                      SW_INTEL_UNSUPPORTED);
     assert_false(screen(f, "192.0.2.30", "+882130100111", "+447700900123").blocked);
     assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-666666666666", T0, "irsf_call",
-                                 "e164_prefix", "+1120", 100, "block", T0 + 3600 * S, 0)),
+                                 "e164_prefix", "+1160", 100, "block", T0 + 3600 * S, 0)),
                      SW_INTEL_ALLOWLISTED);
+    /* a range that starts with an emergency code's digits holds none */
+    assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-777777777777", T0, "irsf_call",
+                                 "e164_prefix", "+91123", 100, "block", T0 + 3600 * S, 0)),
+                     SW_INTEL_ENFORCED);
     /* not a range */
     sw_intel_ind ind;
     char err[128];
