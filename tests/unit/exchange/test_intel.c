@@ -56,8 +56,12 @@ static const char policy_text[] =
     "home { country-code 44; national-prefix 0 }\n"
     "partner core { role core; address 10.0.0.1 }\n"
     "list own-ranges addresses { 198.51.100.0/24 }\n"
+    "list own-numbers numbers { +4420 }\n"
     "rule allow.own { category cat0\n"
     "    when src in list own-ranges and method == OPTIONS\n"
+    "    action allow }\n"
+    "rule allow.own-numbers { category cat0\n"
+    "    when request and a in list own-numbers and method == OPTIONS\n"
     "    action allow }\n";
 
 typedef struct fixture {
@@ -454,6 +458,11 @@ static void test_ranges_enforced(void **state)
     assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-666666666666", T0, "irsf_call",
                                  "e164_prefix", "+1160", 100, "block", T0 + 3600 * S, 0)),
                      SW_INTEL_ALLOWLISTED);
+    /* a range that overlaps our own numbers (allowlist own-numbers) */
+    assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-888888888888", T0, "wangiri_cli",
+                                 "e164_prefix", "+44207", 100, "block", T0 + 3600 * S, 0)),
+                     SW_INTEL_ALLOWLISTED);
+    assert_false(screen(f, "192.0.2.30", "+442079460000", "+447700900123").blocked);
     /* a range that starts with an emergency code's digits holds none */
     assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-777777777777", T0, "irsf_call",
                                  "e164_prefix", "+91123", 100, "block", T0 + 3600 * S, 0)),
