@@ -37,6 +37,12 @@ typedef enum sw_offender_kind {
     SW_OFFENDER_CALLEE,      /* called number B */
     SW_OFFENDER_USER,        /* digest username (distributed brute force) */
     SW_OFFENDER_PEER,        /* a configured partner: never blocked, only limited */
+    /* number ranges ("+" and 1..15 digits): a block covers every number
+     * that starts with it, the longest held range decides (engine.c
+     * blocked: INVITEs only).  Set by partners' e164_prefix indicators
+     * (include/sipwall/intel.h); no detector trips on them. */
+    SW_OFFENDER_CALLER_RANGE, /* calling numbers (Wangiri ranges) */
+    SW_OFFENDER_CALLEE_RANGE, /* called numbers (IRSF ranges) */
 } sw_offender_kind;
 
 #define SW_DETECT_MAX_HITS 4

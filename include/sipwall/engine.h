@@ -98,14 +98,15 @@ typedef enum sw_block_origin {
 /* "rule", "admin", "feed"; NULL for anything else. */
 const char *sw_block_origin_name(unsigned origin);
 /* The offender kinds' names ("source", "caller", "caller_prefix", "callee",
- * "user", "peer"); NULL for anything else. */
+ * "user", "peer", "caller_range", "callee_range"); NULL for anything else. */
 const char *sw_offender_kind_name(unsigned kind);
 /* The kind of a name above: SW_OK with *kind, or SW_ENOTFOUND. */
 int sw_offender_kind_lookup(const char *name, uint8_t *kind) SW_NONNULL(1, 2);
 /* The store key of an offender given as text by an operator: a source is
  * an IP address (IPv6 keys its /64, "2001:db8::/64" and any address in it
  * are accepted), in the form the engine uses; numbers and users are taken
- * as they are (1..SW_STATE_ID_MAX-1 printable bytes, no space).  id is
+ * as they are (1..SW_STATE_ID_MAX-1 printable bytes, no space), ranges as
+ * "+" and 1..15 digits.  id is
  * NUL-padded.  SW_OK, or SW_EINVAL for text that cannot be such a key. */
 int sw_state_block_key(uint8_t kind, const char *text, char id[SW_STATE_ID_MAX]) SW_NONNULL(2, 3);
 

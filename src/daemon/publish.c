@@ -13,7 +13,9 @@
  * version at most every `refresh` seconds; an operator's unblock of an
  * address (ctl/admin API) or `ctl exchange revoke ID` publishes a revoked
  * version at once.  The latest FSE object of every id is kept in the
- * store (kv "fse:ID") so versions increase across restarts. */
+ * store (kv "fse:ID") so versions increase across restarts.  Every signed
+ * version (revocations too) is also queued for the intel-push receivers
+ * (push.c), so partners get the node's own detections in seconds. */
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
@@ -230,6 +232,10 @@ static int publish_fse(swd_publish *p, sw_fse *o)
     snprintf(key, sizeof key, "fse:%s", o->id);
     if (!enc || sw_taxii_store_kv_put(p->store, key, enc, elen) != SW_OK)
         rc = SW_EIO;
+    /* the signed version to every intel-push receiver too (push.c: a
+     * bounded queue per receiver; none configured: nothing) */
+    if (enc)
+        (void)swd_push_enqueue(p->d, enc, elen);
     free(enc);
     return rc;
 }

@@ -158,7 +158,9 @@ const sw__allow_ref *sw__allowlisted(const sw_engine *e, uint8_t kind, const cha
     const sw_policy *p = e->pol;
     if (!ax->n || !id[0])
         return NULL;
-    uint8_t want = kind == SW_OFFENDER_CALLER_PREFIX ? SW_OFFENDER_CALLER : kind;
+    uint8_t want = kind == SW_OFFENDER_CALLER_PREFIX || kind == SW_OFFENDER_CALLER_RANGE ? SW_OFFENDER_CALLER
+                   : kind == SW_OFFENDER_CALLEE_RANGE                                   ? SW_OFFENDER_CALLEE
+                                                                                       : kind;
     sw_addr a;
     int have_addr = kind == SW_OFFENDER_SOURCE && key_addr(id, &a);
     const char *d = NULL;
@@ -180,6 +182,9 @@ const sw__allow_ref *sw__allowlisted(const sw_engine *e, uint8_t kind, const cha
                 return r;
             break;
         case SW_OFFENDER_CALLER_PREFIX:
+        case SW_OFFENDER_CALLER_RANGE:
+        case SW_OFFENDER_CALLEE_RANGE:
+            /* a range that overlaps an allowlisted one is never blocked */
             if (have_digits && sw_prefix_set_overlaps(l->numbers, d, dl))
                 return r;
             break;
@@ -255,6 +260,8 @@ static const char *kind_word(uint8_t kind)
     case SW_OFFENDER_CALLER_PREFIX: return "calling-number prefix";
     case SW_OFFENDER_CALLEE: return "called number";
     case SW_OFFENDER_USER: return "username";
+    case SW_OFFENDER_CALLER_RANGE: return "calling-number range";
+    case SW_OFFENDER_CALLEE_RANGE: return "called-number range";
     default: return "offender";
     }
 }

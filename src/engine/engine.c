@@ -872,6 +872,23 @@ static void detector_events(sw_engine *e, const sw_engine_msg *in, const sw_verd
 
 /* ---- the pipeline ------------------------------------------------------------------- */
 
+/* A range block (kind CALLER_RANGE or CALLEE_RANGE) over number num
+ * ("+" and digits): the longest range held that num starts with decides,
+ * one store lookup per length, 16 at most (E.164: 15 digits). */
+static int range_blocked(sw_engine *e, uint8_t kind, const char *num, size_t len, sw_verdict *v)
+{
+    if (len < 2 || num[0] != '+')
+        return 0;
+    char id[40];
+    key_text(id, num, len > 16 ? 16 : len);
+    for (size_t l = len > 16 ? 16 : len; l >= 2; l--) {
+        id[l] = '\0';
+        if (sw__block_check(e, kind, id, v))
+            return 1;
+    }
+    return 0;
+}
+
 static int blocked(sw_engine *e, sw_verdict *v)
 {
     const sw_facts *f = &e->facts;
@@ -903,6 +920,14 @@ static int blocked(sw_engine *e, sw_verdict *v)
     if (f->b_len && f->method == SW_METHOD_INVITE && KIND(SW_OFFENDER_CALLEE)) {
         key_text(id, f->b, f->b_len);
         if (sw__block_check(e, SW_OFFENDER_CALLEE, id, v))
+            return 1;
+    }
+    if (f->method == SW_METHOD_INVITE) {
+        if (f->a_e164 && KIND(SW_OFFENDER_CALLER_RANGE) &&
+            range_blocked(e, SW_OFFENDER_CALLER_RANGE, f->a, f->a_len, v))
+            return 1;
+        if (f->b_e164 && KIND(SW_OFFENDER_CALLEE_RANGE) &&
+            range_blocked(e, SW_OFFENDER_CALLEE_RANGE, f->b, f->b_len, v))
             return 1;
     }
     if (f->has_credentials && f->auth_user.len && KIND(SW_OFFENDER_USER)) {

@@ -134,6 +134,7 @@ static const char *const kind_names[] = {
     [SW_OFFENDER_SOURCE] = "source", [SW_OFFENDER_CALLER] = "caller",
     [SW_OFFENDER_CALLER_PREFIX] = "caller_prefix", [SW_OFFENDER_CALLEE] = "callee",
     [SW_OFFENDER_USER] = "user", [SW_OFFENDER_PEER] = "peer",
+    [SW_OFFENDER_CALLER_RANGE] = "caller_range", [SW_OFFENDER_CALLEE_RANGE] = "callee_range",
 };
 
 const char *sw_offender_kind_name(unsigned kind)
@@ -170,6 +171,14 @@ int sw_state_block_key(uint8_t kind, const char *text, char id[SW_STATE_ID_MAX])
             return SW_EINVAL;
         sw__key_source(&a, id);
         return id[0] ? SW_OK : SW_EINVAL;
+    }
+    if (kind == SW_OFFENDER_CALLER_RANGE || kind == SW_OFFENDER_CALLEE_RANGE) {
+        /* "+" and 1..15 digits: the form the engine's numbers take */
+        if (text[0] != '+' || n < 2 || n > 16)
+            return SW_EINVAL;
+        for (size_t i = 1; i < n; i++)
+            if (text[i] < '0' || text[i] > '9')
+                return SW_EINVAL;
     }
     for (size_t i = 0; i < n; i++)
         if (text[i] <= 0x20 || text[i] >= 0x7f)

@@ -23,6 +23,7 @@
 #define SW__KIND_NONE 254       /* a kind the engine cannot block on */
 #define SW__PURGE_BATCH 256     /* withdrawn entries dropped per tick at most */
 #define SW__REARM_SLACK_NS (INT64_C(3600) * SW_NS_S)
+#define SW__RANGE_MIN_DIGITS 4  /* e164_prefix digits enforced at least */
 
 typedef struct sw__ekey {
     char producer[SW_INTEL_PRODUCER_MAX];
@@ -158,6 +159,15 @@ static int value_shape(const char *kind, const char *value)
         return inet_pton(AF_INET, value, buf) == 1;
     if (strcmp(kind, "ipv6") == 0)
         return inet_pton(AF_INET6, value, buf) == 1;
+    if (strcmp(kind, "e164_prefix") == 0) {
+        /* a range: "+" and 1..15 digits (sw_state_block_key's range form) */
+        size_t n = strlen(value);
+        if (value[0] != '+' || n < 2 || n > 16)
+            return 0;
+        for (size_t i = 1; i < n; i++)
+            if (value[i] < '0' || value[i] > '9')
+                return 0;
+    }
     if (strcmp(kind, "e164") == 0) {
         const char *d = value[0] == '+' ? value + 1 : value;
         size_t n = strlen(d);
@@ -226,7 +236,7 @@ int sw_intel_decode(const char *json, size_t len, sw_intel_ind *out, char *err, 
             }
     }
     if (!bad && !value_shape(out->kind, out->value))
-        bad = "indicator.value is not of its kind (ipv4, ipv6 address; e164: +digits)";
+        bad = "indicator.value is not of its kind (ipv4, ipv6 address; e164: +digits; e164_prefix: + and 1..15 digits)";
     if (bad) {
         errf(err, errlen, "%s", bad);
     } else {
@@ -407,9 +417,19 @@ static const char *const emergency[] = {"112", "911", "999", "000", "110", "118"
 
 static int is_emergency(uint8_t kind, const char *key)
 {
+    const char *d = key[0] == '+' ? key + 1 : key;
+    if (kind == SW_OFFENDER_CALLER_RANGE || kind == SW_OFFENDER_CALLEE_RANGE) {
+        /* a range that holds an emergency number ("+1160" holds
+         * 116000); a longer range that merely starts with one (+9112...,
+         * a national range) holds none */
+        size_t n = strnlen(d, SW_STATE_ID_MAX);
+        for (size_t i = 0; i < sizeof emergency / sizeof emergency[0]; i++)
+            if (n <= strlen(emergency[i]) && strncmp(d, emergency[i], n) == 0)
+                return 1;
+        return 0;
+    }
     if (kind != SW_OFFENDER_CALLER && kind != SW_OFFENDER_CALLEE)
         return 0;
-    const char *d = key[0] == '+' ? key + 1 : key;
     return in_list(d, emergency, sizeof emergency / sizeof emergency[0]);
 }
 
@@ -420,6 +440,12 @@ static uint8_t offender_kind(const sw_intel_ind *ind)
         return SW_OFFENDER_SOURCE;
     if (strcmp(ind->kind, "e164") == 0)
         return ind->type == SW_EVT_IRSF_CALL ? SW_OFFENDER_CALLEE : SW_OFFENDER_CALLER;
+    /* a range: IRSF ranges are called numbers, Wangiri ranges calling
+     * ones; one shorter than SW__RANGE_MIN_DIGITS (a country or more) is
+     * held and listed, never enforced */
+    if (strcmp(ind->kind, "e164_prefix") == 0 && strlen(ind->value) >= 1 + SW__RANGE_MIN_DIGITS &&
+        (ind->type == SW_EVT_IRSF_CALL || ind->type == SW_EVT_WANGIRI_CLI))
+        return ind->type == SW_EVT_IRSF_CALL ? SW_OFFENDER_CALLEE_RANGE : SW_OFFENDER_CALLER_RANGE;
     return SW__KIND_NONE;
 }
 

@@ -26,10 +26,11 @@ typedef enum what {
     W_CALLED,
     W_CALLED_HMAC,
     W_CALLED_PREFIX,
+    W_CALLING_RANGE,
     W__COUNT
 } what;
 static const char *const what_names[] = {"src",    "user_agent",  "calling",      "calling_hmac",
-                                         "called", "called_hmac", "called_prefix"};
+                                         "called", "called_hmac", "called_prefix", "calling_range"};
 
 typedef struct rule {
     int line;
@@ -161,7 +162,7 @@ static int load_key(const char *spec, hkey *k, char *why, size_t whylen)
 /* Is a number in clear allowed for this event type? (docs/exchange.md) */
 static int clear_allowed(sw_event_type t, what w)
 {
-    if (w == W_CALLING)
+    if (w == W_CALLING || w == W_CALLING_RANGE)
         return t == SW_EVT_WANGIRI_CLI;
     if (w == W_CALLED || w == W_CALLED_PREFIX)
         return t == SW_EVT_IRSF_CALL;
@@ -608,6 +609,25 @@ int sw_fse_from_event(const sw_export_policy *p, const char *group, const sw_eve
             return 0;
         o->kind = SW_FSE_KIND_USER_AGENT;
         memcpy(o->value, ua->str.ptr, ua->str.len);
+        break;
+    }
+    case W_CALLING_RANGE: {
+        /* the calling range the detector named (wangiri.campaign's
+         * offender: "+" and digits that the calling number starts with);
+         * an event about one number shares that number */
+        sw_str num = ev->pai.len ? ev->pai : ev->from;
+        if (!e164_digits(num, digits))
+            return 0;
+        const sw_evidence *off = evidence(ev, "offender");
+        size_t dl = strlen(digits);
+        if (off && off->kind == SW_EVIDENCE_STR && off->str.len >= 2 && off->str.len - 1 < dl &&
+            off->str.ptr[0] == '+' && memcmp(off->str.ptr + 1, digits, off->str.len - 1) == 0) {
+            o->kind = SW_FSE_KIND_E164_PREFIX;
+            snprintf(o->value, sizeof o->value, "%.*s", (int)off->str.len, off->str.ptr);
+        } else {
+            o->kind = SW_FSE_KIND_E164;
+            snprintf(o->value, sizeof o->value, "+%s", digits);
+        }
         break;
     }
     case W_CALLING:

@@ -18,9 +18,13 @@
 #   - B down: A retries with exponential backoff (1, 2, 4 s ...) and
 #     delivers when B is back; a dead receiver's queue of 50 drops (and
 #     counts) what does not fit, the live receiver gets everything;
-#   - the figure: 20 indicators published at A -> refused at B (median, worst).
+#   - the figure: 20 indicators published at A -> refused at B (median, worst);
+#   - A's own publisher (taxii + publish lines) pushes what A detects: a
+#     scanner's OPTIONS at A become a signed sip_scan indicator (A's own
+#     key, OPA:2) that reaches B by intel-push and blocks the scanner there.
 set -euo pipefail
 SIPWALLD=${SIPWALLD:-build/sipwalld}
+SIPWALL=${SIPWALL:-build/sipwall}
 SW_BUILD=${SW_BUILD:-build}
 SW_SRC=${SW_SRC:-.}
 T=$(mktemp -d "$SW_BUILD/test_intel_push.XXXXXX")
@@ -56,7 +60,7 @@ mkdir -p "$T/pki"
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key 2>/dev/null
     openssl req -x509 -new -key ca.key -sha256 -days 2 -subj /CN=push-test-ca \
         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign -out ca.pem
-    for n in b-server opa-node stranger; do
+    for n in b-server a-server opa-node stranger; do
         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $n.key 2>/dev/null
         openssl req -new -key $n.key -subj /CN=$n -out $n.csr
     done
@@ -64,6 +68,9 @@ mkdir -p "$T/pki"
     printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' > client.ext
     openssl x509 -req -in b-server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
         -extfile server.ext -out b-server.pem 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:%s\n' "$A" > a-server.ext
+    openssl x509 -req -in a-server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
+        -extfile a-server.ext -out a-server.pem 2>/dev/null
     for n in opa-node stranger; do
         openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
             -extfile client.ext -out $n.pem 2>/dev/null
@@ -76,6 +83,14 @@ $SIGN keygen OPA OPA:1 "$T/bkeys"
 $SIGN keygen ZZ02 ZZ02:1 "$T/bkeys"
 mv "$T/bkeys/OPA.key" "$T/bkeys/ZZ02.key" "$T/"
 printf 'partner OPA trust 90\npartner ZZ02 trust 90\n' > "$T/btrust.conf"
+# A's publisher signs with a key of its own (OPA:2): B's OPA.jwks holds both
+"$SIPWALL" exchange keygen --kid OPA:2 --key "$T/opa-own.pem" --jwks "$T/opa-own.jwks" > /dev/null
+$PY -c 'import json,sys; a=json.load(open(sys.argv[1])); a["keys"] += json.load(open(sys.argv[2]))["keys"]; json.dump(a, open(sys.argv[1], "w"))' \
+    "$T/bkeys/OPA.jwks" "$T/opa-own.jwks"
+cat > "$T/a-export.policy" <<'EOF'
+producer OPA 6f1c2a1e-6a5e-4b0e-9c1d-2f6f8f7f0a11
+export sip_scan to opb tlp GREEN confidence 90 action block ttl 6h
+EOF
 printf 'zone unknown {\n    admit screen\n    trust untrusted\n}\n' > "$T/open.policy"
 
 cat > "$T/b.conf" <<EOF
@@ -95,7 +110,8 @@ intel trust $T/btrust.conf keys $T/bkeys tick 1
 admin-api listen $B:$API_PORT cert $T/pki/b-server.pem key $T/pki/b-server.key client-ca $T/pki/ca.pem allow-remote
 intel-push-peer opa-node org OPA
 EOF
-# A: a sensor-less inline node that only publishes here
+# A: an inline node that publishes here (ctl intel publish) and whose own
+# publisher pushes its detections
 cat > "$T/a.conf" <<EOF
 mode inline
 workers 1
@@ -109,6 +125,14 @@ listen udp $NETA.2:$A_PORT side=core
 forward udp:$NETA.3:$((A_PORT + 1))
 intel-push https://$B:$API_PORT/v1/intel/push ca $T/pki/ca.pem cert $T/pki/opa-node.pem key $T/pki/opa-node.key timeout 2
 intel-push https://$DEAD:$API_PORT/v1/intel/push ca $T/pki/ca.pem cert $T/pki/opa-node.pem key $T/pki/opa-node.key queue 50 timeout 1
+policy $T/open.policy
+events-db $T/a-events.db
+admin-api listen $A:$API_PORT cert $T/pki/a-server.pem key $T/pki/a-server.key
+taxii store $T/a-taxii.db
+taxii api-root api1 title "OPA TAXII"
+taxii collection 5e0c1b2a-3d4e-4f5a-8b6c-7d8e9f0a1b2c alias indicators title "OPA indicators" publish
+taxii user reader secret $(echo "reader-$RANDOM-$RANDOM-$RANDOM" | "$SIPWALL" exchange taxii-hash) read indicators
+publish export-policy $T/a-export.policy sign-key $T/opa-own.pem kid OPA:2 group opb refresh 3600
 EOF
 actl() { timeout 20 "$SIPWALLD" -c "$T/a.conf" ctl "$@"; }
 bctl() { timeout 20 "$SIPWALLD" -c "$T/b.conf" ctl "$@"; }
@@ -321,6 +345,37 @@ PYM
 read -r nblk med worst < <($PY "$T/measure.py" "$SIPWALLD" "$T/a.conf" "$T/p20.json" "$B" "$PORT" "$T/core.seen" "${srcs[@]}")
 check "all 20 pushed sources refused at B within 3 s" [ "$nblk" = 20 ]
 echo "figure: push (A ctl intel publish -> POST /v1/intel/push at B, mutual TLS): 20 signed indicators -> each source refused at B; median ${med} ms, worst ${worst} ms after publication"
+
+# ---- A's own detections, pushed by its publisher -------------------------------------------
+SCANNER=$NETA.50
+check "before A detects it, the scanner reaches B" reached "$SCANNER"
+before=$(live queued)
+$PY - "$A" "$A_PORT" "$SCANNER" <<'PYSCAN'
+import socket, sys, time
+dst, port, src = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+p = s.getsockname()[1]
+for i in range(3):
+    s.sendto((f"OPTIONS sip:100@{dst}:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {src}:{p};branch=z9hG4bKscan{i};rport\r\n"
+              f"Max-Forwards: 70\r\nFrom: <sip:100@{src}>;tag=s{i}\r\nTo: <sip:100@{dst}>\r\n"
+              f"Call-ID: scan-{i}@{src}\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\n"
+              "Content-Length: 0\r\n\r\n").encode(), (dst, port))
+    time.sleep(0.01)
+PYSCAN
+t0=$(now_ms)
+got=
+for _ in $(seq 1 100); do
+    if bctl intel 2> /dev/null | grep -q "\"$SCANNER\""; then got=$(now_ms); break; fi
+    sleep 0.1
+done
+check "A's publisher pushed its own sip_scan indicator on $SCANNER to B ($([ -n "$got" ] && echo "$((got - t0)) ms after the scan" || echo "not within 10 s"))" \
+    [ -n "$got" ]
+check "A's push queue took the publisher's objects (queued $before -> $(live queued))" [ "$(live queued)" -gt "$before" ]
+bi=$(bctl intel)
+check "B holds it as enforced, from producer OPA signed by A's own key OPA:2" \
+    [ "$(j "$bi" "[(e['state'], e['producer'], e['kid'], e['event_type']) for e in r['indicators'] if e['value'] == '$SCANNER']")" = "[('enforced', 'OPA', 'OPA:2', 'sip_scan')]" ]
+check "B refuses the scanner A detected" held "$SCANNER"
 
 rc=0; stop a || rc=$?
 check "A stopped cleanly (exit $rc)" [ "$rc" = 0 ]

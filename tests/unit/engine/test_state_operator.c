@@ -22,6 +22,9 @@ static void test_kinds(void **st)
     assert_int_equal(sw_offender_kind_lookup("callee", &k), SW_OK);
     assert_int_equal(k, SW_OFFENDER_CALLEE);
     assert_int_equal(sw_offender_kind_lookup("Source", &k), SW_ENOTFOUND);
+    assert_int_equal(sw_offender_kind_lookup("caller_range", &k), SW_OK);
+    assert_int_equal(k, SW_OFFENDER_CALLER_RANGE);
+    assert_string_equal(sw_offender_kind_name(SW_OFFENDER_CALLEE_RANGE), "callee_range");
     assert_string_equal(sw_block_origin_name(SW_BLOCK_ORIGIN_ADMIN), "admin");
     assert_string_equal(sw_block_origin_name(SW_BLOCK_ORIGIN_RULE), "rule");
     assert_null(sw_block_origin_name(9));
@@ -47,6 +50,14 @@ static void test_keys(void **st)
     assert_int_equal(sw_state_block_key(SW_OFFENDER_CALLER, "0123456789012345678901234567890123456789", id),
                      SW_EINVAL); /* 40 bytes: one too many */
     assert_int_equal(sw_state_block_key(99, "x", id), SW_EINVAL);
+    /* number ranges: "+" and 1..15 digits */
+    assert_int_equal(sw_state_block_key(SW_OFFENDER_CALLER_RANGE, "+882130", id), SW_OK);
+    assert_string_equal(id, "+882130");
+    assert_int_equal(sw_state_block_key(SW_OFFENDER_CALLEE_RANGE, "+882345678901234", id), SW_OK);
+    assert_int_equal(sw_state_block_key(SW_OFFENDER_CALLEE_RANGE, "+8823456789012345", id), SW_EINVAL);
+    assert_int_equal(sw_state_block_key(SW_OFFENDER_CALLER_RANGE, "882130", id), SW_EINVAL);
+    assert_int_equal(sw_state_block_key(SW_OFFENDER_CALLER_RANGE, "+", id), SW_EINVAL);
+    assert_int_equal(sw_state_block_key(SW_OFFENDER_CALLER_RANGE, "+88x1", id), SW_EINVAL);
 }
 
 static void test_origin_reason_hits(void **st)

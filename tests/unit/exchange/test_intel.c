@@ -56,8 +56,12 @@ static const char policy_text[] =
     "home { country-code 44; national-prefix 0 }\n"
     "partner core { role core; address 10.0.0.1 }\n"
     "list own-ranges addresses { 198.51.100.0/24 }\n"
+    "list own-numbers numbers { +4420 }\n"
     "rule allow.own { category cat0\n"
     "    when src in list own-ranges and method == OPTIONS\n"
+    "    action allow }\n"
+    "rule allow.own-numbers { category cat0\n"
+    "    when request and a in list own-numbers and method == OPTIONS\n"
     "    action allow }\n";
 
 typedef struct fixture {
@@ -379,6 +383,97 @@ static void test_allowlists_win(void **state)
                      SW_INTEL_UNSUPPORTED);
 }
 
+/* e164_prefix indicators: a Wangiri range refuses INVITEs from every
+ * calling number in it, an IRSF range every INVITE to a called number in
+ * it; the longest range held names the block; revocation lifts; ranges
+ * shorter than 4 digits are held, never enforced; a range holding an
+ * emergency number is never enforced. */
+#define ID3 "3b241101-e2bb-4255-8caf-4136c566a962"
+static void test_ranges_enforced(void **state)
+{
+    fixture *f = *state;
+    assert_false(screen(f, "192.0.2.30", "+882130100111", "+447700900123").blocked);
+    assert_false(screen(f, "192.0.2.31", "+493012345678", "+88234560001").blocked);
+    assert_int_equal(take(f, fse("ZZ01", ID1, T0, "wangiri_cli", "e164_prefix", "+882130", 90, "block",
+                                 T0 + 3600 * S, 0)),
+                     SW_INTEL_ENFORCED);
+    assert_int_equal(take(f, fse("ZZ01", ID2, T0, "irsf_call", "e164_prefix", "+8823456", 90, "block",
+                                 T0 + 3600 * S, 0)),
+                     SW_INTEL_ENFORCED);
+    sw_state_block b;
+    assert_true(block_of(f, SW_OFFENDER_CALLER_RANGE, "+882130", &b));
+    assert_string_equal(b.rule, "intel.ZZ01." ID1);
+    assert_non_null(strstr(b.reason, "producer ZZ01 indicator " ID1));
+    assert_true(block_of(f, SW_OFFENDER_CALLEE_RANGE, "+8823456", &b));
+    assert_string_equal(b.rule, "intel.ZZ01." ID2);
+    /* every calling number in the Wangiri range, from any source */
+    sw_verdict v = screen(f, "192.0.2.30", "+882130100111", "+447700900123");
+    assert_true(v.blocked);
+    assert_string_equal(v.rule, "intel.ZZ01." ID1);
+    v = screen(f, "192.0.2.32", "+882130999999", "+447700900124");
+    assert_true(v.blocked);
+    assert_string_equal(v.rule, "intel.ZZ01." ID1);
+    /* outside it: passes; the range is not a called-number block */
+    assert_false(screen(f, "192.0.2.30", "+882140100111", "+447700900123").blocked);
+    assert_false(screen(f, "192.0.2.30", "+447700900123", "+882130100111").blocked);
+    /* every called number in the IRSF range */
+    v = screen(f, "192.0.2.31", "+493012345678", "+88234560001");
+    assert_true(v.blocked);
+    assert_string_equal(v.rule, "intel.ZZ01." ID2);
+    assert_false(screen(f, "192.0.2.31", "+493012345678", "+88234570001").blocked);
+    assert_false(screen(f, "192.0.2.31", "+88234560001", "+493012345678").blocked);
+    /* a wider range from another producer: the longest range decides */
+    assert_int_equal(take(f, fse("ZZ02", ID3, T0, "wangiri_cli", "e164_prefix", "+88213", 100, "block",
+                                 T0 + 3600 * S, 0)),
+                     SW_INTEL_ENFORCED);
+    assert_string_equal(screen(f, "192.0.2.30", "+882130100111", "+447700900123").rule, "intel.ZZ01." ID1);
+    v = screen(f, "192.0.2.30", "+882139100111", "+447700900123");
+    assert_true(v.blocked);
+    assert_string_equal(v.rule, "intel.ZZ02." ID3);
+    /* the drops' summary events name the indicators */
+    assert_int_equal(sw_engine_flush(f->eng, now_ns), SW_OK);
+    int named = 0;
+    for (size_t i = 0; i < sink.n; i++)
+        named += strcmp(sink.rule[i], "intel.ZZ01." ID1) == 0 || strcmp(sink.rule[i], "intel.ZZ01." ID2) == 0;
+    assert_int_equal(named, 2);
+    /* revoked: lifted at once, the wider range still holds */
+    now_ns += S;
+    assert_int_equal(take(f, fse("ZZ01", ID1, T0 + S, "wangiri_cli", "e164_prefix", "+882130", 90, "block",
+                                 T0 + 3600 * S, 1)),
+                     SW_INTEL_WITHDRAWN);
+    assert_false(block_of(f, SW_OFFENDER_CALLER_RANGE, "+882130", &b));
+    assert_string_equal(screen(f, "192.0.2.30", "+882130100111", "+447700900123").rule, "intel.ZZ02." ID3);
+    assert_int_equal(sw_intel_revoke(f->in, ID3, now_ns), SW_OK);
+    assert_false(screen(f, "192.0.2.30", "+882130100111", "+447700900123").blocked);
+    /* the older version replayed changes nothing */
+    assert_int_equal(take(f, fse("ZZ01", ID1, T0, "wangiri_cli", "e164_prefix", "+882130", 90, "block",
+                                 T0 + 3600 * S, 0)),
+                     SW_INTEL_STALE);
+    assert_false(screen(f, "192.0.2.30", "+882130100111", "+447700900123").blocked);
+    /* a country code alone is held, never enforced; an emergency range never */
+    assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-555555555555", T0, "wangiri_cli",
+                                 "e164_prefix", "+882", 100, "block", T0 + 3600 * S, 0)),
+                     SW_INTEL_UNSUPPORTED);
+    assert_false(screen(f, "192.0.2.30", "+882130100111", "+447700900123").blocked);
+    assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-666666666666", T0, "irsf_call",
+                                 "e164_prefix", "+1160", 100, "block", T0 + 3600 * S, 0)),
+                     SW_INTEL_ALLOWLISTED);
+    /* a range that overlaps our own numbers (allowlist own-numbers) */
+    assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-888888888888", T0, "wangiri_cli",
+                                 "e164_prefix", "+44207", 100, "block", T0 + 3600 * S, 0)),
+                     SW_INTEL_ALLOWLISTED);
+    assert_false(screen(f, "192.0.2.30", "+442079460000", "+447700900123").blocked);
+    /* a range that starts with an emergency code's digits holds none */
+    assert_int_equal(take(f, fse("ZZ02", "11111111-2222-4333-8444-777777777777", T0, "irsf_call",
+                                 "e164_prefix", "+91123", 100, "block", T0 + 3600 * S, 0)),
+                     SW_INTEL_ENFORCED);
+    /* not a range */
+    sw_intel_ind ind;
+    char err[128];
+    const char *bad = fse("ZZ02", ID3, T0, "irsf_call", "e164_prefix", "+88x1", 100, "block", T0 + 3600 * S, 0);
+    assert_int_equal(sw_intel_decode(bad, strlen(bad), &ind, err, sizeof err), SW_EINVAL);
+}
+
 static void test_operator_block_stays(void **state)
 {
     fixture *f = *state;
@@ -537,6 +632,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trust_weighted_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_allowlists_win, setup, teardown),
         cmocka_unit_test_setup_teardown(test_operator_block_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ranges_enforced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ceiling, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trust_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signed_objects, setup, teardown),

@@ -184,6 +184,51 @@ static void test_from_event(void **state)
     sw_export_policy_free(p);
 }
 
+/* indicator calling_range: a campaign's calling range (the detector's
+ * offender) as e164_prefix; an event about one number shares the number;
+ * an offender that is not a range of the calling number is not shared. */
+static void test_calling_range(void **state)
+{
+    (void)state;
+    static const char text[] = "producer ZZ01 6f1c2a1e-6a5e-4b0e-9c1d-2f6f8f7f0a11\n"
+                               "export wangiri_cli to partners indicator calling_range ttl 1d\n";
+    char err[256];
+    sw_export_policy *p = sw_export_policy_parse(text, strlen(text), err, sizeof err);
+    if (!p)
+        fail_msg("%s", err);
+    sw_event ev;
+    sw_fse o;
+    ev_init(&ev, SW_EVT_WANGIRI_CLI);
+    ev.from = SW_STR_LIT("+882130100111");
+    assert_int_equal(sw_event_add_str(&ev, "offender", SW_STR_LIT("+882130")), SW_OK);
+    assert_int_equal(sw_fse_from_event(p, "partners", &ev, &o), 1);
+    assert_int_equal(o.kind, SW_FSE_KIND_E164_PREFIX);
+    assert_string_equal(o.value, "+882130");
+    assert_int_equal(sw_fse_validate(&o, err, sizeof err), SW_OK);
+    char id[SW_FSE_UUID_LEN];
+    assert_int_equal(sw_fse_make_id("ZZ01", SW_FSE_KIND_E164_PREFIX, "+882130", "wangiri_cli", id), SW_OK);
+    assert_string_equal(o.id, id);
+    /* per caller: the offender is the number itself */
+    ev_init(&ev, SW_EVT_WANGIRI_CLI);
+    ev.from = SW_STR_LIT("+882130100111");
+    assert_int_equal(sw_event_add_str(&ev, "offender", SW_STR_LIT("+882130100111")), SW_OK);
+    assert_int_equal(sw_fse_from_event(p, "partners", &ev, &o), 1);
+    assert_int_equal(o.kind, SW_FSE_KIND_E164);
+    assert_string_equal(o.value, "+882130100111");
+    /* an offender that is not the caller's range: the number, never it */
+    ev_init(&ev, SW_EVT_WANGIRI_CLI);
+    ev.from = SW_STR_LIT("+882130100111");
+    assert_int_equal(sw_event_add_str(&ev, "offender", SW_STR_LIT("+447700")), SW_OK);
+    assert_int_equal(sw_fse_from_event(p, "partners", &ev, &o), 1);
+    assert_int_equal(o.kind, SW_FSE_KIND_E164);
+    assert_string_equal(o.value, "+882130100111");
+    sw_export_policy_free(p);
+    /* a subscriber's range is never shared in clear */
+    static const char bad[] = "producer ZZ01 6f1c2a1e-6a5e-4b0e-9c1d-2f6f8f7f0a11\n"
+                              "export cli_spoofing to partners indicator calling_range\n";
+    assert_null(sw_export_policy_parse(bad, strlen(bad), err, sizeof err));
+}
+
 typedef struct seen {
     int n;
     char ids[4][SW_FSE_NAME_MAX];
@@ -230,6 +275,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_from_event),
+        cmocka_unit_test(test_calling_range),
         cmocka_unit_test(test_hmac_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
