@@ -19,6 +19,8 @@
 #     delivers when B is back; a dead receiver's queue of 50 drops (and
 #     counts) what does not fit, the live receiver gets everything;
 #   - the figure: 20 indicators published at A -> refused at B (median, worst);
+#   - C (OPB's second node) pulls A's own TAXII collection (intel-pull,
+#     Basic over TLS) and holds the same indicator, enforced;
 #   - A's own publisher (taxii + publish lines) pushes what A detects: a
 #     scanner's OPTIONS at A become a signed sip_scan indicator (A's own
 #     key, OPA:2) that reaches B by intel-push and blocks the scanner there.
@@ -29,8 +31,9 @@ SW_BUILD=${SW_BUILD:-build}
 SW_SRC=${SW_SRC:-.}
 T=$(mktemp -d "$SW_BUILD/test_intel_push.XXXXXX")
 T=$(cd "$T" && pwd)
-APID= BPID= CPID=
+APID= BPID= CPID= CPID_NODE=
 cleanup() {
+    [ -n "$CPID_NODE" ] && kill "$CPID_NODE" 2>/dev/null || true
     [ -n "$APID" ] && kill "$APID" 2>/dev/null || true
     [ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true
     [ -n "$CPID" ] && kill "$CPID" 2>/dev/null || true
@@ -110,6 +113,25 @@ intel trust $T/btrust.conf keys $T/bkeys tick 1
 admin-api listen $B:$API_PORT cert $T/pki/b-server.pem key $T/pki/b-server.key client-ca $T/pki/ca.pem allow-remote
 intel-push-peer opa-node org OPA
 EOF
+# C: OPB's second node, which pulls A's own TAXII collection (Basic auth
+# over TLS) instead of taking pushes
+echo "reader-$RANDOM-$RANDOM-$RANDOM-$RANDOM" > "$T/reader.pw"
+chmod 600 "$T/reader.pw"
+cat > "$T/c.conf" <<EOF
+mode inline
+workers 1
+policy builtin:default
+policy $T/open.policy
+log $T/c.log
+log-level info
+admin $T/c.sock
+secret $T/c.secret
+listen udp $NETB.5:$PORT side=interconnect
+listen udp $NETB.6:$PORT side=core
+forward udp:$BCORE:$BCORE_PORT
+intel trust $T/btrust.conf keys $T/bkeys tick 1
+intel-pull https://$A:$API_PORT/taxii2/api1/ collection 5e0c1b2a-3d4e-4f5a-8b6c-7d8e9f0a1b2c org OPA every 1 user reader password-file $T/reader.pw ca $T/pki/ca.pem
+EOF
 # A: an inline node that publishes here (ctl intel publish) and whose own
 # publisher pushes its detections
 cat > "$T/a.conf" <<EOF
@@ -131,11 +153,12 @@ admin-api listen $A:$API_PORT cert $T/pki/a-server.pem key $T/pki/a-server.key
 taxii store $T/a-taxii.db
 taxii api-root api1 title "OPA TAXII"
 taxii collection 5e0c1b2a-3d4e-4f5a-8b6c-7d8e9f0a1b2c alias indicators title "OPA indicators" publish
-taxii user reader secret $(echo "reader-$RANDOM-$RANDOM-$RANDOM" | "$SIPWALL" exchange taxii-hash) read indicators
+taxii user reader secret $("$SIPWALL" exchange taxii-hash < "$T/reader.pw") read indicators
 publish export-policy $T/a-export.policy sign-key $T/opa-own.pem kid OPA:2 group opb refresh 3600
 EOF
 actl() { timeout 20 "$SIPWALLD" -c "$T/a.conf" ctl "$@"; }
 bctl() { timeout 20 "$SIPWALLD" -c "$T/b.conf" ctl "$@"; }
+cctl() { timeout 20 "$SIPWALLD" -c "$T/c.conf" ctl "$@"; }
 
 # ---- refusals at load ----------------------------------------------------------------
 badline() { # FILE EXPECTED-REGEX SED-EXPR
@@ -200,11 +223,11 @@ start() { # a|b
         kill -0 "$pid" 2>/dev/null || die "sipwalld $1 died at start: $(tail -5 "$T/$1-stderr.log")"
         sleep 0.1
     done
-    if [ "$1" = a ]; then APID=$pid; else BPID=$pid; fi
+    case $1 in a) APID=$pid ;; b) BPID=$pid ;; *) CPID_NODE=$pid ;; esac
 }
 stop() { # a|b: exit status
     local pid rc=0
-    if [ "$1" = a ]; then pid=$APID; APID=; else pid=$BPID; BPID=; fi
+    case $1 in a) pid=$APID; APID= ;; b) pid=$BPID; BPID= ;; *) pid=$CPID_NODE; CPID_NODE= ;; esac
     kill "$pid"
     wait "$pid" || rc=$?
     return $rc
@@ -347,6 +370,7 @@ check "all 20 pushed sources refused at B within 3 s" [ "$nblk" = 20 ]
 echo "figure: push (A ctl intel publish -> POST /v1/intel/push at B, mutual TLS): 20 signed indicators -> each source refused at B; median ${med} ms, worst ${worst} ms after publication"
 
 # ---- A's own detections, pushed by its publisher -------------------------------------------
+start c
 SCANNER=$NETA.50
 check "before A detects it, the scanner reaches B" reached "$SCANNER"
 before=$(live queued)
@@ -376,6 +400,21 @@ bi=$(bctl intel)
 check "B holds it as enforced, from producer OPA signed by A's own key OPA:2" \
     [ "$(j "$bi" "[(e['state'], e['producer'], e['kid'], e['event_type']) for e in r['indicators'] if e['value'] == '$SCANNER']")" = "[('enforced', 'OPA', 'OPA:2', 'sip_scan')]" ]
 check "B refuses the scanner A detected" held "$SCANNER"
+got=
+for _ in $(seq 1 100); do
+    if cctl intel 2> /dev/null | grep -q "\"$SCANNER\""; then got=$(now_ms); break; fi
+    sleep 0.1
+done
+check "C pulled it from A's own TAXII collection ($([ -n "$got" ] && echo "$((got - t0)) ms after the scan" || echo "not within 10 s"))" \
+    [ -n "$got" ]
+ci=$(cctl intel)
+check "C holds it as enforced, from producer OPA signed by A's own key OPA:2" \
+    [ "$(j "$ci" "[(e['state'], e['producer'], e['kid'], e['event_type']) for e in r['indicators'] if e['value'] == '$SCANNER']")" = "[('enforced', 'OPA', 'OPA:2', 'sip_scan')]" ]
+cp=$(cctl intel pulls)
+check "C's pull: no error, at least one object accepted, a cursor ($(echo "$cp" | head -c 300))" \
+    [ "$(j "$cp" "(lambda p: p['errors'] == 0 and p['accepted'] >= 1 and bool(p['added_after']))(r['pulls'][0])")" = True ]
+rc=0; stop c || rc=$?
+check "C stopped cleanly (exit $rc)" [ "$rc" = 0 ]
 
 rc=0; stop a || rc=$?
 check "A stopped cleanly (exit $rc)" [ "$rc" = 0 ]
