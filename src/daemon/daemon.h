@@ -355,6 +355,11 @@ void swd_push_close(swd_daemon *d);
 /* Queues one signed FSE object (JSON text) for every receiver; any thread.
  * Returns the receivers it was queued for (a full queue drops and counts). */
 int swd_push_enqueue(swd_daemon *d, const char *obj, size_t len);
+
+/* The whole of a regular file of at most max bytes, NUL-terminated (its
+ * length in *len when len is not NULL); NULL with the reason in err for a
+ * missing, special or larger file or no memory (daemon/files.c). */
+char *swd_read_small(const char *path, size_t max, size_t *len, char *err, size_t errlen);
 /* ctl intel publish FILE: a JSON array of signed FSE objects queued.
  * Returns msg ("ok ..." or "error: ..."). */
 char *swd_push_publish_file(swd_daemon *d, const char *path, char *msg, size_t msglen);

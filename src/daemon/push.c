@@ -63,33 +63,6 @@ struct swd_push {
 
 /* ---- files ---------------------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t max, size_t *len, char *err, size_t errlen)
-{
-    struct stat sb;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (size_t)sb.st_size > max) {
-        snprintf(err, errlen, "%.200s: not a readable regular file of at most %zu bytes", path, max);
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    char *b = malloc((size_t)sb.st_size + 1);
-    size_t n = 0;
-    while (b && n < (size_t)sb.st_size) {
-        ssize_t r = read(fd, b + n, (size_t)sb.st_size - n);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    if (!b) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    b[n] = '\0';
-    *len = n;
-    return b;
-}
 
 /* ---- the queue ---------------------------------------------------------------------------- */
 
@@ -392,7 +365,7 @@ char *swd_push_publish_file(swd_daemon *d, const char *path, char *msg, size_t m
     }
     size_t len;
     char err[300];
-    char *text = slurp(path, PUSH_FILE_MAX, &len, err, sizeof err);
+    char *text = swd_read_small(path, PUSH_FILE_MAX, &len, err, sizeof err);
     if (!text) {
         snprintf(msg, msglen, "error: %s", err);
         return msg;
@@ -495,7 +468,7 @@ int swd_push_open(swd_daemon *d, char *err, size_t errlen)
                 snprintf(err, errlen, "intel-push: %.200s: readable by others (chmod 600)", t->c->token_file);
                 return SW_EINVAL;
             }
-            if (!(t->token = slurp(t->c->token_file, 4096, &n, why, sizeof why))) {
+            if (!(t->token = swd_read_small(t->c->token_file, 4096, &n, why, sizeof why))) {
                 snprintf(err, errlen, "intel-push: %s", why);
                 return SW_EIO;
             }
@@ -507,18 +480,18 @@ int swd_push_open(swd_daemon *d, char *err, size_t errlen)
                 snprintf(err, errlen, "intel-push: %.200s: readable by others (chmod 600)", t->c->password_file);
                 return SW_EINVAL;
             }
-            if (!(t->password = slurp(t->c->password_file, 4096, &n, why, sizeof why))) {
+            if (!(t->password = swd_read_small(t->c->password_file, 4096, &n, why, sizeof why))) {
                 snprintf(err, errlen, "intel-push: %s", why);
                 return SW_EIO;
             }
             t->password[strcspn(t->password, "\r\n")] = '\0';
         }
-        if (t->c->ca && !(t->ca = slurp(t->c->ca, PUSH_BLOB_MAX, &t->ca_len, why, sizeof why))) {
+        if (t->c->ca && !(t->ca = swd_read_small(t->c->ca, PUSH_BLOB_MAX, &t->ca_len, why, sizeof why))) {
             snprintf(err, errlen, "intel-push: %s", why);
             return SW_EIO;
         }
-        if (t->c->cert && (!(t->cert = slurp(t->c->cert, PUSH_BLOB_MAX, &t->cert_len, why, sizeof why)) ||
-                           !(t->key = slurp(t->c->key, PUSH_BLOB_MAX, &t->key_len, why, sizeof why)))) {
+        if (t->c->cert && (!(t->cert = swd_read_small(t->c->cert, PUSH_BLOB_MAX, &t->cert_len, why, sizeof why)) ||
+                           !(t->key = swd_read_small(t->c->key, PUSH_BLOB_MAX, &t->key_len, why, sizeof why)))) {
             snprintf(err, errlen, "intel-push: %s", why);
             return SW_EIO;
         }

@@ -265,8 +265,10 @@ check "ZZ02's object, pushed by OPA, blocks nothing at B (not relayed)" reached 
 list=$(bctl intel)
 check "B counted 1 quarantined, and the batch came from partner OPA" \
     [ "$(j "$list" 'r["stats"]["quarantined"]')" = 1 ]
+# the log line is written by B's control thread a moment after the reply
+log_has() { for _ in $(seq 1 30); do grep -q "$1" "$2" && return 0; sleep 0.1; done; return 1; }
 check "B's log names the pushing partner and the refusal" \
-    grep -q "batch from partner:OPA cert:opa-node: .* 1 quarantined, some refused: not the pushing partner's own" "$T/b.log"
+    log_has "batch from partner:OPA cert:opa-node: .* 1 quarantined, some refused: not the pushing partner's own" "$T/b.log"
 
 # revocation and replay
 $SIGN batch "$T/OPA.key" OPA:1 "OPA,sip_scan,ipv4,$NETB.30,90,block,$((NOW + 1000)),$HOUR,revoked" > "$T/p2.json"
