@@ -21,6 +21,7 @@
 static const char intel_usage[] =
     "usage: sipwall intel list|export [OPTIONS] FILE...\n"
     "       sipwall intel show ID [OPTIONS] FILE...\n"
+    "       sipwall intel revoke ID [CONNECTION]\n"
     "\n"
     "Takes the FSE v1 objects in each FILE (one JSON object per line; blank lines\n"
     "and lines starting with '#' skipped) in order, as sipwalld's consumer would at\n"
@@ -33,6 +34,9 @@ static const char intel_usage[] =
     "           STATE SCORE PRODUCER ID KIND VALUE VALID_UNTIL\n"
     "  show ID  the indicator ID as JSON\n"
     "  export   the indicators in force (enforced) as JSON lines\n"
+    "  revoke ID  in a running sipwalld: withdraw every producer's copy of the\n"
+    "           indicator ID and lift its block, over the admin API (the same as\n"
+    "           `sipwall admin intel revoke ID`; CONNECTION options as there)\n"
     "\n"
     "options:\n"
     "  --trust FILE     partners' trust, lines \"partner ORG trust N\" (0..100);\n"
@@ -207,8 +211,21 @@ static int run_intel(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     if (argc < 2)
-        return cli_usage("intel", "a subcommand is required (list, show, export)");
+        return cli_usage("intel", "a subcommand is required (list, show, export, revoke)");
     const char *sub = argv[1];
+    if (strcmp(sub, "revoke") == 0) {
+        /* sipwalld holds the indicators: the admin API's client does it */
+        char **av = calloc((size_t)argc + 2, sizeof *av);
+        if (!av)
+            return cli_usage("intel", "out of memory");
+        av[0] = (char *)"admin";
+        av[1] = (char *)"intel";
+        for (int i = 1; i < argc; i++)
+            av[i + 1] = argv[i];
+        int rc = cli_cmd_admin.run(argc + 1, av);
+        free(av);
+        return rc;
+    }
     int mode;
     if (strcmp(sub, "list") == 0)
         mode = 0;
@@ -220,7 +237,7 @@ static int run_intel(int argc, char **argv)
         fputs(intel_usage, stdout);
         return CLI_EXIT_OK;
     } else
-        return cli_usage("intel", "unknown subcommand '%s' (list, show, export)", sub);
+        return cli_usage("intel", "unknown subcommand '%s' (list, show, export, revoke)", sub);
     intel_opts o = {0};
     optind = 2;
     opterr = 0;

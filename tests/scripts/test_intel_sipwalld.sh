@@ -232,7 +232,8 @@ r=$(api intel revoke "$ID32" 2>&1) || true
 # sipwall admin prints an {"ok":true,"message":M} answer as M
 check "sipwall admin intel revoke: ok ($r)" bash -c "echo '$r' | grep -q '^ok indicator $ID32 revoked'"
 check "after the API's revoke .32 passes" reached "$NET.32"
-rc=0; r=$(api intel revoke 00000000-0000-4000-8000-000000000000 2>&1) || rc=$?
+# sipwall intel revoke: the same request through the intel command
+rc=0; r=$("$SIPWALL" intel revoke 00000000-0000-4000-8000-000000000000 --token-file "$T/token" 2>&1) || rc=$?
 check "revoking an unknown indicator: 404, exit 1 ($r)" bash -c "[ $rc = 1 ] && echo '$r' | grep -q 404"
 sleep 1.2
 check "the API's revoke is an admin_change event (admin.intel-revoke)" grep -q '"rule":"admin.intel-revoke"' "$T/events.jsonl"
