@@ -92,7 +92,7 @@ static char *read_small(const char *path, size_t max, size_t *len, char *err, si
     char why[300];
     char *b = swd_read_small(path, max, len, why, sizeof why);
     if (!b)
-        snprintf(err, errlen, "intel-pull: %s", why);
+        snprintf(err, errlen, "intel-pull: %.250s", why);
     return b;
 }
 
