@@ -30,7 +30,8 @@
 static int ts_ns(const char *s, int64_t *ns)
 {
     int64_t us;
-    if (sw_taxii_parse_ts(s, strnlen(s, 64), &us) != SW_OK)
+    /* years up to 9999 parse; ns since 1970 in an int64_t reach 2262 */
+    if (sw_taxii_parse_ts(s, strnlen(s, 64), &us) != SW_OK || us > INT64_MAX / 1000)
         return SW_EINVAL;
     *ns = us * 1000;
     return SW_OK;
