@@ -58,16 +58,16 @@ static void fz_route(unsigned m, const uint8_t *d, size_t n)
     if (st != 200) {
         FZ_CHECK(err[0] != '\0');
     } else {
-        FZ_CHECK(r.op >= SW_ADMIN_STATUS && r.op <= SW_ADMIN_INTEL_PUSH);
+        FZ_CHECK(r.op >= SW_ADMIN_STATUS && r.op <= SW_ADMIN_EXCHANGE_REVOKE);
         if (r.op == SW_ADMIN_INTEL_PUSH) /* the body and the partner come later (server.c) */
             FZ_CHECK(strcmp(methods[m], "POST") == 0 && !r.body && !r.push_org[0]);
         if (r.op == SW_ADMIN_METRICS || r.op == SW_ADMIN_HEALTH || r.op == SW_ADMIN_STATUS ||
             r.op == SW_ADMIN_PARTNERS || r.op == SW_ADMIN_EVENTS || r.op == SW_ADMIN_INTEL ||
             r.op == SW_ADMIN_INTEL_SHOW)
             FZ_CHECK(strcmp(methods[m], "GET") == 0);
-        if (r.op == SW_ADMIN_INTEL_REVOKE)
+        if (r.op == SW_ADMIN_INTEL_REVOKE || r.op == SW_ADMIN_EXCHANGE_REVOKE)
             FZ_CHECK(strcmp(methods[m], "POST") == 0);
-        if (r.op == SW_ADMIN_INTEL_SHOW || r.op == SW_ADMIN_INTEL_REVOKE)
+        if (r.op == SW_ADMIN_INTEL_SHOW || r.op == SW_ADMIN_INTEL_REVOKE || r.op == SW_ADMIN_EXCHANGE_REVOKE)
             FZ_CHECK(r.key[0] != '\0' && printable(r.key, 0, 0));
         if (r.op == SW_ADMIN_UNBLOCK) {
             FZ_CHECK(printable(r.kind, 0, 0) && printable(r.key, 0, 0));

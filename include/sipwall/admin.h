@@ -30,6 +30,8 @@ typedef enum sw_admin_op {
     SW_ADMIN_INTEL_REVOKE, /* POST /v1/intel/{id}/revoke (id in key) */
     SW_ADMIN_INTEL_PUSH,  /* POST /v1/intel/push: signed FSE objects (a JSON array) from a
                            * partner (client certificate bound to its org) or the operator */
+    SW_ADMIN_EXCHANGE_REVOKE, /* POST /v1/exchange/{id}/revoke: withdraw one of our published
+                               * indicators (id in key) */
 } sw_admin_op;
 
 #define SW_ADMIN_KIND_MAX 32

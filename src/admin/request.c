@@ -253,6 +253,17 @@ int sw_admin_route(const char *method, const char *target, int64_t now_ns, sw_ad
         if (idend == k || decode(k, (size_t)(idend - k), 0, r->key, sizeof r->key) != SW_OK || !plain(r->key))
             return bad(err, errlen, 400, "bad indicator id in the path");
         r->op = slash ? SW_ADMIN_INTEL_REVOKE : SW_ADMIN_INTEL_SHOW;
+    } else if (plen > 13 && memcmp(p, "/v1/exchange/", 13) == 0) {
+        /* /v1/exchange/ID/revoke: one of our published indicators (a UUID) */
+        const char *k = p + 13, *end = p + plen;
+        const char *slash = memchr(k, '/', (size_t)(end - k));
+        if (!slash || (size_t)(end - slash) != sizeof "/revoke" - 1 || memcmp(slash, "/revoke", 7) != 0)
+            return bad(err, errlen, 404, "no such path (POST /v1/exchange/ID/revoke)");
+        if (!post)
+            return bad(err, errlen, 405, "/v1/exchange/ID/revoke takes POST");
+        if (slash == k || decode(k, (size_t)(slash - k), 0, r->key, sizeof r->key) != SW_OK || !plain(r->key))
+            return bad(err, errlen, 400, "bad indicator id in the path");
+        r->op = SW_ADMIN_EXCHANGE_REVOKE;
     } else {
         return bad(err, errlen, 404, "no such path");
     }

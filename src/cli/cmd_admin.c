@@ -22,6 +22,7 @@ static const char admin_usage[] =
     "                                         [--peer NAME] [--rule ID] [--after ID] [--limit N]\n"
     "       sipwall admin [CONNECTION] partners\n"
     "       sipwall admin [CONNECTION] intel [list] [--limit N] | intel show ID | intel revoke ID\n"
+    "       sipwall admin [CONNECTION] exchange revoke ID\n"
     "\n"
     "Talks to sipwalld's admin API over HTTPS and prints its JSON answer.\n"
     "\n"
@@ -319,6 +320,13 @@ static int run_admin(int argc, char **argv)
         snprintf(path, sizeof path, "/v1/intel/%.200s%s", id ? id : "", pos[1][0] == 'r' ? "/revoke" : "");
         curl_free(id);
         rc = call(&c, pos[1][0] == 'r' ? "POST" : "GET", path, NULL);
+    } else if (strcmp(op, "exchange") == 0 && npos == 3 && strcmp(pos[1], "revoke") == 0) {
+        /* one of our published indicators: a revoked version goes out at once */
+        char *id = curl_easy_escape(NULL, pos[2], 0);
+        char path[300];
+        snprintf(path, sizeof path, "/v1/exchange/%.200s/revoke", id ? id : "");
+        curl_free(id);
+        rc = call(&c, "POST", path, NULL);
     } else if (strcmp(op, "events") == 0 && npos == 1) {
         char q[2048] = "";
         rc = CLI_EXIT_OK;

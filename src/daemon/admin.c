@@ -326,7 +326,7 @@ static void serve_cmd(swd_daemon *d, int fd, char *cmd, const char *who, const s
             reply = msg;
     } else if (nw == 3 && strcmp(w[0], "exchange") == 0 && strcmp(w[1], "revoke") == 0) {
         /* exchange revoke ID: withdraw one of our published indicators */
-        (void)swd_publish_revoke(d, w[2], who, msg, sizeof msg);
+        (void)swd_publish_revoke(d, w[2], who, from, msg, sizeof msg);
         reply = msg;
     } else if (nw == 1 && strcmp(w[0], "partners") == 0) {
         reply = swd_partners_json(d);

@@ -361,6 +361,19 @@ static char *run(void *ctx, const sw_admin_req *r, const char *who, const sw_add
         }
         return text_reply(reply, strncmp(reply, "error: no indicator", 19) == 0 ? 404 : 400, status);
     }
+    case SW_ADMIN_EXCHANGE_REVOKE: {
+        /* the control thread publishes the revoked version and audits the request */
+        snprintf(cmd, sizeof cmd, "exchange revoke %s", r->key);
+        const char *why = NULL;
+        char *reply = ctl_call(a, who, from, cmd, CTL_TIMEOUT_MS, &why);
+        if (!reply)
+            return err_body(status, 503, why ? why : "unavailable");
+        int code = strncmp(reply, "error: no published indicator", 29) == 0  ? 404
+                   : strncmp(reply, "error: nothing is published", 27) == 0 ? 409
+                   : strncmp(reply, "error: cannot publish", 21) == 0       ? 500
+                                                                             : 400;
+        return text_reply(reply, code, status);
+    }
     }
     return err_body(status, 404, "no such operation");
 }

@@ -495,7 +495,8 @@ static int revoke_locked(swd_publish *p, const char *id, char *msg, size_t msgle
     return SW_OK;
 }
 
-int swd_publish_revoke(swd_daemon *d, const char *id, const char *who, char *msg, size_t msglen)
+int swd_publish_revoke(swd_daemon *d, const char *id, const char *who, const sw_addr *from, char *msg,
+                       size_t msglen)
 {
     swd_publish *p = d->publish;
     if (!p || !p->policy) {
@@ -510,6 +511,11 @@ int swd_publish_revoke(swd_daemon *d, const char *id, const char *who, char *msg
     int rc = revoke_locked(p, id, msg, msglen);
     pthread_mutex_unlock(&p->mu);
     swd_info("publish", "revoke %s by %s: %s", id, who ? who : "?", msg);
+    if (rc == SW_OK && strncmp(msg, "ok revoked", 10) == 0) { /* a new revoked version went out */
+        char detail[120];
+        snprintf(detail, sizeof detail, "our indicator %.40s revoked and published", id);
+        swd_audit(d, SW_EVT_ADMIN_CHANGE, "admin.exchange-revoke", who, from, "exchange revoke", detail);
+    }
     return rc;
 }
 

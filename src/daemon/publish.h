@@ -17,8 +17,11 @@ int swd_publish_start(swd_daemon *d, char *err, size_t errlen);
 /* Stops the thread and frees (after the admin API is gone). */
 void swd_publish_close(swd_daemon *d);
 /* Publishes a revoked version of our indicator id (`ctl exchange revoke
- * ID`); msg gets "ok ..." or "error: ...".  SW_OK, SW_ENOTFOUND, SW_EIO. */
-int swd_publish_revoke(swd_daemon *d, const char *id, const char *who, char *msg, size_t msglen);
+ * ID`, POST /v1/exchange/ID/revoke); msg gets "ok ..." or "error: ...".
+ * A new revoked version is an audit event (rule admin.exchange-revoke).
+ * SW_OK, SW_ENOTFOUND, SW_EINVAL, SW_EIO. */
+int swd_publish_revoke(swd_daemon *d, const char *id, const char *who, const sw_addr *from, char *msg,
+                       size_t msglen);
 /* An operator lifted the block of key (an address or a number): every
  * indicator of ours on that value is revoked. */
 void swd_publish_unblocked(swd_daemon *d, const char *key, const char *who);

@@ -13,7 +13,8 @@
 #     the previous page's X-TAXII-Date-Added-Last (microseconds, strictly
 #     increasing); POST into the writable inbox gives a status resource;
 #     no client certificate: the TLS handshake fails;
-#   - `ctl exchange revoke ID` and an operator's unblock publish revoked
+#   - `ctl exchange revoke ID`, `sipwall admin exchange revoke ID` (POST
+#     /v1/exchange/ID/revoke) and an operator's unblock publish revoked
 #     versions; a restart keeps the collection and adds no version;
 #   - where the shared corpus is (SW_SHARED_CORPUS): the OASIS
 #     taxii2-client drives the server (discovery, API root, collections,
@@ -322,6 +323,24 @@ check "two versions of it" \
     test "$(body "$r" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))')" = 2
 out=$(timeout 10 "$SIPWALLD" -c "$CONF" ctl exchange revoke 00000000-0000-4000-8000-000000000000)
 check "revoking an unknown id is an error ($out)" bash -c "echo '$out' | grep -q '^error: no published indicator'"
+# the same through the admin API (`sipwall admin exchange revoke`): another
+# indicator gets a revoked version; an unknown id is a 404, a TAXII user 401
+ind2=$(sed -n 2p "$WORK/next.ids")
+printf '%s\n' "$ADMIN_TOKEN" > "$WORK/admin.token"
+chmod 600 "$WORK/admin.token"
+out=$("$SIPWALL" admin --url "https://$API" --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" \
+    --token-file "$WORK/admin.token" exchange revoke "${ind2#indicator--}" 2>&1)
+check "sipwall admin exchange revoke ($out)" bash -c "echo '$out' | grep -q '^ok revoked'"
+r=$(tx "${R[@]}" "$OBJS$ind2/")
+check "its latest version is revoked" bash -c "echo '$(body "$r")' | grep -q '\"revoked\":true'"
+for _ in $(seq 30); do [ "$(peers_events rule=admin.exchange-revoke)" -ge 2 ] && break; sleep 0.1; done
+check "both revocations are audit events ($(peers_events rule=admin.exchange-revoke))" \
+    test "$(peers_events rule=admin.exchange-revoke)" -eq 2
+r=$(tx -X POST -H "Authorization: Bearer $ADMIN_TOKEN" \
+    "https://$API/v1/exchange/00000000-0000-4000-8000-000000000000/revoke")
+check "admin API: revoking an unknown id is a 404 ($(code "$r"))" test "$(code "$r")" = 404
+r=$(tx -X POST -u "reader:$READER_SECRET" "https://$API/v1/exchange/${ind2#indicator--}/revoke")
+check "admin API: a TAXII user cannot revoke ($(code "$r"))" test "$(code "$r")" = 401
 # an operator lifts a block the scanner rule set: our indicator on it is withdrawn
 blk=$(timeout 10 "$SIPWALLD" -c "$CONF" ctl blocks | python3 -c '
 import json, sys

@@ -270,12 +270,45 @@ static void test_intel_paths(void **st)
     assert_int_equal(route("POST", "/v1/intel/push/", &r, err), 404);
 }
 
+/* Our own published indicators: revoke only (TAXII lists them). */
+static void test_exchange_paths(void **st)
+{
+    (void)st;
+    sw_admin_req r;
+    char err[300];
+    const char *id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    char path[200];
+    snprintf(path, sizeof path, "/v1/exchange/%s/revoke", id);
+    assert_int_equal(route("POST", path, &r, err), 200);
+    assert_int_equal(r.op, SW_ADMIN_EXCHANGE_REVOKE);
+    assert_string_equal(r.key, id);
+    assert_int_equal(route("GET", path, &r, err), 405);
+    assert_non_null(strstr(err, "POST"));
+    assert_int_equal(route("DELETE", path, &r, err), 405);
+    snprintf(path, sizeof path, "/v1/exchange/%s/revoke?x=1", id);
+    assert_int_equal(route("POST", path, &r, err), 400);
+    const char *nf[] = {"/v1/exchange", "/v1/exchange/", "/v1/exchange/x", "/v1/exchange/x/revok",
+                        "/v1/exchange/x/revoke/", "/v1/exchange/x/y", "/v1/exchanges/x/revoke"};
+    for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) {
+        int s = route("POST", nf[i], &r, err);
+        if (s != 404)
+            fail_msg("%s: %d", nf[i], s);
+    }
+    const char *bad[] = {"/v1/exchange//revoke", "/v1/exchange/a%20b/revoke", "/v1/exchange/a%00b/revoke"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int s = route("POST", bad[i], &r, err);
+        if (s != 400)
+            fail_msg("%s: %d", bad[i], s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),      cmocka_unit_test(test_unblock_path),
         cmocka_unit_test(test_events_query), cmocka_unit_test(test_block_body),
         cmocka_unit_test(test_error_json),  cmocka_unit_test(test_intel_paths),
+        cmocka_unit_test(test_exchange_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
