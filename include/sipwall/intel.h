@@ -165,6 +165,13 @@ void sw_intel_foreach(sw_intel *in, sw_intel_fn fn, void *ctx) SW_NONNULL(1, 2);
 /* The entry of indicator id (the highest-scoring producer's when several
  * hold it): SW_OK or SW_ENOTFOUND. */
 int sw_intel_get(sw_intel *in, const char *id, sw_intel_entry *out) SW_NONNULL(1, 2, 3);
+/* The entry as a jansson object, the one rendering of `sipwall intel
+ * list|show`, `ctl intel` and GET /v1/intel: id, producer, kid, modified,
+ * event_type, kind, value, action, confidence, trust, score, state,
+ * valid_until, revoked, received, and withdrawn when set.  The caller
+ * json_decref()s it; NULL when out of memory. */
+struct json_t;
+struct json_t *sw_intel_entry_json(const sw_intel_entry *e) SW_NONNULL(1);
 
 typedef struct sw_intel_stats {
     uint32_t held, capacity, enforced;

@@ -137,32 +137,6 @@ static unsigned take_file(sw_intel *in, const sw_fse_keyring *kr, const char *pa
     return bad;
 }
 
-static json_t *entry_json(const sw_intel_entry *e)
-{
-    char m[SW_EVENT_TS_LEN], v[SW_EVENT_TS_LEN], r[SW_EVENT_TS_LEN];
-    (void)sw_event_format_ts(e->ind.modified, m, sizeof m);
-    (void)sw_event_format_ts(e->ind.valid_until, v, sizeof v);
-    (void)sw_event_format_ts(e->received, r, sizeof r);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(e->ind.id));
-    json_object_set_new(o, "producer", json_string(e->ind.producer));
-    json_object_set_new(o, "kid", json_string(e->ind.kid));
-    json_object_set_new(o, "modified", json_string(m));
-    const char *et = sw_event_type_name(e->ind.type);
-    json_object_set_new(o, "event_type", et ? json_string(et) : json_null());
-    json_object_set_new(o, "kind", json_string(e->ind.kind));
-    json_object_set_new(o, "value", json_string(e->ind.value));
-    json_object_set_new(o, "action", json_string(e->ind.action));
-    json_object_set_new(o, "confidence", json_integer(e->ind.confidence));
-    json_object_set_new(o, "trust", json_integer(e->trust));
-    json_object_set_new(o, "score", json_integer(e->score));
-    json_object_set_new(o, "state", json_string(sw_intel_state_name(e->state)));
-    json_object_set_new(o, "valid_until", json_string(v));
-    json_object_set_new(o, "revoked", json_boolean(e->ind.revoked));
-    json_object_set_new(o, "received", json_string(r));
-    return o;
-}
-
 typedef struct collect_ctx {
     sw_intel_entry *v;
     size_t n, cap;
@@ -188,7 +162,7 @@ static void print_entry(int mode, const sw_intel_entry *e)
     if (mode == 1) {
         if (e->state != SW_INTEL_ENFORCED)
             return;
-        json_t *o = entry_json(e);
+        json_t *o = sw_intel_entry_json(e);
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
         if (s)
@@ -341,7 +315,7 @@ static int run_intel(int argc, char **argv)
             fprintf(stderr, "sipwall intel: %s: not found\n", show_id);
             rc = CLI_EXIT_FINDING;
         } else {
-            json_t *j = entry_json(&ent);
+            json_t *j = sw_intel_entry_json(&ent);
             char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             json_decref(j);
             if (s)

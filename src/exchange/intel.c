@@ -793,6 +793,40 @@ int sw_intel_get(sw_intel *in, const char *id, sw_intel_entry *out)
     return SW_OK;
 }
 
+json_t *sw_intel_entry_json(const sw_intel_entry *e)
+{
+    char m[SW_EVENT_TS_LEN], v[SW_EVENT_TS_LEN], r[SW_EVENT_TS_LEN];
+    (void)sw_event_format_ts(e->ind.modified, m, sizeof m);
+    (void)sw_event_format_ts(e->ind.valid_until, v, sizeof v);
+    (void)sw_event_format_ts(e->received, r, sizeof r);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "id", json_string(e->ind.id));
+    json_object_set_new(o, "producer", json_string(e->ind.producer));
+    json_object_set_new(o, "kid", json_string(e->ind.kid));
+    json_object_set_new(o, "modified", json_string(m));
+    const char *et = sw_event_type_name(e->ind.type);
+    json_object_set_new(o, "event_type", et ? json_string(et) : json_null());
+    json_object_set_new(o, "kind", json_string(e->ind.kind));
+    json_t *val = json_string(e->ind.value);
+    json_object_set_new(o, "value", val ? val : json_string("?"));
+    json_object_set_new(o, "action", json_string(e->ind.action));
+    json_object_set_new(o, "confidence", json_integer(e->ind.confidence));
+    json_object_set_new(o, "trust", json_integer(e->trust));
+    json_object_set_new(o, "score", json_integer(e->score));
+    json_object_set_new(o, "state", json_string(sw_intel_state_name(e->state)));
+    json_object_set_new(o, "valid_until", json_string(v));
+    json_object_set_new(o, "revoked", json_boolean(e->ind.revoked));
+    json_object_set_new(o, "received", json_string(r));
+    if (e->withdrawn) {
+        char w[SW_EVENT_TS_LEN];
+        (void)sw_event_format_ts(e->withdrawn, w, sizeof w);
+        json_object_set_new(o, "withdrawn", json_string(w));
+    }
+    return o;
+}
+
 void sw_intel_stats_get(const sw_intel *in, sw_intel_stats *out)
 {
     *out = in->st;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "sipwall/detect.h"
 #include "sipwall/engine.h"
@@ -308,8 +309,26 @@ static void test_operator_revoke_and_expiry(void **state)
     sw_state_block b;
     assert_true(block_of(f, SW_OFFENDER_CALLER, "+88213000111", &b));
     assert_true(screen(f, "203.0.113.9", "+88213000111", "+447700900123").blocked);
+    /* the one rendering of an entry (sipwall intel, ctl intel, /v1/intel) */
+    sw_intel_entry e;
+    assert_int_equal(sw_intel_get(f->in, ID1, &e), SW_OK);
+    json_t *j = sw_intel_entry_json(&e);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "enforced");
+    assert_string_equal(json_string_value(json_object_get(j, "producer")), "ZZ01");
+    assert_string_equal(json_string_value(json_object_get(j, "value")), "192.0.2.7");
+    assert_string_equal(json_string_value(json_object_get(j, "event_type")), "sip_scan");
+    assert_int_equal(json_integer_value(json_object_get(j, "score")), e.score);
+    assert_null(json_object_get(j, "withdrawn"));
+    json_decref(j);
     assert_int_equal(sw_intel_revoke(f->in, ID1, now_ns), SW_OK);
     assert_false(block_of(f, SW_OFFENDER_SOURCE, "192.0.2.7", &b));
+    assert_int_equal(sw_intel_get(f->in, ID1, &e), SW_OK);
+    j = sw_intel_entry_json(&e);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "withdrawn");
+    assert_non_null(json_string_value(json_object_get(j, "withdrawn")));
+    json_decref(j);
     assert_int_equal(sw_intel_revoke(f->in, "00000000-0000-4000-8000-000000000000", now_ns), SW_ENOTFOUND);
     /* the Wangiri number's validity ends: the tick lifts it */
     now_ns = T0 + 601 * S;
