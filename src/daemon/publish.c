@@ -162,16 +162,22 @@ static int event_from_json(json_t *root, int64_t ts_ns, sw_event *ev)
     const char *rule = json_string_value(json_object_get(root, "rule"));
     json_t *evid = json_object_get(root, "evidence");
     const char *dropped_by = json_string_value(json_object_get(evid, "dropped_by"));
-    if ((rule && strncmp(rule, "intel.", 6) == 0) || (dropped_by && strncmp(dropped_by, "intel.", 6) == 0))
+    int feed = (rule && strncmp(rule, "intel.", 6) == 0) || (dropped_by && strncmp(dropped_by, "intel.", 6) == 0);
+    if (feed)
         (void)sw_event_add_str(ev, SW_EXPORT_ORIGIN_KEY, SW_STR_LIT(SW_EXPORT_ORIGIN_FEED));
-    /* evidence the export policy reads (keys must be static) */
-    static const char *const keys[] = {SW_EXPORT_ORIGIN_KEY, "count", "distinct_callees", "user_agent"};
-    for (size_t i = 0; json_is_object(evid) && i < sizeof keys / sizeof keys[0]; i++) {
-        json_t *v = json_object_get(evid, keys[i]);
+    /* Every scalar evidence item as the detector wrote it (the export
+     * policy reads some: offender for calling ranges, count,
+     * distinct_callees, user_agent, origin): no list here to drift from
+     * the policy's.  Keys and strings point into root, like the views. */
+    const char *key;
+    json_t *v;
+    json_object_foreach(evid, key, v) {
+        if (feed && strcmp(key, SW_EXPORT_ORIGIN_KEY) == 0)
+            continue;
         if (json_is_integer(v))
-            (void)sw_event_add_num(ev, keys[i], json_integer_value(v));
+            (void)sw_event_add_num(ev, key, json_integer_value(v));
         else if (json_is_string(v))
-            (void)sw_event_add_str(ev, keys[i], sw_str_make(json_string_value(v), json_string_length(v)));
+            (void)sw_event_add_str(ev, key, sw_str_make(json_string_value(v), json_string_length(v)));
     }
     return 1;
 }
