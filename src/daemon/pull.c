@@ -25,20 +25,17 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/https_client.h"
 #include "sipwall/admin.h"
 #include "sipwall/taxii_client.h"
 
 #define PULL_PAGES_PER_POLL 10000   /* pages one poll follows at most */
-#define PULL_SECRET_MAX 4096        /* bytes of a password or token file */
-#define PULL_BLOB_MAX (1u << 20)    /* bytes of a CA, certificate or key file */
 #define PULL_JOURNAL_MAX (64u << 20) /* bytes; past it: cleared, the collection taken again */
 #define PULL_MEDIA "application/taxii+json;version=2.1"
 
 typedef struct pull_one {
     const swd_pull_cfg *c;
-    char *secret;                   /* password or token, NULL = none */
-    char *ca, *cert, *key;          /* file contents (read as root) */
-    size_t ca_len, cert_len, key_len;
+    swd_https_peer peer;            /* credentials and TLS material (read as root) */
     char added_after[SW_TAXII_TS_LEN]; /* "" = from the beginning */
     char next[SW_TAXII_NEXT_MAX];      /* "" = not inside a paging run */
     int64_t due;                    /* next poll, ns */
@@ -94,29 +91,6 @@ static char *read_small(const char *path, size_t max, size_t *len, char *err, si
     if (!b)
         snprintf(err, errlen, "intel-pull: %.250s", why);
     return b;
-}
-
-/* A secret file: mode 0600 or stricter, one line. */
-static char *read_secret(const char *path, char *err, size_t errlen)
-{
-    struct stat sb;
-    if (stat(path, &sb) == 0 && (sb.st_mode & 077)) {
-        snprintf(err, errlen, "intel-pull: %.200s: readable by others (chmod 600)", path);
-        return NULL;
-    }
-    size_t n;
-    char *s = read_small(path, PULL_SECRET_MAX, &n, err, errlen);
-    if (!s)
-        return NULL;
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    if (n == 0 || memchr(s, '\n', n) || strlen(s) != n) {
-        snprintf(err, errlen, "intel-pull: %.200s: one non-empty line expected", path);
-        explicit_bzero(s, n);
-        free(s);
-        return NULL;
-    }
-    return s;
 }
 
 static void cursor_load(pull_one *p)
@@ -250,53 +224,19 @@ static int ctype_ok(const char *ct)
 static int http_get(pull_one *p, const char *url, reply *r, long *status, char *err, size_t errlen)
 {
     const swd_pull_cfg *c = p->c;
-    CURL *h = curl_easy_init();
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " PULL_MEDIA);
+    char errbuf[CURL_ERROR_SIZE];
+    CURL *h = swd_https_handle(&p->peer, url, &hdrs, errbuf);
     if (!h) {
+        curl_slist_free_all(hdrs);
         snprintf(err, errlen, "libcurl: no handle");
         return SW_ENOMEM;
     }
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " PULL_MEDIA);
-    char auth[PULL_SECRET_MAX + 32];
-    if (c->token_file && p->secret) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", p->secret);
-        struct curl_slist *t = curl_slist_append(hdrs, auth);
-        hdrs = t ? t : hdrs;
-        explicit_bzero(auth, sizeof auth);
-    }
-    char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->allow_http ? "http,https" : "https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout_s);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(c->timeout_s < 10 ? c->timeout_s : 10));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_page);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    if (c->user && p->secret) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, p->secret);
-    }
-    if (p->ca) {
-        struct curl_blob b = {p->ca, p->ca_len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
-    }
-    if (p->cert) {
-        struct curl_blob bc = {p->cert, p->cert_len, CURL_BLOB_NOCOPY};
-        struct curl_blob bk = {p->key, p->key_len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &bc);
-        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &bk);
-        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-    }
     CURLcode cc = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(h);
@@ -758,14 +698,12 @@ int swd_pull_open(swd_daemon *d, char *err, size_t errlen)
     for (unsigned i = 0; i < c->npulls; i++) {
         pull_one *p = &x->p[x->n++];
         p->c = &c->pulls[i];
-        const char *sf = p->c->password_file ? p->c->password_file : p->c->token_file;
-        if (sf && !(p->secret = read_secret(sf, err, errlen)))
-            return SW_EINVAL;
-        if (p->c->ca && !(p->ca = read_small(p->c->ca, PULL_BLOB_MAX, &p->ca_len, err, errlen)))
-            return SW_EIO;
-        if (p->c->cert && (!(p->cert = read_small(p->c->cert, PULL_BLOB_MAX, &p->cert_len, err, errlen)) ||
-                           !(p->key = read_small(p->c->key, PULL_BLOB_MAX, &p->key_len, err, errlen))))
-            return SW_EIO;
+        swd_https_peer_cfg pc = {.user = p->c->user, .password_file = p->c->password_file,
+                                 .token_file = p->c->token_file, .ca = p->c->ca, .cert = p->c->cert,
+                                 .key = p->c->key, .timeout_s = p->c->timeout_s, .allow_http = p->c->allow_http};
+        int rc = swd_https_peer_load(&p->peer, "intel-pull", &pc, err, errlen);
+        if (rc != SW_OK)
+            return rc;
         snprintf(p->journal, sizeof p->journal, "%s.journal", p->c->cursor);
         cursor_load(p);
         journal_replay(d, p);
@@ -801,16 +739,7 @@ void swd_pull_close(swd_daemon *d)
         pthread_join(x->thread, NULL);
     for (unsigned i = 0; i < x->n; i++) {
         pull_one *p = &x->p[i];
-        if (p->secret) {
-            explicit_bzero(p->secret, strlen(p->secret));
-            free(p->secret);
-        }
-        free(p->ca);
-        if (p->key) {
-            explicit_bzero(p->key, p->key_len);
-            free(p->key);
-        }
-        free(p->cert);
+        swd_https_peer_free(&p->peer);
     }
     if (x->efd >= 0)
         close(x->efd);

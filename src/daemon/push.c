@@ -24,20 +24,18 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/https_client.h"
 #include "sipwall/exchange.h"
 #include "sipwall/taxii_client.h"
 
 #define PUSH_BATCH 32
 #define PUSH_BODY_MAX 57344         /* below the receiver's 60 KiB */
 #define PUSH_BACKOFF_MAX_S 60
-#define PUSH_BLOB_MAX (1u << 20)
 #define PUSH_FILE_MAX (64u << 20)
 
 typedef struct push_one {
     const swd_push_cfg *c;
-    char *token, *password;
-    char *ca, *cert, *key;
-    size_t ca_len, cert_len, key_len;
+    swd_https_peer peer;            /* credentials and TLS material (read as root) */
     /* the ring: count objects from head (under the lock) */
     char **ring;
     size_t *lens;
@@ -59,9 +57,6 @@ struct swd_push {
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
-
-
-/* ---- files ---------------------------------------------------------------------------- */
 
 
 /* ---- the queue ---------------------------------------------------------------------------- */
@@ -121,58 +116,25 @@ static size_t keep(char *ptr, size_t size, size_t nmemb, void *ud)
 static long post(push_one *t, const char *body, size_t len, answer *a, char *err, size_t errlen)
 {
     const swd_push_cfg *c = t->c;
-    CURL *h = curl_easy_init();
-    if (!h) {
-        snprintf(err, errlen, "libcurl: no handle");
-        return 0;
-    }
     struct curl_slist *hdrs =
         curl_slist_append(NULL, c->taxii ? "Content-Type: application/taxii+json;version=2.1" : "Content-Type: application/json");
     if (c->taxii) {
         struct curl_slist *n = curl_slist_append(hdrs, "Accept: application/taxii+json;version=2.1");
         hdrs = n ? n : hdrs;
     }
-    char auth[4200];
-    if (t->token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", t->token);
-        struct curl_slist *n = curl_slist_append(hdrs, auth);
-        hdrs = n ? n : hdrs;
-        explicit_bzero(auth, sizeof auth);
+    char errbuf[CURL_ERROR_SIZE];
+    CURL *h = swd_https_handle(&t->peer, c->url, &hdrs, errbuf);
+    if (!h) {
+        curl_slist_free_all(hdrs);
+        snprintf(err, errlen, "libcurl: no handle");
+        return 0;
     }
-    char errbuf[CURL_ERROR_SIZE] = "";
     a->len = 0;
     a->buf[0] = '\0';
-    curl_easy_setopt(h, CURLOPT_URL, c->url);
-    if (c->user && t->password) {
-        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
-        curl_easy_setopt(h, CURLOPT_PASSWORD, t->password);
-    }
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->allow_http ? "http,https" : "https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->timeout_s);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    if (t->ca) {
-        struct curl_blob b = {t->ca, t->ca_len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
-    }
-    if (t->cert) {
-        struct curl_blob bc = {t->cert, t->cert_len, CURL_BLOB_NOCOPY};
-        struct curl_blob bk = {t->key, t->key_len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &bc);
-        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &bk);
-        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-    }
     CURLcode cc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -451,7 +413,6 @@ int swd_push_open(swd_daemon *d, char *err, size_t errlen)
     x->d = d;
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->cv, NULL);
-    char why[300];
     for (unsigned i = 0; i < c->npushes; i++) {
         push_one *t = &x->t[x->n++];
         t->c = &c->pushes[i];
@@ -461,40 +422,12 @@ int swd_push_open(swd_daemon *d, char *err, size_t errlen)
             snprintf(err, errlen, "intel-push: out of memory for a queue of %u", t->c->queue);
             return SW_ENOMEM;
         }
-        size_t n;
-        if (t->c->token_file) {
-            struct stat sb;
-            if (stat(t->c->token_file, &sb) == 0 && (sb.st_mode & 077)) {
-                snprintf(err, errlen, "intel-push: %.200s: readable by others (chmod 600)", t->c->token_file);
-                return SW_EINVAL;
-            }
-            if (!(t->token = swd_read_small(t->c->token_file, 4096, &n, why, sizeof why))) {
-                snprintf(err, errlen, "intel-push: %s", why);
-                return SW_EIO;
-            }
-            t->token[strcspn(t->token, "\r\n")] = '\0';
-        }
-        if (t->c->password_file) {
-            struct stat sb;
-            if (stat(t->c->password_file, &sb) == 0 && (sb.st_mode & 077)) {
-                snprintf(err, errlen, "intel-push: %.200s: readable by others (chmod 600)", t->c->password_file);
-                return SW_EINVAL;
-            }
-            if (!(t->password = swd_read_small(t->c->password_file, 4096, &n, why, sizeof why))) {
-                snprintf(err, errlen, "intel-push: %s", why);
-                return SW_EIO;
-            }
-            t->password[strcspn(t->password, "\r\n")] = '\0';
-        }
-        if (t->c->ca && !(t->ca = swd_read_small(t->c->ca, PUSH_BLOB_MAX, &t->ca_len, why, sizeof why))) {
-            snprintf(err, errlen, "intel-push: %s", why);
-            return SW_EIO;
-        }
-        if (t->c->cert && (!(t->cert = swd_read_small(t->c->cert, PUSH_BLOB_MAX, &t->cert_len, why, sizeof why)) ||
-                           !(t->key = swd_read_small(t->c->key, PUSH_BLOB_MAX, &t->key_len, why, sizeof why)))) {
-            snprintf(err, errlen, "intel-push: %s", why);
-            return SW_EIO;
-        }
+        swd_https_peer_cfg pc = {.user = t->c->user, .password_file = t->c->password_file,
+                                 .token_file = t->c->token_file, .ca = t->c->ca, .cert = t->c->cert,
+                                 .key = t->c->key, .timeout_s = t->c->timeout_s, .allow_http = t->c->allow_http};
+        int rc = swd_https_peer_load(&t->peer, "intel-push", &pc, err, errlen);
+        if (rc != SW_OK)
+            return rc;
     }
     swd_info("push", "%u push receivers", x->n);
     return SW_OK;
@@ -533,20 +466,7 @@ void swd_push_close(swd_daemon *d)
             swd_warn("push", "%s: %zu objects not delivered at stop", t->c->url, t->count);
         free(t->ring);
         free(t->lens);
-        if (t->token) {
-            explicit_bzero(t->token, strlen(t->token));
-            free(t->token);
-        }
-        if (t->password) {
-            explicit_bzero(t->password, strlen(t->password));
-            free(t->password);
-        }
-        free(t->ca);
-        if (t->key) {
-            explicit_bzero(t->key, t->key_len);
-            free(t->key);
-        }
-        free(t->cert);
+        swd_https_peer_free(&t->peer);
     }
     pthread_cond_destroy(&x->cv);
     pthread_mutex_destroy(&x->mu);
