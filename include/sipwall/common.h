@@ -100,4 +100,9 @@ typedef enum sw_err {
 const char *sw_strerror(int err);
 const char *sw_errname(int err);
 
+/* printf into an error buffer: nothing when err is NULL or errlen 0, else
+ * NUL-terminated and truncated to errlen.  The one helper every parser and
+ * loader that reports "why" in a caller's buffer uses. */
+void sw_errf(char *err, size_t errlen, const char *fmt, ...) SW_PRINTF(3, 4);
+
 #endif

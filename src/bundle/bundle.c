@@ -84,17 +84,6 @@ int sw_bundle_role_lookup(const char *name, sw_bundle_role *out)
     return SW_ENOTFOUND;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) SW_PRINTF(3, 4);
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int sw_bundle_name_valid(const char *name, size_t len)
 {
     if (len == 0 || len > SW_BUNDLE_MAX_NAME || name[0] == '/')
@@ -166,27 +155,27 @@ int sw_bundle_write(const sw_bundle_input *files, size_t n, uint64_t version, in
     *out = NULL;
     *outlen = 0;
     if (n == 0 || n > SW_BUNDLE_MAX_FILES) {
-        set_err(err, errlen, "a bundle holds 1 to %d files", SW_BUNDLE_MAX_FILES);
+        sw_errf(err, errlen, "a bundle holds 1 to %d files", SW_BUNDLE_MAX_FILES);
         return SW_ELIMIT;
     }
     if (version == 0 || created_s < 0) {
-        set_err(err, errlen, "the version must be 1 or more");
+        sw_errf(err, errlen, "the version must be 1 or more");
         return SW_EINVAL;
     }
     size_t npolicy = 0, nfeed = 0, total = 0;
     for (size_t i = 0; i < n; i++) {
         const sw_bundle_input *f = &files[i];
         if (!f->name || !sw_bundle_name_valid(f->name, strlen(f->name))) {
-            set_err(err, errlen, "'%s': not a valid name in a bundle (relative, no '..', "
+            sw_errf(err, errlen, "'%s': not a valid name in a bundle (relative, no '..', "
                     "characters A-Z a-z 0-9 . _ + - /)", f->name ? f->name : "");
             return SW_EINVAL;
         }
         if ((unsigned)f->role >= SW_BUNDLE_ROLE__COUNT || (f->len && !f->data)) {
-            set_err(err, errlen, "'%s': bad role or data", f->name);
+            sw_errf(err, errlen, "'%s': bad role or data", f->name);
             return SW_EINVAL;
         }
         if (f->len > SW_BUNDLE_MAX_FILE) {
-            set_err(err, errlen, "'%s': larger than %u bytes", f->name, SW_BUNDLE_MAX_FILE);
+            sw_errf(err, errlen, "'%s': larger than %u bytes", f->name, SW_BUNDLE_MAX_FILE);
             return SW_ELIMIT;
         }
         total += f->len;
@@ -194,12 +183,12 @@ int sw_bundle_write(const sw_bundle_input *files, size_t n, uint64_t version, in
         nfeed += f->role == SW_BUNDLE_ROLE_FEED;
         for (size_t j = 0; j < i; j++)
             if (strcmp(files[j].name, f->name) == 0) {
-                set_err(err, errlen, "'%s' is given twice", f->name);
+                sw_errf(err, errlen, "'%s' is given twice", f->name);
                 return SW_EINVAL;
             }
     }
     if (npolicy == 0 || nfeed > 1) {
-        set_err(err, errlen, "a bundle needs at least one policy file and at most one feed");
+        sw_errf(err, errlen, "a bundle needs at least one policy file and at most one feed");
         return SW_EINVAL;
     }
     buf m = {0};
@@ -216,12 +205,12 @@ int sw_bundle_write(const sw_bundle_input *files, size_t n, uint64_t version, in
     }
     if (m.oom) {
         free(m.p);
-        set_err(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return SW_ENOMEM;
     }
     if (m.n > SW_BUNDLE_MAX_MANIFEST) {
         free(m.p);
-        set_err(err, errlen, "the manifest would exceed %u bytes", SW_BUNDLE_MAX_MANIFEST);
+        sw_errf(err, errlen, "the manifest would exceed %u bytes", SW_BUNDLE_MAX_MANIFEST);
         return SW_ELIMIT;
     }
     buf o = {0};
@@ -238,7 +227,7 @@ int sw_bundle_write(const sw_bundle_input *files, size_t n, uint64_t version, in
         if (rc != SW_OK) {
             free(m.p);
             free(o.p);
-            set_err(err, errlen, rc == SW_EUSAGE ? "the signing key has no private half"
+            sw_errf(err, errlen, rc == SW_EUSAGE ? "the signing key has no private half"
                                                  : "cannot sign");
             return rc == SW_EUSAGE ? SW_EINVAL : rc;
         }
@@ -254,12 +243,12 @@ int sw_bundle_write(const sw_bundle_input *files, size_t n, uint64_t version, in
             put(&o, files[i].data, files[i].len);
     if (o.oom) {
         free(o.p);
-        set_err(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return SW_ENOMEM;
     }
     if (o.n > SW_BUNDLE_MAX_TOTAL || total > SW_BUNDLE_MAX_TOTAL) {
         free(o.p);
-        set_err(err, errlen, "the bundle would exceed %u bytes", SW_BUNDLE_MAX_TOTAL);
+        sw_errf(err, errlen, "the bundle would exceed %u bytes", SW_BUNDLE_MAX_TOTAL);
         return SW_ELIMIT;
     }
     *out = o.p;
@@ -354,7 +343,7 @@ static int keyid_valid(const char *s, size_t n)
 
 #define FAIL(st, ...)                                                                        \
     do {                                                                                     \
-        set_err(err, errlen, __VA_ARGS__);                                                   \
+        sw_errf(err, errlen, __VA_ARGS__);                                                   \
         status = (st);                                                                       \
         goto fail;                                                                           \
     } while (0)
@@ -452,13 +441,13 @@ sw_bundle_status sw_bundle_parse(const uint8_t *data, size_t len, sw_bundle **ou
     *out = NULL;
     sw_bundle_status status = SW_BUNDLE_OK;
     if (len > SW_BUNDLE_MAX_TOTAL) {
-        set_err(err, errlen, "larger than %u bytes", SW_BUNDLE_MAX_TOTAL);
+        sw_errf(err, errlen, "larger than %u bytes", SW_BUNDLE_MAX_TOTAL);
         return SW_BUNDLE_TOO_BIG;
     }
     sw_bundle *b = calloc(1, sizeof *b);
     if (!b || !(b->data = calloc(1, len ? len : 1))) {
         free(b);
-        set_err(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return SW_BUNDLE_NOMEM;
     }
     if (len)
@@ -525,17 +514,17 @@ sw_bundle_status sw_bundle_load(const char *path, sw_bundle **out, char *err, si
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         return SW_BUNDLE_IO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "%s: not a regular file", path);
+        sw_errf(err, errlen, "%s: not a regular file", path);
         close(fd);
         return SW_BUNDLE_IO;
     }
     if ((uint64_t)st.st_size > SW_BUNDLE_MAX_TOTAL) {
-        set_err(err, errlen, "%s: larger than %u bytes", path, SW_BUNDLE_MAX_TOTAL);
+        sw_errf(err, errlen, "%s: larger than %u bytes", path, SW_BUNDLE_MAX_TOTAL);
         close(fd);
         return SW_BUNDLE_TOO_BIG;
     }
@@ -543,7 +532,7 @@ sw_bundle_status sw_bundle_load(const char *path, sw_bundle **out, char *err, si
     uint8_t *d = malloc(cap);
     if (!d) {
         close(fd);
-        set_err(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return SW_BUNDLE_NOMEM;
     }
     for (;;) {
@@ -551,7 +540,7 @@ sw_bundle_status sw_bundle_load(const char *path, sw_bundle **out, char *err, si
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            set_err(err, errlen, "%s: %s", path, strerror(errno));
+            sw_errf(err, errlen, "%s: %s", path, strerror(errno));
             free(d);
             close(fd);
             return SW_BUNDLE_IO;
@@ -560,7 +549,7 @@ sw_bundle_status sw_bundle_load(const char *path, sw_bundle **out, char *err, si
             break;
         n += (size_t)r;
         if (n == cap) {
-            set_err(err, errlen, "%s: the file changed while it was read", path);
+            sw_errf(err, errlen, "%s: the file changed while it was read", path);
             free(d);
             close(fd);
             return SW_BUNDLE_IO;
@@ -588,20 +577,20 @@ sw_bundle_status sw_bundle_verify(const sw_bundle *b, const sw_bundle_trust *key
                                   size_t *used, char *err, size_t errlen)
 {
     if (!b->has_sig) {
-        set_err(err, errlen, "the bundle is not signed");
+        sw_errf(err, errlen, "the bundle is not signed");
         return SW_BUNDLE_UNSIGNED;
     }
     size_t k = 0;
     while (k < nkeys && strcmp(keys[k].key->id, b->sig_keyid) != 0)
         k++;
     if (k == nkeys) {
-        set_err(err, errlen, "signed with key %s, which is not a trust key", b->sig_keyid);
+        sw_errf(err, errlen, "signed with key %s, which is not a trust key", b->sig_keyid);
         return SW_BUNDLE_UNKNOWN_KEY;
     }
     size_t dl = strlen(SW__BUNDLE_SIG_DOMAIN);
     uint8_t *msg = malloc(dl + b->manifest_len);
     if (!msg) {
-        set_err(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return SW_BUNDLE_NOMEM;
     }
     memcpy(msg, SW__BUNDLE_SIG_DOMAIN, dl);
@@ -609,7 +598,7 @@ sw_bundle_status sw_bundle_verify(const sw_bundle *b, const sw_bundle_trust *key
     int ok = sw__bundle_sig_ok(keys[k].key, msg, dl + b->manifest_len, b->sig);
     free(msg);
     if (!ok) {
-        set_err(err, errlen, "the signature by key %s does not verify (the manifest was changed, "
+        sw_errf(err, errlen, "the signature by key %s does not verify (the manifest was changed, "
                 "or another key signed it)", b->sig_keyid);
         return SW_BUNDLE_BAD_SIGNATURE;
     }
@@ -617,11 +606,11 @@ sw_bundle_status sw_bundle_verify(const sw_bundle *b, const sw_bundle_trust *key
         uint8_t h[32];
         if (sw__bundle_sha256(b->files[i].len ? (const void *)b->files[i].data : "",
                               b->files[i].len, h) != SW_OK) {
-            set_err(err, errlen, "out of memory");
+            sw_errf(err, errlen, "out of memory");
             return SW_BUNDLE_NOMEM;
         }
         if (memcmp(h, b->files[i].sha256, 32) != 0) {
-            set_err(err, errlen, "'%s' does not match the SHA-256 in the signed manifest",
+            sw_errf(err, errlen, "'%s' does not match the SHA-256 in the signed manifest",
                     b->files[i].name);
             return SW_BUNDLE_HASH_MISMATCH;
         }
@@ -637,12 +626,12 @@ sw_bundle_status sw_bundle_check_version(const sw_bundle *b, const sw_bundle_mar
     if (!last || b->version > last->version)
         return SW_BUNDLE_OK;
     if (b->version < last->version) {
-        set_err(err, errlen, "version %llu is older than the last accepted version %llu",
+        sw_errf(err, errlen, "version %llu is older than the last accepted version %llu",
                 (unsigned long long)b->version, (unsigned long long)last->version);
         return SW_BUNDLE_ROLLBACK;
     }
     if (memcmp(b->sha256, last->sha256, 32) != 0) {
-        set_err(err, errlen, "version %llu was accepted before with other contents",
+        sw_errf(err, errlen, "version %llu was accepted before with other contents",
                 (unsigned long long)b->version);
         return SW_BUNDLE_REPLAY;
     }

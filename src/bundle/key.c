@@ -14,17 +14,6 @@
 
 #include "bundle/bundle_int.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) SW_PRINTF(3, 4);
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void sw_bundle_hex(const uint8_t *in, size_t n, char *out)
 {
     static const char hx[] = "0123456789abcdef";
@@ -44,7 +33,7 @@ int sw__bundle_sha256(const void *data, size_t len, uint8_t out[32])
 static sw_bundle_key *wrap(EVP_PKEY *pk, int priv, char *err, size_t errlen)
 {
     if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_ED25519) {
-        set_err(err, errlen, "not an Ed25519 key");
+        sw_errf(err, errlen, "not an Ed25519 key");
         EVP_PKEY_free(pk);
         return NULL;
     }
@@ -54,7 +43,7 @@ static sw_bundle_key *wrap(EVP_PKEY *pk, int priv, char *err, size_t errlen)
     sw_bundle_key *k = calloc(1, sizeof *k);
     if (!k || EVP_PKEY_get_raw_public_key(pk, raw, &rl) != 1 || rl != 32 ||
         sw__bundle_sha256(raw, rl, h) != SW_OK) {
-        set_err(err, errlen, "cannot read the public key");
+        sw_errf(err, errlen, "cannot read the public key");
         free(k);
         EVP_PKEY_free(pk);
         return NULL;
@@ -79,29 +68,29 @@ static FILE *open_regular(const char *path, int want_private, char *err, size_t 
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "%s: not a regular file", path);
+        sw_errf(err, errlen, "%s: not a regular file", path);
         close(fd);
         return NULL;
     }
     if (want_private && (st.st_mode & 077)) {
-        set_err(err, errlen, "%s: a private key must be mode 0600 or stricter (it is %04o)", path,
+        sw_errf(err, errlen, "%s: a private key must be mode 0600 or stricter (it is %04o)", path,
                 (unsigned)(st.st_mode & 07777));
         close(fd);
         return NULL;
     }
     if (st.st_size > 64 * 1024) {
-        set_err(err, errlen, "%s: too large for a key file", path);
+        sw_errf(err, errlen, "%s: too large for a key file", path);
         close(fd);
         return NULL;
     }
     FILE *fp = fdopen(fd, "rb");
     if (!fp) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
     }
     return fp;
@@ -117,13 +106,13 @@ static int load_pem(const char *path, int priv, sw_bundle_key **out, char *err, 
     EVP_PKEY *pk = priv ? PEM_read_PrivateKey(fp, NULL, NULL, NULL) : PEM_read_PUBKEY(fp, NULL, NULL, NULL);
     fclose(fp);
     if (!pk) {
-        set_err(err, errlen, "%s: not a PEM %s key", path, priv ? "private" : "public");
+        sw_errf(err, errlen, "%s: not a PEM %s key", path, priv ? "private" : "public");
         return SW_EFORMAT;
     }
     char e2[100] = "";
     *out = wrap(pk, priv, e2, sizeof e2);
     if (!*out) {
-        set_err(err, errlen, "%s: %s", path, e2);
+        sw_errf(err, errlen, "%s: %s", path, e2);
         return SW_EFORMAT;
     }
     return SW_OK;
@@ -143,11 +132,11 @@ static int write_pem(const char *path, EVP_PKEY *pk, int priv, char *err, size_t
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, priv ? 0600 : 0644);
     if (fd < 0) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         return SW_EIO;
     }
     if (priv && fchmod(fd, 0600) != 0) { /* whatever the umask said */
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         close(fd);
         unlink(path);
         return SW_EIO;
@@ -156,7 +145,7 @@ static int write_pem(const char *path, EVP_PKEY *pk, int priv, char *err, size_t
     if (!fp) {
         close(fd);
         unlink(path);
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         return SW_EIO;
     }
     int ok = priv ? PEM_write_PrivateKey(fp, pk, NULL, NULL, 0, NULL, NULL) : PEM_write_PUBKEY(fp, pk);
@@ -165,7 +154,7 @@ static int write_pem(const char *path, EVP_PKEY *pk, int priv, char *err, size_t
         ok = 0;
     if (!ok) {
         unlink(path);
-        set_err(err, errlen, "%s: cannot write the key", path);
+        sw_errf(err, errlen, "%s: cannot write the key", path);
         return SW_EIO;
     }
     return SW_OK;
@@ -177,7 +166,7 @@ int sw_bundle_keygen(const char *priv_path, const char *pub_path,
     keyid[0] = '\0';
     EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     if (!pk) {
-        set_err(err, errlen, "cannot make an Ed25519 key");
+        sw_errf(err, errlen, "cannot make an Ed25519 key");
         return SW_ENOMEM;
     }
     int rc = write_pem(priv_path, pk, 1, err, errlen);

@@ -1,4 +1,7 @@
 /* The error table and case-insensitive string views. */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "sipwall/common.h"
 
 const char *sw_strerror(int err)
@@ -21,3 +24,13 @@ const char *sw_errname(int err)
     return "SW_E?";
 }
 
+
+void sw_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}

@@ -400,7 +400,7 @@ int sw_fse_validate(const sw_fse *o, char *err, size_t errlen)
     char why[96];
 #define BAD(...)                                                             \
     do {                                                                     \
-        sw__xerr(err, errlen, __VA_ARGS__);                                  \
+        sw_errf(err, errlen, __VA_ARGS__);                                  \
         return SW_EINVAL;                                                    \
     } while (0)
     if (!uuid_text_ok(o->id))
@@ -573,18 +573,18 @@ static int get_str(rd *r, const json_t *obj, const char *path, const char *key, 
     out[0] = '\0';
     if (!v) {
         if (required) {
-            sw__xerr(r->err, r->errlen, "%s%s: missing", path, key);
+            sw_errf(r->err, r->errlen, "%s%s: missing", path, key);
             return SW_EINVAL;
         }
         return SW_OK;
     }
     if (!json_is_string(v)) {
-        sw__xerr(r->err, r->errlen, "%s%s: not a string", path, key);
+        sw_errf(r->err, r->errlen, "%s%s: not a string", path, key);
         return SW_EINVAL;
     }
     size_t n = json_string_length(v);
     if (n >= cap || memchr(json_string_value(v), '\0', n)) {
-        sw__xerr(r->err, r->errlen, "%s%s: %s", path, key, n >= cap ? "too long" : "holds NUL");
+        sw_errf(r->err, r->errlen, "%s%s: %s", path, key, n >= cap ? "too long" : "holds NUL");
         return SW_EINVAL;
     }
     memcpy(out, json_string_value(v), n + 1);
@@ -598,7 +598,7 @@ static int get_ts(rd *r, const json_t *obj, const char *key, int64_t *ms)
     if (rc != SW_OK)
         return rc;
     if (sw_fse_parse_ts(s, strlen(s), ms) != SW_OK) {
-        sw__xerr(r->err, r->errlen, "%s: not YYYY-MM-DDTHH:MM:SS.mmmZ", key);
+        sw_errf(r->err, r->errlen, "%s: not YYYY-MM-DDTHH:MM:SS.mmmZ", key);
         return SW_EINVAL;
     }
     return SW_OK;
@@ -610,13 +610,13 @@ static int get_int(rd *r, const json_t *obj, const char *path, const char *key, 
     json_t *v = json_object_get(obj, key);
     if (!v) {
         if (required) {
-            sw__xerr(r->err, r->errlen, "%s%s: missing", path, key);
+            sw_errf(r->err, r->errlen, "%s%s: missing", path, key);
             return SW_EINVAL;
         }
         return SW_OK;
     }
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        sw__xerr(r->err, r->errlen, "%s%s: not an integer in %lld..%lld", path, key,
+        sw_errf(r->err, r->errlen, "%s%s: not an integer in %lld..%lld", path, key,
                  (long long)min, (long long)max);
         return SW_EINVAL;
     }
@@ -634,7 +634,7 @@ static int only_members(rd *r, const json_t *obj, const char *path, const char *
             if (strcmp(*a, key) == 0)
                 ok = 1;
         if (!ok) {
-            sw__xerr(r->err, r->errlen, "%s%.64s: unknown member", path, key);
+            sw_errf(r->err, r->errlen, "%s%.64s: unknown member", path, key);
             return SW_EINVAL;
         }
     }
@@ -663,20 +663,20 @@ int sw__fse_from_json(const json_t *root, sw_fse *o, char *err, size_t errlen)
     int64_t n;
     memset(o, 0, sizeof *o);
     if (!json_is_object(root)) {
-        sw__xerr(err, errlen, "not a JSON object");
+        sw_errf(err, errlen, "not a JSON object");
         return SW_EINVAL;
     }
     TRY(only_members(&r, root, "", top));
     TRY(get_str(&r, root, "", "spec", 1, tmp, sizeof tmp));
     if (strcmp(tmp, "fse/1") != 0) {
-        sw__xerr(err, errlen, "spec: not \"fse/1\"");
+        sw_errf(err, errlen, "spec: not \"fse/1\"");
         return SW_EINVAL;
     }
     TRY(get_str(&r, root, "", "id", 1, o->id, sizeof o->id));
     TRY(get_ts(&r, root, "modified", &o->modified_ms));
     json_t *prod = json_object_get(root, "producer");
     if (!json_is_object(prod)) {
-        sw__xerr(err, errlen, "producer: %s", prod ? "not an object" : "missing");
+        sw_errf(err, errlen, "producer: %s", prod ? "not an object" : "missing");
         return SW_EINVAL;
     }
     TRY(only_members(&r, prod, "producer.", prod_m));
@@ -688,13 +688,13 @@ int sw__fse_from_json(const json_t *root, sw_fse *o, char *err, size_t errlen)
     TRY(get_str(&r, root, "", "fs_category", 0, o->fs_category, sizeof o->fs_category));
     json_t *ind = json_object_get(root, "indicator");
     if (!json_is_object(ind)) {
-        sw__xerr(err, errlen, "indicator: %s", ind ? "not an object" : "missing");
+        sw_errf(err, errlen, "indicator: %s", ind ? "not an object" : "missing");
         return SW_EINVAL;
     }
     TRY(only_members(&r, ind, "indicator.", ind_m));
     TRY(get_str(&r, ind, "indicator.", "kind", 1, tmp, sizeof tmp));
     if (sw_fse_kind_lookup(tmp, &o->kind) != SW_OK) {
-        sw__xerr(err, errlen, "indicator.kind: unknown '%s'", tmp);
+        sw_errf(err, errlen, "indicator.kind: unknown '%s'", tmp);
         return SW_EINVAL;
     }
     TRY(get_str(&r, ind, "indicator.", "value", 1, o->value, sizeof o->value));
@@ -706,30 +706,30 @@ int sw__fse_from_json(const json_t *root, sw_fse *o, char *err, size_t errlen)
     o->confidence = (int)n;
     TRY(get_str(&r, root, "", "severity", 1, tmp, sizeof tmp));
     if (sw_fse_severity_lookup(tmp, &o->severity) != SW_OK) {
-        sw__xerr(err, errlen, "severity: unknown '%s'", tmp);
+        sw_errf(err, errlen, "severity: unknown '%s'", tmp);
         return SW_EINVAL;
     }
     TRY(get_str(&r, root, "", "action", 1, tmp, sizeof tmp));
     if (sw_fse_action_lookup(tmp, &o->action) != SW_OK) {
-        sw__xerr(err, errlen, "action: unknown '%s'", tmp);
+        sw_errf(err, errlen, "action: unknown '%s'", tmp);
         return SW_EINVAL;
     }
     TRY(get_ts(&r, root, "valid_until", &o->valid_until_ms));
     json_t *rv = json_object_get(root, "revoked");
     if (rv && !json_is_boolean(rv)) {
-        sw__xerr(err, errlen, "revoked: not a boolean");
+        sw_errf(err, errlen, "revoked: not a boolean");
         return SW_EINVAL;
     }
     o->revoked = rv && json_is_true(rv);
     TRY(get_str(&r, root, "", "tlp", 1, tmp, sizeof tmp));
     if (sw_fse_tlp_lookup(tmp, &o->tlp) != SW_OK) {
-        sw__xerr(err, errlen, "tlp: unknown '%s'", tmp);
+        sw_errf(err, errlen, "tlp: unknown '%s'", tmp);
         return SW_EINVAL;
     }
     json_t *ctx = json_object_get(root, "context");
     if (ctx) {
         if (!json_is_object(ctx)) {
-            sw__xerr(err, errlen, "context: not an object");
+            sw_errf(err, errlen, "context: not an object");
             return SW_EINVAL;
         }
         TRY(only_members(&r, ctx, "context.", ctx_m));
@@ -749,13 +749,13 @@ int sw_fse_decode(const char *buf, size_t len, sw_fse *out, char *err, size_t er
 {
     memset(out, 0, sizeof *out);
     if (len > SW_FSE_JSON_MAX) {
-        sw__xerr(err, errlen, "object larger than %d bytes", SW_FSE_JSON_MAX);
+        sw_errf(err, errlen, "object larger than %d bytes", SW_FSE_JSON_MAX);
         return SW_ELIMIT;
     }
     json_error_t je;
     json_t *root = json_loadb(buf, len, SW__JSON_STRICT, &je);
     if (!root) {
-        sw__xerr(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
+        sw_errf(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
         return SW_EINVAL;
     }
     int rc = sw__fse_from_json(root, out, err, errlen);

@@ -72,17 +72,6 @@ const char *sw_intel_state_name(unsigned st)
 
 /* ---- decoding ----------------------------------------------------------------------- */
 
-static void errf(char *err, size_t errlen, const char *fmt, ...) SW_PRINTF(3, 4);
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int valid_org(const char *s)
 {
     size_t n = strlen(s);
@@ -184,13 +173,13 @@ int sw_intel_decode(const char *json, size_t len, sw_intel_ind *out, char *err, 
 {
     memset(out, 0, sizeof *out);
     if (len > SW_INTEL_JSON_MAX) {
-        errf(err, errlen, "%s", "object larger than 64 KiB");
+        sw_errf(err, errlen, "%s", "object larger than 64 KiB");
         return SW_ELIMIT;
     }
     json_error_t je;
     json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!o) {
-        errf(err, errlen, "not JSON: %s", je.text);
+        sw_errf(err, errlen, "not JSON: %s", je.text);
         return SW_EINVAL;
     }
     int rc = SW_EINVAL;
@@ -238,7 +227,7 @@ int sw_intel_decode(const char *json, size_t len, sw_intel_ind *out, char *err, 
     if (!bad && !value_shape(out->kind, out->value))
         bad = "indicator.value is not of its kind (ipv4, ipv6 address; e164: +digits; e164_prefix: + and 1..15 digits)";
     if (bad) {
-        errf(err, errlen, "%s", bad);
+        sw_errf(err, errlen, "%s", bad);
     } else {
         out->confidence = (unsigned)json_integer_value(conf);
         out->revoked = json_is_true(rev);

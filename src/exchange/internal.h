@@ -31,7 +31,5 @@ long sw__b64url_dec(const char *in, size_t n, unsigned char *out);
 json_t *sw__fse_to_json(const sw_fse *o, int with_sig);
 int sw__fse_from_json(const json_t *root, sw_fse *out, char *err, size_t errlen);
 
-/* Error text helper: snprintf into err when err is not NULL. */
-void sw__xerr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -15,16 +15,6 @@
 
 #define JCS_INPUT_MAX (1u << 20)
 
-void sw__xerr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void sw__xbuf_put(sw__xbuf *b, const void *s, size_t n)
 {
     if (b->oom)
@@ -313,7 +303,7 @@ int sw__jcs_dump(const json_t *v, sw__xbuf *b)
 char *sw_jcs(const char *json, size_t len, size_t *outlen, char *err, size_t errlen)
 {
     if (len > JCS_INPUT_MAX) {
-        sw__xerr(err, errlen, "input larger than %u bytes", JCS_INPUT_MAX);
+        sw_errf(err, errlen, "input larger than %u bytes", JCS_INPUT_MAX);
         return NULL;
     }
     json_error_t je;
@@ -322,7 +312,7 @@ char *sw_jcs(const char *json, size_t len, size_t *outlen, char *err, size_t err
     json_t *root =
         json_loadb(json, len, SW__JSON_STRICT | JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &je);
     if (!root) {
-        sw__xerr(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
+        sw_errf(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
         return NULL;
     }
     sw__xbuf b = {0};
@@ -330,11 +320,11 @@ char *sw_jcs(const char *json, size_t len, size_t *outlen, char *err, size_t err
     json_decref(root);
     if (rc != SW_OK) {
         free(b.p);
-        sw__xerr(err, errlen, "%s", rc == SW_EINVAL ? "number not representable" : "out of memory");
+        sw_errf(err, errlen, "%s", rc == SW_EINVAL ? "number not representable" : "out of memory");
         return NULL;
     }
     char *out = sw__xbuf_take(&b, outlen);
     if (!out)
-        sw__xerr(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
     return out;
 }

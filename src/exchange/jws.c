@@ -131,7 +131,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        sw__xerr(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     char *buf = malloc(KEYFILE_MAX + 1);
@@ -141,7 +141,7 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
         n += (size_t)r;
     close(fd);
     if (!buf || r < 0 || n > KEYFILE_MAX) {
-        sw__xerr(err, errlen, "%s: %s", path,
+        sw_errf(err, errlen, "%s: %s", path,
                  !buf ? "out of memory" : r < 0 ? "read error" : "larger than 64 KiB");
         free(buf);
         return NULL;
@@ -205,7 +205,7 @@ static int pkcs8_pem_seed(const char *text, size_t len, unsigned char d[ED25519_
 sw_jws_key *sw_jws_key_load(const char *path, const char *kid, char *err, size_t errlen)
 {
     if (!kid_ok(kid)) {
-        sw__xerr(err, errlen, "kid '%s' is not [A-Za-z0-9._:-]{1,63}", kid);
+        sw_errf(err, errlen, "kid '%s' is not [A-Za-z0-9._:-]{1,63}", kid);
         return NULL;
     }
     size_t len;
@@ -228,14 +228,14 @@ sw_jws_key *sw_jws_key_load(const char *path, const char *kid, char *err, size_t
         OPENSSL_cleanse(d, sizeof d);
         json_decref(j);
         if (!pk)
-            sw__xerr(err, errlen, "%s: not an OKP/Ed25519 JWK with \"d\"", path);
+            sw_errf(err, errlen, "%s: not an OKP/Ed25519 JWK with \"d\"", path);
     } else {
         unsigned char d[ED25519_LEN];
         if (pkcs8_pem_seed(text, len, d) == SW_OK)
             pk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, sizeof d);
         OPENSSL_cleanse(d, sizeof d);
         if (!pk)
-            sw__xerr(err, errlen, "%s: not an Ed25519 PKCS#8 PEM private key", path);
+            sw_errf(err, errlen, "%s: not an Ed25519 PKCS#8 PEM private key", path);
     }
     OPENSSL_cleanse(text, len);
     free(text);
@@ -243,7 +243,7 @@ sw_jws_key *sw_jws_key_load(const char *path, const char *kid, char *err, size_t
         return NULL;
     sw_jws_key *k = key_wrap(pk, kid);
     if (!k)
-        sw__xerr(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
     return k;
 }
 
@@ -266,7 +266,7 @@ int sw_jws_key_write_private(const sw_jws_key *k, const char *path, char *err, s
     memcpy(der, pkcs8_prefix, sizeof pkcs8_prefix);
     if (!EVP_PKEY_get_raw_private_key(k->pk, der + sizeof pkcs8_prefix, &dl) ||
         dl != ED25519_LEN) {
-        sw__xerr(err, errlen, "cannot encode the key");
+        sw_errf(err, errlen, "cannot encode the key");
         return SW_EIO;
     }
     char pem[200];
@@ -278,13 +278,13 @@ int sw_jws_key_write_private(const sw_jws_key *k, const char *path, char *err, s
     n += 27;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        sw__xerr(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         OPENSSL_cleanse(pem, sizeof pem);
         return SW_EIO;
     }
     int rc = SW_OK;
     if (fchmod(fd, 0600) != 0 || write(fd, pem, n) != (ssize_t)n || fsync(fd) != 0) {
-        sw__xerr(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         rc = SW_EIO;
     }
     close(fd);
@@ -348,13 +348,13 @@ static const char *jstr(const json_t *o, const char *k)
 sw_jwks *sw_jwks_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     if (len > KEYFILE_MAX) {
-        sw__xerr(err, errlen, "JWKS larger than 64 KiB");
+        sw_errf(err, errlen, "JWKS larger than 64 KiB");
         return NULL;
     }
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        sw__xerr(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
+        sw_errf(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
         return NULL;
     }
     sw_jwks *s = calloc(1, sizeof *s);
@@ -362,15 +362,15 @@ sw_jwks *sw_jwks_parse(const char *text, size_t len, char *err, size_t errlen)
     size_t i;
     json_t *k;
     if (!s) {
-        sw__xerr(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         goto fail;
     }
     if (!json_is_object(root) || !json_is_array(keys)) {
-        sw__xerr(err, errlen, "not a JWKS: no \"keys\" array");
+        sw_errf(err, errlen, "not a JWKS: no \"keys\" array");
         goto fail;
     }
     if (json_array_size(keys) == 0 || json_array_size(keys) > SW_JWKS_MAX_KEYS) {
-        sw__xerr(err, errlen, "keys: 1..%d keys expected", SW_JWKS_MAX_KEYS);
+        sw_errf(err, errlen, "keys: 1..%d keys expected", SW_JWKS_MAX_KEYS);
         goto fail;
     }
     json_array_foreach(keys, i, k) {
@@ -379,35 +379,35 @@ sw_jwks *sw_jwks_parse(const char *text, size_t len, char *err, size_t errlen)
         unsigned char x[ED25519_LEN];
         if (!json_is_object(k) || !kty || strcmp(kty, "OKP") != 0 || !crv ||
             strcmp(crv, "Ed25519") != 0) {
-            sw__xerr(err, errlen, "keys[%zu]: not an OKP/Ed25519 key", i);
+            sw_errf(err, errlen, "keys[%zu]: not an OKP/Ed25519 key", i);
             goto fail;
         }
         if (json_object_get(k, "d")) {
-            sw__xerr(err, errlen, "keys[%zu]: private key material (\"d\") in a JWKS", i);
+            sw_errf(err, errlen, "keys[%zu]: private key material (\"d\") in a JWKS", i);
             goto fail;
         }
         if (!kid || !kid_ok(kid)) {
-            sw__xerr(err, errlen, "keys[%zu]: kid missing or not [A-Za-z0-9._:-]{1,63}", i);
+            sw_errf(err, errlen, "keys[%zu]: kid missing or not [A-Za-z0-9._:-]{1,63}", i);
             goto fail;
         }
         if ((json_object_get(k, "alg") && (!alg || (strcmp(alg, "EdDSA") != 0 &&
                                                     strcmp(alg, "Ed25519") != 0))) ||
             (json_object_get(k, "use") && (!use || strcmp(use, "sig") != 0))) {
-            sw__xerr(err, errlen, "keys[%zu]: alg/use not EdDSA/Ed25519 and sig", i);
+            sw_errf(err, errlen, "keys[%zu]: alg/use not EdDSA/Ed25519 and sig", i);
             goto fail;
         }
         if (jwk_bytes(k, "x", x) != SW_OK) {
-            sw__xerr(err, errlen, "keys[%zu]: x is not 32 bytes of base64url", i);
+            sw_errf(err, errlen, "keys[%zu]: x is not 32 bytes of base64url", i);
             goto fail;
         }
         for (size_t j = 0; j < s->n; j++)
             if (strcmp(s->k[j].kid, kid) == 0) {
-                sw__xerr(err, errlen, "keys[%zu]: duplicate kid '%s'", i, kid);
+                sw_errf(err, errlen, "keys[%zu]: duplicate kid '%s'", i, kid);
                 goto fail;
             }
         EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, sizeof x);
         if (!pk) {
-            sw__xerr(err, errlen, "keys[%zu]: not a valid Ed25519 public key", i);
+            sw_errf(err, errlen, "keys[%zu]: not a valid Ed25519 public key", i);
             goto fail;
         }
         s->k[s->n].pk = pk;
@@ -431,7 +431,7 @@ sw_jwks *sw_jwks_load(const char *path, char *err, size_t errlen)
     char e2[200] = "";
     sw_jwks *s = sw_jwks_parse(text, len, e2, sizeof e2);
     if (!s)
-        sw__xerr(err, errlen, "%s: %s", path, e2);
+        sw_errf(err, errlen, "%s: %s", path, e2);
     free(text);
     return s;
 }
@@ -507,25 +507,25 @@ int sw_jws_header_parse(const char *b64hdr, size_t len, sw_jws_header *out, char
     memset(out, 0, sizeof *out);
     out->b64 = 1;
     if (len == 0 || len > 4 * HEADER_MAX / 3) {
-        sw__xerr(err, errlen, "header: empty or larger than %d bytes", HEADER_MAX);
+        sw_errf(err, errlen, "header: empty or larger than %d bytes", HEADER_MAX);
         return SW_EINVAL;
     }
     long n = sw__b64url_dec(b64hdr, len, raw);
     if (n <= 0) {
-        sw__xerr(err, errlen, "header: not base64url");
+        sw_errf(err, errlen, "header: not base64url");
         return SW_EINVAL;
     }
     json_error_t je;
     json_t *h = json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, &je);
     if (!h) {
-        sw__xerr(err, errlen, "header: %s", je.text);
+        sw_errf(err, errlen, "header: %s", je.text);
         return SW_EINVAL;
     }
     int rc = SW_EINVAL;
     const char *key;
     json_t *v;
     if (!json_is_object(h)) {
-        sw__xerr(err, errlen, "header: not a JSON object");
+        sw_errf(err, errlen, "header: not a JSON object");
         goto out;
     }
     json_object_foreach(h, key, v) {
@@ -534,13 +534,13 @@ int sw_jws_header_parse(const char *b64hdr, size_t len, sw_jws_header *out, char
             if (strcmp(*a, key) == 0)
                 ok = 1;
         if (!ok) {
-            sw__xerr(err, errlen, "header: member '%.32s' not allowed", key);
+            sw_errf(err, errlen, "header: member '%.32s' not allowed", key);
             goto out;
         }
     }
     const char *alg = jstr(h, "alg");
     if (!alg) {
-        sw__xerr(err, errlen, "header: alg missing");
+        sw_errf(err, errlen, "header: alg missing");
         goto out;
     }
     if (strcmp(alg, "EdDSA") == 0)
@@ -548,40 +548,40 @@ int sw_jws_header_parse(const char *b64hdr, size_t len, sw_jws_header *out, char
     else if (strcmp(alg, "Ed25519") == 0)
         out->alg = SW_JWS_ED25519;
     else {
-        sw__xerr(err, errlen, "header: alg '%.32s' not allowed", alg);
+        sw_errf(err, errlen, "header: alg '%.32s' not allowed", alg);
         goto out;
     }
     const char *kid = jstr(h, "kid");
     if (!kid || !kid_ok(kid)) {
-        sw__xerr(err, errlen, "header: kid missing or not [A-Za-z0-9._:-]{1,63}");
+        sw_errf(err, errlen, "header: kid missing or not [A-Za-z0-9._:-]{1,63}");
         goto out;
     }
     snprintf(out->kid, sizeof out->kid, "%s", kid);
     json_t *b = json_object_get(h, "b64"), *crit = json_object_get(h, "crit");
     if (b && !json_is_boolean(b)) {
-        sw__xerr(err, errlen, "header: b64 not a boolean");
+        sw_errf(err, errlen, "header: b64 not a boolean");
         goto out;
     }
     if (crit) {
         if (!json_is_array(crit) || json_array_size(crit) != 1 ||
             !json_is_string(json_array_get(crit, 0)) ||
             strcmp(json_string_value(json_array_get(crit, 0)), "b64") != 0) {
-            sw__xerr(err, errlen, "header: crit must be [\"b64\"]");
+            sw_errf(err, errlen, "header: crit must be [\"b64\"]");
             goto out;
         }
         if (!b) {
-            sw__xerr(err, errlen, "header: crit names b64, which is absent");
+            sw_errf(err, errlen, "header: crit names b64, which is absent");
             goto out;
         }
     } else if (b) {
-        sw__xerr(err, errlen, "header: b64 without crit");
+        sw_errf(err, errlen, "header: b64 without crit");
         goto out;
     }
     out->b64 = b ? json_is_true(b) : 1;
     json_t *typ = json_object_get(h, "typ"), *cty = json_object_get(h, "cty");
     if ((typ && (!json_is_string(typ) || json_string_length(typ) >= SW_FSE_NAME_MAX)) ||
         (cty && !json_is_string(cty))) {
-        sw__xerr(err, errlen, "header: typ/cty not a short string");
+        sw_errf(err, errlen, "header: typ/cty not a short string");
         goto out;
     }
     if (typ)
@@ -598,7 +598,7 @@ int sw_jws_verify_detached(const char *jws, size_t jws_len, const void *payload,
     sw_jws_header hdr;
     const char *dot = memchr(jws, '.', jws_len);
     if (!dot || (size_t)(dot - jws) + 1 >= jws_len || dot[1] != '.') {
-        sw__xerr(err, errlen, "not a detached compact JWS (HEADER..SIGNATURE)");
+        sw_errf(err, errlen, "not a detached compact JWS (HEADER..SIGNATURE)");
         return SW_EINVAL;
     }
     size_t hl = (size_t)(dot - jws);
@@ -606,7 +606,7 @@ int sw_jws_verify_detached(const char *jws, size_t jws_len, const void *payload,
     size_t sbl = jws_len - hl - 2;
     unsigned char sig[ED25519_SIG_LEN + 8];
     if (sbl != 86 || memchr(sb, '.', sbl) || sw__b64url_dec(sb, sbl, sig) != ED25519_SIG_LEN) {
-        sw__xerr(err, errlen, "signature: not 64 bytes of base64url");
+        sw_errf(err, errlen, "signature: not 64 bytes of base64url");
         return SW_EINVAL;
     }
     int rc = sw_jws_header_parse(jws, hl, &hdr, err, errlen);
@@ -616,13 +616,13 @@ int sw_jws_verify_detached(const char *jws, size_t jws_len, const void *payload,
         *hdr_out = hdr;
     EVP_PKEY *pk = jwks_find(keys, hdr.kid);
     if (!pk) {
-        sw__xerr(err, errlen, "no key with kid '%s'", hdr.kid);
+        sw_errf(err, errlen, "no key with kid '%s'", hdr.kid);
         return SW_ENOTFOUND;
     }
     size_t inl;
     unsigned char *in = signing_input(jws, hl, hdr.b64, payload, len, &inl);
     if (!in) {
-        sw__xerr(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return SW_ENOMEM;
     }
     EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -631,7 +631,7 @@ int sw_jws_verify_detached(const char *jws, size_t jws_len, const void *payload,
     EVP_MD_CTX_free(c);
     free(in);
     if (!ok) {
-        sw__xerr(err, errlen, "bad signature (kid '%s')", hdr.kid);
+        sw_errf(err, errlen, "bad signature (kid '%s')", hdr.kid);
         return SW_EAUTH;
     }
     return SW_OK;

@@ -348,7 +348,7 @@ static int parse_line(sw_export_policy *p, int ln, char **tok, int n, char *why,
 sw_export_policy *sw_export_policy_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     if (len > POLICY_TEXT_MAX) {
-        sw__xerr(err, errlen, "policy larger than 1 MiB");
+        sw_errf(err, errlen, "policy larger than 1 MiB");
         return NULL;
     }
     sw_export_policy *p = calloc(1, sizeof *p);
@@ -356,7 +356,7 @@ sw_export_policy *sw_export_policy_parse(const char *text, size_t len, char *err
     if (!p || !copy) {
         free(p);
         free(copy);
-        sw__xerr(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return NULL;
     }
     memcpy(copy, text, len);
@@ -408,9 +408,9 @@ sw_export_policy *sw_export_policy_parse(const char *text, size_t len, char *err
     free(copy);
     if (!ok) {
         if (ln)
-            sw__xerr(err, errlen, "line %d: %s", ln, why);
+            sw_errf(err, errlen, "line %d: %s", ln, why);
         else
-            sw__xerr(err, errlen, "%s", why);
+            sw_errf(err, errlen, "%s", why);
         OPENSSL_cleanse(p, sizeof *p);
         free(p);
         return NULL;
@@ -425,20 +425,20 @@ sw_export_policy *sw_export_policy_load(const char *path, char *err, size_t errl
 {
     FILE *f = fopen(path, "re");
     if (!f) {
-        sw__xerr(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     char *buf = malloc(POLICY_TEXT_MAX + 1);
     size_t n = buf ? fread(buf, 1, POLICY_TEXT_MAX + 1, f) : 0;
     fclose(f);
     if (!buf) {
-        sw__xerr(err, errlen, "out of memory");
+        sw_errf(err, errlen, "out of memory");
         return NULL;
     }
     char e2[240] = "";
     sw_export_policy *p = sw_export_policy_parse(buf, n, e2, sizeof e2);
     if (!p)
-        sw__xerr(err, errlen, "%s: %s", path, e2);
+        sw_errf(err, errlen, "%s: %s", path, e2);
     free(buf);
     return p;
 }

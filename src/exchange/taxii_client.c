@@ -209,11 +209,11 @@ int sw_taxii_envelope_parse(const char *buf, size_t len, const char *org, int64_
 {
     memset(out, 0, sizeof *out);
     if (len > SW_TAXII_PAGE_MAX) {
-        sw__xerr(err, errlen, "envelope larger than %s bytes", "16 MiB");
+        sw_errf(err, errlen, "envelope larger than %s bytes", "16 MiB");
         return SW_ELIMIT;
     }
     if (!org_ok(org)) {
-        sw__xerr(err, errlen, "bad partner org '%.20s'", org);
+        sw_errf(err, errlen, "bad partner org '%.20s'", org);
         return SW_EUSAGE;
     }
     json_error_t je;
@@ -227,27 +227,27 @@ int sw_taxii_envelope_parse(const char *buf, size_t len, const char *org, int64_
     json_t *more = json_object_get(root, "more"), *next = json_object_get(root, "next");
     json_t *objs = json_object_get(root, "objects");
     if (!json_is_object(root)) {
-        sw__xerr(err, errlen, "%s", "not a TAXII envelope (a JSON object)");
+        sw_errf(err, errlen, "%s", "not a TAXII envelope (a JSON object)");
         rc = SW_EINVAL;
     } else if (more && !json_is_boolean(more)) {
-        sw__xerr(err, errlen, "%s", "\"more\" is not a boolean");
+        sw_errf(err, errlen, "%s", "\"more\" is not a boolean");
         rc = SW_EINVAL;
     } else if (next && (!json_is_string(next) || json_string_length(next) == 0 ||
                         json_string_length(next) >= SW_TAXII_NEXT_MAX)) {
-        sw__xerr(err, errlen, "%s", "\"next\" is not a string of 1..1023 bytes");
+        sw_errf(err, errlen, "%s", "\"next\" is not a string of 1..1023 bytes");
         rc = SW_EINVAL;
     } else if (objs && !json_is_array(objs)) {
-        sw__xerr(err, errlen, "%s", "\"objects\" is not an array");
+        sw_errf(err, errlen, "%s", "\"objects\" is not an array");
         rc = SW_EINVAL;
     } else if (json_array_size(objs) > SW_TAXII_PAGE_OBJECTS) {
-        sw__xerr(err, errlen, "more than %s objects in one envelope", "10000");
+        sw_errf(err, errlen, "more than %s objects in one envelope", "10000");
         rc = SW_ELIMIT;
     }
     if (rc == SW_OK && next) {
         const char *s = json_string_value(next);
         for (size_t i = 0; s[i]; i++)
             if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e) {
-                sw__xerr(err, errlen, "%s", "\"next\" holds a byte outside printable ASCII");
+                sw_errf(err, errlen, "%s", "\"next\" holds a byte outside printable ASCII");
                 rc = SW_EINVAL;
                 break;
             }
@@ -267,7 +267,7 @@ int sw_taxii_envelope_parse(const char *buf, size_t len, const char *org, int64_
         json_decref(fse);
         json_decref(root);
         sw_taxii_envelope_clear(out);
-        sw__xerr(err, errlen, "%s", "out of memory");
+        sw_errf(err, errlen, "%s", "out of memory");
         return SW_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -309,7 +309,7 @@ int sw_taxii_envelope_parse(const char *buf, size_t len, const char *org, int64_
     json_decref(root);
     if (rc != SW_OK) {
         sw_taxii_envelope_clear(out);
-        sw__xerr(err, errlen, "%s", "out of memory");
+        sw_errf(err, errlen, "%s", "out of memory");
     }
     return rc;
 }
@@ -320,7 +320,7 @@ int sw_taxii_status_parse(const char *buf, size_t len, sw_taxii_status *out, cha
 {
     memset(out, 0, sizeof *out);
     if (len > STATUS_MAX) {
-        sw__xerr(err, errlen, "status larger than %s", "1 MiB");
+        sw_errf(err, errlen, "status larger than %s", "1 MiB");
         return SW_EINVAL;
     }
     json_error_t je;
@@ -335,23 +335,23 @@ int sw_taxii_status_parse(const char *buf, size_t len, sw_taxii_status *out, cha
     static const char *const counts[4] = {"total_count", "success_count", "failure_count", "pending_count"};
     int64_t *dst[4] = {&out->total, &out->success, &out->failure, &out->pending};
     if (!json_is_object(root) || !id || !st) {
-        sw__xerr(err, errlen, "%s", "a status needs id and status");
+        sw_errf(err, errlen, "%s", "a status needs id and status");
         goto out;
     }
     if (strlen(id) >= sizeof out->id || (strcmp(st, "complete") != 0 && strcmp(st, "pending") != 0)) {
-        sw__xerr(err, errlen, "%s", "bad id or status (complete|pending)");
+        sw_errf(err, errlen, "%s", "bad id or status (complete|pending)");
         goto out;
     }
     for (int i = 0; i < 4; i++) {
         json_t *c = json_object_get(root, counts[i]);
         if (!json_is_integer(c) || json_integer_value(c) < 0 || json_integer_value(c) > SW_TAXII_PAGE_OBJECTS * 1000) {
-            sw__xerr(err, errlen, "%s missing or out of range", counts[i]);
+            sw_errf(err, errlen, "%s missing or out of range", counts[i]);
             goto out;
         }
         *dst[i] = json_integer_value(c);
     }
     if (out->success + out->failure + out->pending != out->total) {
-        sw__xerr(err, errlen, "%s", "success + failure + pending differs from total");
+        sw_errf(err, errlen, "%s", "success + failure + pending differs from total");
         goto out;
     }
     snprintf(out->id, sizeof out->id, "%s", id);
@@ -369,12 +369,12 @@ char *sw_taxii_wrap_fse(const char *fse, size_t len, size_t *outlen, char *err, 
     sw_fse o;
     char why[200];
     if (sw_fse_decode(fse, len, &o, why, sizeof why) != SW_OK) {
-        sw__xerr(err, errlen, "not an FSE object: %s", why);
+        sw_errf(err, errlen, "not an FSE object: %s", why);
         return NULL;
     }
     json_t *orig = json_loadb(fse, len, SW__JSON_STRICT, NULL);
     if (!orig) {
-        sw__xerr(err, errlen, "%s", "out of memory");
+        sw_errf(err, errlen, "%s", "out of memory");
         return NULL;
     }
     const char *kind = sw_fse_kind_name(o.kind), *act = sw_fse_action_name(o.action);
@@ -386,7 +386,7 @@ char *sw_taxii_wrap_fse(const char *fse, size_t len, size_t *outlen, char *err, 
     char pattern[3 * SW_XO_VALUE_MAX + 256];
     if (sw_stix_pattern(&x, pattern, sizeof pattern) < 0) {
         json_decref(orig);
-        sw__xerr(err, errlen, "%s", "no STIX pattern for this indicator");
+        sw_errf(err, errlen, "%s", "no STIX pattern for this indicator");
         return NULL;
     }
     char id[64], created[SW_FSE_TS_LEN], modified[SW_FSE_TS_LEN], until[SW_FSE_TS_LEN], label[96];
@@ -395,7 +395,7 @@ char *sw_taxii_wrap_fse(const char *fse, size_t len, size_t *outlen, char *err, 
     if (sw_fse_format_ts(c, created) != SW_OK || sw_fse_format_ts(o.modified_ms, modified) != SW_OK ||
         sw_fse_format_ts(o.valid_until_ms, until) != SW_OK) {
         json_decref(orig);
-        sw__xerr(err, errlen, "%s", "a time out of range");
+        sw_errf(err, errlen, "%s", "a time out of range");
         return NULL;
     }
     snprintf(label, sizeof label, "sipwall:%s", o.event_type);
@@ -416,7 +416,7 @@ char *sw_taxii_wrap_fse(const char *fse, size_t len, size_t *outlen, char *err, 
     char *out = ind ? json_dumps(ind, JSON_COMPACT) : NULL;
     json_decref(ind);
     if (!out) {
-        sw__xerr(err, errlen, "%s", "out of memory");
+        sw_errf(err, errlen, "%s", "out of memory");
         return NULL;
     }
     *outlen = strlen(out);

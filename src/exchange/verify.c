@@ -67,12 +67,12 @@ static int verify_tree(const sw_fse_keyring *kr, json_t *root, sw_fse *out, char
     if (rc != SW_OK)
         return rc;
     if (out->sig[0] == '\0') {
-        sw__xerr(err, errlen, "unsigned object");
+        sw_errf(err, errlen, "unsigned object");
         return SW_EAUTH;
     }
     const sw_jwks *keys = keyring_find(kr, out->org);
     if (!keys) {
-        sw__xerr(err, errlen, "unknown producer '%s'", out->org);
+        sw_errf(err, errlen, "unknown producer '%s'", out->org);
         return SW_ENOTFOUND;
     }
     json_object_del(root, "sig");
@@ -80,14 +80,14 @@ static int verify_tree(const sw_fse_keyring *kr, json_t *root, sw_fse *out, char
     rc = sw__jcs_dump(root, &b);
     if (rc != SW_OK) {
         free(b.p);
-        sw__xerr(err, errlen, "cannot canonicalise");
+        sw_errf(err, errlen, "cannot canonicalise");
         return SW_EINVAL;
     }
     sw_jws_header hdr;
     rc = sw_jws_verify_detached(out->sig, strlen(out->sig), b.p, b.len, keys, &hdr, err, errlen);
     free(b.p);
     if (rc == SW_OK && strcmp(hdr.kid, out->kid) != 0) {
-        sw__xerr(err, errlen, "header kid '%s' is not producer.kid '%s'", hdr.kid, out->kid);
+        sw_errf(err, errlen, "header kid '%s' is not producer.kid '%s'", hdr.kid, out->kid);
         rc = SW_EAUTH;
     }
     /* A malformed JWS is a failed signature as far as the object goes. */
@@ -101,13 +101,13 @@ int sw_fse_verify(const sw_fse_keyring *kr, const char *buf, size_t len, sw_fse 
 {
     memset(out, 0, sizeof *out);
     if (len > SW_FSE_JSON_MAX) {
-        sw__xerr(err, errlen, "object larger than %d bytes", SW_FSE_JSON_MAX);
+        sw_errf(err, errlen, "object larger than %d bytes", SW_FSE_JSON_MAX);
         return SW_EINVAL;
     }
     json_error_t je;
     json_t *root = json_loadb(buf, len, SW__JSON_STRICT, &je);
     if (!root) {
-        sw__xerr(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
+        sw_errf(err, errlen, "line %d col %d: %s", je.line, je.column, je.text);
         return SW_EINVAL;
     }
     int rc = verify_tree(kr, root, out, err, errlen);
@@ -256,7 +256,7 @@ int sw_fse_verify_batch(const sw_fse_keyring *kr, const char *buf, size_t len, s
     if (quarantined)
         *quarantined = 0;
     if (len > BATCH_BYTES_MAX) {
-        sw__xerr(err, errlen, "batch larger than %u bytes", BATCH_BYTES_MAX);
+        sw_errf(err, errlen, "batch larger than %u bytes", BATCH_BYTES_MAX);
         return SW_EINVAL;
     }
     size_t pos = 0;
@@ -264,7 +264,7 @@ int sw_fse_verify_batch(const sw_fse_keyring *kr, const char *buf, size_t len, s
                          buf[pos] == '\r'))
         pos++;
     if (pos == len || buf[pos] != '[') {
-        sw__xerr(err, errlen, "not a JSON array of objects");
+        sw_errf(err, errlen, "not a JSON array of objects");
         return SW_EINVAL;
     }
     pos++;
@@ -283,7 +283,7 @@ int sw_fse_verify_batch(const sw_fse_keyring *kr, const char *buf, size_t len, s
                 break; /* a trailing comma before ']' is one empty element: malformed */
         }
         if (n++ == SW_BATCH_MAX) {
-            sw__xerr(err, errlen, "batch cut at %d objects", SW_BATCH_MAX);
+            sw_errf(err, errlen, "batch cut at %d objects", SW_BATCH_MAX);
             break;
         }
         sw_fse obj, claimed;

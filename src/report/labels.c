@@ -94,17 +94,6 @@ struct sw_labels {
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) SW_PRINTF(3, 4);
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const struct {
     const char *kind;
     sw_event_type type;
@@ -256,17 +245,17 @@ static int tsv_open(tsv *t, const char *path, char *err, size_t errlen)
     memset(t, 0, sizeof *t);
     t->fp = fopen(path, "r");
     if (!t->fp) {
-        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        sw_errf(err, errlen, "%s: %s", path, strerror(errno));
         return SW_EIO;
     }
     int r = tsv_next(t);
     if (r <= 0) {
-        seterr(err, errlen, "%s: %s", path, r == 0 ? "empty file (no header line)" : sw_strerror(r));
+        sw_errf(err, errlen, "%s: %s", path, r == 0 ? "empty file (no header line)" : sw_strerror(r));
         return r == 0 ? SW_EFORMAT : r;
     }
     t->hdr = calloc(t->nf, sizeof *t->hdr);
     if (!t->hdr) {
-        seterr(err, errlen, "%s: out of memory", path);
+        sw_errf(err, errlen, "%s: out of memory", path);
         return SW_ENOMEM;
     }
     for (size_t i = 0; i < t->nf; i++) {
@@ -274,7 +263,7 @@ static int tsv_open(tsv *t, const char *path, char *err, size_t errlen)
         for (char *c = h; *c; c++)
             *c = (char)tolower((unsigned char)*c);
         if (!(t->hdr[i] = xstrdup(h))) {
-            seterr(err, errlen, "%s: out of memory", path);
+            sw_errf(err, errlen, "%s: out of memory", path);
             return SW_ENOMEM;
         }
         t->nhdr++;
@@ -505,7 +494,7 @@ static int load_labels_file(sw_labels *l, const char *path, char *err, size_t er
     int c_ft = tsv_col(&t, "first_time"), c_lt = tsv_col(&t, "last_time");
     int c_calling = tsv_col(&t, "calling"), c_called = tsv_col(&t, "called");
     if (c_label < 0 || c_kind < 0 || c_src < 0) {
-        seterr(err, errlen, "%s:1: header lacks the column %s", path,
+        sw_errf(err, errlen, "%s:1: header lacks the column %s", path,
                c_label < 0 ? "label" : c_kind < 0 ? "kind" : "src");
         tsv_close(&t);
         return SW_EFORMAT;
@@ -518,7 +507,7 @@ static int load_labels_file(sw_labels *l, const char *path, char *err, size_t er
             continue;
         unsigned long ln = t.lineno;
         if (t.nf <= (size_t)maxreq) {
-            seterr(err, errlen, "%s:%lu: %zu fields, the header has %zu", path, ln, t.nf, t.nhdr);
+            sw_errf(err, errlen, "%s:%lu: %zu fields, the header has %zu", path, ln, t.nf, t.nhdr);
             r = SW_EFORMAT;
             break;
         }
@@ -527,7 +516,7 @@ static int load_labels_file(sw_labels *l, const char *path, char *err, size_t er
             lb_label *nv = realloc(l->v, nc * sizeof *nv);
             if (!nv) {
                 r = SW_ENOMEM;
-                seterr(err, errlen, "%s:%lu: out of memory", path, ln);
+                sw_errf(err, errlen, "%s:%lu: out of memory", path, ln);
                 break;
             }
             l->v = nv;
@@ -538,12 +527,12 @@ static int load_labels_file(sw_labels *l, const char *path, char *err, size_t er
         lb->lf = UINT64_MAX;
         const char *name = tsv_get(&t, c_label), *kind = tsv_get(&t, c_kind);
         if (*name == '\0' || *kind == '\0') {
-            seterr(err, errlen, "%s:%lu: empty %s", path, ln, *name ? "kind" : "label");
+            sw_errf(err, errlen, "%s:%lu: empty %s", path, ln, *name ? "kind" : "label");
             r = SW_EFORMAT;
             break;
         }
         if (find_label(l, name) >= 0) {
-            seterr(err, errlen, "%s:%lu: label '%.64s' appears twice", path, ln, name);
+            sw_errf(err, errlen, "%s:%lu: label '%.64s' appears twice", path, ln, name);
             r = SW_EFORMAT;
             break;
         }
@@ -552,7 +541,7 @@ static int load_labels_file(sw_labels *l, const char *path, char *err, size_t er
         l->n++; /* owned from here on: freed with l */
         if (!lb->name || !lb->kind) {
             r = SW_ENOMEM;
-            seterr(err, errlen, "%s:%lu: out of memory", path, ln);
+            sw_errf(err, errlen, "%s:%lu: out of memory", path, ln);
             break;
         }
         lb->attack = !is_legit(kind);
@@ -562,20 +551,20 @@ static int load_labels_file(sw_labels *l, const char *path, char *err, size_t er
         snprintf(srccopy, sizeof srccopy, "%s", src);
         r = parse_endpoints(src, &lb->src, &lb->nsrc);
         if (r != SW_OK) {
-            seterr(err, errlen, "%s:%lu: bad src '%s'", path, ln, srccopy);
+            sw_errf(err, errlen, "%s:%lu: bad src '%s'", path, ln, srccopy);
             break;
         }
         const char *ff = tsv_get(&t, c_ff), *lf = tsv_get(&t, c_lf);
         if ((!empty_value(ff) && parse_u64(ff, &lb->ff) != SW_OK) ||
             (!empty_value(lf) && parse_u64(lf, &lb->lf) != SW_OK) || lb->ff > lb->lf) {
-            seterr(err, errlen, "%s:%lu: bad frame range '%.32s'..'%.32s'", path, ln, ff, lf);
+            sw_errf(err, errlen, "%s:%lu: bad frame range '%.32s'..'%.32s'", path, ln, ff, lf);
             r = SW_EFORMAT;
             break;
         }
         const char *ft = tsv_get(&t, c_ft), *lt = tsv_get(&t, c_lt);
         if ((!empty_value(ft) && sw__parse_iso8601(ft, &lb->ft) != SW_OK) ||
             (!empty_value(lt) && sw__parse_iso8601(lt, &lb->lt) != SW_OK)) {
-            seterr(err, errlen, "%s:%lu: bad time '%.40s'..'%.40s'", path, ln, ft, lt);
+            sw_errf(err, errlen, "%s:%lu: bad time '%.40s'..'%.40s'", path, ln, ft, lt);
             r = SW_EFORMAT;
             break;
         }
@@ -586,12 +575,12 @@ static int load_labels_file(sw_labels *l, const char *path, char *err, size_t er
             r = parse_numbers(tsv_get(&t, c_called), &lb->called);
         }
         if (r != SW_OK) {
-            seterr(err, errlen, "%s:%lu: bad %s list", path, ln, which);
+            sw_errf(err, errlen, "%s:%lu: bad %s list", path, ln, which);
             break;
         }
     }
     if (r < 0 && err && err[0] == '\0')
-        seterr(err, errlen, "%s:%lu: %s", path, t.lineno, sw_strerror(r));
+        sw_errf(err, errlen, "%s:%lu: %s", path, t.lineno, sw_strerror(r));
     tsv_close(&t);
     return r < 0 ? r : SW_OK;
 }
@@ -606,7 +595,7 @@ static int load_frames_file(sw_labels *l, const char *path, char *err, size_t er
     }
     int c_frame = tsv_col(&t, "frame"), c_label = tsv_col(&t, "label");
     if (c_frame < 0 || c_label < 0) {
-        seterr(err, errlen, "%s:1: header lacks the column %s", path,
+        sw_errf(err, errlen, "%s:1: header lacks the column %s", path,
                c_frame < 0 ? "frame" : "label");
         tsv_close(&t);
         return SW_EFORMAT;
@@ -618,7 +607,7 @@ static int load_frames_file(sw_labels *l, const char *path, char *err, size_t er
         uint64_t fr;
         const char *fs = tsv_get(&t, c_frame), *name = tsv_get(&t, c_label);
         if (parse_u64(fs, &fr) != SW_OK || fr == 0 || fr > LB_MAX_FRAME) {
-            seterr(err, errlen, "%s:%lu: bad frame number '%.32s'", path, ln, fs);
+            sw_errf(err, errlen, "%s:%lu: bad frame number '%.32s'", path, ln, fs);
             r = SW_EFORMAT;
             break;
         }
@@ -629,7 +618,7 @@ static int load_frames_file(sw_labels *l, const char *path, char *err, size_t er
             else
                 idx = find_label(l, name);
             if (idx < 0) {
-                seterr(err, errlen, "%s:%lu: label '%.64s' is not in the labels file", path, ln,
+                sw_errf(err, errlen, "%s:%lu: label '%.64s' is not in the labels file", path, ln,
                        name);
                 r = SW_EFORMAT;
                 break;
@@ -642,7 +631,7 @@ static int load_frames_file(sw_labels *l, const char *path, char *err, size_t er
                 nc *= 2;
             int32_t *nv = realloc(l->frame_label, nc * sizeof *nv);
             if (!nv) {
-                seterr(err, errlen, "%s:%lu: out of memory", path, ln);
+                sw_errf(err, errlen, "%s:%lu: out of memory", path, ln);
                 r = SW_ENOMEM;
                 break;
             }
@@ -656,7 +645,7 @@ static int load_frames_file(sw_labels *l, const char *path, char *err, size_t er
             l->nframes = (size_t)fr;
     }
     if (r < 0 && err && err[0] == '\0')
-        seterr(err, errlen, "%s:%lu: %s", path, t.lineno, sw_strerror(r));
+        sw_errf(err, errlen, "%s:%lu: %s", path, t.lineno, sw_strerror(r));
     tsv_close(&t);
     if (r < 0)
         return r;
@@ -672,7 +661,7 @@ int sw_labels_load(const char *path, sw_labels **out, char *err, size_t errlen)
     sw_labels *l = calloc(1, sizeof *l);
     if (!l || !(l->path = xstrdup(path))) {
         free(l);
-        seterr(err, errlen, "%s: out of memory", path);
+        sw_errf(err, errlen, "%s: out of memory", path);
         return SW_ENOMEM;
     }
     sw__strtab_init(&l->rules, LB_MAX_RULES);
@@ -684,7 +673,7 @@ int sw_labels_load(const char *path, sw_labels **out, char *err, size_t errlen)
             char *fp = malloc(n + 16);
             if (!fp) {
                 r = SW_ENOMEM;
-                seterr(err, errlen, "%s: out of memory", path);
+                sw_errf(err, errlen, "%s: out of memory", path);
             } else {
                 memcpy(fp, path, n - sl);
                 strcpy(fp + n - sl, ".frames.tsv");
