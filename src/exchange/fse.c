@@ -75,8 +75,7 @@ int sw_fse_event_type_valid(const char *name)
 
 /* ---- UUIDv5 ---------------------------------------------------------------------- */
 
-/* 1 when s is a UUID in lowercase text. */
-static int uuid_text_ok(const char *s)
+int sw__uuid_lower_ok(const char *s)
 {
     if (strlen(s) != 36)
         return 0;
@@ -403,13 +402,13 @@ int sw_fse_validate(const sw_fse *o, char *err, size_t errlen)
         sw_errf(err, errlen, __VA_ARGS__);                                  \
         return SW_EINVAL;                                                    \
     } while (0)
-    if (!uuid_text_ok(o->id))
+    if (!sw__uuid_lower_ok(o->id))
         BAD("id: not a lowercase UUID");
     if (o->modified_ms < 0 || o->modified_ms > TS_MAX_MS)
         BAD("modified: out of range");
     if (!name_ok(o->org, 1))
         BAD("producer.org: empty or not [A-Za-z0-9._:-]{1,63}");
-    if (!uuid_text_ok(o->node))
+    if (!sw__uuid_lower_ok(o->node))
         BAD("producer.node: not a lowercase UUID");
     if (!name_ok(o->kid, o->sig[0] != '\0'))
         BAD("producer.kid: %s", o->sig[0] ? "required with sig, [A-Za-z0-9._:-]{1,63}"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exchange/internal.h"
 #include "sipwall/detect.h"
 #include "sipwall/event.h"
 #include "sipwall/intel.h"
@@ -82,22 +83,6 @@ static int valid_org(const char *s)
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
               c == '-'))
             return 0;
-    }
-    return 1;
-}
-
-static int valid_uuid(const char *s)
-{
-    if (strlen(s) != 36)
-        return 0;
-    for (int i = 0; i < 36; i++) {
-        char c = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return 0;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return 0;
-        }
     }
     return 1;
 }
@@ -192,7 +177,7 @@ int sw_intel_decode(const char *json, size_t len, sw_intel_ind *out, char *err, 
         bad = "not an object";
     else if (!get_str(o, "spec", spec, sizeof spec) || strcmp(spec, "fse/1") != 0)
         bad = "spec is not \"fse/1\"";
-    else if (!get_str(o, "id", out->id, sizeof out->id) || !valid_uuid(out->id))
+    else if (!get_str(o, "id", out->id, sizeof out->id) || !sw__uuid_lower_ok(out->id))
         bad = "id is not a lower-case UUID";
     else if (!json_is_object(p) || !get_str(p, "org", out->producer, sizeof out->producer) ||
              !valid_org(out->producer))
@@ -246,7 +231,7 @@ int sw_intel_from_fse(const sw_fse *o, sw_intel_ind *out)
     memset(out, 0, sizeof *out);
     const char *kind = sw_fse_kind_name(o->kind);
     size_t vl = strnlen(o->value, sizeof o->value);
-    if (!kind || strlen(kind) >= sizeof out->kind || !valid_org(o->org) || !valid_uuid(o->id) ||
+    if (!kind || strlen(kind) >= sizeof out->kind || !valid_org(o->org) || !sw__uuid_lower_ok(o->id) ||
         o->confidence < 0 || o->confidence > 100 || strnlen(o->kid, sizeof o->kid) >= sizeof out->kid)
         return SW_EINVAL;
     if (vl == 0 || vl >= sizeof out->value)
@@ -589,7 +574,7 @@ static void detach(sw_intel *in, sw__entry *e)
 
 int sw_intel_apply(sw_intel *in, const sw_intel_ind *ind, int64_t now, sw_intel_state *st)
 {
-    if (!valid_org(ind->producer) || !valid_uuid(ind->id) || ind->confidence > 100 || !ind->value[0] ||
+    if (!valid_org(ind->producer) || !sw__uuid_lower_ok(ind->id) || ind->confidence > 100 || !ind->value[0] ||
         !memchr(ind->value, '\0', sizeof ind->value))
         return SW_EINVAL;
     sw__tkey tk;

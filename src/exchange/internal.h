@@ -27,6 +27,9 @@ int sw__jcs_dump(const json_t *v, sw__xbuf *b);
 size_t sw__b64url_enc(const unsigned char *in, size_t n, char *out);
 long sw__b64url_dec(const char *in, size_t n, unsigned char *out);
 
+/* 1 when s is a UUID in lowercase text (8-4-4-4-12 hex digits). */
+int sw__uuid_lower_ok(const char *s);
+
 /* The object <-> its JSON tree. */
 json_t *sw__fse_to_json(const sw_fse *o, int with_sig);
 int sw__fse_from_json(const json_t *root, sw_fse *out, char *err, size_t errlen);

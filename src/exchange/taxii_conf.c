@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exchange/internal.h"
 #include "sipwall/taxii.h"
 
 #define DEFAULT_MAX_OBJECTS 100000
@@ -54,22 +55,6 @@ static int text_ok(const char *s, size_t max)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' || s[i] == '\\')
             return 0;
-    return 1;
-}
-
-static int uuid_ok(const char *u)
-{
-    if (strlen(u) != 36)
-        return 0;
-    for (int i = 0; i < 36; i++) {
-        char c = u[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return 0;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return 0;
-        }
-    }
     return 1;
 }
 
@@ -163,7 +148,7 @@ int sw_taxii_conf_line(sw_taxii_conf *c, const char *const *w, size_t n, const c
         return SW_OK;
     }
     if (strcmp(what, "collection") == 0) {
-        if (n < 2 || !uuid_ok(w[1]))
+        if (n < 2 || !sw__uuid_lower_ok(w[1]))
             return fail(err, errlen, "taxii collection: a lower-case UUID is required");
         if (c->ncoll == SW_TAXII_COLLECTIONS_MAX)
             return fail(err, errlen, "taxii collection: at most 16");

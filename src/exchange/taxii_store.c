@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exchange/internal.h"
 #include "sipwall/taxii.h"
 
 #define COUNT_CACHE 32
@@ -97,19 +98,7 @@ static int stix_id_ok(const char *id, const char *type)
     for (size_t i = 0; i < tl; i++)
         if (!((type[i] >= 'a' && type[i] <= 'z') || (type[i] >= '0' && type[i] <= '9') || type[i] == '-'))
             return 0;
-    const char *u = id + tl + 2;
-    if (strlen(u) != 36)
-        return 0;
-    for (int i = 0; i < 36; i++) {
-        char c = u[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-')
-                return 0;
-        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
+    return sw__uuid_lower_ok(id + tl + 2);
 }
 
 static int64_t count_sql(sw_taxii_store *s, const char *coll)
