@@ -11,6 +11,7 @@
 #include "sipwall/intel.h"   /* the intel trust file is checked at load */
 #include "sipwall/taxii.h"   /* taxii lines are checked at load */
 #include "sipwall/exchange.h" /* and the export policy of publish */
+#include "sipwall/exchange_fmt.h" /* intel-apiban: the APIBAN reply bounds */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,7 +39,7 @@ enum { D_MODE, D_WORKERS, D_USER, D_PID_FILE, D_POLICY, D_LOCATION_FEED, D_EVENT
        D_STATE,
        D_ADMIN_API,
        D_INTEL,
-       D_INTEL_PULL,
+       D_INTEL_PULL, D_INTEL_APIBAN,
        D_INTEL_PUSH_PEER,
        D_INTEL_PUSH,
        D_BUNDLE, D_TRUST_KEY,
@@ -1580,6 +1581,86 @@ static int d_intel_pull(cfg_parser *p)
     return SW_OK;
 }
 
+/* intel-apiban URL key-file FILE [every SECONDS] [confidence N] [ca FILE]
+ *   [timeout SECONDS] [allow-http] */
+static int d_intel_apiban(cfg_parser *p)
+{
+    static const char usage[] = "usage: intel-apiban URL key-file FILE [every SECONDS] [confidence N] [ca FILE] "
+                                "[timeout SECONDS] [allow-http]";
+    swd_config *c = p->c;
+    if (c->npulls == SWD_MAX_PULLS)
+        return fail(p, p->line, "intel-apiban: more than %d feeds (intel-pull and intel-apiban)", SWD_MAX_PULLS);
+    if (p->words.n < 2)
+        return fail(p, p->line, "intel-apiban: the API URL is required; %s", usage);
+    swd_pull_cfg *q = &c->pulls[c->npulls++];
+    memset(q, 0, sizeof *q);
+    q->line = p->line;
+    q->apiban = 1;
+    q->every_s = 600;
+    q->timeout_s = 30;
+    q->max_page = SW_APIBAN_MAX_BYTES;
+    q->confidence = 90;
+    memcpy(q->org, SW_APIBAN_ORG, sizeof SW_APIBAN_ORG);
+    const char *url = p->words.w[1];
+    size_t ul = strlen(url);
+    int https = strncmp(url, "https://", 8) == 0, http = strncmp(url, "http://", 7) == 0;
+    if ((!https && !http) || ul < 10 || ul > 1024 || url[ul - 1] != '/')
+        return fail(p, p->line, "intel-apiban: '%.*s' is not an http(s) URL ending in '/' (https://apiban.org/api/)",
+                    CFG_SHOW, url);
+    for (size_t i = 0; i < ul; i++)
+        if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7f || url[i] == '?' || url[i] == '#')
+            return fail(p, p->line, "intel-apiban: the URL holds a blank, '?', '#' or a byte outside printable ASCII");
+    if (!(q->url = dup_str(p, url)) || !(q->collection = dup_str(p, "banned")))
+        return SW_ENOMEM;
+    int rc;
+    uint32_t conf = 90;
+    for (unsigned i = 2; i < p->words.n; i++) {
+        const char *k = p->words.w[i];
+        if (strcmp(k, "allow-http") == 0) {
+            q->allow_http = 1;
+            continue;
+        }
+        if (i + 1 >= p->words.n)
+            return fail(p, p->line, "intel-apiban: '%.*s' needs a value; %s", CFG_SHOW, k, usage);
+        const char *v = p->words.w[++i];
+        char **path = strcmp(k, "key-file") == 0 ? &q->key_file : strcmp(k, "ca") == 0 ? &q->ca : NULL;
+        if (path) {
+            if (*path)
+                return fail(p, p->line, "intel-apiban: %s given twice", k);
+            if (!(*path = dup_path(p, "intel-apiban", v)))
+                return SW_EINVAL;
+            if ((rc = check_readable(p, p->line, "intel-apiban", *path)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "every") == 0) {
+            if ((rc = number(p, "intel-apiban every", v, 1, 86400, 0, &q->every_s)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "timeout") == 0) {
+            if ((rc = number(p, "intel-apiban timeout", v, 1, 300, 0, &q->timeout_s)) != SW_OK)
+                return rc;
+        } else if (strcmp(k, "confidence") == 0) {
+            if ((rc = number(p, "intel-apiban confidence", v, 0, 100, 0, &conf)) != SW_OK)
+                return rc;
+        } else {
+            return fail(p, p->line, "intel-apiban: unknown option '%.*s'; %s", CFG_SHOW, k, usage);
+        }
+    }
+    q->confidence = (uint8_t)conf;
+    if (!q->key_file)
+        return fail(p, p->line, "intel-apiban: key-file FILE is required (the API key; no default); %s", usage);
+    struct stat st;
+    if (stat(q->key_file, &st) == 0 && (st.st_mode & 077))
+        return fail(p, p->line, "intel-apiban key-file %.*s: readable by others (mode %03o; chmod 600)", 256,
+                    q->key_file, (unsigned)(st.st_mode & 0777));
+    if (http && !q->allow_http)
+        return fail(p, p->line, "intel-apiban: %.*s is plain HTTP: use https:// (or add allow-http, for a lab)",
+                    CFG_SHOW, url);
+    for (unsigned i = 0; i + 1 < c->npulls; i++)
+        if (c->pulls[i].apiban && strcmp(c->pulls[i].url, q->url) == 0)
+            return fail(p, p->line, "intel-apiban: %.*s is pulled already (line %d)", CFG_SHOW, q->url,
+                        c->pulls[i].line);
+    return SW_OK;
+}
+
 /* intel-push-peer CERT-NAME org ORG */
 static int d_intel_push_peer(cfg_parser *p)
 {
@@ -1702,6 +1783,11 @@ static int validate_pulls(cfg_parser *p)
     swd_config *c = p->c;
     for (unsigned i = 0; i < c->npulls; i++) {
         swd_pull_cfg *q = &c->pulls[i];
+        if (q->apiban) { /* unsigned: no keys; nothing kept between starts: no cursor */
+            if (!c->intel.line)
+                return fail(p, q->line, "intel-apiban needs an intel line (trust FILE, with `partner apiban trust N`)");
+            continue;
+        }
         if (!c->intel.line)
             return fail(p, q->line, "intel-pull needs an intel line (trust FILE keys DIR)");
         if (!c->intel.keys)
@@ -1720,7 +1806,7 @@ static int validate_pulls(cfg_parser *p)
                 return SW_ENOMEM;
         }
         for (unsigned j = 0; j < i; j++)
-            if (strcmp(c->pulls[j].cursor, q->cursor) == 0)
+            if (c->pulls[j].cursor && strcmp(c->pulls[j].cursor, q->cursor) == 0)
                 return fail(p, q->line, "intel-pull: the cursor file of line %d again", c->pulls[j].line);
     }
     for (unsigned i = 0; i < c->npush_peers; i++) {
@@ -1962,6 +2048,7 @@ static const struct directive {
     [D_ADMIN_API] = {"admin-api", d_admin_api, 0},
     [D_INTEL] = {"intel", d_intel, 0},
     [D_INTEL_PULL] = {"intel-pull", d_intel_pull, 1},
+    [D_INTEL_APIBAN] = {"intel-apiban", d_intel_apiban, 1},
     [D_INTEL_PUSH_PEER] = {"intel-push-peer", d_intel_push_peer, 1},
     [D_INTEL_PUSH] = {"intel-push", d_intel_push, 1},
     [D_BUNDLE] = {"bundle", d_bundle, 0},
@@ -2324,6 +2411,7 @@ void swd_config_free(swd_config *c)
         free(q->cert);
         free(q->key);
         free(q->cursor);
+        free(q->key_file);
     }
     for (unsigned i = 0; i < c->npushes && i < SWD_MAX_PUSHES; i++) {
         swd_push_cfg *q = &c->pushes[i];

@@ -197,6 +197,12 @@ typedef struct swd_pull_cfg {
     char *ca, *cert, *key;
     char *cursor;          /* NULL: next to the secret, intel-pull-ORG-COLLECTION.cursor */
     uint8_t allow_http;
+    /* intel-apiban: an APIBAN feed (org "apiban", unsigned: trusted by the
+     * trust file's `partner apiban trust N`), no cursor file: every start
+     * takes the feed again from its first ID */
+    uint8_t apiban;
+    uint8_t confidence;    /* of its indicators, default 90 */
+    char *key_file;        /* the API key, 0600, [A-Za-z0-9._-] */
 } swd_pull_cfg;
 
 /* intel-push-peer CERT-NAME org ORG: a partner whose client certificate

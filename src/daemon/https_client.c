@@ -20,8 +20,7 @@ static char *read_blob(const char *what, const char *path, size_t *len, char *er
     return b;
 }
 
-/* A secret file: mode 0600 or stricter, one non-empty line. */
-static char *read_secret(const char *what, const char *path, char *err, size_t errlen)
+char *swd_https_read_secret(const char *what, const char *path, char *err, size_t errlen)
 {
     struct stat sb;
     if (stat(path, &sb) == 0 && (sb.st_mode & 077)) {
@@ -55,7 +54,7 @@ int swd_https_peer_load(swd_https_peer *p, const char *what, const swd_https_pee
     p->timeout_s = c->timeout_s;
     p->allow_http = c->allow_http;
     const char *sf = c->password_file ? c->password_file : c->token_file;
-    if (sf && !(p->secret = read_secret(what, sf, err, errlen)))
+    if (sf && !(p->secret = swd_https_read_secret(what, sf, err, errlen)))
         return SW_EINVAL;
     p->bearer = !c->password_file && c->token_file;
     if (c->ca && !(p->ca = read_blob(what, c->ca, &p->ca_len, err, errlen)))

@@ -35,6 +35,9 @@ typedef struct swd_https_peer_cfg {
  * naming what and the file.  On error p may hold part of it: free it. */
 int swd_https_peer_load(swd_https_peer *p, const char *what, const swd_https_peer_cfg *c, char *err,
                         size_t errlen);
+/* A secret file (mode 0600 or stricter, one non-empty line, at most 4 KiB)
+ * as a string the caller wipes and frees; NULL with err naming what. */
+char *swd_https_read_secret(const char *what, const char *path, char *err, size_t errlen);
 /* Wipes the secret and the key, frees everything. */
 void swd_https_peer_free(swd_https_peer *p);
 

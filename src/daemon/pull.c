@@ -27,15 +27,21 @@
 #include "daemon/daemon.h"
 #include "daemon/https_client.h"
 #include "sipwall/admin.h"
+#include "sipwall/exchange_fmt.h"
+#include "sipwall/intel.h"
 #include "sipwall/taxii_client.h"
 
 #define PULL_PAGES_PER_POLL 10000   /* pages one poll follows at most */
 #define PULL_JOURNAL_MAX (64u << 20) /* bytes; past it: cleared, the collection taken again */
 #define PULL_MEDIA "application/taxii+json;version=2.1"
+#define APIBAN_FIRST_ID "100"       /* APIBAN's first ID: the whole list */
+#define APIBAN_PAGES_PER_POLL 400   /* pages one poll follows at most (APIBAN pages hold 250) */
+#define APIBAN_PAGE_CAP 1024        /* addresses kept of one page */
 
 typedef struct pull_one {
     const swd_pull_cfg *c;
     swd_https_peer peer;            /* credentials and TLS material (read as root) */
+    char *apikey;                   /* intel-apiban: the key, in the request path; wiped at close */
     char added_after[SW_TAXII_TS_LEN]; /* "" = from the beginning */
     char next[SW_TAXII_NEXT_MAX];      /* "" = not inside a paging run */
     int64_t due;                    /* next poll, ns */
@@ -308,12 +314,100 @@ static int hand_over(swd_pull *x, pull_one *p, sw_taxii_envelope *pg, job *j)
     return run_job(x, j);
 }
 
+/* intel-apiban: GET URL KEY/banned/ID, following the IDs it answers until
+ * "none" (caught up; APIBAN says so with HTTP 400 and "no new bans").  Each
+ * page's addresses become unsigned sip_scan indicators of producer apiban
+ * (sw_apiban_parse_fse), applied on the control thread at the trust the
+ * trust file gives apiban.  The ID to ask next stays in memory (p->next):
+ * a restart takes the list again from the first ID. */
+static void poll_apiban(swd_pull *x, pull_one *p)
+{
+    const swd_pull_cfg *c = p->c;
+    sw_fse *objs = malloc(APIBAN_PAGE_CAP * sizeof *objs);
+    sw_intel_ind *ind = malloc(APIBAN_PAGE_CAP * sizeof *ind);
+    if (!objs || !ind) {
+        fail_note(x, p, "out of memory for an APIBAN page");
+        free(objs);
+        free(ind);
+        return;
+    }
+    for (unsigned page = 0; page < APIBAN_PAGES_PER_POLL && !atomic_load(&x->d->stop); page++) {
+        char url[4096];
+        snprintf(url, sizeof url, "%s%s/banned/%s", c->url, p->apikey, p->next[0] ? p->next : APIBAN_FIRST_ID);
+        reply r = {.max = c->max_page};
+        long status = 0;
+        char err[CURL_ERROR_SIZE + 128];
+        int rc = http_get(p, url, &r, &status, err, sizeof err);
+        explicit_bzero(url, sizeof url);
+        if (rc != SW_OK) {
+            fail_note(x, p, err);
+            free(r.buf);
+            break;
+        }
+        size_t skipped = 0;
+        char id[SW_TAXII_NEXT_MAX] = "";
+        const char *why = NULL;
+        /* caught up: APIBAN answers 400 {"ipaddress":["no new bans"],"ID":"none"};
+         * any other 400 (a wrong key) or status is an error */
+        int caught_up = status == 400 && r.buf && strstr(r.buf, "\"no new bans\"") != NULL;
+        int n = status == 200 || caught_up
+                    ? sw_apiban_parse_fse(r.buf ? r.buf : "", r.len, swd_now_ns() / 1000000, c->confidence, objs,
+                                          APIBAN_PAGE_CAP, &skipped, id, sizeof id, &why)
+                    : SW_EINVAL;
+        free(r.buf);
+        if (status != 200 && !caught_up) {
+            snprintf(err, sizeof err, "HTTP %ld from the server%s", status, status == 400 || status == 403 ? " (a wrong key?)" : "");
+            fail_note(x, p, err);
+            break;
+        }
+        if (n < 0) {
+            snprintf(err, sizeof err, "not an APIBAN list: %s", why ? why : "?");
+            fail_note(x, p, err);
+            break;
+        }
+        size_t m = 0;
+        for (int i = 0; i < n; i++)
+            if (sw_intel_from_fse(&objs[i], &ind[m]) == SW_OK)
+                m++;
+        job jb;
+        memset(&jb, 0, sizeof jb);
+        if (m) {
+            sw_taxii_envelope pg;
+            memset(&pg, 0, sizeof pg);
+            pg.plain = ind;
+            pg.nplain = pg.objects = m;
+            if (!hand_over(x, p, &pg, &jb))
+                break; /* stopping */
+        }
+        pthread_mutex_lock(&x->mu);
+        p->pages++;
+        p->objects += (uint64_t)n;
+        p->plain += m;
+        p->malformed += (caught_up ? 0 : skipped) + ((size_t)n - m);
+        p->accepted += jb.plain;
+        p->enforced += jb.enforced;
+        p->last_ok = swd_now_ns();
+        int more = n > 0 && id[0] && strcmp(id, "none") != 0 && strcmp(id, p->next) != 0;
+        if (more)
+            snprintf(p->next, sizeof p->next, "%s", id);
+        pthread_mutex_unlock(&x->mu);
+        if (!more)
+            break;
+    }
+    free(objs);
+    free(ind);
+}
+
 static void poll_one(swd_pull *x, pull_one *p)
 {
     const swd_pull_cfg *c = p->c;
     pthread_mutex_lock(&x->mu);
     p->polls++;
     pthread_mutex_unlock(&x->mu);
+    if (c->apiban) {
+        poll_apiban(x, p);
+        return;
+    }
     for (unsigned page = 0; page < PULL_PAGES_PER_POLL && !atomic_load(&x->d->stop); page++) {
         char url[4096], q[2 * SW_TAXII_NEXT_MAX + 200];
         int qn = snprintf(q, sizeof q, "?limit=%u", c->limit);
@@ -452,7 +546,10 @@ typedef struct take_counts {
 static void take_page(swd_daemon *d, const pull_one *p, const sw_taxii_envelope *pg, take_counts *k)
 {
     char who[128], msg[300];
-    snprintf(who, sizeof who, "taxii:%s/%s", p->c->org, p->c->collection);
+    if (p->c->apiban)
+        snprintf(who, sizeof who, "apiban");
+    else
+        snprintf(who, sizeof who, "taxii:%s/%s", p->c->org, p->c->collection);
     size_t accepted = 0, quarantined = 0, plain = 0, enforced = 0;
     if (pg->nfse) {
         char *r = swd_intel_take(d, pg->fse, pg->fse_len, who, msg, sizeof msg);
@@ -639,6 +736,7 @@ char *swd_pull_json(swd_daemon *d)
         json_object_set_new(e, "url", json_string(p->c->url));
         json_object_set_new(e, "collection", json_string(p->c->collection));
         json_object_set_new(e, "org", json_string(p->c->org));
+        json_object_set_new(e, "kind", json_string(p->c->apiban ? "apiban" : "taxii"));
         json_object_set_new(e, "polls", json_integer((json_int_t)p->polls));
         json_object_set_new(e, "pages", json_integer((json_int_t)p->pages));
         json_object_set_new(e, "objects", json_integer((json_int_t)p->objects));
@@ -652,7 +750,10 @@ char *swd_pull_json(swd_daemon *d)
         json_object_set_new(e, "errors", json_integer((json_int_t)p->errors));
         json_object_set_new(e, "last_error", json_string(p->last_error));
         json_object_set_new(e, "added_after", json_string(p->added_after));
-        json_object_set_new(e, "in_paging_run", json_boolean(p->next[0] != '\0'));
+        if (p->c->apiban)
+            json_object_set_new(e, "next_id", json_string(p->next)); /* the APIBAN ID asked next */
+        else
+            json_object_set_new(e, "in_paging_run", json_boolean(p->next[0] != '\0'));
         json_array_append_new(arr, e);
     }
     if (x)
@@ -701,15 +802,26 @@ int swd_pull_open(swd_daemon *d, char *err, size_t errlen)
         swd_https_peer_cfg pc = {.user = p->c->user, .password_file = p->c->password_file,
                                  .token_file = p->c->token_file, .ca = p->c->ca, .cert = p->c->cert,
                                  .key = p->c->key, .timeout_s = p->c->timeout_s, .allow_http = p->c->allow_http};
-        int rc = swd_https_peer_load(&p->peer, "intel-pull", &pc, err, errlen);
+        int rc = swd_https_peer_load(&p->peer, p->c->apiban ? "intel-apiban" : "intel-pull", &pc, err, errlen);
         if (rc != SW_OK)
             return rc;
+        if (p->c->apiban) {
+            if (!(p->apikey = swd_https_read_secret("intel-apiban", p->c->key_file, err, errlen)))
+                return SW_EINVAL;
+            size_t kl = strlen(p->apikey);
+            if (kl > 256 ||
+                strspn(p->apikey, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != kl) {
+                snprintf(err, errlen, "intel-apiban: %.200s: the key is 1..256 of [A-Za-z0-9._-]", p->c->key_file);
+                return SW_EINVAL;
+            }
+            continue; /* no cursor, no journal: taken again at every start */
+        }
         snprintf(p->journal, sizeof p->journal, "%s.journal", p->c->cursor);
         cursor_load(p);
         journal_replay(d, p);
     }
     if (x->n)
-        swd_info("pull", "%u TAXII collections to pull", x->n);
+        swd_info("pull", "%u feeds to pull (TAXII collections, APIBAN)", x->n);
     return SW_OK;
 }
 
@@ -740,6 +852,10 @@ void swd_pull_close(swd_daemon *d)
     for (unsigned i = 0; i < x->n; i++) {
         pull_one *p = &x->p[i];
         swd_https_peer_free(&p->peer);
+        if (p->apikey) {
+            explicit_bzero(p->apikey, strlen(p->apikey));
+            free(p->apikey);
+        }
     }
     if (x->efd >= 0)
         close(x->efd);

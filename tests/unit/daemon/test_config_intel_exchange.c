@@ -1,4 +1,4 @@
-/* sipwalld's intel-pull, intel-push and intel-push-peer directives
+/* sipwalld's intel-pull, intel-apiban, intel-push and intel-push-peer directives
  * (docs/exchange-intel.md): the fields and defaults, the cursor next to
  * the secret, and the refusals with their line numbers. */
 #include <setjmp.h>
@@ -49,14 +49,18 @@ static int setup(void **state)
     put("trust", "partner ZZ01 trust 90\n");
     put("pw", "secret\n");
     put("ca.pem", "ca\n");
+    put("apikey", "k0123456789abcdef\n");
+    char k[128];
+    snprintf(k, sizeof k, "%s/apikey", dir);
+    assert_int_equal(chmod(k, 0600), 0);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    const char *names[] = {"trust", "pw", "ca.pem"};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"trust", "pw", "ca.pem", "apikey"};
+    for (int i = 0; i < 4; i++) {
         char p[128];
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         unlink(p);
@@ -120,6 +124,55 @@ static void test_pull_refusals(void **state)
     swd_config_free(&c);
 }
 
+static void test_apiban(void **state)
+{
+    (void)state;
+    swd_config c;
+    char line[512];
+    snprintf(line, sizeof line, "intel-apiban https://apiban.example/api/ key-file %s/apikey ca %s/ca.pem", dir, dir);
+    if (parse(line, &c) != SW_OK)
+        fail_msg("%s", err);
+    assert_int_equal(c.npulls, 1);
+    assert_true(c.pulls[0].apiban);
+    assert_string_equal(c.pulls[0].url, "https://apiban.example/api/");
+    assert_string_equal(c.pulls[0].org, "apiban");
+    assert_int_equal(c.pulls[0].every_s, 600);
+    assert_int_equal(c.pulls[0].confidence, 90);
+    assert_null(c.pulls[0].cursor); /* nothing kept between starts */
+    assert_non_null(strstr(c.pulls[0].key_file, "/apikey"));
+    swd_config_free(&c);
+    snprintf(line, sizeof line, "intel-apiban https://apiban.example/api/ key-file %s/apikey every 300 confidence 70", dir);
+    assert_int_equal(parse(line, &c), SW_OK);
+    assert_int_equal(c.pulls[0].every_s, 300);
+    assert_int_equal(c.pulls[0].confidence, 70);
+    swd_config_free(&c);
+    char pw[128], k1[512], k2[512], k3[512], k4[512];
+    snprintf(pw, sizeof pw, "%s/pw", dir); /* 0644: others may read it */
+    assert_int_equal(chmod(pw, 0644), 0);
+    snprintf(k1, sizeof k1, "intel-apiban https://apiban.example/api/ key-file %s", pw);
+    snprintf(k2, sizeof k2, "intel-apiban http://apiban.example/api/ key-file %s/apikey", dir);
+    snprintf(k3, sizeof k3, "intel-apiban https://apiban.example/a?b/ key-file %s/apikey", dir);
+    snprintf(k4, sizeof k4,
+             "intel-apiban https://apiban.example/api/ key-file %s/apikey\n"
+             "intel-apiban https://apiban.example/api/ key-file %s/apikey",
+             dir, dir);
+    const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"intel-apiban https://apiban.example/api/", "t.conf:8: intel-apiban: key-file FILE is required"},
+        {k1, "readable by others"},
+        {k2, "plain HTTP"},
+        {k3, "'?'"},
+        {k4, "t.conf:9: intel-apiban: https://apiban.example/api/ is pulled already (line 8)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_not_equal(parse(cases[i].line, &c), SW_OK);
+        if (!strstr(err, cases[i].want))
+            fail_msg("%s: %s", cases[i].line, err);
+        swd_config_free(&c);
+    }
+}
+
 static void test_push(void **state)
 {
     (void)state;
@@ -145,7 +198,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pull_fields),
-        cmocka_unit_test(test_pull_refusals),
+        cmocka_unit_test(test_apiban), cmocka_unit_test(test_pull_refusals),
         cmocka_unit_test(test_push),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
