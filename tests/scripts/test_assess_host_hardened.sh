@@ -37,13 +37,22 @@ swa_pki "$W/sip" || { bad "PKI"; at_done; exit 1; }
 swa_sip_hardened "$NS" "$W/sip" 127.0.0.1 || { bad "the SIP target did not start"; at_done; exit 1; }
 host_hardened_start "$NS" "$W/sip" || { bad "the MQTT target did not start"; at_done; exit 1; }
 
-t0=$(date +%s.%N)
-ip netns exec "$NS" timeout 170 "$SIPWALL" assess "sip:127.0.0.1:5061;transport=tls" --profile iot \
-    --questionnaire "$SW_SRC/tests/assess/q-hardened.yaml" --credential-tests \
-    --ca "$W/sip/ca.crt" --tls-name sbc.test --client-cert "$W/sip/device.crt" --client-key "$W/sip/device.key" \
-    --require-mtls --json "$W/report.json" --html "$W/report.html" >"$W/assess.out" 2>"$W/assess.err"
-rc=$?
-t1=$(date +%s.%N)
+run_assess() {
+    t0=$(date +%s.%N)
+    ip netns exec "$NS" timeout 170 "$SIPWALL" assess "sip:127.0.0.1:5061;transport=tls" --profile iot \
+        --questionnaire "$SW_SRC/tests/assess/q-hardened.yaml" --credential-tests \
+        --ca "$W/sip/ca.crt" --tls-name sbc.test --client-cert "$W/sip/device.crt" --client-key "$W/sip/device.key" \
+        --require-mtls --json "$W/report.json" --html "$W/report.html" >"$W/assess.out" 2>"$W/assess.err"
+    rc=$?
+    t1=$(date +%s.%N)
+}
+run_assess
+if swa_kamailio_crashed "$W/sip"; then
+    echo "note: Kamailio 5.6.3 aborted in its TLS module during the run (kamailio#3791, see sip_targets.sh):" \
+        "the target is restarted and the assessment run once more"
+    swa_kamailio_restart "$NS" "$W/sip" 127.0.0.1 || { bad "the SIP target did not restart"; at_done; exit 1; }
+    run_assess
+fi
 check "exit code 0 with the default --fail-on (got $rc)" [ "$rc" = 0 ]
 [ -s "$W/report.json" ] || { bad "no JSON report: $(tail -5 "$W/assess.err")"; at_done; exit 1; }
 at_expect "$W/report.json" "$SW_SRC/tests/assess/expect-hardened.txt"

@@ -143,10 +143,19 @@ fi
 
 # --- the hardened device (TLS only, mutual TLS) ------------------------------------------
 H=$T/hard
-ip netns exec $NH "$SIPWALL" assess 'sip:127.0.0.1:5061;transport=tls' --profile sbc --ca "$H/ca.crt" \
-    --tls-name sbc.test --client-cert "$H/device.crt" --client-key "$H/device.key" --known-user 1000 \
-    --credential-tests --max-rate 100 --rate 5 --json "$T/hardened.json" >"$T/hardened.out" 2>&1
-rc=$?
+run_hardened() {
+    ip netns exec $NH "$SIPWALL" assess 'sip:127.0.0.1:5061;transport=tls' --profile sbc --ca "$H/ca.crt" \
+        --tls-name sbc.test --client-cert "$H/device.crt" --client-key "$H/device.key" --known-user 1000 \
+        --credential-tests --max-rate 100 --rate 5 --json "$T/hardened.json" >"$T/hardened.out" 2>&1
+    rc=$?
+}
+run_hardened
+if swa_kamailio_crashed "$H"; then
+    echo "note: Kamailio 5.6.3 aborted in its TLS module during the run (kamailio#3791, see sip_targets.sh):" \
+        "the target is restarted and the assessment run once more"
+    swa_kamailio_restart $NH "$H" || { bad "hardened target did not restart"; exit 1; }
+    run_hardened
+fi
 [ $rc -eq 0 ] && ok "hardened: exit 0 (default --fail-on)" || { bad "hardened: exit $rc"; cat "$T/hardened.out"; }
 expect "$T/hardened.json" exit=0 evidence-ok \
     'SIP-FP-01=pass' 'SIP-AUTH-01=pass' 'SIP-AUTH-01>received:SIP/2.0 407' 'SIP-AUTH-02=pass' 'SIP-AUTH-03=pass' \
