@@ -88,6 +88,10 @@
     /* D5 by pattern: one trunk (partner, else source) spreading calls over hot ranges */ \
     P(IRSF, IRSF_TRUNK_DISTINCT, "trunk-distinct", COUNT, 6)                         \
     P(IRSF, IRSF_TRUNK_SHARE, "trunk-share", PERCENT, 20)                            \
+    /* D5 by trunk: its hot calls above the normal learned from its own past */     \
+    P(IRSF, IRSF_LEARN_WINDOW, "learn-window", DURATION, 86400 * SW_NS_S)            \
+    P(IRSF, IRSF_LEARN_MIN, "learn-min", DURATION, 6 * 3600 * SW_NS_S)               \
+    P(IRSF, IRSF_RATE_FACTOR, "rate-factor", PERCENT, 500)                           \
     /* D5 by contract: a partner's hot calls against its contracted cps/concurrency */ \
     P(IRSF, IRSF_CONTRACT_SHARE, "contract-share", PERCENT, 50)                      \
     P(IRSF, IRSF_CONTRACT_WINDOW, "contract-window", DURATION, 10 * SW_NS_S)         \

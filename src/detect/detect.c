@@ -430,7 +430,9 @@ sw_detectors *sw_detectors_new(const sw_detect_config *cfg)
         sw__p(d, SW_DP_BF_NET_WINDOW),
         sw__p(d, SW_DP_BF_NET_WINDOW),
         sw__p(d, SW_DP_BF_NET_WINDOW),
-        sw__p(d, SW_DP_IRSF_WINDOW),
+        /* a trunk keeps its learned normal while it calls hot ranges at least
+         * once per learn-window */
+        max64(sw__p(d, SW_DP_IRSF_WINDOW), sw__p(d, SW_DP_IRSF_LEARN_WINDOW)),
         sw__p(d, SW_DP_WG_WINDOW),
         sw__p(d, SW_DP_WG_WINDOW),
         max64(sw__p(d, SW_DP_IRSF_BURST_WINDOW), sw__p(d, SW_DP_IRSF_DAY_HISTORY)),

@@ -458,6 +458,10 @@ typedef struct sw__ir_trunk_st {
     sw__ring hr;
     sw__trip ctrip;
     uint32_t active, gen;
+    /* its learned normal: hot calls per ns, weighted over learn-window */
+    double rate;
+    int64_t rate_ts, learn_from;
+    sw__trip rtrip;
 } sw__ir_trunk_st;
 
 /* One (trunk, hot range): its test calls (short answered or unanswered),

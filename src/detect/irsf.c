@@ -37,14 +37,22 @@
  *                call that long to that range outside quiet hours within
  *                day-history, or the partner says `night-calls yes`.
  *                Offender the caller.
+ *   rate         the trunk's hot calls within window above rate-factor of
+ *                its own normal (and at least `calls`): an exponentially
+ *                weighted rate of its hot calls over learn-window, judged
+ *                once it has learned for learn-min.  A carrier's usual
+ *                traffic to those countries is its normal; a jump is not.
  *   contract     a partner with a contracted cps or concurrency in the
  *                policy: its hot calls in contract-window above
  *                contract-share of cps x contract-window, or its live hot
  *                calls above contract-share of its concurrency (at least
- *                `concurrent` either way).  Without a contract the spread
- *                rule's trunk-share stands for the trunk's normal.
+ *                `concurrent` either way).  Without a contract the learned
+ *                normal (rate) and the spread rule's trunk-share stand for
+ *                the trunk's normal.
  * A partner is named (offender PEER, never blocked); only its calls to
  * hot ranges are refused while the pattern holds. */
+#include <math.h>
+
 #include "detect/detect_int.h"
 
 /* The caller key of the message's own dialog (its hashes are cached). */
@@ -198,6 +206,53 @@ static void burst_call(sw__msg *m, const sw__dlg *g, const sw__hkey2 *rk, size_t
     sw__ev(h, "threshold", sw__p(d, SW_DP_IRSF_BURST));
 }
 
+/* A trunk's call to a hot range (t: its entry; hots: its hot calls within
+ * window, this one included) against the normal learned from its past hot
+ * calls: rate is an exponentially weighted count per ns, time constant
+ * learn-window, from its first hot call on; a rate that started at zero
+ * has reached 1 - e^(-age/learn-window) of the true one, which the normal
+ * corrects for. */
+static void rate_call(sw__msg *m, sw__ir_trunk_st *t, uint32_t hots)
+{
+    sw_detectors *d = m->d;
+    double tau = (double)sw__p(d, SW_DP_IRSF_LEARN_WINDOW);
+    int64_t win = sw__p(d, SW_DP_IRSF_WINDOW);
+    if (!t->learn_from) {
+        t->learn_from = t->rate_ts = m->ts;
+        t->rate = 0;
+    } else if (m->ts > t->rate_ts) {
+        t->rate *= exp(-(double)(m->ts - t->rate_ts) / tau);
+        t->rate_ts = m->ts;
+    }
+    t->rate += 1.0 / tau;
+    int64_t age = m->ts - t->learn_from;
+    double normal = 0;
+    int over = 0;
+    if (age >= sw__p(d, SW_DP_IRSF_LEARN_MIN) && age > 0) {
+        normal = t->rate * (double)win / (1.0 - exp(-(double)age / tau));
+        over = (int64_t)hots >= sw__p(d, SW_DP_IRSF_CALLS) &&
+               (double)hots * 100.0 > (double)sw__p(d, SW_DP_IRSF_RATE_FACTOR) * normal;
+    }
+    int r = sw__trip_check(&t->rtrip, over, 1, m->ts, win);
+    /* one hit per call is enough: an earlier IRSF hit's enforcement covers it */
+    if (r == SW__NO_HIT ||
+        (r == 0 && m->out->nhits && m->out->hits[m->out->nhits - 1].detector == SW_DET_IRSF))
+        return;
+    sw_detect_hit *h = trunk_hit(m, r, "irsf.rate");
+    if (!h)
+        return;
+    sw__hit_reason(h,
+                   "%s%s: %u calls to high-risk ranges in %llds, over %lld%% of its normal %.1f "
+                   "(learned over %llds)",
+                   trunk_kind(m), trunk_name(m), hots, (long long)(win / SW_NS_S),
+                   (long long)sw__p(d, SW_DP_IRSF_RATE_FACTOR), normal, (long long)(age / SW_NS_S));
+    sw__ev(h, "hot_calls", hots);
+    sw__ev(h, "normal_x10", (int64_t)(normal * 10.0 + 0.5));
+    sw__ev(h, "window_s", win / SW_NS_S);
+    sw__ev(h, "learned_s", age / SW_NS_S);
+    sw__ev(h, "factor_pct", sw__p(d, SW_DP_IRSF_RATE_FACTOR));
+}
+
 /* The trunk aggregates: every new call with an E.164 B is counted, the
  * rules look at calls to hot ranges. */
 static void trunk_call(sw__msg *m, sw__dlg *g, int hot)
@@ -237,6 +292,7 @@ static void trunk_call(sw__msg *m, sw__dlg *g, int hot)
         sw__ev(h, "window_s", win / SW_NS_S);
         sw__ev(h, "threshold", need);
     }
+    rate_call(m, t, hots);
     if (m->partner && m->f->peer->name && (m->f->peer->cps || m->f->peer->concurrency))
         contract_call(m, g, t);
     size_t rl = range_len(d, g->b, g->b_len);

@@ -337,6 +337,83 @@ static void test_irsf_trunk_guards(void **state)
     sw_prefix_set_free(hot);
 }
 
+/* ---- IRSF above the trunk's learned normal ---------------------------------------------- */
+
+/* carrier-x's usual traffic to hot ranges: one answered call every `every`
+ * from `from` for `hours`, rotating A-numbers, B spread over many ranges;
+ * then `burst` hot calls 20 s apart.  The other trunk rules are kept out of
+ * the way (trunk-distinct 32: no spread), so irsf.rate is alone. */
+static void learned_then_burst(sw_detectors *d, int64_t every, unsigned hours, unsigned burst, tally *t)
+{
+    char a[32], b[32];
+    unsigned n = (unsigned)((int64_t)hours * 3600 * SW_NS_S / every);
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(a, sizeof a, "+49309%07u", i * 7919u % 10000000u);
+        snprintf(b, sizeof b, "+53%u%07u", 70 + i % 9, i * 104729u % 10000000u);
+        call(d, T0 + (int64_t)i * every, &carrier_x, CARRIER, a, b, S(60), END_ANSWER_BYE, NULL, NULL);
+    }
+    int64_t at = T0 + (int64_t)n * every + S(60);
+    for (unsigned i = 0; i < burst; i++) {
+        snprintf(a, sizeof a, "+49308%07u", i * 6007u % 10000000u);
+        snprintf(b, sizeof b, "+2526%u%06u", 10 + i % 80, i * 15485863u % 1000000u);
+        call(d, at + S(20 * i), &carrier_x, CARRIER, a, b, S(60), END_ANSWER_BYE, t, NULL);
+    }
+}
+
+static sw_detectors *mk_rate(sw_prefix_set *hot)
+{
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    conf[SW_DET_IRSF].params[SW_DP_IRSF_TRUNK_DISTINCT] = 32;
+    return mk_det(conf, 4096, hot);
+}
+
+/* A carrier that sends about one hot call per 5 min for 8 hours (a normal
+ * of about 2 per 10 min) sends 15 in 5 min: irsf.rate names it. */
+static void test_irsf_rate(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    sw_detectors *d = mk_rate(hot);
+    tally tr = {.rule = "irsf.rate"};
+    learned_then_burst(d, S(300), 8, 15, &tr);
+    assert_int_equal(tr.trips, 1);
+    const sw_detect_hit *h = &tr.first_trip;
+    assert_int_equal(h->type, SW_EVT_IRSF_CALL);
+    assert_int_equal(h->offender_kind, SW_OFFENDER_PEER);
+    assert_string_equal(h->offender, "carrier-x");
+    assert_int_equal(h->block_ns, 0);
+    /* 2 of the usual calls are in the window too; the normal is about 2 */
+    assert_true(evidence(h, "hot_calls") >= 10 && evidence(h, "hot_calls") <= 13);
+    assert_true(evidence(h, "normal_x10") >= 15 && evidence(h, "normal_x10") <= 25);
+    assert_true(evidence(h, "learned_s") >= 8 * 3600);
+    assert_int_equal(evidence(h, "factor_pct"), 500);
+    assert_non_null(strstr(h->reason, "partner carrier-x"));
+    assert_true(tr.hits > 1); /* its later hot calls are refused */
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
+/* Guards: the same burst after only 2 hours of learning (under learn-min),
+ * and from a carrier whose normal is one hot call every 30 s (20 per
+ * 10 min): no irsf.rate. */
+static void test_irsf_rate_guards(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    sw_detectors *d = mk_rate(hot);
+    tally t1 = {.rule = "irsf.rate"};
+    learned_then_burst(d, S(300), 2, 15, &t1);
+    assert_int_equal(t1.hits, 0);
+    sw_detectors_free(d);
+    d = mk_rate(hot);
+    tally t2 = {.rule = "irsf.rate"};
+    learned_then_burst(d, S(30), 7, 15, &t2);
+    assert_int_equal(t2.hits, 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
 /* ---- IRSF against a partner's contract ------------------------------------------------- */
 
 /* An answered call left open: INVITE, 180, 200 (its BYE is call_bye). */
@@ -677,6 +754,8 @@ int main(void)
         cmocka_unit_test(test_irsf_trunk_spread),
         cmocka_unit_test(test_irsf_trunk_walk),
         cmocka_unit_test(test_irsf_trunk_guards),
+        cmocka_unit_test(test_irsf_rate),
+        cmocka_unit_test(test_irsf_rate_guards),
         cmocka_unit_test(test_irsf_contract_concurrency),
         cmocka_unit_test(test_irsf_contract_guards),
         cmocka_unit_test(test_irsf_contract_rate),
