@@ -230,7 +230,7 @@ static int ctype_ok(const char *ct)
 static int http_get(pull_one *p, const char *url, reply *r, long *status, char *err, size_t errlen)
 {
     const swd_pull_cfg *c = p->c;
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: " PULL_MEDIA);
+    struct curl_slist *hdrs = curl_slist_append(NULL, c->apiban ? "Accept: application/json" : "Accept: " PULL_MEDIA);
     char errbuf[CURL_ERROR_SIZE];
     CURL *h = swd_https_handle(&p->peer, url, &hdrs, errbuf);
     if (!h) {

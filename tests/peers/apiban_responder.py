@@ -8,7 +8,8 @@ GET /api/KEY/banned/ID answers the page ID of FILE (a JSON object
 {"ID": {"ipaddress": [...], "ID": "NEXT"}, ...}, read again at every
 request, so a test adds pages while it runs) with HTTP 200; an ID that
 FILE does not hold answers 400 {"ipaddress":["no new bans"],"ID":"none"},
-as APIBAN does when a client is caught up; another key answers 403
+as APIBAN does when a client is caught up; another key answers 403, a
+request that does not accept application/json 406
 {"ipaddress":["unauthorized"],"ID":"none"}.  Every request is logged as one
 JSON line (path with the key replaced by KEY, status).
 """
@@ -42,6 +43,8 @@ def main():
                 f.write(json.dumps({"path": self.path.replace(a.key, "KEY"), "status": status}) + "\n")
 
         def do_GET(self):
+            if self.headers.get("Accept") != "application/json":
+                return self.reply(406, {"error": "Accept: application/json expected"})
             parts = self.path.split("/")
             # ['', 'api', KEY, 'banned', ID]
             if len(parts) != 5 or parts[1] != "api" or parts[3] != "banned":
