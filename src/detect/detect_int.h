@@ -329,7 +329,7 @@ struct sw__dlg {
     int64_t invite_ts;
     uint32_t ring_ms, answer_ms, cancel_ms, end_ms;
     uint32_t peer_gen, ir_gen;     /* partner (D3) / caller hot (D5) concurrency held */
-    uint32_t ir_tgen;              /* contracted partner's hot (D5) concurrency held */
+    uint32_t ir_tgen;              /* its trunk's live hot (D5) calls: one held */
     sw__skey src;
     uint16_t flags;
     uint8_t a_len, b_len;
@@ -458,8 +458,9 @@ typedef struct sw__ir_trunk_st {
     sw__ring hr;
     sw__trip ctrip;
     uint32_t active, gen;
-    /* its learned normal: hot calls per ns, weighted over learn-window */
-    double rate;
+    /* its learned normals: hot calls per ns, and live hot calls, weighted
+     * over learn-window */
+    double rate, conc;
     int64_t rate_ts, learn_from;
     sw__trip rtrip;
 } sw__ir_trunk_st;

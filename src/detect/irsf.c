@@ -122,12 +122,6 @@ static void contract_call(sw__msg *m, sw__dlg *g, sw__ir_trunk_st *t)
     int64_t least = sw__p(d, SW_DP_IRSF_CONCURRENT);
     uint32_t cw_s = sw__ws(d, SW_DP_IRSF_CONTRACT_WINDOW);
     uint32_t n = sw__ring_add(&t->hr, m->ts, sw__rw(d, SW_DP_IRSF_CONTRACT_WINDOW), 1);
-    if (p->concurrency) {
-        if (!t->gen)
-            t->gen = sw__next_gen(d);
-        t->active++;
-        g->ir_tgen = t->gen;
-    }
     /* in doubles: cps x share x seconds can pass 2^63 */
     double rate_lim = (double)p->cps * (double)share * (double)cw_s / 100.0;
     double conc_lim = (double)p->concurrency * (double)share / 100.0;
@@ -207,11 +201,13 @@ static void burst_call(sw__msg *m, const sw__dlg *g, const sw__hkey2 *rk, size_t
 }
 
 /* A trunk's call to a hot range (t: its entry; hots: its hot calls within
- * window, this one included) against the normal learned from its past hot
- * calls: rate is an exponentially weighted count per ns, time constant
- * learn-window, from its first hot call on; a rate that started at zero
- * has reached 1 - e^(-age/learn-window) of the true one, which the normal
- * corrects for. */
+ * window, this one included; t->active: its live hot calls, this one
+ * included) against the normal learned from its past: rate is an
+ * exponentially weighted count of hot calls per ns, conc the time-weighted
+ * average of its live hot calls, both with the time constant learn-window
+ * from its first hot call on.  Averages that started at zero have reached
+ * 1 - e^(-age/learn-window) of the true ones, which the normals correct
+ * for. */
 static void rate_call(sw__msg *m, sw__ir_trunk_st *t, uint32_t hots)
 {
     sw_detectors *d = m->d;
@@ -219,19 +215,44 @@ static void rate_call(sw__msg *m, sw__ir_trunk_st *t, uint32_t hots)
     int64_t win = sw__p(d, SW_DP_IRSF_WINDOW);
     if (!t->learn_from) {
         t->learn_from = t->rate_ts = m->ts;
-        t->rate = 0;
+        t->rate = t->conc = 0;
     } else if (m->ts > t->rate_ts) {
-        t->rate *= exp(-(double)(m->ts - t->rate_ts) / tau);
+        double keep = exp(-(double)(m->ts - t->rate_ts) / tau);
+        t->rate *= keep;
+        /* the level before this call held since the last hot call (the
+         * calls that ended in between are taken as ending now) */
+        t->conc = t->conc * keep + (1.0 - keep) * (double)(t->active - 1);
         t->rate_ts = m->ts;
     }
     t->rate += 1.0 / tau;
     int64_t age = m->ts - t->learn_from;
-    double normal = 0;
-    int over = 0;
+    double normal = 0, live_normal = 0;
+    int over = 0, live_over = 0;
+    int64_t least = sw__p(d, SW_DP_IRSF_CALLS), factor = sw__p(d, SW_DP_IRSF_RATE_FACTOR);
     if (age >= sw__p(d, SW_DP_IRSF_LEARN_MIN) && age > 0) {
-        normal = t->rate * (double)win / (1.0 - exp(-(double)age / tau));
-        over = (int64_t)hots >= sw__p(d, SW_DP_IRSF_CALLS) &&
-               (double)hots * 100.0 > (double)sw__p(d, SW_DP_IRSF_RATE_FACTOR) * normal;
+        double learned = 1.0 - exp(-(double)age / tau);
+        normal = t->rate * (double)win / learned;
+        live_normal = t->conc / learned;
+        over = (int64_t)hots >= least && (double)hots * 100.0 > (double)factor * normal;
+        live_over = (int64_t)t->active >= least && (double)t->active * 100.0 > (double)factor * live_normal;
+    }
+    if (live_over && !over) {
+        int r = sw__trip_check(&t->rtrip, 1, 1, m->ts, win);
+        if (r == SW__NO_HIT ||
+            (r == 0 && m->out->nhits && m->out->hits[m->out->nhits - 1].detector == SW_DET_IRSF))
+            return;
+        sw_detect_hit *h = trunk_hit(m, r, "irsf.rate");
+        if (!h)
+            return;
+        sw__hit_reason(h, "%s%s: %u live calls to high-risk ranges, over %lld%% of its normal %.1f (learned "
+                          "over %llds)",
+                       trunk_kind(m), trunk_name(m), t->active, (long long)factor, live_normal,
+                       (long long)(age / SW_NS_S));
+        sw__ev(h, "live", t->active);
+        sw__ev(h, "live_normal_x10", (int64_t)(live_normal * 10.0 + 0.5));
+        sw__ev(h, "learned_s", age / SW_NS_S);
+        sw__ev(h, "factor_pct", factor);
+        return;
     }
     int r = sw__trip_check(&t->rtrip, over, 1, m->ts, win);
     /* one hit per call is enough: an earlier IRSF hit's enforcement covers it */
@@ -292,6 +313,11 @@ static void trunk_call(sw__msg *m, sw__dlg *g, int hot)
         sw__ev(h, "window_s", win / SW_NS_S);
         sw__ev(h, "threshold", need);
     }
+    /* its live hot calls (given back at release) */
+    if (!t->gen)
+        t->gen = sw__next_gen(d);
+    t->active++;
+    g->ir_tgen = t->gen;
     rate_call(m, t, hots);
     if (m->partner && m->f->peer->name && (m->f->peer->cps || m->f->peer->concurrency))
         contract_call(m, g, t);
@@ -571,8 +597,8 @@ void sw__irsf_end(sw__msg *m, sw__dlg *g)
 void sw__irsf_release(sw_detectors *d, sw__dlg *g)
 {
     if (g->ir_tgen) {
-        /* only partners hold one: the trunk is the partner */
-        uint64_t key = sw__peer_key(d, g->peer_name);
+        /* a call to a hot range holds one on its trunk */
+        uint64_t key = dlg_trunk_key(d, g);
         sw__ir_trunk_st *t = sw_table_peek(d->ir_trunk, &key);
         if (t && t->gen == g->ir_tgen && t->active)
             t->active--;

@@ -444,6 +444,69 @@ static void call_bye(sw_detectors *d, int64_t ts, const sw_peer *peer, sw_addr s
     (void)obs(d, &bye);
 }
 
+/* carrier-x's usual traffic: one hot call every `every` lasting `len`,
+ * 2 x `len` or 3 x `len` in turn, for `hours`, its messages in time order
+ * (a call's BYE after the INVITEs that came while it was up); then `n` hot
+ * calls 10 s apart left open (live). */
+static void learned_then_live(sw_detectors *d, int64_t every, int64_t len, unsigned hours, unsigned n,
+                              tally *t)
+{
+    char a[32], b[32], cid[32];
+    unsigned k = (unsigned)((int64_t)hours * 3600 * SW_NS_S / every);
+    int64_t end[64];
+    unsigned first = 0; /* the oldest call still up */
+    for (unsigned i = 0; i <= k; i++) {
+        int64_t now = T0 + (int64_t)i * every;
+        for (; first < i && (i == k || end[first % 64] <= now); first++) {
+            snprintf(cid, sizeof cid, "norm-%u", first);
+            call_bye(d, end[first % 64], &carrier_x, CARRIER, cid);
+        }
+        if (i == k)
+            break;
+        snprintf(a, sizeof a, "+49307%07u", i * 7919u % 10000000u);
+        snprintf(b, sizeof b, "+53%u%07u", 70 + i % 9, i * 104729u % 10000000u);
+        snprintf(cid, sizeof cid, "norm-%u", i);
+        call_open(d, now, &carrier_x, CARRIER, cid, a, b, NULL);
+        end[i % 64] = now + S(1) + len * (1 + i % 3);
+    }
+    int64_t at = T0 + (int64_t)k * every + 3 * len + S(10);
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(a, sizeof a, "+49306%07u", i * 6007u % 10000000u);
+        snprintf(b, sizeof b, "+2526%u%06u", 10 + i % 80, i * 15485863u % 1000000u);
+        snprintf(cid, sizeof cid, "live-%u", i);
+        call_open(d, at + S(10 * i), &carrier_x, CARRIER, cid, a, b, t);
+    }
+}
+
+/* A carrier whose calls to hot ranges are 10 per 10 min, of 30, 60 or 90 s
+ * (a new call finds the one before still up two times in three: 0.67 live
+ * on average), holds 12 at once: irsf.rate on the live calls (their rate,
+ * 12 in 2 min, is no jump for it). */
+static void test_irsf_rate_live(void **state)
+{
+    (void)state;
+    sw_prefix_set *hot = hot_list();
+    sw_detectors *d = mk_rate(hot);
+    tally tr = {.rule = "irsf.rate"};
+    learned_then_live(d, S(60), S(30), 8, 12, &tr);
+    assert_int_equal(tr.trips, 1);
+    const sw_detect_hit *h = &tr.first_trip;
+    assert_int_equal(h->offender_kind, SW_OFFENDER_PEER);
+    assert_string_equal(h->offender, "carrier-x");
+    assert_int_equal(evidence(h, "live"), 10); /* the 10th live call: calls (10) at least */
+    assert_true(evidence(h, "live_normal_x10") >= 5 && evidence(h, "live_normal_x10") <= 9);
+    assert_non_null(strstr(h->reason, "live calls to high-risk ranges"));
+    assert_int_equal(tr.first_trip_msg, 10);
+    sw_detectors_free(d);
+    /* guard: a carrier whose calls last 5, 10 or 15 min (about 9 live) */
+    d = mk_rate(hot);
+    tally t2 = {.rule = "irsf.rate"};
+    learned_then_live(d, S(60), S(300), 8, 12, &t2);
+    assert_int_equal(t2.hits, 0);
+    sw_detectors_free(d);
+    sw_prefix_set_free(hot);
+}
+
 /* Five live calls to hot ranges from rotating A-numbers, to five distinct
  * numbers of three ranges (under trunk-distinct, sequential, and every
  * caller's concurrent), all still up; then they end, and five more start
@@ -756,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_irsf_trunk_guards),
         cmocka_unit_test(test_irsf_rate),
         cmocka_unit_test(test_irsf_rate_guards),
+        cmocka_unit_test(test_irsf_rate_live),
         cmocka_unit_test(test_irsf_contract_concurrency),
         cmocka_unit_test(test_irsf_contract_guards),
         cmocka_unit_test(test_irsf_contract_rate),
