@@ -215,7 +215,9 @@ typedef enum sw_admit { SW_ADMIT_SCREEN = 0, SW_ADMIT_DROP = 1 } sw_admit;
 
 typedef struct sw_peer {
     char *name;
-    uint32_t index;       /* position in sw_policy.peers */
+    uint32_t index;       /* position in sw_policy.peers (changes when a reload reorders them) */
+    uint16_t name_fp;     /* a fingerprint of the name, never 0 or 0xffff: the same peer across
+                           * reloads (detectors count carriers by it) */
     uint8_t is_zone;      /* 1: a zone (e.g. "unknown"), not a configured partner */
     uint8_t trusted;      /* trust domain member (RFC 3325) */
     sw_peer_role role;

@@ -287,9 +287,9 @@ static void camp_carrier(const sw__dlg *g, sw__wg_camp_st *c)
 void sw__wangiri_campaign_call(sw__msg *m, sw__dlg *g)
 {
     sw_detectors *d = m->d;
-    /* the peer's position in the policy, plus one: after a reload that
-     * reorders partners a carrier may count twice in a key until it expires */
-    g->peer_fp = (uint16_t)((m->f->peer ? m->f->peer->index : 0xfffeu) + 1);
+    /* the carrier by its name's fingerprint (a reload that reorders
+     * partners keeps it the same carrier); 0xffff for none */
+    g->peer_fp = m->f->peer ? m->f->peer->name_fp : 0xffffu;
     g->a_fp = (uint16_t)(sw__m_ha(m) >> 48);
     g->b_fp = (uint16_t)(sw__m_hb(m) >> 48);
     if (m->ts >= d->camp_until)

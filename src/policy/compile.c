@@ -8,6 +8,15 @@
 #include <strings.h>
 
 #include "policy/build.h"
+#include "sipwall/table.h" /* sw_hash64: sw_peer.name_fp */
+
+
+/* sw_peer.name_fp: 16 bits of a hash of the name, never 0 or 0xffff */
+static uint16_t name_fp(const char *name)
+{
+    uint16_t fp = name ? (uint16_t)(sw_hash64(name, strlen(name), 0x5357706565726670ull) >> 48) : 1;
+    return fp == 0 || fp == 0xffff ? 1 : fp;
+}
 
 typedef struct cctx {
     pl_build *b;
@@ -754,6 +763,7 @@ static void compile_peers(cctx *cc)
         }
         p->peers[p->npeers++] = pe;
         pe->name = dup_or_oom(cc, d->name);
+        pe->name_fp = name_fp(d->name);
         pe->index = i;
         pe->is_zone = (uint8_t)d->is_zone;
         pe->role = d->is_zone ? SW_ROLE_UNKNOWN : d->role;
@@ -832,6 +842,7 @@ static void compile_peers(cctx *cc)
         p->peers[p->npeers] = pe;
         pe->index = p->npeers++;
         pe->name = dup_or_oom(cc, "unknown");
+        pe->name_fp = name_fp("unknown");
         pe->is_zone = 1;
         pe->role = SW_ROLE_UNKNOWN;
         pe->admit = SW_ADMIT_SCREEN;

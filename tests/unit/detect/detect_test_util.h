@@ -20,11 +20,11 @@
 #define MS(x) ((int64_t)(x) * 1000000)
 #define T0 S(1764000000) /* 2025-11-24, a realistic epoch */
 
-TU sw_peer zone = {.name = "unknown", .is_zone = 1};
-TU sw_peer core = {.name = "core", .role = SW_ROLE_CORE};
-TU sw_peer carrier = {.name = "carrier-a", .role = SW_ROLE_INTERCONNECT, .cps = 10,
+TU sw_peer zone = {.name = "unknown", .is_zone = 1, .name_fp = 0x2001};
+TU sw_peer core = {.name = "core", .role = SW_ROLE_CORE, .name_fp = 0x2002};
+TU sw_peer carrier = {.name = "carrier-a", .role = SW_ROLE_INTERCONNECT, .name_fp = 0x2003, .cps = 10,
                           .concurrency = 5};
-TU sw_peer transit = {.name = "transit-b", .role = SW_ROLE_TRANSIT};
+TU sw_peer transit = {.name = "transit-b", .role = SW_ROLE_TRANSIT, .name_fp = 0x2004};
 
 /* One message: the facts and the bytes their views point into.  Build in
  * place (the views point into the struct); do not copy. */

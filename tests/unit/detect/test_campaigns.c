@@ -7,9 +7,9 @@
 #include "sipwall/policy.h"
 
 /* positions in a policy (carriers are told apart by them) */
-static sw_peer carrier_x = {.name = "carrier-x", .index = 1, .role = SW_ROLE_TRANSIT};
-static sw_peer carrier_y = {.name = "carrier-y", .index = 2, .role = SW_ROLE_TRANSIT};
-static sw_peer enterprise = {.name = "acme-pbx", .index = 3, .role = SW_ROLE_ENTERPRISE};
+static sw_peer carrier_x = {.name = "carrier-x", .index = 1, .name_fp = 0x1001, .role = SW_ROLE_TRANSIT};
+static sw_peer carrier_y = {.name = "carrier-y", .index = 2, .name_fp = 0x1002, .role = SW_ROLE_TRANSIT};
+static sw_peer enterprise = {.name = "acme-pbx", .index = 3, .name_fp = 0x1003, .role = SW_ROLE_ENTERPRISE};
 
 #define CARRIER_Y ip4(0xCB007106u, 5060) /* 203.0.113.6 */
 #define PBX ip4(0xCB007107u, 5060)       /* 203.0.113.7 */
@@ -209,9 +209,9 @@ static void test_called_range(void **state)
 static void test_campaign_carriers_bounded(void **state)
 {
     (void)state;
-    static sw_peer many[6] = {{.name = "c0", .index = 10}, {.name = "c1", .index = 11},
-                              {.name = "c2", .index = 12}, {.name = "c3", .index = 13},
-                              {.name = "c4", .index = 14}, {.name = "c5", .index = 15}};
+    static sw_peer many[6] = {{.name = "c0", .index = 10, .name_fp = 0x3010}, {.name = "c1", .index = 11, .name_fp = 0x3011},
+                              {.name = "c2", .index = 12, .name_fp = 0x3012}, {.name = "c3", .index = 13, .name_fp = 0x3013},
+                              {.name = "c4", .index = 14, .name_fp = 0x3014}, {.name = "c5", .index = 15, .name_fp = 0x3015}};
     sw_detectors *d = mk_default();
     tally tc = {.rule = "wangiri.campaign"};
     for (unsigned i = 0; i < 26; i++) {
@@ -228,6 +228,32 @@ static void test_campaign_carriers_bounded(void **state)
 }
 
 /* ---- IRSF per trunk -------------------------------------------------------------------- */
+/* A reload that reorders partners gives carrier-x another position in the
+ * policy mid-campaign (its name, and so its name_fp, stay): it is still
+ * one carrier, named once. */
+static void test_campaign_carrier_renumbered(void **state)
+{
+    (void)state;
+    static sw_detector_conf conf[SW_DET__COUNT];
+    default_conf(conf);
+    conf[SW_DET_WANGIRI].params[SW_DP_WG_RANGE_DIGITS] = 8;
+    sw_detectors *d = mk_det(conf, 4096, NULL);
+    tally tc = {.rule = "wangiri.campaign"};
+    sw_peer x = carrier_x;
+    for (unsigned i = 0; i < 30; i++) {
+        char a[32], b[32];
+        if (i == 10)
+            x.index = 7; /* the reload */
+        snprintf(a, sizeof a, "+22507%02u%06u", 12 + i % 3, (i * 37711u) % 1000000u);
+        snprintf(b, sizeof b, "+4477009%05u", i * 131);
+        call(d, T0 + S(8 * i), &x, CARRIER, a, b, S(2) + MS(100 * (i % 7)), END_CANCEL, &tc, NULL);
+    }
+    assert_int_equal(tc.trips, 1);
+    assert_int_equal(evidence(&tc.first_trip, "carriers"), 1);
+    assert_non_null(strstr(tc.first_trip.reason, "over 1 carrier (carrier-x)"));
+    sw_detectors_free(d);
+}
+
 static sw_prefix_set *hot_list(void)
 {
     sw_prefix_set *hot = sw_prefix_set_new();
@@ -814,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_campaign_guard_call_centre_pool),
         cmocka_unit_test(test_called_range),
         cmocka_unit_test(test_campaign_carriers_bounded),
+        cmocka_unit_test(test_campaign_carrier_renumbered),
         cmocka_unit_test(test_irsf_trunk_spread),
         cmocka_unit_test(test_irsf_trunk_walk),
         cmocka_unit_test(test_irsf_trunk_guards),

@@ -253,6 +253,31 @@ static void test_many_ports(void **state)
     free(text);
 }
 
+/* A reload that reorders the partners moves their positions, not their
+ * name fingerprints (what the detectors count carriers by). */
+static void test_name_fp_stable(void **state)
+{
+    (void)state;
+    sw_policy *p1 = load_ok("partner alpha { role interconnect; address 192.0.2.10 }\n"
+                            "partner bravo { role transit; address 192.0.2.20 }\n");
+    sw_policy *p2 = load_ok("partner bravo { role transit; address 192.0.2.20 }\n"
+                            "partner charlie { role transit; address 192.0.2.30 }\n"
+                            "partner alpha { role interconnect; address 192.0.2.10 }\n");
+    sw_addr a;
+    assert_int_equal(sw_addr_parse("192.0.2.10:5060", &a), SW_OK);
+    const sw_peer *a1 = sw_policy_peer_for(p1, &a), *a2 = sw_policy_peer_for(p2, &a);
+    assert_string_equal(a1->name, "alpha");
+    assert_string_equal(a2->name, "alpha");
+    assert_int_not_equal(a1->index, a2->index);
+    assert_int_equal(a1->name_fp, a2->name_fp);
+    assert_int_not_equal(a1->name_fp, 0);
+    assert_int_not_equal(a1->name_fp, 0xffff);
+    assert_int_equal(sw_addr_parse("192.0.2.20:5060", &a), SW_OK);
+    assert_int_not_equal(sw_policy_peer_for(p1, &a)->name_fp, a1->name_fp);
+    sw_policy_free(p1);
+    sw_policy_free(p2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,7 +285,7 @@ int main(void)
         cmocka_unit_test(test_cidr_with_port),    cmocka_unit_test(test_zones_with_ports),
         cmocka_unit_test(test_partner_host_nested), cmocka_unit_test(test_no_ports),
         cmocka_unit_test(test_bad),               cmocka_unit_test(test_repeat_and_overlay),
-        cmocka_unit_test(test_many_ports),
+        cmocka_unit_test(test_many_ports),        cmocka_unit_test(test_name_fp_stable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
