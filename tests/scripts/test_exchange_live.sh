@@ -138,19 +138,8 @@ for n in a b1 b2; do
 done
 
 # ---- cores: B's record the Call-IDs they get; A's is SIPp (180, then CANCEL) ---------------
-cat > "$T/core.py" <<'PYC'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-out = open(sys.argv[3], "a", buffering=1)
-while True:
-    data, _ = s.recvfrom(65535)
-    for line in data.decode("latin-1").split("\r\n"):
-        if line.lower().startswith("call-id:"):
-            out.write(line.split(":", 1)[1].strip() + "\n")
-PYC
 for n in b1:$B1CORE b2:$B2CORE; do
-    $PY "$T/core.py" "${n#*:}" "$CORE_PORT" "$T/${n%%:*}-core.seen" &
+    $PY "$SW_SRC/tests/peers/callid_core.py" "${n#*:}" "$CORE_PORT" "$T/${n%%:*}-core.seen" &
     PIDS+=($!)
 done
 sipp -nostdin -sf "$SW_SRC/tests/peers/scenarios/uas_cancel.xml" -i "$ACORE" -p "$CORE_PORT" \

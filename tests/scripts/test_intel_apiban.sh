@@ -115,17 +115,6 @@ out=$("$SIPWALLD" -c "$CONF" --check-config 2>&1) || true
 check "the configuration is accepted" bash -c 'echo "$1" | grep -q "apiban.conf: ok"' _ "$out"
 
 # ---- the core and a sender ---------------------------------------------------------------
-cat > "$T/core.py" <<'PYC'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
-out = open(sys.argv[3], "a", buffering=1)
-while True:
-    data, _ = s.recvfrom(65535)
-    for line in data.decode("latin-1").split("\r\n"):
-        if line.lower().startswith("call-id:"):
-            out.write(line.split(":", 1)[1].strip() + "\n")
-PYC
 cat > "$T/send.py" <<'PYS'
 import socket, sys
 dst, port, src, cid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -136,7 +125,7 @@ s.sendto((f"OPTIONS sip:+4930123456@{dst}:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {sr
           f"Max-Forwards: 70\r\nFrom: <sip:+4989111222@{src}>;tag={cid}\r\nTo: <sip:+4930123456@{dst}>\r\n"
           f"Call-ID: {cid}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode(), (dst, port))
 PYS
-$PY "$T/core.py" "$CORE" "$CORE_PORT" "$T/core.seen" &
+$PY "$SW_SRC/tests/peers/callid_core.py" "$CORE" "$CORE_PORT" "$T/core.seen" &
 CPID=$!
 N=0
 reached() { # SRC: 0 when an OPTIONS from SRC reaches the core within 1.5 s
